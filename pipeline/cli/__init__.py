@@ -1,0 +1,25 @@
+"""The `still2` Typer application: assembles the command modules; every heavy import stays inside commands."""
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(
+    name="still2",
+    help="still2: imitate, explore, self-improve. Pipeline steps over a DuckDB trajectory store.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+# Each module exposes register(app); the order is the order of --help.
+COMMAND_MODULES = ("store_cmds", "problems_cmds", "grade_cmds", "engine_cmds", "tui_cmds")
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"pipeline.cli.{_name}").register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,116 @@
+"""`grade_file`: grade a JSONL file of {gold, pred, kind} rows and write them back with the verdict fields."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, Callable, TextIO
+
+from .extract import KINDS
+from .grader import grade_many
+
+
+class GradeInputError(ValueError):
+    """A bad input row; `.path` and `.line` (1-based) name it."""
+
+    def __init__(self, path: str | os.PathLike, line: int, message: str):
+        self.path = str(path)
+        self.line = line
+        self.message = message
+        super().__init__(f"{path}:{line}: {message}")
+
+
+def _field(row: dict, name: str, path, line: int) -> str:
+    v = row.get(name)
+    if isinstance(v, bool) or v is None or not isinstance(v, (str, int, float)):
+        raise GradeInputError(path, line, f"field {name!r} must be a string or a number")
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def read_rows(path: str | os.PathLike) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, row) for every non-empty line; raises GradeInputError on the first bad one."""
+    rows = []
+    with open(path, encoding="utf-8", errors="strict") as fh:
+        try:
+            for n, raw in enumerate(fh, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    row = json.loads(raw)
+                except json.JSONDecodeError as e:
+                    raise GradeInputError(path, n, f"invalid JSON ({e.msg} at column {e.colno})") from None
+                if not isinstance(row, dict):
+                    raise GradeInputError(path, n, "each line must be a JSON object")
+                for name in ("gold", "pred"):
+                    if name not in row:
+                        raise GradeInputError(path, n, f"missing field {name!r}")
+                    _field(row, name, path, n)
+                kind = row.get("kind") or "math"
+                if kind not in KINDS:
+                    raise GradeInputError(path, n, f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+                rows.append((n, row))
+        except UnicodeDecodeError as e:
+            raise GradeInputError(path, n + 1 if rows or n else 1, f"not UTF-8 text ({e.reason})") from None
+    return rows
+
+
+def grade_file(
+    in_path: str | os.PathLike,
+    out_path: str | os.PathLike | None = None,
+    *,
+    timeout: float = 5.0,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    out_stream: TextIO | None = None,
+) -> dict[str, Any]:
+    """Grade every row of `in_path`; write rows (with `equal`, `extracted`, `reason`) to `out_path`, or to
+    `out_stream` / stdout when out_path is None. Nothing is written if any row is invalid. Returns a summary."""
+    t0 = time.monotonic()
+    rows = read_rows(in_path)
+    items = [
+        (_field(r, "gold", in_path, n), _field(r, "pred", in_path, n), r.get("kind") or "math") for n, r in rows
+    ]
+    verdicts = grade_many(items, workers=workers, timeout=timeout, progress=progress)
+    lines = []
+    for (_, row), v in zip(rows, verdicts):
+        out = dict(row)
+        out["equal"] = v.equal
+        out["extracted"] = v.extracted
+        out["reason"] = v.reason
+        lines.append(json.dumps(out, ensure_ascii=False) + "\n")
+    if out_path is not None:
+        out_path = Path(out_path)
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=out_path.name + ".", suffix=".tmp", dir=out_path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.writelines(lines)
+            os.replace(tmp, out_path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    else:
+        stream = out_stream if out_stream is not None else sys.stdout
+        stream.writelines(lines)
+        stream.flush()
+    rules = Counter(v.rule for v in verdicts)
+    n_equal = sum(v.equal for v in verdicts)
+    return {
+        "in": str(in_path),
+        "out": str(out_path) if out_path is not None else None,
+        "n": len(verdicts),
+        "equal": n_equal,
+        "not_equal": len(verdicts) - n_equal,
+        "timeouts": rules.get("timeout", 0),
+        "no_answer": rules.get("no_answer", 0),
+        "unparseable": rules.get("unparseable", 0),
+        "errors": rules.get("error", 0),
+        "by_rule": dict(sorted(rules.items())),
+        "seconds": round(time.monotonic() - t0, 3),
+    }

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# make demo: prepare the default model, build a demo store, print what is in it, open the TUI.
+# DEMO_HEADLESS=1 stops before the TUI. DEMO_DB sets the store path (default demo/still2.duckdb).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DB="${DEMO_DB:-demo/still2.duckdb}"
+STILL2=".venv/bin/python -m pipeline"
+SHARED="../shared/data"
+mkdir -p "$(dirname "$DB")"
+
+echo "== preparing the default model (SmolLM2-135M-Instruct, cached after the first run)"
+$STILL2 prepare-model
+
+echo "== store $DB"
+$STILL2 init --db "$DB"
+$STILL2 problems generate --kind mixed --difficulty 1 -n 20 --seed 0 --split train --db "$DB"
+$STILL2 problems generate --kind mixed --difficulty 3 -n 20 --seed 1 --split test --db "$DB"
+if [ -d "$SHARED" ]; then
+  $STILL2 problems add "$SHARED/benchmarks/math500.jsonl" "$SHARED/benchmarks/aime24.jsonl" \
+    "$SHARED/benchmarks/aime25.jsonl" "$SHARED/benchmarks/amc23.jsonl" "$SHARED/benchmarks/gsm8k_test.jsonl" --db "$DB"
+  $STILL2 problems add "$SHARED/benchmarks/math_train_hard.jsonl" --skip-bad --db "$DB"
+  $STILL2 import "$SHARED/trajectories/trajectories_skyt1_32b_aime24.jsonl" --model Sky-T1-32B-ckpt140 --db "$DB"
+  $STILL2 import "$SHARED/trajectories/trajectories_skyt1_14b_amc23.jsonl" --model Sky-T1-14B --db "$DB"
+else
+  echo "(no $SHARED here: skipping the benchmark and trajectory imports)"
+fi
+$STILL2 stats --db "$DB"
+
+if [ "${DEMO_HEADLESS:-0}" = "1" ]; then
+  echo "DEMO_HEADLESS=1: not opening the TUI. Open it with: .venv/bin/still2tui --db $DB"
+else
+  exec .venv/bin/still2tui --db "$DB"
+fi

@@ -1,0 +1,1 @@
+"""still2tui package."""

@@ -1,0 +1,216 @@
+"""Map rows of benchmark / training files to problem records, auto-detecting the known layouts.
+
+Known layouts (see ../shared/data/SOURCES.md for the files they come from):
+
+* ``math``      - ``problem``, ``answer`` [, ``solution``, ``subject``, ``level``, ``unique_id``/``id``]
+                  (MATH-500, AIME 2024, AMC 2023 in the Qwen2.5-Math layout)
+* ``prompt``    - ``prompt`` (problem + an instruction suffix), ``answer`` (QwQ's AIME 2025)
+* ``gsm8k``     - ``question``, ``answer`` = rationale ending in ``#### N``
+* ``gt``        - ``problem``, ``ground_truth_answer`` [, ``ground_truth_solution``] (O1-Pruner hard MATH)
+* ``gpqa``      - ``Question``, ``Correct Answer``, ``Incorrect Answer 1..3`` (GPQA CSV): options are
+                  shuffled into A-D with a per-row seed derived from ``--seed`` and recorded in meta
+* ``generic``   - ``question``/``problem`` + ``answer``/``gold``/``gt``
+
+``--field question=COL --field answer=COL ...`` overrides any detected column.
+"""
+from __future__ import annotations
+
+import random
+import re
+from typing import Any
+
+from store.formats.errors import RowError
+from store.formats.readers import Source
+from store.ids import problem_id, question_hash
+
+FIELD_NAMES = ("question", "answer", "solution", "subject", "difficulty", "source_key", "split", "domain")
+
+_LAYOUTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "gpqa": {"question": ("Question",), "answer": ("Correct Answer",), "solution": ("Explanation",),
+             "subject": ("Subdomain", "High-level domain"), "source_key": ("Record ID",),
+             "difficulty": ("Writer's Difficulty Estimate",)},
+    "gt": {"question": ("problem",), "answer": ("ground_truth_answer",),
+           "solution": ("ground_truth_solution",)},
+    "prompt": {"question": ("prompt",), "answer": ("answer",), "source_key": ("id", "idx")},
+    "gsm8k": {"question": ("question",), "answer": ("answer",)},
+    "math": {"question": ("problem", "question"), "answer": ("answer",), "solution": ("solution",),
+             "subject": ("subject", "type"), "difficulty": ("level",),
+             "source_key": ("unique_id", "id", "idx")},
+    "generic": {"question": ("question", "problem", "prompt", "input"),
+                "answer": ("answer", "gold", "gt", "final_answer", "target"),
+                "solution": ("solution", "rationale"), "subject": ("subject",),
+                "difficulty": ("difficulty", "level"), "source_key": ("id", "idx", "unique_id"),
+                "domain": ("domain",), "split": ("split",)},
+}
+
+_INSTRUCTION_SUFFIXES = (
+    re.compile(r"\s*Please reason step by step, and put your final answer within \\boxed\{\}\.?\s*$"),
+    re.compile(r"\s*Let's think step by step and output the final answer within \\boxed\{\}\.?\s*$"),
+)
+_GSM8K_ANSWER = re.compile(r"####\s*(.+?)\s*$", re.S)
+_LEVEL = re.compile(r"(\d+)")
+_INTEGER = re.compile(r"^[+-]?\d+$")
+
+
+def detect_layout(first_row: dict[str, Any]) -> str:
+    keys = set(first_row)
+    if {"Question", "Correct Answer"} <= keys:
+        return "gpqa"
+    if {"problem", "ground_truth_answer"} <= keys:
+        return "gt"
+    if "prompt" in keys and "answer" in keys and not keys & {"problem", "question"}:
+        return "prompt"
+    if "problem" in keys and "answer" in keys:
+        return "math"
+    if "question" in keys and _GSM8K_ANSWER.search(str(first_row.get("answer", ""))):
+        return "gsm8k"
+    return "generic"
+
+
+def _pick(row: dict[str, Any], names: tuple[str, ...]) -> Any:
+    for name in names:
+        if name in row and row[name] is not None and row[name] != "":
+            return row[name]
+    return None
+
+
+def canonical_answer(value: Any) -> str | None:
+    """Strings stay as written (trimmed); numbers lose float noise (27.0 -> '27'); AIME's '025' stays
+    here and is compared as an integer by the verifier (answer_kind 'int')."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value).strip()
+
+
+def _difficulty(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return int(value)
+    m = _LEVEL.search(str(value))
+    return int(m.group(1)) if m else None
+
+
+def source_name_for(path: str) -> tuple[str, str | None]:
+    """A source name and split guessed from a file name: 'gsm8k_test.jsonl' -> ('gsm8k', 'test')."""
+    from pathlib import Path
+
+    stem = Path(path.rstrip("/")).name
+    for suffix in (".jsonl.gz", ".jsonl", ".json", ".parquet", ".csv", ".tsv", ".ndjson"):
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    m = re.match(r"^(.*?)[_-](test|train|validation|val|dev)$", stem)
+    if m:
+        return m.group(1), m.group(2)
+    return stem, None
+
+
+def map_problem_rows(
+    source: Source,
+    *,
+    source_name: str,
+    layout: str | None = None,
+    field_map: dict[str, str] | None = None,
+    split: str | None = None,
+    domain: str | None = None,
+    answer_kind: str | None = None,
+    difficulty: int | None = None,
+    seed: int = 0,
+) -> tuple[list[dict], list[RowError], str]:
+    """Problem records for the store, the row errors, and the layout used."""
+    field_map = field_map or {}
+    unknown = set(field_map) - set(FIELD_NAMES)
+    if unknown:
+        raise ValueError(f"unknown --field target(s) {sorted(unknown)}; known: {', '.join(FIELD_NAMES)}")
+    if not source.rows:
+        return [], list(source.errors), layout or "generic"
+    layout = layout or detect_layout(source.rows[0].data)
+    if layout not in _LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}; known: {', '.join(_LAYOUTS)}")
+    columns = dict(_LAYOUTS[layout])
+    for target, column in field_map.items():
+        columns[target] = (column,)
+    kind = answer_kind or ("mc" if layout == "gpqa" else "int" if "aime" in source_name.lower() else "math")
+    default_domain = domain or ("science" if layout == "gpqa" else "math")
+
+    records: list[dict] = []
+    errors = list(source.errors)
+    for row in source.rows:
+        data = row.data
+        question = _pick(data, columns.get("question", ()))
+        raw_answer = _pick(data, columns.get("answer", ()))
+        if not isinstance(question, str) or not question.strip():
+            errors.append(RowError(source.path, row.line,
+                                   f"no question (looked for {', '.join(columns['question'])}); "
+                                   "use --field question=COLUMN"))
+            continue
+        if raw_answer is None:
+            errors.append(RowError(source.path, row.line,
+                                   f"no answer (looked for {', '.join(columns['answer'])}); "
+                                   "use --field answer=COLUMN"))
+            continue
+        meta: dict[str, Any] = {"layout": layout}
+        solution = _pick(data, columns.get("solution", ()))
+        answer = canonical_answer(raw_answer)
+        choices = None
+        if layout == "gsm8k" or (isinstance(raw_answer, str) and "####" in raw_answer):
+            m = _GSM8K_ANSWER.search(str(raw_answer))
+            if not m:
+                errors.append(RowError(source.path, row.line, "GSM8K answer has no '#### N' final line"))
+                continue
+            solution = str(raw_answer)[: m.start()].strip()
+            answer = m.group(1).replace(",", "").strip()
+        if layout == "prompt":
+            for pattern in _INSTRUCTION_SUFFIXES:
+                stripped = pattern.sub("", question)
+                if stripped != question:
+                    meta["instruction_stripped"] = question[len(stripped):].strip()
+                    question = stripped
+                    break
+        if layout == "gpqa":
+            wrong = [data.get(f"Incorrect Answer {i}") for i in (1, 2, 3)]
+            if any(w is None or str(w).strip() == "" for w in wrong):
+                errors.append(RowError(source.path, row.line, "GPQA row needs Incorrect Answer 1..3"))
+                continue
+            options = [str(raw_answer).strip()] + [str(w).strip() for w in wrong]
+            row_seed = f"{seed}:{data.get('Record ID') or question_hash(question)}"
+            order = list(range(4))
+            random.Random(row_seed).shuffle(order)
+            choices = [options[i] for i in order]
+            answer = "ABCD"[order.index(0)]
+            meta.update({"shuffle_seed": row_seed, "correct_text": options[0]})
+            if data.get("High-level domain"):
+                meta["high_level_domain"] = data["High-level domain"]
+        if kind == "int" and answer is not None and _INTEGER.match(answer):
+            answer = str(int(answer))
+        if canonical_answer(raw_answer) != answer and layout != "gpqa":
+            meta["raw_answer"] = canonical_answer(raw_answer) if layout != "gsm8k" else None
+        key = _pick(data, columns.get("source_key", ()))
+        question = question.strip()
+        records.append({
+            "id": problem_id(source_name, question),
+            "source": source_name,
+            "source_key": str(key) if key is not None else str(row.line),
+            "domain": str(_pick(data, columns.get("domain", ())) or default_domain),
+            "subject": _pick(data, columns.get("subject", ())),
+            "difficulty": difficulty if difficulty is not None
+            else _difficulty(_pick(data, columns.get("difficulty", ()))),
+            "question": question,
+            "question_hash": question_hash(question),
+            "answer": answer,
+            "answer_kind": kind,
+            "solution": solution,
+            "choices": choices,
+            "split": split or _pick(data, columns.get("split", ())),
+            "meta": {k: v for k, v in meta.items() if v is not None},
+        })
+    return records, errors, layout

@@ -1,0 +1,320 @@
+"""The store's schema: ordered migrations (a file made by any older version upgrades on open) and views.
+
+Tables hold facts; views join them the way a researcher queries them. Views are recreated whenever
+their definition changes, so they are never part of a migration. README.md documents every column.
+"""
+from __future__ import annotations
+
+import hashlib
+
+import duckdb
+
+# Each migration is (version, description, statements). Never edit a released migration: add one.
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (
+        1,
+        "problems, trajectories, runs, imports",
+        [
+            """CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
+            """CREATE TABLE problem (
+                id VARCHAR PRIMARY KEY,
+                source VARCHAR NOT NULL,
+                source_key VARCHAR,
+                domain VARCHAR NOT NULL DEFAULT 'math',
+                subject VARCHAR,
+                difficulty INTEGER,
+                question VARCHAR NOT NULL,
+                question_hash VARCHAR NOT NULL,
+                answer VARCHAR,
+                answer_kind VARCHAR NOT NULL DEFAULT 'math',
+                solution VARCHAR,
+                choices VARCHAR[],
+                split VARCHAR,
+                tags VARCHAR[],
+                meta JSON,
+                created TIMESTAMP NOT NULL DEFAULT current_timestamp
+            )""",
+            """CREATE TABLE trajectory (
+                id VARCHAR PRIMARY KEY,
+                problem_id VARCHAR NOT NULL,
+                text VARCHAR NOT NULL,
+                thought VARCHAR,
+                solution VARCHAR,
+                format_style VARCHAR,
+                format_flags VARCHAR[],
+                extracted VARCHAR,
+                verdict VARCHAR NOT NULL DEFAULT 'unverified',
+                verdict_reason VARCHAR,
+                verifier_version VARCHAR,
+                harness_pred VARCHAR,
+                harness_correct BOOLEAN,
+                n_tokens INTEGER,
+                n_chars INTEGER,
+                thought_chars INTEGER,
+                solution_chars INTEGER,
+                origin VARCHAR NOT NULL,
+                model VARCHAR,
+                run_id VARCHAR,
+                iteration INTEGER,
+                sample_index INTEGER,
+                sampling JSON,
+                finish_reason VARCHAR,
+                seconds DOUBLE,
+                status VARCHAR NOT NULL DEFAULT 'pending',
+                source_file VARCHAR,
+                source_line INTEGER,
+                meta JSON,
+                created TIMESTAMP NOT NULL DEFAULT current_timestamp
+            )""",
+            """CREATE TABLE run (
+                id VARCHAR PRIMARY KEY,
+                kind VARCHAR NOT NULL,
+                args JSON,
+                state VARCHAR NOT NULL DEFAULT 'queued',
+                pid INTEGER,
+                host VARCHAR,
+                log_path VARCHAR,
+                progress JSON,
+                started TIMESTAMP,
+                ended TIMESTAMP,
+                error VARCHAR,
+                parent VARCHAR
+            )""",
+            """CREATE TABLE import_log (
+                path VARCHAR NOT NULL,
+                sha256 VARCHAR NOT NULL,
+                kind VARCHAR NOT NULL,
+                format VARCHAR,
+                rows_read INTEGER,
+                rows_added INTEGER,
+                rows_skipped INTEGER,
+                created TIMESTAMP NOT NULL DEFAULT current_timestamp
+            )""",
+        ],
+    ),
+    (
+        2,
+        "curation: filter flags, perplexity, pairs, datasets, models, evals",
+        [
+            """CREATE TABLE flag (
+                trajectory_id VARCHAR NOT NULL,
+                rule VARCHAR NOT NULL,
+                reason VARCHAR,
+                params JSON,
+                created TIMESTAMP NOT NULL DEFAULT current_timestamp,
+                PRIMARY KEY (trajectory_id, rule)
+            )""",
+            """CREATE TABLE perplexity (
+                trajectory_id VARCHAR NOT NULL,
+                scorer VARCHAR NOT NULL,
+                part VARCHAR NOT NULL DEFAULT 'full',
+                mean_nll DOUBLE NOT NULL,
+                ppl DOUBLE NOT NULL,
+                n_tokens INTEGER,
+                created TIMESTAMP NOT NULL DEFAULT current_timestamp,
+                PRIMARY KEY (trajectory_id, scorer, part)
+            )""",
+            """CREATE TABLE pair (
+                id VARCHAR PRIMARY KEY,
+                problem_id VARCHAR NOT NULL,
+                chosen_id VARCHAR NOT NULL,
+                rejected_id VARCHAR NOT NULL,
+                part VARCHAR NOT NULL DEFAULT 'full',
+                status VARCHAR NOT NULL DEFAULT 'pending',
+                rule VARCHAR,
+                meta JSON,
+                created TIMESTAMP NOT NULL DEFAULT current_timestamp
+            )""",
+            """CREATE TABLE dataset (
+                name VARCHAR PRIMARY KEY,
+                parent VARCHAR,
+                kind VARCHAR NOT NULL DEFAULT 'sft',
+                recipe JSON,
+                n_members INTEGER,
+                note VARCHAR,
+                created TIMESTAMP NOT NULL DEFAULT current_timestamp
+            )""",
+            """CREATE TABLE dataset_member (
+                dataset VARCHAR NOT NULL,
+                member_id VARCHAR NOT NULL,
+                inherited BOOLEAN NOT NULL DEFAULT false,
+                PRIMARY KEY (dataset, member_id)
+            )""",
+            """CREATE TABLE model (
+                id VARCHAR PRIMARY KEY,
+                path VARCHAR NOT NULL,
+                base VARCHAR,
+                parent VARCHAR,
+                dataset VARCHAR,
+                method VARCHAR,
+                recipe JSON,
+                metrics JSON,
+                run_id VARCHAR,
+                created TIMESTAMP NOT NULL DEFAULT current_timestamp
+            )""",
+            """CREATE TABLE eval_result (
+                model VARCHAR NOT NULL,
+                benchmark VARCHAR NOT NULL,
+                metric VARCHAR NOT NULL,
+                value DOUBLE NOT NULL,
+                n INTEGER,
+                run_id VARCHAR,
+                created TIMESTAMP NOT NULL DEFAULT current_timestamp
+            )""",
+        ],
+    ),
+    (
+        3,
+        "notes, tags and the undoable event log",
+        [
+            """CREATE TABLE note (
+                target_kind VARCHAR NOT NULL,
+                target_id VARCHAR NOT NULL,
+                text VARCHAR NOT NULL,
+                created TIMESTAMP NOT NULL DEFAULT current_timestamp
+            )""",
+            """CREATE TABLE tag (
+                target_kind VARCHAR NOT NULL,
+                target_id VARCHAR NOT NULL,
+                tag VARCHAR NOT NULL,
+                created TIMESTAMP NOT NULL DEFAULT current_timestamp,
+                PRIMARY KEY (target_kind, target_id, tag)
+            )""",
+            """CREATE SEQUENCE event_seq START 1""",
+            """CREATE TABLE event (
+                id BIGINT PRIMARY KEY,
+                ts TIMESTAMP NOT NULL DEFAULT current_timestamp,
+                action VARCHAR NOT NULL,
+                target_kind VARCHAR NOT NULL,
+                field VARCHAR NOT NULL,
+                n INTEGER NOT NULL,
+                detail JSON,
+                actor VARCHAR,
+                undone BOOLEAN NOT NULL DEFAULT false
+            )""",
+            """CREATE TABLE event_item (
+                event_id BIGINT NOT NULL,
+                target_id VARCHAR NOT NULL,
+                before VARCHAR,
+                after VARCHAR
+            )""",
+        ],
+    ),
+]
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+VIEWS: dict[str, str] = {
+    # One row per trajectory with its problem, latest perplexity (full and thought-only), filter flags.
+    "trajectories": """
+        SELECT t.id, t.problem_id, p.source, p.domain, p.difficulty, p.question, p.answer AS gold,
+               p.answer_kind, t.model, t.origin, t.run_id, t.iteration, t.sample_index,
+               t.verdict, t.verdict_reason, t.extracted, t.harness_correct, t.harness_pred,
+               t.n_tokens, t.n_chars, t.thought_chars, t.solution_chars,
+               ppl_full.ppl AS ppl, ppl_full.scorer AS ppl_scorer, ppl_thought.ppl AS thought_ppl,
+               coalesce(f.flags, []::VARCHAR[]) AS flags, t.format_style, t.format_flags,
+               t.status, t.finish_reason, t.created, t.text, t.thought, t.solution
+        FROM trajectory t
+        LEFT JOIN problem p ON p.id = t.problem_id
+        LEFT JOIN (
+            SELECT trajectory_id, arg_max(ppl, created) AS ppl, arg_max(scorer, created) AS scorer
+            FROM perplexity WHERE part = 'full' GROUP BY trajectory_id
+        ) ppl_full ON ppl_full.trajectory_id = t.id
+        LEFT JOIN (
+            SELECT trajectory_id, arg_max(ppl, created) AS ppl
+            FROM perplexity WHERE part = 'thought' GROUP BY trajectory_id
+        ) ppl_thought ON ppl_thought.trajectory_id = t.id
+        LEFT JOIN (
+            SELECT trajectory_id, list(rule ORDER BY rule) AS flags FROM flag GROUP BY trajectory_id
+        ) f ON f.trajectory_id = t.id
+    """,
+    # Pass rate per problem over rollouts (explore + distill; eval and import kept apart).
+    "problem_stats": """
+        SELECT p.id AS problem_id, p.source, p.domain, p.difficulty, p.split,
+               count(t.id) FILTER (WHERE t.origin IN ('explore', 'distill')) AS rollouts,
+               count(t.id) FILTER (WHERE t.origin IN ('explore', 'distill') AND t.verdict = 'correct')
+                   AS correct,
+               count(t.id) AS trajectories,
+               count(t.id) FILTER (WHERE t.verdict = 'correct') AS correct_any,
+               CASE WHEN count(t.id) FILTER (WHERE t.origin IN ('explore', 'distill')) = 0 THEN NULL
+                    ELSE count(t.id) FILTER (WHERE t.origin IN ('explore', 'distill')
+                                             AND t.verdict = 'correct')::DOUBLE
+                         / count(t.id) FILTER (WHERE t.origin IN ('explore', 'distill')) END
+                   AS pass_rate,
+               max(t.iteration) AS last_iteration
+        FROM problem p LEFT JOIN trajectory t ON t.problem_id = p.id
+        GROUP BY ALL
+    """,
+    # Curation progress per run (and per origin for imports).
+    "curation_progress": """
+        SELECT coalesce(run_id, origin) AS run, origin,
+               count(*) AS trajectories,
+               count(*) FILTER (WHERE status = 'approved') AS approved,
+               count(*) FILTER (WHERE status = 'rejected') AS rejected,
+               count(*) FILTER (WHERE status = 'pending') AS pending
+        FROM trajectory GROUP BY ALL
+    """,
+    # DPO pairs with both sides' verdicts and perplexities.
+    "pairs": """
+        SELECT pr.id, pr.problem_id, pr.part, pr.status, pr.rule,
+               c.id AS chosen_id, c.verdict AS chosen_verdict, c.ppl AS chosen_ppl,
+               c.thought_ppl AS chosen_thought_ppl, c.n_tokens AS chosen_tokens,
+               r.id AS rejected_id, r.verdict AS rejected_verdict, r.ppl AS rejected_ppl,
+               r.thought_ppl AS rejected_thought_ppl, r.n_tokens AS rejected_tokens, pr.created
+        FROM pair pr
+        JOIN trajectories c ON c.id = pr.chosen_id
+        JOIN trajectories r ON r.id = pr.rejected_id
+    """,
+}
+
+_VIEWS_HASH = hashlib.sha1("".join(f"{k}\n{v}" for k, v in sorted(VIEWS.items())).encode()).hexdigest()
+
+
+def current_version(conn: duckdb.DuckDBPyConnection) -> int:
+    """0 for an empty file, else the schema version recorded in ``meta``."""
+    has_meta = conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main'"
+    ).fetchone()[0]
+    if not has_meta:
+        return 0
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _refuse_newer(version: int) -> None:
+    if version > SCHEMA_VERSION:
+        from store.connection import StoreError
+
+        raise StoreError(
+            f"store schema v{version} is newer than this still2 (v{SCHEMA_VERSION}): upgrade still2tui"
+        )
+
+
+def needs_setup(conn: duckdb.DuckDBPyConnection, upto: int = SCHEMA_VERSION) -> bool:
+    version = current_version(conn)
+    _refuse_newer(version)
+    if version < upto:
+        return True
+    if upto < SCHEMA_VERSION:
+        return False
+    row = conn.execute("SELECT value FROM meta WHERE key = 'views_hash'").fetchone()
+    return not row or row[0] != _VIEWS_HASH
+
+
+def migrate(conn: duckdb.DuckDBPyConnection, upto: int = SCHEMA_VERSION) -> list[int]:
+    """Apply pending migrations (inside the caller's transaction); returns the versions applied."""
+    version = current_version(conn)
+    _refuse_newer(version)
+    applied = []
+    for number, _description, statements in MIGRATIONS:
+        if number <= version or number > upto:
+            continue
+        for sql in statements:
+            conn.execute(sql)
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(number)])
+        applied.append(number)
+    if upto == SCHEMA_VERSION:
+        for name, sql in VIEWS.items():
+            conn.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('views_hash', ?)", [_VIEWS_HASH])
+    return applied

@@ -1,0 +1,70 @@
+"""A process in the multi-process stress test: a pipeline-like writer, or a TUI-like sticky reader/writer.
+
+Run as a script: ``python stress_worker.py writer DB NAME BATCHES ROWS`` or
+``python stress_worker.py tui DB STOPFILE``. Prints one JSON line with what it did and every error.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from store import Store  # noqa: E402
+from store.ingest import add_trajectories  # noqa: E402
+
+
+def writer(db: str, name: str, batches: int, rows: int) -> dict:
+    store = Store(db)
+    errors, written = [], 0
+    rnd = random.Random(name)
+    for b in range(batches):
+        batch = [{"id": f"{name}-{b}-{r}", "problem_id": "p", "text": f"{name} {b} {r} " + "x" * 200,
+                  "origin": "explore", "run_id": name} for r in range(rows)]
+        try:
+            with store.write() as conn:
+                written += add_trajectories(conn, batch)
+        except Exception as e:  # noqa: BLE001 - the test counts every error
+            errors.append(repr(e))
+        time.sleep(rnd.random() * 0.005)
+    return {"role": "writer", "name": name, "written": written, "errors": errors}
+
+
+def tui(db: str, stopfile: str) -> dict:
+    store = Store(db, sticky_reads=True)
+    errors, reads, curations, last_count = [], 0, 0, 0
+    rnd = random.Random(0)
+    while True:
+        stop = os.path.exists(stopfile)
+        try:
+            store.poll()
+            with store.read() as conn:
+                last_count = conn.execute("SELECT count(*) FROM trajectories").fetchone()[0]
+                page = conn.execute("SELECT id FROM trajectory ORDER BY id LIMIT 20").fetchall()
+            reads += 1
+            if page and rnd.random() < 0.2:
+                target = rnd.choice(page)[0]
+                with store.write() as conn:
+                    conn.execute("UPDATE trajectory SET status = 'approved' WHERE id = ?", [target])
+                    conn.execute("INSERT INTO note VALUES ('trajectory', ?, 'looked at it', now())", [target])
+                curations += 1
+        except Exception as e:  # noqa: BLE001
+            errors.append(repr(e))
+        if stop:
+            break
+        time.sleep(0.002)
+    store.close()
+    return {"role": "tui", "reads": reads, "curations": curations, "last_count": last_count, "errors": errors}
+
+
+if __name__ == "__main__":
+    role = sys.argv[1]
+    if role == "writer":
+        out = writer(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+    else:
+        out = tui(sys.argv[2], sys.argv[3])
+    print(json.dumps(out))
