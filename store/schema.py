@@ -167,7 +167,9 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         3,
         "notes, tags and the undoable event log",
         [
+            """CREATE SEQUENCE note_seq START 1""",
             """CREATE TABLE note (
+                id BIGINT PRIMARY KEY DEFAULT nextval('note_seq'),
                 target_kind VARCHAR NOT NULL,
                 target_id VARCHAR NOT NULL,
                 text VARCHAR NOT NULL,
@@ -188,9 +190,9 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 target_kind VARCHAR NOT NULL,
                 field VARCHAR NOT NULL,
                 n INTEGER NOT NULL,
-                detail JSON,
+                detail VARCHAR,
                 actor VARCHAR,
-                undone BOOLEAN NOT NULL DEFAULT false
+                state VARCHAR NOT NULL DEFAULT 'done'
             )""",
             """CREATE TABLE event_item (
                 event_id BIGINT NOT NULL,

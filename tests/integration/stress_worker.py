@@ -50,7 +50,8 @@ def tui(db: str, stopfile: str) -> dict:
                 target = rnd.choice(page)[0]
                 with store.write() as conn:
                     conn.execute("UPDATE trajectory SET status = 'approved' WHERE id = ?", [target])
-                    conn.execute("INSERT INTO note VALUES ('trajectory', ?, 'looked at it', now())", [target])
+                    conn.execute("INSERT INTO note (target_kind, target_id, text) VALUES ('trajectory', ?, 'seen')",
+                                 [target])
                 curations += 1
         except Exception as e:  # noqa: BLE001
             errors.append(repr(e))

@@ -1,0 +1,161 @@
+"""Curation actions with a persisted, undoable event log: status, pair swap, tags, notes.
+
+Every action writes one ``event`` row and one ``event_item`` per touched target with the value
+before and after, inside the caller's write transaction. ``undo`` restores the newest ``done``
+event's before-values; ``redo`` re-applies the newest ``undone`` one. A new action drops the
+redo stack (its events become ``dropped``), as in any editor. Bulk actions over a filter are one
+event, so one undo reverts the whole bulk change.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+STATUSES = ("pending", "approved", "rejected")
+TARGETS = {"trajectory": "trajectory", "pair": "pair"}
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    action: str
+    target_kind: str
+    field: str
+    n: int
+
+
+def _target_sql(ids: list[str] | None, where: str | None) -> tuple[str, dict]:
+    clauses, params = [], {}
+    if ids is not None:
+        clauses.append("id IN (SELECT unnest($ids))")
+        params["ids"] = list(ids)
+    if where:
+        clauses.append(f"({where})")
+    if not clauses:
+        raise ValueError("a curation action needs ids or a filter")
+    return " AND ".join(clauses), params
+
+
+def _new_event(conn: duckdb.DuckDBPyConnection, action: str, kind: str, field: str, detail: str | None,
+               actor: str | None) -> int:
+    conn.execute("UPDATE event SET state = 'dropped' WHERE state = 'undone'")
+    return conn.execute(
+        "INSERT INTO event (id, action, target_kind, field, n, detail, actor) "
+        "VALUES (nextval('event_seq'), ?, ?, ?, 0, ?, ?) RETURNING id",
+        [action, kind, field, detail, actor]).fetchone()[0]
+
+
+def _finish(conn: duckdb.DuckDBPyConnection, event_id: int, action: str, kind: str, field: str) -> Event:
+    n = conn.execute("SELECT count(*) FROM event_item WHERE event_id = ?", [event_id]).fetchone()[0]
+    conn.execute("UPDATE event SET n = ? WHERE id = ?", [n, event_id])
+    return Event(event_id, action, kind, field, n)
+
+
+def set_status(conn: duckdb.DuckDBPyConnection, status: str, *, ids: list[str] | None = None,
+               where: str | None = None, kind: str = "trajectory", actor: str | None = None) -> Event:
+    """Set status on trajectories (or pairs) chosen by ids and/or a SQL filter over the table."""
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+    table = TARGETS[kind]
+    clause, params = _target_sql(ids, where)
+    event_id = _new_event(conn, "set_status", kind, "status", status, actor)
+    conn.execute(f"""INSERT INTO event_item SELECT {event_id}, id, status, $status FROM {table}
+                     WHERE {clause} AND status <> $status""", {**params, "status": status})
+    conn.execute(f"""UPDATE {table} SET status = $status
+                     WHERE id IN (SELECT target_id FROM event_item WHERE event_id = {event_id})""",
+                 {"status": status})
+    return _finish(conn, event_id, "set_status", kind, "status")
+
+
+def swap_pair(conn: duckdb.DuckDBPyConnection, pair_id: str, actor: str | None = None) -> Event:
+    """Exchange chosen and rejected of a pair."""
+    row = conn.execute("SELECT chosen_id, rejected_id FROM pair WHERE id = ?", [pair_id]).fetchone()
+    if row is None:
+        raise ValueError(f"no pair {pair_id}")
+    event_id = _new_event(conn, "swap", "pair", "chosen_id,rejected_id", None, actor)
+    conn.execute("INSERT INTO event_item VALUES (?, ?, ?, ?)",
+                 [event_id, pair_id, f"{row[0]}\t{row[1]}", f"{row[1]}\t{row[0]}"])
+    conn.execute("UPDATE pair SET chosen_id = ?, rejected_id = ? WHERE id = ?", [row[1], row[0], pair_id])
+    return _finish(conn, event_id, "swap", "pair", "chosen_id,rejected_id")
+
+
+def add_tag(conn: duckdb.DuckDBPyConnection, tag: str, *, ids: list[str] | None = None, where: str | None = None,
+            kind: str = "trajectory", actor: str | None = None) -> Event:
+    table = TARGETS[kind]
+    clause, params = _target_sql(ids, where)
+    event_id = _new_event(conn, "tag", kind, "tag", tag, actor)
+    conn.execute(f"""INSERT INTO event_item SELECT {event_id}, id, NULL, $tag FROM {table} t
+                     WHERE {clause} AND NOT EXISTS (SELECT 1 FROM tag g WHERE g.target_kind = $kind
+                                                    AND g.target_id = t.id AND g.tag = $tag)""",
+                 {**params, "tag": tag, "kind": kind})
+    conn.execute(f"""INSERT INTO tag (target_kind, target_id, tag)
+                     SELECT $kind, target_id, $tag FROM event_item WHERE event_id = {event_id}""",
+                 {"kind": kind, "tag": tag})
+    return _finish(conn, event_id, "tag", kind, "tag")
+
+
+def remove_tag(conn: duckdb.DuckDBPyConnection, tag: str, *, ids: list[str] | None = None,
+               where: str | None = None, kind: str = "trajectory", actor: str | None = None) -> Event:
+    table = TARGETS[kind]
+    clause, params = _target_sql(ids, where)
+    event_id = _new_event(conn, "untag", kind, "tag", tag, actor)
+    conn.execute(f"""INSERT INTO event_item SELECT {event_id}, g.target_id, $tag, NULL FROM tag g
+                     WHERE g.target_kind = $kind AND g.tag = $tag
+                       AND g.target_id IN (SELECT id FROM {table} WHERE {clause})""",
+                 {**params, "tag": tag, "kind": kind})
+    conn.execute(f"""DELETE FROM tag WHERE target_kind = $kind AND tag = $tag
+                     AND target_id IN (SELECT target_id FROM event_item WHERE event_id = {event_id})""",
+                 {"kind": kind, "tag": tag})
+    return _finish(conn, event_id, "untag", kind, "tag")
+
+
+def add_note(conn: duckdb.DuckDBPyConnection, target_id: str, text: str, *, kind: str = "trajectory",
+             actor: str | None = None) -> Event:
+    event_id = _new_event(conn, "note", kind, "note", text, actor)
+    note_id = conn.execute("INSERT INTO note (target_kind, target_id, text) VALUES (?, ?, ?) RETURNING id",
+                           [kind, target_id, text]).fetchone()[0]
+    conn.execute("INSERT INTO event_item VALUES (?, ?, NULL, ?)", [event_id, target_id, str(note_id)])
+    return _finish(conn, event_id, "note", kind, "note")
+
+
+def _apply(conn: duckdb.DuckDBPyConnection, event_id: int, backwards: bool) -> Event:
+    action, kind, field, detail, n = conn.execute(
+        "SELECT action, target_kind, field, detail, n FROM event WHERE id = ?", [event_id]).fetchone()
+    table = TARGETS[kind]
+    value = "before" if backwards else "after"
+    if action == "set_status":
+        conn.execute(f"""UPDATE {table} SET status = ei.{value} FROM event_item ei
+                         WHERE ei.event_id = ? AND {table}.id = ei.target_id""", [event_id])
+    elif action == "swap":
+        conn.execute(f"""UPDATE pair SET chosen_id = split_part(ei.{value}, chr(9), 1),
+                                         rejected_id = split_part(ei.{value}, chr(9), 2)
+                         FROM event_item ei WHERE ei.event_id = ? AND pair.id = ei.target_id""", [event_id])
+    elif (action, backwards) in (("tag", True), ("untag", False)):
+        conn.execute("""DELETE FROM tag WHERE target_kind = ? AND tag = ?
+                        AND target_id IN (SELECT target_id FROM event_item WHERE event_id = ?)""",
+                     [kind, detail, event_id])
+    elif action in ("tag", "untag"):
+        conn.execute("""INSERT INTO tag (target_kind, target_id, tag)
+                        SELECT ?, target_id, ? FROM event_item WHERE event_id = ?""", [kind, detail, event_id])
+    elif action == "note" and backwards:
+        conn.execute("""DELETE FROM note WHERE id IN (SELECT after::BIGINT FROM event_item WHERE event_id = ?)""",
+                     [event_id])
+    elif action == "note":
+        conn.execute("""INSERT INTO note (id, target_kind, target_id, text)
+                        SELECT after::BIGINT, ?, target_id, ? FROM event_item WHERE event_id = ?""",
+                     [kind, detail or "", event_id])
+    conn.execute("UPDATE event SET state = ? WHERE id = ?", ["undone" if backwards else "done", event_id])
+    return Event(event_id, action, kind, field, n)
+
+
+def undo(conn: duckdb.DuckDBPyConnection) -> Event | None:
+    """Revert the newest action still in effect; None when there is nothing to undo."""
+    row = conn.execute("SELECT max(id) FROM event WHERE state = 'done'").fetchone()
+    return None if row[0] is None else _apply(conn, row[0], backwards=True)
+
+
+def redo(conn: duckdb.DuckDBPyConnection) -> Event | None:
+    """Re-apply the oldest undone action of the redo stack (the one undone last)."""
+    row = conn.execute("SELECT min(id) FROM event WHERE state = 'undone'").fetchone()
+    return None if row[0] is None else _apply(conn, row[0], backwards=False)
