@@ -9,6 +9,8 @@ from . import verdict as R
 from .extract import KINDS, choice_letter, extract_answer, extract_gold
 from .guards import refuse_reason
 from .normalize import canon, shape, split_assignment
+from .evaluate import evaluate, values_equal
+from .evaluate import show as show_value
 from .numbers import numbers_equal, show, to_number
 from .pool import get_pool
 from .verdict import Verdict
@@ -40,6 +42,87 @@ def clear_cache() -> None:
     _cache.clear()
 
 
+def _scalar(s: str):
+    """A plain number or an evaluable constant expression: (kind, value) or None."""
+    n = to_number(s)
+    if n is not None:
+        return ("num", n)
+    v = evaluate(s)
+    if v is not None:
+        return ("val", v)
+    return None
+
+
+def _scalars_equal(a, b) -> bool:
+    if a[0] == "num" and b[0] == "num":
+        return numbers_equal(a[1], b[1])
+    va = a[1] if a[0] == "val" else evaluate(_num_latex(a[1]))
+    vb = b[1] if b[0] == "val" else evaluate(_num_latex(b[1]))
+    if va is None or vb is None:  # percents: only the numbers path reads them
+        return False
+    return values_equal(va, vb)
+
+
+def _num_latex(n) -> str:
+    v = n.value
+    txt = f"\\frac{{{v.numerator}}}{{{v.denominator}}}" if v.denominator != 1 else str(v.numerator)
+    if n.inexact:
+        txt = f"({txt})*1.0"
+    return txt if not n.percent else txt + "%"  # '%' makes evaluate() refuse: percent stays numeric-only
+
+
+def _show_scalar(a) -> str:
+    return show(a[1]) if a[0] == "num" else show_value(a[1])
+
+
+def _elements(s: str, kind: str) -> list[str]:
+    if kind == "set":
+        s = s[2:-2]
+    elif kind == "tuple":
+        s = s[1:-1]
+    out, depth, start = [], 0, 0
+    for i, c in enumerate(s):
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif c == "," and depth == 0:
+            out.append(s[start:i])
+            start = i + 1
+    out.append(s[start:])
+    return [e.strip() for e in out]
+
+
+def _fast_structures(gc: str, pc: str, gs: str, ps: str):
+    """Tuples, intervals, lists and sets whose elements are all constants, compared element by element."""
+    if gs == "other" and ps == "other":
+        return None
+    ge = _elements(gc, gs) if gs != "other" else [gc]
+    pe = _elements(pc, ps) if ps != "other" else [pc]
+    gv = [_scalar(e) for e in ge]
+    pv = [_scalar(e) for e in pe]
+    if any(v is None for v in gv) or any(v is None for v in pv):
+        return None
+    if gs == "tuple" and ps == "tuple":
+        if (gc[0], gc[-1]) != (pc[0], pc[-1]):
+            return False, R.STRUCTURE, f"structure: brackets differ ({pc[0]}..{pc[-1]} vs {gc[0]}..{gc[-1]})"
+        if len(gv) != len(pv):
+            return False, R.STRUCTURE, f"structure: {len(pv)} components vs {len(gv)}"
+        for i, (a, b) in enumerate(zip(gv, pv)):
+            if not _scalars_equal(a, b):
+                return False, R.NUMERIC, f"numeric: component {i + 1}: {_show_scalar(b)} != {_show_scalar(a)}"
+        return True, R.NUMERIC, f"numeric: all {len(gv)} components equal"
+    if "tuple" in (gs, ps):
+        return None  # "(3,4)" vs "3,4": let math-verify decide
+    # unordered: "1, 2", "\{1, 2\}" or a single value
+    def covered(xs, ys):
+        return all(any(_scalars_equal(x, y) for y in ys) for x in xs)
+
+    eq = covered(gv, pv) and covered(pv, gv)
+    what = "same elements" if eq else "different elements"
+    return eq, R.NUMERIC, f"numeric: {what} ({_short(pc)} vs {_short(gc)})"
+
+
 def _fast(gc: str, pc: str) -> tuple[bool, str, str] | None:
     """Decide from canonical strings alone, or None to go symbolic."""
     if gc == pc:
@@ -58,7 +141,15 @@ def _fast(gc: str, pc: str) -> tuple[bool, str, str] | None:
         return _fast(ga[1], pc)
     if ga and pa and ga[0] == pa[0]:
         return _fast(ga[1], pa[1])
-    return None
+    if gs == "other" and ps == "other":
+        a, b = _scalar(gc), _scalar(pc)
+        if a is not None and b is not None and "%" not in gc + pc:
+            eq = _scalars_equal(a, b)
+            return eq, R.NUMERIC, f"numeric: {_show_scalar(b)} {'==' if eq else '!='} {_show_scalar(a)}"
+        return None
+    if "%" in gc + pc:
+        return None
+    return _fast_structures(gc, pc, gs, ps)
 
 
 class _Prepared:

@@ -1,0 +1,98 @@
+"""Bench: the TUI on a 1M-trajectory store — first paint, filter / sort / page / open-detail, full-text search.
+
+    .venv/bin/python bench/tui.py                      # builds /tmp/still2-tui-bench/store.duckdb once
+    .venv/bin/python bench/tui.py --db PATH --rows N   # reuse or build elsewhere
+
+Goals: first paint < 1 s; p50/p95 of filter, sort, page and open-detail < 100 ms each.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pyarrow as pa  # noqa: E402
+import pyarrow.compute as pc  # noqa: E402
+
+from bench.ingest import synthetic  # noqa: E402
+from store import Store  # noqa: E402
+from store.ingest import add_problems, add_trajectories, insert_new  # noqa: E402
+
+DOMAINS = ("math", "code", "science", "puzzle")
+MODELS = ("smollm2-135m", "qwen2.5-32b-instruct", "still2-m1", "still2-m2")
+ORIGINS = ("explore", "explore", "explore", "distill", "eval")
+STATUSES = ("pending", "pending", "pending", "approved", "rejected")
+FLAGS = ("repetition", "gibberish", "lang_mix", "short")
+
+
+def build(path: Path, rows: int, thought_chars: int) -> None:
+    """A fresh store with `rows` trajectories over 5000 problems, a ppl for each, flags on ~6%, pairs, evals."""
+    for suffix in ("", ".wal", ".lock", ".want-write"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    store = Store(path)
+    t0 = time.perf_counter()
+    n_problems = 5000
+    with store.write() as conn:
+        add_problems(conn, [{"id": f"gen:{i:06d}", "source": "gen", "domain": DOMAINS[i % 4],
+                             "difficulty": 1 + i % 5, "question": f"Problem {i}: compute {i} * 7 + {i % 13}.",
+                             "question_hash": f"h{i}", "answer": str(i % 997)} for i in range(n_problems)])
+    batch = 200_000
+    for start in range(0, rows, batch):
+        n = min(batch, rows - start)
+        table = synthetic(n, thought_chars, seed=start)
+        idx = list(range(start, start + n))
+        table = table.set_column(table.schema.get_field_index("id"), "id", pa.array([f"{i:016x}" for i in idx]))
+        table = table.set_column(table.schema.get_field_index("problem_id"), "problem_id",
+                                 pa.array([f"gen:{i % n_problems:06d}" for i in idx]))
+        table = table.set_column(table.schema.get_field_index("model"), "model",
+                                 pa.array([MODELS[(i // 7) % 4] for i in idx]))
+        table = table.set_column(table.schema.get_field_index("origin"), "origin",
+                                 pa.array([ORIGINS[(i // 3) % 5] for i in idx]))
+        tokens = [None if i % 10 == 0 else 200 + (i * 7919) % 3800 for i in idx]
+        table = table.set_column(table.schema.get_field_index("n_tokens"), "n_tokens", pa.array(tokens, pa.int32()))
+        table = table.append_column("status", pa.array([STATUSES[(i * 31) % 5] for i in idx]))
+        with store.write() as conn:
+            add_trajectories(conn, table)
+            insert_new(conn, "perplexity", pa.table({
+                "trajectory_id": table["id"], "scorer": pa.array(["smollm2-135m"] * n),
+                "part": pa.array(["full"] * n), "mean_nll": pa.array([0.5 + (i * 37 % 1000) / 500 for i in idx]),
+                "ppl": pa.array([1.5 + (i * 37 % 1000) / 100 for i in idx])}))
+            flagged = [i for i in idx if i % 17 == 0]
+            insert_new(conn, "flag", pa.table({
+                "trajectory_id": pa.array([f"{i:016x}" for i in flagged]),
+                "rule": pa.array([FLAGS[i % 4] for i in flagged]),
+                "reason": pa.array([f"rule {FLAGS[i % 4]} fired" for i in flagged])}))
+        print(f"  built {start + n:,} rows ({time.perf_counter() - t0:.0f}s)", flush=True)
+    store.close()
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--db", default="/tmp/still2-tui-bench/store.duckdb")
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--thought-chars", type=int, default=1000)
+    ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--build-only", action="store_true")
+    args = ap.parse_args()
+    db = Path(args.db)
+    if args.rebuild or not db.exists():
+        db.parent.mkdir(parents=True, exist_ok=True)
+        print(f"building {args.rows:,} trajectories at {db} ...")
+        build(db, args.rows, args.thought_chars)
+    if args.build_only:
+        return
+    asyncio.run(measure(db))
+
+
+if __name__ == "__main__":
+    main()

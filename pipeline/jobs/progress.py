@@ -1,0 +1,74 @@
+"""Progress for long commands: a rich bar on stderr, mirrored (throttled) into the job's `run.progress`.
+
+A command run as a job gets STILL2_RUN_ID and STILL2_DB in its environment; `JobProgress` then
+writes {"done", "total", "desc", ...extra} to the run row at most every `interval` seconds, so the
+TUI and `still2 jobs list` can show it. Outside a job it is only the rich bar.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+
+class JobProgress:
+    def __init__(self, description: str, total: int | None, *, interval: float = 2.0, enabled_bar: bool = True):
+        self.description = description
+        self.total = total
+        self.done = 0
+        self.extra: dict[str, Any] = {}
+        self.interval = interval
+        self._last_write = 0.0
+        self._run_id = os.environ.get("STILL2_RUN_ID")
+        self._db = os.environ.get("STILL2_DB")
+        self._bar = None
+        self._task = None
+        self._enabled_bar = enabled_bar
+
+    def __enter__(self) -> "JobProgress":
+        if self._enabled_bar:
+            from pipeline.cli.common import progress
+
+            self._bar = progress()
+            self._bar.start()
+            self._task = self._bar.add_task(self.description, total=self.total)
+        self._write(force=True)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._write(force=True)
+        if self._bar is not None:
+            self._bar.stop()
+
+    def advance(self, n: int = 1, **extra: Any) -> None:
+        self.done += n
+        self.extra.update(extra)
+        if self._bar is not None:
+            desc = self.description
+            if extra:
+                desc += " " + " ".join(f"{k}={_fmt(v)}" for k, v in self.extra.items())
+            self._bar.update(self._task, advance=n, description=desc)
+        self._write()
+
+    def set_total(self, total: int) -> None:
+        self.total = total
+        if self._bar is not None:
+            self._bar.update(self._task, total=total)
+
+    def _write(self, force: bool = False) -> None:
+        if not self._run_id or not self._db:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_write < self.interval:
+            return
+        self._last_write = now
+        from store import Store
+
+        payload = {"done": self.done, "total": self.total, "desc": self.description, **self.extra}
+        with Store(self._db).write() as conn:
+            conn.execute("UPDATE run SET progress = ? WHERE id = ?", [json.dumps(payload, default=str), self._run_id])
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:.3g}" if isinstance(v, float) else str(v)

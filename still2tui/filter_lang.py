@@ -1,0 +1,163 @@
+"""The filter language of the trajectories screen, compiled to a parameterised SQL predicate.
+
+Grammar (terms are ANDed; user values only ever travel as query parameters):
+
+    verdict:correct            equality; a comma means OR:  status:pending,rejected
+    -origin:eval               a leading '-' negates any term
+    model:*14b*                '*' is a wildcard (case-insensitive match)
+    ppl>3  len<=2000  iter=1   comparisons on numeric fields: > >= < <= = !=
+    len:500..2000              an inclusive range (either side may be empty: ppl:..4)
+    flag:repetition            has that filter flag; flag:any / flag:none
+    tag:keep                   has that tag
+    "free text"  word          full-text search over the trajectory text (see search.py)
+
+Fields: verdict status origin model domain source problem run id tag flag (values);
+iter/iteration difficulty sample ppl thought_ppl len tokens chars (numbers).
+``len`` is tokens, falling back to characters when the token count is unknown.
+The predicate reads ``trajectory`` under the alias ``t`` and needs no join.
+"""
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+
+LATEST_PPL = ("(SELECT trajectory_id, arg_max(ppl, created) AS ppl FROM perplexity "
+              "WHERE part = '{part}' GROUP BY trajectory_id)")
+
+# field -> SQL expression over trajectory t (value fields) ...
+VALUE_FIELDS = {
+    "verdict": "t.verdict", "status": "t.status", "origin": "t.origin", "model": "t.model",
+    "run": "t.run_id", "id": "t.id", "problem": "t.problem_id",
+}
+# ... fields that live on the problem, tested through a semi-join ...
+PROBLEM_FIELDS = {"domain": "domain", "source": "source", "gold": "answer"}
+NUMBER_FIELDS = {
+    "iter": "t.iteration", "iteration": "t.iteration", "sample": "t.sample_index",
+    "len": "coalesce(t.n_tokens, t.n_chars)", "tokens": "t.n_tokens", "chars": "t.n_chars",
+}
+PPL_FIELDS = {"ppl": "full", "thought_ppl": "thought"}
+FIELDS = sorted([*VALUE_FIELDS, *PROBLEM_FIELDS, *NUMBER_FIELDS, *PPL_FIELDS, "difficulty", "flag", "tag"])
+
+_TERM = re.compile(r"^(?P<neg>-)?(?P<field>[a-z_]+)(?P<op>:|>=|<=|!=|>|<|=)(?P<value>.*)$", re.S)
+
+
+class FilterError(ValueError):
+    """A filter the user typed cannot be understood; the message says which term and why."""
+
+
+@dataclass
+class Compiled:
+    where: str = "TRUE"
+    params: list = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
+    source: str = ""
+
+    @property
+    def has_text(self) -> bool:
+        return bool(self.text)
+
+
+def _number(term: str, value: str) -> float | int:
+    try:
+        return int(value)
+    except ValueError:
+        try:
+            return float(value)
+        except ValueError:
+            raise FilterError(f"{term!r}: {value!r} is not a number") from None
+
+
+def _equals(expr: str, values: list[str], params: list) -> str:
+    parts = []
+    for v in values:
+        if "*" in v:
+            parts.append(f"{expr} ILIKE ? ESCAPE '\\'")
+            params.append(v.replace("%", r"\%").replace("_", r"\_").replace("*", "%"))
+        else:
+            parts.append(f"{expr} = ?")
+            params.append(v)
+    return "(" + " OR ".join(parts) + ")"
+
+
+def _numeric(term: str, expr: str, op: str, value: str, params: list) -> str:
+    if op == ":":
+        if ".." in value:
+            lo, hi = value.split("..", 1)
+            parts = []
+            if lo:
+                parts.append(f"{expr} >= ?")
+                params.append(_number(term, lo))
+            if hi:
+                parts.append(f"{expr} <= ?")
+                params.append(_number(term, hi))
+            if not parts:
+                raise FilterError(f"{term!r}: empty range")
+            return "(" + " AND ".join(parts) + ")"
+        op = "="
+    params.append(_number(term, value))
+    return f"{expr} {'<>' if op == '!=' else op} ?"
+
+
+def _term(term: str, params: list) -> str:
+    m = _TERM.match(term)
+    assert m
+    name, op, value = m["field"], m["op"], m["value"]
+    if name not in FIELDS:
+        raise FilterError(f"{term!r}: unknown field {name!r} (fields: {', '.join(FIELDS)})")
+    if value == "":
+        raise FilterError(f"{term!r}: missing value")
+    values = [v for v in value.split(",") if v]
+    if name in VALUE_FIELDS or name in PROBLEM_FIELDS or name in ("flag", "tag"):
+        if op not in (":", "=", "!="):
+            raise FilterError(f"{term!r}: {name} takes ':' (values), not {op!r}")
+        if name in VALUE_FIELDS:
+            sql = _equals(VALUE_FIELDS[name], values, params)
+        elif name in PROBLEM_FIELDS:
+            sql = f"t.problem_id IN (SELECT id FROM problem WHERE {_equals(PROBLEM_FIELDS[name], values, params)})"
+        elif name == "flag" and values == ["any"]:
+            sql = "t.id IN (SELECT trajectory_id FROM flag)"
+        elif name == "flag" and values == ["none"]:
+            sql = "t.id NOT IN (SELECT trajectory_id FROM flag)"
+        elif name == "flag":
+            sql = f"t.id IN (SELECT trajectory_id FROM flag WHERE {_equals('rule', values, params)})"
+        else:
+            sql = (f"t.id IN (SELECT target_id FROM tag WHERE target_kind = 'trajectory' "
+                   f"AND {_equals('tag', values, params)})")
+        return f"NOT ({sql})" if op == "!=" else sql
+    if name in PPL_FIELDS:
+        inner = _numeric(term, "ppl", op, value, params)
+        return f"t.id IN (SELECT trajectory_id FROM {LATEST_PPL.format(part=PPL_FIELDS[name])} WHERE {inner})"
+    if name == "difficulty":
+        return f"t.problem_id IN (SELECT id FROM problem WHERE {_numeric(term, 'difficulty', op, value, params)})"
+    return _numeric(term, NUMBER_FIELDS[name], op, value, params)
+
+
+def split_terms(text: str) -> list[tuple[str, bool]]:
+    """(term, quoted) pairs; quotes group words into one free-text phrase."""
+    lexer = shlex.shlex(text, posix=True)
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    out = []
+    try:
+        for token in lexer:
+            out.append((token, False))
+    except ValueError as exc:
+        raise FilterError(f"unbalanced quote in {text!r}") from exc
+    quoted = set(re.findall(r'"([^"]*)"', text)) | set(re.findall(r"'([^']*)'", text))
+    return [(t, t in quoted and t != "") for t, _ in out]
+
+
+def compile_filter(text: str) -> Compiled:
+    """Compile the user's filter; raises FilterError with a message fit for the status line."""
+    params: list = []
+    clauses: list[str] = []
+    words: list[str] = []
+    for token, quoted in split_terms(text.strip()):
+        if not quoted and _TERM.match(token):
+            neg = token.startswith("-")
+            sql = _term(token[1:] if neg else token, params)
+            clauses.append(f"NOT ({sql})" if neg else sql)
+        else:
+            words.append(token)
+    return Compiled(" AND ".join(clauses) if clauses else "TRUE", params, words, text.strip())
