@@ -1,13 +1,15 @@
 """Row sources for the virtual table: count + one window of rows at a time, straight from DuckDB.
 
-A source never loads a whole result: ``count()`` is one aggregate and ``fetch(offset, limit)`` one
-``ORDER BY .. LIMIT .. OFFSET`` over a narrow projection (no long text columns). Past the middle of
-the set the order is reversed so DuckDB's top-N never keeps more than half the rows.
+A source gives ``count()`` and ``fetch(offset, limit)`` (one window of rows), and never reads the
+long text columns. Trajectories (up to millions) keep only an ordered rowid index; the small
+listings (problems, pairs, runs) are held in memory.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+import numpy as np
 
 from store import Store
 from still2tui.filter_lang import LATEST_PPL, Compiled, compile_filter
@@ -58,29 +60,39 @@ SORT_JOINS = {
 
 @dataclass
 class TrajectorySource:
-    """Trajectories matching a filter, sorted by any column; rows are (id, *column values)."""
+    """Trajectories matching a filter, sorted by any column; rows are (id, *column values, len_is_chars).
+
+    A filter or sort change runs one query for the ordered ``rowid`` list of the matching rows (kept
+    as a numpy array: 8 MB for 1M rows); the count is its length and a window of rows is a lookup of
+    ``BLOCK`` rowids. Filters on perplexity and full-text search scan more, so they are ``slow``: the
+    table builds their index in a worker thread.
+    """
 
     store: Store
     filter: Compiled = field(default_factory=lambda: compile_filter(""))
-    sort_key: str = "created"
+    sort_key: str = ""
     descending: bool = False
     columns: list[Column] = field(default_factory=lambda: list(TRAJECTORY_COLUMNS))
-    _count: int | None = None
+    _rowids: np.ndarray | None = None
 
     def set_filter(self, text: str) -> None:
         self.filter = compile_filter(text)
-        self._count = None
+        self._rowids = None
 
     def set_sort(self, key: str, descending: bool) -> None:
         self.sort_key, self.descending = key, descending
+        self._rowids = None
 
     def invalidate(self) -> None:
-        self._count = None
+        self._rowids = None
+
+    def _sort_expr(self) -> str | None:
+        return next((c.sort for c in self.columns if c.key == self.sort_key), None)
 
     @property
     def slow(self) -> bool:
-        """Full-text search scans texts: run it off the UI thread."""
-        return self.filter.has_text
+        expr = self._sort_expr() or ""
+        return self.filter.has_text or "perplexity" in self.filter.where or expr.startswith(("pp.", "fl."))
 
     def where(self) -> tuple[str, list]:
         clause, params = self.filter.where, list(self.filter.params)
@@ -90,95 +102,97 @@ class TrajectorySource:
             params.append(value)
         return clause, params
 
-    def count(self) -> int:
-        if self._count is None:
-            clause, params = self.where()
-            with self.store.read() as conn:
-                self._count = conn.execute(f"SELECT count(*) FROM trajectory t WHERE {clause}", params).fetchone()[0]
-        return self._count
-
-    def _sort_expr(self) -> str:
-        if self.sort_key == "created":
-            return "t.created"
-        return next(c.sort for c in self.columns if c.key == self.sort_key)
-
-    def fetch(self, offset: int, limit: int) -> list[tuple]:
+    def index_sql(self) -> tuple[str, list]:
         clause, params = self.where()
         expr = self._sort_expr()
+        if expr is None:  # insertion order, which DuckDB preserves without a sort
+            return f"SELECT t.rowid AS r FROM trajectory t WHERE {clause}", params
         joins = " ".join(j for prefix, j in SORT_JOINS.items() if expr.startswith(prefix))
-        descending = self.descending
-        total = self._count
-        reverse = total is not None and offset > total // 2 and not self.filter.has_text
-        if reverse:
-            end = min(offset + limit, total)
-            offset, limit = max(0, total - end), end - offset
-            descending = not descending
-        direction = "DESC" if descending else "ASC"
-        nulls = "NULLS FIRST" if descending else "NULLS LAST"
-        sql = f"""
-            WITH page AS (
-                SELECT t.id, t.problem_id, t.model, t.origin, t.iteration, t.verdict, t.extracted,
-                       coalesce(t.n_tokens, t.n_chars) AS len, t.n_tokens IS NULL AS len_is_chars, t.status,
-                       {expr} AS _k
-                FROM trajectory t {joins}
-                WHERE {clause}
-                ORDER BY _k {direction} {nulls}, t.id {direction}
-                LIMIT ? OFFSET ?)
-            SELECT page.id, page.problem_id, p.domain, page.model, page.origin, page.iteration, page.verdict,
-                   page.extracted, p.answer, page.len, pp.ppl, fl.flags, page.status, page.len_is_chars
-            FROM page
-            LEFT JOIN problem p ON p.id = page.problem_id
-            LEFT JOIN (SELECT trajectory_id, arg_max(ppl, created) AS ppl FROM perplexity
-                       WHERE part = 'full' AND trajectory_id IN (SELECT id FROM page) GROUP BY 1) pp
-                   ON pp.trajectory_id = page.id
-            LEFT JOIN (SELECT trajectory_id, string_agg(rule, ',' ORDER BY rule) AS flags FROM flag
-                       WHERE trajectory_id IN (SELECT id FROM page) GROUP BY 1) fl
-                   ON fl.trajectory_id = page.id
-            ORDER BY page._k {direction} {nulls}, page.id {direction}"""
+        direction = "DESC NULLS FIRST" if self.descending else "ASC NULLS LAST"
+        return (f"SELECT t.rowid AS r FROM trajectory t {joins} WHERE {clause} "
+                f"ORDER BY {expr} {direction}, t.rowid", params)
+
+    def rowids(self) -> np.ndarray:
+        if self._rowids is None:
+            sql, params = self.index_sql()
+            with self.store.read() as conn:
+                self._rowids = conn.execute(sql, params).fetchnumpy()["r"]
+        return self._rowids
+
+    def count(self) -> int:
+        return len(self.rowids())
+
+    def fetch(self, offset: int, limit: int) -> list[tuple]:
+        wanted = [int(r) for r in self.rowids()[offset:offset + limit]]
+        if not wanted:
+            return []
+        marks = ",".join("?" * len(wanted))
         with self.store.read() as conn:
-            rows = conn.execute(sql, [*params, limit, offset]).fetchall()
-        if reverse:
-            rows.reverse()
-        return rows
+            rows = conn.execute(f"""
+                SELECT t.rowid, t.id, t.problem_id, t.model, t.origin, t.iteration, t.verdict, t.extracted,
+                       coalesce(t.n_tokens, t.n_chars), t.status, t.n_tokens IS NULL
+                FROM trajectory t WHERE t.rowid IN ({marks})""", wanted).fetchall()
+            ids = [r[1] for r in rows]
+            pids = sorted({r[2] for r in rows})
+            id_marks = ",".join("?" * len(ids))
+            problems = dict(conn.execute(
+                f"SELECT id, (domain, answer) FROM problem WHERE id IN ({','.join('?' * len(pids))})", pids).fetchall())
+            ppl = dict(conn.execute(
+                f"""SELECT trajectory_id, arg_max(ppl, created) FROM perplexity
+                    WHERE part = 'full' AND trajectory_id IN ({id_marks}) GROUP BY 1""", ids).fetchall())
+            flags = dict(conn.execute(
+                f"""SELECT trajectory_id, string_agg(rule, ',' ORDER BY rule) FROM flag
+                    WHERE trajectory_id IN ({id_marks}) GROUP BY 1""", ids).fetchall())
+        by_rowid = {}
+        for rid, tid, pid, model, origin, it, verdict, extracted, length, status, is_chars in rows:
+            domain, gold = problems.get(pid) or (None, None)
+            by_rowid[rid] = (tid, pid, domain, model, origin, it, verdict, extracted, gold, length,
+                             ppl.get(tid), flags.get(tid), status, is_chars)
+        return [by_rowid[r] for r in wanted if r in by_rowid]
 
 
 @dataclass
 class SqlSource:
-    """Any read query shown through the virtual table; rows are (key, *column values)."""
+    """A small read query (problems, pairs, runs...) held in memory and sorted in Python.
+
+    ``sql`` selects the row key first and then one value per column; ``{where}`` in it is replaced by
+    ``where_sql`` (parameters in ``params``).
+    """
 
     store: Store
-    sql: str  # must select the key first, then one value per column, and may use {where}
+    sql: str
     columns: list[Column]
     params: list[Any] = field(default_factory=list)
     sort_key: str = ""
     descending: bool = False
     where_sql: str = "TRUE"
-    _count: int | None = None
-
-    def __post_init__(self) -> None:
-        self.sort_key = self.sort_key or self.columns[0].key
+    _rows: list[tuple] | None = None
 
     slow = False
 
     def set_sort(self, key: str, descending: bool) -> None:
         self.sort_key, self.descending = key, descending
+        self._rows = None
 
     def invalidate(self) -> None:
-        self._count = None
+        self._rows = None
 
-    def _query(self) -> str:
-        return self.sql.format(where=self.where_sql)
+    def rows(self) -> list[tuple]:
+        if self._rows is None:
+            with self.store.read() as conn:
+                rows = conn.execute(self.sql.format(where=self.where_sql), self.params).fetchall()
+            keys = [c.key for c in self.columns]
+            if self.sort_key in keys:
+                i = keys.index(self.sort_key) + 1
+                present = sorted((r for r in rows if r[i] is not None), key=lambda r: (r[i], str(r[0])),
+                                 reverse=self.descending)
+                missing = [r for r in rows if r[i] is None]
+                rows = present + missing
+            self._rows = rows
+        return self._rows
 
     def count(self) -> int:
-        if self._count is None:
-            with self.store.read() as conn:
-                self._count = conn.execute(f"SELECT count(*) FROM ({self._query()})", self.params).fetchone()[0]
-        return self._count
+        return len(self.rows())
 
     def fetch(self, offset: int, limit: int) -> list[tuple]:
-        expr = next(c.sort for c in self.columns if c.key == self.sort_key)
-        direction = "DESC NULLS FIRST" if self.descending else "ASC NULLS LAST"
-        with self.store.read() as conn:
-            cur = conn.execute(f"SELECT * FROM ({self._query()}) q ORDER BY {expr} {direction}, 1 LIMIT ? OFFSET ?",
-                               [*self.params, limit, offset])
-            return cur.fetchall()
+        return self.rows()[offset:offset + limit]

@@ -165,7 +165,8 @@ def list_jobs(db: str, *, limit: int = 50, active_only: bool = False) -> list[di
         with store.write() as conn:
             conn.execute("""UPDATE run SET state = 'crashed', ended = coalesce(ended, now())
                             WHERE id IN (SELECT unnest(?)) AND state = 'running'""", [stale])
-    where = "WHERE state IN ('queued', 'running')" if active_only else ""
+    # Rows without a log are logical runs (explore, sft, ...) that jobs and commands register.
+    where = "WHERE log_path IS NOT NULL" + (" AND state IN ('queued', 'running')" if active_only else "")
     with store.read() as conn:
         cur = conn.execute(f"""SELECT id, kind, state, pid, args, progress, started, ended, error, log_path, parent
                                FROM run {where} ORDER BY coalesce(started, ended) DESC NULLS FIRST, id DESC

@@ -15,7 +15,7 @@ MAX_DEPTH = 60
 MAX_EXPONENT = 10**5
 
 _TOKEN = re.compile(
-    r"\s*(?:(?P<num>\d+\.\d*|\.\d+|\d+)|(?P<cmd>\\[A-Za-z]+)|(?P<op>\*\*|[-+*/^(){}\[\]]))"
+    r"\s*(?:(?P<num>\d+\.\d*|\.\d+|\d+)|(?P<cmd>\\[A-Za-z]+)|(?P<var>[A-DF-HJ-Za-df-hj-z])|(?P<op>\*\*|[-+*/^(){}\[\]]))"
 )
 _ALLOWED_CMDS = {"\\frac", "\\sqrt", "\\pi", "\\infty", "\\cdot", "\\times", "\\div"}
 
@@ -50,8 +50,9 @@ def _tokens(s: str) -> list[tuple[str, str]]:
 
 
 class _Parser:
-    def __init__(self, toks):
+    def __init__(self, toks, env=None):
         self.toks = toks
+        self.env = env or {}
         self.i = 0
         self.inexact = False
         self.depth = 0
@@ -79,7 +80,7 @@ class _Parser:
         return v
 
     def _starts_atom(self, t):
-        return t[0] == "num" or t[1] in ("(", "{", "\\frac", "\\sqrt", "\\pi", "\\infty")
+        return t[0] in ("num", "var") or t[1] in ("(", "{", "\\frac", "\\sqrt", "\\pi", "\\infty")
 
     def term(self):
         v = self.unary()
@@ -151,6 +152,11 @@ class _Parser:
             if "." in tok:
                 self.inexact = True
             return mpmath.mpf(tok)
+        if kind == "var":
+            self.take()
+            if tok not in self.env:
+                raise _Unsupported()
+            return self.env[tok]
         if tok == "(":
             self.take()
             v = self.expr()
@@ -202,8 +208,24 @@ class _Parser:
         return self.atom()
 
 
-def evaluate(s: str) -> Value | None:
-    """The value of a constant expression, or None if `s` is not in the small grammar."""
+def variables(s: str) -> set[str] | None:
+    """Single-letter variables of `s` (not e, i), or None if `s` is outside the grammar."""
+    try:
+        return {t for k, t in _tokens(s) if k == "var"}
+    except _Unsupported:
+        return None
+
+
+# Fixed sample points for identity checks of expressions in variables (deterministic, include negatives).
+SAMPLES = (
+    ("0.7318", "-1.2437", "2.1539", "0.4127", "-0.8861", "1.6093", "3.0271", "-2.3717"),
+    ("1.8291", "0.5573", "-0.6649", "2.7713", "1.1379", "-1.9941", "0.3163", "1.4457"),
+    ("-0.9377", "2.4419", "1.3307", "-1.5521", "0.6991", "2.0827", "-0.2743", "0.8819"),
+)
+
+
+def evaluate(s: str, env: dict | None = None) -> Value | None:
+    """The value of a constant expression (variables taken from `env`), or None outside the small grammar."""
     if not s or len(s) > 400:
         return None
     try:
@@ -211,7 +233,7 @@ def evaluate(s: str) -> Value | None:
         if not toks:
             return None
         with mpmath.workdps(DIGITS):
-            p = _Parser(toks)
+            p = _Parser(toks, env)
             v = p.expr()
             if p.i != len(p.toks):
                 return None
@@ -240,6 +262,31 @@ def values_equal(a: Value, b: Value) -> bool:
         if biggest < mpmath.mpf("1e-4") and diff > mpmath.mpf("1e-6") * biggest:
             return False
         return True
+
+
+def identity(a: str, b: str) -> bool | None:
+    """Whether two expressions in single-letter variables agree at every sample point (None: cannot tell).
+
+    Polynomial and rational identities are decided with certainty for practical purposes by agreement to
+    40 digits at three points; a disagreement at any point proves the expressions differ.
+    """
+    va, vb = variables(a), variables(b)
+    if va is None or vb is None:
+        return None
+    names = sorted(va | vb)
+    if not names or len(names) > len(SAMPLES[0]):
+        return None
+    for point in SAMPLES:
+        with mpmath.workdps(DIGITS):
+            env = {n: mpmath.mpf(point[i]) for i, n in enumerate(names)}
+        x, y = evaluate(a, env), evaluate(b, env)
+        if x is None or y is None:
+            return None
+        if x.inexact or y.inexact:
+            return None
+        if not values_equal(x, y):
+            return False
+    return True
 
 
 def show(v: Value) -> str:

@@ -9,7 +9,7 @@ from . import verdict as R
 from .extract import KINDS, choice_letter, extract_answer, extract_gold
 from .guards import refuse_reason
 from .normalize import canon, shape, split_assignment
-from .evaluate import evaluate, values_equal
+from .evaluate import evaluate, identity, values_equal
 from .evaluate import show as show_value
 from .numbers import numbers_equal, show, to_number
 from .pool import get_pool
@@ -146,6 +146,11 @@ def _fast(gc: str, pc: str) -> tuple[bool, str, str] | None:
         if a is not None and b is not None and "%" not in gc + pc:
             eq = _scalars_equal(a, b)
             return eq, R.NUMERIC, f"numeric: {_show_scalar(b)} {'==' if eq else '!='} {_show_scalar(a)}"
+        if "%" not in gc + pc:
+            same = identity(gc, pc)
+            if same is not None:
+                verb = "agree" if same else "differ"
+                return same, R.IDENTITY, f"identity: {_short(pc)} and {_short(gc)} {verb} at sample points"
         return None
     if "%" in gc + pc:
         return None

@@ -93,6 +93,24 @@ class VerifierPool:
             if not w.alive():
                 self._replace(w)
 
+    def start(self) -> None:
+        """Start the workers and wait until all of them are ready (otherwise the first run() does it)."""
+        with self._lock:
+            self._ensure()
+            deadline = time.monotonic() + START_TIMEOUT
+            while not all(w.ready for w in self._workers):
+                starting = [w for w in self._workers if not w.ready]
+                for conn in wait([w.inbox for w in starting], timeout=max(0.0, deadline - time.monotonic())):
+                    w = next(w for w in starting if w.inbox is conn)
+                    try:
+                        msg = w.inbox.recv()
+                    except (EOFError, OSError):
+                        self._replace(w)
+                        continue
+                    w.ready = msg == "ready"
+                if time.monotonic() > deadline:
+                    raise RuntimeError("verifier workers did not start within %.0f s" % START_TIMEOUT)
+
     def run(
         self,
         jobs: list[tuple[str, str]],

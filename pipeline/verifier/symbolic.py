@@ -19,6 +19,28 @@ TINY = sympy.Rational(1, 10**4)
 TINY_REL = sympy.Rational(1, 10**6)
 
 
+# Parsed once when a worker starts: the ANTLR parser behind latex2sympy builds its prediction cache lazily
+# and the first parses of each construct are several times slower than later ones.
+WARMUP = (
+    ("(3,\\frac{\\pi}{2})", "(\\frac{\\pi}{2},3)"),
+    ("(-\\infty,3)\\cup(4,\\infty)", "x<3"),
+    ("[1,\\infty)", "x\\ge 1"),
+    ("\\{1,2\\}", "1,2"),
+    ("\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", "\\begin{bmatrix}1&2\\\\3&4\\end{bmatrix}"),
+    ("y=2x+3", "x^2+y^2=25"),
+    ("\\frac{\\sqrt{3}}{2}", "\\sin(\\pi/3)"),
+    ("\\sec^2(y)", "\\tan^2(y)+1"),
+    ("\\pm 2", "\\text{odd}"),
+    ("1+i", "\\log_2 8"),
+    ("\\binom{5}{2}", "5!"),
+)
+
+
+def warm_up() -> None:
+    for g, p in WARMUP:
+        compare(g, p, 5.0)
+
+
 class SoftDeadline(BaseException):
     """Raised by SIGALRM inside a worker; BaseException so library `except Exception` blocks let it through."""
 

@@ -8,6 +8,7 @@ from typing import Any
 EXACT = "exact"  # canonical strings identical
 NUMERIC = "numeric"  # both sides plain numbers, compared as exact rationals (decimals with tolerance)
 MATH_VERIFY = "math_verify"  # math-verify / sympy decided (worker process)
+IDENTITY = "identity"  # expressions in variables compared at fixed sample points (60-digit arithmetic)
 STRUCTURE = "structure"  # an ordered tuple/interval against an unordered set
 MC_LETTER = "mc_letter"  # multiple-choice letters compared
 NO_ANSWER = "no_answer"  # nothing extractable from the prediction (or the gold)
@@ -15,7 +16,7 @@ TIMEOUT = "timeout"  # the comparison hit its hard deadline
 UNPARSEABLE = "unparseable"  # too long, too large, or not mathematics we can read
 ERROR = "error"  # the worker crashed or raised; never counted as equal
 
-RULES = (EXACT, NUMERIC, STRUCTURE, MATH_VERIFY, MC_LETTER, NO_ANSWER, TIMEOUT, UNPARSEABLE, ERROR)
+RULES = (EXACT, NUMERIC, IDENTITY, STRUCTURE, MATH_VERIFY, MC_LETTER, NO_ANSWER, TIMEOUT, UNPARSEABLE, ERROR)
 
 
 @dataclass

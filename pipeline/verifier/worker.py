@@ -10,7 +10,9 @@ def main(argv: list[str]) -> int:
     rfd, wfd, mem = int(argv[0]), int(argv[1]), int(argv[2])
     inbox = Connection(rfd, readable=True, writable=False)
     outbox = Connection(wfd, readable=False, writable=True)
-    from pipeline.verifier.symbolic import compare  # the slow import happens before "ready"
+    from pipeline.verifier.symbolic import compare, warm_up  # the slow import happens before "ready"
+
+    warm_up()
 
     if mem > 0:
         try:

@@ -1,0 +1,145 @@
+"""`still2 explore` and `still2 distill`: sample, verify and store rollouts (resumable)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from pipeline.cli.common import DbOption, JsonOption, default_db, err_console, fail, print_json
+from pipeline.cli.engine_options import (
+    ApiKeyEnvOption,
+    BaseUrlOption,
+    BatchOption,
+    ConcurrencyOption,
+    DPOption,
+    EngineOptOption,
+    EngineOption,
+    ModelOption,
+    TPOption,
+    TrustOption,
+    build_engine,
+)
+
+ProblemsOption = Annotated[str, typer.Option("--problems", help="all | unsolved | hardest | generated")]
+WhereOption = Annotated[Optional[str], typer.Option(help="SQL over problem (p.) and problem_stats (s.) columns.")]
+
+
+def run_generation(origin: str, db, engine, model, problems, where, source, split, limit, max_rollouts,
+                   want_correct, per_round, batch_problems, temperature, top_p, max_new_tokens, seed, prompt_file,
+                   no_system, iteration, run_id, verifier_timeout, as_json, engine_args: dict,
+                   complete_solutions: bool = False) -> None:
+    from pipeline.explore.loop import ExploreConfig, derive_run_id, explore
+    from pipeline.explore.selection import select_problems
+    from pipeline.jobs.progress import JobProgress
+    from store import Store
+
+    system_prompt = Path(prompt_file).read_text(encoding="utf-8").strip() if prompt_file else None
+    config = ExploreConfig(max_rollouts=max_rollouts, want_correct=want_correct, per_round=per_round,
+                           batch_problems=batch_problems, temperature=temperature, top_p=top_p,
+                           max_new_tokens=max_new_tokens, seed=seed, system_prompt=system_prompt,
+                           use_system=not no_system, iteration=iteration, origin=origin,
+                           verifier_timeout=verifier_timeout)
+    store = Store(db)
+    try:
+        with store.read() as conn:
+            chosen = select_problems(conn, mode=problems, where=where, source=source, split=split, limit=limit)
+    except ValueError as e:
+        raise fail(str(e)) from None
+    except Exception as e:  # noqa: BLE001 - a bad --where is the user's SQL
+        raise fail(f"problem selection failed: {e}") from None
+    if not chosen:
+        raise fail("no problems match (they need a gold answer); add some with `still2 problems add|generate`")
+    selection = {"mode": problems, "where": where, "source": source, "split": split, "limit": limit,
+                 "ids": [p.id for p in chosen]}
+    err_console().print(f"{origin}: {len(chosen)} problems, up to {max_rollouts} rollouts each "
+                        f"(stop at {want_correct} correct); loading the {engine} engine ...")
+    eng = build_engine(engine, model, **engine_args)
+    rid = run_id or derive_run_id(origin, engine, eng.model_id, config, selection)
+    try:
+        with JobProgress(f"{origin} {rid}", len(chosen)) as bar:
+            last = {"finished": 0}
+            stats = {"rollouts": 0, "correct": 0, "tokens": 0, "seconds": 0.0}
+
+            def on_batch(info: dict) -> None:
+                for k in ("rollouts", "correct", "tokens"):
+                    stats[k] += info[k]
+                stats["seconds"] += info["gen_seconds"]
+                bar.advance(info["finished"] - last["finished"], solved=info["solved"], rollouts=stats["rollouts"],
+                            correct_rate=stats["correct"] / max(stats["rollouts"], 1),
+                            tok_s=stats["tokens"] / max(stats["seconds"], 1e-9))
+                last["finished"] = info["finished"]
+
+            summary = explore(store, eng, engine, chosen, config, rid, on_batch=on_batch,
+                              run_args={"selection": selection})
+            if complete_solutions:
+                from pipeline.explore.complete import complete_missing_solutions
+
+                summary_completed = complete_missing_solutions(store, eng, rid, config)
+                err_console().print(f"completed {summary_completed} missing solution section(s)")
+    finally:
+        eng.close()
+    info = summary.to_dict()
+    if as_json:
+        print_json(info)
+    else:
+        err_console().print(
+            f"[bold]{rid}[/]: {info['problems']} problems ({info['skipped_finished']} already finished), "
+            f"solved {info['solved']} ({(info['solved_fraction'] or 0):.0%}), {info['rollouts_new']} new rollouts, "
+            f"{info['correct_new']} correct, pass@1 {(info['pass_at_1'] or 0):.3f}, "
+            f"{info['tokens_per_second']:.1f} tok/s, {info['seconds']:.1f}s", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    def command(origin: str, doc: str):
+        def cmd(
+            db: DbOption = default_db(),
+            engine: EngineOption = "transformers",
+            model: ModelOption = None,
+            problems: ProblemsOption = "all",
+            where: WhereOption = None,
+            source: Annotated[Optional[str], typer.Option(help="Only problems of this source.")] = None,
+            split: Annotated[Optional[str], typer.Option(help="Only problems of this split.")] = None,
+            limit: Annotated[Optional[int], typer.Option(help="At most this many problems.")] = None,
+            max_rollouts: Annotated[int, typer.Option(min=1, help="Rollouts per problem at most (paper: 20).")] = 20,
+            want_correct: Annotated[int, typer.Option(min=1, help="Stop a problem after this many correct.")] = 1,
+            per_round: Annotated[int, typer.Option(min=1, help="Rollouts sampled per problem per round.")] = 4,
+            batch_problems: Annotated[int, typer.Option(min=1, help="Problems per generate call.")] = 8,
+            temperature: Annotated[float, typer.Option(min=0.0, help="0 = greedy.")] = 0.7,
+            top_p: Annotated[float, typer.Option(help="Nucleus sampling.")] = 1.0,
+            max_new_tokens: Annotated[int, typer.Option(min=1, help="Per rollout.")] = 1024,
+            seed: Annotated[int, typer.Option(help="Sampling seed (runs are reproducible per seed).")] = 0,
+            prompt_file: Annotated[Optional[Path], typer.Option(help="System prompt file (default: STILL-2's).")] = None,
+            no_system: Annotated[bool, typer.Option("--no-system", help="No system prompt.")] = False,
+            iteration: Annotated[Optional[int], typer.Option(help="Self-improvement iteration t to record.")] = None,
+            run_id: Annotated[Optional[str], typer.Option(help="Run id (default: derived from the arguments, "
+                                                                 "so the same command resumes).")] = None,
+            verifier_timeout: Annotated[float, typer.Option(help="Seconds per verification at most.")] = 5.0,
+            base_url: BaseUrlOption = None,
+            api_key_env: ApiKeyEnvOption = "OPENAI_API_KEY",
+            concurrency: ConcurrencyOption = 8,
+            tensor_parallel_size: TPOption = 1,
+            data_parallel_size: DPOption = 1,
+            batch_size: BatchOption = 8,
+            trust_remote_code: TrustOption = False,
+            engine_opt: EngineOptOption = None,
+            complete_solutions: Annotated[bool, typer.Option(
+                "--complete-solutions", help="Complete a missing solution section from the thought (distill).")] = False,
+            as_json: JsonOption = False,
+        ) -> None:
+            run_generation(origin, db, engine, model, problems, where, source, split, limit, max_rollouts,
+                           want_correct, per_round, batch_problems, temperature, top_p, max_new_tokens, seed,
+                           prompt_file, no_system, iteration, run_id, verifier_timeout, as_json,
+                           {"base_url": base_url, "api_key_env": api_key_env, "concurrency": concurrency,
+                            "tensor_parallel_size": tensor_parallel_size, "data_parallel_size": data_parallel_size,
+                            "batch_size": batch_size, "trust_remote_code": trust_remote_code,
+                            "engine_opt": engine_opt},
+                           complete_solutions=complete_solutions)
+
+        cmd.__doc__ = doc
+        return cmd
+
+    app.command("explore")(command("explore", "Sample rollouts per problem in rounds, verify each, store every one "
+                                              "(resumable: rerun the same command after a crash)."))
+    app.command("distill")(command("distill", "Collect long-form thought from a teacher engine (origin distill); "
+                                              "R1/QwQ <think> outputs are unified to the STILL format."))

@@ -1,0 +1,21 @@
+"""Write a dataset's members in TRL shapes (messages / prompt-completion) as JSONL, Parquet or an HF folder."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.datasets.build import dataset_exists, member_ids
+from store.formats.export import format_for, trajectory_rows, write_rows
+from store.store import Store
+
+
+def export_dataset(store: Store, name: str, out: str | Path, *, shape: str = "messages", fmt: str | None = None,
+                   system_prompt: str | None = None, use_system: bool = True, with_meta: bool = False) -> int:
+    """Export the members of ``name``; returns the number of rows written."""
+    with store.read() as conn:
+        if not dataset_exists(conn, name):
+            raise ValueError(f"no dataset named {name!r}")
+        ids = member_ids(conn, name)
+    rows = trajectory_rows(store, shape=shape, ids=ids, system_prompt=system_prompt, use_system=use_system,
+                           with_meta=with_meta)
+    write_rows(rows, out, format_for(out, fmt))
+    return len(rows)

@@ -1,0 +1,132 @@
+"""Run filter rules over the store: read covered trajectories in chunks, write flags (never touch trajectories).
+
+A run covers the trajectories matching ``where`` (a filter over the ``trajectories`` view). For each
+rule, the run first deletes that rule's flags on the covered trajectories, then inserts the new
+ones, so re-running with other thresholds replaces the old verdicts. Chunks hold whole problems
+(group rules see all covered rollouts of a problem); each chunk is one short write.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pyarrow as pa
+
+from pipeline.filters.base import Rule, get_rules
+from store.ingest import insert_new
+from store.store import Store
+
+_BASE_COLUMNS = ("id", "problem_id")
+_SOURCES = {"question": "p.question", "answer_kind": "p.answer_kind"}
+
+
+@dataclass
+class RuleCount:
+    rule: str
+    checked: int = 0
+    flagged: int = 0
+    seconds: float = 0.0
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class FilterReport:
+    covered: int
+    counts: list[RuleCount]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"covered": self.covered,
+                "rules": [{"rule": c.rule, "checked": c.checked, "flagged": c.flagged,
+                           "seconds": round(c.seconds, 3), "params": c.params} for c in self.counts]}
+
+
+def covered_ids(store: Store, where: str | None) -> list[tuple[str, str]]:
+    sql = "SELECT id, problem_id FROM trajectories" + (f" WHERE {where}" if where else "")
+    with store.read() as conn:
+        return conn.execute(sql + " ORDER BY problem_id, id").fetchall()
+
+
+def chunks_by_problem(rows: list[tuple[str, str]], size: int) -> list[list[str]]:
+    """Split (id, problem) rows, sorted by problem, into chunks of about ``size`` that keep problems whole."""
+    out: list[list[str]] = []
+    current: list[str] = []
+    last = None
+    for tid, pid in rows:
+        if pid != last and len(current) >= size:
+            out.append(current)
+            current = []
+        current.append(tid)
+        last = pid
+    if current:
+        out.append(current)
+    return out
+
+
+def _read_chunk(conn, ids: list[str], rules: list[Rule], params: dict[str, dict]) -> tuple[list[dict], dict[str, list]]:
+    needed = sorted({c for r in rules if r.kind != "sql" for c in r.columns} - set(_BASE_COLUMNS))
+    select = [f"t.{c}" for c in _BASE_COLUMNS] + [f"{_SOURCES.get(c, 't.' + c)} AS {c}" for c in needed]
+    select += [f"{r.check(params[r.name])} AS \"sql_{r.name}\"" for r in rules if r.kind == "sql"]
+    table = conn.sql(
+        f"SELECT {', '.join(select)} FROM trajectory t LEFT JOIN problem p ON p.id = t.problem_id "
+        "WHERE t.id IN (SELECT unnest($ids)) ORDER BY t.problem_id, t.id", params={"ids": ids}).to_arrow_table()
+    sql_results = {r.name: table.column(f"sql_{r.name}").to_pylist() for r in rules if r.kind == "sql"}
+    rows = table.select([c for c in table.column_names if not c.startswith("sql_")]).to_pylist()
+    return rows, sql_results
+
+
+def _apply(rule: Rule, p: dict, rows: list[dict], sql_results: dict[str, list]) -> dict[str, str]:
+    if rule.kind == "sql":
+        return {r["id"]: reason for r, reason in zip(rows, sql_results[rule.name]) if reason}
+    if rule.kind == "row":
+        return {r["id"]: reason for r in rows if (reason := rule.check(r, p))}
+    hits: dict[str, str] = {}
+    start = 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or rows[i]["problem_id"] != rows[start]["problem_id"]:
+            hits.update(rule.check(rows[start:i], p))
+            start = i
+    return hits
+
+
+def _write(conn, ids: list[str], hits: dict[str, dict[str, str]], params: dict[str, dict]) -> None:
+    conn.register("covered_chunk", pa.table({"id": ids}))
+    try:
+        for rule_name, found in hits.items():
+            conn.execute("DELETE FROM flag WHERE rule = ? AND trajectory_id IN (SELECT id FROM covered_chunk)",
+                         [rule_name])
+            if found:
+                insert_new(conn, "flag", [{"trajectory_id": tid, "rule": rule_name, "reason": reason,
+                                           "params": params[rule_name]} for tid, reason in sorted(found.items())])
+    finally:
+        conn.unregister("covered_chunk")
+
+
+def run_filters(store: Store, rules: list[str] | None = None, *, where: str | None = None,
+                params: dict[str, dict] | None = None, chunk_size: int = 2000,
+                on_progress: Callable[[int], None] | None = None) -> FilterReport:
+    """Evaluate rules on the covered trajectories and replace their flags; returns counts per rule."""
+    chosen = get_rules(rules)
+    merged = {r.name: r.params((params or {}).get(r.name)) for r in chosen}
+    extra = set(params or {}) - {r.name for r in chosen}
+    if extra:
+        raise ValueError(f"--param given for rule(s) not being run: {', '.join(sorted(extra))}")
+    rows_all = covered_ids(store, where)
+    counts = {r.name: RuleCount(r.name, params=merged[r.name]) for r in chosen}
+    for ids in chunks_by_problem(rows_all, chunk_size):
+        started = time.perf_counter()
+        with store.read() as conn:
+            rows, sql_results = _read_chunk(conn, ids, chosen, merged)
+        read_share = (time.perf_counter() - started) / len(chosen)
+        hits = {}
+        for rule in chosen:
+            t0 = time.perf_counter()
+            hits[rule.name] = _apply(rule, merged[rule.name], rows, sql_results)
+            counts[rule.name].seconds += time.perf_counter() - t0 + read_share
+            counts[rule.name].checked += len(rows)
+            counts[rule.name].flagged += len(hits[rule.name])
+        with store.write() as conn:
+            _write(conn, ids, hits, merged)
+        if on_progress:
+            on_progress(len(ids))
+    return FilterReport(len(rows_all), list(counts.values()))

@@ -1,0 +1,128 @@
+"""Perplexity of each trajectory's response given its prompt, per (trajectory, scorer, part).
+
+``full`` scores the response as trained on; ``thought`` scores the response cut right after
+``<|end_of_thought|>`` (``thought_prefix``; responses without the tag get no thought row). Rows
+already scored by the same scorer are skipped unless ``rescore``, so a killed run resumes. Scoring
+``full`` also fills ``trajectory.n_tokens`` where it is NULL (the scorer's token count).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pyarrow as pa
+
+from store.formats.export import training_text
+from store.ingest import upsert
+from store.prompting import chat_prompt
+from store.store import Store
+from store.trajectory_format import thought_prefix
+
+PARTS = ("full", "thought")
+
+
+@dataclass
+class ScoreReport:
+    scorer: str
+    parts: list[str]
+    selected: int = 0
+    scored: dict[str, int] = field(default_factory=dict)
+    skipped: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def parts_of(part: str) -> list[str]:
+    if part == "both":
+        return list(PARTS)
+    if part not in PARTS:
+        raise ValueError(f"--part must be full, thought or both, got {part!r}")
+    return [part]
+
+
+def _todo(store: Store, scorer: str, parts: list[str], where: str | None, rescore: bool) -> list[str]:
+    clauses = [f"({where})"] if where else []
+    if not rescore:
+        clauses.append("(SELECT count(*) FROM perplexity px WHERE px.trajectory_id = v.id AND px.scorer = $scorer "
+                       "AND px.part IN (SELECT unnest($parts))) < $n_parts")
+    sql = "SELECT v.id FROM trajectories v" + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY v.id"
+    params = {} if rescore else {"scorer": scorer, "parts": parts, "n_parts": len(parts)}
+    with store.read() as conn:
+        return [r[0] for r in conn.sql(sql, params=params or None).fetchall()]
+
+
+def _load(store: Store, ids: list[str]) -> list[dict]:
+    with store.read() as conn:
+        return conn.sql("""
+            SELECT t.id, t.text, t.format_style, t.thought, t.solution, p.question, p.choices
+            FROM trajectory t JOIN problem p ON p.id = t.problem_id
+            WHERE t.id IN (SELECT unnest($ids)) ORDER BY t.id""", params={"ids": ids}).to_arrow_table().to_pylist()
+
+
+def _requests(rows: list[dict], parts: list[str], system_prompt: str | None) -> list[tuple[str, str, list, str]]:
+    out = []
+    for r in rows:
+        prompt = chat_prompt(r["question"], r["choices"], system_prompt)
+        full = training_text(r["text"], r["format_style"], r["thought"], r["solution"])
+        for part in parts:
+            response = full if part == "full" else thought_prefix(full)
+            if response and response.strip():
+                out.append((r["id"], part, prompt, response))
+    return out
+
+
+def _write(store: Store, scorer: str, results: list[dict]) -> None:
+    if not results:
+        return
+    with store.write() as conn:
+        upsert(conn, "perplexity", pa.Table.from_pylist(
+            [{k: r[k] for k in ("trajectory_id", "scorer", "part", "mean_nll", "ppl", "n_tokens")} for r in results]))
+        full = pa.Table.from_pylist([{"id": r["trajectory_id"], "n": r["n_tokens"]} for r in results
+                                     if r["part"] == "full"], schema=pa.schema([("id", pa.string()), ("n", pa.int64())]))
+        conn.register("scored_tokens", full)
+        try:
+            conn.execute("UPDATE trajectory SET n_tokens = s.n FROM scored_tokens s "
+                         "WHERE trajectory.id = s.id AND trajectory.n_tokens IS NULL")
+        finally:
+            conn.unregister("scored_tokens")
+
+
+def score_trajectories(store: Store, engine, *, scorer: str | None = None, part: str = "full",
+                       where: str | None = None, chunk_size: int = 64, rescore: bool = False,
+                       system_prompt: str | None = None,
+                       on_progress: Callable[[int], None] | None = None,
+                       on_total: Callable[[int], None] | None = None) -> ScoreReport:
+    """Score the selected trajectories with ``engine.score`` and store mean NLL and perplexity."""
+    import time
+
+    parts = parts_of(part)
+    scorer = scorer or engine.model_id
+    report = ScoreReport(scorer, parts, scored={p: 0 for p in parts})
+    ids = _todo(store, scorer, parts, where, rescore)
+    report.selected = len(ids)
+    if on_total:
+        on_total(len(ids))
+    started = time.perf_counter()
+    for i in range(0, len(ids), chunk_size):
+        chunk = ids[i:i + chunk_size]
+        requests = _requests(_load(store, chunk), parts, system_prompt)
+        scores = engine.score([q[2] for q in requests], [q[3] for q in requests]) if requests else []
+        results = []
+        for (tid, p, _, _), s in zip(requests, scores):
+            nll = s.mean_nll()
+            if math.isnan(nll):
+                report.skipped += 1
+                continue
+            results.append({"trajectory_id": tid, "scorer": scorer, "part": p, "mean_nll": nll,
+                            "ppl": math.exp(min(nll, 700.0)), "n_tokens": s.n_tokens})
+            report.scored[p] += 1
+            report.tokens += s.n_tokens
+        _write(store, scorer, results)
+        if on_progress:
+            on_progress(len(chunk))
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,144 @@
+"""The actions registry: every key binding of the app, by id, with default keys and a description.
+
+Screens build their BINDINGS from here (``bindings(scope)``); the help screen lists the registry;
+users remap keys in ``$XDG_CONFIG_HOME/still2tui/keys.toml``::
+
+    [keys]
+    "trajectories.approve" = "y"
+    "app.quit" = "ctrl+q"
+
+which the app applies with Textual's keymap (binding ids are the registry ids).
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Action:
+    id: str
+    keys: str
+    action: str
+    description: str
+    show: bool = True
+
+
+_A = Action
+ACTIONS: dict[str, list[Action]] = {
+    "app": [
+        _A("app.trajectories", "1", "app.switch_mode('trajectories')", "Trajectories"),
+        _A("app.problems", "2", "app.switch_mode('problems')", "Problems"),
+        _A("app.pairs", "3", "app.switch_mode('pairs')", "Pairs"),
+        _A("app.overview", "4", "app.switch_mode('overview')", "Runs/data/evals"),
+        _A("app.jobs", "5", "app.switch_mode('jobs')", "Jobs"),
+        _A("app.sql", "6", "app.switch_mode('sql')", "SQL"),
+        _A("app.undo", "u,ctrl+z", "app.undo", "Undo", show=False),
+        _A("app.redo", "U,ctrl+y", "app.redo", "Redo", show=False),
+        _A("app.refresh", "f5,ctrl+l", "app.refresh_data", "Reload from the store", show=False),
+        _A("app.theme", "f2", "app.toggle_dark", "Dark/light theme", show=False),
+        _A("app.help", "question_mark,f1", "app.help", "Help"),
+        _A("app.quit", "q", "app.quit", "Quit", show=False),
+    ],
+    "table": [
+        _A("table.down", "down,j", "move(1)", "Next row", show=False),
+        _A("table.up", "up,k", "move(-1)", "Previous row", show=False),
+        _A("table.pagedown", "pagedown", "page(1)", "Page down", show=False),
+        _A("table.pageup", "pageup", "page(-1)", "Page up", show=False),
+        _A("table.top", "home,g", "jump(0)", "First row", show=False),
+        _A("table.bottom", "end,G", "jump(-1)", "Last row", show=False),
+        _A("table.left", "left,h", "column(-1)", "Column left", show=False),
+        _A("table.right", "right,l", "column(1)", "Column right", show=False),
+        _A("table.open", "enter", "select", "Open row", show=False),
+    ],
+    "trajectories": [
+        _A("trajectories.filter", "slash", "focus_filter", "Filter"),
+        _A("trajectories.sort", "s", "sort", "Sort by column"),
+        _A("trajectories.approve", "a", "status('approved')", "Approve"),
+        _A("trajectories.reject", "r", "status('rejected')", "Reject"),
+        _A("trajectories.reset", "c", "status('pending')", "Reset"),
+        _A("trajectories.bulk_approve", "A", "bulk('approved')", "Approve filter", show=False),
+        _A("trajectories.bulk_reject", "R", "bulk('rejected')", "Reject filter", show=False),
+        _A("trajectories.bulk_reset", "C", "bulk('pending')", "Reset filter", show=False),
+        _A("trajectories.note", "n", "note", "Note", show=False),
+        _A("trajectories.tag", "t", "tag", "Tag", show=False),
+        _A("trajectories.bulk_tag", "T", "bulk_tag", "Tag filter", show=False),
+        _A("trajectories.same_problem", "o", "same_problem", "Same problem", show=False),
+        _A("trajectories.plots", "p", "plots", "Plots", show=False),
+    ],
+    "detail": [
+        _A("detail.back", "escape,backspace", "back", "Back"),
+        _A("detail.approve", "a", "status('approved')", "Approve"),
+        _A("detail.reject", "r", "status('rejected')", "Reject"),
+        _A("detail.reset", "c", "status('pending')", "Reset"),
+        _A("detail.note", "n", "note", "Note", show=False),
+        _A("detail.tag", "t", "tag", "Tag", show=False),
+        _A("detail.next", "right_square_bracket", "rollout(1)", "Next rollout"),
+        _A("detail.prev", "left_square_bracket", "rollout(-1)", "Prev rollout"),
+        _A("detail.rollouts", "o", "rollouts", "Rollouts list", show=False),
+        _A("detail.expand", "e", "expand", "Expand/collapse steps"),
+        _A("detail.build_pairs", "b", "build_pairs", "Build pairs", show=False),
+    ],
+    "pairs": [
+        _A("pairs.approve", "a", "status('approved')", "Approve"),
+        _A("pairs.reject", "r", "status('rejected')", "Reject"),
+        _A("pairs.reset", "c", "status('pending')", "Reset"),
+        _A("pairs.swap", "w", "swap", "Swap"),
+        _A("pairs.part", "d", "toggle_part", "Diff thought/full", show=False),
+        _A("pairs.build", "b", "build_pairs", "Build pairs"),
+        _A("pairs.sort", "s", "sort", "Sort", show=False),
+    ],
+    "problems": [
+        _A("problems.open", "enter", "open_trajectories", "Trajectories"),
+        _A("problems.sort", "s", "sort", "Sort"),
+        _A("problems.filter", "slash", "focus_filter", "Filter"),
+    ],
+    "overview": [
+        _A("overview.backbone", "b", "backbone", "Backbone"),
+        _A("overview.next_tab", "tab", "next_tab", "Next tab", show=False),
+    ],
+    "jobs": [
+        _A("jobs.new", "n", "new_job", "New job"),
+        _A("jobs.cancel", "x", "cancel_job", "Cancel job"),
+        _A("jobs.refresh", "f5", "refresh_jobs", "Refresh", show=False),
+    ],
+    "sql": [
+        _A("sql.run", "enter", "run_sql", "Run", show=False),
+        _A("sql.prev", "up", "history(-1)", "Older query", show=False),
+        _A("sql.next", "down", "history(1)", "Newer query", show=False),
+        _A("sql.focus", "slash", "focus_query", "Query"),
+    ],
+}
+
+
+def bindings(scope: str) -> list[Binding]:
+    return [Binding(a.keys, a.action, a.description, show=a.show, id=a.id) for a in ACTIONS[scope]]
+
+
+def all_actions() -> list[Action]:
+    return [a for scope in ACTIONS.values() for a in scope]
+
+
+def config_dir() -> Path:
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "still2tui"
+
+
+def state_dir() -> Path:
+    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "still2tui"
+
+
+def load_keymap(path: Path | None = None) -> dict[str, str]:
+    """User overrides {action id: keys}; unknown ids are ignored, a broken file raises ValueError."""
+    path = path or config_dir() / "keys.toml"
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+    known = {a.id for a in all_actions()}
+    return {k: str(v) for k, v in data.get("keys", {}).items() if k in known}

@@ -1,0 +1,293 @@
+"""A virtual table: renders only the visible lines and pages rows from a Source in blocks.
+
+Textual's DataTable holds every row in memory (100k rows take ~15 s to paint). This widget knows
+only the row count; ``render_line`` asks its block cache for the row under each screen line and the
+cache fetches a block of ``BLOCK`` rows from the source when it is missing. Slow sources (full-text
+search) are fetched in a worker thread while the lines show a placeholder.
+"""
+from __future__ import annotations
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import work
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from still2tui.formatting import cell_text
+from still2tui.sources import Column, Source
+
+BLOCK = 100
+
+
+class VirtualTable(ScrollView, can_focus=True):
+    """Rows are tuples ``(key, *values)`` in the order of ``source.columns``."""
+
+    COMPONENT_CLASSES = {"virtual-table--header", "virtual-table--cursor", "virtual-table--sorted",
+                         "virtual-table--good", "virtual-table--bad", "virtual-table--dim"}
+    DEFAULT_CSS = """
+    VirtualTable { height: 1fr; }
+    VirtualTable > .virtual-table--header { text-style: bold; background: $panel; }
+    VirtualTable > .virtual-table--cursor { background: $accent 40%; }
+    VirtualTable:focus > .virtual-table--cursor { background: $accent 70%; }
+    VirtualTable > .virtual-table--sorted { text-style: bold underline; }
+    VirtualTable > .virtual-table--good { color: $success; }
+    VirtualTable > .virtual-table--bad { color: $error; }
+    VirtualTable > .virtual-table--dim { color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("up,k", "move(-1)", "Up", show=False),
+        Binding("down,j", "move(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home,g", "jump(0)", "Top", show=False),
+        Binding("end,G", "jump(-1)", "Bottom", show=False),
+        Binding("left,h", "column(-1)", "Column left", show=False),
+        Binding("right,l", "column(1)", "Column right", show=False),
+        Binding("enter", "select", "Open", show=False),
+    ]
+
+    cursor_row: reactive[int] = reactive(0)
+    cursor_column: reactive[int] = reactive(0)
+
+    class Highlighted(Message):
+        def __init__(self, table: "VirtualTable", index: int, key: str | None):
+            super().__init__()
+            self.table, self.index, self.key = table, index, key
+
+    class Selected(Message):
+        def __init__(self, table: "VirtualTable", index: int, key: str):
+            super().__init__()
+            self.table, self.index, self.key = table, index, key
+
+    def __init__(self, source: Source, *, id: str | None = None, good_bad: dict[str, tuple[set, set]] | None = None):
+        super().__init__(id=id)
+        self.source = source
+        self.total = 0
+        self._blocks: dict[int, list[tuple]] = {}
+        self._pending: set[int] = set()
+        self._generation = 0
+        self.is_running_count = False
+        # column key -> (values shown in the "good" colour, values shown in the "bad" colour)
+        self.good_bad = good_bad or {}
+
+    # -- data -------------------------------------------------------------------------------------------
+    def reload(self, keep_cursor: bool = True) -> None:
+        """Forget cached rows and the count (after a filter/sort change or new data)."""
+        self._generation += 1
+        self._blocks.clear()
+        self._pending.clear()
+        self.source.invalidate()
+        if self.source.slow:
+            self.total = 0
+            self.is_running_count = True
+            self._count_in_thread(self._generation)
+        else:
+            self._set_total(self.source.count())
+        if not keep_cursor:
+            self.cursor_row = 0
+            self.scroll_to(y=0, animate=False)
+        self.refresh()
+
+    def _set_total(self, total: int) -> None:
+        self.total = total
+        self.virtual_size = Size(self.size.width, total + 1)
+        if self.cursor_row >= total:
+            self.cursor_row = max(0, total - 1)
+        self.post_message(self.Highlighted(self, self.cursor_row, self.current_key))
+
+    @work(thread=True, exclusive=True, group="vt-count")
+    def _count_in_thread(self, generation: int) -> None:
+        total = self.source.count()
+        if generation == self._generation:
+            self.is_running_count = False
+            self.app.call_from_thread(self._set_total, total)
+            self.app.call_from_thread(self.refresh)
+
+    def row(self, index: int) -> tuple | None:
+        block, pos = divmod(index, BLOCK)
+        rows = self._blocks.get(block)
+        if rows is None:
+            self._request(block)
+            rows = self._blocks.get(block)
+        if rows is None or pos >= len(rows):
+            return None
+        return rows[pos]
+
+    def _request(self, block: int) -> None:
+        if block in self._pending:
+            return
+        if self.source.slow:
+            self._pending.add(block)
+            self._fetch_in_thread(block, self._generation)
+        else:
+            self._blocks[block] = self.source.fetch(block * BLOCK, BLOCK)
+
+    @work(thread=True, group="vt-fetch")
+    def _fetch_in_thread(self, block: int, generation: int) -> None:
+        rows = self.source.fetch(block * BLOCK, BLOCK)
+
+        def done() -> None:
+            if generation == self._generation:
+                self._blocks[block] = rows
+                self._pending.discard(block)
+                self.refresh()
+                self.post_message(self.Highlighted(self, self.cursor_row, self.current_key))
+        self.app.call_from_thread(done)
+
+    @property
+    def current_key(self) -> str | None:
+        if not self.total:
+            return None
+        row = self._blocks.get(self.cursor_row // BLOCK)
+        if row is None:
+            if self.source.slow:
+                return None
+            row = self.row(self.cursor_row) and self._blocks.get(self.cursor_row // BLOCK)
+        pos = self.cursor_row % BLOCK
+        return row[pos][0] if row and pos < len(row) else None
+
+    @property
+    def current_row(self) -> tuple | None:
+        return self.row(self.cursor_row) if self.total else None
+
+    # -- layout -----------------------------------------------------------------------------------------
+    def visible_columns(self) -> list[tuple[int, Column, int]]:
+        """(index in source.columns, column, width) that fit the widget's width, by priority."""
+        width = max(self.size.width - 1, 10)
+        cols = list(enumerate(self.source.columns))
+        chosen: list[tuple[int, Column]] = []
+        used = 0
+        for i, col in sorted(cols, key=lambda ic: (ic[1].priority, ic[0])):
+            need = col.width + (1 if chosen else 0)
+            if used + need <= width:
+                chosen.append((i, col))
+                used += need
+        chosen.sort()
+        spare = width - used
+        out = []
+        for i, col in chosen:
+            w = col.width
+            if col.flex and spare > 0:
+                w, spare = w + spare, 0
+            out.append((i, col, w))
+        return out
+
+    @property
+    def page_rows(self) -> int:
+        return max(1, self.size.height - 1)
+
+    # -- rendering --------------------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        cols = self.visible_columns()
+        if y == 0:
+            return self._header(cols, width)
+        index = int(self.scroll_offset.y) + y - 1
+        if index >= self.total:
+            return Strip.blank(width, self.rich_style)
+        row = self.row(index)
+        base = self.rich_style
+        if index == self.cursor_row:
+            base = base + self.get_component_rich_style("virtual-table--cursor")
+        if row is None:
+            return Strip([Segment("…".ljust(width), base)], width)
+        segments = []
+        for n, (i, col, w) in enumerate(cols):
+            value = row[i + 1]
+            if col.key == "len" and len(row) > len(self.source.columns) + 1 and row[-1]:
+                text = cell_text(value, w - 1) + "c"  # a char count, not tokens
+            else:
+                text = cell_text(value, w)
+            text = text.rjust(w) if col.numeric else text.ljust(w)
+            style = base
+            good, bad = self.good_bad.get(col.key, ((), ()))
+            if value in good:
+                style = base + self.get_component_rich_style("virtual-table--good")
+            elif value in bad:
+                style = base + self.get_component_rich_style("virtual-table--bad")
+            segments.append(Segment(("" if n == 0 else " ") + text[:w], style))
+        strip = Strip(segments)
+        return strip.extend_cell_length(width, base).crop(0, width)
+
+    def _header(self, cols, width: int) -> Strip:
+        style = self.rich_style + self.get_component_rich_style("virtual-table--header")
+        segments = []
+        for n, (i, col, w) in enumerate(cols):
+            title = col.title
+            if col.key == self.source.sort_key:
+                title += "▼" if self.source.descending else "▲"
+            s = style
+            if i == self.cursor_column:
+                s = style + self.get_component_rich_style("virtual-table--sorted")
+            text = title.rjust(w) if col.numeric else title.ljust(w)
+            segments.append(Segment(("" if n == 0 else " ") + text[:w], s))
+        return Strip(segments).extend_cell_length(width, style).crop(0, width)
+
+    def watch_cursor_row(self, old: int, new: int) -> None:
+        self.refresh()
+        self.post_message(self.Highlighted(self, new, self.current_key))
+
+    def watch_cursor_column(self) -> None:
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, self.total + 1)
+
+    # -- actions ----------------------------------------------------------------------------------------
+    def _scroll_to_cursor(self) -> None:
+        top = int(self.scroll_offset.y)
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
+        elif self.cursor_row >= top + self.page_rows:
+            self.scroll_to(y=self.cursor_row - self.page_rows + 1, animate=False, immediate=True)
+
+    def move_to(self, index: int) -> None:
+        if not self.total:
+            return
+        self.cursor_row = max(0, min(self.total - 1, index))
+        self._scroll_to_cursor()
+
+    def action_move(self, step: int) -> None:
+        self.move_to(self.cursor_row + step)
+
+    def action_page(self, step: int) -> None:
+        self.move_to(self.cursor_row + step * self.page_rows)
+        self.scroll_to(y=max(0, self.cursor_row - (self.page_rows - 1 if step > 0 else 0)), animate=False,
+                       immediate=True)
+
+    def action_jump(self, where: int) -> None:
+        self.move_to(0 if where == 0 else self.total - 1)
+
+    def action_column(self, step: int) -> None:
+        shown = [i for i, _, _ in self.visible_columns()]
+        if not shown:
+            return
+        pos = shown.index(self.cursor_column) if self.cursor_column in shown else 0
+        self.cursor_column = shown[max(0, min(len(shown) - 1, pos + step))]
+
+    def action_select(self) -> None:
+        key = self.current_key
+        if key is not None:
+            self.post_message(self.Selected(self, self.cursor_row, key))
+
+    def sort_by_cursor_column(self) -> None:
+        col = self.source.columns[self.cursor_column]
+        descending = not self.source.descending if self.source.sort_key == col.key else col.numeric
+        self.source.set_sort(col.key, descending)
+        self.reload(keep_cursor=False)
+
+    def on_click(self, event) -> None:
+        if event.y == 0:
+            x = 0
+            for i, col, w in self.visible_columns():
+                if x <= event.x < x + w + 1:
+                    self.cursor_column = i
+                    self.sort_by_cursor_column()
+                    return
+                x += w + 1
+        else:
+            self.move_to(int(self.scroll_offset.y) + event.y - 1)

@@ -1,0 +1,63 @@
+"""Curation from the TUI: each call is one short write transaction around store.curation."""
+from __future__ import annotations
+
+from store import Store
+from store import curation
+from still2tui.filter_lang import Compiled
+
+
+class Curator:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def status(self, status: str, ids: list[str], kind: str = "trajectory") -> curation.Event:
+        with self.store.write() as conn:
+            return curation.set_status(conn, status, ids=ids, kind=kind, actor="tui")
+
+    def count(self, where: str, params: list) -> int:
+        with self.store.read() as conn:
+            return conn.execute(f"SELECT count(*) FROM trajectory t WHERE {where}", params).fetchone()[0]
+
+    def _bulk(self, compiled_where: str, params: list, apply) -> curation.Event:
+        # The user's filter is parameterised; curation takes a plain where-clause, so the matching ids are
+        # materialised first (same transaction) and the clause only names that temp table.
+        with self.store.write() as conn:
+            conn.execute("DROP TABLE IF EXISTS tui_bulk")
+            conn.execute(f"CREATE TEMP TABLE tui_bulk AS SELECT t.id FROM trajectory t WHERE {compiled_where}", params)
+            try:
+                return apply(conn, "id IN (SELECT id FROM tui_bulk)")
+            finally:
+                conn.execute("DROP TABLE tui_bulk")
+
+    def bulk_status(self, status: str, compiled: Compiled, where: str, params: list) -> curation.Event:
+        return self._bulk(where, params, lambda conn, w: curation.set_status(conn, status, where=w, actor="tui"))
+
+    def bulk_tag(self, tag: str, where: str, params: list) -> curation.Event:
+        return self._bulk(where, params, lambda conn, w: curation.add_tag(conn, tag, where=w, actor="tui"))
+
+    def note(self, target: str, text: str, kind: str = "trajectory") -> curation.Event:
+        with self.store.write() as conn:
+            return curation.add_note(conn, target, text, kind=kind, actor="tui")
+
+    def tag(self, tag: str, ids: list[str], kind: str = "trajectory") -> curation.Event:
+        with self.store.write() as conn:
+            return curation.add_tag(conn, tag, ids=ids, kind=kind, actor="tui")
+
+    def swap(self, pair_id: str) -> curation.Event:
+        with self.store.write() as conn:
+            return curation.swap_pair(conn, pair_id, actor="tui")
+
+    def undo(self) -> curation.Event | None:
+        with self.store.write() as conn:
+            return curation.undo(conn)
+
+    def redo(self) -> curation.Event | None:
+        with self.store.write() as conn:
+            return curation.redo(conn)
+
+
+def describe(event: curation.Event | None, verb: str = "") -> str:
+    if event is None:
+        return f"nothing to {verb or 'do'}"
+    what = event.detail if hasattr(event, "detail") else ""
+    return f"{verb + ' ' if verb else ''}{event.action}{' ' + what if what else ''} on {event.n} {event.target_kind}(s)"

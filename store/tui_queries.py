@@ -1,0 +1,122 @@
+"""Read queries the TUI needs beyond store.queries: one trajectory in full, rollouts, listings, Table 2.
+
+Plain SQL over the documented tables and views; no Textual, no torch.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+PROBLEMS_SQL = """
+    SELECT s.problem_id, s.problem_id, s.source, s.domain, s.difficulty, s.rollouts, s.correct, s.pass_rate,
+           s.trajectories, s.last_iteration, left(replace(p.question, chr(10), ' '), 200)
+    FROM problem_stats s JOIN problem p ON p.id = s.problem_id WHERE {where}"""
+
+PAIRS_SQL = """
+    SELECT id, problem_id, part, status, chosen_verdict, chosen_ppl, chosen_tokens,
+           rejected_verdict, rejected_ppl, rejected_tokens, rule
+    FROM pairs WHERE {where}"""
+
+RUNS_SQL = """
+    SELECT r.id, r.id, r.kind, r.state, r.progress->>'$.done' || '/' || coalesce(r.progress->>'$.total', '?'),
+           count(t.id), count(t.id) FILTER (WHERE t.verdict = 'correct'),
+           count(t.id) FILTER (WHERE t.status = 'approved'), count(t.id) FILTER (WHERE t.status = 'rejected'),
+           r.started, r.ended, r.error
+    FROM run r LEFT JOIN trajectory t ON t.run_id = r.id WHERE {where} GROUP BY ALL"""
+
+PROGRESS_SQL = """
+    SELECT run || '/' || origin, run, origin, trajectories, approved, rejected, pending
+    FROM curation_progress WHERE {where}"""
+
+DATASETS_SQL = """
+    SELECT d.name, d.name, d.kind, d.parent, count(m.member_id),
+           count(m.member_id) FILTER (WHERE m.inherited),
+           (SELECT string_agg(domain || ' ' || n, ', ' ORDER BY n DESC) FROM (
+                SELECT p.domain, count(*) AS n FROM dataset_member m2
+                JOIN trajectory t ON t.id = m2.member_id JOIN problem p ON p.id = t.problem_id
+                WHERE m2.dataset = d.name GROUP BY 1)),
+           round(avg(coalesce(t.n_tokens, t.n_chars))), min(coalesce(t.n_tokens, t.n_chars)),
+           max(coalesce(t.n_tokens, t.n_chars)),
+           count(t.id) FILTER (WHERE t.status = 'approved'), d.created
+    FROM dataset d LEFT JOIN dataset_member m ON m.dataset = d.name
+    LEFT JOIN trajectory t ON t.id = m.member_id WHERE {where} GROUP BY ALL"""
+
+MODELS_SQL = """
+    SELECT id, id, method, base, parent, dataset, path, run_id, created FROM model WHERE {where}"""
+
+
+def _one(conn: duckdb.DuckDBPyConnection, sql: str, params: list) -> dict[str, Any] | None:
+    cur = conn.execute(sql, params)
+    row = cur.fetchone()
+    return None if row is None else dict(zip([d[0] for d in cur.description], row))
+
+
+def detail(conn: duckdb.DuckDBPyConnection, trajectory_id: str) -> dict[str, Any]:
+    """Everything the detail view shows for one trajectory (text included)."""
+    row = _one(conn, """
+        SELECT t.*, p.domain, p.difficulty, p.question, p.answer AS gold, p.source
+        FROM trajectory t LEFT JOIN problem p ON p.id = t.problem_id WHERE t.id = ?""", [trajectory_id])
+    if row is None:
+        raise KeyError(trajectory_id)
+    row["flag_rows"] = conn.execute("SELECT rule, reason FROM flag WHERE trajectory_id = ? ORDER BY rule",
+                                    [trajectory_id]).fetchall()
+    row["ppl_rows"] = conn.execute("""SELECT scorer, part, ppl FROM perplexity WHERE trajectory_id = ?
+                                      ORDER BY scorer, part""", [trajectory_id]).fetchall()
+    row["tags"] = [r[0] for r in conn.execute(
+        "SELECT tag FROM tag WHERE target_kind = 'trajectory' AND target_id = ? ORDER BY tag",
+        [trajectory_id]).fetchall()]
+    row["notes"] = [r[0] for r in conn.execute(
+        "SELECT text FROM note WHERE target_kind = 'trajectory' AND target_id = ? ORDER BY id",
+        [trajectory_id]).fetchall()]
+    return row
+
+
+def rollouts(conn: duckdb.DuckDBPyConnection, problem_id: str, limit: int = 500) -> list[tuple]:
+    """(id, verdict, extracted, length, status) of every trajectory of a problem, in sample order."""
+    return conn.execute("""
+        SELECT id, verdict, extracted, coalesce(n_tokens, n_chars), status FROM trajectory
+        WHERE problem_id = ? ORDER BY iteration NULLS FIRST, sample_index NULLS FIRST, id LIMIT ?""",
+                        [problem_id, limit]).fetchall()
+
+
+def pair_sides(conn: duckdb.DuckDBPyConnection, pair_id: str) -> dict[str, Any] | None:
+    """A pair with both texts (thought and full) for the diff view."""
+    return _one(conn, """
+        SELECT pr.*, c.thought AS chosen_thought, c.text AS chosen_text, r.thought AS rejected_thought,
+               r.text AS rejected_text
+        FROM pairs pr JOIN trajectory c ON c.id = pr.chosen_id JOIN trajectory r ON r.id = pr.rejected_id
+        WHERE pr.id = ?""", [pair_id])
+
+
+def table2(conn: duckdb.DuckDBPyConnection, backbone: str | None) -> tuple[list[str], list[str], dict]:
+    """Models x benchmarks accuracy (latest value), with relative gain over ``backbone``.
+
+    Returns (models, benchmarks, {(model, benchmark): value}); accuracy metric names accepted:
+    accuracy, acc, pass@1.
+    """
+    rows = conn.execute("""
+        SELECT model, benchmark, arg_max(value, created) FROM eval_result
+        WHERE metric IN ('accuracy', 'acc', 'pass@1') GROUP BY ALL ORDER BY model, benchmark""").fetchall()
+    models = sorted({r[0] for r in rows}, key=lambda m: (m != backbone, m))
+    benchmarks = sorted({r[1] for r in rows})
+    return models, benchmarks, {(m, b): v for m, b, v in rows}
+
+
+def accuracy_by_iteration(conn: duckdb.DuckDBPyConnection, where: str, params: list) -> list[tuple]:
+    return conn.execute(f"""
+        SELECT coalesce(iteration, 0), avg(CASE WHEN verdict = 'correct' THEN 1.0 ELSE 0.0 END), count(*)
+        FROM trajectory t WHERE {where} GROUP BY 1 ORDER BY 1""", params).fetchall()
+
+
+def histogram(conn: duckdb.DuckDBPyConnection, expr: str, where: str, params: list,
+              bins: int = 30) -> list[tuple[float, int]]:
+    """(bin start, count) of a numeric SQL expression over the filtered trajectories (computed in SQL)."""
+    lo, hi = conn.execute(f"SELECT min({expr}), max({expr}) FROM trajectory t WHERE {where}", params).fetchone()
+    if lo is None:
+        return []
+    width = (hi - lo) / bins or 1
+    rows = conn.execute(f"""
+        SELECT least(floor(({expr} - ?) / ?), ?) AS b, count(*) FROM trajectory t
+        WHERE {where} AND {expr} IS NOT NULL GROUP BY 1 ORDER BY 1""", [*params, lo, width, bins - 1]).fetchall()
+    return [(lo + b * width, n) for b, n in rows]
