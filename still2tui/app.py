@@ -1,119 +1,134 @@
-"""The Textual app (first version): browse the store's trajectories page by page and read one in full.
+"""The Textual app: modes (one per screen), undo/redo, live refresh while jobs run, palette, keymap, entry point.
 
-It reads through a sticky Store connection and hands it back every 100 ms when a pipeline job
-waits to write, so jobs and the TUI share the file without lock errors (see store/connection.py).
+Every read goes through a sticky Store connection that is handed back every 100 ms when a pipeline
+job waits to write (store/connection.py); writes are short ``store.write()`` blocks in Curator.
+Pipeline steps run only as subprocesses of the CLI (``cli``, default ``python -m pipeline``).
 """
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
-from textual.app import App, ComposeResult
-from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Markdown, Static
+from textual.app import App
 
 from store import Store
+from still2tui.actions import bindings, load_keymap
+from still2tui.commands import ScreenCommands
+from still2tui.curator import Curator
+from still2tui.jobs import PipelineCli
+from still2tui.messages import DataChanged, ShowTrajectories
 
-PAGE = 200
-COLUMNS = ("problem", "source", "model", "origin", "verdict", "answer", "gold", "chars", "ppl", "flags", "status")
-
-
-class DetailScreen(Screen):
-    BINDINGS = [Binding("escape,q", "app.pop_screen", "Back")]
-
-    def __init__(self, row: dict):
-        super().__init__()
-        self.row = row
-
-    def compose(self) -> ComposeResult:
-        r = self.row
-        yield Header()
-        with VerticalScroll():
-            yield Static(f"[b]{r['id']}[/b]  problem {r['problem_id']}  verdict [b]{r['verdict']}[/b]  "
-                         f"extracted {r['extracted']!s}  gold {r['gold']!s}  status {r['status']}", markup=True)
-            yield Markdown(f"### Problem\n\n{r['question'] or ''}")
-            yield Markdown(f"### Thought\n\n{r['thought'] or '(none)'}")
-            yield Markdown(f"### Solution\n\n{r['solution'] or '(none)'}")
-        yield Footer()
+CSS_PATH = Path(__file__).with_name("still2tui.tcss")
 
 
 class Still2App(App):
     TITLE = "still2tui"
-    BINDINGS = [
-        Binding("q", "quit", "Quit"),
-        Binding("r", "reload", "Reload"),
-        Binding("n", "page(1)", "Next page"),
-        Binding("p", "page(-1)", "Prev page"),
-    ]
+    CSS_PATH = CSS_PATH
+    BINDINGS = bindings("app")
+    COMMANDS = App.COMMANDS | {ScreenCommands}
 
-    def __init__(self, db: str | os.PathLike):
+    def __init__(self, db: str | os.PathLike, *, cli: list[str] | None = None, keymap: dict[str, str] | None = None,
+                 live_interval: float = 1.5, history_path: Path | None = None):
         super().__init__()
         self.store = Store(db, sticky_reads=True)
-        self.offset = 0
-        self.total = 0
-        self.ids: list[str] = []
+        self.store.init()
+        self.db_path = str(db)
+        self.cli = PipelineCli(cli or [sys.executable, "-m", "pipeline"], self.db_path)
+        self.curator = Curator(self.store)
+        self.user_keymap = load_keymap() if keymap is None else keymap
+        self.live_interval = live_interval
+        self.history_path = history_path
+        for mode in ("trajectories", "problems", "pairs", "overview", "jobs", "sql"):
+            self.MODES = {**self.MODES, mode: (lambda m=mode: self._make(m))}
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static(id="summary")
-        yield DataTable(id="trajectories", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+    DEFAULT_MODE = "trajectories"
+
+    @staticmethod
+    def _make(mode: str):
+        from still2tui.components.jobs_screen import JobsScreen
+        from still2tui.components.overview_screen import OverviewScreen
+        from still2tui.components.pairs_screen import PairsScreen
+        from still2tui.components.problems_screen import ProblemsScreen
+        from still2tui.components.sql_screen import SqlScreen
+        from still2tui.components.trajectories_screen import TrajectoriesScreen
+
+        return {"trajectories": TrajectoriesScreen, "problems": ProblemsScreen, "pairs": PairsScreen,
+                "overview": OverviewScreen, "jobs": JobsScreen, "sql": SqlScreen}[mode]()
 
     def on_mount(self) -> None:
-        self.sub_title = str(self.store.path)
-        self.query_one(DataTable).add_columns(*COLUMNS)
-        self.load_page()
+        if self.user_keymap:
+            self.set_keymap(self.user_keymap)
+        self.sub_title = Path(self.db_path).name
         self.set_interval(0.1, self.store.poll)
+        self.set_interval(self.live_interval, self.watch_jobs)
 
-    def load_page(self) -> None:
-        table = self.query_one(DataTable)
-        table.clear()
+    # -- live data ----------------------------------------------------------------------------------------
+    def running_jobs(self) -> int:
         with self.store.read() as conn:
-            self.total = conn.execute("SELECT count(*) FROM trajectory").fetchone()[0]
-            n_problems = conn.execute("SELECT count(*) FROM problem").fetchone()[0]
-            rows = conn.execute(f"""
-                SELECT id, problem_id, source, model, origin, verdict, extracted, gold, n_chars, ppl, flags, status
-                FROM trajectories ORDER BY created, id LIMIT {PAGE} OFFSET ?""", [self.offset]).fetchall()
-        self.ids = [r[0] for r in rows]
-        for r in rows:
-            table.add_row(*[_cell(v) for v in r[1:]], key=r[0])
-        last = min(self.offset + PAGE, self.total)
-        self.query_one("#summary", Static).update(
-            f"{n_problems} problems · {self.total} trajectories · rows {self.offset + 1 if rows else 0}-{last}")
+            return conn.execute("SELECT count(*) FROM run WHERE state IN ('queued', 'running')").fetchone()[0]
 
-    def action_reload(self) -> None:
+    def watch_jobs(self) -> None:
+        """While a job runs, re-open the read connection so rows other processes wrote show up."""
+        if self._was_running or self.running_jobs():
+            self.store.refresh()
+            self._was_running = bool(self.running_jobs())
+            self.screen.post_message(DataChanged())
+
+    _was_running = False
+
+    def action_refresh_data(self) -> None:
         self.store.refresh()
-        self.load_page()
+        self.screen.post_message(DataChanged())
+        self.notify("reloaded", timeout=1)
 
-    def action_page(self, step: int) -> None:
-        new = self.offset + step * PAGE
-        if 0 <= new < max(self.total, 1):
-            self.offset = new
-            self.load_page()
+    # -- curation -----------------------------------------------------------------------------------------
+    def action_undo(self) -> None:
+        event = self.curator.undo()
+        self.notify(f"undid {event.action} on {event.n} {event.target_kind}(s)" if event else "nothing to undo",
+                    timeout=2)
+        self.screen.post_message(DataChanged())
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        with self.store.read() as conn:
-            cur = conn.execute("SELECT * FROM trajectories WHERE id = ?", [event.row_key.value])
-            names = [d[0] for d in cur.description]
-            row = dict(zip(names, cur.fetchone()))
-        self.push_screen(DetailScreen(row))
+    def action_redo(self) -> None:
+        event = self.curator.redo()
+        self.notify(f"redid {event.action} on {event.n} {event.target_kind}(s)" if event else "nothing to redo",
+                    timeout=2)
+        self.screen.post_message(DataChanged())
+
+    def on_show_trajectories(self, message: ShowTrajectories) -> None:
+        self.switch_mode("trajectories")
+        self.call_after_refresh(self._apply_filter, message.filter_text)
+
+    def _apply_filter(self, text: str) -> None:
+        from still2tui.components.trajectories_screen import TrajectoriesScreen
+
+        while not isinstance(self.screen, TrajectoriesScreen) and len(self.screen_stack) > 1:
+            self.pop_screen()
+        if isinstance(self.screen, TrajectoriesScreen):
+            self.screen.apply_filter(text)
+
+    def build_pairs(self, problem_id: str) -> None:
+        """Run `pairs build --problem ID` through the CLI as a job; report what the CLI says."""
+        self.notify(f"building pairs for {problem_id}…", timeout=2)
+        self.run_worker(lambda: self._build_pairs(problem_id), thread=True, group="pairs-build")
+
+    def _build_pairs(self, problem_id: str) -> None:
+        ok, message = self.cli.run_step(["pairs", "build", "--problem", problem_id])
+        self.call_from_thread(self.notify, message, severity="information" if ok else "error", timeout=6)
+        if ok:
+            self.call_from_thread(self.action_refresh_data)
+
+    def action_help(self) -> None:
+        from still2tui.components.help_screen import HelpScreen
+
+        self.push_screen(HelpScreen(self.user_keymap))
+
+    def action_toggle_dark(self) -> None:
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
 
     def on_unmount(self) -> None:
         self.store.close()
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    if isinstance(value, list):
-        return ",".join(value)
-    text = str(value).replace("\n", " ")
-    return text if len(text) <= 24 else text[:23] + "…"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -110,13 +110,13 @@ def accuracy_by_iteration(conn: duckdb.DuckDBPyConnection, where: str, params: l
 
 
 def histogram(conn: duckdb.DuckDBPyConnection, expr: str, where: str, params: list,
-              bins: int = 30) -> list[tuple[float, int]]:
+              bins: int = 30, joins: str = "") -> list[tuple[float, int]]:
     """(bin start, count) of a numeric SQL expression over the filtered trajectories (computed in SQL)."""
-    lo, hi = conn.execute(f"SELECT min({expr}), max({expr}) FROM trajectory t WHERE {where}", params).fetchone()
+    lo, hi = conn.execute(f"SELECT min({expr}), max({expr}) FROM trajectory t {joins} WHERE {where}", params).fetchone()
     if lo is None:
         return []
     width = (hi - lo) / bins or 1
     rows = conn.execute(f"""
-        SELECT least(floor(({expr} - ?) / ?), ?) AS b, count(*) FROM trajectory t
-        WHERE {where} AND {expr} IS NOT NULL GROUP BY 1 ORDER BY 1""", [*params, lo, width, bins - 1]).fetchall()
+        SELECT least(floor(({expr} - ?) / ?), ?) AS b, count(*) FROM trajectory t {joins}
+        WHERE {where} AND {expr} IS NOT NULL GROUP BY 1 ORDER BY 1""", [lo, width, bins - 1, *params]).fetchall()
     return [(lo + b * width, n) for b, n in rows]

@@ -61,10 +61,10 @@ def run_filter(db: Path, rules: str | None, where: str | None, params: list[str]
     if as_json:
         print_json(report.to_dict())
         return
-    rows = [[c.rule, c.checked, c.flagged, f"{c.checked / c.seconds:,.0f}" if c.seconds else "-",
-             ", ".join(f"{k}={v}" for k, v in c.params.items())] for c in report.counts]
-    err_console().print(_table(f"{report.covered:,} trajectories covered",
-                               ["rule", "checked", "flagged", "per s", "params"], rows))
+    rows = [[c.rule, c.checked, c.flagged, f"{c.checked / c.seconds:,.0f}" if c.seconds else "-"]
+            for c in report.counts]
+    err_console().print(_table(f"{report.covered:,} trajectories covered (flags replaced per rule)",
+                               ["rule", "checked", "flagged", "per second"], rows))
 
 
 # -- score ----------------------------------------------------------------------------------------

@@ -69,3 +69,4 @@ def register(app: typer.Typer) -> None:
         con.print(table)
         if out is not None:
             con.print(f"wrote {summary['n']} rows to {out} in {summary['seconds']} s", highlight=False)
+

@@ -8,6 +8,7 @@ from typing import Callable, Iterable
 from . import verdict as R
 from .extract import KINDS, choice_letter, extract_answer, extract_gold
 from .guards import refuse_reason
+from .structures import interval_union, matrix_cells
 from .normalize import canon, shape, split_assignment
 from .evaluate import evaluate, identity, values_equal
 from .evaluate import show as show_value
@@ -123,6 +124,55 @@ def _fast_structures(gc: str, pc: str, gs: str, ps: str):
     return eq, R.NUMERIC, f"numeric: {what} ({_short(pc)} vs {_short(gc)})"
 
 
+_NEG_INF = None
+_POS_INF = None
+
+
+def _infinities():
+    global _NEG_INF, _POS_INF
+    if _NEG_INF is None:
+        _NEG_INF, _POS_INF = _scalar("-\\infty"), _scalar("\\infty")
+    return _NEG_INF, _POS_INF
+
+
+def _fast_matrix(gc: str, pc: str):
+    gm, pm = matrix_cells(gc), matrix_cells(pc)
+    if gm is None or pm is None:
+        return None
+    if (len(gm), len(gm[0])) != (len(pm), len(pm[0])):
+        return False, R.STRUCTURE, f"structure: {len(pm)}x{len(pm[0])} matrix vs {len(gm)}x{len(gm[0])}"
+    for i, (gr, pr) in enumerate(zip(gm, pm)):
+        for j, (ge, pe) in enumerate(zip(gr, pr)):
+            a, b = _scalar(ge), _scalar(pe)
+            if a is None or b is None:
+                return None
+            if not _scalars_equal(a, b):
+                return False, R.NUMERIC, f"numeric: matrix entry ({i + 1},{j + 1}): {pe} != {ge}"
+    return True, R.NUMERIC, f"numeric: all {len(gm) * len(gm[0])} matrix entries equal"
+
+
+def _fast_intervals(gc: str, pc: str):
+    lo, hi = _infinities()
+    gi = interval_union(gc, _scalar, lo, hi)
+    pi = interval_union(pc, _scalar, lo, hi)
+    if gi is None or pi is None:
+        return None
+    if gi and pi and not (len(gi) > 1 or len(pi) > 1 or _has_relation(gc) or _has_relation(pc)):
+        return None  # two "(a,b)": the tuple path reads them (could be points)
+
+    def same(x, y):
+        return x[1] == y[1] and x[3] == y[3] and _scalars_equal(x[0], y[0]) and _scalars_equal(x[2], y[2])
+
+    eq = len(gi) == len(pi) and all(any(same(x, y) for y in pi) for x in gi) and all(
+        any(same(y, x) for x in gi) for y in pi
+    )
+    return eq, R.NUMERIC, f"numeric: intervals {'equal' if eq else 'differ'} ({_short(pc)} vs {_short(gc)})"
+
+
+def _has_relation(s: str) -> bool:
+    return any(op in s for op in ("<", ">", "\\le", "\\ge"))
+
+
 def _fast(gc: str, pc: str) -> tuple[bool, str, str] | None:
     """Decide from canonical strings alone, or None to go symbolic."""
     if gc == pc:
@@ -141,6 +191,12 @@ def _fast(gc: str, pc: str) -> tuple[bool, str, str] | None:
         return _fast(ga[1], pc)
     if ga and pa and ga[0] == pa[0]:
         return _fast(ga[1], pa[1])
+    if "\\begin" in gc and "\\begin" in pc:
+        return _fast_matrix(gc, pc)
+    if "%" not in gc + pc:
+        iv = _fast_intervals(gc, pc)
+        if iv is not None:
+            return iv
     if gs == "other" and ps == "other":
         a, b = _scalar(gc), _scalar(pc)
         if a is not None and b is not None and "%" not in gc + pc:

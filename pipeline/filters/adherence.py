@@ -1,4 +1,4 @@
-"""Rule ``format``: the STILL-2 layout - four tags present, in order, sections non-empty."""
+"""Rule ``format`` (format adherence): the STILL-2 layout - four tags present, in order, sections non-empty."""
 from __future__ import annotations
 
 from store.trajectory_format import parse_response

@@ -1,0 +1,46 @@
+"""`still2 verify`: re-verify trajectories in the store with the current verifier."""
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from pipeline.cli.common import DbOption, JsonOption, default_db
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("verify")
+    def verify(
+        db: DbOption = default_db(),
+        where: Annotated[Optional[str], typer.Option(help="SQL filter over the trajectories view.")] = None,
+        stale: Annotated[bool, typer.Option("--stale", help="Only never-verified rows or rows verified by "
+                                                             "another verifier version.")] = False,
+        batch: Annotated[int, typer.Option(min=1, help="Trajectories per write.")] = 2000,
+        timeout: Annotated[float, typer.Option(min=0.1, help="Hard time limit per comparison, seconds.")] = 5.0,
+        workers: Annotated[Optional[int], typer.Option(min=1, help="Worker processes (default: CPUs).")] = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Re-verify trajectories in the store (all, a filter, or --stale), in parallel, with progress."""
+        from pipeline.cli.common import err_console, fail, print_json
+        from pipeline.explore.reverify import reverify
+        from pipeline.jobs.progress import JobProgress
+        from store import Store
+
+        store = Store(db)
+        if not store.exists:
+            raise fail(f"no store at {db}")
+        with store.read() as conn:
+            total = conn.execute("SELECT count(*) FROM trajectory").fetchone()[0]
+        try:
+            with JobProgress("verify", total) as bar:
+                result = reverify(store, where=where, stale_only=stale, batch=batch, timeout=timeout,
+                                  workers=workers, on_batch=lambda n, ok: bar.advance(n, correct=ok))
+        except Exception as e:  # noqa: BLE001 - a bad --where is the user's SQL
+            if type(e).__module__.startswith(("duckdb", "_duckdb")):
+                raise fail(f"query failed: {e}") from None
+            raise
+        if as_json:
+            print_json(result)
+        else:
+            err_console().print(f"verified {result['verified']} trajectories: {result['correct']} correct, "
+                                f"{result['changed']} verdicts changed (verifier {result['verifier_version']})")

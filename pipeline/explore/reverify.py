@@ -1,0 +1,55 @@
+"""Re-verify stored trajectories against their problems' gold answers, in parallel, in batches.
+
+Each batch is graded outside any lock and written in one short transaction, so a TUI or other jobs
+keep working meanwhile, and an interrupted run resumes with `--stale` (only rows whose verifier
+version differs from the current one, or that were never verified).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import pyarrow as pa
+
+from store import Store
+
+
+def reverify(store: Store, *, where: str | None = None, stale_only: bool = False, batch: int = 2000,
+             timeout: float = 5.0, workers: int | None = None,
+             on_batch: Callable[[int, int], None] | None = None) -> dict:
+    from pipeline.verifier import VERIFIER_VERSION, grade_many
+
+    clauses = ["p.answer IS NOT NULL"]
+    if stale_only:
+        clauses.append("(t.verifier_version IS DISTINCT FROM $version OR t.verdict = 'unverified')")
+    if where:
+        clauses.append(f"t.id IN (SELECT id FROM trajectories WHERE {where})")
+    sql_where = " AND ".join(clauses)
+    with store.read() as conn:
+        ids = [r[0] for r in conn.execute(
+            f"SELECT t.id FROM trajectory t JOIN problem p ON p.id = t.problem_id WHERE {sql_where} ORDER BY t.id",
+            {"version": VERIFIER_VERSION} if stale_only else {}).fetchall()]
+    changed = correct = done = 0
+    for start in range(0, len(ids), batch):
+        chunk = ids[start:start + batch]
+        with store.read() as conn:
+            rows = conn.execute("""SELECT t.id, p.answer, t.text, p.answer_kind, t.verdict
+                                   FROM trajectory t JOIN problem p ON p.id = t.problem_id
+                                   WHERE t.id IN (SELECT unnest(?))""", [chunk]).fetchall()
+        verdicts = grade_many([(r[1], r[2], r[3]) for r in rows], timeout=timeout, workers=workers)
+        new = ["correct" if v.equal else "incorrect" for v in verdicts]
+        update = pa.table({
+            "id": [r[0] for r in rows], "verdict": new, "extracted": [v.extracted for v in verdicts],
+            "verdict_reason": [v.reason for v in verdicts],
+        })
+        with store.write() as conn:
+            conn.register("verified", update)
+            conn.execute("""UPDATE trajectory SET verdict = v.verdict, extracted = v.extracted,
+                                   verdict_reason = v.verdict_reason, verifier_version = $version
+                            FROM verified v WHERE trajectory.id = v.id""", {"version": VERIFIER_VERSION})
+            conn.unregister("verified")
+        changed += sum(old != n for (_, _, _, _, old), n in zip(rows, new))
+        correct += new.count("correct")
+        done += len(rows)
+        if on_batch:
+            on_batch(len(rows), correct)
+    return {"verified": done, "correct": correct, "changed": changed, "verifier_version": VERIFIER_VERSION}

@@ -1,0 +1,143 @@
+"""The pairs screen: DPO pairs, chosen and rejected side by side with a word-level diff; curate and swap."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from store.tui_queries import PAIRS_SQL, pair_sides
+from still2tui.actions import bindings
+from still2tui.components.virtual_table import VirtualTable
+from still2tui.curator import Curator
+from still2tui.diffing import similarity, word_diff
+from still2tui.formatting import cell_text
+from still2tui.messages import DataChanged
+from still2tui.sources import Column, SqlSource
+
+COLUMNS = [
+    Column("problem_id", "problem", 16, "problem_id", 1, flex=True),
+    Column("part", "part", 7, "part", 4),
+    Column("status", "status", 8, "status", 1),
+    Column("chosen_verdict", "chosen", 9, "chosen_verdict", 2),
+    Column("chosen_ppl", "c.ppl", 6, "chosen_ppl", 2, numeric=True),
+    Column("chosen_tokens", "c.len", 6, "chosen_tokens", 5, numeric=True),
+    Column("rejected_verdict", "rejected", 9, "rejected_verdict", 2),
+    Column("rejected_ppl", "r.ppl", 6, "rejected_ppl", 2, numeric=True),
+    Column("rejected_tokens", "r.len", 6, "rejected_tokens", 5, numeric=True),
+    Column("rule", "rule", 10, "rule", 6),
+]
+DIFF_LIMIT = 20_000  # characters per side; difflib is quadratic in the worst case
+
+
+class PairsScreen(Screen):
+    BINDINGS = bindings("pairs")
+
+    def __init__(self):
+        super().__init__()
+        self.source = SqlSource(self.app.store, PAIRS_SQL, COLUMNS, sort_key="problem_id")
+        self.curator = Curator(self.app.store)
+        self.thought_only = False
+        self.shown: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="pairs-counts")
+        yield VirtualTable(self.source, id="pairs-table",
+                           good_bad={"status": ({"approved"}, {"rejected"}),
+                                     "chosen_verdict": ({"correct"}, {"incorrect"}),
+                                     "rejected_verdict": ({"correct"}, {"incorrect"})})
+        yield Static(id="pair-title")
+        with Horizontal(id="pair-sides"):
+            with VerticalScroll(classes="side", id="chosen-side"):
+                yield Static(id="chosen")
+            with VerticalScroll(classes="side", id="rejected-side"):
+                yield Static(id="rejected")
+        yield Footer()
+
+    @property
+    def table(self) -> VirtualTable:
+        return self.query_one(VirtualTable)
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        self.reload()
+
+    def reload(self) -> None:
+        self.table.reload()
+        with self.app.store.read() as conn:
+            counts = dict(conn.execute("SELECT status, count(*) FROM pair GROUP BY 1").fetchall())
+        self.query_one("#pairs-counts", Static).update(
+            f"{sum(counts.values()):,} pairs · " + " · ".join(f"{counts.get(s, 0):,} {s}"
+                                                         for s in ("approved", "rejected", "pending")))
+        self.show_pair(self.table.current_key, force=True)
+
+    def on_virtual_table_highlighted(self, event: VirtualTable.Highlighted) -> None:
+        self.show_pair(event.key)
+
+    def show_pair(self, pair_id: str | None, force: bool = False) -> None:
+        if pair_id == self.shown and not force:
+            return
+        self.shown = pair_id
+        if pair_id is None:
+            self.query_one("#pair-title", Static).update("no pairs yet: b builds pairs for a problem (pipeline CLI)")
+            self.query_one("#chosen", Static).update("")
+            self.query_one("#rejected", Static).update("")
+            return
+        with self.app.store.read() as conn:
+            row = pair_sides(conn, pair_id)
+        if row is None:
+            return
+        key = "thought" if self.thought_only else "text"
+        left, right = (row[f"chosen_{key}"] or "")[:DIFF_LIMIT], (row[f"rejected_{key}"] or "")[:DIFF_LIMIT]
+        a, b = word_diff(left, right)
+        self.query_one("#pair-title", Static).update(
+            f"pair {pair_id} · {row['status']} · diff of {'thought' if self.thought_only else 'full text'} "
+            f"(d toggles) · {similarity(left, right):.0%} same words")
+        self.query_one("#chosen", Static).update(
+            Text(f"CHOSEN {row['chosen_id']} · {row['chosen_verdict']} · ppl {cell_text(row['chosen_ppl'])}\n",
+                 style="bold") + a)
+        self.query_one("#rejected", Static).update(
+            Text(f"REJECTED {row['rejected_id']} · {row['rejected_verdict']} · ppl "
+                 f"{cell_text(row['rejected_ppl'])}\n", style="bold") + b)
+
+    def action_status(self, status: str) -> None:
+        key = self.table.current_key
+        if key:
+            self.curator.status(status, [key], kind="pair")
+            self.notify(f"pair {status}", timeout=2)
+            self.reload()
+
+    def action_swap(self) -> None:
+        key = self.table.current_key
+        if key:
+            self.curator.swap(key)
+            self.notify("swapped chosen and rejected", timeout=2)
+            self.reload()
+
+    def action_toggle_part(self) -> None:
+        self.thought_only = not self.thought_only
+        self.show_pair(self.shown, force=True)
+
+    def action_sort(self) -> None:
+        self.table.sort_by_cursor_column()
+
+    def action_build_pairs(self) -> None:
+        row = self.table.current_row
+        problem = row[1] if row else None
+        if problem is None:
+            with self.app.store.read() as conn:
+                found = conn.execute("""SELECT problem_id FROM trajectory GROUP BY 1
+                                        HAVING count(DISTINCT verdict) > 1 ORDER BY 1 LIMIT 1""").fetchone()
+            problem = found[0] if found else None
+        if problem is None:
+            self.notify("no problem with both correct and incorrect rollouts", severity="warning")
+            return
+        self.app.build_pairs(problem)
+
+    def on_data_changed(self, event: DataChanged) -> None:
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        self.reload()

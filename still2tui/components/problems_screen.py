@@ -1,0 +1,80 @@
+"""The problems screen: pass rate per problem over rollouts and iterations; enter shows its trajectories."""
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input
+
+from store.tui_queries import PROBLEMS_SQL
+from still2tui.actions import bindings
+from still2tui.components.filter_bar import FilterBar
+from still2tui.components.virtual_table import VirtualTable
+from still2tui.messages import DataChanged, ShowTrajectories
+from still2tui.sources import Column, SqlSource
+
+COLUMNS = [
+    Column("problem_id", "problem", 18, "problem_id", 1, flex=True),
+    Column("source", "source", 10, "source", 4),
+    Column("domain", "domain", 7, "domain", 5),
+    Column("difficulty", "diff", 4, "difficulty", 3, numeric=True),
+    Column("rollouts", "rollouts", 8, "rollouts", 1, numeric=True),
+    Column("correct", "correct", 7, "correct", 2, numeric=True),
+    Column("pass_rate", "pass", 5, "pass_rate", 1, numeric=True),
+    Column("trajectories", "all", 6, "trajectories", 6, numeric=True),
+    Column("last_iteration", "it", 3, "last_iteration", 6, numeric=True),
+    Column("question", "question", 30, "question", 7),
+]
+
+
+class ProblemsScreen(Screen):
+    BINDINGS = bindings("problems")
+
+    def __init__(self):
+        super().__init__()
+        self.source = SqlSource(self.app.store, PROBLEMS_SQL, COLUMNS, sort_key="problem_id")
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield FilterBar("filter problems: text in id/source/domain (e.g. aime, code)")
+        yield VirtualTable(self.source, id="problems")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(VirtualTable).focus()
+        self.reload()
+
+    def reload(self) -> None:
+        table = self.query_one(VirtualTable)
+        table.reload()
+        self.query_one(FilterBar).set_counts(f"{table.total:,} problems · sort {self.source.sort_key}"
+                                             f"{'▼' if self.source.descending else '▲'}")
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    @on(Input.Submitted, "#filter")
+    def filter_submitted(self, event: Input.Submitted) -> None:
+        words = event.value.split()
+        self.source.where_sql = " AND ".join(
+            ["(s.problem_id ILIKE ? OR s.source ILIKE ? OR s.domain ILIKE ? OR p.question ILIKE ?)"] * len(words)
+        ) or "TRUE"
+        self.source.params = [f"%{w}%" for w in words for _ in range(4)]
+        self.reload()
+        self.query_one(VirtualTable).focus()
+
+    def action_sort(self) -> None:
+        self.query_one(VirtualTable).sort_by_cursor_column()
+        self.reload()
+
+    def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
+        self.app.post_message(ShowTrajectories(f"problem:{event.key}"))
+
+    def action_open_trajectories(self) -> None:
+        self.query_one(VirtualTable).action_select()
+
+    def on_data_changed(self, event: DataChanged) -> None:
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        self.reload()
