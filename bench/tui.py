@@ -76,6 +76,56 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
+async def measure(db: Path, repeats: int = 15) -> None:
+    from still2tui.app import Still2App
+    from still2tui.components.virtual_table import VirtualTable
+
+    t0 = time.perf_counter()
+    app = Still2App(db, keymap={})
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        first_paint = time.perf_counter() - t0
+        screen = app.screen
+        table = screen.query_one(VirtualTable)
+        print(f"first paint (app start -> table with {table.total:,} rows drawn): {first_paint * 1000:.0f} ms")
+
+        async def timed(fn) -> float:
+            t = time.perf_counter()
+            fn()
+            table.render_line(1)  # the first visible row forces the window fetch
+            await app.workers.wait_for_complete()
+            return time.perf_counter() - t
+
+        figures = {}
+        filters = ["verdict:correct", "origin:explore len<2000", "status:pending model:*m1*", "domain:code",
+                   "flag:repetition", "iter:1..2 -flag:any", "verdict:incorrect origin:distill"]
+        figures["filter"] = [await timed(lambda f=f: screen.apply_filter(f)) for f in filters * 2]
+        screen.apply_filter("")
+        sorts = ["verdict", "len", "status", "model", "origin", "iteration"]
+        figures["sort"] = []
+        for key in sorts * 2:
+            table.cursor_column = [c.key for c in table.source.columns].index(key)
+            figures["sort"].append(await timed(table.sort_by_cursor_column))
+        figures["page"] = [await timed(lambda: table.action_page(1)) for _ in range(repeats)]
+        figures["jump"] = [await timed(lambda i=i: table.move_to(i * 61_231 % max(table.total, 1)))
+                           for i in range(repeats)]
+        from store.tui_queries import detail, rollouts
+
+        def open_detail():
+            with app.store.read() as conn:
+                row = detail(conn, table.current_key)
+                rollouts(conn, row["problem_id"])
+        figures["open-detail (queries)"] = [await timed(open_detail) for _ in range(repeats)]
+        figures["ppl filter (worker)"] = [await timed(lambda: screen.apply_filter("ppl>8")) for _ in range(3)]
+        figures["search common word"] = [await timed(lambda: screen.apply_filter("gives")) for _ in range(3)]
+        figures["search rare word"] = [await timed(lambda: screen.apply_filter("zebra")) for _ in range(3)]
+        figures["search narrowed by filter"] = [
+            await timed(lambda: screen.apply_filter("verdict:correct domain:math iter:2 squared")) for _ in range(3)]
+        for name, values in figures.items():
+            print(f"{name:28} p50 {pct(values, 0.5) * 1000:7.0f} ms   p95 {pct(values, 0.95) * 1000:7.0f} ms"
+                  f"   (n={len(values)})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", default="/tmp/still2-tui-bench/store.duckdb")

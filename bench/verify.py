@@ -44,7 +44,7 @@ def main() -> int:
     from pipeline.verifier.pool import get_pool
 
     t0 = time.perf_counter()
-    get_pool(args.workers).start()
+    get_pool(args.workers).start(wait_warm=True)
     startup = time.perf_counter() - t0
     clear_cache()
 

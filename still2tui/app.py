@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from functools import partial
 from pathlib import Path
 
 from textual.app import App
@@ -21,6 +22,17 @@ from still2tui.jobs import PipelineCli
 from still2tui.messages import DataChanged, ShowTrajectories
 
 CSS_PATH = Path(__file__).with_name("still2tui.tcss")
+SCREENS = ("trajectories", "problems", "pairs", "overview", "jobs", "sql")
+
+
+def make_screen(mode: str):
+    """The screen of a mode (imported lazily: first paint only needs the trajectories screen)."""
+    from still2tui.components import jobs_screen, overview_screen, pairs_screen, problems_screen, sql_screen
+    from still2tui.components import trajectories_screen
+
+    return {"trajectories": trajectories_screen.TrajectoriesScreen, "problems": problems_screen.ProblemsScreen,
+            "pairs": pairs_screen.PairsScreen, "overview": overview_screen.OverviewScreen,
+            "jobs": jobs_screen.JobsScreen, "sql": sql_screen.SqlScreen}[mode]()
 
 
 class Still2App(App):
@@ -40,22 +52,9 @@ class Still2App(App):
         self.user_keymap = load_keymap() if keymap is None else keymap
         self.live_interval = live_interval
         self.history_path = history_path
-        for mode in ("trajectories", "problems", "pairs", "overview", "jobs", "sql"):
-            self.MODES = {**self.MODES, mode: (lambda m=mode: self._make(m))}
 
     DEFAULT_MODE = "trajectories"
-
-    @staticmethod
-    def _make(mode: str):
-        from still2tui.components.jobs_screen import JobsScreen
-        from still2tui.components.overview_screen import OverviewScreen
-        from still2tui.components.pairs_screen import PairsScreen
-        from still2tui.components.problems_screen import ProblemsScreen
-        from still2tui.components.sql_screen import SqlScreen
-        from still2tui.components.trajectories_screen import TrajectoriesScreen
-
-        return {"trajectories": TrajectoriesScreen, "problems": ProblemsScreen, "pairs": PairsScreen,
-                "overview": OverviewScreen, "jobs": JobsScreen, "sql": SqlScreen}[mode]()
+    MODES = {mode: partial(make_screen, mode) for mode in SCREENS}
 
     def on_mount(self) -> None:
         if self.user_keymap:
@@ -114,6 +113,7 @@ class Still2App(App):
         self.run_worker(lambda: self._build_pairs(problem_id), thread=True, group="pairs-build")
 
     def _build_pairs(self, problem_id: str) -> None:
+        self.call_from_thread(self.store.refresh)  # the step writes: hand our read connection back first
         ok, message = self.cli.run_step(["pairs", "build", "--problem", problem_id])
         self.call_from_thread(self.notify, message, severity="information" if ok else "error", timeout=6)
         if ok:

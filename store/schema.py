@@ -274,13 +274,16 @@ _VIEWS_HASH = hashlib.sha1("".join(f"{k}\n{v}" for k, v in sorted(VIEWS.items())
 
 def current_version(conn: duckdb.DuckDBPyConnection) -> int:
     """0 for an empty file, else the schema version recorded in ``meta``."""
-    has_meta = conn.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main'"
-    ).fetchone()[0]
-    if not has_meta:
+    if not _has_meta(conn):
         return 0
     row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     return int(row[0]) if row else 0
+
+
+def _has_meta(conn: duckdb.DuckDBPyConnection) -> bool:
+    # A failing query would abort the caller's transaction, so look the table up instead.
+    return bool(conn.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' "
+                             "AND table_name = 'meta'").fetchone()[0])
 
 
 def _refuse_newer(version: int) -> None:
@@ -293,14 +296,14 @@ def _refuse_newer(version: int) -> None:
 
 
 def needs_setup(conn: duckdb.DuckDBPyConnection, upto: int = SCHEMA_VERSION) -> bool:
-    version = current_version(conn)
+    if not _has_meta(conn):
+        return True
+    rows = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('schema_version', 'views_hash')").fetchall())
+    version = int(rows.get("schema_version", 0))
     _refuse_newer(version)
     if version < upto:
         return True
-    if upto < SCHEMA_VERSION:
-        return False
-    row = conn.execute("SELECT value FROM meta WHERE key = 'views_hash'").fetchone()
-    return not row or row[0] != _VIEWS_HASH
+    return upto == SCHEMA_VERSION and rows.get("views_hash") != _VIEWS_HASH
 
 
 def migrate(conn: duckdb.DuckDBPyConnection, upto: int = SCHEMA_VERSION) -> list[int]:

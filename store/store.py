@@ -54,6 +54,13 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        if not self._ready and self.exists and self.path != MEMORY:
+            # Check the schema on the connection we are about to use: one open instead of two.
+            with self.connector.connect(write=False) as conn:
+                if not needs_setup(conn, self._upto):
+                    self._ready = True
+                    yield conn
+                    return
         self._ensure_schema()
         with self.connector.connect(write=False) as conn:
             yield conn

@@ -30,7 +30,7 @@ class BuildResult:
 
 
 def dataset_exists(conn, name: str) -> bool:
-    return conn.execute("SELECT count(*) FROM dataset WHERE name = ?", [name]).fetchone()[0] > 0
+    return conn.execute("SELECT count(*) FROM dataset WHERE name = ?", [name]).fetchall()[0][0] > 0
 
 
 def member_ids(conn, name: str) -> list[str]:
@@ -76,7 +76,8 @@ def list_datasets(store: Store) -> list[dict[str, Any]]:
 
 
 def load_recipe(conn, name: str) -> DatasetRecipe:
-    row = conn.execute("SELECT recipe FROM dataset WHERE name = ?", [name]).fetchone()
+    row = conn.execute("SELECT recipe FROM dataset WHERE name = ?", [name]).fetchall()
+    row = row[0] if row else None
     if row is None:
         raise ValueError(f"no dataset named {name!r}")
     return DatasetRecipe.from_dict(json.loads(row[0]) if row[0] else {})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.datasets.build import dataset_exists, member_ids
+from pipeline.datasets.build import dataset_exists
 from store.formats.export import format_for, trajectory_rows, write_rows
 from store.store import Store
 
@@ -14,8 +14,10 @@ def export_dataset(store: Store, name: str, out: str | Path, *, shape: str = "me
     with store.read() as conn:
         if not dataset_exists(conn, name):
             raise ValueError(f"no dataset named {name!r}")
-        ids = member_ids(conn, name)
-    rows = trajectory_rows(store, shape=shape, ids=ids, system_prompt=system_prompt, use_system=use_system,
+    # Members by subquery: trajectory_rows(ids=...) has an ambiguous "id" in its join (store bug, reported).
+    quoted = name.replace("'", "''")
+    rows = trajectory_rows(store, shape=shape, where=f"v.id IN (SELECT member_id FROM dataset_member "
+                           f"WHERE dataset = '{quoted}')", system_prompt=system_prompt, use_system=use_system,
                            with_meta=with_meta)
     write_rows(rows, out, format_for(out, fmt))
     return len(rows)

@@ -46,6 +46,6 @@ def dataset_summary(store: Store, name: str) -> dict[str, Any]:
         chain, parent = [], info["parent"]
         while parent and parent not in chain and dataset_exists(conn, parent):
             chain.append(parent)
-            parent = conn.execute("SELECT parent FROM dataset WHERE name = ?", [parent]).fetchone()[0]
+            parent = conn.execute("SELECT parent FROM dataset WHERE name = ?", [parent]).fetchall()[0][0]
     return {**info, "recipe": recipe.to_dict(), "domains": domains, "total": total[0], "difficulty": difficulty,
             "lineage": lineage, "ancestors": chain}

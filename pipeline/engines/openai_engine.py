@@ -14,6 +14,7 @@ import random
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -38,6 +39,11 @@ class HTTPStatusError(EngineError):
         super().__init__(f"HTTP {status} from {url}: {detail}")
         self.status = status
         self.detail = detail
+
+
+def is_loopback(url: str) -> bool:
+    host = urllib.parse.urlsplit(url).hostname or ""
+    return host == "localhost" or host.startswith("127.") or host == "::1"
 
 
 def split_tokens(total: int, weights: list[int]) -> list[int]:
@@ -86,6 +92,9 @@ class OpenAIEngine(ClosingMixin):
             urls = [u.strip() for u in urls.split(",") if u.strip()]
         self.base_urls = [u.rstrip("/") for u in urls]
         self._urls = itertools.cycle(self.base_urls)
+        # Loopback servers (a local `vllm serve`) must never be reached through an HTTP(S)_PROXY from the env.
+        self._direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        self._via_env = urllib.request.build_opener()
         self._url_lock = threading.Lock()
         self.api_key = api_key if api_key is not None else os.environ.get(api_key_env)
         self.concurrency = max(1, concurrency)
@@ -130,7 +139,8 @@ class OpenAIEngine(ClosingMixin):
             req = urllib.request.Request(url, data=data, headers=self._headers(), method=method)
             retry_after = None
             try:
-                with self._in_flight, urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                opener = self._direct if is_loopback(url) else self._via_env
+                with self._in_flight, opener.open(req, timeout=self.timeout) as resp:
                     return json.loads(resp.read())
             except urllib.error.HTTPError as exc:
                 detail = exc.read()[:2000].decode("utf-8", "replace")
@@ -144,7 +154,8 @@ class OpenAIEngine(ClosingMixin):
                 error = exc
             except json.JSONDecodeError as exc:
                 raise EngineError(f"{url} did not return JSON: {exc}") from exc
-            self.retries += 1
+            with self._url_lock:
+                self.retries += 1
             time.sleep(self._delay(attempt, retry_after))
         raise EngineError(f"{method} {path}: retries exhausted ({error})")  # pragma: no cover
 

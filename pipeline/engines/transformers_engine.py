@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 import inspect
 import time
-from typing import Any
+from typing import Any, Callable
 
 from pipeline.engines.base import (
     ClosingMixin,
@@ -67,7 +67,9 @@ class TransformersEngine(ClosingMixin):
     """Generation and scoring with any causal LM loadable by transformers (Hub id or local folder).
 
     `batch_size` bounds the sequences (prompts x n) per `generate` call; `score_batch_tokens` bounds the
-    padded tokens per scoring forward pass. `trust_remote_code` is off unless asked for.
+    padded tokens per scoring forward pass; a batch that runs out of device memory is retried in halves.
+    Sampling settings not in SamplingParams (top_k, repetition_penalty) come from the model's
+    generation_config, as in vLLM. `trust_remote_code` is off unless asked for.
     """
 
     name = "transformers"
@@ -147,7 +149,8 @@ class TransformersEngine(ClosingMixin):
         results: dict[int, PromptResult] = {}
         for batch in length_batches({i: len(p) for i, p in prompts.items()}, per_call, 1 << 62):
             started = time.perf_counter()
-            sequences = self._generate_batch([prompts[i] for i in batch], gen)
+            rows = [prompts[i] for i in batch]
+            sequences = self._split_on_oom(lambda part: self._generate_batch(part, gen), rows)
             share = (time.perf_counter() - started) / len(sequences)
             for row, index in enumerate(batch):
                 mine = sequences[row * n_return : (row + 1) * n_return]
@@ -156,6 +159,20 @@ class TransformersEngine(ClosingMixin):
                     completions = [copy.copy(completions[0]) for _ in range(params.n)]
                 results[index] = PromptResult(index, completions, len(prompts[index]))
         return [results[i] for i in range(len(messages_list))]
+
+    def _split_on_oom(self, run: Callable[[list], list], items: list) -> list:
+        """run(items), retried on halves when the device runs out of memory (results stay in order)."""
+        import torch
+
+        try:
+            return run(items)
+        except torch.OutOfMemoryError:
+            if len(items) == 1:
+                raise
+            if self.device.startswith("cuda"):
+                torch.cuda.empty_cache()
+            half = len(items) // 2
+            return self._split_on_oom(run, items[:half]) + self._split_on_oom(run, items[half:])
 
     def _generate_batch(self, prompts: list[list[int]], gen) -> list[list[int]]:
         import torch
@@ -188,7 +205,8 @@ class TransformersEngine(ClosingMixin):
         scores = [TokenScores([]) for _ in pairs]
         lengths = {i: len(p) + len(r) for i, (p, r) in enumerate(pairs) if r}
         for batch in length_batches(lengths, self.score_batch_size, self.score_batch_tokens):
-            for i, logprobs in zip(batch, self._score_batch([pairs[i] for i in batch])):
+            values = self._split_on_oom(self._score_batch, [pairs[i] for i in batch])
+            for i, logprobs in zip(batch, values):
                 scores[i] = TokenScores(logprobs)
         return scores
 

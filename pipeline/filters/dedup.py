@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
+
 from pipeline.filters.base import Rule, register
 from pipeline.filters.textstats import words
 
@@ -52,29 +54,30 @@ def _minhash(text: str, p: dict):
 def check_near_duplicate(rows: list[dict], p: dict) -> dict[str, str]:
     """Near duplicates: estimated Jaccard similarity of word shingles at least ``threshold``.
 
-    MinHash (datasketch, ``num_perm`` permutations, ``shingle``-word shingles, lower-cased) with an
-    LSH index per problem; a candidate is flagged against the first kept trajectory it matches.
-    Texts shorter than ``min_words`` words are skipped (rule ``too_short`` covers them).
+    MinHash signatures (datasketch, ``num_perm`` permutations, ``shingle``-word shingles,
+    lower-cased); each trajectory is compared with every kept one of its problem (rollouts per
+    problem are few, and LSH banding misses pairs near the threshold) and flagged against the most
+    similar. Texts shorter than ``min_words`` words are skipped (rule ``too_short`` covers them).
     """
-    from datasketch import MinHashLSH
-
+    if len(rows) < 2:
+        return {}
     ordered = [r for r in keep_order(rows) if len(words(r.get("text") or "")) >= p["min_words"]]
     if len(ordered) < 2:
         return {}
-    lsh = MinHashLSH(threshold=p["threshold"], num_perm=p["num_perm"])
-    kept: dict[str, object] = {}
+    kept_ids: list[str] = []
+    kept: list[np.ndarray] = []
     out = {}
     for row in ordered:
-        mh = _minhash(row.get("text") or "", p)
-        matches = sorted((mh.jaccard(kept[k]), k) for k in lsh.query(mh))
-        matches = [(j, k) for j, k in matches if j >= p["threshold"]]
-        if matches:
-            best = max(matches)
-            out[row["id"]] = (f"near duplicate of {best[1]} (estimated Jaccard {best[0]:.2f} over "
-                              f"{p['shingle']}-word shingles ≥ {p['threshold']})")
-        else:
-            kept[row["id"]] = mh
-            lsh.insert(row["id"], mh)
+        signature = _minhash(row.get("text") or "", p).hashvalues
+        if kept:
+            similarity = (np.vstack(kept) == signature).mean(axis=1)
+            best = int(np.argmax(similarity))
+            if similarity[best] >= p["threshold"]:
+                out[row["id"]] = (f"near duplicate of {kept_ids[best]} (estimated Jaccard {similarity[best]:.2f} "
+                                  f"over {p['shingle']}-word shingles ≥ {p['threshold']})")
+                continue
+        kept_ids.append(row["id"])
+        kept.append(signature)
     return out
 
 

@@ -10,6 +10,7 @@ CJK_RUN = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff
 LATIN = re.compile(r"[A-Za-z]")
 # Math and LaTeX commands are written in Latin letters in any language; they are not "English".
 _MATH = re.compile(r"\$\$.*?\$\$|\$[^$]*\$|\\\(.*?\\\)|\\\[.*?\\\]|\\[A-Za-z]+|\b[A-Za-z]\b", re.S)
+_TAGS = re.compile(r"<\|(?:begin|end)_of_(?:thought|solution)\|>|</?think>")
 _LATIN_WORD = re.compile(r"[A-Za-z]{3,}(?:\s+[A-Za-z]{2,})*")
 
 
@@ -28,9 +29,10 @@ def check_language_mix(row: dict, p: dict) -> str | None:
     English problem: flags when at least ``min_chars`` CJK characters (ideographs and full-width
     punctuation) occur and they exceed ``max_ratio`` of all letters. Chinese problem: flags when
     Latin letters outside math ($...$, \\(...\\), LaTeX commands, single-letter variables) exceed
-    ``max_latin_ratio`` of the letters. The reason quotes the first foreign run.
+    ``max_latin_ratio`` of the letters. The reason quotes the first foreign run. Real English
+    thoughts hold no CJK at all, so even one Chinese sentence in a long thought should flag.
     """
-    text = row.get("text") or ""
+    text = _TAGS.sub(" ", row.get("text") or "")
     lang = language_of(row.get("question"))
     if lang == "en":
         cjk = CJK.findall(text)
@@ -57,6 +59,6 @@ def check_language_mix(row: dict, p: dict) -> str | None:
 RULE = register(Rule(
     name="language_mix",
     check=check_language_mix,
-    defaults={"max_ratio": 0.01, "min_chars": 5, "max_latin_ratio": 0.3},
+    defaults={"max_ratio": 0.001, "min_chars": 5, "max_latin_ratio": 0.3},
     columns=("text", "question"),
 ))

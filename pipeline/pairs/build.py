@@ -48,7 +48,8 @@ def pair_id(chosen: str, rejected: str, part: str) -> str:
 
 
 def latest_scorer(conn, part: str) -> str | None:
-    row = conn.execute("SELECT arg_max(scorer, created) FROM perplexity WHERE part = ?", [part]).fetchone()
+    row = conn.execute("SELECT arg_max(scorer, created) FROM perplexity WHERE part = ?", [part]).fetchall()
+    row = row[0] if row else None
     return row[0] if row else None
 
 

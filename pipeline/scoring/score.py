@@ -44,15 +44,20 @@ def parts_of(part: str) -> list[str]:
     return [part]
 
 
+_HAS_THOUGHT_END = "(strpos(v.text, '<|end_of_thought|>') > 0 OR strpos(v.text, '</think>') > 0)"
+
+
 def _todo(store: Store, scorer: str, parts: list[str], where: str | None, rescore: bool) -> list[str]:
+    """Ids with some requested part not yet scored by ``scorer`` (a thought part needs an end-of-thought tag)."""
     clauses = [f"({where})"] if where else []
     if not rescore:
-        clauses.append("(SELECT count(*) FROM perplexity px WHERE px.trajectory_id = v.id AND px.scorer = $scorer "
-                       "AND px.part IN (SELECT unnest($parts))) < $n_parts")
+        missing = [f"(NOT EXISTS (SELECT 1 FROM perplexity px WHERE px.trajectory_id = v.id AND px.scorer = $scorer "
+                   f"AND px.part = '{part}'){' AND ' + _HAS_THOUGHT_END if part == 'thought' else ''})"
+                   for part in parts]
+        clauses.append("(" + " OR ".join(missing) + ")")
     sql = "SELECT v.id FROM trajectories v" + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY v.id"
-    params = {} if rescore else {"scorer": scorer, "parts": parts, "n_parts": len(parts)}
     with store.read() as conn:
-        return [r[0] for r in conn.sql(sql, params=params or None).fetchall()]
+        return [r[0] for r in conn.sql(sql, params=None if rescore else {"scorer": scorer}).fetchall()]
 
 
 def _load(store: Store, ids: list[str]) -> list[dict]:

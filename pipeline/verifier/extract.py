@@ -142,9 +142,9 @@ def extract_answer(text: str, kind: str = "math") -> str | None:
             a = _anchored(sec)
         if a:
             return a
-    if _looks_bare(text):
+    if _looks_bare(text) and "\\boxed" not in text and "\\fbox" not in text:
         return _strip_math_delims(text) or None
-    return None
+    return None  # an empty or unclosed box is a broken answer, not a bare one
 
 
 def extract_gold(gold: str, kind: str = "math") -> str | None:

@@ -2,6 +2,7 @@
 then the symbolic comparison in the worker pool under a hard timeout; results are cached."""
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from typing import Callable, Iterable
 
@@ -73,7 +74,7 @@ def _num_latex(n) -> str:
 
 
 def _show_scalar(a) -> str:
-    return show(a[1]) if a[0] == "num" else show_value(a[1])
+    return _short(show(a[1]) if a[0] == "num" else show_value(a[1]), 40)
 
 
 def _elements(s: str, kind: str) -> list[str]:
@@ -120,10 +121,14 @@ def _fast_structures(gc: str, pc: str, gs: str, ps: str):
         return all(any(_scalars_equal(x, y) for y in ys) for x in xs)
 
     eq = covered(gv, pv) and covered(pv, gv)
+    if not (gs == "set" and ps == "set") and len(gv) != len(pv):
+        eq = False  # a list keeps multiplicities: "1, 1" is not "1"
     what = "same elements" if eq else "different elements"
     return eq, R.NUMERIC, f"numeric: {what} ({_short(pc)} vs {_short(gc)})"
 
 
+_WORDS = re.compile(r"^[A-Za-z]{3,}(?: [A-Za-z]+)*$")  # a text answer ("odd", "Monday"), not a product
+_LETTER_RUN = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")  # words inside an expression: not single-letter variables
 _NEG_INF = None
 _POS_INF = None
 
@@ -180,7 +185,10 @@ def _fast(gc: str, pc: str) -> tuple[bool, str, str] | None:
     ng, np_ = to_number(gc), to_number(pc)
     if ng is not None and np_ is not None:
         eq = numbers_equal(ng, np_)
-        return eq, R.NUMERIC, f"numeric: {show(np_)} {'==' if eq else '!='} {show(ng)}"
+        return eq, R.NUMERIC, f"numeric: {_short(show(np_), 40)} {'==' if eq else '!='} {_short(show(ng), 40)}"
+    if _WORDS.match(gc) and _WORDS.match(pc):
+        eq = gc.lower() == pc.lower()
+        return eq, R.EXACT, f"exact: text {_short(pc)} {'==' if eq else '!='} {_short(gc)} (case-insensitive)"
     gs, ps = shape(gc), shape(pc)
     if {gs, ps} == {"set", "tuple"}:
         return False, R.STRUCTURE, f"structure: a {ps} is not a {gs} ({_short(pc)} vs {_short(gc)})"
@@ -202,7 +210,7 @@ def _fast(gc: str, pc: str) -> tuple[bool, str, str] | None:
         if a is not None and b is not None and "%" not in gc + pc:
             eq = _scalars_equal(a, b)
             return eq, R.NUMERIC, f"numeric: {_show_scalar(b)} {'==' if eq else '!='} {_show_scalar(a)}"
-        if "%" not in gc + pc:
+        if "%" not in gc + pc and not _LETTER_RUN.search(gc + " " + pc):
             same = identity(gc, pc)
             if same is not None:
                 verb = "agree" if same else "differ"

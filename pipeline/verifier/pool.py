@@ -25,7 +25,7 @@ Result = tuple[bool, str, str]  # (equal, rule, reason)
 
 
 class _Worker:
-    __slots__ = ("proc", "inbox", "outbox", "ready", "task", "deadline", "started")
+    __slots__ = ("proc", "inbox", "outbox", "ready", "warm", "task", "deadline", "started")
 
     def __init__(self, memory_limit: int):
         p2c_r, p2c_w = os.pipe()
@@ -48,6 +48,7 @@ class _Worker:
         self.inbox = Connection(c2p_r, readable=True, writable=False)  # worker -> parent
         self.outbox = Connection(p2c_w, readable=False, writable=True)  # parent -> worker
         self.ready = False
+        self.warm = False  # finished its idle-time parser warm-up
         self.task: int | None = None
         self.deadline = 0.0
         self.started = time.monotonic()
@@ -93,13 +94,17 @@ class VerifierPool:
             if not w.alive():
                 self._replace(w)
 
-    def start(self) -> None:
-        """Start the workers and wait until all of them are ready (otherwise the first run() does it)."""
+    def start(self, wait_warm: bool = False) -> None:
+        """Start the workers and wait until they are ready (and warmed up, if asked)."""
         with self._lock:
             self._ensure()
             deadline = time.monotonic() + START_TIMEOUT
-            while not all(w.ready for w in self._workers):
-                starting = [w for w in self._workers if not w.ready]
+
+            def pending(w):
+                return not (w.warm if wait_warm else w.ready)
+
+            while any(pending(w) for w in self._workers):
+                starting = [w for w in self._workers if pending(w)]
                 for conn in wait([w.inbox for w in starting], timeout=max(0.0, deadline - time.monotonic())):
                     w = next(w for w in starting if w.inbox is conn)
                     try:
@@ -107,7 +112,8 @@ class VerifierPool:
                     except (EOFError, OSError):
                         self._replace(w)
                         continue
-                    w.ready = msg == "ready"
+                    w.ready = True
+                    w.warm = w.warm or msg == "warm"
                 if time.monotonic() > deadline:
                     raise RuntimeError("verifier workers did not start within %.0f s" % START_TIMEOUT)
 
@@ -167,8 +173,9 @@ class VerifierPool:
                         if start_failures > 3 * self.size:
                             raise RuntimeError("verifier workers fail to start (is sympy/math-verify installed?)")
                     continue
-                if msg == "ready":
+                if msg in ("ready", "warm"):
                     w.ready = True
+                    w.warm = w.warm or msg == "warm"
                     continue
                 task_id, res = msg
                 w.task = None

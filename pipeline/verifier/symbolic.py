@@ -36,11 +36,6 @@ WARMUP = (
 )
 
 
-def warm_up() -> None:
-    for g, p in WARMUP:
-        compare(g, p, 5.0)
-
-
 class SoftDeadline(BaseException):
     """Raised by SIGALRM inside a worker; BaseException so library `except Exception` blocks let it through."""
 

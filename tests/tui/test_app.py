@@ -1,25 +1,334 @@
-"""The first TUI: pages through real store rows and opens the detail of one (Pilot)."""
+"""Functional tests of every screen with Pilot, on a store imported from the shared data files."""
 from __future__ import annotations
+
+import asyncio
+import time
 
 import pytest
 
-from store.importer import import_problems, import_trajectories
-from still2tui.app import DetailScreen, Still2App
+from store import Store
+from still2tui.components.detail_screen import DetailScreen
+from still2tui.components.help_screen import HelpScreen
+from still2tui.components.job_form import JobForm
+from still2tui.components.jobs_screen import JobsScreen
+from still2tui.components.modals import Confirm, Prompt
+from still2tui.components.pairs_screen import PairsScreen
+from still2tui.components.problems_screen import ProblemsScreen
+from still2tui.components.sql_screen import SqlScreen
+from still2tui.components.trajectories_screen import TrajectoriesScreen
+from still2tui.components.virtual_table import VirtualTable
+
+pytestmark = pytest.mark.asyncio
 
 
-@pytest.mark.asyncio
-async def test_browse_and_open_detail(store, shared_data):
-    import_problems(store, str(shared_data / "benchmarks" / "amc23.jsonl"))
-    import_trajectories(store, str(shared_data / "trajectories" / "trajectories_skyt1_14b_amc23.jsonl"))
-    store.close()
-    app = Still2App(store.path)
+def q(db, sql, params=None):
+    store = Store(db)
+    try:
+        with store.read() as conn:
+            return conn.execute(sql, params or []).fetchall()
+    finally:
+        store.close()
+
+
+async def filter_to(pilot, text: str) -> None:
+    await pilot.press("slash")
+    inp = pilot.app.screen.query_one("#filter")
+    inp.value = text
+    await pilot.press("enter")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_browse_counts_and_detail(make_app, tui_db):
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        table = app.query_one("DataTable")
-        assert table.row_count == 40
-        assert "40 trajectories" in str(app.query_one("#summary").render())
+        assert isinstance(app.screen, TrajectoriesScreen)
+        table = app.screen.query_one(VirtualTable)
+        assert table.total == 74
+        counts = str(app.screen.query_one("#counts").render())
+        assert "74 of 74 trajectories" in counts and "31 correct" in counts
+        first = table.current_key
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, DetailScreen)
-        assert app.screen.row["problem_id"].startswith("amc23:")
+        detail = app.screen
+        facts = str(detail.query_one("#facts").render())
+        assert "verdict" in facts and "gold" in facts and "reason:" in facts and "smollm2-135m full" in facts
+        assert len(detail.query(".step-box")) > 3  # the thought split into numbered steps
+        assert detail.query_one("#rollouts").row_count >= 1
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert detail.trajectory_id != first or detail.query_one("#rollouts").row_count == 1
+        await pilot.press("e")
         await pilot.press("escape")
-        assert not isinstance(app.screen, DetailScreen)
+        assert isinstance(app.screen, TrajectoriesScreen)
+
+
+async def test_approve_undo_redo_reach_the_store(make_app, tui_db):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        tid = app.screen.query_one(VirtualTable).current_key
+        await pilot.press("a")
+        await pilot.pause()
+        assert q(tui_db, "SELECT status FROM trajectory WHERE id = ?", [tid]) == [("approved",)]
+        await pilot.press("u")
+        await pilot.pause()
+        assert q(tui_db, "SELECT status FROM trajectory WHERE id = ?", [tid]) == [("pending",)]
+        await pilot.press("U")
+        await pilot.pause()
+        assert q(tui_db, "SELECT status FROM trajectory WHERE id = ?", [tid]) == [("approved",)]
+        table = app.screen.query_one(VirtualTable)
+        table.move_to(0)
+        await pilot.press("r")
+        await pilot.pause()
+        assert q(tui_db, "SELECT status FROM trajectory WHERE id = ?", [tid]) == [("rejected",)]
+        assert "1 rejected" in str(app.screen.query_one("#counts").render())
+
+
+async def test_bulk_on_filter_asks_with_the_count_and_undoes_in_one_step(make_app, tui_db):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await filter_to(pilot, "verdict:correct -flag:repetition")
+        expected = q(tui_db, """SELECT count(*) FROM trajectory WHERE verdict = 'correct'
+                                AND id NOT IN (SELECT trajectory_id FROM flag WHERE rule = 'repetition')""")[0][0]
+        assert app.screen.query_one(VirtualTable).total == expected
+        await pilot.press("A")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm)
+        assert f"Approve {expected} trajectories" in app.screen.question
+        await pilot.press("y")
+        await pilot.pause()
+        assert q(tui_db, "SELECT count(*) FROM trajectory WHERE status = 'approved'")[0][0] == expected
+        await pilot.press("u")
+        await pilot.pause()
+        assert q(tui_db, "SELECT count(*) FROM trajectory WHERE status = 'approved'")[0][0] == 0
+        await pilot.press("R")
+        await pilot.press("n")  # declined: nothing changes
+        await pilot.pause()
+        assert q(tui_db, "SELECT count(*) FROM trajectory WHERE status = 'rejected'")[0][0] == 0
+
+
+async def test_notes_tags_and_bulk_tag(make_app, tui_db):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        tid = app.screen.query_one(VirtualTable).current_key
+        await pilot.press("n")
+        assert isinstance(app.screen, Prompt)
+        await pilot.press(*"looks fine", "enter")
+        await pilot.press("t", *"keep", "enter")
+        await filter_to(pilot, "origin:distill")
+        await pilot.press("T", *"aime", "enter")
+        await pilot.pause()
+        assert q(tui_db, "SELECT text FROM note WHERE target_id = ?", [tid]) == [("looks fine",)]
+        assert q(tui_db, "SELECT tag FROM tag WHERE target_id = ? AND tag = 'keep'", [tid]) == [("keep",)]
+        assert q(tui_db, "SELECT count(*) FROM tag WHERE tag = 'aime'")[0][0] == 30
+        await filter_to(pilot, "tag:aime")
+        assert app.screen.query_one(VirtualTable).total == 30
+
+
+async def test_filter_sort_search_and_errors(make_app, tui_db):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(VirtualTable)
+        await filter_to(pilot, "ppl>5 len<3000")
+        expected = q(tui_db, """SELECT count(*) FROM trajectories WHERE ppl > 5
+                                AND coalesce(n_tokens, n_chars) < 3000""")[0][0]
+        assert table.total == expected
+        await filter_to(pilot, "origin:explore")
+        assert table.total == 44
+        # sort by the len column, descending, and check the order against SQL
+        table.cursor_column = [c.key for c in table.source.columns].index("len")
+        await pilot.press("s")  # numbers sort descending first
+        await pilot.pause()
+        lens = [table.row(i)[9] for i in range(table.total)]
+        assert lens == sorted(lens, reverse=True) and table.source.descending
+        await pilot.press("s")
+        lens = [table.row(i)[9] for i in range(table.total)]
+        assert lens == sorted(lens)
+        # full-text search, case-insensitive, combined with a field filter
+        await filter_to(pilot, 'origin:explore "relative speed"')
+        expected = q(tui_db, "SELECT count(*) FROM trajectory WHERE origin = 'explore' AND text ILIKE '%relative speed%'")
+        assert table.total == expected[0][0] > 0
+        await filter_to(pilot, "bogus:1")
+        assert table.total == expected[0][0]  # a bad filter keeps the previous one and says why
+        await pilot.press("escape")
+        await pilot.press("o")  # same problem
+        await pilot.pause()
+        assert app.screen.filter_text.startswith("problem:")
+
+
+async def test_problems_screen_jumps_to_trajectories(make_app, tui_db):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        assert isinstance(app.screen, ProblemsScreen)
+        table = app.screen.query_one(VirtualTable)
+        assert table.total == 70  # amc23 40 + aime24 30 problems
+        table.cursor_column = [c.key for c in table.source.columns].index("pass_rate")
+        await pilot.press("s")
+        await pilot.pause()
+        key = table.current_key
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, TrajectoriesScreen)
+        assert app.screen.filter_text == f"problem:{key}"
+        n = q(tui_db, "SELECT count(*) FROM trajectory WHERE problem_id = ?", [key])[0][0]
+        assert app.screen.query_one(VirtualTable).total == n
+
+
+async def test_pairs_screen_curate_swap_and_build(make_app, tui_db):
+    app = make_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        assert isinstance(app.screen, PairsScreen)
+        table = app.screen.query_one(VirtualTable)
+        assert table.total == q(tui_db, "SELECT count(*) FROM pair")[0][0] > 0
+        pid = table.current_key
+        assert "CHOSEN" in str(app.screen.query_one("#chosen").render())
+        before = q(tui_db, "SELECT chosen_id, rejected_id FROM pair WHERE id = ?", [pid])[0]
+        await pilot.press("w")
+        await pilot.pause()
+        assert q(tui_db, "SELECT chosen_id, rejected_id FROM pair WHERE id = ?", [pid])[0] == before[::-1]
+        await pilot.press("u")
+        await pilot.pause()
+        assert q(tui_db, "SELECT chosen_id, rejected_id FROM pair WHERE id = ?", [pid])[0] == before
+        await pilot.press("a")
+        await pilot.pause()
+        assert q(tui_db, "SELECT status FROM pair WHERE id = ?", [pid]) == [("approved",)]
+        await pilot.press("d")
+        assert "thought" in str(app.screen.query_one("#pair-title").render())
+        await pilot.press("b")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("no `pairs build` command" in m for m in messages), messages
+
+
+async def test_overview_runs_datasets_table2_plots(make_app, tui_db):
+    app = make_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("4")
+        await pilot.pause()
+        screen = app.screen
+        runs = screen.query_one("#vt-runs", VirtualTable)
+        assert runs.total == 2 and {runs.row(i)[0] for i in range(2)} == {"run-explore-1", "run-distill-1"}
+        assert screen.query_one("#vt-datasets", VirtualTable).row(0)[4] == 20
+        assert screen.query_one("#vt-progress", VirtualTable).total == 2
+        table2 = screen.table2
+        assert screen.backbone == "qwen2.5-32b-instruct"
+        from rich.console import Console
+        console = Console(width=140, record=True)
+        console.print(table2)
+        text = console.export_text()
+        assert "90.2" in text and "+12.7%" in text  # (90.2 - 80.0) / 80.0
+        await pilot.press("b")
+        assert screen.backbone == "still2-m1"
+        screen.query_one("TabbedContent").active = "tab-plots"
+        await pilot.pause()
+        assert len(screen.query(".plot")) == 3
+
+
+async def test_plots_of_the_filtered_set(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await filter_to(pilot, "origin:explore")
+        await pilot.press("p")
+        await pilot.pause()
+        plots = app.screen.query(".plot")
+        assert len(plots) == 3
+
+
+async def test_jobs_form_from_schema_launches_and_rows_arrive(make_app, tui_db):
+    app = make_app(live_interval=0.3)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("5")
+        await pilot.pause()
+        assert isinstance(app.screen, JobsScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press("enter")  # explore
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, JobForm)
+        assert [p.name for p in form.command.params][:2] == ["max_rollouts", "temperature"]
+        await pilot.press("ctrl+s")  # --model is required
+        assert isinstance(app.screen, JobForm)
+        form.query_one("#f-max_rollouts").value = "4"
+        form.query_one("#f-model").value = "smollm2"
+        form.query_one("#f-source").value = "amc23 aime24"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, JobsScreen)
+        job = app.screen.selected
+        args = q(tui_db, "SELECT args FROM run WHERE id = ?", [job])[0][0]
+        assert args == ('["explore", "--max-rollouts", "4", "--model", "smollm2", "--source", "amc23", '
+                        '"--source", "aime24"]')
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.3)
+            state = app.screen.rows.get(job)
+            if state and state[2] == "done":
+                break
+        assert app.screen.rows[job][2] == "done"
+        await asyncio.sleep(0.8)  # one more live refresh
+        await pilot.press("1")
+        await pilot.pause()
+        assert app.screen.query_one(VirtualTable).total == 78  # the job's 4 rows arrived while the TUI was open
+        await pilot.press("5")
+        log = app.screen.query_one("#job-log")
+        assert any("rollout 4/4" in line for line in log.lines)
+        await pilot.press("x")
+        await pilot.pause()
+
+
+async def test_sql_console_reads_and_cannot_write(make_app, tui_db, tmp_path):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("6")
+        await pilot.pause()
+        assert isinstance(app.screen, SqlScreen)
+        box = app.screen.query_one("#sql-input")
+        box.value = "SELECT verdict, count(*) AS n FROM trajectories GROUP BY 1 ORDER BY 1"
+        await pilot.press("enter")
+        assert app.screen.query_one("#sql-results").row_count == 2
+        for sql in ("UPDATE trajectory SET status = 'approved'", "DELETE FROM trajectory",
+                    "DROP TABLE trajectory", "CREATE TABLE x (a INT)", "ATTACH ':memory:' AS m; ",
+                    "INSERT INTO note (target_kind, target_id, text) VALUES ('t', 'x', 'y')"):
+            box.value = sql
+            await pilot.press("enter")
+            assert "Error" in str(app.screen.query_one("#sql-status").render()) or sql.startswith("ATTACH")
+        box.value = ""
+        await pilot.press("up")
+        assert box.value.startswith("INSERT INTO note")
+    assert q(tui_db, "SELECT count(*) FROM trajectory WHERE status = 'approved'")[0][0] == 0
+    assert q(tui_db, "SELECT count(*) FROM trajectory")[0][0] == 74
+    assert q(tui_db, "SELECT count(*) FROM note")[0][0] == 0
+    assert (tmp_path / "history.jsonl").read_text().count("\n") == 7
+
+
+async def test_help_lists_keys_and_user_keymap_applies(make_app, tui_db):
+    app = make_app(keymap={"trajectories.approve": "y"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        tid = app.screen.query_one(VirtualTable).current_key
+        await pilot.press("y")
+        await pilot.pause()
+        assert q(tui_db, "SELECT status FROM trajectory WHERE id = ?", [tid]) == [("approved",)]
+
+
+async def test_command_palette_offers_screen_actions(make_app, tui_db):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"approve filter")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm) and "Approve 74 trajectories" in app.screen.question

@@ -216,6 +216,15 @@ def test_round_robin_over_several_base_urls():
     assert len(one.requests) == len(two.requests) == 2
 
 
+def test_loopback_ignores_proxy_env(monkeypatch):
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    with StubServer() as stub:
+        engine = make(stub, max_retries=0)
+        assert engine.generate([ask("q")], SamplingParams())[0].completions[0].text
+        engine.close()
+
+
 def test_score_is_not_supported():
     with StubServer() as stub:
         engine = make(stub)

@@ -21,7 +21,8 @@ PROMPTS = [
 ]
 RESPONSES = [
     "5",
-    "<|begin_of_thought|>\n\n120 / 60 = 2 hours.\n\n<|end_of_thought|>\n\n<|begin_of_solution|>11:00<|end_of_solution|>",
+    "<|begin_of_thought|>\n\n120 / 60 = 2 hours.\n\n<|end_of_thought|>\n\n"
+    "<|begin_of_solution|>11:00<|end_of_solution|>",
     "The answer is 11 o'clock, since the trip takes two hours.",
     "",
 ]
@@ -143,6 +144,25 @@ def test_score_batching_does_not_change_results(tiny_dir):
     )
     for a, b in zip(one, many):
         assert a.logprobs == pytest.approx(b.logprobs, rel=1e-4)
+
+
+def test_out_of_memory_batches_are_split(tiny_dir, monkeypatch):
+    prompts, responses = pairs_for_scoring()
+    eng = TransformersEngine(str(tiny_dir), score_batch_size=8, score_batch_tokens=1 << 20)
+    want = eng.score(prompts, responses)
+    real, sizes = eng._score_batch, []
+
+    def small_device(pairs):
+        sizes.append(len(pairs))
+        if len(pairs) > 2:
+            raise torch.OutOfMemoryError("fake")
+        return real(pairs)
+
+    monkeypatch.setattr(eng, "_score_batch", small_device)
+    got = eng.score(prompts, responses)
+    assert max(s for s in sizes if s <= 2) == 2 and sizes[0] > 2
+    for g, w in zip(got, want):
+        assert g.logprobs == pytest.approx(w.logprobs, rel=1e-4)
 
 
 def test_score_empty_response_and_bad_input(engine):

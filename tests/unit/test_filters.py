@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -62,9 +63,27 @@ def real(store, shared_data):
     return store
 
 
+@pytest.fixture(scope="module")
+def real_all(tmp_path_factory):
+    """The real files with every rule run once (shared by the read-only assertions below)."""
+    from store import Store
+    from tests.conftest import SHARED
+
+    if not (SHARED / "data").exists():
+        pytest.skip("../shared/data is not present")
+    store = Store(tmp_path_factory.mktemp("real") / "store.duckdb")
+    for name in ("trajectories_skyt1_14b_amc23.jsonl", "trajectories_skyt1_32b_aime24.jsonl"):
+        import_trajectories(store, str(SHARED / "data" / "trajectories" / name))
+    with store.read() as conn:
+        before = conn.execute("SELECT id, text, status, verdict FROM trajectory ORDER BY id").fetchall()
+    report = run_filters(store)
+    yield store, report, before
+    store.close()
+
+
 # -- real data -------------------------------------------------------------------------------------
-def test_real_files_flag_loops_truncations_and_missing_answers(real):
-    report = run_filters(real)
+def test_real_files_flag_loops_truncations_and_missing_answers(real_all):
+    real, report, _ = real_all
     counts = {c.rule: c.flagged for c in report.counts}
     assert report.covered == 70
     assert counts == {"repetition": 27, "gibberish": 0, "language_mix": 0, "too_short": 0, "format": 27,
@@ -84,10 +103,8 @@ def test_real_files_flag_loops_truncations_and_missing_answers(real):
     assert reason(real, LOOPING, "no_answer") == "no solution section to take a final answer from"
 
 
-def test_real_trajectories_are_never_modified(real):
-    with real.read() as conn:
-        before = conn.execute("SELECT id, text, status, verdict FROM trajectory ORDER BY id").fetchall()
-    run_filters(real)
+def test_real_trajectories_are_never_modified(real_all):
+    real, _, before = real_all
     with real.read() as conn:
         assert conn.execute("SELECT id, text, status, verdict FROM trajectory ORDER BY id").fetchall() == before
 
@@ -97,7 +114,7 @@ def test_real_untagged_and_duplicated_outputs(real):
         text = conn.execute("SELECT text FROM trajectory WHERE id = ?", [SHORT_REAL]).fetchone()[0]
     for tag in ("<|begin_of_thought|>", "<|end_of_thought|>", "<|begin_of_solution|>", "<|end_of_solution|>"):
         text = text.replace(tag, "")
-    edited = text.replace("So I've got this problem here", "Okay, I have this problem here", 1) + "\nDone."
+    edited = " ".join(w if i % 100 != 50 else "CHANGED" for i, w in enumerate(text.split(" ")))
     untagged, copy, near = put(real, [text, text, edited], problem="p-untagged",
                                question="Find the sum of the real roots.")
     run_filters(real, where="problem_id = 'p-untagged'")
@@ -108,8 +125,12 @@ def test_real_untagged_and_duplicated_outputs(real):
     kept = ({untagged, copy} - duplicates).pop()
     assert reason(real, duplicates.pop(), "duplicate") == (
         f"exact duplicate of {kept} (same text after whitespace normalisation)")
-    near_reason = reason(real, near, "near_duplicate") or reason(real, kept, "near_duplicate")
-    assert near_reason and "estimated Jaccard 0.9" in near_reason and "over 5-word shingles ≥ 0.8" in near_reason
+    near_flags = {tid: r for (tid, _), r in flags(real, "near_duplicate").items()}
+    assert len(near_flags) == 2
+    (unflagged,) = {untagged, copy, near} - set(near_flags)
+    jaccards = sorted(re.fullmatch(rf"near duplicate of {unflagged} \(estimated Jaccard (\d\.\d\d) over 5-word "
+                                   r"shingles ≥ 0\.8\)", r).group(1) for r in near_flags.values())
+    assert "0.85" <= jaccards[0] < "0.98" and jaccards[1] == "1.00"
 
 
 def test_rerun_with_changed_threshold_replaces_flags(real):
@@ -118,8 +139,8 @@ def test_rerun_with_changed_threshold_replaces_flags(real):
     with real.read() as conn:
         short = {r[0] for r in conn.execute("SELECT id FROM trajectory WHERE thought_chars < 5000").fetchall()}
         params = conn.execute("SELECT DISTINCT params FROM flag WHERE rule = 'too_short'").fetchall()
-    assert {tid for tid, _ in strict} == short and len(short) == 15
-    assert reason(real, SHORT_REAL, "too_short") == "thought 3088 chars < 5000"
+    assert {tid for tid, _ in strict} == short and len(short) == 18
+    assert reason(real, SHORT_REAL, "too_short") == "thought 2428 chars < 5000"
     assert json.loads(params[0][0])["min_thought_chars"] == 5000
     run_filters(real, ["too_short"], params={"too_short": {"min_thought_chars": 3500}})
     assert 0 < len(flags(real, "too_short")) < len(strict)
@@ -127,7 +148,7 @@ def test_rerun_with_changed_threshold_replaces_flags(real):
     assert flags(real, "too_short") == {}
     run_filters(real, ["repetition"])
     run_filters(real, ["repetition"], params={"repetition": {"max_ratio": 0.95, "max_line_ratio": 0.95}})
-    assert {tid for tid, _ in flags(real, "repetition")} == {"0c298ec3a8b053a7", "6f074038429de2a7",
+    assert {tid for tid, _ in flags(real, "repetition")} == {"0c298ec3a8b053a7", "6f074038429de2a7", "55b9936b0e998b85",
                                                             "0716b10d68166cde"}
 
 
@@ -187,7 +208,7 @@ def test_language_mix_crafted(store):
     run_filters(store, ["language_mix"])
     got = {tid: r for (tid, _), r in flags(store, "language_mix").items()}
     assert set(got) == {en[0], zh[1]}
-    assert got[en[0]].startswith("English problem, 12 CJK characters (")
+    assert got[en[0]].startswith("English problem, 11 CJK characters (0.7% of letters)")
     assert got[en[0]].endswith('e.g. "因此我们得到答案是二。"')
     assert got[zh[1]].startswith("Chinese problem,") and 'e.g. "Let me think in English' in got[zh[1]]
 

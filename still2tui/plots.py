@@ -1,0 +1,35 @@
+"""Terminal plots (plotext) rendered to Rich Text: histograms and accuracy per iteration."""
+from __future__ import annotations
+
+import plotext as plt
+from rich.text import Text
+
+
+def _render(width: int, height: int, title: str, draw) -> Text:
+    plt.clf()
+    plt.theme("clear")  # no background colour: readable on dark and light terminals
+    plt.plotsize(max(width, 30), max(height, 8))
+    plt.title(title)
+    draw()
+    return Text.from_ansi(plt.build())
+
+
+def histogram(bins: list[tuple[float, int]], title: str, width: int = 70, height: int = 14) -> Text:
+    if not bins:
+        return Text(f"{title}: no values")
+    labels = [f"{start:.3g}" for start, _ in bins]
+    counts = [n for _, n in bins]
+    return _render(width, height, title, lambda: plt.bar(labels, counts, color="blue", width=0.8))
+
+
+def accuracy(rows: list[tuple], title: str = "accuracy per iteration", width: int = 70, height: int = 12) -> Text:
+    if not rows:
+        return Text(f"{title}: no trajectories")
+    xs = [int(r[0]) for r in rows]
+    ys = [100 * float(r[1]) for r in rows]
+
+    def draw() -> None:
+        plt.plot(xs, ys, marker="dot", color="green")
+        plt.xticks(xs)
+        plt.ylim(0, 100)
+    return _render(width, height, title, draw)
