@@ -18,11 +18,21 @@ def render_question(question: str, choices: list[str] | None = None) -> str:
     return f"{question}\n\n{options}"
 
 
+BOXED_INSTRUCTION = "Please reason step by step, and put your final answer within \\boxed{}."
+
+
 def chat_prompt(question: str, choices: list[str] | None = None,
-                system_prompt: str | None = None, *, use_system: bool = True) -> list[dict[str, str]]:
-    """Chat messages for a problem; ``system_prompt=None`` means the STILL-2 prompt."""
+                system_prompt: str | None = None, *, use_system: bool = True,
+                instruction: str | None = None) -> list[dict[str, str]]:
+    """Chat messages for a problem; ``system_prompt=None`` means the STILL-2 prompt.
+
+    ``instruction`` is appended to the question (e.g. BOXED_INSTRUCTION, as Qwen2.5-Math's eval does).
+    """
     messages = []
     if use_system:
         messages.append({"role": "system", "content": system_prompt or still2_system_prompt()})
-    messages.append({"role": "user", "content": render_question(question, choices)})
+    user = render_question(question, choices)
+    if instruction:
+        user = f"{user}\n{instruction}"
+    messages.append({"role": "user", "content": user})
     return messages

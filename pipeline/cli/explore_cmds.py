@@ -28,7 +28,7 @@ WhereOption = Annotated[Optional[str], typer.Option(help="SQL over problem (p.) 
 def run_generation(origin: str, db, engine, model, problems, where, source, split, limit, max_rollouts,
                    want_correct, per_round, batch_problems, temperature, top_p, max_new_tokens, seed, prompt_file,
                    no_system, iteration, run_id, verifier_timeout, as_json, engine_args: dict,
-                   complete_solutions: bool = False) -> None:
+                   complete_solutions: bool = False, instruction: str | None = None) -> None:
     from pipeline.explore.loop import ExploreConfig, derive_run_id, explore
     from pipeline.explore.selection import select_problems
     from pipeline.jobs.progress import JobProgress
@@ -39,6 +39,7 @@ def run_generation(origin: str, db, engine, model, problems, where, source, spli
                            batch_problems=batch_problems, temperature=temperature, top_p=top_p,
                            max_new_tokens=max_new_tokens, seed=seed, system_prompt=system_prompt,
                            use_system=not no_system, iteration=iteration, origin=origin,
+                           instruction=_instruction(instruction),
                            verifier_timeout=verifier_timeout)
     store = Store(db)
     try:
@@ -90,6 +91,12 @@ def run_generation(origin: str, db, engine, model, problems, where, source, spli
             f"{info['tokens_per_second']:.1f} tok/s, {info['seconds']:.1f}s", highlight=False)
 
 
+def _instruction(value: str | None) -> str | None:
+    from store.prompting import BOXED_INSTRUCTION
+
+    return BOXED_INSTRUCTION if value == "boxed" else value
+
+
 def register(app: typer.Typer) -> None:
     def command(origin: str, doc: str):
         def cmd(
@@ -111,6 +118,8 @@ def register(app: typer.Typer) -> None:
             seed: Annotated[int, typer.Option(help="Sampling seed (runs are reproducible per seed).")] = 0,
             prompt_file: Annotated[Optional[Path], typer.Option(help="System prompt file (default: STILL-2's).")] = None,
             no_system: Annotated[bool, typer.Option("--no-system", help="No system prompt.")] = False,
+            instruction: Annotated[Optional[str], typer.Option(
+                help="Text appended to each question; 'boxed' = Qwen2.5-Math's \\boxed{} instruction.")] = None,
             iteration: Annotated[Optional[int], typer.Option(help="Self-improvement iteration t to record.")] = None,
             run_id: Annotated[Optional[str], typer.Option(help="Run id (default: derived from the arguments, "
                                                                  "so the same command resumes).")] = None,
@@ -134,7 +143,7 @@ def register(app: typer.Typer) -> None:
                             "tensor_parallel_size": tensor_parallel_size, "data_parallel_size": data_parallel_size,
                             "batch_size": batch_size, "trust_remote_code": trust_remote_code,
                             "engine_opt": engine_opt},
-                           complete_solutions=complete_solutions)
+                           complete_solutions=complete_solutions, instruction=instruction)
 
         cmd.__doc__ = doc
         return cmd

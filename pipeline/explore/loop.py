@@ -36,6 +36,7 @@ class ExploreConfig:
     seed: int = 0
     system_prompt: str | None = None
     use_system: bool = True
+    instruction: str | None = None
     iteration: int | None = None
     origin: str = "explore"
     verifier_timeout: float = 5.0
@@ -43,7 +44,7 @@ class ExploreConfig:
     stop: list[str] = field(default_factory=list)
 
     def sampling_fingerprint(self) -> dict:
-        keys = ("temperature", "top_p", "max_new_tokens", "seed", "system_prompt", "use_system", "stop")
+        keys = ("temperature", "top_p", "max_new_tokens", "seed", "system_prompt", "use_system", "stop", "instruction")
         return {k: getattr(self, k) for k in keys}
 
 
@@ -130,8 +131,8 @@ def explore(store: Store, engine: Engine, engine_kind: str, problems: list[Probl
             seed = int(stable_id(config.seed, run_id, state)[:8], 16)
             params = SamplingParams(n=n, temperature=config.temperature, top_p=config.top_p,
                                     max_new_tokens=config.max_new_tokens, seed=seed, stop=config.stop)
-            prompts = [chat_prompt(p.question, p.choices, config.system_prompt, use_system=config.use_system)
-                       for p in batch]
+            prompts = [chat_prompt(p.question, p.choices, config.system_prompt, use_system=config.use_system,
+                                   instruction=config.instruction) for p in batch]
             t0 = time.monotonic()
             results = engine.generate(prompts, params)
             gen_seconds = time.monotonic() - t0
