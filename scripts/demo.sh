@@ -24,6 +24,10 @@ if [ -d "$SHARED" ]; then
 else
   echo "(no $SHARED here: skipping the benchmark and trajectory imports)"
 fi
+
+echo "== exploring: SmolLM2 samples up to 4 rollouts on each of 20 easy generated problems (a few minutes on CPU)"
+$STILL2 explore --db "$DB" --source gen-mixed-d1-s0 --max-rollouts 4 --per-round 4 --batch-problems 10 \
+  --max-new-tokens 128 --temperature 0.8 --no-system --instruction boxed --iteration 0
 $STILL2 stats --db "$DB"
 
 if [ "${DEMO_HEADLESS:-0}" = "1" ]; then

@@ -75,7 +75,7 @@ def trajectory_rows(store: Store, *, shape: str = "messages", where: str | None 
                     use_system: bool = True, with_meta: bool = False) -> list[dict[str, Any]]:
     if shape not in SHAPES:
         raise ValueError(f"unknown shape {shape!r}; known: {', '.join(SHAPES)}")
-    clauses = [c for c in (where, "id IN (SELECT unnest($ids))" if ids is not None else None) if c]
+    clauses = [c for c in (where, "v.id IN (SELECT unnest($ids))" if ids is not None else None) if c]
     sql_where = " AND ".join(f"({c})" for c in clauses)
     with store.read() as conn:
         sql = f"""SELECT v.*, p.choices FROM trajectories v LEFT JOIN problem p ON p.id = v.problem_id

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 cli = CliRunner()
 
 
@@ -17,8 +17,8 @@ def test_smollm2_explores_and_finds_a_correct_trajectory(tmp_path):
     gen = cli.invoke(app, ["problems", "generate", "--kind", "arithmetic", "--difficulty", "1", "-n", "4",
                            "--seed", "0", "--db", db])
     assert gen.exit_code == 0, gen.output
-    result = cli.invoke(app, ["explore", "--db", db, "--max-rollouts", "8", "--per-round", "4",
-                              "--batch-problems", "4", "--max-new-tokens", "96", "--temperature", "0.8",
+    result = cli.invoke(app, ["explore", "--db", db, "--max-rollouts", "6", "--per-round", "3",
+                              "--batch-problems", "4", "--max-new-tokens", "80", "--temperature", "0.8",
                               "--no-system", "--instruction", "boxed", "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
