@@ -3,6 +3,8 @@
 Every read goes through a sticky Store connection that is handed back every 100 ms when a pipeline
 job waits to write (store/connection.py); writes are short ``store.write()`` blocks in Curator.
 Pipeline steps run only as subprocesses of the CLI (``cli``, default ``python -m pipeline``).
+The in-memory TrajectoryIndex (table_index.py) is loaded on first use: at once for small stores,
+in a worker thread for large ones (the first page is painted straight from the store meanwhile).
 """
 from __future__ import annotations
 
@@ -19,7 +21,10 @@ from still2tui.actions import bindings, load_keymap
 from still2tui.commands import ScreenCommands
 from still2tui.curator import Curator
 from still2tui.jobs import PipelineCli
-from still2tui.messages import DataChanged, ShowTrajectories
+from still2tui.messages import DataChanged, IndexReady, ShowTrajectories
+from still2tui.table_index import TrajectoryIndex
+
+SYNC_INDEX_ROWS = 100_000  # stores up to this size build the index before the first paint
 
 CSS_PATH = Path(__file__).with_name("still2tui.tcss")
 SCREENS = ("trajectories", "problems", "pairs", "overview", "jobs", "sql")
@@ -35,6 +40,10 @@ def make_screen(mode: str):
             "jobs": jobs_screen.JobsScreen, "sql": sql_screen.SqlScreen}[mode]()
 
 
+SEARCH_INDEX_INTERVAL = 5.0
+SEARCH_INDEX_BATCH = 20_000
+
+
 class Still2App(App):
     TITLE = "still2tui"
     CSS_PATH = CSS_PATH
@@ -46,12 +55,19 @@ class Still2App(App):
         super().__init__()
         self.store = Store(db, sticky_reads=True)
         self.store.init()
+        # Worker threads (index loads, searches) read through their own short-lived connections, so a
+        # long read never blocks the UI thread's queries, and no connection stays open that would make
+        # our own writes (Curator, on the UI thread) wait for it.
+        self.bg_store = Store(db)
         self.db_path = str(db)
         self.cli = PipelineCli(cli or [sys.executable, "-m", "pipeline"], self.db_path)
         self.curator = Curator(self.store)
         self.user_keymap = load_keymap() if keymap is None else keymap
         self.live_interval = live_interval
         self.history_path = history_path
+        self.index = TrajectoryIndex()
+        self._index_loading = False
+        self._search_indexing = False
 
     DEFAULT_MODE = "trajectories"
     MODES = {mode: partial(make_screen, mode) for mode in SCREENS}
@@ -62,6 +78,58 @@ class Still2App(App):
         self.sub_title = Path(self.db_path).name
         self.set_interval(0.1, self.store.poll)
         self.set_interval(self.live_interval, self.watch_jobs)
+        self.set_interval(SEARCH_INDEX_INTERVAL, self.catch_up_search_index)
+        self.call_after_refresh(self.catch_up_search_index)
+
+    # -- the store's full-text search index --------------------------------------------------------------
+    def catch_up_search_index(self) -> None:
+        """Index trajectories that have no search entries yet (new imports, rows jobs wrote), in a worker."""
+        if not self._search_indexing:
+            self._search_indexing = True
+            self.run_worker(self._index_search, thread=True, group="search-index", exclusive=True)
+
+    def _index_search(self) -> None:
+        from store import search_index
+
+        try:
+            while True:
+                with self.bg_store.read() as conn:
+                    if not search_index.pending(conn):
+                        return
+                with self.bg_store.write() as conn:
+                    search_index.catch_up(conn, SEARCH_INDEX_BATCH)
+        finally:
+            self._search_indexing = False
+
+    # -- the in-memory index ------------------------------------------------------------------------------
+    def ensure_index(self, rebuild: bool = False) -> None:
+        """Load (or rebuild) the trajectory index: inline when the store is small, else in a worker."""
+        if self._index_loading or (self.index.ready and not rebuild):
+            return
+        with self.store.read() as conn:
+            rows = conn.execute("SELECT count(*) FROM trajectory").fetchone()[0]
+        if rows <= SYNC_INDEX_ROWS:
+            self.index.load(self.store)
+            return
+        self._index_loading = True
+        self.run_worker(self._load_index, thread=True, group="index", exclusive=True)
+
+    @property
+    def index_loading(self) -> bool:
+        return self._index_loading
+
+    def _load_index(self) -> None:
+        try:
+            self.index.load(self.bg_store)
+        finally:
+            self._index_loading = False
+        self.call_from_thread(self.screen.post_message, IndexReady())
+        self.index.warm()  # every column's sort order, so a first sort costs no sort
+
+    def sync_index(self) -> None:
+        """After DataChanged: catch the index up with the store (appends and curation in place)."""
+        if self.index.ready and not self._index_loading and self.index.sync(self.store) == "stale":
+            self.ensure_index(rebuild=True)
 
     # -- live data ----------------------------------------------------------------------------------------
     def running_jobs(self) -> int:
@@ -129,6 +197,8 @@ class Still2App(App):
 
     def on_unmount(self) -> None:
         self.store.close()
+        self.bg_store.close()
+        self.index.close()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -14,7 +14,10 @@ Grammar (terms are ANDed; user values only ever travel as query parameters):
 Fields: verdict status origin model domain source problem run id tag flag (values);
 iter/iteration difficulty sample ppl thought_ppl len tokens chars (numbers).
 ``len`` is tokens, falling back to characters when the token count is unknown.
-The predicate reads ``trajectory`` under the alias ``t`` and needs no join.
+The predicate reads ``trajectory`` under the alias ``t`` and needs no join. Each filter is also
+compiled for the TUI's in-memory index (still2tui/table_index.py: ``index_where``), whose narrow
+``trajectory`` table carries domain, source, difficulty, latest perplexities and a ``pos`` key;
+tag filters have no index form (``index_where`` is None) and run on the store.
 """
 from __future__ import annotations
 
@@ -52,6 +55,8 @@ class Compiled:
     params: list = field(default_factory=list)
     text: list[str] = field(default_factory=list)
     source: str = ""
+    index_where: str | None = "TRUE"  # the same predicate over the in-memory index (None: not expressible)
+    index_params: list = field(default_factory=list)
 
     @property
     def has_text(self) -> bool:
@@ -99,7 +104,11 @@ def _numeric(term: str, expr: str, op: str, value: str, params: list) -> str:
     return f"{expr} {'<>' if op == '!=' else op} ?"
 
 
-def _term(term: str, params: list) -> str:
+class _NoIndex(Exception):
+    """The term has no form over the in-memory index."""
+
+
+def _term(term: str, params: list, index: bool = False) -> str:
     m = _TERM.match(term)
     assert m
     name, op, value = m["field"], m["op"], m["value"]
@@ -113,6 +122,14 @@ def _term(term: str, params: list) -> str:
             raise FilterError(f"{term!r}: {name} takes ':' (values), not {op!r}")
         if name in VALUE_FIELDS:
             sql = _equals(VALUE_FIELDS[name], values, params)
+        elif index and name in ("domain", "source"):
+            sql = f"coalesce({_equals(f't.{name}', values, params)}, false)"  # as the store's semi-join
+        elif index and name == "flag":
+            sql = {"any": "t.pos IN (SELECT pos FROM flag)", "none": "t.pos NOT IN (SELECT pos FROM flag)"}.get(
+                values[0] if len(values) == 1 else "", "")
+            sql = sql or f"t.pos IN (SELECT pos FROM flag WHERE {_equals('rule', values, params)})"
+        elif index and name == "tag":
+            raise _NoIndex(term)
         elif name in PROBLEM_FIELDS:
             sql = f"t.problem_id IN (SELECT id FROM problem WHERE {_equals(PROBLEM_FIELDS[name], values, params)})"
         elif name == "flag" and values == ["any"]:
@@ -125,6 +142,10 @@ def _term(term: str, params: list) -> str:
             sql = (f"t.id IN (SELECT target_id FROM tag WHERE target_kind = 'trajectory' "
                    f"AND {_equals('tag', values, params)})")
         return f"NOT ({sql})" if op == "!=" else sql
+    if index and name in PPL_FIELDS:
+        return f"coalesce({_numeric(term, f't.{name}', op, value, params)}, false)"
+    if index and name == "difficulty":
+        return f"coalesce({_numeric(term, 't.difficulty', op, value, params)}, false)"
     if name in PPL_FIELDS:
         inner = _numeric(term, "ppl", op, value, params)
         return f"t.id IN (SELECT trajectory_id FROM {LATEST_PPL.format(part=PPL_FIELDS[name])} WHERE {inner})"
@@ -153,11 +174,22 @@ def compile_filter(text: str) -> Compiled:
     params: list = []
     clauses: list[str] = []
     words: list[str] = []
+    index_params: list = []
+    index_clauses: list[str] | None = []
     for token, quoted in split_terms(text.strip()):
         if not quoted and _TERM.match(token):
             neg = token.startswith("-")
-            sql = _term(token[1:] if neg else token, params)
+            term = token[1:] if neg else token
+            sql = _term(term, params)
             clauses.append(f"NOT ({sql})" if neg else sql)
+            if index_clauses is not None:
+                try:
+                    sql = _term(term, index_params, index=True)
+                    index_clauses.append(f"NOT ({sql})" if neg else sql)
+                except _NoIndex:
+                    index_clauses = None
         else:
             words.append(token)
-    return Compiled(" AND ".join(clauses) if clauses else "TRUE", params, words, text.strip())
+    index_where = None if index_clauses is None else (" AND ".join(index_clauses) if index_clauses else "TRUE")
+    return Compiled(" AND ".join(clauses) if clauses else "TRUE", params, words, text.strip(), index_where,
+                    index_params)

@@ -14,3 +14,7 @@ class ShowTrajectories(Message):
 
 class DataChanged(Message):
     """Rows in the store changed (curation here, or a job elsewhere): visible screens reload."""
+
+
+class IndexReady(Message):
+    """The in-memory trajectory index finished (re)loading: the trajectories screen re-queries it."""

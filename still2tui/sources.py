@@ -1,8 +1,10 @@
 """Row sources for the virtual table: count + one window of rows at a time, straight from DuckDB.
 
 A source gives ``count()`` and ``fetch(offset, limit)`` (one window of rows), and never reads the
-long text columns. Trajectories (up to millions) keep only an ordered rowid index; the small
-listings (problems, pairs, runs) are held in memory.
+long text columns. Trajectories (up to millions) are filtered, sorted and paged from the app's
+in-memory TrajectoryIndex once it is loaded (table_index.py); before that (or for filters it cannot
+express) from the store, with a plain ``LIMIT`` for the unfiltered first page. The small listings
+(problems, pairs, runs) are held in memory.
 """
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ import numpy as np
 
 from store import Store
 from still2tui.filter_lang import LATEST_PPL, Compiled, compile_filter
-from still2tui.search import text_clause
+from still2tui.search import text_clause, text_positions
+from still2tui.table_index import TrajectoryIndex
 
 
 @dataclass(frozen=True)
@@ -62,10 +65,10 @@ SORT_JOINS = {
 class TrajectorySource:
     """Trajectories matching a filter, sorted by any column; rows are (id, *column values, len_is_chars).
 
-    A filter or sort change runs one query for the ordered ``rowid`` list of the matching rows (kept
-    as a numpy array: 8 MB for 1M rows); the count is its length and a window of rows is a lookup of
-    ``BLOCK`` rowids. Filters on perplexity and full-text search scan more, so they are ``slow``: the
-    table builds their index in a worker thread.
+    With a ready ``index``: the ordered positions of the matches (a numpy array) come from memory and a
+    window of rows is one lookup of ``BLOCK`` positions. Without it: one store query for the ordered
+    ``rowid`` list (or, unfiltered and unsorted, ``count(*)`` and ``LIMIT``/``OFFSET``). Full-text
+    search, and store-side perplexity filters/sorts, are ``slow``: the table counts them in a worker.
     """
 
     store: Store
@@ -73,26 +76,57 @@ class TrajectorySource:
     sort_key: str = ""
     descending: bool = False
     columns: list[Column] = field(default_factory=lambda: list(TRAJECTORY_COLUMNS))
+    index: TrajectoryIndex | None = None
+    search_store: Store | None = None  # searches run in worker threads: a store of their own
     _rowids: np.ndarray | None = None
+    _view: np.ndarray | None = None
 
     def set_filter(self, text: str) -> None:
         self.filter = compile_filter(text)
-        self._rowids = None
+        self.invalidate()
 
     def set_sort(self, key: str, descending: bool) -> None:
         self.sort_key, self.descending = key, descending
-        self._rowids = None
+        self.invalidate()
 
     def invalidate(self) -> None:
         self._rowids = None
+        self._view = None
 
     def _sort_expr(self) -> str | None:
         return next((c.sort for c in self.columns if c.key == self.sort_key), None)
 
     @property
+    def uses_index(self) -> bool:
+        return self.index is not None and self.index.ready and self.filter.index_where is not None
+
+    @property
+    def _plain(self) -> bool:
+        """Unfiltered, unsorted, from the store: count(*) and LIMIT answer it at once."""
+        return not self.uses_index and self.filter.where == "TRUE" and not self.filter.has_text \
+            and self._sort_expr() is None
+
+    @property
     def slow(self) -> bool:
+        if self.uses_index:
+            return self.filter.has_text
+        if self._plain:
+            return False
         expr = self._sort_expr() or ""
         return self.filter.has_text or "perplexity" in self.filter.where or expr.startswith(("pp.", "fl."))
+
+    def view(self) -> np.ndarray:
+        """Index positions of the matching rows in display order (index path only)."""
+        if self._view is None:
+            matches = self.index.filter(self.filter.index_where, self.filter.index_params)
+            for word in self.filter.text:
+                matches = np.intersect1d(matches, text_positions(self.search_store or self.store, self.index, word), assume_unique=True)
+            self._view = self.index.view(matches, self.sort_key, self.descending)
+        return self._view
+
+    def counts(self) -> tuple[int, int, int, int] | None:
+        """(all trajectories, correct, approved, rejected) of the matches, when the index answers."""
+        return self.index.counts(self.view()) if self.uses_index else None
 
     def where(self) -> tuple[str, list]:
         clause, params = self.filter.where, list(self.filter.params)
@@ -120,10 +154,22 @@ class TrajectorySource:
         return self._rowids
 
     def count(self) -> int:
+        if self.uses_index:
+            return len(self.view())
+        if self._plain:
+            with self.store.read() as conn:
+                return conn.execute("SELECT count(*) FROM trajectory").fetchone()[0]
         return len(self.rowids())
 
     def fetch(self, offset: int, limit: int) -> list[tuple]:
-        wanted = [int(r) for r in self.rowids()[offset:offset + limit]]
+        if self.uses_index:
+            return self.index.rows(self.view()[offset:offset + limit])
+        if self._plain:
+            with self.store.read() as conn:
+                wanted = [r[0] for r in conn.execute("SELECT rowid FROM trajectory ORDER BY rowid LIMIT ? OFFSET ?",
+                                                     [limit, offset]).fetchall()]
+        else:
+            wanted = [int(r) for r in self.rowids()[offset:offset + limit]]
         if not wanted:
             return []
         marks = ",".join("?" * len(wanted))

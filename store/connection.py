@@ -190,10 +190,14 @@ class Connector:
 
     def poll(self) -> bool:
         """For sticky readers: let go of the read connection if a writer is waiting. True if released."""
-        with self._mutex:
+        if not self._mutex.acquire(blocking=False):  # a query runs in another thread: ask again next poll
+            return False
+        try:
             if self._session is not None and self.writer_waiting():
                 self.release_session()
                 return True
+        finally:
+            self._mutex.release()
         return False
 
     def close(self) -> None:

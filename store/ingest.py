@@ -10,6 +10,7 @@ import json
 from typing import Any, Iterable, Sequence
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from store.ids import IMPORTED_ID_SQL
@@ -67,20 +68,27 @@ def insert_new(conn: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict]
         raise ValueError(f"unknown column(s) for table {table}: {', '.join(unknown)}")
     select = [f'"{c}"' for c in data.column_names]
     select += [f'NULL AS "{c}"' for c in optional_inputs if c not in data.column_names]
+    # The input order decides which duplicate wins and the rows' order in the table: parallel
+    # DISTINCT ON alone would make both vary from run to run.
+    ordinal = "__ingest_ord"
+    data = data.append_column(ordinal, pa.array(np.arange(data.num_rows, dtype=np.int64)))
     name = f"incoming_{table}"
     conn.register(name, data)
     try:
         key_list = ", ".join(f'"{k}"' for k in keys)
         match = " AND ".join(f'e."{k}" = n."{k}"' for k in keys)
-        inner = ", ".join(select)
+        inner = ", ".join(select + [ordinal])
         outer = [f'"{c}"' for c in data.column_names]
         outer += [f'{expr} AS "{c}"' for c, expr in (computed or {}).items() if c not in data.column_names]
         sql = f"""
             INSERT INTO {table} BY NAME
-            SELECT * FROM (SELECT DISTINCT ON ({key_list}) {", ".join(outer)} FROM (SELECT {inner} FROM {name})) n
+            SELECT * EXCLUDE ({ordinal}) FROM (
+                SELECT DISTINCT ON ({key_list}) {", ".join(outer)} FROM (SELECT {inner} FROM {name})
+                ORDER BY {key_list}, {ordinal}) n
             WHERE NOT EXISTS (SELECT 1 FROM {table} e WHERE {match})
+            ORDER BY {ordinal}
         """
-        return conn.execute(sql).fetchone()[0]
+        return conn.execute(sql).fetchall()[0][0]
     finally:
         _unregister(conn, name)
 
@@ -105,6 +113,8 @@ def add_problems(conn: duckdb.DuckDBPyConnection, rows: Sequence[dict] | pa.Tabl
 
 
 def add_trajectories(conn: duckdb.DuckDBPyConnection, rows: Sequence[dict] | pa.Table) -> int:
+    """Insert new trajectories. The search index (store/search_index.py) is caught up separately, by the
+    TUI in the background, so bulk ingest keeps DuckDB's speed."""
     return insert_new(conn, "trajectory", rows, TRAJECTORY_COMPUTED, ("model", "thought", "solution"))
 
 
@@ -120,7 +130,7 @@ def upsert(conn: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict] | p
         match = " AND ".join(f'e."{k}" = n."{k}"' for k in keys)
         conn.execute(f"DELETE FROM {table} e WHERE EXISTS (SELECT 1 FROM {name} n WHERE {match})")
         cols = ", ".join(f'"{c}"' for c in data.column_names)
-        return conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}").fetchone()[0]
+        return conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}").fetchall()[0][0]
     finally:
         _unregister(conn, name)
 

@@ -202,6 +202,22 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        4,
+        "full-text search token index (store/search_index.py)",
+        [
+            # Which trajectories are indexed, under a dense document number (1, 2, ... in indexing order).
+            """CREATE TABLE search_doc (
+                doc BIGINT NOT NULL,
+                trajectory_id VARCHAR NOT NULL
+            )""",
+            # One row per (indexing batch, token): the sorted doc numbers of the batch's trajectories with it.
+            """CREATE TABLE search_posting (
+                token VARCHAR NOT NULL,
+                docs BIGINT[] NOT NULL
+            )""",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -120,3 +120,69 @@ def histogram(conn: duckdb.DuckDBPyConnection, expr: str, where: str, params: li
         SELECT least(floor(({expr} - ?) / ?), ?) AS b, count(*) FROM trajectory t {joins}
         WHERE {where} AND {expr} IS NOT NULL GROUP BY 1 ORDER BY 1""", [lo, width, bins - 1, *params]).fetchall()
     return [(lo + b * width, n) for b, n in rows]
+
+
+# -- the TUI's in-memory index of trajectories (still2tui/table_index.py) ---------------------------------
+# One narrow row per trajectory: ids and the small display/filter columns, never the text.
+INDEX_ROWS_SQL = """
+    SELECT t.rowid AS rid, t.id, t.problem_id, p.domain, p.source, p.difficulty, left(p.answer, 80) AS gold,
+           t.model, t.origin, t.run_id, t.iteration, t.sample_index, t.verdict, left(t.extracted, 80) AS extracted,
+           t.n_tokens, t.n_chars, coalesce(t.n_tokens, t.n_chars) AS len, t.status,
+           pf.ppl AS ppl, pt.ppl AS thought_ppl, fl.flags, sd.doc
+    FROM trajectory t
+    LEFT JOIN problem p ON p.id = t.problem_id
+    LEFT JOIN (SELECT trajectory_id, arg_max(ppl, created) AS ppl FROM perplexity
+               WHERE part = 'full' {new_ppl} GROUP BY trajectory_id) pf ON pf.trajectory_id = t.id
+    LEFT JOIN (SELECT trajectory_id, arg_max(ppl, created) AS ppl FROM perplexity
+               WHERE part = 'thought' {new_ppl} GROUP BY trajectory_id) pt ON pt.trajectory_id = t.id
+    LEFT JOIN (SELECT trajectory_id, string_agg(rule, ',' ORDER BY rule) AS flags FROM flag
+               {new_flag} GROUP BY trajectory_id) fl ON fl.trajectory_id = t.id
+    LEFT JOIN search_doc sd ON sd.trajectory_id = t.id
+    WHERE t.rowid > $after ORDER BY t.rowid"""
+
+
+def index_rows(conn: duckdb.DuckDBPyConnection, after_rowid: int = -1):
+    """Arrow table of the index rows of trajectories with ``rowid > after_rowid``, in rowid order."""
+    new = "" if after_rowid < 0 else "trajectory_id IN (SELECT id FROM trajectory WHERE rowid > $after)"
+    sql = INDEX_ROWS_SQL.format(new_ppl=f"AND {new}" if new else "", new_flag=f"WHERE {new}" if new else "")
+    return _arrow(conn, sql, {"after": after_rowid})
+
+
+def index_flags(conn: duckdb.DuckDBPyConnection, after_rowid: int = -1):
+    """(rid, rule) of every flag on trajectories with ``rowid > after_rowid``."""
+    return _arrow(conn, """SELECT t.rowid AS rid, f.rule FROM flag f JOIN trajectory t ON t.id = f.trajectory_id
+                           WHERE t.rowid > ?""", [after_rowid])
+
+
+def index_problems(conn: duckdb.DuckDBPyConnection):
+    return _arrow(conn, "SELECT id, domain, source, answer, difficulty FROM problem", [])
+
+
+def index_signature(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Cheap facts that change when rows are appended, rescored, reflagged, curated, or a job starts/ends."""
+    row = conn.execute("""SELECT (SELECT count(*) FROM trajectory), (SELECT coalesce(max(rowid), -1) FROM trajectory),
+                                 (SELECT count(*) FROM perplexity), (SELECT max(created) FROM perplexity),
+                                 (SELECT count(*) FROM flag), (SELECT max(created) FROM flag),
+                                 (SELECT count(*) FROM problem),
+                                 (SELECT list((id, state) ORDER BY id) FROM run),
+                                 (SELECT (max(id), count(*) FILTER (WHERE state = 'done'),
+                                          count(*) FILTER (WHERE state = 'undone')) FROM event)""").fetchone()
+    keys = ("rows", "max_rowid", "ppl", "ppl_created", "flags", "flags_created", "problems", "runs", "events")
+    return dict(zip(keys, row))
+
+
+def status_events(conn: duckdb.DuckDBPyConnection) -> dict[int, str]:
+    """{event id: state} of the status changes on trajectories (the undo log)."""
+    return dict(conn.execute("""SELECT id, state FROM event WHERE target_kind = 'trajectory'
+                                AND field = 'status'""").fetchall())
+
+
+def statuses_touched(conn: duckdb.DuckDBPyConnection, event_ids: list[int]):
+    """Current (rid, status) of every trajectory touched by the given events."""
+    return _arrow(conn, """SELECT t.rowid AS rid, t.status FROM trajectory t WHERE t.id IN (
+                               SELECT target_id FROM event_item WHERE event_id IN (SELECT unnest(?)))""",
+                  [event_ids])
+
+
+def _arrow(conn: duckdb.DuckDBPyConnection, sql: str, params):
+    return conn.sql(sql, params=params).to_arrow_table()

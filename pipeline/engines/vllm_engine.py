@@ -175,6 +175,9 @@ class VLLMEngine(ClosingMixin):
         }
         if max_model_len is not None:
             llm_args["max_model_len"] = max_model_len
+        if not on_gpu:
+            # On the CPU backend this fraction reserves host RAM (default 0.92 fails on a shared machine).
+            llm_args.setdefault("gpu_memory_utilization", float(os.environ.get("STILL2_VLLM_CPU_MEMORY", "0.3")))
         # Prompts are encoded here, with transformers, exactly as the transformers engine does.
         self.tokenizer = AutoTokenizer.from_pretrained(
             self.model_id, trust_remote_code=trust_remote_code, local_files_only=hub_offline()

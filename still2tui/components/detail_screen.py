@@ -46,7 +46,8 @@ class DetailScreen(Screen):
         self.trajectory_id = trajectory_id
         with self.app.store.read() as conn:
             self.row = detail(conn, trajectory_id)
-            self.others = rollouts(conn, self.row["problem_id"])
+            index = self.app.index
+            self.others = index.rollouts(self.row["problem_id"]) if index.ready else rollouts(conn, self.row["problem_id"])
         self.sub_title = trajectory_id
         self.query_one("#facts", Static).update(self._facts())
         table = self.query_one("#rollouts", DataTable)

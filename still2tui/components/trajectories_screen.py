@@ -12,7 +12,7 @@ from still2tui.components.modals import Confirm, Prompt
 from still2tui.components.virtual_table import VirtualTable
 from still2tui.curator import Curator
 from still2tui.filter_lang import FilterError
-from still2tui.messages import DataChanged
+from still2tui.messages import DataChanged, IndexReady
 from still2tui.sources import TrajectorySource
 
 VERDICT_COLOURS = ({"correct"}, {"incorrect"})
@@ -25,7 +25,7 @@ class TrajectoriesScreen(Screen):
 
     def __init__(self):
         super().__init__()
-        self.source = TrajectorySource(self.app.store)
+        self.source = TrajectorySource(self.app.store, index=self.app.index, search_store=self.app.bg_store)
         self.curator = Curator(self.app.store)
         self.filter_text = ""
 
@@ -42,7 +42,11 @@ class TrajectoriesScreen(Screen):
 
     def on_mount(self) -> None:
         self.table.focus()
+        self.app.ensure_index()
         self.reload(keep_cursor=False)
+
+    def on_index_ready(self, event: IndexReady) -> None:
+        self.reload()
 
     def reload(self, keep_cursor: bool = True) -> None:
         self.table.reload(keep_cursor=keep_cursor)
@@ -58,7 +62,14 @@ class TrajectoriesScreen(Screen):
         if self.source.sort_key:
             sort = f" · sort {self.source.sort_key}{'▼' if self.source.descending else '▲'}"
         parts = [f"{n:,} trajectories"]
-        if not self.source.slow:
+        counts = self.source.counts() if not self.table.is_running_count else None
+        if counts is not None:
+            total, correct, approved, rejected = counts
+            parts = [f"{n:,} of {total:,} trajectories", f"{correct:,} correct",
+                     f"{approved:,} approved", f"{rejected:,} rejected", f"{n - approved - rejected:,} pending"]
+        elif not self.source.uses_index and self.app.index_loading:
+            parts.append("indexing…")
+        elif not self.source.slow:
             where, params = self.source.where()
             with self.app.store.read() as conn:
                 total, correct, approved, rejected = conn.execute(f"""
@@ -173,8 +184,10 @@ class TrajectoriesScreen(Screen):
         self.app.push_screen(DetailScreen(event.key))
 
     def on_data_changed(self, event: DataChanged) -> None:
+        self.app.sync_index()
         self.reload()
 
     def on_screen_resume(self) -> None:
         if self.is_mounted:
+            self.app.sync_index()
             self.reload()

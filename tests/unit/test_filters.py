@@ -181,7 +181,7 @@ def test_repetition_ngram_without_line_breaks(store):
 
 
 def test_gibberish_crafted(store):
-    symbols = to_step = to_still("#$%&*!@^ " * 80 + "ok", GOOD_SOLUTION)
+    symbols = to_still("#$%&*!@^ " * 80 + "ok", GOOD_SOLUTION)
     long_word = to_still(prose(200) + " " + "x9" * 150, GOOD_SOLUTION)
     broken = to_still(prose(200) + " caf\ufffd \x07", GOOD_SOLUTION)
     tiny_vocab = to_still(prose(100) + " " + " ".join(["the", "the", "the", "a"] * 50), GOOD_SOLUTION)
@@ -194,7 +194,6 @@ def test_gibberish_crafted(store):
     assert 'a 300-character word "x9x9' in got[ids[1]]
     assert got[ids[2]] == "2 replacement/control characters (U+0007, U+FFFD)"
     assert "100-word window with only 2% distinct words" in got[ids[3]]
-    del to_step
 
 
 def test_language_mix_crafted(store):

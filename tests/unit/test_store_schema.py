@@ -126,3 +126,17 @@ def test_problem_stats_pass_rate(store):
         rollouts, correct, rate = conn.execute(
             "SELECT rollouts, correct, pass_rate FROM problem_stats").fetchone()
     assert (rollouts, correct, rate) == (4, 1, 0.25)
+
+
+def test_ingest_keeps_input_order_and_first_duplicate(store):
+    import random
+
+    ids = [f"{random.Random(1).getrandbits(64) ^ i:016x}" for i in range(20000)]
+    rows = [{"id": t, "problem_id": "p1", "text": f"row {n}", "origin": "import"} for n, t in enumerate(ids)]
+    rows.append({"id": ids[5], "problem_id": "p1", "text": "a later duplicate", "origin": "import"})
+    with store.write() as conn:
+        add_problems(conn, [_problem()])
+        assert add_trajectories(conn, rows) == 20000
+        got = [r[0] for r in conn.execute("SELECT id FROM trajectory ORDER BY rowid").fetchall()]
+        text5 = conn.execute("SELECT text FROM trajectory WHERE id = ?", [ids[5]]).fetchone()[0]
+    assert got == ids and text5 == "row 5"

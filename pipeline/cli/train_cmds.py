@@ -1,0 +1,334 @@
+"""`still2 sft`, `dpo`, `eval`, `report`, `iterate`: training, evaluation and the self-improvement loop.
+
+Flags mirror the config dataclasses (SFTTrainConfig, DPOTrainConfig, EvalConfig, IterateConfig); a
+`--recipe` presets them and flags given on the command line win. Multi-GPU training:
+`accelerate launch --config_file pipeline/training/accelerate/ddp.yaml -m pipeline sft ...`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from pipeline.cli.common import DbOption, JsonOption, default_db, err_console, fail, print_json
+from pipeline.cli.engine_options import (
+    ApiKeyEnvOption,
+    BaseUrlOption,
+    BatchOption,
+    ConcurrencyOption,
+    DPOption,
+    EngineOptOption,
+    EngineOption,
+    TPOption,
+    TrustOption,
+    build_engine,
+)
+
+Opt = typer.Option
+RecipeOption = Annotated[Optional[str], Opt("--recipe", help="Preset: still2-paper | cpu-tiny (flags override it).")]
+FromOption = Annotated[Optional[str], Opt("--from", help="Start model (model id, folder, HF id or 'default').")]
+BaseOption = Annotated[Optional[str], Opt("--base", help="The base model M_0, root of the lineage (sft default: SmolLM2-135M-Instruct; dpo: M_1 of any lineage).")]
+NameOption = Annotated[Optional[str], Opt("--name", help="Model id to register (default: derived from the config).")]
+OutOption = Annotated[Optional[Path], Opt("--output-dir", help="Where to save (default: <db dir>/models/<id>).")]
+LrOption = Annotated[Optional[float], Opt("--lr", "--learning-rate", help="Learning rate.")]
+EpochsOption = Annotated[Optional[float], Opt("--epochs", help="Epochs.")]
+BatchSizeOption = Annotated[Optional[int], Opt("--batch-size", help="Effective batch (accumulation is derived).")]
+PerDeviceOption = Annotated[Optional[int], Opt("--per-device-batch-size", help="Sequences per device per step.")]
+MaxLenOption = Annotated[Optional[int], Opt("--max-length", help="Max tokens of prompt + response.")]
+MaxStepsOption = Annotated[Optional[int], Opt("--max-steps", help="Stop after N optimizer steps (-1: epochs decide).")]
+WarmupOption = Annotated[Optional[float], Opt("--warmup-ratio", help="Warmup as a fraction of the steps.")]
+WdOption = Annotated[Optional[float], Opt("--weight-decay", help="Weight decay.")]
+SchedOption = Annotated[Optional[str], Opt("--lr-scheduler", help="cosine | linear | constant | ...")]
+SeedOption = Annotated[Optional[int], Opt("--seed", help="Seed.")]
+LoraROption = Annotated[Optional[int], Opt("--lora-r", help="LoRA rank (0 = full fine-tune).")]
+LoraAlphaOption = Annotated[Optional[int], Opt("--lora-alpha", help="LoRA alpha.")]
+LoraDropOption = Annotated[Optional[float], Opt("--lora-dropout", help="LoRA dropout.")]
+LoraTargetOption = Annotated[Optional[str], Opt("--lora-target-modules", help="Comma-separated modules (default all-linear).")]
+Bf16Option = Annotated[Optional[bool], Opt("--bf16/--fp32", help="Precision (default: bf16 on a GPU that has it, fp32 on CPU).")]
+GcOption = Annotated[Optional[bool], Opt("--gradient-checkpointing/--no-gradient-checkpointing",
+                                         help="Default: on with a GPU, off on CPU.")]
+PromptFileOption = Annotated[Optional[Path], Opt("--prompt-file", help="System prompt file (default: STILL-2's).")]
+NoSystemOption = Annotated[bool, Opt("--no-system", help="No system prompt in the chat.")]
+
+
+def _common(recipe, from_model, base, name, output_dir, lr, epochs, batch_size, per_device_batch_size, max_length,
+            max_steps, warmup_ratio, weight_decay, lr_scheduler, seed, lora_r, lora_alpha, lora_dropout,
+            lora_target_modules, bf16, gradient_checkpointing, prompt_file, no_system) -> dict[str, Any]:
+    return {"from_model": from_model, "base": base, "name": name,
+            "output_dir": str(output_dir) if output_dir else None, "learning_rate": lr, "epochs": epochs,
+            "batch_size": batch_size, "per_device_batch_size": per_device_batch_size, "max_length": max_length,
+            "max_steps": max_steps, "warmup_ratio": warmup_ratio, "weight_decay": weight_decay,
+            "lr_scheduler": lr_scheduler, "seed": seed, "lora_r": lora_r, "lora_alpha": lora_alpha,
+            "lora_dropout": lora_dropout,
+            "lora_target_modules": [m.strip() for m in lora_target_modules.split(",") if m.strip()]
+            if lora_target_modules else None,
+            "bf16": bf16, "gradient_checkpointing": gradient_checkpointing,
+            "system_prompt": Path(prompt_file).read_text("utf-8").strip() if prompt_file else None,
+            "use_system": False if no_system else None}
+
+
+def _train(kind: str, db: Path, recipe: str | None, overrides: dict[str, Any], as_json: bool) -> None:
+    from pipeline.cli.common import open_store
+    from pipeline.training.config import recipe_config
+
+    store = open_store(db, create=False)
+    try:
+        config = recipe_config(kind, recipe, **overrides)
+        if kind == "sft":
+            from pipeline.training.sft import run_sft
+
+            result = run_sft(store, config)
+        else:
+            from pipeline.training.dpo import run_dpo
+
+            result = run_dpo(store, config)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if result is None:  # not the main process
+        return
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        m = result.metrics
+        err_console().print(f"[bold]{result.model_id}[/] ({kind} from {result.parent}): {m['steps']} steps, "
+                            f"train loss {m['train_loss']:.4f}, {m['seconds']:.1f}s -> {result.path}", highlight=False)
+
+
+def _engine_args(base_url, api_key_env, concurrency, tensor_parallel_size, data_parallel_size, batch_size,
+                 trust_remote_code, engine_opt) -> dict[str, Any]:
+    return {"base_url": base_url, "api_key_env": api_key_env, "concurrency": concurrency,
+            "tensor_parallel_size": tensor_parallel_size, "data_parallel_size": data_parallel_size,
+            "batch_size": batch_size, "trust_remote_code": trust_remote_code, "engine_opt": engine_opt}
+
+
+def run_eval_cmd(db: Path, model: str | None, engine: str, benchmarks: list[str], config, engine_args: dict,
+                 as_json: bool) -> None:
+    from pipeline.cli.common import open_store
+    from pipeline.evaluation.run import run_eval
+    from pipeline.jobs.progress import JobProgress
+    from pipeline.training.lineage import load_path, resolve
+
+    store = open_store(db, create=False)
+    try:
+        ref = resolve(store, model)
+        path = ref.path if engine == "openai" else load_path(ref)
+        eng = build_engine(engine, path, **engine_args)
+    except (ValueError, FileNotFoundError) as exc:
+        raise fail(str(exc)) from None
+    try:
+        with JobProgress(f"eval {ref.id}", None) as bar:
+            results = run_eval(store, eng, engine, ref.id, benchmarks, config,
+                               on_batch=lambda info: bar.advance(info["rollouts"], correct=info["correct"]))
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        eng.close()
+    if as_json:
+        print_json(results)
+        return
+    for r in results:
+        figures = ", ".join(f"{k} {100 * v:.1f}%" for k, v in r["metrics"].items())
+        err_console().print(f"[bold]{r['model']}[/] on {r['benchmark']} ({r['problems']} problems, n={r['n']}): "
+                            f"{figures} [{r['seconds']:.0f}s, run {r['run_id']}]", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("sft")
+    def sft(
+        dataset: Annotated[str, typer.Argument(help="Dataset version to train on (see `still2 dataset list`).")],
+        recipe: RecipeOption = None, from_model: FromOption = None, base: BaseOption = None, name: NameOption = None,
+        output_dir: OutOption = None, lr: LrOption = None, epochs: EpochsOption = None,
+        batch_size: BatchSizeOption = None, per_device_batch_size: PerDeviceOption = None,
+        max_length: MaxLenOption = None, max_steps: MaxStepsOption = None, warmup_ratio: WarmupOption = None,
+        weight_decay: WdOption = None, lr_scheduler: SchedOption = None, seed: SeedOption = None,
+        lora_r: LoraROption = None, lora_alpha: LoraAlphaOption = None, lora_dropout: LoraDropOption = None,
+        lora_target_modules: LoraTargetOption = None, bf16: Bf16Option = None, gradient_checkpointing: GcOption = None,
+        prompt_file: PromptFileOption = None, no_system: NoSystemOption = False,
+        db: DbOption = default_db(), as_json: JsonOption = False,
+    ) -> None:
+        """Supervised fine-tuning (TRL SFTTrainer) on a dataset version; loss on the response only.
+
+        Trains from the base model M_0 unless --from is given (the report trains every M_t from M_0).
+        """
+        overrides = _common(recipe, from_model, base, name, output_dir, lr, epochs, batch_size, per_device_batch_size,
+                            max_length, max_steps, warmup_ratio, weight_decay, lr_scheduler, seed, lora_r, lora_alpha,
+                            lora_dropout, lora_target_modules, bf16, gradient_checkpointing, prompt_file, no_system)
+        _train("sft", db, recipe, {**overrides, "dataset": dataset}, as_json)
+
+    @app.command("dpo")
+    def dpo(
+        dataset: Annotated[Optional[str], typer.Argument(help="A dataset of kind 'pairs' (optional with --where).")] = None,
+        where: Annotated[Optional[str], Opt("--where", help="SQL over pair (pr.), problem (p.), chosen (c.), rejected (r.).")] = None,
+        part: Annotated[Optional[str], Opt("--part", help="thought | full (default: each pair's own).")] = None,
+        beta: Annotated[Optional[float], Opt("--beta", help="DPO beta.")] = None,
+        sft_weight: Annotated[Optional[float], Opt("--sft-weight", help="Weight of the SFT loss (0 = plain DPO).")] = None,
+        recipe: RecipeOption = None, from_model: FromOption = None, base: BaseOption = None, name: NameOption = None,
+        output_dir: OutOption = None, lr: LrOption = None, epochs: EpochsOption = None,
+        batch_size: BatchSizeOption = None, per_device_batch_size: PerDeviceOption = None,
+        max_length: MaxLenOption = None, max_steps: MaxStepsOption = None, warmup_ratio: WarmupOption = None,
+        weight_decay: WdOption = None, lr_scheduler: SchedOption = None, seed: SeedOption = None,
+        lora_r: LoraROption = None, lora_alpha: LoraAlphaOption = None, lora_dropout: LoraDropOption = None,
+        lora_target_modules: LoraTargetOption = None, bf16: Bf16Option = None, gradient_checkpointing: GcOption = None,
+        prompt_file: PromptFileOption = None, no_system: NoSystemOption = False,
+        db: DbOption = default_db(), as_json: JsonOption = False,
+    ) -> None:
+        """DPO with an added SFT loss (TRL loss_type sigmoid+sft) on pairs, from M_1 unless --from.
+
+        The reference model is the start model. --part thought cuts both completions at <|end_of_thought|>.
+        """
+        if dataset is None and where is None:
+            raise fail("give a pairs dataset or --where over the pair table")
+        overrides = _common(recipe, from_model, base, name, output_dir, lr, epochs, batch_size, per_device_batch_size,
+                            max_length, max_steps, warmup_ratio, weight_decay, lr_scheduler, seed, lora_r, lora_alpha,
+                            lora_dropout, lora_target_modules, bf16, gradient_checkpointing, prompt_file, no_system)
+        _train("dpo", db, recipe, {**overrides, "dataset": dataset, "where": where, "part": part, "beta": beta,
+                                   "sft_weight": sft_weight}, as_json)
+
+    @app.command("eval")
+    def eval_(
+        benchmark: Annotated[list[str], Opt("--benchmark", "-b", help="math500 | aime24 | aime25 | amc23 | gsm8k | gpqa | SOURCE[:SPLIT] (repeatable).")],
+        model: Annotated[Optional[str], Opt("--model", help="Model id from the store, folder, HF id, served name or 'default'.")] = None,
+        engine: EngineOption = "transformers",
+        n: Annotated[int, Opt("--n", min=1, help="Samples per problem (1 = greedy accuracy; >1 adds pass@n and maj@n).")] = 1,
+        temperature: Annotated[Optional[float], Opt("--temperature", min=0.0, help="Default 0 for n=1, 0.6 for n>1.")] = None,
+        top_p: Annotated[float, Opt("--top-p", help="Nucleus sampling.")] = 1.0,
+        max_new_tokens: Annotated[int, Opt("--max-new-tokens", min=1, help="Per answer (report: 32768).")] = 32768,
+        limit: Annotated[Optional[int], Opt("--limit", help="At most N problems per benchmark.")] = None,
+        batch_problems: Annotated[int, Opt("--batch-problems", min=1, help="Problems per generate call.")] = 8,
+        seed: Annotated[int, Opt("--seed", help="Sampling seed.")] = 0,
+        prompt_file: PromptFileOption = None, no_system: NoSystemOption = False,
+        verifier_timeout: Annotated[float, Opt("--verifier-timeout", help="Seconds per verification.")] = 5.0,
+        base_url: BaseUrlOption = None, api_key_env: ApiKeyEnvOption = "OPENAI_API_KEY",
+        concurrency: ConcurrencyOption = 8, tensor_parallel_size: TPOption = 1, data_parallel_size: DPOption = 1,
+        batch_size: BatchOption = 8, trust_remote_code: TrustOption = False, engine_opt: EngineOptOption = None,
+        db: DbOption = default_db(), as_json: JsonOption = False,
+    ) -> None:
+        """Evaluate a model on benchmarks; every output is stored (origin eval) with its verdict; resumable."""
+        from pipeline.evaluation.run import EvalConfig
+
+        config = EvalConfig(n=n, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed,
+                            batch_problems=batch_problems, limit=limit,
+                            system_prompt=Path(prompt_file).read_text("utf-8").strip() if prompt_file else None,
+                            use_system=not no_system, verifier_timeout=verifier_timeout)
+        run_eval_cmd(db, model, engine, benchmark, config,
+                     _engine_args(base_url, api_key_env, concurrency, tensor_parallel_size, data_parallel_size,
+                                  batch_size, trust_remote_code, engine_opt), as_json)
+
+    @app.command("report")
+    def report(
+        backbone: Annotated[Optional[str], Opt("--backbone", help="Model the gains are relative to (default: the base).")] = None,
+        metric: Annotated[str, Opt("--metric", help="accuracy | pass@k | maj@k.")] = "accuracy",
+        model: Annotated[Optional[list[str]], Opt("--model", help="Only these models, in this order (repeatable).")] = None,
+        benchmark: Annotated[Optional[list[str]], Opt("--benchmark", "-b", help="Only these benchmarks (repeatable).")] = None,
+        fmt: Annotated[Optional[str], Opt("--format", help="markdown | csv | json (default: a terminal table).")] = None,
+        out: Annotated[Optional[Path], Opt("--out", help="Write to this file instead of stdout.")] = None,
+        db: DbOption = default_db(), as_json: JsonOption = False,
+    ) -> None:
+        """Table 2 of the report from stored evals: models x benchmarks, gain over the backbone, training data."""
+        import json
+
+        from pipeline.cli.common import open_store
+        from pipeline.evaluation import report as rep
+
+        data = rep.report_data(open_store(db, create=False), metric=metric, backbone=backbone, models=model,
+                               benchmarks=benchmark)
+        fmt = "json" if as_json else fmt
+        if fmt not in (None, "markdown", "md", "csv", "json"):
+            raise fail(f"--format must be markdown, csv or json, got {fmt!r}")
+        if fmt is None and out is None:
+            err_console().print(rep.to_rich(data))
+            return
+        text = (json.dumps(data, indent=2, default=str) + "\n" if fmt == "json" else rep.to_csv(data) if fmt == "csv"
+                else rep.to_markdown(data))
+        if out:
+            out.write_text(text, encoding="utf-8")
+            err_console().print(f"wrote {out}")
+        else:
+            typer.echo(text, nl=False)
+
+    @app.command("iterate")
+    def iterate_(
+        rounds: Annotated[int, Opt("--rounds", min=1, help="Rounds T of explore -> train -> eval.")] = 2,
+        recipe: RecipeOption = None,
+        name: Annotated[Optional[str], Opt("--name", help="Loop name (default: derived from the settings; same name resumes).")] = None,
+        model: Annotated[Optional[str], Opt("--model", help="Base model M_0.")] = None,
+        explorer: Annotated[Optional[str], Opt("--explorer", help="Model exploring in round 1 (default M_0).")] = None,
+        engine: Annotated[Optional[str], Opt("--engine", help="transformers | vllm | openai")] = None,
+        method: Annotated[Optional[str], Opt("--method", help="sft | dpo (round 1 SFT, then DPO from M_1).")] = None,
+        seed_dataset: Annotated[Optional[str], Opt("--seed-dataset", help="D_0, e.g. distilled data (D_1 = D_0 + new).")] = None,
+        pool_source: Annotated[Optional[str], Opt("--pool-source", help="Problem source of the hard pool.")] = None,
+        pool_split: Annotated[Optional[str], Opt("--pool-split", help="Split of the pool (default train).")] = None,
+        pool_mode: Annotated[Optional[str], Opt("--pool-mode", help="all | unsolved | hardest.")] = None,
+        pool_where: Annotated[Optional[str], Opt("--pool-where", help="SQL over problem (p.) / problem_stats (s.).")] = None,
+        pool_limit: Annotated[Optional[int], Opt("--pool-limit", help="At most N pool problems.")] = None,
+        max_rollouts: Annotated[Optional[int], Opt("--max-rollouts", help="Rollouts per problem at most (paper: 20).")] = None,
+        per_round: Annotated[Optional[int], Opt("--per-round", help="Rollouts per problem per sampling round.")] = None,
+        temperature: Annotated[Optional[float], Opt("--temperature", help="Exploration temperature.")] = None,
+        max_new_tokens: Annotated[Optional[int], Opt("--max-new-tokens", help="Per rollout.")] = None,
+        generate_kind: Annotated[Optional[str], Opt("--generate-kind", help="Generate train/test problems of this kind first.")] = None,
+        generate_difficulty: Annotated[Optional[int], Opt("--generate-difficulty", help="1..5.")] = None,
+        generate_train: Annotated[Optional[int], Opt("--generate-train", help="Generated pool size.")] = None,
+        generate_test: Annotated[Optional[int], Opt("--generate-test", help="Generated test set size.")] = None,
+        benchmark: Annotated[Optional[list[str]], Opt("--benchmark", "-b", help="Evaluation benchmarks (repeatable).")] = None,
+        eval_limit: Annotated[Optional[int], Opt("--eval-limit", help="At most N problems per benchmark.")] = None,
+        eval_max_new_tokens: Annotated[Optional[int], Opt("--eval-max-new-tokens", help="Per eval answer.")] = None,
+        filter_rules: Annotated[Optional[str], Opt("--filter-rules", help="Filter rules run each round, comma-separated.")] = None,
+        no_score: Annotated[bool, Opt("--no-score", help="Skip perplexity scoring.")] = False,
+        ppl_top_percent: Annotated[Optional[float], Opt("--ppl-top-percent", help="Keep the top P% highest perplexity.")] = None,
+        max_per_problem: Annotated[Optional[int], Opt("--max-per-problem", help="New members per problem per round.")] = None,
+        pair_part: Annotated[Optional[str], Opt("--pair-part", help="dpo: full | thought.")] = None,
+        train_recipe: Annotated[Optional[str], Opt("--train-recipe", help="Trainer recipe (default: the loop recipe's).")] = None,
+        train_opt: Annotated[Optional[list[str]], Opt("--train-opt", help="Trainer field KEY=VALUE (repeatable), e.g. max_steps=20.")] = None,
+        engine_opt: EngineOptOption = None,
+        seed: SeedOption = None,
+        no_system: Annotated[Optional[bool], Opt("--no-system/--system", help="Leave out the system prompt.")] = None,
+        db: DbOption = default_db(), as_json: JsonOption = False,
+    ) -> None:
+        """The self-improvement loop: explore -> verify -> filter -> score -> D_t -> train M_t -> eval, T rounds.
+
+        Each step is recorded (run kind iterate-step); rerunning the same command skips finished steps.
+        """
+        from pipeline.cli.common import open_store
+        from pipeline.cli.engine_options import _value
+        from pipeline.jobs.progress import JobProgress
+        from pipeline.loop.config import iterate_config
+        from pipeline.loop.iterate import iterate
+
+        try:
+            cfg = iterate_config(recipe, rounds=rounds, name=name, model=model, explorer=explorer, engine=engine,
+                                 method=method, seed_dataset=seed_dataset, pool_source=pool_source,
+                                 pool_split=pool_split, pool_mode=pool_mode, pool_where=pool_where,
+                                 pool_limit=pool_limit, max_rollouts=max_rollouts, per_round=per_round,
+                                 temperature=temperature, max_new_tokens=max_new_tokens, generate_kind=generate_kind,
+                                 generate_difficulty=generate_difficulty, generate_train=generate_train,
+                                 generate_test=generate_test, benchmarks=benchmark or None, eval_limit=eval_limit,
+                                 eval_max_new_tokens=eval_max_new_tokens,
+                                 filter_rules=[r.strip() for r in filter_rules.split(",") if r.strip()]
+                                 if filter_rules is not None else None,
+                                 score=False if no_score else None, ppl_top_percent=ppl_top_percent,
+                                 max_per_problem=max_per_problem, pair_part=pair_part, train_recipe=train_recipe,
+                                 seed=seed, use_system=None if no_system is None else not no_system)
+            extra_train = {k.strip(): _value(v) for k, _, v in (o.partition("=") for o in train_opt or [])}
+            extra_engine = {k.strip(): _value(v) for k, _, v in (o.partition("=") for o in engine_opt or [])}
+            cfg = cfg.updated(train_overrides={**cfg.train_overrides, **extra_train},
+                              engine_args={**cfg.engine_args, **extra_engine})
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+        store = open_store(db)
+        with JobProgress(f"iterate {cfg.loop_name()}", None) as bar:
+            try:
+                history = iterate(store, cfg, on_step=lambda s, out: bar.advance(1, step=s))
+            except ValueError as exc:
+                raise fail(str(exc)) from None
+        if as_json:
+            print_json(history)
+            return
+        c = err_console()
+        c.print(f"[bold]{history['loop']}[/]: ran {len(history['ran_steps'])} step(s), skipped "
+                f"{len(history['skipped_steps'])} finished", highlight=False)
+        for r in history["rounds"]:
+            acc = (r.get("eval") or {}).get("accuracy") or {}
+            model_id = (r.get("train") or {}).get("model") or r.get("model")
+            c.print(f"  round {r.get('round', 0)}: {model_id} "
+                    + ", ".join(f"{b} {100 * (v or 0):.1f}%" for b, v in acc.items()), highlight=False)

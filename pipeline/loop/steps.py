@@ -1,0 +1,158 @@
+"""The loop's steps, each a plain function over the store returning the outputs the ledger records.
+
+Filtering, scoring, dataset building and pair building use the curation packages (pipeline.filters,
+pipeline.scoring, pipeline.datasets, pipeline.pairs). Only two small pieces are done here: generating
+the problem sets (what `still2 problems generate` does) and collecting pairs into a 'pairs' dataset.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pipeline.loop.config import IterateConfig
+from store.store import Store
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def generated_source(cfg: IterateConfig, split: str) -> str:
+    seed = 1 if split == "train" else 2
+    return f"gen-{cfg.generate_kind}-d{cfg.generate_difficulty}-s{seed}"
+
+
+def generate_problems(store: Store, cfg: IterateConfig) -> dict[str, Any]:
+    """A train pool (seed 1) and a disjoint test set (seed 2, questions of the pool removed)."""
+    from pipeline.problems import generators
+    from store.ids import problem_id, question_hash
+    from store.ingest import add_problems
+
+    out: dict[str, Any] = {}
+    pool_questions: set[str] = set()
+    for split, n in (("train", cfg.generate_train), ("test", cfg.generate_test)):
+        if n <= 0:
+            continue
+        source = generated_source(cfg, split)
+        items = generators.generate(cfg.generate_kind, cfg.generate_difficulty, n + (n if split == "test" else 0),
+                                    1 if split == "train" else 2)
+        if split == "train":
+            items = items[:n]
+            pool_questions = {g.question for g in items}
+        else:
+            items = [g for g in items if g.question not in pool_questions][:n]
+        rows = [{"id": problem_id(source, g.question), "source": source, "source_key": str(g.index),
+                 "domain": "math", "subject": g.kind, "difficulty": g.difficulty, "question": g.question,
+                 "question_hash": question_hash(g.question), "answer": g.answer, "answer_kind": g.answer_kind,
+                 "split": split, "tags": ["generated", g.kind],
+                 "meta": {"generator": g.kind, "seed": g.seed, "index": g.index, **g.meta}} for g in items]
+        with store.write() as conn:
+            add_problems(conn, rows)
+        out[split] = {"source": source, "problems": len(rows)}
+    return out
+
+
+def pool_problems(store: Store, cfg: IterateConfig):
+    from pipeline.explore.selection import select_problems
+
+    source = cfg.pool_source or (generated_source(cfg, "train") if cfg.generate_kind else None)
+    with store.read() as conn:
+        return select_problems(conn, mode=cfg.pool_mode, where=cfg.pool_where, source=source,
+                               split=cfg.pool_split, limit=cfg.pool_limit)
+
+
+def explore_step(store: Store, engine, cfg: IterateConfig, round_: int, pool) -> dict[str, Any]:
+    from pipeline.explore.loop import ExploreConfig, derive_run_id, explore
+
+    config = ExploreConfig(max_rollouts=cfg.max_rollouts, want_correct=cfg.want_correct, per_round=cfg.per_round,
+                           batch_problems=cfg.batch_problems, temperature=cfg.temperature, top_p=cfg.top_p,
+                           max_new_tokens=cfg.max_new_tokens, seed=cfg.seed, system_prompt=cfg.system_prompt,
+                           use_system=cfg.use_system, iteration=round_, origin="explore")
+    selection = {"loop": cfg.loop_name(), "round": round_, "ids": [p.id for p in pool]}
+    run_id = derive_run_id("explore", cfg.engine, engine.model_id, config, selection)
+    summary = explore(store, engine, cfg.engine, pool, config, run_id, run_args={"selection": selection})
+    return {"run_id": run_id, "model": engine.model_id, "problems": summary.problems, "solved": summary.solved,
+            "rollouts": summary.rollouts_total, "correct": summary.correct_total, "tokens_new": summary.tokens_new}
+
+
+def filter_step(store: Store, cfg: IterateConfig, run_id: str) -> dict[str, Any]:
+    from pipeline.filters import run_filters
+
+    if not cfg.filter_rules:
+        return {"rules": []}
+    report = run_filters(store, list(cfg.filter_rules), where=f"run_id = {_quote(run_id)}")
+    return {"rules": cfg.filter_rules, "covered": report.covered,
+            "flagged": {c.rule: c.flagged for c in report.counts}}
+
+
+def score_step(store: Store, engine, run_id: str, parts: str = "full") -> dict[str, Any]:
+    from pipeline.scoring import score_trajectories
+
+    report = score_trajectories(store, engine, scorer=engine.model_id, part=parts, where=f"run_id = {_quote(run_id)}")
+    return {"scorer": report.scorer, "scored": report.scored, "tokens": report.tokens}
+
+
+def dataset_step(store: Store, cfg: IterateConfig, name: str, parent: str | None, scorer: str | None) -> dict[str, Any]:
+    """D_t = D_{t-1} + new correct, unflagged explored trajectories from the global pool (all runs)."""
+    from pipeline.datasets import DatasetRecipe, build_dataset
+
+    recipe = DatasetRecipe(parent=parent, origins=["explore"], correct_only=True,
+                           exclude_flags=list(cfg.exclude_flags), max_per_problem=cfg.max_per_problem,
+                           ppl_scorer=scorer if cfg.ppl_top_percent else None, ppl_top_percent=cfg.ppl_top_percent,
+                           seed=cfg.seed)
+    result = build_dataset(store, name, recipe, note=f"iterate {cfg.loop_name()}", replace=True)
+    return {"dataset": name, "size": result.size, "inherited": result.inherited, "added": result.added}
+
+
+def pairs_step(store: Store, cfg: IterateConfig, name: str, scorer: str) -> dict[str, Any]:
+    """Build pairs by the perplexity-contrast rule, then collect every unrejected pair of that part into
+    dataset `name` of kind 'pairs' (the inline piece: `still2 dataset build` selects trajectories only)."""
+    import pyarrow as pa
+
+    from pipeline.pairs import PairOptions, build_pairs
+    from store.ingest import insert_new
+
+    report = build_pairs(store, PairOptions(scorer=scorer, part=cfg.pair_part, max_per_problem=1))
+    with store.read() as conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM pair WHERE part = ? AND status <> 'rejected' ORDER BY id",
+                                          [cfg.pair_part]).fetchall()]
+    with store.write() as conn:
+        conn.execute("DELETE FROM dataset_member WHERE dataset = ?", [name])
+        conn.execute("DELETE FROM dataset WHERE name = ?", [name])
+        conn.execute("INSERT INTO dataset (name, kind, recipe, n_members, note) VALUES (?, 'pairs', ?, ?, ?)",
+                     [name, json.dumps({"part": cfg.pair_part, "scorer": scorer, "rule": "ppl_contrast"}), len(ids),
+                      f"iterate {cfg.loop_name()}"])
+        if ids:
+            insert_new(conn, "dataset_member", pa.Table.from_pylist(
+                [{"dataset": name, "member_id": i, "inherited": False} for i in ids]))
+    return {"dataset": name, "pairs": len(ids), "added": report.added}
+
+
+def train_step(store: Store, cfg: IterateConfig, method: str, *, name: str, dataset: str, base: str,
+               start: str | None = None) -> dict[str, Any]:
+    from pipeline.training.config import recipe_config
+
+    overrides = dict(cfg.train_overrides)
+    overrides.update(dataset=dataset, base=base, name=name, from_model=start, use_system=cfg.use_system,
+                     system_prompt=cfg.system_prompt)
+    config = recipe_config(method, cfg.train_recipe, **overrides)
+    if method == "sft":
+        from pipeline.training.sft import run_sft
+
+        result = run_sft(store, config, show_progress=False)
+    else:
+        from pipeline.training.dpo import run_dpo
+
+        result = run_dpo(store, config, show_progress=False)
+    return {"model": result.model_id, "path": result.path, "method": method, **result.metrics}
+
+
+def eval_step(store: Store, engine, cfg: IterateConfig, model_id: str, benchmarks: list[str]) -> dict[str, Any]:
+    from pipeline.evaluation.run import EvalConfig, run_eval
+
+    config = EvalConfig(n=1, max_new_tokens=cfg.eval_max_new_tokens, batch_problems=cfg.eval_batch_problems,
+                        limit=cfg.eval_limit, system_prompt=cfg.system_prompt, use_system=cfg.use_system,
+                        seed=cfg.seed)
+    results = run_eval(store, engine, cfg.engine, model_id, benchmarks, config)
+    return {"model": model_id, "accuracy": {r["benchmark"]: r["metrics"].get("accuracy") for r in results},
+            "problems": {r["benchmark"]: r["problems"] for r in results}}

@@ -1,0 +1,76 @@
+"""The flow every training command follows: resolve, run row, train with progress, save, register.
+
+The trainer-specific part (building the TRL trainer) is a callable passed in by `sft.py` / `dpo.py`.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from pipeline.training.common import (
+    default_model_id,
+    load_tokenizer,
+    output_dir,
+    prepare_output,
+    progress_callback,
+    save_trained,
+    train_metrics,
+    trainer_kwargs,
+)
+from pipeline.training.config import TrainCommon, TrainResult
+from pipeline.training.hardware import decide_precision, is_main_process
+from pipeline.training.lineage import ModelRef, load_path, register
+from pipeline.training.runs import end_run, start_run
+from store.store import Store
+
+# (start model folder, tokenizer, common TRL kwargs, precision) -> a TRL trainer
+MakeTrainer = Callable[[str, Any, dict[str, Any], Any], Any]
+
+
+def _quiet(trainer) -> None:
+    """Keep stdout for --json: the Trainer's PrinterCallback prints every log dict there."""
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)
+
+
+def run_training(store: Store, cfg: TrainCommon, method: str, *, start: ModelRef, dataset: str | None,
+                 rows: list[dict[str, Any]], make_trainer: MakeTrainer, show_progress: bool = True,
+                 extra_recipe: dict[str, Any] | None = None) -> TrainResult | None:
+    """Train, save and register; returns the result on the main process, None on the others."""
+    from pipeline.jobs.progress import JobProgress
+
+    main = is_main_process()
+    precision = decide_precision(cfg.bf16, cfg.gradient_checkpointing)
+    model_id = cfg.name or default_model_id(method, dataset, cfg, start)
+    out = output_dir(store, cfg, model_id)
+    recipe = {**cfg.to_dict(), **(extra_recipe or {}), "precision": precision.to_dict(), "from": start.id}
+    run_id = start_run(store, method, {"model": model_id, "config": recipe}) if main else None
+    try:
+        start_path = load_path(start)
+        prepare_output(out)
+        tokenizer = load_tokenizer(start_path)
+        trainer = make_trainer(start_path, tokenizer, trainer_kwargs(cfg, precision, out), precision)
+        _quiet(trainer)
+        if len(trainer.train_dataset) == 0:
+            raise ValueError(f"no training example left after tokenizing with max_length {cfg.max_length} "
+                             "(prompts alone fill it): raise --max-length")
+        started = time.monotonic()
+        with JobProgress(f"{method} {model_id}", None, enabled_bar=show_progress and main) as bar:
+            if main:
+                trainer.add_callback(progress_callback(bar))
+            output = trainer.train()
+        metrics = train_metrics(output, started, len(rows))
+        info = {"id": model_id, "method": method, "from": start.id, "base": start.base, "dataset": dataset,
+                "metrics": metrics, "recipe": recipe}
+        if not save_trained(trainer, tokenizer, cfg, start_path, out, precision, info):
+            return None
+        register(store, model_id=model_id, path=str(out), base=start.base, parent=start.id, dataset=dataset,
+                 method=method, recipe=recipe, metrics=metrics, run_id=run_id)
+        end_run(store, run_id, "done", progress={"model": model_id, **metrics})
+        return TrainResult(model_id=model_id, path=str(out), parent=start.id, base=start.base, dataset=dataset,
+                           method=method, metrics=metrics, run_id=run_id)
+    except BaseException as exc:
+        if main and run_id:
+            end_run(store, run_id, "failed", error=f"{type(exc).__name__}: {exc}")
+        raise

@@ -1,0 +1,265 @@
+"""The TUI's in-memory index of trajectories: filter, sort, count and page without touching the store.
+
+One narrow row per trajectory (store/tui_queries.py ``index_rows``: ids, problem facts, verdict,
+status, length, latest perplexities, flags; never the text) lives in an in-process in-memory DuckDB
+database, keyed by a dense position ``pos`` (rowid order). A filter is one query over it
+(filter_lang's ``index_where``); a sort is a cached whole-table order per column (sort_orders.py)
+filtered with a boolean mask; a page is a slice of the ordered positions plus one small lookup.
+
+``sync`` keeps it current cheaply: appended trajectories are loaded incrementally (rowid > the last
+seen), curation (the undo log) updates statuses in place, and anything else (new perplexities or
+flags, a job starting or ending) rebuilds the index. All methods are thread-safe.
+"""
+from __future__ import annotations
+
+import threading
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from store import Store
+from store import tui_queries as q
+from still2tui.sort_orders import order, sort_key
+
+# column key of the table -> column of the index it sorts by
+SORT_COLUMNS = {"problem_id": "problem_id", "domain": "domain", "model": "model", "origin": "origin",
+                "iteration": "iteration", "verdict": "verdict", "extracted": "extracted", "gold": "gold",
+                "len": "len", "ppl": "ppl", "flags": "flags", "status": "status"}
+ROW_SQL = """SELECT pos, id, problem_id, domain, model, origin, iteration, verdict, extracted, gold, len, ppl,
+                    flags, status, n_tokens IS NULL FROM trajectory WHERE pos IN (SELECT unnest(?))"""
+
+
+class TrajectoryIndex:
+    def __init__(self):
+        self._lock = threading.RLock()
+        self.db: duckdb.DuckDBPyConnection | None = None
+        self.n = 0
+        self.rid = np.empty(0, np.int64)  # store rowid of each position
+        self.doc_pos = np.empty(0, np.int64)  # search doc number -> position (-1: none)
+        self.signature: dict | None = None
+        self.events: dict[int, str] = {}
+        self._orders: dict[tuple[str, bool], np.ndarray] = {}
+        self._correct = np.empty(0, bool)
+        self._status = np.empty(0, np.int8)  # 0 other, 1 approved, 2 rejected
+
+    @property
+    def ready(self) -> bool:
+        return self.db is not None
+
+    # -- building -----------------------------------------------------------------------------------------
+    def load(self, store: Store) -> None:
+        """(Re)build from the store; the old index keeps serving until the new one is complete."""
+        with store.read() as conn:
+            signature = q.index_signature(conn)
+            events = q.status_events(conn)
+            rows = q.index_rows(conn)
+            flags = q.index_flags(conn)
+            problems = q.index_problems(conn)
+        db = duckdb.connect(":memory:")
+        db.execute("SET threads = 2")
+        n = rows.num_rows
+        rid = rows["rid"].to_numpy().astype(np.int64)
+        rows = rows.append_column("pos", pa.array(np.arange(n, dtype=np.int64)))
+        db.register("incoming", rows)
+        db.execute("CREATE TABLE trajectory AS SELECT * FROM incoming")
+        db.unregister("incoming")
+        db.register("incoming", problems)
+        db.execute("CREATE TABLE problem AS SELECT * FROM incoming")
+        db.unregister("incoming")
+        db.execute("CREATE TABLE flag (pos BIGINT, rule VARCHAR)")
+        fresh = _Parts(db, n, rid)
+        fresh.add_flags(flags)
+        with self._lock:
+            old, self.db = self.db, db
+            self.n, self.rid = n, rid
+            self.doc_pos = _doc_positions(np.empty(0, np.int64), rows["doc"], 0)
+            self.signature, self.events = signature, events
+            self._orders.clear()
+            self._recount()
+        if old is not None:
+            old.close()
+
+    def warm(self, keys=tuple(SORT_COLUMNS), descending=(False, True)) -> None:
+        """Compute sort orders ahead of use (a background worker calls this after loading)."""
+        for key in keys:
+            for desc in descending:
+                self.order(key, desc)
+
+    def sync(self, store: Store) -> str:
+        """Catch up with the store: 'same', 'appended', 'statuses' or 'stale' (the caller rebuilds)."""
+        with store.read() as conn:
+            sig = q.index_signature(conn)
+            old = self.signature or {}
+            if sig == old:
+                return "same"
+            changed = {k for k in sig if sig[k] != old.get(k)}
+            if changed - {"rows", "max_rowid", "events"}:  # rescored, reflagged, new problems, a job ran
+                return "stale"
+            appended = "rows" in changed or "max_rowid" in changed
+            rows = flags = None
+            if appended:
+                if sig["rows"] < old.get("rows", 0):
+                    return "stale"
+                last = int(self.rid[-1]) if self.n else -1
+                rows = q.index_rows(conn, last)
+                flags = q.index_flags(conn, last)
+                if self.n + rows.num_rows != sig["rows"]:
+                    return "stale"
+            events = q.status_events(conn) if "events" in changed else self.events
+            touched = [e for e, state in events.items() if self.events.get(e) != state]
+            statuses = q.statuses_touched(conn, touched) if touched else None
+        with self._lock:
+            if rows is not None and rows.num_rows:
+                self._append(rows, flags)
+            if statuses is not None and statuses.num_rows:
+                self._set_statuses(statuses)
+            self.signature, self.events = sig, events
+        return "appended" if appended else "statuses"
+
+    def _append(self, rows: pa.Table, flags: pa.Table) -> None:
+        n0, k = self.n, rows.num_rows
+        rid = rows["rid"].to_numpy().astype(np.int64)
+        rows = rows.append_column("pos", pa.array(np.arange(n0, n0 + k, dtype=np.int64)))
+        self.db.register("incoming", rows)
+        self.db.execute("INSERT INTO trajectory SELECT * FROM incoming")
+        self.db.unregister("incoming")
+        self.n, self.rid = n0 + k, np.concatenate([self.rid, rid])
+        self.doc_pos = _doc_positions(self.doc_pos, rows["doc"], n0)
+        _Parts(self.db, self.n, self.rid).add_flags(flags)
+        self._orders.clear()
+        self._recount()
+
+    def _set_statuses(self, statuses: pa.Table) -> None:
+        pos = self.positions_of_rowids(statuses["rid"].to_numpy().astype(np.int64))
+        keep = pos >= 0
+        upd = pa.table({"pos": pos[keep], "status": statuses["status"].filter(pa.array(keep))})
+        self.db.register("upd", upd)
+        self.db.execute("UPDATE trajectory SET status = upd.status FROM upd WHERE trajectory.pos = upd.pos")
+        self.db.unregister("upd")
+        values = upd["status"].to_numpy(zero_copy_only=False)
+        self._status[upd["pos"].to_numpy()] = [1 if v == "approved" else 2 if v == "rejected" else 0 for v in values]
+        self._orders = {k: v for k, v in self._orders.items() if k[0] != "status"}
+
+    def _recount(self) -> None:
+        got = self.db.execute("SELECT verdict = 'correct', CASE status WHEN 'approved' THEN 1 WHEN 'rejected' "
+                              "THEN 2 ELSE 0 END FROM trajectory ORDER BY pos").fetchnumpy()
+        cols = list(got.values())
+        self._correct = np.asarray(cols[0].filled(False) if hasattr(cols[0], "filled") else cols[0], dtype=bool)
+        self._status = np.asarray(cols[1], dtype=np.int8)
+
+    # -- queries ------------------------------------------------------------------------------------------
+    def positions_of_rowids(self, rowids: np.ndarray) -> np.ndarray:
+        """Index positions of store rowids (-1 for rows not in the index yet)."""
+        idx = np.searchsorted(self.rid, rowids)
+        idx = np.minimum(idx, max(self.n - 1, 0))
+        found = (self.n > 0) & (self.rid[idx] == rowids) if self.n else np.zeros(len(rowids), bool)
+        return np.where(found, idx, -1)
+
+    def positions_of_docs(self, docs: np.ndarray) -> np.ndarray:
+        """Index positions of search docs (store/search_index.py), -1 for docs not in the index."""
+        with self._lock:
+            table = self.doc_pos
+        inside = (docs >= 0) & (docs < len(table))
+        out = np.full(len(docs), -1, dtype=np.int64)
+        out[inside] = table[docs[inside]]
+        return out
+
+    def positions_of_ids(self, ids: list[str]) -> np.ndarray:
+        if not ids:
+            return np.empty(0, np.int64)
+        with self._lock:
+            got = self.db.execute("SELECT pos FROM trajectory WHERE id IN (SELECT unnest(?))", [ids]).fetchnumpy()
+        return np.asarray(got["pos"], dtype=np.int64)
+
+    def filter(self, where: str, params: list) -> np.ndarray:
+        """Sorted positions of the rows matching a filter_lang ``index_where``."""
+        with self._lock:
+            if where == "TRUE":
+                return np.arange(self.n, dtype=np.int64)
+            got = self.db.execute(f"SELECT pos FROM trajectory t WHERE {where}", params).fetchnumpy()["pos"]
+        return np.sort(np.asarray(got, dtype=np.int64))
+
+    def order(self, key: str, descending: bool) -> np.ndarray:
+        """All positions sorted by one column (cached; the sort itself runs outside the lock)."""
+        with self._lock:
+            cached = self._orders.get((key, descending))
+            if cached is not None:
+                return cached
+            db, n = self.db, self.n
+            column = db.sql(f'SELECT "{SORT_COLUMNS[key]}" FROM trajectory ORDER BY pos').to_arrow_table()
+        positions = order(sort_key(column.column(0)), descending)
+        with self._lock:
+            if self.db is db and self.n == n:
+                self._orders[(key, descending)] = positions
+        return positions
+
+    def view(self, matches: np.ndarray, key: str | None, descending: bool) -> np.ndarray:
+        """The matching positions (sorted) in display order."""
+        if not key or key not in SORT_COLUMNS:
+            return matches
+        full = self.order(key, descending)
+        if len(matches) == self.n:
+            return full
+        mask = np.zeros(self.n, bool)
+        mask[matches] = True
+        return full[mask[full]]
+
+    def counts(self, positions: np.ndarray) -> tuple[int, int, int, int]:
+        """(total in the index, correct, approved, rejected) among ``positions``."""
+        with self._lock:
+            status = self._status[positions]
+            return (self.n, int(np.count_nonzero(self._correct[positions])), int(np.count_nonzero(status == 1)),
+                    int(np.count_nonzero(status == 2)))
+
+    def rows(self, positions: np.ndarray) -> list[tuple]:
+        """Display rows (id, *columns, len_is_chars) of the given positions, in that order."""
+        wanted = [int(p) for p in positions]
+        if not wanted:
+            return []
+        with self._lock:
+            got = self.db.execute(ROW_SQL, [wanted]).fetchall()
+        by_pos = {r[0]: r[1:] for r in got}
+        return [by_pos[p] for p in wanted if p in by_pos]
+
+    def rollouts(self, problem_id: str, limit: int = 500) -> list[tuple]:
+        """As store.tui_queries.rollouts, from memory."""
+        with self._lock:
+            return self.db.execute("""
+                SELECT id, verdict, extracted, len, status FROM trajectory WHERE problem_id = ?
+                ORDER BY iteration NULLS FIRST, sample_index NULLS FIRST, id LIMIT ?""", [problem_id, limit]).fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            if self.db is not None:
+                self.db.close()
+                self.db = None
+
+
+def _doc_positions(table: np.ndarray, docs: pa.ChunkedArray, first_pos: int) -> np.ndarray:
+    """Extend the doc -> position table with rows ``first_pos..`` whose docs are ``docs`` (NULL: none)."""
+    values = docs.to_numpy(zero_copy_only=False)
+    values = np.asarray([-1 if v is None or v != v else int(v) for v in values], np.int64) \
+        if values.dtype == object or values.dtype.kind == "f" else values.astype(np.int64)
+    top = int(values.max(initial=-1))
+    if top >= len(table):
+        table = np.concatenate([table, np.full(top + 1 - len(table), -1, np.int64)])
+    has = values >= 0
+    table[values[has]] = np.arange(first_pos, first_pos + len(values), dtype=np.int64)[has]
+    return table
+
+
+class _Parts:
+    """Loads side tables keyed by position."""
+
+    def __init__(self, db: duckdb.DuckDBPyConnection, n: int, rid: np.ndarray):
+        self.db, self.n, self.rid = db, n, rid
+
+    def add_flags(self, flags: pa.Table) -> None:
+        if not flags.num_rows:
+            return
+        pos = np.searchsorted(self.rid, flags["rid"].to_numpy().astype(np.int64))
+        table = pa.table({"pos": pos, "rule": flags["rule"]})
+        self.db.register("incoming_flags", table)
+        self.db.execute("INSERT INTO flag SELECT * FROM incoming_flags")
+        self.db.unregister("incoming_flags")

@@ -1,0 +1,154 @@
+"""A token index over trajectory text for full-text search without DuckDB's ``fts`` extension.
+
+Tokens are the maximal runs of letters and digits of ``lower(text)`` (``TOKEN_SPLIT``). Each indexed
+trajectory gets a dense document number in ``search_doc`` (doc, trajectory id); for each batch of
+indexed trajectories ``search_posting`` holds one row per distinct token with the sorted list of
+the docs that contain it. (Rowids cannot be the key: rows inserted in the open transaction have
+temporary rowids until it commits.)
+
+Search semantics are those of ``still2tui/search.py`` (substring; case-insensitive for an
+all-lowercase word, exact case otherwise: :func:`predicate`). A word that is one letter/digit run
+can only occur inside one token, so "docs of the tokens containing the word" is its exact answer;
+other words (phrases, symbols, capitals) take the docs of their runs as candidates and check only
+those rows' text. Trajectories not indexed yet (an older store, rows written without
+``add_trajectories``) are scanned, so results always equal a scan of the text.
+
+Writers: :func:`index_new` (``store.ingest.add_trajectories`` calls it in the same transaction) and
+:func:`catch_up` for rows left behind. Readers: :func:`search`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import duckdb
+
+if TYPE_CHECKING:  # numpy is imported where search runs, not by every writer importing store.ingest
+    import numpy as np
+
+TOKEN_SPLIT = r"[^\p{L}\p{N}]+"
+CATCH_UP_BATCH = 50_000
+VERIFY_SCAN_ABOVE = 200_000  # candidates beyond this: one scan of the text beats fetching by id
+
+
+def predicate(word: str, column: str = "text") -> tuple[str, str]:
+    """The text predicate of one search word and its one parameter: the scan semantics of search.
+
+    An all-lowercase word matches case-insensitively (``ILIKE``), any other word with exact case.
+    """
+    if word.lower() == word:
+        escaped = word.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+        return f"{column} ILIKE ? ESCAPE '\\'", f"%{escaped}%"
+    return f"contains({column}, ?)", word
+
+
+# -- writing --------------------------------------------------------------------------------------------
+def index_new(conn: duckdb.DuckDBPyConnection, after_rowid: int) -> int:
+    """Index the trajectories with ``rowid > after_rowid`` (those just appended); returns rows indexed."""
+    return _index(conn, "rowid > ?", [after_rowid])
+
+
+def catch_up(conn: duckdb.DuckDBPyConnection, limit: int | None = CATCH_UP_BATCH) -> int:
+    """Index up to ``limit`` trajectories that have no index entry yet (all when limit is None)."""
+    if not pending(conn):
+        return 0
+    where = "id NOT IN (SELECT trajectory_id FROM search_doc)"
+    if limit is not None:
+        where = f"rowid IN (SELECT rowid FROM trajectory WHERE {where} ORDER BY rowid LIMIT {int(limit)})"
+    return _index(conn, where, [])
+
+
+def pending(conn: duckdb.DuckDBPyConnection) -> int:
+    """How many trajectories are not indexed (two cheap counts; 0 on an up-to-date store)."""
+    n_traj, n_doc = conn.execute(
+        "SELECT (SELECT count(*) FROM trajectory), (SELECT count(*) FROM search_doc)").fetchall()[0]
+    return max(0, n_traj - n_doc)
+
+
+def _index(conn: duckdb.DuckDBPyConnection, where: str, params: list) -> int:
+    conn.execute("DROP TABLE IF EXISTS search_new").fetchall()
+    conn.execute(f"""CREATE TEMP TABLE search_new AS
+                     SELECT (SELECT coalesce(max(doc), 0) FROM search_doc) + row_number() OVER (ORDER BY rowid) AS doc,
+                            id, text FROM trajectory WHERE {where}""", params).fetchall()
+    try:
+        n = conn.execute("SELECT count(*) FROM search_new").fetchall()[0][0]
+        if n:
+            conn.execute("INSERT INTO search_doc SELECT doc, id FROM search_new").fetchall()
+            conn.execute(f"""INSERT INTO search_posting
+                             SELECT token, list(doc ORDER BY doc) FROM (
+                                 SELECT doc, unnest(list_distinct(string_split_regex(lower(text), '{TOKEN_SPLIT}')))
+                                     AS token FROM search_new)
+                             WHERE token <> '' GROUP BY token""").fetchall()
+        return n
+    finally:
+        conn.execute("DROP TABLE search_new").fetchall()
+
+
+# -- reading --------------------------------------------------------------------------------------------
+@dataclass
+class Hits:
+    """The matches of one word: index docs (sorted, unique) plus ids of matching rows not indexed yet."""
+
+    docs: "np.ndarray"
+    unindexed_ids: list[str] = field(default_factory=list)
+    candidates: int = 0  # rows whose text had to be read to confirm (0: answered by the index alone)
+
+
+def _docs(conn: duckdb.DuckDBPyConnection, sql: str, params: list) -> np.ndarray:
+    import numpy as np
+
+    return np.unique(np.asarray(conn.execute(sql, params).fetchnumpy()["d"], dtype=np.int64))
+
+
+def _runs(conn: duckdb.DuckDBPyConnection, word: str) -> list[str]:
+    parts = conn.execute(f"SELECT string_split_regex(lower(?), '{TOKEN_SPLIT}')", [word]).fetchall()[0][0]
+    return [p for p in parts if p]
+
+
+def search(conn: duckdb.DuckDBPyConnection, word: str) -> Hits:
+    """Every trajectory whose text contains ``word`` (module docstring: semantics), via the index."""
+    sql_pred, param = predicate(word)
+    unindexed: list[str] = []
+    if pending(conn):
+        unindexed = [r[0] for r in conn.execute(f"""SELECT id FROM trajectory WHERE {sql_pred}
+                                                    AND id NOT IN (SELECT trajectory_id FROM search_doc)""",
+                                                [param]).fetchall()]
+    runs = _runs(conn, word)
+    if not runs:  # only symbols: nothing to look up, read every text
+        docs = _docs(conn, f"""SELECT d.doc AS d FROM search_doc d JOIN trajectory t ON t.id = d.trajectory_id
+                               WHERE {predicate(word, 't.text')[0]}""", [param])
+        return Hits(docs, unindexed, -1)
+    import numpy as np
+
+    docs: np.ndarray | None = None
+    for run in sorted(set(runs), key=len, reverse=True):  # the longest run is usually the rarest
+        found = _docs(conn, "SELECT unnest(docs) AS d FROM search_posting WHERE contains(token, ?)", [run])
+        docs = found if docs is None else np.intersect1d(docs, found, assume_unique=True)
+        if not len(docs):
+            return Hits(docs, unindexed, 0)
+    if len(runs) == 1 and runs[0] == word:
+        return Hits(docs, unindexed, 0)
+    return Hits(verify(conn, docs, word), unindexed, len(docs))
+
+
+def verify(conn: duckdb.DuckDBPyConnection, docs: np.ndarray, word: str) -> np.ndarray:
+    """The subset of ``docs`` whose text contains ``word`` (reads only those rows' text when few)."""
+    import numpy as np
+
+    pred, param = predicate(word, "t.text")
+    if len(docs) > VERIFY_SCAN_ABOVE:
+        hits = _docs(conn, f"""SELECT d.doc AS d FROM search_doc d JOIN trajectory t ON t.id = d.trajectory_id
+                               WHERE {pred}""", [param])
+        return np.intersect1d(hits, docs, assume_unique=True)
+    return _docs(conn, f"""
+        WITH c AS (SELECT doc, trajectory_id FROM search_doc WHERE doc IN (SELECT unnest($docs)))
+        SELECT c.doc AS d FROM c JOIN trajectory t ON t.id = c.trajectory_id WHERE {pred.replace('?', '$w')}""",
+                 {"docs": docs.tolist(), "w": param})
+
+
+def search_ids(conn: duckdb.DuckDBPyConnection, word: str) -> set[str]:
+    """The ids of :func:`search`'s matches (tests and tools; the TUI maps docs to positions itself)."""
+    hits = search(conn, word)
+    ids = {r[0] for r in conn.execute("SELECT trajectory_id FROM search_doc WHERE doc IN (SELECT unnest(?))",
+                                      [hits.docs.tolist()]).fetchall()}
+    return ids | set(hits.unindexed_ids)
