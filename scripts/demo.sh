@@ -28,6 +28,14 @@ fi
 echo "== exploring: SmolLM2 samples up to 4 rollouts on each of 20 easy generated problems (a few minutes on CPU)"
 $STILL2 explore --db "$DB" --source gen-mixed-d1-s0 --max-rollouts 4 --per-round 4 --batch-problems 10 \
   --max-new-tokens 128 --temperature 0.8 --no-system --instruction boxed --iteration 0
+
+echo "== verifying imported trajectories, filtering, scoring perplexity, building pairs and a dataset"
+$STILL2 verify --db "$DB" --stale
+$STILL2 filter --db "$DB"
+$STILL2 score --db "$DB" --part both --where "origin = 'explore'"
+$STILL2 pairs build --db "$DB" --max-per-problem 2
+$STILL2 dataset build demo-d1 --db "$DB" --origins explore,eval --exclude-flags repetition,no_answer --replace
+$STILL2 dataset show demo-d1 --db "$DB"
 $STILL2 stats --db "$DB"
 
 if [ "${DEMO_HEADLESS:-0}" = "1" ]; then

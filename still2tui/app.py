@@ -9,6 +9,7 @@ in a worker thread for large ones (the first page is painted straight from the s
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from functools import partial
@@ -25,23 +26,25 @@ from still2tui.messages import DataChanged, IndexReady, ShowTrajectories
 from still2tui.table_index import TrajectoryIndex
 
 SYNC_INDEX_ROWS = 100_000  # stores up to this size build the index before the first paint
+INDEX_START_DELAY = 0.05  # seconds between the first frame and the start of a background index load
 
 CSS_PATH = Path(__file__).with_name("still2tui.tcss")
 SCREENS = ("trajectories", "problems", "pairs", "overview", "jobs", "sql")
 
 
-def make_screen(mode: str):
-    """The screen of a mode (imported lazily: first paint only needs the trajectories screen)."""
-    from still2tui.components import jobs_screen, overview_screen, pairs_screen, problems_screen, sql_screen
-    from still2tui.components import trajectories_screen
+SCREEN_CLASSES = {"trajectories": "TrajectoriesScreen", "problems": "ProblemsScreen", "pairs": "PairsScreen",
+                  "overview": "OverviewScreen", "jobs": "JobsScreen", "sql": "SqlScreen"}
 
-    return {"trajectories": trajectories_screen.TrajectoriesScreen, "problems": problems_screen.ProblemsScreen,
-            "pairs": pairs_screen.PairsScreen, "overview": overview_screen.OverviewScreen,
-            "jobs": jobs_screen.JobsScreen, "sql": sql_screen.SqlScreen}[mode]()
+
+def make_screen(mode: str):
+    """The screen of a mode, its module imported on first use (first paint only needs the trajectories one)."""
+    module = importlib.import_module(f"still2tui.components.{mode}_screen")
+    return getattr(module, SCREEN_CLASSES[mode])()
 
 
 SEARCH_INDEX_INTERVAL = 5.0
 SEARCH_INDEX_BATCH = 20_000
+SEARCH_INDEX_FIRST = 1.0  # the first catch-up waits this long after the first frame
 
 
 class Still2App(App):
@@ -79,7 +82,7 @@ class Still2App(App):
         self.set_interval(0.1, self.store.poll)
         self.set_interval(self.live_interval, self.watch_jobs)
         self.set_interval(SEARCH_INDEX_INTERVAL, self.catch_up_search_index)
-        self.call_after_refresh(self.catch_up_search_index)
+        self.call_after_refresh(self.set_timer, SEARCH_INDEX_FIRST, self.catch_up_search_index)
 
     # -- the store's full-text search index --------------------------------------------------------------
     def catch_up_search_index(self) -> None:
@@ -112,6 +115,10 @@ class Still2App(App):
             self.index.load(self.store)
             return
         self._index_loading = True
+        # Start after the first frame: the load holds the GIL for long stretches and would delay it.
+        self.call_after_refresh(self.set_timer, INDEX_START_DELAY, self._start_index_worker)
+
+    def _start_index_worker(self) -> None:
         self.run_worker(self._load_index, thread=True, group="index", exclusive=True)
 
     @property

@@ -198,6 +198,30 @@ class TrajectorySource:
 
 
 @dataclass
+class RowsSource:
+    """Rows already in memory (``(key, *values)``), shown in their given order."""
+
+    rows: list[tuple]
+    columns: list[Column]
+    sort_key: str = ""
+    descending: bool = False
+
+    slow = False
+
+    def set_sort(self, key: str, descending: bool) -> None:
+        self.sort_key, self.descending = key, descending
+
+    def invalidate(self) -> None:
+        pass
+
+    def count(self) -> int:
+        return len(self.rows)
+
+    def fetch(self, offset: int, limit: int) -> list[tuple]:
+        return self.rows[offset:offset + limit]
+
+
+@dataclass
 class SqlSource:
     """A small read query (problems, pairs, runs...) held in memory and sorted in Python.
 

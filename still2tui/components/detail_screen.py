@@ -1,19 +1,31 @@
-"""The detail view of one trajectory: verdict, flags, perplexities, problem, numbered thought steps, solution."""
+"""The detail view of one trajectory: verdict, flags, perplexities, problem, numbered thought steps, solution.
+
+The first frame shows the facts, the rollouts (a virtual table), the problem and the first steps; the
+Markdown of problem and solution is rendered, and the remaining steps are mounted, after that frame.
+"""
 from __future__ import annotations
 
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Collapsible, DataTable, Footer, Header, Markdown, Static
+from textual.widgets import Collapsible, Footer, Header, Markdown, Static
 
 from store.trajectory_format import parse_response
 from still2tui.actions import bindings
 from still2tui.components.modals import Prompt
+from still2tui.components.virtual_table import VirtualTable
 from still2tui.curator import Curator
 from still2tui.formatting import cell_text
 from still2tui.messages import DataChanged
+from still2tui.sources import Column, RowsSource
 from store.tui_queries import detail, rollouts
+
+ROLLOUT_COLUMNS = [Column("n", "#", 3, "", 1), Column("verdict", "verdict", 9, "", 1),
+                   Column("answer", "answer", 9, "", 2), Column("len", "len", 6, "", 2, numeric=True),
+                   Column("status", "status", 8, "", 1)]
+FIRST_STEPS = 30  # steps mounted before the first frame; the rest right after it
+GOOD_BAD = {"verdict": ({"correct"}, {"incorrect"}), "status": ({"approved"}, {"rejected"})}
 
 
 class DetailScreen(Screen):
@@ -32,45 +44,68 @@ class DetailScreen(Screen):
         yield Header()
         with Horizontal(id="detail-top"):
             yield Static(id="facts")
-            yield DataTable(id="rollouts", cursor_type="row", zebra_stripes=True)
+            yield VirtualTable(RowsSource([], ROLLOUT_COLUMNS), id="rollouts", good_bad=GOOD_BAD)
         yield VerticalScroll(id="body")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#rollouts", DataTable)
-        table.add_columns("#", "verdict", "answer", "len", "status")
         self.load(self.trajectory_id)
         self.query_one("#body").focus()
+
+    @property
+    def rollouts_table(self) -> VirtualTable:
+        return self.query_one("#rollouts", VirtualTable)
 
     def load(self, trajectory_id: str) -> None:
         self.trajectory_id = trajectory_id
         with self.app.store.read() as conn:
             self.row = detail(conn, trajectory_id)
-            index = self.app.index
-            self.others = index.rollouts(self.row["problem_id"]) if index.ready else rollouts(conn, self.row["problem_id"])
         self.sub_title = trajectory_id
         self.query_one("#facts", Static).update(self._facts())
-        table = self.query_one("#rollouts", DataTable)
-        table.clear()
-        for i, (tid, verdict, answer, length, status) in enumerate(self.others):
-            marker = "▶" if tid == trajectory_id else str(i + 1)
-            table.add_row(marker, verdict, cell_text(answer, 10), length, status, key=tid)
         body = self.query_one("#body", VerticalScroll)
         body.remove_children()
         parsed = parse_response(self.row["text"] or "")
         steps = parsed.steps if hasattr(parsed, "steps") else []
-        widgets = [Collapsible(Markdown(self.row["question"] or "(no problem text)"), title="Problem",
-                               collapsed=False, id="problem")]
-        for n, step in enumerate(steps, 1):
-            first = step.strip().splitlines()[0] if step.strip() else ""
-            widgets.append(Collapsible(Static(escape(step), classes="step"),
-                                       title=f"{n:>3}. {cell_text(first, 60)}",
-                                       collapsed=not (n == 1 or n == len(steps)), classes="step-box"))
+        problem = Markdown(id="problem-text")
+        widgets = [Collapsible(problem, title="Problem", collapsed=False, id="problem")]
+        widgets += [self._step(n, step, len(steps)) for n, step in enumerate(steps[:FIRST_STEPS], 1)]
         if not steps:
             widgets.append(Static("(no thought)", classes="dim"))
-        widgets.append(Collapsible(Markdown(self.row["solution"] or "_(no solution)_"), title="Solution",
-                                   collapsed=False, id="solution"))
+        solution = Markdown(id="solution-text")
+        widgets.append(Collapsible(solution, title="Solution", collapsed=False, id="solution"))
         body.mount_all(widgets)
+        generation = self._generation = self._generation + 1
+
+        def after_first_frame() -> None:
+            if generation != self._generation:  # another rollout was loaded meanwhile
+                return
+            self._load_rollouts()
+            problem.update(self.row["question"] or "(no problem text)")
+            rest = [self._step(n, step, len(steps)) for n, step in enumerate(steps[FIRST_STEPS:], FIRST_STEPS + 1)]
+            if rest:
+                body.mount_all(rest, before=widgets[-1])
+            solution.update(self.row["solution"] or "_(no solution)_")
+        self.call_after_refresh(after_first_frame)
+
+    _generation = 0
+
+    def _load_rollouts(self) -> None:
+        index, problem_id = self.app.index, self.row["problem_id"]
+        if index.ready:
+            self.others = index.rollouts(problem_id)
+        else:
+            with self.app.store.read() as conn:
+                self.others = rollouts(conn, problem_id)
+        table = self.rollouts_table
+        table.source.rows = [(tid, "▶" if tid == self.trajectory_id else str(i + 1), verdict, answer, length, status)
+                             for i, (tid, verdict, answer, length, status) in enumerate(self.others)]
+        table.reload(keep_cursor=False)
+        table.move_to(next((i for i, o in enumerate(self.others) if o[0] == self.trajectory_id), 0))
+
+    def _step(self, n: int, step: str, total: int) -> Collapsible:
+        first = step.strip().splitlines()[0] if step.strip() else ""
+        return Collapsible(Static(escape(step), classes="step"), title=f"{n:>3}. {cell_text(first, 60)}",
+                           collapsed=not (n == 1 or n == total), classes="step-box")
 
     def _facts(self) -> str:
         r = self.row
@@ -135,10 +170,11 @@ class DetailScreen(Screen):
             self.load(ids[(ids.index(self.trajectory_id) + step) % len(ids)])
 
     def action_rollouts(self) -> None:
-        self.query_one("#rollouts", DataTable).focus()
+        self.rollouts_table.focus()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        self.load(event.row_key.value)
+    def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
+        event.stop()
+        self.load(event.key)
 
     def action_expand(self) -> None:
         self.expanded = not self.expanded

@@ -28,6 +28,7 @@ class TrajectoriesScreen(Screen):
         self.source = TrajectorySource(self.app.store, index=self.app.index, search_store=self.app.bg_store)
         self.curator = Curator(self.app.store)
         self.filter_text = ""
+        self._first_resume = True
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -188,6 +189,9 @@ class TrajectoriesScreen(Screen):
         self.reload()
 
     def on_screen_resume(self) -> None:
+        if self._first_resume:  # on_mount has just loaded the first page
+            self._first_resume = False
+            return
         if self.is_mounted:
             self.app.sync_index()
             self.reload()

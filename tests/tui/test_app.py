@@ -55,10 +55,10 @@ async def test_browse_counts_and_detail(make_app, tui_db):
         facts = str(detail.query_one("#facts").render())
         assert "verdict" in facts and "gold" in facts and "reason:" in facts and "smollm2-135m full" in facts
         assert len(detail.query(".step-box")) > 3  # the thought split into numbered steps
-        assert detail.query_one("#rollouts").row_count >= 1
+        assert detail.query_one("#rollouts").total >= 1
         await pilot.press("right_square_bracket")
         await pilot.pause()
-        assert detail.trajectory_id != first or detail.query_one("#rollouts").row_count == 1
+        assert detail.trajectory_id != first or detail.query_one("#rollouts").total == 1
         await pilot.press("e")
         await pilot.press("escape")
         assert isinstance(app.screen, TrajectoriesScreen)
