@@ -25,9 +25,11 @@ else
   echo "(no $SHARED here: skipping the benchmark and trajectory imports)"
 fi
 
-echo "== exploring: SmolLM2 samples up to 4 rollouts on each of 20 easy generated problems (a few minutes on CPU)"
-$STILL2 explore --db "$DB" --source gen-mixed-d1-s0 --max-rollouts 4 --per-round 4 --batch-problems 10 \
-  --max-new-tokens 128 --temperature 0.8 --no-system --instruction boxed --iteration 0
+echo "== exploring: SmolLM2 samples up to 4 rollouts on 12 one-step problems (a few minutes on CPU)"
+# The 135M model almost never solves multi-step problems; one-step ones it sometimes gets right.
+$STILL2 problems add examples/easy_arithmetic.jsonl --source easy --split train --db "$DB"
+$STILL2 explore --db "$DB" --source easy --max-rollouts 4 --per-round 4 --batch-problems 12 \
+  --max-new-tokens 48 --temperature 0.7 --no-system --iteration 0
 
 echo "== verifying imported trajectories, filtering, scoring perplexity, building pairs and a dataset"
 $STILL2 verify --db "$DB" --stale
