@@ -82,6 +82,8 @@ def _cell_text(cell: dict[str, Any] | None, is_backbone: bool) -> str:
     text = f"{cell['value']:.1f}"
     if not is_backbone and cell.get("relative_gain") is not None:
         text += f" ({cell['relative_gain']:+.1f}%)"
+    elif not is_backbone and cell.get("delta_points") is not None:  # backbone at 0: no relative gain
+        text += f" ({cell['delta_points']:+.1f} pts)"
     return text
 
 
@@ -101,7 +103,8 @@ def to_markdown(data: dict[str, Any]) -> str:
     header, body = table_rows(data)
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * 3 + ["---:"] * (len(header) - 3)) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in body]
-    note = f"\n{data['metric']} in %; relative gain over the backbone {data['backbone']} in parentheses.\n"
+    note = (f"\n{data['metric']} in %; relative gain over the backbone {data['backbone']} in parentheses "
+            "(points when the backbone scores 0).\n")
     return "\n".join(lines) + "\n" + note
 
 
