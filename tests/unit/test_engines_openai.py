@@ -57,10 +57,12 @@ class StubServer:
                     stub.max_in_flight = max(stub.max_in_flight, stub.in_flight)
                 try:
                     time.sleep(stub.delay)
-                    stub.answer(self, body, status)
                 finally:
+                    # Counted until the reply is ready, not until it is written: the client releases its
+                    # slot once it has read the reply, which can be before this thread returns.
                     with stub.lock:
                         stub.in_flight -= 1
+                stub.answer(self, body, status)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
