@@ -6,7 +6,16 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.cli.common import DbOption, JsonOption, console, default_db, err_console, fail, print_json
+from pipeline.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    default_db,
+    err_console,
+    fail,
+    open_store,
+    print_json,
+)
 from pipeline.cli.store_cmds import FieldOption, parse_fields, run_import
 
 
@@ -83,12 +92,9 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """List problems with rollouts, correct count and pass rate."""
-        from store import Store
         from store.queries import list_problems
 
-        store = Store(db)
-        if not store.exists:
-            raise fail(f"no store at {db}")
+        store = open_store(db, create=False)
         clauses = [c for c in (where, f"s.source = '{source.replace(chr(39), chr(39) * 2)}'" if source else None) if c]
         try:
             with store.read() as conn:

@@ -6,7 +6,16 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.cli.common import DbOption, JsonOption, console, default_db, err_console, fail, print_json
+from pipeline.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    default_db,
+    err_console,
+    fail,
+    open_store,
+    print_json,
+)
 
 FieldOption = Annotated[
     Optional[list[str]],
@@ -126,12 +135,10 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """Export trajectories, pairs or problems in TRL-ready shapes."""
-        from store import Store, StoreError
+        from store import StoreError
         from store.formats import export as ex
 
-        store = Store(db)
-        if not store.exists:
-            raise fail(f"no store at {db}")
+        store = open_store(db, create=False)
         try:
             if what == "trajectories":
                 if dataset:
@@ -174,11 +181,9 @@ def register(app: typer.Typer) -> None:
         """Run SQL on the store (read-only unless --write) and print a table."""
         import duckdb
 
-        from store import Store, StoreError
+        from store import StoreError
 
-        store = Store(db)
-        if not store.exists:
-            raise fail(f"no store at {db}")
+        store = open_store(db, create=False)
         try:
             with (store.write() if write else store.read()) as conn:
                 cur = conn.execute(query)
@@ -216,12 +221,9 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def stats(db: DbOption = default_db(), as_json: JsonOption = False) -> None:
         """What is in the store: problems per source, trajectories per origin, verdicts, curation."""
-        from store import Store
         from store.queries import stats as store_stats
 
-        store = Store(db)
-        if not store.exists:
-            raise fail(f"no store at {db}")
+        store = open_store(db, create=False)
         with store.read() as conn:
             info = store_stats(conn)
         if as_json:

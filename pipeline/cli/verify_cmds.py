@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.cli.common import DbOption, JsonOption, default_db
+from pipeline.cli.common import DbOption, JsonOption, default_db, open_store
 
 
 def register(app: typer.Typer) -> None:
@@ -24,11 +24,8 @@ def register(app: typer.Typer) -> None:
         from pipeline.cli.common import err_console, fail, print_json
         from pipeline.explore.reverify import reverify
         from pipeline.jobs.progress import JobProgress
-        from store import Store
 
-        store = Store(db)
-        if not store.exists:
-            raise fail(f"no store at {db}")
+        store = open_store(db, create=False)
         with store.read() as conn:
             total = conn.execute("SELECT count(*) FROM trajectory").fetchone()[0]
         try:
