@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import copy
-import inspect
 import time
 from typing import Any, Callable
 
@@ -18,6 +17,7 @@ from pipeline.engines.base import (
     cut_at_stop,
 )
 from pipeline.engines.default_model import hub_offline, resolve_model
+from pipeline.engines.hf_scoring import PrefixScorer
 from pipeline.engines.prompts import encode_pair, encode_prompt
 
 
@@ -43,21 +43,29 @@ def pick_dtype(dtype: str | None, device: str):
     return torch.float32
 
 
-def length_batches(lengths: dict[int, int], max_items: int, max_tokens: int) -> list[list[int]]:
+def length_batches(
+    lengths: dict[int, int], max_items: int, max_tokens: int, groups: dict[int, int] | None = None, bucket: int = 64
+) -> list[list[int]]:
     """Group item indices sorted by length so that each batch pads little and stays within budget.
 
     A batch holds at most `max_items` items and at most `max_tokens` padded tokens (a single longer item
-    still gets a batch of its own).
+    still gets a batch of its own). With `groups` (e.g. one id per distinct prompt), items of a group whose
+    lengths fall in the same `bucket` sit next to each other, so a batch often shares a whole prompt.
     """
-    order = sorted(lengths, key=lambda i: lengths[i])
+    if groups:
+        order = sorted(lengths, key=lambda i: (lengths[i] // bucket, groups[i], lengths[i]))
+    else:
+        order = sorted(lengths, key=lambda i: lengths[i])
     batches: list[list[int]] = []
     current: list[int] = []
+    longest = 0
     for i in order:
-        # Sorted ascending, so the new item is the longest: padded size = its length * batch size.
-        if current and (len(current) >= max_items or lengths[i] * (len(current) + 1) > max_tokens):
+        grown = max(longest, lengths[i])
+        if current and (len(current) >= max_items or grown * (len(current) + 1) > max_tokens):
             batches.append(current)
-            current = []
+            current, grown = [], lengths[i]
         current.append(i)
+        longest = grown
     if current:
         batches.append(current)
     return batches
@@ -117,7 +125,7 @@ class TransformersEngine(ClosingMixin):
         gen = self.model.generation_config
         eos = gen.eos_token_id if gen.eos_token_id is not None else tok.eos_token_id
         self.eos_ids = set(eos if isinstance(eos, list) else [eos]) - {None}
-        self._keeps_logits = "logits_to_keep" in inspect.signature(self.model.forward).parameters
+        self._scorer = PrefixScorer(self.model, tok.pad_token_id, self.device)
 
     # -- generation ------------------------------------------------------------------------------
     def _generation_config(self, params: SamplingParams, n_return: int):
@@ -204,34 +212,17 @@ class TransformersEngine(ClosingMixin):
         pairs = [encode_pair(self.tokenizer, p, r) for p, r in zip(prompts, responses)]
         scores = [TokenScores([]) for _ in pairs]
         lengths = {i: len(p) + len(r) for i, (p, r) in enumerate(pairs) if r}
-        for batch in length_batches(lengths, self.score_batch_size, self.score_batch_tokens):
+        self._scorer.prepare([pairs[i][0] for i in lengths])
+        prompt_group: dict[tuple[int, ...], int] = {}
+        groups = {i: prompt_group.setdefault(tuple(pairs[i][0]), len(prompt_group)) for i in lengths}
+        for batch in length_batches(lengths, self.score_batch_size, self.score_batch_tokens, groups):
             values = self._split_on_oom(self._score_batch, [pairs[i] for i in batch])
             for i, logprobs in zip(batch, values):
                 scores[i] = TokenScores(logprobs)
         return scores
 
     def _score_batch(self, pairs: list[tuple[list[int], list[int]]]) -> list[list[float]]:
-        import torch
-
-        pad = self.tokenizer.pad_token_id
-        seqs = [p + r for p, r in pairs]
-        width = max(len(s) for s in seqs)
-        ids = torch.tensor([s + [pad] * (width - len(s)) for s in seqs], device=self.device)
-        mask = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in seqs], device=self.device)
-        # Only positions from the earliest response start onward are needed; skip the rest of the logits.
-        keep = width - min(len(p) for p, _ in pairs) + 1
-        extra = {"logits_to_keep": keep} if self._keeps_logits else {}
-        with torch.inference_mode():
-            logits = self.model(input_ids=ids, attention_mask=mask, **extra).logits
-        offset = width - logits.shape[1]
-        out: list[list[float]] = []
-        for row, (p, r) in enumerate(pairs):
-            # The logits at position t predict token t + 1.
-            start = len(p) - 1 - offset
-            rows = logits[row, start : start + len(r)].float()
-            targets = torch.tensor(r, device=self.device).unsqueeze(-1)
-            out.append(torch.log_softmax(rows, dim=-1).gather(-1, targets).squeeze(-1).tolist())
-        return out
+        return self._scorer.score_batch(pairs)
 
     def close(self) -> None:
         self.model = None

@@ -55,7 +55,9 @@ def _todo(store: Store, scorer: str, parts: list[str], where: str | None, rescor
                    f"AND px.part = '{part}'){' AND ' + _HAS_THOUGHT_END if part == 'thought' else ''})"
                    for part in parts]
         clauses.append("(" + " OR ".join(missing) + ")")
-    sql = "SELECT v.id FROM trajectories v" + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY v.id"
+    # Rollouts of one problem share their whole prompt: chunks by problem let the scorer reuse its cache.
+    sql = ("SELECT v.id FROM trajectories v" + (" WHERE " + " AND ".join(clauses) if clauses else "")
+           + " ORDER BY v.problem_id, v.id")
     with store.read() as conn:
         return [r[0] for r in conn.sql(sql, params=None if rescore else {"scorer": scorer}).fetchall()]
 

@@ -179,3 +179,60 @@ def test_make_engine_builds_transformers(tiny_dir):
         assert isinstance(eng, Engine)
         assert eng.name == "transformers" and eng.model_id == str(tiny_dir)
         assert eng.generate(PROMPTS[:1], SamplingParams(max_new_tokens=2, seed=0))[0].completions
+
+
+def test_shared_prefix_caches_equal_the_plain_computation(tiny_dir, monkeypatch):
+    """Rollouts of two problems under one long system prompt: the shared prefix runs once, a batch of
+    one problem's rollouts extends it with that problem's prompt, and every log-prob still matches."""
+    from transformers import AutoModelForCausalLM
+
+    from pipeline.engines.hf_scoring import PrefixScorer
+    from store.prompting import chat_prompt
+
+    eng = TransformersEngine(str(tiny_dir), score_batch_size=4, score_batch_tokens=1 << 20)
+    assert eng._scorer.fast
+    extended = []
+    real_extend = PrefixScorer._extend
+
+    def spy(self, base, ids):
+        extended.append((len(base.ids) if base else 0, len(ids)))
+        return real_extend(self, base, ids)
+
+    monkeypatch.setattr(PrefixScorer, "_extend", spy)
+    questions = ["Compute the product of seventeen and twenty-three, then add the sum of their digits.",
+                 "Solve for x: 3x + 5 = 26, and explain each step of the algebra in words."]
+    prompts = [chat_prompt(questions[k % 2]) for k in range(8)]
+    responses = [RESPONSES[1] + " try %d" % k for k in range(8)]
+    scores = eng.score(prompts, responses)
+
+    shared = extended[0]
+    assert shared[0] == 0 and shared[1] > 100  # the STILL-2 system prompt, computed once
+    assert any(base == shared[1] and length > base for base, length in extended[1:])  # one problem's batch
+    model = AutoModelForCausalLM.from_pretrained(tiny_dir, dtype=torch.float32).eval()
+    for prompt, response, got in zip(prompts, responses, scores):
+        want = reference_logprobs(model, eng.tokenizer, prompt, response)
+        assert got.logprobs == pytest.approx(want, rel=1e-4, abs=1e-5)
+
+
+def test_models_outside_the_fast_path_score_with_full_logits(tiny_dir):
+    prompts, responses = pairs_for_scoring()
+    eng = TransformersEngine(str(tiny_dir), score_batch_size=4)
+    fast = eng.score(prompts, responses)
+    eng._scorer.fast = False  # what a soft-capped or sliding-window model gets
+    full = eng.score(prompts, responses)
+    for a, b in zip(fast, full):
+        assert a.logprobs == pytest.approx(b.logprobs, rel=1e-4, abs=1e-5)
+
+
+def test_prefix_cache_is_refused_for_soft_capped_and_sliding_models(tiny_dir):
+    from transformers import AutoModelForCausalLM
+
+    from pipeline.engines.hf_scoring import prefix_cache_usable
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_dir, dtype=torch.float32)
+    assert prefix_cache_usable(model)
+    model.config.final_logit_softcapping = 30.0
+    assert not prefix_cache_usable(model)
+    model.config.final_logit_softcapping = None
+    model.config.layer_types = ["sliding_attention", "full_attention"]
+    assert not prefix_cache_usable(model)
