@@ -9,6 +9,7 @@ in a worker thread for large ones (the first page is painted straight from the s
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -132,6 +133,14 @@ class Still2App(App):
             self._index_loading = False
         self.call_from_thread(self.screen.post_message, IndexReady())
         self.index.warm()  # every column's sort order, so a first sort costs no sort
+        self.call_from_thread(self._freeze_heap)
+
+    @staticmethod
+    def _freeze_heap() -> None:
+        """Exempt what exists now (app, screens, loaded modules) from later garbage collections: a full
+        collection over it took 100-300 ms, often in the middle of opening a trajectory."""
+        gc.collect()
+        gc.freeze()
 
     def sync_index(self) -> None:
         """After DataChanged: catch the index up with the store (appends and curation in place)."""
@@ -182,6 +191,19 @@ class Still2App(App):
         if isinstance(self.screen, TrajectoriesScreen):
             self.screen.apply_filter(text)
 
+    def open_detail(self, trajectory_id: str) -> None:
+        """Push the detail screen on a trajectory; one instance is installed and reused for every one."""
+        from still2tui.components.detail_screen import DetailScreen
+
+        if not self.is_screen_installed("detail"):
+            self.install_screen(DetailScreen(trajectory_id), "detail")
+            self.push_screen("detail")
+            return
+        screen = self.get_screen("detail")
+        screen.show(trajectory_id)
+        if screen is not self.screen:
+            self.push_screen(screen)
+
     def build_pairs(self, problem_id: str) -> None:
         """Run `pairs build --problem ID` through the CLI as a job; report what the CLI says."""
         self.notify(f"building pairs for {problem_id}…", timeout=2)
@@ -203,6 +225,7 @@ class Still2App(App):
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
 
     def on_unmount(self) -> None:
+        gc.unfreeze()  # let the interpreter free it all at exit
         self.store.close()
         self.bg_store.close()
         self.index.close()

@@ -4,7 +4,11 @@ One narrow row per trajectory (store/tui_queries.py ``index_rows``: ids, problem
 status, length, latest perplexities, flags; never the text) lives in an in-process in-memory DuckDB
 database, keyed by a dense position ``pos`` (rowid order). A filter is one query over it
 (filter_lang's ``index_where``); a sort is a cached whole-table order per column (sort_orders.py)
-filtered with a boolean mask; a page is a slice of the ordered positions plus one small lookup.
+filtered with a boolean mask; a page is a slice of the ordered positions plus a ``take`` from Arrow columns
+of the displayed values (DuckDB has no random access: fetching 100 scattered positions scanned the
+table).
+The detail view's flags (with reasons) and perplexities (every scorer and part) are kept by position
+too, so opening a trajectory scans no table.
 
 ``sync`` keeps it current cheaply: appended trajectories are loaded incrementally (rowid > the last
 seen), curation (the undo log) updates statuses in place, and anything else (new perplexities or
@@ -26,8 +30,10 @@ from still2tui.sort_orders import order, sort_key
 SORT_COLUMNS = {"problem_id": "problem_id", "domain": "domain", "model": "model", "origin": "origin",
                 "iteration": "iteration", "verdict": "verdict", "extracted": "extracted", "gold": "gold",
                 "len": "len", "ppl": "ppl", "flags": "flags", "status": "status"}
-ROW_SQL = """SELECT pos, id, problem_id, domain, model, origin, iteration, verdict, extracted, gold, len, ppl,
-                    flags, status, n_tokens IS NULL FROM trajectory WHERE pos IN (SELECT unnest(?))"""
+# the columns of a display row, before status and len_is_chars (sources.TRAJECTORY_COLUMNS order)
+DISPLAY_COLUMNS = ("id", "problem_id", "domain", "model", "origin", "iteration", "verdict", "extracted", "gold",
+                   "len", "ppl", "flags")
+FEW_VALUES = {"domain", "model", "origin", "verdict", "flags"}  # dictionary-encoded in memory
 
 
 class TrajectoryIndex:
@@ -42,6 +48,8 @@ class TrajectoryIndex:
         self._orders: dict[tuple[str, bool], np.ndarray] = {}
         self._correct = np.empty(0, bool)
         self._status = np.empty(0, np.int8)  # 0 other, 1 approved, 2 rejected
+        self._scores = _Scores()
+        self._display = _Display()
 
     @property
     def ready(self) -> bool:
@@ -55,6 +63,7 @@ class TrajectoryIndex:
             events = q.status_events(conn)
             rows = q.index_rows(conn)
             flags = q.index_flags(conn)
+            scores = q.index_scores(conn)
             problems = q.index_problems(conn)
         db = duckdb.connect(":memory:")
         db.execute("SET threads = 2")
@@ -67,14 +76,17 @@ class TrajectoryIndex:
         db.register("incoming", problems)
         db.execute("CREATE TABLE problem AS SELECT * FROM incoming")
         db.unregister("incoming")
-        db.execute("CREATE TABLE flag (pos BIGINT, rule VARCHAR)")
+        db.execute("CREATE TABLE flag (pos BIGINT, rule VARCHAR, reason VARCHAR)")
         fresh = _Parts(db, n, rid)
         fresh.add_flags(flags)
+        display = _Display().extend(rows)
         with self._lock:
             old, self.db = self.db, db
             self.n, self.rid = n, rid
             self.doc_pos = _doc_positions(np.empty(0, np.int64), rows["doc"], 0)
             self.signature, self.events = signature, events
+            self._scores = _Scores().extend(scores, rid)
+            self._display = display
             self._orders.clear()
             self._recount()
         if old is not None:
@@ -97,13 +109,14 @@ class TrajectoryIndex:
             if changed - {"rows", "max_rowid", "events"}:  # rescored, reflagged, new problems, a job ran
                 return "stale"
             appended = "rows" in changed or "max_rowid" in changed
-            rows = flags = None
+            rows = flags = scores = None
             if appended:
                 if sig["rows"] < old.get("rows", 0):
                     return "stale"
                 last = int(self.rid[-1]) if self.n else -1
                 rows = q.index_rows(conn, last)
                 flags = q.index_flags(conn, last)
+                scores = q.index_scores(conn, last)
                 if self.n + rows.num_rows != sig["rows"]:
                     return "stale"
             events = q.status_events(conn) if "events" in changed else self.events
@@ -111,13 +124,13 @@ class TrajectoryIndex:
             statuses = q.statuses_touched(conn, touched) if touched else None
         with self._lock:
             if rows is not None and rows.num_rows:
-                self._append(rows, flags)
+                self._append(rows, flags, scores)
             if statuses is not None and statuses.num_rows:
                 self._set_statuses(statuses)
             self.signature, self.events = sig, events
         return "appended" if appended else "statuses"
 
-    def _append(self, rows: pa.Table, flags: pa.Table) -> None:
+    def _append(self, rows: pa.Table, flags: pa.Table, scores: pa.Table) -> None:
         n0, k = self.n, rows.num_rows
         rid = rows["rid"].to_numpy().astype(np.int64)
         rows = rows.append_column("pos", pa.array(np.arange(n0, n0 + k, dtype=np.int64)))
@@ -127,6 +140,8 @@ class TrajectoryIndex:
         self.n, self.rid = n0 + k, np.concatenate([self.rid, rid])
         self.doc_pos = _doc_positions(self.doc_pos, rows["doc"], n0)
         _Parts(self.db, self.n, self.rid).add_flags(flags)
+        self._scores.extend(scores, self.rid)
+        self._display.extend(rows)
         self._orders.clear()
         self._recount()
 
@@ -137,8 +152,9 @@ class TrajectoryIndex:
         self.db.register("upd", upd)
         self.db.execute("UPDATE trajectory SET status = upd.status FROM upd WHERE trajectory.pos = upd.pos")
         self.db.unregister("upd")
-        values = upd["status"].to_numpy(zero_copy_only=False)
+        values = upd["status"].to_pylist()
         self._status[upd["pos"].to_numpy()] = [1 if v == "approved" else 2 if v == "rejected" else 0 for v in values]
+        self._display.set_status(upd["pos"].to_numpy(), values)
         self._orders = {k: v for k, v in self._orders.items() if k[0] != "status"}
 
     def _recount(self) -> None:
@@ -214,13 +230,19 @@ class TrajectoryIndex:
 
     def rows(self, positions: np.ndarray) -> list[tuple]:
         """Display rows (id, *columns, len_is_chars) of the given positions, in that order."""
-        wanted = [int(p) for p in positions]
-        if not wanted:
+        if not len(positions):
             return []
         with self._lock:
-            got = self.db.execute(ROW_SQL, [wanted]).fetchall()
-        by_pos = {r[0]: r[1:] for r in got}
-        return [by_pos[p] for p in wanted if p in by_pos]
+            return self._display.rows(np.asarray(positions, dtype=np.int64))
+
+    def detail_scores(self, rowid: int) -> dict[str, list[tuple]] | None:
+        """As store.tui_queries.detail_scores, from memory (None: the row is not in the index)."""
+        with self._lock:
+            pos = int(self.positions_of_rowids(np.array([rowid], np.int64))[0])
+            if pos < 0:
+                return None
+            flags = self.db.execute("SELECT rule, reason FROM flag WHERE pos = ? ORDER BY rule", [pos]).fetchall()
+            return {"flag_rows": flags, "ppl_rows": self._scores.of(pos)}
 
     def rollouts(self, problem_id: str, limit: int = 500) -> list[tuple]:
         """As store.tui_queries.rollouts, from memory."""
@@ -249,6 +271,66 @@ def _doc_positions(table: np.ndarray, docs: pa.ChunkedArray, first_pos: int) -> 
     return table
 
 
+class _Scores:
+    """Every (scorer, part, ppl) of the index rows, ordered by position (and scorer, part within one)."""
+
+    def __init__(self):
+        self.pos = np.empty(0, np.int64)
+        self.table = pa.table({"scorer": pa.array([], pa.string()), "part": pa.array([], pa.string()),
+                               "ppl": pa.array([], pa.float64())})
+
+    def extend(self, scores: pa.Table, rid: np.ndarray) -> "_Scores":
+        """Add store.tui_queries.index_scores rows (their rowids are all in ``rid``, after the ones held)."""
+        if scores.num_rows:
+            self.pos = np.concatenate([self.pos, np.searchsorted(rid, scores["rid"].to_numpy().astype(np.int64))])
+            self.table = pa.concat_tables([self.table, scores.select(["scorer", "part", "ppl"]).cast(self.table.schema)])
+        return self
+
+    def of(self, pos: int) -> list[tuple]:
+        lo, hi = np.searchsorted(self.pos, [pos, pos + 1])
+        return [tuple(row.values()) for row in self.table.slice(lo, hi - lo).to_pylist()]
+
+
+class _Display:
+    """The displayed values of every index row as Arrow columns (status as codes: curation changes it)."""
+
+    def __init__(self):
+        self.table: pa.Table | None = None
+        self.status = np.empty(0, np.int32)  # code of each row's status in status_values
+        self.status_values: list = []
+
+    def extend(self, rows: pa.Table) -> "_Display":
+        import pyarrow.compute as pc  # ~80 ms to import: not before the first paint
+
+        columns = {}
+        for name in DISPLAY_COLUMNS:
+            column = rows[name].combine_chunks()
+            columns[name] = pc.dictionary_encode(column) if name in FEW_VALUES else column
+        columns["len_is_chars"] = pc.is_null(rows["n_tokens"].combine_chunks())
+        new = pa.table(columns)
+        self.table = new if self.table is None else pa.concat_tables([self.table, new]).unify_dictionaries() \
+            .combine_chunks()
+        self.status = np.concatenate([self.status, self._codes(rows["status"].to_pylist())])
+        return self
+
+    def _codes(self, values: list) -> np.ndarray:
+        known = {v: i for i, v in enumerate(self.status_values)}
+        for v in dict.fromkeys(values):
+            if v not in known:
+                known[v] = len(self.status_values)
+                self.status_values.append(v)
+        return np.asarray([known[v] for v in values], dtype=np.int32)
+
+    def set_status(self, positions: np.ndarray, values: list) -> None:
+        self.status[positions] = self._codes(values)
+
+    def rows(self, positions: np.ndarray) -> list[tuple]:
+        got = self.table.take(pa.array(positions))
+        columns = [got[name].to_pylist() for name in DISPLAY_COLUMNS]
+        status = [self.status_values[c] for c in self.status[positions]]
+        return list(zip(*columns, status, got["len_is_chars"].to_pylist()))
+
+
 class _Parts:
     """Loads side tables keyed by position."""
 
@@ -259,7 +341,7 @@ class _Parts:
         if not flags.num_rows:
             return
         pos = np.searchsorted(self.rid, flags["rid"].to_numpy().astype(np.int64))
-        table = pa.table({"pos": pos, "rule": flags["rule"]})
+        table = pa.table({"pos": pos, "rule": flags["rule"], "reason": flags["reason"]})
         self.db.register("incoming_flags", table)
         self.db.execute("INSERT INTO flag SELECT * FROM incoming_flags")
         self.db.unregister("incoming_flags")

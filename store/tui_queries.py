@@ -48,21 +48,24 @@ MODELS_SQL = """
 
 def _one(conn: duckdb.DuckDBPyConnection, sql: str, params: list) -> dict[str, Any] | None:
     cur = conn.execute(sql, params)
-    row = cur.fetchone()
-    return None if row is None else dict(zip([d[0] for d in cur.description], row))
+    rows = cur.fetchall()  # not fetchone: an unfinished result blocks the connection's next relation query
+    return dict(zip([d[0] for d in cur.description], rows[0])) if rows else None
 
 
-def detail(conn: duckdb.DuckDBPyConnection, trajectory_id: str) -> dict[str, Any]:
-    """Everything the detail view shows for one trajectory (text included)."""
-    row = _one(conn, """
-        SELECT t.*, p.domain, p.difficulty, p.question, p.answer AS gold, p.source
-        FROM trajectory t LEFT JOIN problem p ON p.id = t.problem_id WHERE t.id = ?""", [trajectory_id])
+def detail(conn: duckdb.DuckDBPyConnection, trajectory_id: str, scores: bool = True) -> dict[str, Any]:
+    """Everything the detail view shows for one trajectory (text included; ``rid`` is its rowid).
+
+    ``scores=False`` leaves out ``flag_rows`` and ``ppl_rows``: the perplexity lookup scans the whole
+    table, and the TUI's in-memory index has both.
+    """
+    row = _one(conn, "SELECT *, rowid AS rid FROM trajectory WHERE id = ?", [trajectory_id])
     if row is None:
         raise KeyError(trajectory_id)
-    row["flag_rows"] = conn.execute("SELECT rule, reason FROM flag WHERE trajectory_id = ? ORDER BY rule",
-                                    [trajectory_id]).fetchall()
-    row["ppl_rows"] = conn.execute("""SELECT scorer, part, ppl FROM perplexity WHERE trajectory_id = ?
-                                      ORDER BY scorer, part""", [trajectory_id]).fetchall()
+    # Two primary-key lookups: a join would hash the whole problem table.
+    row.update(_one(conn, "SELECT domain, difficulty, question, answer AS gold, source FROM problem WHERE id = ?",
+                    [row["problem_id"]]) or dict.fromkeys(("domain", "difficulty", "question", "gold", "source")))
+    if scores:
+        row.update(detail_scores(conn, trajectory_id))
     row["tags"] = [r[0] for r in conn.execute(
         "SELECT tag FROM tag WHERE target_kind = 'trajectory' AND target_id = ? ORDER BY tag",
         [trajectory_id]).fetchall()]
@@ -70,6 +73,14 @@ def detail(conn: duckdb.DuckDBPyConnection, trajectory_id: str) -> dict[str, Any
         "SELECT text FROM note WHERE target_kind = 'trajectory' AND target_id = ? ORDER BY id",
         [trajectory_id]).fetchall()]
     return row
+
+
+def detail_scores(conn: duckdb.DuckDBPyConnection, trajectory_id: str) -> dict[str, list[tuple]]:
+    """``flag_rows`` (rule, reason) and ``ppl_rows`` (scorer, part, ppl) of one trajectory."""
+    return {"flag_rows": conn.execute("SELECT rule, reason FROM flag WHERE trajectory_id = ? ORDER BY rule",
+                                      [trajectory_id]).fetchall(),
+            "ppl_rows": conn.execute("""SELECT scorer, part, ppl FROM perplexity WHERE trajectory_id = ?
+                                        ORDER BY scorer, part""", [trajectory_id]).fetchall()}
 
 
 def rollouts(conn: duckdb.DuckDBPyConnection, problem_id: str, limit: int = 500) -> list[tuple]:
@@ -149,9 +160,17 @@ def index_rows(conn: duckdb.DuckDBPyConnection, after_rowid: int = -1):
 
 
 def index_flags(conn: duckdb.DuckDBPyConnection, after_rowid: int = -1):
-    """(rid, rule) of every flag on trajectories with ``rowid > after_rowid``."""
-    return _arrow(conn, """SELECT t.rowid AS rid, f.rule FROM flag f JOIN trajectory t ON t.id = f.trajectory_id
+    """(rid, rule, reason) of every flag on trajectories with ``rowid > after_rowid``."""
+    return _arrow(conn, """SELECT t.rowid AS rid, f.rule, f.reason FROM flag f JOIN trajectory t ON t.id = f.trajectory_id
                            WHERE t.rowid > ?""", [after_rowid])
+
+
+def index_scores(conn: duckdb.DuckDBPyConnection, after_rowid: int = -1):
+    """(rid, scorer, part, ppl) of every perplexity of trajectories with ``rowid > after_rowid``, in
+    (rowid, scorer, part) order (the detail view lists them all)."""
+    return _arrow(conn, """SELECT t.rowid AS rid, p.scorer, p.part, p.ppl FROM perplexity p
+                           JOIN trajectory t ON t.id = p.trajectory_id WHERE t.rowid > ? ORDER BY 1, 2, 3""",
+                  [after_rowid])
 
 
 def index_problems(conn: duckdb.DuckDBPyConnection):
@@ -166,7 +185,7 @@ def index_signature(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
                                  (SELECT count(*) FROM problem),
                                  (SELECT list((id, state) ORDER BY id) FROM run),
                                  (SELECT (max(id), count(*) FILTER (WHERE state = 'done'),
-                                          count(*) FILTER (WHERE state = 'undone')) FROM event)""").fetchone()
+                                          count(*) FILTER (WHERE state = 'undone')) FROM event)""").fetchall()[0]
     keys = ("rows", "max_rowid", "ppl", "ppl_created", "flags", "flags_created", "problems", "runs", "events")
     return dict(zip(keys, row))
 

@@ -1,30 +1,34 @@
 """The detail view of one trajectory: verdict, flags, perplexities, problem, numbered thought steps, solution.
 
-The first frame shows the facts, the rollouts (a virtual table), the problem and the first steps; the
-Markdown of problem and solution is rendered, and the remaining steps are mounted, after that frame.
+The app keeps one instance and reloads it for each trajectory it opens (``Still2App.open_detail``):
+composing and styling the widgets again cost more than the rest of opening one. The first frame
+shows the facts and the step list (one widget for every step: step_list.py); the rollouts and the
+problem and solution (Markdown drawn by Rich: one widget each) fill in right after that frame. Flags and perplexities come from
+the in-memory index when it is current (the store would scan the perplexity table for them).
 """
 from __future__ import annotations
 
+from rich.markdown import Markdown
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Collapsible, Footer, Header, Markdown, Static
+from textual.widgets import Collapsible, Header, Static
 
 from store.trajectory_format import parse_response
 from still2tui.actions import bindings
+from still2tui.components.key_footer import KeyFooter
 from still2tui.components.modals import Prompt
+from still2tui.components.step_list import StepList
 from still2tui.components.virtual_table import VirtualTable
 from still2tui.curator import Curator
-from still2tui.formatting import cell_text
 from still2tui.messages import DataChanged
 from still2tui.sources import Column, RowsSource
-from store.tui_queries import detail, rollouts
+from store.tui_queries import detail, detail_scores, rollouts
 
 ROLLOUT_COLUMNS = [Column("n", "#", 3, "", 1), Column("verdict", "verdict", 9, "", 1),
                    Column("answer", "answer", 9, "", 2), Column("len", "len", 6, "", 2, numeric=True),
                    Column("status", "status", 8, "", 1)]
-FIRST_STEPS = 30  # steps mounted before the first frame; the rest right after it
 GOOD_BAD = {"verdict": ({"correct"}, {"incorrect"}), "status": ({"approved"}, {"rejected"})}
 
 
@@ -39,52 +43,66 @@ class DetailScreen(Screen):
         self.row: dict = {}
         self.others: list[tuple] = []
         self.expanded = False
+        self._problem_shown: str | None = None  # the problem whose text is in #problem-text
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="detail-top"):
             yield Static(id="facts")
             yield VirtualTable(RowsSource([], ROLLOUT_COLUMNS), id="rollouts", good_bad=GOOD_BAD)
-        yield VerticalScroll(id="body")
-        yield Footer()
+        with VerticalScroll(id="body"):
+            yield Collapsible(Static(id="problem-text"), title="Problem", collapsed=False, id="problem")
+            yield StepList([], id="steps")
+            yield Static("(no thought)", id="no-thought", classes="dim")
+            yield Collapsible(Static(id="solution-text"), title="Solution", collapsed=False, id="solution")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.load(self.trajectory_id)
-        self.query_one("#body").focus()
+        self.show(self.trajectory_id)
+
+    def show(self, trajectory_id: str) -> None:
+        """Open a trajectory with the cursor on its first step (what the app calls; ``load`` keeps focus)."""
+        self.load(trajectory_id)
+        self.set_focus(self.step_list, scroll_visible=False)
 
     @property
     def rollouts_table(self) -> VirtualTable:
         return self.query_one("#rollouts", VirtualTable)
 
+    @property
+    def step_list(self) -> StepList:
+        return self.query_one("#steps", StepList)
+
     def load(self, trajectory_id: str) -> None:
+        """Show another trajectory: the facts and steps now, the rest after the next frame."""
         self.trajectory_id = trajectory_id
-        with self.app.store.read() as conn:
-            self.row = detail(conn, trajectory_id)
+        self.row = self._fetch(trajectory_id)
         self.sub_title = trajectory_id
         self.query_one("#facts", Static).update(self._facts())
-        body = self.query_one("#body", VerticalScroll)
-        body.remove_children()
         parsed = parse_response(self.row["text"] or "")
         steps = parsed.steps if hasattr(parsed, "steps") else []
-        problem = Markdown(id="problem-text")
-        widgets = [Collapsible(problem, title="Problem", collapsed=False, id="problem")]
-        widgets += [self._step(n, step, len(steps)) for n, step in enumerate(steps[:FIRST_STEPS], 1)]
-        if not steps:
-            widgets.append(Static("(no thought)", classes="dim"))
-        solution = Markdown(id="solution-text")
-        widgets.append(Collapsible(solution, title="Solution", collapsed=False, id="solution"))
-        body.mount_all(widgets)
+        self.expanded = False
+        self.step_list.show(steps, {0, len(steps) - 1} if steps else set())
+        self.query_one("#no-thought").display = not steps
+        self.query_one("#body", VerticalScroll).scroll_home(animate=False, immediate=True)
+        problem, solution = self.query_one("#problem-text", Static), self.query_one("#solution-text", Static)
+        solution.display = False  # until it holds this trajectory's solution
+        if self._problem_shown != self.row["problem_id"]:
+            problem.display = False
+            self.others = []
+            self.rollouts_table.source.rows = []
+            self.rollouts_table.reload(keep_cursor=False)
         generation = self._generation = self._generation + 1
 
         def after_first_frame() -> None:
             if generation != self._generation:  # another rollout was loaded meanwhile
                 return
             self._load_rollouts()
-            problem.update(self.row["question"] or "(no problem text)")
-            rest = [self._step(n, step, len(steps)) for n, step in enumerate(steps[FIRST_STEPS:], FIRST_STEPS + 1)]
-            if rest:
-                body.mount_all(rest, before=widgets[-1])
-            solution.update(self.row["solution"] or "_(no solution)_")
+            if self._problem_shown != self.row["problem_id"]:
+                problem.update(Markdown(self.row["question"] or "(no problem text)"))
+                self._problem_shown = self.row["problem_id"]
+            solution.update(Markdown(self.row["solution"] or "_(no solution)_"))
+            problem.display = solution.display = True
         self.call_after_refresh(after_first_frame)
 
     _generation = 0
@@ -102,10 +120,15 @@ class DetailScreen(Screen):
         table.reload(keep_cursor=False)
         table.move_to(next((i for i, o in enumerate(self.others) if o[0] == self.trajectory_id), 0))
 
-    def _step(self, n: int, step: str, total: int) -> Collapsible:
-        first = step.strip().splitlines()[0] if step.strip() else ""
-        return Collapsible(Static(escape(step), classes="step"), title=f"{n:>3}. {cell_text(first, 60)}",
-                           collapsed=not (n == 1 or n == total), classes="step-box")
+    def _fetch(self, trajectory_id: str) -> dict:
+        """The detail row; flags and perplexities from the index unless it is missing or being rebuilt."""
+        index = self.app.index
+        from_index = index.ready and not self.app.index_loading
+        with self.app.store.read() as conn:
+            row = detail(conn, trajectory_id, scores=not from_index)
+            if from_index:
+                row.update(index.detail_scores(row["rid"]) or detail_scores(conn, trajectory_id))
+        return row
 
     def _facts(self) -> str:
         r = self.row
@@ -146,8 +169,7 @@ class DetailScreen(Screen):
         self.refresh_facts()
 
     def refresh_facts(self) -> None:
-        with self.app.store.read() as conn:
-            self.row = detail(conn, self.trajectory_id)
+        self.row = self._fetch(self.trajectory_id)
         self.query_one("#facts", Static).update(self._facts())
 
     def action_note(self) -> None:
@@ -178,11 +200,12 @@ class DetailScreen(Screen):
 
     def action_expand(self) -> None:
         self.expanded = not self.expanded
-        for box in self.query(".step-box").results(Collapsible):
-            box.collapsed = not self.expanded
+        steps = self.step_list
+        steps.set_expanded(set(range(len(steps.steps))) if self.expanded else set())
 
     def action_build_pairs(self) -> None:
         self.app.build_pairs(self.row["problem_id"])
 
     def on_data_changed(self, event: DataChanged) -> None:
+        self.app.sync_index()
         self.refresh_facts()

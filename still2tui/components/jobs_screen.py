@@ -5,10 +5,11 @@ import json
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Log, OptionList, Static
+from textual.widgets import DataTable, Header, Log, OptionList, Static
 
 from still2tui.actions import bindings
 from still2tui.components.job_form import JobForm
+from still2tui.components.key_footer import KeyFooter
 from still2tui.formatting import cell_text
 from still2tui.jobs import CliError, tail
 from still2tui.messages import DataChanged
@@ -32,7 +33,7 @@ class JobsScreen(Screen):
         yield DataTable(id="jobs-table", cursor_type="row", zebra_stripes=True)
         yield CommandPicker(id="picker")
         yield Log(id="job-log", max_lines=2000)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#picker").display = False

@@ -5,10 +5,11 @@ from rich.table import Table
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Header, Static, TabbedContent, TabPane
 
 from store.tui_queries import DATASETS_SQL, MODELS_SQL, PROGRESS_SQL, RUNS_SQL, table2
 from still2tui.actions import bindings
+from still2tui.components.key_footer import KeyFooter
 from still2tui.components.plots_screen import plot_texts
 from still2tui.components.virtual_table import VirtualTable
 from still2tui.messages import DataChanged
@@ -65,7 +66,7 @@ class OverviewScreen(Screen):
                 yield Static("b: choose the backbone the relative gain is computed against", id="table2-note")
             with TabPane("Plots", id="tab-plots"):
                 yield VerticalScroll(id="overview-plots")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.reload()

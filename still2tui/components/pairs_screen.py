@@ -5,10 +5,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from store.tui_queries import PAIRS_SQL, pair_sides
 from still2tui.actions import bindings
+from still2tui.components.key_footer import KeyFooter
 from still2tui.components.virtual_table import VirtualTable
 from still2tui.curator import Curator
 from still2tui.diffing import similarity, word_diff
@@ -54,7 +55,7 @@ class PairsScreen(Screen):
                 yield Static(id="chosen")
             with VerticalScroll(classes="side", id="rejected-side"):
                 yield Static(id="rejected")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def table(self) -> VirtualTable:

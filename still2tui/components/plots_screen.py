@@ -5,10 +5,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from store.tui_queries import accuracy_by_iteration, histogram
 from still2tui import plots
+from still2tui.components.key_footer import KeyFooter
 from still2tui.filter_lang import LATEST_PPL
 
 PPL_JOIN = f"JOIN {LATEST_PPL.format(part='full')} pp ON pp.trajectory_id = t.id"
@@ -31,7 +32,7 @@ class PlotsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield VerticalScroll(id="plots")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         width = max(40, self.app.size.width - 4)

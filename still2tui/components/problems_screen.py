@@ -4,11 +4,12 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input
+from textual.widgets import Header, Input
 
 from store.tui_queries import PROBLEMS_SQL
 from still2tui.actions import bindings
 from still2tui.components.filter_bar import FilterBar
+from still2tui.components.key_footer import KeyFooter
 from still2tui.components.virtual_table import VirtualTable
 from still2tui.messages import DataChanged, ShowTrajectories
 from still2tui.sources import Column, SqlSource
@@ -38,7 +39,7 @@ class ProblemsScreen(Screen):
         yield Header()
         yield FilterBar("filter problems: text in id/source/domain (e.g. aime, code)")
         yield VirtualTable(self.source, id="problems")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(VirtualTable).focus()

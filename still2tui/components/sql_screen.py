@@ -6,9 +6,10 @@ import time
 import duckdb
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from still2tui.actions import bindings
+from still2tui.components.key_footer import KeyFooter
 from still2tui.formatting import cell_text
 from still2tui.history import History
 
@@ -30,7 +31,7 @@ class SqlScreen(Screen):
                      "eval_result note tag event · views: trajectories problem_stats curation_progress pairs",
                      id="sql-status")
         yield DataTable(id="sql-results", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

@@ -4,10 +4,11 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input
+from textual.widgets import Header, Input
 
 from still2tui.actions import bindings
 from still2tui.components.filter_bar import FilterBar
+from still2tui.components.key_footer import KeyFooter
 from still2tui.components.modals import Confirm, Prompt
 from still2tui.components.virtual_table import VirtualTable
 from still2tui.curator import Curator
@@ -35,7 +36,7 @@ class TrajectoriesScreen(Screen):
         yield FilterBar('filter: verdict:correct ppl>3 len<2000 origin:explore flag:repetition "free text"')
         yield VirtualTable(self.source, id="table",
                            good_bad={"verdict": VERDICT_COLOURS, "status": STATUS_COLOURS})
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def table(self) -> VirtualTable:
@@ -180,9 +181,7 @@ class TrajectoriesScreen(Screen):
         self.app.push_screen(Prompt(f"Tag all {n:,} trajectories of the filter with:"), done)
 
     def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
-        from still2tui.components.detail_screen import DetailScreen
-
-        self.app.push_screen(DetailScreen(event.key))
+        self.app.open_detail(event.key)
 
     def on_data_changed(self, event: DataChanged) -> None:
         self.app.sync_index()

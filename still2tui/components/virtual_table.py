@@ -73,6 +73,8 @@ class VirtualTable(ScrollView, can_focus=True):
         self.is_running_count = False
         # column key -> (values shown in the "good" colour, values shown in the "bad" colour)
         self.good_bad = good_bad or {}
+        self._columns_cache: tuple | None = None  # (width, columns) -> visible_columns()
+        self._line_styles_cache: tuple | None = None  # (focused, styles) -> _line_styles()
 
     # -- data -------------------------------------------------------------------------------------------
     def reload(self, keep_cursor: bool = True) -> None:
@@ -157,6 +159,12 @@ class VirtualTable(ScrollView, can_focus=True):
     # -- layout -----------------------------------------------------------------------------------------
     def visible_columns(self) -> list[tuple[int, Column, int]]:
         """(index in source.columns, column, width) that fit the widget's width, by priority."""
+        key = (self.size.width, self.source.columns)
+        if self._columns_cache is None or self._columns_cache[0] != key:
+            self._columns_cache = (key, self._fit_columns())
+        return self._columns_cache[1]
+
+    def _fit_columns(self) -> list[tuple[int, Column, int]]:
         width = max(self.size.width - 1, 10)
         cols = list(enumerate(self.source.columns))
         chosen: list[tuple[int, Column]] = []
@@ -181,34 +189,51 @@ class VirtualTable(ScrollView, can_focus=True):
         return max(1, self.size.height - 1)
 
     # -- rendering --------------------------------------------------------------------------------------
+    def notify_style_update(self) -> None:
+        self._line_styles_cache = None
+        super().notify_style_update()
+
+    def _line_styles(self) -> dict[str, Style]:
+        """The styles of a row line (plain and under the cursor, each plain / good / bad), computed once."""
+        if self._line_styles_cache is None or self._line_styles_cache[0] != self.has_focus:
+            base = self.rich_style
+            cursor = base + self.get_component_rich_style("virtual-table--cursor")
+            good = self.get_component_rich_style("virtual-table--good")
+            bad = self.get_component_rich_style("virtual-table--bad")
+            self._line_styles_cache = (self.has_focus, {"": base, "good": base + good, "bad": base + bad,
+                                                   "cursor": cursor, "cursor good": cursor + good,
+                                                   "cursor bad": cursor + bad})
+        return self._line_styles_cache[1]
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         cols = self.visible_columns()
         if y == 0:
             return self._header(cols, width)
         index = int(self.scroll_offset.y) + y - 1
+        styles = self._line_styles()
         if index >= self.total:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, styles[""])
         row = self.row(index)
-        base = self.rich_style
-        if index == self.cursor_row:
-            base = base + self.get_component_rich_style("virtual-table--cursor")
+        prefix = "cursor " if index == self.cursor_row else ""
+        base = styles[prefix.strip()]
         if row is None:
             return Strip([Segment("…".ljust(width), base)], width)
         segments = []
+        chars = len(row) > len(self.source.columns) + 1 and row[-1]
         for n, (i, col, w) in enumerate(cols):
             value = row[i + 1]
-            if col.key == "len" and len(row) > len(self.source.columns) + 1 and row[-1]:
+            if chars and col.key == "len":
                 text = cell_text(value, w - 1) + "c"  # a char count, not tokens
             else:
                 text = cell_text(value, w)
             text = text.rjust(w) if col.numeric else text.ljust(w)
             style = base
-            good, bad = self.good_bad.get(col.key, ((), ()))
-            if value in good:
-                style = base + self.get_component_rich_style("virtual-table--good")
-            elif value in bad:
-                style = base + self.get_component_rich_style("virtual-table--bad")
+            good_bad = self.good_bad.get(col.key)
+            if good_bad and value in good_bad[0]:
+                style = styles[prefix + "good"]
+            elif good_bad and value in good_bad[1]:
+                style = styles[prefix + "bad"]
             segments.append(Segment(("" if n == 0 else " ") + text[:w], style))
         strip = Strip(segments)
         return strip.extend_cell_length(width, base).crop(0, width)

@@ -15,6 +15,7 @@ from still2tui.components.modals import Confirm, Prompt
 from still2tui.components.pairs_screen import PairsScreen
 from still2tui.components.problems_screen import ProblemsScreen
 from still2tui.components.sql_screen import SqlScreen
+from still2tui.components.step_list import StepList
 from still2tui.components.trajectories_screen import TrajectoriesScreen
 from still2tui.components.virtual_table import VirtualTable
 
@@ -54,7 +55,7 @@ async def test_browse_counts_and_detail(make_app, tui_db):
         detail = app.screen
         facts = str(detail.query_one("#facts").render())
         assert "verdict" in facts and "gold" in facts and "reason:" in facts and "smollm2-135m full" in facts
-        assert len(detail.query(".step-box")) > 3  # the thought split into numbered steps
+        assert len(detail.query_one(StepList).steps) > 3  # the thought split into numbered steps
         assert detail.query_one("#rollouts").total >= 1
         await pilot.press("right_square_bracket")
         await pilot.pause()
@@ -332,3 +333,94 @@ async def test_command_palette_offers_screen_actions(make_app, tui_db):
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, Confirm) and "Approve 74 trajectories" in app.screen.question
+
+
+async def test_step_list_expands_one_step_with_keys_and_clicks(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        steps = app.screen.query_one(StepList)
+        n = len(steps.steps)
+        assert steps.has_focus and steps.cursor == 0 and steps.expanded == {0, n - 1}  # first and last open
+        starts = steps._line_starts(steps.size.width)
+        assert "▼   1." in steps.render_line(0).text and "▶   2." in steps.render_line(starts[1]).text
+        assert starts[2] == starts[1] + 1  # a closed step is one line
+        height = steps.virtual_size.height
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert steps.cursor == 1 and steps.expanded == {0, 1, n - 1}
+        first_line = steps._line_starts(steps.size.width)[1]
+        assert steps.render_line(first_line).text.lstrip().startswith("▼   2.")
+        assert steps.step_at(first_line + 1) == (1, 1)  # its text follows its line
+        assert steps.virtual_size.height > height
+        await pilot.press("space")
+        await pilot.pause()
+        assert steps.expanded == {0, n - 1}
+        # a click on a step's line opens it and moves the cursor there
+        line = steps._line_starts(steps.size.width)[3]
+        app.screen.query_one("#body").scroll_to(y=steps.virtual_region.y + line, animate=False, immediate=True)
+        await pilot.pause()
+        await pilot.click(StepList, offset=(5, line))
+        await pilot.pause()
+        assert steps.cursor == 3 and 3 in steps.expanded
+        await pilot.press("e")  # every step
+        assert steps.expanded == set(range(n))
+        await pilot.press("e")
+        assert steps.expanded == set()
+
+
+async def test_detail_screen_is_reused_and_shows_the_new_trajectory(make_app, tui_db):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(VirtualTable)
+        await pilot.press("enter")
+        await pilot.pause()
+        detail = app.screen
+        first = detail.trajectory_id
+        detail.query_one(StepList).toggle(2)
+        await pilot.press("escape")
+        await pilot.pause()
+        table.move_to(40)
+        second = table.current_key
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen is detail and detail.trajectory_id == second != first
+        assert second in str(detail.query_one("#facts").render())
+        problem = q(tui_db, "SELECT problem_id FROM trajectory WHERE id = ?", [second])[0][0]
+        assert detail.row["problem_id"] == problem
+        assert {o[0] for o in detail.others} == {r[0] for r in q(tui_db, "SELECT id FROM trajectory WHERE problem_id = ?",
+                                                                  [problem])}
+        steps = detail.query_one(StepList)
+        assert steps.cursor == 0 and steps.expanded == {0, len(steps.steps) - 1}
+        assert detail.query_one("#problem-text").display and detail.query_one("#solution-text").display
+
+
+async def test_detail_flags_and_perplexities_from_the_index_equal_the_store(make_app, tui_db):
+    from store.tui_queries import detail_scores
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.index.ready
+        store = Store(tui_db)
+        with store.read() as conn:
+            rows = conn.execute("SELECT id, rowid FROM trajectory ORDER BY rowid").fetchall()
+            for tid, rid in rows:
+                assert app.index.detail_scores(rid) == detail_scores(conn, tid), tid
+        store.close()
+        assert any(app.index.detail_scores(rid)["flag_rows"] for _, rid in rows)
+
+
+async def test_footer_lists_the_screen_keys_and_a_click_presses_one(make_app):
+    from still2tui.components.key_footer import KeyFooter
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        footer = app.screen.query_one(KeyFooter)
+        text = footer.render_line(0).text
+        assert "/ Filter" in text and "s Sort by column" in text and text.rstrip().endswith("^p palette")
+        x = text.index("2 Problems")
+        await pilot.click(KeyFooter, offset=(x + 1, 0))
+        await pilot.pause()
+        assert isinstance(app.screen, ProblemsScreen)

@@ -1,0 +1,59 @@
+"""still2tui/table_index.py: rows, counts and detail facts from memory equal the store, after appends and curation."""
+from __future__ import annotations
+
+import numpy as np
+
+from store import Store
+from store.ingest import add_trajectories, insert_new
+from store.tui_queries import detail_scores
+from still2tui.curator import Curator
+from still2tui.table_index import TrajectoryIndex
+
+STORE_ROWS = """
+    SELECT t.id, t.problem_id, p.domain, t.model, t.origin, t.iteration, t.verdict, left(t.extracted, 80),
+           left(p.answer, 80), coalesce(t.n_tokens, t.n_chars),
+           (SELECT arg_max(ppl, created) FROM perplexity WHERE trajectory_id = t.id AND part = 'full'),
+           (SELECT string_agg(rule, ',' ORDER BY rule) FROM flag WHERE trajectory_id = t.id),
+           t.status, t.n_tokens IS NULL
+    FROM trajectory t LEFT JOIN problem p ON p.id = t.problem_id ORDER BY t.rowid"""
+
+
+def _check(index: TrajectoryIndex, store: Store) -> None:
+    with store.read() as conn:
+        want = conn.execute(STORE_ROWS).fetchall()
+        assert index.rows(np.arange(index.n)) == want
+        shuffled = np.random.default_rng(0).permutation(index.n)[:30]
+        assert index.rows(shuffled) == [want[i] for i in shuffled]
+        for tid, rid in conn.execute("SELECT id, rowid FROM trajectory").fetchall():
+            assert index.detail_scores(rid) == detail_scores(conn, tid), tid
+
+
+def test_index_rows_and_facts_equal_the_store_after_appends_and_curation(tui_db):
+    store = Store(tui_db)
+    index = TrajectoryIndex()
+    index.load(store)
+    _check(index, store)
+    with store.write() as conn:
+        new = conn.sql("""SELECT 'n' || id AS id, problem_id, text, origin, model, 'newstatus' AS status
+                              FROM trajectory ORDER BY id LIMIT 5""").to_arrow_table()
+        add_trajectories(conn, new)
+        insert_new(conn, "perplexity", [{"trajectory_id": t, "scorer": s, "part": "full", "mean_nll": 1.0,
+                                         "ppl": 2.5 + k} for k, t in enumerate(new["id"].to_pylist()[:3])
+                                        for s in ("a-scorer", "b-scorer")])
+        insert_new(conn, "flag", [{"trajectory_id": new["id"][0].as_py(), "rule": "short", "reason": "too short"}])
+    assert index.sync(store) == "stale"  # new perplexities: a rebuild
+    index.load(store)
+    _check(index, store)
+    with store.write() as conn:
+        add_trajectories(conn, conn.sql("""SELECT 'm' || id AS id, problem_id, text, origin FROM trajectory
+                                               ORDER BY id LIMIT 4""").to_arrow_table())
+    assert index.sync(store) == "appended"
+    ids = [r[0] for r in index.rows(np.arange(index.n))]
+    Curator(store).status("approved", ids[:3] + ids[-2:])
+    Curator(store).status("rejected", ids[5:7])
+    assert index.sync(store) == "statuses"
+    _check(index, store)
+    total, correct, approved, rejected = index.counts(np.arange(index.n))
+    assert (total, approved, rejected) == (index.n, 5, 2)
+    index.close()
+    store.close()
