@@ -57,6 +57,7 @@ class Compiled:
     source: str = ""
     index_where: str | None = "TRUE"  # the same predicate over the in-memory index (None: not expressible)
     index_params: list = field(default_factory=list)
+    index_clauses: list[tuple[str, list]] = field(default_factory=list)  # index_where's terms with their params
 
     @property
     def has_text(self) -> bool:
@@ -151,7 +152,8 @@ def _term(term: str, params: list, index: bool = False) -> str:
         return f"t.id IN (SELECT trajectory_id FROM {LATEST_PPL.format(part=PPL_FIELDS[name])} WHERE {inner})"
     if name == "difficulty":
         return f"t.problem_id IN (SELECT id FROM problem WHERE {_numeric(term, 'difficulty', op, value, params)})"
-    return _numeric(term, NUMBER_FIELDS[name], op, value, params)
+    expr = "t.len" if index and name == "len" else NUMBER_FIELDS[name]  # the index stores len
+    return _numeric(term, expr, op, value, params)
 
 
 def split_terms(text: str) -> list[tuple[str, bool]]:
@@ -175,7 +177,7 @@ def compile_filter(text: str) -> Compiled:
     clauses: list[str] = []
     words: list[str] = []
     index_params: list = []
-    index_clauses: list[str] | None = []
+    index_clauses: list[tuple[str, list]] | None = []
     for token, quoted in split_terms(text.strip()):
         if not quoted and _TERM.match(token):
             neg = token.startswith("-")
@@ -184,12 +186,14 @@ def compile_filter(text: str) -> Compiled:
             clauses.append(f"NOT ({sql})" if neg else sql)
             if index_clauses is not None:
                 try:
-                    sql = _term(term, index_params, index=True)
-                    index_clauses.append(f"NOT ({sql})" if neg else sql)
+                    term_params: list = []
+                    sql = _term(term, term_params, index=True)
+                    index_clauses.append((f"NOT ({sql})" if neg else sql, term_params))
+                    index_params += term_params
                 except _NoIndex:
                     index_clauses = None
         else:
             words.append(token)
-    index_where = None if index_clauses is None else (" AND ".join(index_clauses) if index_clauses else "TRUE")
+    index_where = None if index_clauses is None else (" AND ".join(c for c, _ in index_clauses) or "TRUE")
     return Compiled(" AND ".join(clauses) if clauses else "TRUE", params, words, text.strip(), index_where,
-                    index_params)
+                    index_params, index_clauses or [])

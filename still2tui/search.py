@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from store import Store
-from store.search_index import predicate, search
+from store.search_index import predicate, search, unique_sorted
 
 
 def text_clause(word: str) -> tuple[str, str]:
@@ -29,4 +29,4 @@ def text_positions(store: Store, index, word: str) -> np.ndarray:
         late_ids = [r[0] for r in conn.execute("SELECT trajectory_id FROM search_doc WHERE doc IN (SELECT unnest(?))",
                                                [late.tolist()]).fetchall()] if len(late) else []
     pos = np.concatenate([doc_pos, index.positions_of_ids(hits.unindexed_ids + late_ids)])
-    return np.unique(pos[pos >= 0])
+    return unique_sorted(pos[pos >= 0])

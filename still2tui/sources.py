@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from store import Store
+from store.search_index import intersect_sorted
 from still2tui.filter_lang import LATEST_PPL, Compiled, compile_filter
 from still2tui.search import text_clause, text_positions
 from still2tui.table_index import TrajectoryIndex
@@ -118,9 +119,9 @@ class TrajectorySource:
     def view(self) -> np.ndarray:
         """Index positions of the matching rows in display order (index path only)."""
         if self._view is None:
-            matches = self.index.filter(self.filter.index_where, self.filter.index_params)
+            matches = self.index.filter(self.filter.index_clauses)
             for word in self.filter.text:
-                matches = np.intersect1d(matches, text_positions(self.search_store or self.store, self.index, word), assume_unique=True)
+                matches = intersect_sorted(matches, text_positions(self.search_store or self.store, self.index, word))
             self._view = self.index.view(matches, self.sort_key, self.descending)
         return self._view
 

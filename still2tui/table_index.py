@@ -3,7 +3,8 @@
 One narrow row per trajectory (store/tui_queries.py ``index_rows``: ids, problem facts, verdict,
 status, length, latest perplexities, flags; never the text) lives in an in-process in-memory DuckDB
 database, keyed by a dense position ``pos`` (rowid order). A filter is one query over it
-(filter_lang's ``index_where``); a sort is a cached whole-table order per column (sort_orders.py)
+(filter_lang's ``index_clauses``; a term on one low-cardinality column is decided per distinct
+value and mapped to the rows through value codes, a flag term on the flag table); a sort is a cached whole-table order per column (sort_orders.py)
 filtered with a boolean mask; a page is a slice of the ordered positions plus a ``take`` from Arrow columns
 of the displayed values (DuckDB has no random access: fetching 100 scattered positions scanned the
 table).
@@ -16,6 +17,7 @@ flags, a job starting or ending) rebuilds the index. All methods are thread-safe
 """
 from __future__ import annotations
 
+import re
 import threading
 
 import duckdb
@@ -24,6 +26,7 @@ import pyarrow as pa
 
 from store import Store
 from store import tui_queries as q
+from store.search_index import unique_sorted
 from still2tui.sort_orders import order, sort_key
 
 # column key of the table -> column of the index it sorts by
@@ -34,6 +37,12 @@ SORT_COLUMNS = {"problem_id": "problem_id", "domain": "domain", "model": "model"
 DISPLAY_COLUMNS = ("id", "problem_id", "domain", "model", "origin", "iteration", "verdict", "extracted", "gold",
                    "len", "ppl", "flags")
 FEW_VALUES = {"domain", "model", "origin", "verdict", "flags"}  # dictionary-encoded in memory
+# Filter terms on one of these columns are evaluated once per distinct value (if it has at most
+# DISTINCT_MAX of them) and mapped to the rows through each row's value code: no scan of 1M strings.
+CODED_COLUMNS = ("verdict", "origin", "model", "domain", "source", "iteration", "sample_index", "len", "n_tokens",
+                 "n_chars", "difficulty", "ppl", "thought_ppl")
+DISTINCT_MAX = 50_000
+_COLUMN_REF = re.compile(r"\bt\.(\w+)")
 
 
 class TrajectoryIndex:
@@ -50,6 +59,8 @@ class TrajectoryIndex:
         self._status = np.empty(0, np.int8)  # 0 other, 1 approved, 2 rejected
         self._scores = _Scores()
         self._display = _Display()
+        self._codes = _Codes()
+        self._flagged: np.ndarray | None = None  # positions with a flag (cached)
 
     @property
     def ready(self) -> bool:
@@ -80,6 +91,7 @@ class TrajectoryIndex:
         fresh = _Parts(db, n, rid)
         fresh.add_flags(flags)
         display = _Display().extend(rows)
+        codes = _Codes().extend(rows)
         with self._lock:
             old, self.db = self.db, db
             self.n, self.rid = n, rid
@@ -87,6 +99,8 @@ class TrajectoryIndex:
             self.signature, self.events = signature, events
             self._scores = _Scores().extend(scores, rid)
             self._display = display
+            self._codes = codes
+            self._flagged = None
             self._orders.clear()
             self._recount()
         if old is not None:
@@ -142,6 +156,8 @@ class TrajectoryIndex:
         _Parts(self.db, self.n, self.rid).add_flags(flags)
         self._scores.extend(scores, self.rid)
         self._display.extend(rows)
+        self._codes.extend(rows)
+        self._flagged = None
         self._orders.clear()
         self._recount()
 
@@ -188,13 +204,69 @@ class TrajectoryIndex:
             got = self.db.execute("SELECT pos FROM trajectory WHERE id IN (SELECT unnest(?))", [ids]).fetchnumpy()
         return np.asarray(got["pos"], dtype=np.int64)
 
-    def filter(self, where: str, params: list) -> np.ndarray:
-        """Sorted positions of the rows matching a filter_lang ``index_where``."""
+    def filter(self, clauses: list[tuple[str, list]]) -> np.ndarray:
+        """Sorted positions of the rows matching every one of filter_lang's ``index_clauses``."""
         with self._lock:
-            if where == "TRUE":
-                return np.arange(self.n, dtype=np.int64)
-            got = self.db.execute(f"SELECT pos FROM trajectory t WHERE {where}", params).fetchnumpy()["pos"]
-        return np.sort(np.asarray(got, dtype=np.int64))
+            mask, rest = None, []
+            for sql, params in clauses:
+                got = self._clause_mask(sql, params)
+                if got is None:
+                    rest.append((sql, params))
+                else:
+                    mask = got if mask is None else mask & got
+            if rest:
+                where = " AND ".join(sql for sql, _ in rest)
+                pos = self.db.execute(f"SELECT pos FROM trajectory t WHERE {where}",
+                                      [p for _, params in rest for p in params]).fetchnumpy()["pos"]
+                got = np.zeros(self.n, bool)
+                got[np.asarray(pos, dtype=np.int64)] = True
+                mask = got if mask is None else mask & got
+        return np.arange(self.n, dtype=np.int64) if mask is None else np.flatnonzero(mask)
+
+    def _clause_mask(self, sql: str, params: list) -> np.ndarray | None:
+        """Rows matching one clause, without scanning the table (None: it needs the table scan)."""
+        columns = set(_COLUMN_REF.findall(sql))
+        if columns == {"pos"}:  # a flag term: depends only on the row's flags
+            if self._flagged is None:
+                self._flagged = unique_sorted(self.db.execute("SELECT pos FROM flag").fetchnumpy()["pos"])
+            self.db.register("flagged", pa.table({"pos": np.append(self._flagged, -1)}))
+            try:
+                hits = self.db.execute(f"SELECT pos FROM flagged t WHERE {sql}", params).fetchnumpy()["pos"]
+            finally:
+                self.db.unregister("flagged")
+            mask = np.full(self.n, bool(np.any(hits == -1)))  # -1 stands for every row without a flag
+            mask[self._flagged] = False
+            mask[np.asarray(hits[hits >= 0], dtype=np.int64)] = True
+            return mask
+        if len(columns) != 1:
+            return None
+        column = columns.pop()
+        if column == "status":
+            values, codes = self._display.status_values, self._display.status
+        else:
+            values, codes = self._codes.get(column)
+            if values is None:
+                return None
+        # Each distinct value once (plus NULL, code -1), with the clause's own SQL: the same semantics.
+        distinct = pa.array([*values, None]) if isinstance(values, list) else \
+            pa.concat_arrays([values, pa.nulls(1, values.type)])
+        table = pa.table({"code": pa.array([*range(len(values)), -1], pa.int64()), column: distinct})
+        self.db.register("distinct_values", table)
+        try:
+            hits = self.db.execute(f"SELECT code FROM distinct_values t WHERE {sql}", params).fetchnumpy()["code"]
+        finally:
+            self.db.unregister("distinct_values")
+        hits = np.asarray(hits, dtype=codes.dtype)
+        misses = np.setdiff1d(np.arange(-1, len(values), dtype=codes.dtype), hits)
+        if min(len(hits), len(misses)) <= 4:  # a few comparisons beat a gather over every row
+            few, match = (hits, True) if len(hits) <= len(misses) else (misses, False)
+            mask = np.zeros(len(codes), bool)
+            for code in few:
+                mask |= codes == code
+            return mask if match else ~mask
+        truth = np.zeros(len(values) + 1, bool)
+        truth[hits] = True  # -1: the last slot, NULL's
+        return truth[codes]
 
     def order(self, key: str, descending: bool) -> np.ndarray:
         """All positions sorted by one column (cached; the sort itself runs outside the lock)."""
@@ -289,6 +361,35 @@ class _Scores:
     def of(self, pos: int) -> list[tuple]:
         lo, hi = np.searchsorted(self.pos, [pos, pos + 1])
         return [tuple(row.values()) for row in self.table.slice(lo, hi - lo).to_pylist()]
+
+
+class _Codes:
+    """For CODED_COLUMNS: the distinct values (Arrow, NULL left out) and each row's value code (-1: NULL)."""
+
+    def __init__(self):
+        self.values: dict[str, pa.Array | None] = {}
+        self.codes: dict[str, np.ndarray] = {}
+
+    def get(self, column: str) -> tuple[pa.Array | None, np.ndarray | None]:
+        return self.values.get(column), self.codes.get(column)
+
+    def extend(self, rows: pa.Table) -> "_Codes":
+        import pyarrow.compute as pc
+
+        for name in CODED_COLUMNS:
+            column = rows[name].combine_chunks()
+            known = self.values.get(name, pa.array([], column.type))
+            if known is None:  # too many distinct values already
+                continue
+            fresh = pc.unique(column.drop_null())
+            values = pa.concat_arrays([known, fresh.filter(pc.invert(pc.is_in(fresh, value_set=known)))])
+            if len(values) > DISTINCT_MAX:
+                self.values[name], self.codes[name] = None, None
+                continue
+            codes = pc.index_in(column, value_set=values).fill_null(-1).to_numpy().astype(np.int32)
+            self.values[name] = values
+            self.codes[name] = codes if name not in self.codes else np.concatenate([self.codes[name], codes])
+        return self
 
 
 class _Display:

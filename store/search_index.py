@@ -94,10 +94,27 @@ class Hits:
     candidates: int = 0  # rows whose text had to be read to confirm (0: answered by the index alone)
 
 
-def _docs(conn: duckdb.DuckDBPyConnection, sql: str, params: list) -> np.ndarray:
+def unique_sorted(values) -> np.ndarray:
+    """``np.unique`` of integers via one sort (NumPy 2.4's hash-based np.unique took ~2 s on 1M ints)."""
     import numpy as np
 
-    return np.unique(np.asarray(conn.execute(sql, params).fetchnumpy()["d"], dtype=np.int64))
+    values = np.sort(np.asarray(values, dtype=np.int64))
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
+
+
+def intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The common values of two sorted arrays of distinct integers (np.intersect1d is as slow as np.unique)."""
+    import numpy as np
+
+    small, big = (a, b) if len(a) <= len(b) else (b, a)
+    if not len(big):
+        return big
+    at = np.minimum(np.searchsorted(big, small), len(big) - 1)
+    return small[big[at] == small]
+
+
+def _docs(conn: duckdb.DuckDBPyConnection, sql: str, params: list) -> np.ndarray:
+    return unique_sorted(conn.execute(sql, params).fetchnumpy()["d"])
 
 
 def _runs(conn: duckdb.DuckDBPyConnection, word: str) -> list[str]:
@@ -123,7 +140,7 @@ def search(conn: duckdb.DuckDBPyConnection, word: str) -> Hits:
     docs: np.ndarray | None = None
     for run in sorted(set(runs), key=len, reverse=True):  # the longest run is usually the rarest
         found = _docs(conn, "SELECT unnest(docs) AS d FROM search_posting WHERE contains(token, ?)", [run])
-        docs = found if docs is None else np.intersect1d(docs, found, assume_unique=True)
+        docs = found if docs is None else intersect_sorted(docs, found)
         if not len(docs):
             return Hits(docs, unindexed, 0)
     if len(runs) == 1 and runs[0] == word:
@@ -139,7 +156,7 @@ def verify(conn: duckdb.DuckDBPyConnection, docs: np.ndarray, word: str) -> np.n
     if len(docs) > VERIFY_SCAN_ABOVE:
         hits = _docs(conn, f"""SELECT d.doc AS d FROM search_doc d JOIN trajectory t ON t.id = d.trajectory_id
                                WHERE {pred}""", [param])
-        return np.intersect1d(hits, docs, assume_unique=True)
+        return intersect_sorted(hits, docs)
     return _docs(conn, f"""
         WITH c AS (SELECT doc, trajectory_id FROM search_doc WHERE doc IN (SELECT unnest($docs)))
         SELECT c.doc AS d FROM c JOIN trajectory t ON t.id = c.trajectory_id WHERE {pred.replace('?', '$w')}""",

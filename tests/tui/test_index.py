@@ -57,3 +57,32 @@ def test_index_rows_and_facts_equal_the_store_after_appends_and_curation(tui_db)
     assert (total, approved, rejected) == (index.n, 5, 2)
     index.close()
     store.close()
+
+
+def test_filters_from_value_codes_equal_the_sql_predicate(tui_db):
+    from still2tui.filter_lang import compile_filter
+
+    store = Store(tui_db)
+    index = TrajectoryIndex()
+    index.load(store)
+    for text in ["verdict:correct", "-verdict:correct", "verdict:correct,incorrect origin:explore", "model:*14B*",
+                 "status:pending", "status!=pending", "domain:math", "-domain:math", "source:*2*", "iter=1",
+                 "-iter=1", "len<300", "len:200..900", "tokens>100", "chars<2000", "ppl>3", "-ppl>3",
+                 "thought_ppl>1", "difficulty>=3", "flag:repetition", "-flag:repetition", "flag:any", "flag:none",
+                 "flag:*rep*,short", "sample=1", "id:*a*", "problem:*amc*", "verdict:correct ppl<5 -flag:any"]:
+        compiled = compile_filter(text)
+        want = index.db.execute(f"SELECT pos FROM trajectory t WHERE {compiled.index_where}",
+                                compiled.index_params).fetchnumpy()["pos"]
+        assert index.filter(compiled.index_clauses).tolist() == sorted(want.tolist()), text
+    index.close()
+    store.close()
+
+
+def test_sorted_unique_and_intersection():
+    from store.search_index import intersect_sorted, unique_sorted
+
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        a, b = rng.integers(0, 50, rng.integers(0, 40)), rng.integers(0, 50, rng.integers(0, 40))
+        assert unique_sorted(a).tolist() == sorted(set(a.tolist()))
+        assert intersect_sorted(unique_sorted(a), unique_sorted(b)).tolist() == sorted(set(a.tolist()) & set(b.tolist()))
