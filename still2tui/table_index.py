@@ -348,17 +348,18 @@ class _Scores:
 
     def __init__(self):
         self.pos = np.empty(0, np.int64)
-        self.table = pa.table({"scorer": pa.array([], pa.string()), "part": pa.array([], pa.string()),
-                               "ppl": pa.array([], pa.float64())})
+        self.table: pa.Table | None = None  # built on the first extend: pa.table() imports pandas (~0.3 s)
 
     def extend(self, scores: pa.Table, rid: np.ndarray) -> "_Scores":
         """Add store.tui_queries.index_scores rows (their rowids are all in ``rid``, after the ones held)."""
-        if scores.num_rows:
-            self.pos = np.concatenate([self.pos, np.searchsorted(rid, scores["rid"].to_numpy().astype(np.int64))])
-            self.table = pa.concat_tables([self.table, scores.select(["scorer", "part", "ppl"]).cast(self.table.schema)])
+        new = scores.select(["scorer", "part", "ppl"])
+        self.pos = np.concatenate([self.pos, np.searchsorted(rid, scores["rid"].to_numpy().astype(np.int64))])
+        self.table = new if self.table is None else pa.concat_tables([self.table, new.cast(self.table.schema)])
         return self
 
     def of(self, pos: int) -> list[tuple]:
+        if self.table is None:
+            return []
         lo, hi = np.searchsorted(self.pos, [pos, pos + 1])
         return [tuple(row.values()) for row in self.table.slice(lo, hi - lo).to_pylist()]
 
