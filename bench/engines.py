@@ -55,6 +55,12 @@ def bench_hf(args: argparse.Namespace) -> dict:
     batched = tokens(engine.generate(prompts, sampling(args)))
     batched_s = time.perf_counter() - started
 
+    # What `still2 explore --engine transformers` does unless told otherwise: --batch-size sequences per call.
+    engine.batch_size = args.default_batch
+    started = time.perf_counter()
+    default = tokens(engine.generate(prompts, sampling(args)))
+    default_s = time.perf_counter() - started
+
     # Unbatched: one sequence per generate call (n calls per prompt, seeds kept distinct). Tokens/s is a
     # rate, so --unbatched-prompts can measure it on a prefix of the prompts when the full leg is too slow.
     engine.batch_size = 1
@@ -69,6 +75,7 @@ def bench_hf(args: argparse.Namespace) -> dict:
         "model": engine.model_id,
         "load_s": round(load, 2),
         "hf_batched": rate(batched, batched_s),
+        f"hf_batch_{args.default_batch}": rate(default, default_s),
         "hf_unbatched": rate(unbatched, unbatched_s),
     }
 
@@ -110,6 +117,7 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=48)
     parser.add_argument("--temperature", type=float, default=0.7)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--default-batch", type=int, default=8, help="the CLI's --batch-size default")
     parser.add_argument("--unbatched-prompts", type=int, help="measure the unbatched leg on the first K prompts only")
     parser.add_argument("--threads", type=int, help="torch CPU threads for HF (default: torch's choice)")
     parser.add_argument("--vllm-python", help="interpreter of a venv with vLLM installed")
@@ -128,19 +136,23 @@ def main() -> None:
         print("HF: " + json.dumps(report), file=sys.stderr, flush=True)
         report["vllm"] = bench_vllm(args, report["model"])
         report["vllm_over_hf_batched"] = round(report["vllm"]["tok_s"] / report["hf_batched"]["tok_s"], 2)
+        default_rate = report[f"hf_batch_{args.default_batch}"]["tok_s"]
+        report["vllm_over_hf_default"] = round(report["vllm"]["tok_s"] / default_rate, 2)
     if args.json:
         print(json.dumps(report, indent=2))
         return
     print(f"model {report['model']}  ({args.prompts} prompts x n={args.n}, {args.max_new_tokens} new tokens)")
     print(f"  load {report['load_s']} s, torch threads {args.threads or 'default'}")
-    for key in ("hf_batched", "hf_unbatched", "vllm"):
+    default_key = f"hf_batch_{args.default_batch}"
+    for key in ("hf_batched", default_key, "hf_unbatched", "vllm"):
         if key in report:
             r = report[key]
             print(f"  {key:13s} {r['tokens']:6d} tokens in {r['seconds']:7.2f} s = {r['tok_s']:7.1f} tok/s")
-    print(f"  batched / unbatched = {report['batched_over_unbatched']}x")
+    print(f"  batched (all {args.prompts * args.n} sequences per call) / unbatched = {report['batched_over_unbatched']}x")
     if "vllm" in report:
         startup = report["vllm"]["startup_s"]
-        print(f"  vLLM / HF batched   = {report['vllm_over_hf_batched']}x (vLLM startup {startup} s)")
+        print(f"  vLLM / HF all sequences in one call     = {report['vllm_over_hf_batched']}x (vLLM startup {startup} s)")
+        print(f"  vLLM / HF {args.default_batch} sequences per call (CLI default) = {report['vllm_over_hf_default']}x")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ ApiKeyEnvOption = Annotated[str, typer.Option("--api-key-env", help="openai: env
 ConcurrencyOption = Annotated[int, typer.Option("--concurrency", help="openai: requests in flight.")]
 TPOption = Annotated[int, typer.Option("--tensor-parallel-size", help="vllm: GPUs per replica.")]
 DPOption = Annotated[int, typer.Option("--data-parallel-size", help="vllm: replicas (data parallel).")]
-BatchOption = Annotated[int, typer.Option("--batch-size", help="transformers: sequences per forward pass.")]
+BatchOption = Annotated[int, typer.Option("--batch-size", help="transformers: sequences per generate call (more is faster while memory lasts; halved on OOM).")]
 TrustOption = Annotated[bool, typer.Option("--trust-remote-code", help="Allow model repos' own code (off by default).")]
 EngineOptOption = Annotated[Optional[list[str]], typer.Option(
     "--engine-opt", help="Extra engine argument KEY=VALUE (repeatable), e.g. max_model_len=4096.")]
@@ -31,7 +31,7 @@ def _value(text: str) -> Any:
 
 def build_engine(engine: str, model: str | None, *, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY",
                  concurrency: int = 8, tensor_parallel_size: int = 1, data_parallel_size: int = 1,
-                 batch_size: int = 8, trust_remote_code: bool = False, engine_opt: list[str] | None = None):
+                 batch_size: int = 32, trust_remote_code: bool = False, engine_opt: list[str] | None = None):
     from pipeline.engines import make_engine
 
     opts: dict[str, Any] = {}

@@ -129,7 +129,7 @@ def register(app: typer.Typer) -> None:
             concurrency: ConcurrencyOption = 8,
             tensor_parallel_size: TPOption = 1,
             data_parallel_size: DPOption = 1,
-            batch_size: BatchOption = 8,
+            batch_size: BatchOption = 32,
             trust_remote_code: TrustOption = False,
             engine_opt: EngineOptOption = None,
             complete_solutions: Annotated[bool, typer.Option(

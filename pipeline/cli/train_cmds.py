@@ -201,7 +201,7 @@ def register(app: typer.Typer) -> None:
         verifier_timeout: Annotated[float, Opt("--verifier-timeout", help="Seconds per verification.")] = 5.0,
         base_url: BaseUrlOption = None, api_key_env: ApiKeyEnvOption = "OPENAI_API_KEY",
         concurrency: ConcurrencyOption = 8, tensor_parallel_size: TPOption = 1, data_parallel_size: DPOption = 1,
-        batch_size: BatchOption = 8, trust_remote_code: TrustOption = False, engine_opt: EngineOptOption = None,
+        batch_size: BatchOption = 32, trust_remote_code: TrustOption = False, engine_opt: EngineOptOption = None,
         db: DbOption = default_db(), as_json: JsonOption = False,
     ) -> None:
         """Evaluate a model on benchmarks; every output is stored (origin eval) with its verdict; resumable."""

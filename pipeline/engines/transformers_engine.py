@@ -44,12 +44,13 @@ def pick_dtype(dtype: str | None, device: str):
 
 
 def length_batches(
-    lengths: dict[int, int], max_items: int, max_tokens: int, groups: dict[int, int] | None = None, bucket: int = 64
+    lengths: dict[int, int], max_items: int, max_tokens: int, groups: dict[int, int] | None = None, bucket: int = 64,
+    max_padding: float = 1.2,
 ) -> list[list[int]]:
     """Group item indices sorted by length so that each batch pads little and stays within budget.
 
-    A batch holds at most `max_items` items and at most `max_tokens` padded tokens (a single longer item
-    still gets a batch of its own). With `groups` (e.g. one id per distinct prompt), items of a group whose
+    A batch holds at most `max_items` items and at most `max_tokens` padded tokens, and its padded size
+    stays within `max_padding` x its real tokens (a single longer item still gets a batch of its own). With `groups` (e.g. one id per distinct prompt), items of a group whose
     lengths fall in the same `bucket` sit next to each other, so a batch often shares a whole prompt.
     """
     if groups:
@@ -58,14 +59,15 @@ def length_batches(
         order = sorted(lengths, key=lambda i: lengths[i])
     batches: list[list[int]] = []
     current: list[int] = []
-    longest = 0
+    longest = real = 0
     for i in order:
         grown = max(longest, lengths[i])
-        if current and (len(current) >= max_items or grown * (len(current) + 1) > max_tokens):
+        padded = grown * (len(current) + 1)
+        if current and (len(current) >= max_items or padded > max_tokens or padded > max_padding * (real + lengths[i])):
             batches.append(current)
-            current, grown = [], lengths[i]
+            current, grown, real = [], lengths[i], 0
         current.append(i)
-        longest = grown
+        longest, real = grown, real + lengths[i]
     if current:
         batches.append(current)
     return batches
@@ -88,7 +90,7 @@ class TransformersEngine(ClosingMixin):
         *,
         device: str | None = None,
         dtype: str | None = None,
-        batch_size: int = 8,
+        batch_size: int = 32,
         score_batch_size: int = 16,
         score_batch_tokens: int = 4096,
         trust_remote_code: bool = False,
@@ -155,7 +157,8 @@ class TransformersEngine(ClosingMixin):
         if params.seed is not None:
             torch.manual_seed(params.seed)
         results: dict[int, PromptResult] = {}
-        for batch in length_batches({i: len(p) for i, p in prompts.items()}, per_call, 1 << 62):
+        for batch in length_batches({i: len(p) for i, p in prompts.items()}, per_call, 1 << 62,
+                                    max_padding=float("inf")):
             started = time.perf_counter()
             rows = [prompts[i] for i in batch]
             sequences = self._split_on_oom(lambda part: self._generate_batch(part, gen), rows)

@@ -138,7 +138,7 @@ class DetailScreen(Screen):
         lines = [
             f"[b]{escape(r['id'])}[/b]  problem [b]{escape(r['problem_id'])}[/b] ({escape(str(r['domain']))}, "
             f"difficulty {r['difficulty'] if r['difficulty'] is not None else '–'})",
-            f"{escape(str(r['model']))} · {r['origin']} · iteration {r['iteration'] if r['iteration'] is not None else '–'}"
+            f"{escape(str(r['model'] or 'model unknown'))} · {r['origin']} · iteration {r['iteration'] if r['iteration'] is not None else '–'}"
             f" · run {escape(str(r['run_id'] or '–'))} · {length}",
             f"verdict [{verdict_style}]{r['verdict']}[/]: extracted [b]{escape(str(r['extracted']))}[/b] "
             f"vs gold [b]{escape(str(r['gold']))}[/b]",

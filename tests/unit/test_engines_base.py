@@ -61,6 +61,14 @@ def test_length_batches_group_similar_lengths_within_budget():
     assert sorted(i for b in batches for i in b) == list(range(6))
 
 
+def test_length_batches_cap_padding_and_keep_a_prompt_together():
+    # 10 and 100 would pad 110 real tokens to 200: over the 1.2x cap, so they go apart.
+    assert length_batches({0: 10, 1: 100, 2: 12}, max_items=8, max_tokens=1 << 20) == [[0, 2], [1]]
+    lengths = {0: 70, 1: 66, 2: 68, 3: 65}
+    groups = {0: 0, 1: 1, 2: 0, 3: 1}  # two prompts, lengths within one 64-token bucket
+    assert length_batches(lengths, max_items=2, max_tokens=1 << 20, groups=groups) == [[2, 0], [3, 1]]
+
+
 def test_shards_cover_inputs_in_order():
     assert _shards(7, 3) == [(0, 3), (3, 5), (5, 7)]
     assert _shards(1, 3) == [(0, 1), (1, 1), (1, 1)]
