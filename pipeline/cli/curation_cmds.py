@@ -68,7 +68,7 @@ def run_filter(db: Path, rules: str | None, where: str | None, params: list[str]
 
 
 # -- score ----------------------------------------------------------------------------------------
-def run_score(db: Path, model: str | None, engine_kind: str, part: str, where: str | None, batch_size: int,
+def run_score(db: Path, model: str | None, engine_kind: str, part: str, where: str | None, batch_size: int | None,
               scorer: str | None, rescore: bool, device: str | None, as_json: bool) -> None:
     from pipeline.engines.base import make_engine
     from pipeline.scoring import score_trajectories
@@ -87,7 +87,7 @@ def run_score(db: Path, model: str | None, engine_kind: str, part: str, where: s
         with progress() as bar:
             task = bar.add_task("scoring", total=None)
             report = score_trajectories(store, engine, scorer=scorer, part=part, where=where,
-                                        chunk_size=max(batch_size * 4, 16), rescore=rescore,
+                                        chunk_size=max((batch_size or 16) * 4, 64), rescore=rescore,
                                         on_progress=lambda n: bar.advance(task, n),
                                         on_total=lambda n: bar.update(task, total=n))
     except ValueError as exc:
@@ -360,7 +360,8 @@ def register(app: typer.Typer) -> None:
         engine: Annotated[str, typer.Option("--engine", help="transformers | vllm.")] = "transformers",
         part: Annotated[str, typer.Option("--part", help="full | thought | both.")] = "full",
         where: WhereOption = None,
-        batch_size: Annotated[int, typer.Option("--batch-size", help="Sequences per forward pass.")] = 8,
+        batch_size: Annotated[Optional[int], typer.Option(
+            "--batch-size", help="Sequences per forward pass (default: 1 on CPU, 16 on a GPU).")] = None,
         scorer: Annotated[Optional[str], typer.Option("--scorer", help="Name stored with the scores (default: model id).")] = None,
         rescore: Annotated[bool, typer.Option("--rescore", help="Score again rows already scored by this scorer.")] = False,
         device: Annotated[Optional[str], typer.Option("--device", help="cpu | cuda | mps (default: best available).")] = None,

@@ -91,7 +91,7 @@ class TransformersEngine(ClosingMixin):
         device: str | None = None,
         dtype: str | None = None,
         batch_size: int = 32,
-        score_batch_size: int = 16,
+        score_batch_size: int | None = None,
         score_batch_tokens: int = 4096,
         trust_remote_code: bool = False,
         num_threads: int | None = None,
@@ -106,7 +106,9 @@ class TransformersEngine(ClosingMixin):
         self.device = pick_device(device)
         self.dtype = pick_dtype(dtype, self.device)
         self.batch_size = max(1, batch_size)
-        self.score_batch_size = max(1, score_batch_size)
+        # On CPU, padding and the masked attention of a batch cost more than batching saves (measured with
+        # SmolLM2: 1 sequence per pass 28.9 s, 4 per pass 43.7 s on the same 8 trajectories).
+        self.score_batch_size = max(1, score_batch_size or (1 if self.device == "cpu" else 16))
         self.score_batch_tokens = max(1, score_batch_tokens)
         load: dict[str, Any] = {
             "trust_remote_code": trust_remote_code,

@@ -147,7 +147,8 @@ def test_score_batching_does_not_change_results(tiny_dir):
 
 
 def test_out_of_memory_batches_are_split(tiny_dir, monkeypatch):
-    prompts, responses = pairs_for_scoring()
+    # Equal lengths, so the padding cap keeps all 8 in one batch until the fake OOM splits it.
+    prompts, responses = [PROMPTS[1]] * 8, [f"{RESPONSES[2]} ({k})" for k in range(8)]
     eng = TransformersEngine(str(tiny_dir), score_batch_size=8, score_batch_tokens=1 << 20)
     want = eng.score(prompts, responses)
     real, sizes = eng._score_batch, []
