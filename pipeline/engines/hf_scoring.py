@@ -42,6 +42,11 @@ def common_prefix_length(seqs: list[list[int]]) -> int:
     return n
 
 
+def cacheable_length(prompts: list[list[int]]) -> int:
+    """Tokens of the shared prefix worth caching: each prompt keeps its last token to predict the response."""
+    return min(common_prefix_length(prompts), min(len(p) for p in prompts) - 1)
+
+
 def prefix_cache_usable(model: Any) -> bool:
     """True when the decoder + linear head split and plain key/value caches are exact for `model`."""
     config = getattr(model, "config", None)
@@ -87,14 +92,15 @@ class PrefixScorer:
         self.fast = prefix_cache_usable(model)
         self._keeps_logits = "logits_to_keep" in inspect.signature(model.forward).parameters
         self.shared: PrefixCache | None = None
+        self._last: PrefixCache | None = None  # the latest batch prefix: a problem's next batch reuses it
 
     # -- prefix caches -------------------------------------------------------------------------
     def prepare(self, prompts: list[list[int]]) -> None:
         """Compute the cache of the prefix all `prompts` share (kept below each prompt's last token)."""
-        self.shared = None
+        self.shared = self._last = None
         if not self.fast or not prompts:
             return
-        length = min(common_prefix_length(prompts), min(len(p) for p in prompts) - 1)
+        length = cacheable_length(prompts)
         if length >= MIN_PREFIX:
             self.shared = self._extend(None, prompts[0][:length])
 
@@ -119,11 +125,14 @@ class PrefixScorer:
         if not self.fast:
             return None
         prompts = [p for p, _ in pairs]
-        length = min(common_prefix_length(prompts), min(len(p) for p in prompts) - 1)
+        length = cacheable_length(prompts)
         shared = self.shared if self.shared and len(self.shared.ids) <= length else None
-        if length - (len(shared.ids) if shared else 0) >= MIN_PREFIX:
-            return self._extend(shared, prompts[0][:length])
-        return shared
+        if length - (len(shared.ids) if shared else 0) < MIN_PREFIX:
+            return shared
+        ids = prompts[0][:length]
+        if self._last is None or self._last.ids != ids:
+            self._last = self._extend(shared, ids)
+        return self._last
 
     # -- scoring ----------------------------------------------------------------------------------
     def score_batch(self, pairs: list[Pair]) -> list[list[float]]:

@@ -237,3 +237,20 @@ def test_prefix_cache_is_refused_for_soft_capped_and_sliding_models(tiny_dir):
     model.config.final_logit_softcapping = None
     model.config.layer_types = ["sliding_attention", "full_attention"]
     assert not prefix_cache_usable(model)
+
+
+def test_one_problem_prompt_is_computed_once_across_its_batches(tiny_dir, monkeypatch):
+    """One rollout per pass (the CPU default): a problem's prompt is extended once, not once per rollout."""
+    from pipeline.engines.hf_scoring import PrefixScorer
+    from store.prompting import chat_prompt
+
+    eng = TransformersEngine(str(tiny_dir), score_batch_size=1)
+    extended = []
+    real_extend = PrefixScorer._extend
+    monkeypatch.setattr(PrefixScorer, "_extend",
+                        lambda self, base, ids: extended.append(len(ids)) or real_extend(self, base, ids))
+    questions = ["Compute the product of seventeen and twenty-three, then add the sum of their digits.",
+                 "Solve for x: 3x + 5 = 26, and explain each step of the algebra in words."]
+    prompts = [chat_prompt(questions[k % 2]) for k in range(6)]
+    eng.score(prompts, [f"{RESPONSES[1]} try {k}" for k in range(6)])
+    assert len(extended) == 3  # the shared system prompt, then each problem's prompt once (not 3 times)
