@@ -56,7 +56,6 @@ class TrajectoryIndex:
         self.events: dict[int, str] = {}
         self._orders: dict[tuple[str, bool], np.ndarray] = {}
         self._correct = np.empty(0, bool)
-        self._status = np.empty(0, np.int8)  # 0 other, 1 approved, 2 rejected
         self._scores = _Scores()
         self._display = _Display()
         self._codes = _Codes()
@@ -169,16 +168,13 @@ class TrajectoryIndex:
         self.db.execute("UPDATE trajectory SET status = upd.status FROM upd WHERE trajectory.pos = upd.pos")
         self.db.unregister("upd")
         values = upd["status"].to_pylist()
-        self._status[upd["pos"].to_numpy()] = [1 if v == "approved" else 2 if v == "rejected" else 0 for v in values]
         self._display.set_status(upd["pos"].to_numpy(), values)
         self._orders = {k: v for k, v in self._orders.items() if k[0] != "status"}
 
     def _recount(self) -> None:
-        got = self.db.execute("SELECT verdict = 'correct', CASE status WHEN 'approved' THEN 1 WHEN 'rejected' "
-                              "THEN 2 ELSE 0 END FROM trajectory ORDER BY pos").fetchnumpy()
-        cols = list(got.values())
-        self._correct = np.asarray(cols[0].filled(False) if hasattr(cols[0], "filled") else cols[0], dtype=bool)
-        self._status = np.asarray(cols[1], dtype=np.int8)
+        got = self.db.execute("SELECT verdict = 'correct' AS correct FROM trajectory ORDER BY pos").fetchnumpy()
+        correct = got["correct"]
+        self._correct = np.asarray(correct.filled(False) if hasattr(correct, "filled") else correct, dtype=bool)
 
     # -- queries ------------------------------------------------------------------------------------------
     def positions_of_rowids(self, rowids: np.ndarray) -> np.ndarray:
@@ -296,7 +292,7 @@ class TrajectoryIndex:
     def counts(self, positions: np.ndarray) -> tuple[int, int, int, int]:
         """(total in the index, correct, approved, rejected) among ``positions``."""
         with self._lock:
-            status = self._status[positions]
+            status = self._display.status_kinds(positions)
             return (self.n, int(np.count_nonzero(self._correct[positions])), int(np.count_nonzero(status == 1)),
                     int(np.count_nonzero(status == 2)))
 
@@ -425,6 +421,11 @@ class _Display:
 
     def set_status(self, positions: np.ndarray, values: list) -> None:
         self.status[positions] = self._codes(values)
+
+    def status_kinds(self, positions: np.ndarray) -> np.ndarray:
+        """1 approved, 2 rejected, 0 anything else, for each position."""
+        kind = np.array([1 if v == "approved" else 2 if v == "rejected" else 0 for v in self.status_values], np.int8)
+        return kind[self.status[positions]]
 
     def rows(self, positions: np.ndarray) -> list[tuple]:
         got = self.table.take(pa.array(positions))
