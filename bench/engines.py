@@ -42,6 +42,10 @@ def rate(count: int, seconds: float) -> dict:
     return {"tokens": count, "seconds": round(seconds, 2), "tok_s": round(count / seconds, 1)}
 
 
+def default_key(args: argparse.Namespace) -> str:
+    return f"hf_batch_{args.default_batch}"
+
+
 def bench_hf(args: argparse.Namespace) -> dict:
     from pipeline.engines.transformers_engine import TransformersEngine
 
@@ -75,7 +79,7 @@ def bench_hf(args: argparse.Namespace) -> dict:
         "model": engine.model_id,
         "load_s": round(load, 2),
         "hf_batched": rate(batched, batched_s),
-        f"hf_batch_{args.default_batch}": rate(default, default_s),
+        default_key(args): rate(default, default_s),
         "hf_unbatched": rate(unbatched, unbatched_s),
     }
 
@@ -117,7 +121,7 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=48)
     parser.add_argument("--temperature", type=float, default=0.7)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--default-batch", type=int, default=8, help="the CLI's --batch-size default")
+    parser.add_argument("--default-batch", type=int, default=32, help="the CLI's --batch-size default")
     parser.add_argument("--unbatched-prompts", type=int, help="measure the unbatched leg on the first K prompts only")
     parser.add_argument("--threads", type=int, help="torch CPU threads for HF (default: torch's choice)")
     parser.add_argument("--vllm-python", help="interpreter of a venv with vLLM installed")
@@ -136,15 +140,14 @@ def main() -> None:
         print("HF: " + json.dumps(report), file=sys.stderr, flush=True)
         report["vllm"] = bench_vllm(args, report["model"])
         report["vllm_over_hf_batched"] = round(report["vllm"]["tok_s"] / report["hf_batched"]["tok_s"], 2)
-        default_rate = report[f"hf_batch_{args.default_batch}"]["tok_s"]
+        default_rate = report[default_key(args)]["tok_s"]
         report["vllm_over_hf_default"] = round(report["vllm"]["tok_s"] / default_rate, 2)
     if args.json:
         print(json.dumps(report, indent=2))
         return
     print(f"model {report['model']}  ({args.prompts} prompts x n={args.n}, {args.max_new_tokens} new tokens)")
     print(f"  load {report['load_s']} s, torch threads {args.threads or 'default'}")
-    default_key = f"hf_batch_{args.default_batch}"
-    for key in ("hf_batched", default_key, "hf_unbatched", "vllm"):
+    for key in ("hf_batched", default_key(args), "hf_unbatched", "vllm"):
         if key in report:
             r = report[key]
             print(f"  {key:13s} {r['tokens']:6d} tokens in {r['seconds']:7.2f} s = {r['tok_s']:7.1f} tok/s")

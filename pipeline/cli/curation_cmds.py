@@ -87,7 +87,7 @@ def run_score(db: Path, model: str | None, engine_kind: str, part: str, where: s
         with progress() as bar:
             task = bar.add_task("scoring", total=None)
             report = score_trajectories(store, engine, scorer=scorer, part=part, where=where,
-                                        chunk_size=max((batch_size or 16) * 4, 64), rescore=rescore,
+                                        chunk_size=max(4 * (batch_size or 0), 64), rescore=rescore,
                                         on_progress=lambda n: bar.advance(task, n),
                                         on_total=lambda n: bar.update(task, total=n))
     except ValueError as exc:

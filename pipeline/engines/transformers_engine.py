@@ -50,8 +50,9 @@ def length_batches(
     """Group item indices sorted by length so that each batch pads little and stays within budget.
 
     A batch holds at most `max_items` items and at most `max_tokens` padded tokens, and its padded size
-    stays within `max_padding` x its real tokens (a single longer item still gets a batch of its own). With `groups` (e.g. one id per distinct prompt), items of a group whose
-    lengths fall in the same `bucket` sit next to each other, so a batch often shares a whole prompt.
+    stays within `max_padding` x its real tokens (a single longer item still gets a batch of its own).
+    With `groups` (e.g. one id per distinct prompt), items of a group whose lengths fall in the same
+    `bucket` sit next to each other, so a batch often shares a whole prompt.
     """
     if groups:
         order = sorted(lengths, key=lambda i: (lengths[i] // bucket, groups[i], lengths[i]))
