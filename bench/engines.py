@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -101,16 +99,12 @@ def bench_vllm_here(args: argparse.Namespace) -> dict:
 
 
 def bench_vllm(args: argparse.Namespace, model_path: str) -> dict:
-    command = [
-        args.vllm_python, str(Path(__file__).resolve()), "--vllm-worker", "--model", model_path,
-        "--prompts", str(args.prompts), "--n", str(args.n), "--max-new-tokens", str(args.max_new_tokens),
-        "--temperature", str(args.temperature), "--seed", str(args.seed),
-    ]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    out = subprocess.run(command, capture_output=True, text=True, env=env)
-    if out.returncode != 0:
-        raise SystemExit(f"vLLM run failed ({out.returncode}):\n{out.stderr[-4000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    from bench.worker import run_worker
+
+    return run_worker(args.vllm_python, __file__, [
+        "--model", model_path, "--prompts", str(args.prompts), "--n", str(args.n),
+        "--max-new-tokens", str(args.max_new_tokens), "--temperature", str(args.temperature), "--seed", str(args.seed),
+    ])
 
 
 def main() -> None:

@@ -22,10 +22,11 @@ from typing import Any
 
 Pair = tuple[list[int], list[int]]
 
-# Output-layer chunks of ~12 MB of fp32 logits stay in a server CPU's L3 cache: measured here, the
-# output layer plus log-softmax on 64-row chunks of a 49k vocabulary take a third of the time they
-# take on 512-row chunks.
-HEAD_CHUNK_BYTES = 12 << 20
+# Output-layer chunks of ~24 MB of fp32 logits (128 rows of a 49k vocabulary). bench/head_chunks.py on
+# this 2-core CPU: within 7% of the best chunk for both a 576-wide (SmolLM2) and a 64-wide model, where
+# 64-row chunks cost 1.27x for the wide one (its matrix product is too thin to run at full speed) and
+# 256-row chunks 1.57x for the narrow one (its logits leave the cache).
+HEAD_CHUNK_BYTES = 24 << 20
 # Below this many shared tokens a prefix cache costs more bookkeeping than it saves.
 MIN_PREFIX = 16
 
