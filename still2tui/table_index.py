@@ -8,8 +8,8 @@ value and mapped to the rows through value codes, a flag term on the flag table)
 filtered with a boolean mask; a page is a slice of the ordered positions plus a ``take`` from Arrow columns
 of the displayed values (DuckDB has no random access: fetching 100 scattered positions scanned the
 table).
-The detail view's flags (with reasons) and perplexities (every scorer and part) are kept by position
-too, so opening a trajectory scans no table.
+The detail view's flags (with reasons), perplexities (every scorer and part) and the rollouts of its
+problem are kept by position too, so opening a trajectory scans no table.
 
 ``sync`` keeps it current cheaply: appended trajectories are loaded incrementally (rowid > the last
 seen), curation (the undo log) updates statuses in place, and anything else (new perplexities or
@@ -56,7 +56,9 @@ class TrajectoryIndex:
         self.events: dict[int, str] = {}
         self._orders: dict[tuple[str, bool], np.ndarray] = {}
         self._correct = np.empty(0, bool)
-        self._scores = _Scores()
+        self._scores = _ByPosition(["scorer", "part", "ppl"], ["scorer", "part"])
+        self._flags = _ByPosition(["rule", "reason"], ["rule"])
+        self._problems: _Groups | None = None  # positions by problem (cached)
         self._display = _Display()
         self._codes = _Codes()
         self._flagged: np.ndarray | None = None  # positions with a flag (cached)
@@ -96,7 +98,9 @@ class TrajectoryIndex:
             self.n, self.rid = n, rid
             self.doc_pos = _doc_positions(np.empty(0, np.int64), rows["doc"], 0)
             self.signature, self.events = signature, events
-            self._scores = _Scores().extend(scores, rid)
+            self._scores = _ByPosition(["scorer", "part", "ppl"], ["scorer", "part"]).extend(scores, rid)
+            self._flags = _ByPosition(["rule", "reason"], ["rule"]).extend(flags, rid)
+            self._problems = None
             self._display = display
             self._codes = codes
             self._flagged = None
@@ -106,10 +110,17 @@ class TrajectoryIndex:
             old.close()
 
     def warm(self, keys=tuple(SORT_COLUMNS), descending=(False, True)) -> None:
-        """Compute sort orders ahead of use (a background worker calls this after loading)."""
+        """Compute sort orders and the rows of each problem ahead of use (a background worker calls this
+        after loading)."""
         for key in keys:
             for desc in descending:
                 self.order(key, desc)
+        with self._lock:
+            table = self._display.table
+        problems = _Groups(table["problem_id"])
+        with self._lock:
+            if self._display.table is table and self._problems is None:
+                self._problems = problems
 
     def sync(self, store: Store) -> str:
         """Catch up with the store: 'same', 'appended', 'statuses' or 'stale' (the caller rebuilds)."""
@@ -154,6 +165,8 @@ class TrajectoryIndex:
         self.doc_pos = _doc_positions(self.doc_pos, rows["doc"], n0)
         _Parts(self.db, self.n, self.rid).add_flags(flags)
         self._scores.extend(scores, self.rid)
+        self._flags.extend(flags, self.rid)
+        self._problems = None
         self._display.extend(rows)
         self._codes.extend(rows)
         self._flagged = None
@@ -309,15 +322,26 @@ class TrajectoryIndex:
             pos = int(self.positions_of_rowids(np.array([rowid], np.int64))[0])
             if pos < 0:
                 return None
-            flags = self.db.execute("SELECT rule, reason FROM flag WHERE pos = ? ORDER BY rule", [pos]).fetchall()
-            return {"flag_rows": flags, "ppl_rows": self._scores.of(pos)}
+            return {"flag_rows": self._flags.of(pos), "ppl_rows": self._scores.of(pos)}
 
     def rollouts(self, problem_id: str, limit: int = 500) -> list[tuple]:
-        """As store.tui_queries.rollouts, from memory."""
+        """As store.tui_queries.rollouts (the answer cut at 80 characters, as displayed), from memory."""
         with self._lock:
-            return self.db.execute("""
-                SELECT id, verdict, extracted, len, status FROM trajectory WHERE problem_id = ?
-                ORDER BY iteration NULLS FIRST, sample_index NULLS FIRST, id LIMIT ?""", [problem_id, limit]).fetchall()
+            if self._problems is None:
+                self._problems = _Groups(self._display.table["problem_id"])
+            positions = self._problems.positions(problem_id)
+            sample_values, sample_codes = self._codes.get("sample_index")
+            if sample_values is None:  # too many distinct sample indexes to be coded: ask DuckDB
+                return self.db.execute("""
+                    SELECT id, verdict, extracted, len, status FROM trajectory WHERE problem_id = ?
+                    ORDER BY iteration NULLS FIRST, sample_index NULLS FIRST, id LIMIT ?""",
+                                       [problem_id, limit]).fetchall()
+            rows = self._display.rows(positions)
+            samples = [sample_values[int(c)].as_py() if c >= 0 else None for c in sample_codes[positions]]
+        # DISPLAY_COLUMNS order: id 0, iteration 5, verdict 6, extracted 7, len 9; status after them
+        keyed = sorted(zip(rows, samples), key=lambda rs: (rs[0][5] is not None, rs[0][5] or 0, rs[1] is not None,
+                                                           rs[1] or 0, rs[0][0]))
+        return [(r[0], r[6], r[7], r[9], r[12]) for r, _ in keyed[:limit]]
 
     def close(self) -> None:
         with self._lock:
@@ -339,17 +363,22 @@ def _doc_positions(table: np.ndarray, docs: pa.ChunkedArray, first_pos: int) -> 
     return table
 
 
-class _Scores:
-    """Every (scorer, part, ppl) of the index rows, ordered by position (and scorer, part within one)."""
+class _ByPosition:
+    """Rows of a side table (perplexities, flags) kept by index position: sorted by position, then by the
+    given columns within one position (detail_scores lists them all)."""
 
-    def __init__(self):
+    def __init__(self, columns: list[str], order: list[str]):
+        self.columns, self.order = columns, order
         self.pos = np.empty(0, np.int64)
         self.table: pa.Table | None = None  # built on the first extend: pa.table() imports pandas (~0.3 s)
 
-    def extend(self, scores: pa.Table, rid: np.ndarray) -> "_Scores":
-        """Add store.tui_queries.index_scores rows (their rowids are all in ``rid``, after the ones held)."""
-        new = scores.select(["scorer", "part", "ppl"])
-        self.pos = np.concatenate([self.pos, np.searchsorted(rid, scores["rid"].to_numpy().astype(np.int64))])
+    def extend(self, rows: pa.Table, rid: np.ndarray) -> "_ByPosition":
+        """Add rows with a ``rid`` column (rowids all in ``rid``, after those of the rows held)."""
+        pos = np.searchsorted(rid, rows["rid"].to_numpy().astype(np.int64))
+        new = rows.select(self.columns).append_column("pos", pa.array(pos, pa.int64()))
+        new = new.sort_by([("pos", "ascending")] + [(c, "ascending") for c in self.order])
+        self.pos = np.concatenate([self.pos, new["pos"].to_numpy()])
+        new = new.select(self.columns)
         self.table = new if self.table is None else pa.concat_tables([self.table, new.cast(self.table.schema)])
         return self
 
@@ -358,6 +387,26 @@ class _Scores:
             return []
         lo, hi = np.searchsorted(self.pos, [pos, pos + 1])
         return [tuple(row.values()) for row in self.table.slice(lo, hi - lo).to_pylist()]
+
+
+class _Groups:
+    """The positions of each distinct value of a column (a problem's rollouts without a scan)."""
+
+    def __init__(self, column: pa.ChunkedArray):
+        import pyarrow.compute as pc
+
+        encoded = pc.dictionary_encode(column.combine_chunks())
+        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        self.code_of = {v: i for i, v in enumerate(encoded.dictionary.to_pylist())}
+        self.order = np.argsort(codes, kind="stable")
+        self.sorted_codes = codes[self.order]
+
+    def positions(self, value) -> np.ndarray:
+        code = self.code_of.get(value)
+        if code is None:
+            return np.empty(0, np.int64)
+        lo, hi = np.searchsorted(self.sorted_codes, [code, code + 1])
+        return self.order[lo:hi]
 
 
 class _Codes:

@@ -1,25 +1,27 @@
 """The detail view of one trajectory: verdict, flags, perplexities, problem, numbered thought steps, solution.
 
 The app keeps one instance and reloads it for each trajectory it opens (``Still2App.open_detail``):
-composing and styling the widgets again cost more than the rest of opening one. The first frame
-shows the facts and the step list (one widget for every step: step_list.py); the rollouts and the
-problem and solution (Markdown drawn by Rich: one widget each) fill in right after that frame. Flags and perplexities come from
-the in-memory index when it is current (the store would scan the perplexity table for them).
+composing and styling the widgets again cost more than the rest of opening one, and Textual styles
+every widget of a screen each time it is shown, so the screen has few: the facts, the rollouts list
+and one widget for the problem, the steps and the solution (detail_body.py). The first frame shows
+the facts, the problem and the steps; the solution (Markdown) and the rollouts list fill in right
+after it. Flags and perplexities come from the in-memory index when it is current (the store would
+scan the perplexity table for them).
 """
 from __future__ import annotations
 
-from rich.markdown import Markdown
 from rich.markup import escape
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.events import ScreenResume
+from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Collapsible, Header, Static
+from textual.widgets import Header, Static
 
 from store.trajectory_format import parse_response
 from still2tui.actions import bindings
+from still2tui.components.detail_body import DetailBody
 from still2tui.components.key_footer import KeyFooter
 from still2tui.components.modals import Prompt
-from still2tui.components.step_list import StepList
 from still2tui.components.virtual_table import VirtualTable
 from still2tui.curator import Curator
 from still2tui.messages import DataChanged
@@ -43,38 +45,44 @@ class DetailScreen(Screen):
         self.row: dict = {}
         self.others: list[tuple] = []
         self.expanded = False
-        self._problem_shown: str | None = None  # the problem whose text is in #problem-text
+        self._problem_shown: str | None = None  # the problem whose rollouts are listed
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="detail-top"):
             yield Static(id="facts")
             yield VirtualTable(RowsSource([], ROLLOUT_COLUMNS), id="rollouts", good_bad=GOOD_BAD)
-        with VerticalScroll(id="body"):
-            yield Collapsible(Static(id="problem-text"), title="Problem", collapsed=False, id="problem")
-            yield StepList([], id="steps")
-            yield Static("(no thought)", id="no-thought", classes="dim")
-            yield Collapsible(Static(id="solution-text"), title="Solution", collapsed=False, id="solution")
+        yield DetailBody(id="body")
         yield KeyFooter()
 
     def on_mount(self) -> None:
         self.show(self.trajectory_id)
 
+    def on_screen_resume(self, event: ScreenResume) -> None:
+        """Textual restyles every widget of a screen shown again; nothing this screen's widgets are styled
+        by changes between two trajectories unless the theme did (focus changes restyle as they happen)."""
+        theme = (self.app.theme, self.app.ansi_color)
+        if theme == self._styled_theme:
+            event.refresh_styles = False
+        self._styled_theme = theme
+
+    _styled_theme: tuple | None = None
+
     def show(self, trajectory_id: str) -> None:
         """Open a trajectory with the cursor on its first step (what the app calls; ``load`` keeps focus)."""
         self.load(trajectory_id)
-        self.set_focus(self.step_list, scroll_visible=False)
+        self.set_focus(self.body, scroll_visible=False)
 
     @property
     def rollouts_table(self) -> VirtualTable:
         return self.query_one("#rollouts", VirtualTable)
 
     @property
-    def step_list(self) -> StepList:
-        return self.query_one("#steps", StepList)
+    def body(self) -> DetailBody:
+        return self.query_one(DetailBody)
 
     def load(self, trajectory_id: str) -> None:
-        """Show another trajectory: the facts and steps now, the rest after the next frame."""
+        """Show another trajectory: the facts, problem and steps now, the rest after the next frame."""
         self.trajectory_id = trajectory_id
         self.row = self._fetch(trajectory_id)
         self.sub_title = trajectory_id
@@ -82,13 +90,8 @@ class DetailScreen(Screen):
         parsed = parse_response(self.row["text"] or "")
         steps = parsed.steps if hasattr(parsed, "steps") else []
         self.expanded = False
-        self.step_list.show(steps, {0, len(steps) - 1} if steps else set())
-        self.query_one("#no-thought").display = not steps
-        self.query_one("#body", VerticalScroll).scroll_home(animate=False, immediate=True)
-        problem, solution = self.query_one("#problem-text", Static), self.query_one("#solution-text", Static)
-        solution.display = False  # until it holds this trajectory's solution
+        self.body.show(self.row["question"], steps, {0, len(steps) - 1} if steps else set())
         if self._problem_shown != self.row["problem_id"]:
-            problem.display = False
             self.others = []
             self.rollouts_table.source.rows = []
             self.rollouts_table.reload(keep_cursor=False)
@@ -98,11 +101,8 @@ class DetailScreen(Screen):
             if generation != self._generation:  # another rollout was loaded meanwhile
                 return
             self._load_rollouts()
-            if self._problem_shown != self.row["problem_id"]:
-                problem.update(Markdown(self.row["question"] or "(no problem text)"))
-                self._problem_shown = self.row["problem_id"]
-            solution.update(Markdown(self.row["solution"] or "_(no solution)_"))
-            problem.display = solution.display = True
+            self._problem_shown = self.row["problem_id"]
+            self.body.set_solution(self.row["solution"])
         self.call_after_refresh(after_first_frame)
 
     _generation = 0
@@ -200,8 +200,8 @@ class DetailScreen(Screen):
 
     def action_expand(self) -> None:
         self.expanded = not self.expanded
-        steps = self.step_list
-        steps.set_expanded(set(range(len(steps.steps))) if self.expanded else set())
+        body = self.body
+        body.set_expanded(set(range(len(body.steps))) if self.expanded else set())
 
     def action_build_pairs(self) -> None:
         self.app.build_pairs(self.row["problem_id"])

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from store import Store
+from still2tui.components.detail_body import PROBLEM, DetailBody
 from still2tui.components.detail_screen import DetailScreen
 from still2tui.components.help_screen import HelpScreen
 from still2tui.components.job_form import JobForm
@@ -15,7 +16,6 @@ from still2tui.components.modals import Confirm, Prompt
 from still2tui.components.pairs_screen import PairsScreen
 from still2tui.components.problems_screen import ProblemsScreen
 from still2tui.components.sql_screen import SqlScreen
-from still2tui.components.step_list import StepList
 from still2tui.components.trajectories_screen import TrajectoriesScreen
 from still2tui.components.virtual_table import VirtualTable
 
@@ -55,7 +55,7 @@ async def test_browse_counts_and_detail(make_app, tui_db):
         detail = app.screen
         facts = str(detail.query_one("#facts").render())
         assert "verdict" in facts and "gold" in facts and "reason:" in facts and "smollm2-135m full" in facts
-        assert len(detail.query_one(StepList).steps) > 3  # the thought split into numbered steps
+        assert len(detail.query_one(DetailBody).steps) > 3  # the thought split into numbered steps
         assert detail.query_one("#rollouts").total >= 1
         await pilot.press("right_square_bracket")
         await pilot.pause()
@@ -335,39 +335,82 @@ async def test_command_palette_offers_screen_actions(make_app, tui_db):
         assert isinstance(app.screen, Confirm) and "Approve 74 trajectories" in app.screen.question
 
 
-async def test_step_list_expands_one_step_with_keys_and_clicks(make_app):
+def body_text(body: DetailBody) -> list[str]:
+    """Every content line of the detail body, as shown (not only the lines on screen)."""
+    return [body.content_line(y).text.rstrip() for y in range(body.virtual_size.height)]
+
+
+async def test_detail_body_steps_open_and_close_with_keys_and_clicks(make_app, tui_db):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("enter")
         await pilot.pause()
-        steps = app.screen.query_one(StepList)
-        n = len(steps.steps)
-        assert steps.has_focus and steps.cursor == 0 and steps.expanded == {0, n - 1}  # first and last open
-        starts = steps._line_starts(steps.size.width)
-        assert "▼   1." in steps.render_line(0).text and "▶   2." in steps.render_line(starts[1]).text
-        assert starts[2] == starts[1] + 1  # a closed step is one line
-        height = steps.virtual_size.height
+        body = app.screen.query_one(DetailBody)
+        n = len(body.steps)
+        assert body.has_focus and body.cursor == 0 and body.expanded == {0, n - 1}  # first and last open
+        assert "▼   1." in body.content_line(body.line_of(0)).text
+        assert "▶   2." in body.content_line(body.line_of(1)).text
+        assert body.line_of(2) == body.line_of(1) + 1  # a closed step is one line
+        height = body.virtual_size.height
         await pilot.press("down", "enter")
         await pilot.pause()
-        assert steps.cursor == 1 and steps.expanded == {0, 1, n - 1}
-        first_line = steps._line_starts(steps.size.width)[1]
-        assert steps.render_line(first_line).text.lstrip().startswith("▼   2.")
-        assert steps.step_at(first_line + 1) == (1, 1)  # its text follows its line
-        assert steps.virtual_size.height > height
+        assert body.cursor == 1 and body.expanded == {0, 1, n - 1}
+        first_line = body.line_of(1)
+        assert body.content_line(first_line).text.lstrip().startswith("▼   2.")
+        assert body.item_at(first_line + 1) == (1, 1)  # its text follows its line
+        assert body.virtual_size.height > height
         await pilot.press("space")
         await pilot.pause()
-        assert steps.expanded == {0, n - 1}
+        assert body.expanded == {0, n - 1}
         # a click on a step's line opens it and moves the cursor there
-        line = steps._line_starts(steps.size.width)[3]
-        app.screen.query_one("#body").scroll_to(y=steps.virtual_region.y + line, animate=False, immediate=True)
+        line = body.line_of(3)
+        body.scroll_to(y=line, animate=False, immediate=True)
         await pilot.pause()
-        await pilot.click(StepList, offset=(5, line))
+        await pilot.click(DetailBody, offset=(5, line - int(body.scroll_offset.y)))
         await pilot.pause()
-        assert steps.cursor == 3 and 3 in steps.expanded
+        assert body.cursor == 3 and 3 in body.expanded
         await pilot.press("e")  # every step
-        assert steps.expanded == set(range(n))
+        assert body.expanded == set(range(n))
         await pilot.press("e")
-        assert steps.expanded == set()
+        assert body.expanded == set()
+        # past the last step: the solution's title; past it, the keys scroll
+        body.cursor = n - 1
+        await pilot.press("down")
+        assert body.cursor == body.solution_item == n
+        assert body.content_line(body.line_of(n)).text.strip() == "▼ Solution"
+        await pilot.press("down")
+        assert body.cursor == n
+
+
+async def test_detail_body_shows_problem_and_solution_and_closes_them(make_app, tui_db):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(VirtualTable)
+        tid = table.current_key
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.pause()
+        body = app.screen.query_one(DetailBody)
+        question, solution = q(tui_db, """SELECT p.question, t.solution FROM trajectory t JOIN problem p
+                                           ON p.id = t.problem_id WHERE t.id = ?""", [tid])[0]
+        text = body_text(body)
+        assert text[0].strip() == "▼ Problem"
+        words = lambda s: [w for w in s.split() if w.isalpha() and len(w) > 3]  # Markdown reflows the text
+        shown = " ".join(text)
+        assert all(w in shown for w in words(question)[:8])
+        solution_at = body.line_of(body.solution_item)
+        assert all(w in " ".join(text[solution_at:]) for w in words(solution)[:8])
+        assert not any("**" in line for line in text[solution_at:]) or "**" not in solution  # Markdown, not source
+        # up from the first step: the problem's title; enter closes it (one line), again opens it
+        await pilot.press("up")
+        assert body.cursor == PROBLEM
+        await pilot.press("enter")
+        await pilot.pause()
+        assert body.line_of(0) <= 2 and not body.problem_open
+        await pilot.press("enter")
+        assert body.problem_open and body.line_of(0) > 2
+        await pilot.press("up")  # already at the top item: scrolls (nothing to scroll) and stays
+        assert body.cursor == PROBLEM
 
 
 async def test_detail_screen_is_reused_and_shows_the_new_trajectory(make_app, tui_db):
@@ -378,7 +421,7 @@ async def test_detail_screen_is_reused_and_shows_the_new_trajectory(make_app, tu
         await pilot.pause()
         detail = app.screen
         first = detail.trajectory_id
-        detail.query_one(StepList).toggle(2)
+        detail.query_one(DetailBody).toggle(2)
         await pilot.press("escape")
         await pilot.pause()
         table.move_to(40)
@@ -392,9 +435,12 @@ async def test_detail_screen_is_reused_and_shows_the_new_trajectory(make_app, tu
         assert detail.row["problem_id"] == problem
         assert {o[0] for o in detail.others} == {r[0] for r in q(tui_db, "SELECT id FROM trajectory WHERE problem_id = ?",
                                                                   [problem])}
-        steps = detail.query_one(StepList)
-        assert steps.cursor == 0 and steps.expanded == {0, len(steps.steps) - 1}
-        assert detail.query_one("#problem-text").display and detail.query_one("#solution-text").display
+        body = detail.query_one(DetailBody)
+        assert body.cursor == 0 and body.expanded == {0, len(body.steps) - 1}
+        assert body.scroll_offset.y == 0
+        solution = q(tui_db, "SELECT solution FROM trajectory WHERE id = ?", [second])[0][0]
+        words = [w for w in solution.split() if w.isalpha() and len(w) > 3][:5]
+        assert all(w in " ".join(body_text(body)[body.line_of(body.solution_item):]) for w in words)
 
 
 async def test_detail_flags_and_perplexities_from_the_index_equal_the_store(make_app, tui_db):

@@ -1,11 +1,12 @@
-"""still2tui/table_index.py: rows, counts and detail facts from memory equal the store, after appends and curation."""
+"""still2tui/table_index.py: rows, counts, detail facts and rollouts from memory equal the store, after appends
+and curation."""
 from __future__ import annotations
 
 import numpy as np
 
 from store import Store
 from store.ingest import add_trajectories, insert_new
-from store.tui_queries import detail_scores
+from store.tui_queries import detail_scores, rollouts
 from still2tui.curator import Curator
 from still2tui.table_index import TrajectoryIndex
 
@@ -26,6 +27,10 @@ def _check(index: TrajectoryIndex, store: Store) -> None:
         assert index.rows(shuffled) == [want[i] for i in shuffled]
         for tid, rid in conn.execute("SELECT id, rowid FROM trajectory").fetchall():
             assert index.detail_scores(rid) == detail_scores(conn, tid), tid
+        for (problem,) in conn.execute("SELECT DISTINCT problem_id FROM trajectory").fetchall():
+            assert index.rollouts(problem) == [(tid, verdict, answer if answer is None else answer[:80], length, status)
+                                               for tid, verdict, answer, length, status in rollouts(conn, problem)]
+        assert index.rollouts("no such problem") == []
 
 
 def test_index_rows_and_facts_equal_the_store_after_appends_and_curation(tui_db):
