@@ -16,7 +16,7 @@ import numpy as np
 from store import Store
 from store.search_index import intersect_sorted
 from still2tui.filter_lang import LATEST_PPL, Compiled, compile_filter
-from still2tui.search import text_clause, text_positions
+from still2tui.search import first_positions, text_clause, text_positions, word_candidates
 from still2tui.table_index import TrajectoryIndex
 
 
@@ -69,7 +69,8 @@ class TrajectorySource:
     With a ready ``index``: the ordered positions of the matches (a numpy array) come from memory and a
     window of rows is one lookup of ``BLOCK`` positions. Without it: one store query for the ordered
     ``rowid`` list (or, unfiltered and unsorted, ``count(*)`` and ``LIMIT``/``OFFSET``). Full-text
-    search, and store-side perplexity filters/sorts, are ``slow``: the table counts them in a worker.
+    search, and store-side perplexity filters/sorts, are ``slow``: the table counts them in a worker; a
+    search that has many rows' text to read gives its first rows before its count (``first_rows``).
     """
 
     store: Store
@@ -81,6 +82,7 @@ class TrajectorySource:
     search_store: Store | None = None  # searches run in worker threads: a store of their own
     _rowids: np.ndarray | None = None
     _view: np.ndarray | None = None
+    _found: dict | None = None  # search word -> its token-index candidates (store.search_index.Candidates)
 
     def set_filter(self, text: str) -> None:
         self.filter = compile_filter(text)
@@ -93,6 +95,7 @@ class TrajectorySource:
     def invalidate(self) -> None:
         self._rowids = None
         self._view = None
+        self._found = None
 
     def _sort_expr(self) -> str | None:
         return next((c.sort for c in self.columns if c.key == self.sort_key), None)
@@ -120,10 +123,37 @@ class TrajectorySource:
         """Index positions of the matching rows in display order (index path only)."""
         if self._view is None:
             matches = self.index.filter(self.filter.index_clauses)
+            found = self._candidates()
             for word in self.filter.text:
-                matches = intersect_sorted(matches, text_positions(self.search_store or self.store, self.index, word))
+                matches = intersect_sorted(matches, text_positions(self._search_store, self.index, word, found[word]))
             self._view = self.index.view(matches, self.sort_key, self.descending)
         return self._view
+
+    @property
+    def _search_store(self) -> Store:
+        return self.search_store or self.store
+
+    def _candidates(self) -> dict:
+        """The token-index candidates of each search word, once per filter and reload."""
+        if self._found is None:
+            # never opens the search store for no words: view() runs on the UI thread then, and a search-index
+            # catch-up may hold that store while it waits for the UI thread to hand its read connection back
+            self._found = word_candidates(self._search_store, self.filter.text) if self.filter.text else {}
+        return self._found
+
+    def first_rows(self, limit: int) -> list[tuple] | None:
+        """The first ``limit`` rows of a text search whose count takes long, found before it (None: count
+        first, it is as quick). When they are all the matches, the view is known too."""
+        if not (self.uses_index and self.filter.has_text) or self._view is not None:
+            return None
+        first = first_positions(self._search_store, self.index, self.filter.text, self._candidates(),
+                                self.index.filter(self.filter.index_clauses), self.sort_key, self.descending, limit)
+        if first is None:
+            return None
+        positions, complete = first
+        if complete:
+            self._view = positions
+        return self.index.rows(positions)
 
     def counts(self) -> tuple[int, int, int, int] | None:
         """(all trajectories, correct, approved, rejected) of the matches, when the index answers."""

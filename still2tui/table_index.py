@@ -206,6 +206,14 @@ class TrajectoryIndex:
         out[inside] = table[docs[inside]]
         return out
 
+    def positions_without_doc(self) -> np.ndarray:
+        """Sorted positions of the rows that had no search doc when loaded (not in the search index yet)."""
+        with self._lock:
+            table, n = self.doc_pos, self.n
+        has = np.zeros(n, bool)
+        has[table[(table >= 0) & (table < n)]] = True
+        return np.flatnonzero(~has)
+
     def positions_of_ids(self, ids: list[str]) -> np.ndarray:
         if not ids:
             return np.empty(0, np.int64)

@@ -13,8 +13,12 @@ other words (phrases, symbols, capitals) take the docs of their runs as candidat
 those rows' text. Trajectories not indexed yet (an older store, rows written without
 ``add_trajectories``) are scanned, so results always equal a scan of the text.
 
+A word whose runs are each in more than VERIFY_SCAN_ABOVE docs is checked by one scan of all text
+instead (:func:`scan`: rowids, no join), since reading the text is then the cost either way.
+
 Writers: :func:`index_new` (``store.ingest.add_trajectories`` calls it in the same transaction) and
-:func:`catch_up` for rows left behind. Readers: :func:`search`.
+:func:`catch_up` for rows left behind. Readers: :func:`search` (and its parts :func:`candidates`,
+:func:`scan`, :func:`matching_rowids` for callers that check a few rows first).
 """
 from __future__ import annotations
 
@@ -87,11 +91,13 @@ def _index(conn: duckdb.DuckDBPyConnection, where: str, params: list) -> int:
 # -- reading --------------------------------------------------------------------------------------------
 @dataclass
 class Hits:
-    """The matches of one word: index docs (sorted, unique) plus ids of matching rows not indexed yet."""
+    """The matches of one word: index docs (sorted, unique) plus ids of matching rows not indexed yet, or,
+    when the text was scanned, the rowids of every matching row (``rowids``; docs and ids then empty)."""
 
     docs: "np.ndarray"
     unindexed_ids: list[str] = field(default_factory=list)
     candidates: int = 0  # rows whose text had to be read to confirm (0: answered by the index alone)
+    rowids: "np.ndarray | None" = None
 
 
 def unique_sorted(values) -> np.ndarray:
@@ -122,41 +128,95 @@ def _runs(conn: duckdb.DuckDBPyConnection, word: str) -> list[str]:
     return [p for p in parts if p]
 
 
-def search(conn: duckdb.DuckDBPyConnection, word: str) -> Hits:
-    """Every trajectory whose text contains ``word`` (module docstring: semantics), via the index."""
+@dataclass
+class Candidates:
+    """The indexed docs that may contain a word (sorted); ``exact``: they are exactly its indexed matches.
+
+    ``docs`` is None when the word's text has to be read anyway in full: a word of symbols only, or one
+    whose every run is in more than VERIFY_SCAN_ABOVE docs (listing those would cost more than it saves).
+    """
+
+    docs: "np.ndarray | None"
+    exact: bool
+
+
+def candidates(conn: duckdb.DuckDBPyConnection, word: str) -> Candidates:
+    """The docs whose tokens can hold ``word``: for each letter/digit run of it, the docs of the tokens
+    containing the run (module docstring), intersected."""
+    runs = sorted(set(_runs(conn, word)), key=len, reverse=True)  # the longest run is usually the rarest
+    if not runs:
+        return Candidates(None, False)
+    exact = len(runs) == 1 and runs[0] == word
+    if not exact:
+        sums = ", ".join("coalesce(sum(len(docs)) FILTER (WHERE contains(token, ?)), 0)" for _ in runs)
+        sizes = conn.execute(f"SELECT {sums} FROM search_posting", runs).fetchall()[0]
+        if min(sizes) > VERIFY_SCAN_ABOVE:  # an upper bound: a doc counts once per token holding the run
+            return Candidates(None, False)
+    docs: np.ndarray | None = None
+    for run in runs:
+        found = _docs(conn, "SELECT unnest(docs) AS d FROM search_posting WHERE contains(token, ?)", [run])
+        docs = found if docs is None else intersect_sorted(docs, found)
+        if not len(docs):
+            return Candidates(docs, True)
+    return Candidates(docs, exact)
+
+
+def search(conn: duckdb.DuckDBPyConnection, word: str, found: Candidates | None = None) -> Hits:
+    """Every trajectory whose text contains ``word`` (module docstring: semantics), via the index.
+
+    ``found``: the word's :func:`candidates` when the caller has them already.
+    """
+    import numpy as np
+
+    found = found or candidates(conn, word)
+    if found.docs is None or (not found.exact and len(found.docs) > VERIFY_SCAN_ABOVE):
+        return Hits(np.empty(0, np.int64), [], -1, scan(conn, [word]))  # covers unindexed rows too
     sql_pred, param = predicate(word)
     unindexed: list[str] = []
     if pending(conn):
         unindexed = [r[0] for r in conn.execute(f"""SELECT id FROM trajectory WHERE {sql_pred}
                                                     AND id NOT IN (SELECT trajectory_id FROM search_doc)""",
                                                 [param]).fetchall()]
-    runs = _runs(conn, word)
-    if not runs:  # only symbols: nothing to look up, read every text
-        docs = _docs(conn, f"""SELECT d.doc AS d FROM search_doc d JOIN trajectory t ON t.id = d.trajectory_id
-                               WHERE {predicate(word, 't.text')[0]}""", [param])
-        return Hits(docs, unindexed, -1)
+    if found.exact:
+        return Hits(found.docs, unindexed, 0)
+    return Hits(verify(conn, found.docs, word), unindexed, len(found.docs))
+
+
+def _predicates(words: list[str]) -> tuple[str, dict]:
+    preds, params = [], {}
+    for i, word in enumerate(words):
+        pred, param = predicate(word)
+        preds.append(pred.replace("?", f"$w{i}"))
+        params[f"w{i}"] = param
+    return " AND ".join(preds), params
+
+
+def scan(conn: duckdb.DuckDBPyConnection, words: list[str]) -> np.ndarray:
+    """Rowids (in rowid order) of the trajectories whose text contains every word: one read of all text."""
     import numpy as np
 
-    docs: np.ndarray | None = None
-    for run in sorted(set(runs), key=len, reverse=True):  # the longest run is usually the rarest
-        found = _docs(conn, "SELECT unnest(docs) AS d FROM search_posting WHERE contains(token, ?)", [run])
-        docs = found if docs is None else intersect_sorted(docs, found)
-        if not len(docs):
-            return Hits(docs, unindexed, 0)
-    if len(runs) == 1 and runs[0] == word:
-        return Hits(docs, unindexed, 0)
-    return Hits(verify(conn, docs, word), unindexed, len(docs))
+    preds, params = _predicates(words)
+    return np.asarray(conn.execute(f"SELECT rowid AS r FROM trajectory WHERE {preds}", params).fetchnumpy()["r"],
+                      dtype=np.int64)
+
+
+def matching_rowids(conn: duckdb.DuckDBPyConnection, rowids: np.ndarray, words: list[str]) -> np.ndarray:
+    """The rowids among ``rowids`` whose text contains every word, reading only the row groups that hold
+    them (a run of nearby rowids costs a few ms; rowids spread over the table cost a read of it)."""
+    import numpy as np
+
+    if not len(rowids):
+        return np.empty(0, np.int64)
+    preds, params = _predicates(words)
+    params["r"] = np.asarray(rowids, dtype=np.int64).tolist()
+    got = conn.execute(f"SELECT rowid AS r FROM trajectory WHERE rowid IN (SELECT unnest($r)) AND {preds}",
+                       params).fetchnumpy()["r"]
+    return np.asarray(got, dtype=np.int64)
 
 
 def verify(conn: duckdb.DuckDBPyConnection, docs: np.ndarray, word: str) -> np.ndarray:
-    """The subset of ``docs`` whose text contains ``word`` (reads only those rows' text when few)."""
-    import numpy as np
-
+    """The subset of ``docs`` (at most VERIFY_SCAN_ABOVE) whose text contains ``word``."""
     pred, param = predicate(word, "t.text")
-    if len(docs) > VERIFY_SCAN_ABOVE:
-        hits = _docs(conn, f"""SELECT d.doc AS d FROM search_doc d JOIN trajectory t ON t.id = d.trajectory_id
-                               WHERE {pred}""", [param])
-        return intersect_sorted(hits, docs)
     return _docs(conn, f"""
         WITH c AS (SELECT doc, trajectory_id FROM search_doc WHERE doc IN (SELECT unnest($docs)))
         SELECT c.doc AS d FROM c JOIN trajectory t ON t.id = c.trajectory_id WHERE {pred.replace('?', '$w')}""",
@@ -166,6 +226,9 @@ def verify(conn: duckdb.DuckDBPyConnection, docs: np.ndarray, word: str) -> np.n
 def search_ids(conn: duckdb.DuckDBPyConnection, word: str) -> set[str]:
     """The ids of :func:`search`'s matches (tests and tools; the TUI maps docs to positions itself)."""
     hits = search(conn, word)
+    if hits.rowids is not None:
+        return {r[0] for r in conn.execute("SELECT id FROM trajectory WHERE rowid IN (SELECT unnest(?))",
+                                           [hits.rowids.tolist()]).fetchall()}
     ids = {r[0] for r in conn.execute("SELECT trajectory_id FROM search_doc WHERE doc IN (SELECT unnest(?))",
                                       [hits.docs.tolist()]).fetchall()}
     return ids | set(hits.unindexed_ids)

@@ -56,8 +56,9 @@ class TrajectoriesScreen(Screen):
 
     def update_counts(self) -> None:
         bar = self.query_one(FilterBar)
-        if self.source.slow and self.table.total == 0 and self.table.is_running_count:
-            bar.set_counts("searching…")
+        if self.source.slow and self.table.is_running_count:
+            total = self.table.total
+            bar.set_counts(f"first {total:,} matches · counting…" if total else "searching…")
             return
         n = self.table.total
         sort = ""

@@ -3,7 +3,8 @@
 Textual's DataTable holds every row in memory (100k rows take ~15 s to paint). This widget knows
 only the row count; ``render_line`` asks its block cache for the row under each screen line and the
 cache fetches a block of ``BLOCK`` rows from the source when it is missing. Slow sources (full-text
-search) are fetched in a worker thread while the lines show a placeholder.
+search) are counted and fetched in a worker thread while the lines show a placeholder; one that can
+give its first block before its count (``first_rows``) shows that block meanwhile.
 """
 from __future__ import annotations
 
@@ -103,11 +104,22 @@ class VirtualTable(ScrollView, can_focus=True):
 
     @work(thread=True, exclusive=True, group="vt-count")
     def _count_in_thread(self, generation: int) -> None:
+        first_rows = getattr(self.source, "first_rows", None)
+        rows = first_rows(BLOCK) if first_rows is not None else None
+        if rows is not None and generation == self._generation:
+            self.app.call_from_thread(self._show_first_rows, rows, generation)
         total = self.source.count()
         if generation == self._generation:
             self.is_running_count = False
             self.app.call_from_thread(self._set_total, total)
             self.app.call_from_thread(self.refresh)
+
+    def _show_first_rows(self, rows: list[tuple], generation: int) -> None:
+        """The first block of a slow source while its count runs: the table holds just these meanwhile."""
+        if generation == self._generation and self.is_running_count:
+            self._blocks[0] = rows
+            self._set_total(len(rows))
+            self.refresh()
 
     def row(self, index: int) -> tuple | None:
         block, pos = divmod(index, BLOCK)

@@ -158,6 +158,41 @@ async def test_filter_sort_search_and_errors(make_app, tui_db):
         assert app.screen.filter_text.startswith("problem:")
 
 
+async def test_a_long_search_shows_its_first_rows_while_it_counts(make_app, tui_db, monkeypatch):
+    import threading
+
+    from still2tui import search
+    from still2tui.components import virtual_table
+
+    monkeypatch.setattr(search, "FIRST_PAGE_ABOVE", 0)  # 74 rows: find the first page before the count anyway
+    monkeypatch.setattr(virtual_table, "BLOCK", 5)  # a first page smaller than the matches
+    release, exact_search = threading.Event(), search.search
+    monkeypatch.setattr(search, "search", lambda *a, **k: release.wait(20) and exact_search(*a, **k))
+    want = [r[0] for r in q(tui_db, "SELECT id FROM trajectory WHERE text ILIKE '%so the%' ORDER BY rowid")]
+    assert len(want) > 5
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(VirtualTable)
+        app.screen.apply_filter('"so the"')
+        for _ in range(250):
+            await pilot.pause(0.02)
+            if table.total:
+                break
+        assert table.is_running_count and table.total == 5
+        assert [table.row(i)[0] for i in range(5)] == want[:5]
+        assert "first 5 matches · counting…" in str(app.screen.query_one("#counts").render())
+        release.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not table.is_running_count and table.total == len(want)
+        for i in range(table.total):  # the other blocks are fetched in workers
+            table.row(i)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert [table.row(i)[0] for i in range(table.total)] == want
+        assert f"{len(want)} of 74 trajectories" in str(app.screen.query_one("#counts").render())
+
+
 async def test_problems_screen_jumps_to_trajectories(make_app, tui_db):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -91,3 +91,45 @@ def test_sorted_unique_and_intersection():
         a, b = rng.integers(0, 50, rng.integers(0, 40)), rng.integers(0, 50, rng.integers(0, 40))
         assert unique_sorted(a).tolist() == sorted(set(a.tolist()))
         assert intersect_sorted(unique_sorted(a), unique_sorted(b)).tolist() == sorted(set(a.tolist()) & set(b.tolist()))
+
+
+def test_first_page_of_a_search_is_the_prefix_of_the_exact_view(tui_db, monkeypatch):
+    from store import search_index
+    from still2tui import search
+    from still2tui.filter_lang import compile_filter
+    from still2tui.sources import TrajectorySource
+
+    monkeypatch.setattr(search, "FIRST_PAGE_ABOVE", 0)  # 74 rows: check the first page before the count anyway
+    store = Store(tui_db, sticky_reads=True)
+    partial_pages = 0
+    for indexed in (False, True):  # rows not in the search index are read like candidates
+        if indexed:
+            with store.write() as conn:
+                search_index.catch_up(conn)
+        index = TrajectoryIndex()
+        index.load(store)
+        assert len(index.positions_without_doc()) == (0 if indexed else index.n)
+        for text in ['"relative speed"', '"so the"', "Wait", 'the "\\frac"', 'origin:explore "the answer"', "zebra"]:
+            for sort_key, descending in (("", False), ("ppl", True), ("verdict", True)):
+                exact = TrajectorySource(store, index=index)
+                exact.set_filter(text)
+                exact.set_sort(sort_key, descending)
+                want = exact.fetch(0, exact.count())
+                for limit in (1, 5, 200):
+                    source = TrajectorySource(store, index=index)
+                    source.set_filter(text)
+                    source.set_sort(sort_key, descending)
+                    got = source.first_rows(limit)
+                    if got is None:  # nothing to read (indexed words), or no match in the first chunks read
+                        nothing_to_read = indexed and all(source._found[w].exact for w in source.filter.text)
+                        assert nothing_to_read or limit < index.n or not want, (text, sort_key, limit)
+                        continue
+                    assert got == want[:limit], (text, sort_key, limit)
+                    partial_pages += len(want) > limit
+                    if limit >= index.n:  # every candidate read: the view is known without a count
+                        assert source._view is not None
+                    if source._view is not None:
+                        assert source.count() == len(want) <= limit
+        index.close()
+    store.close()
+    assert partial_pages > 10  # first pages found before the end of the candidates were checked

@@ -79,3 +79,45 @@ def test_rows_written_around_the_index_are_scanned_then_caught_up(db_path, sourc
         for word in WORDS:
             assert search_index.search_ids(conn, word) == _scan(conn, word), word
     store.close()
+
+
+def _filled(db_path, source, index: bool = True) -> Store:
+    store = Store(db_path)
+    with store.write() as conn:
+        add_problems(conn, [{"id": "p1", "source": "t", "question": "q", "question_hash": "p1"}])
+        add_trajectories(conn, _rows(source, 0, 40))
+        if index:
+            search_index.catch_up(conn)
+    return store
+
+
+def test_words_above_the_scan_threshold_are_one_scan_equal_to_the_brute_force_one(db_path, source, monkeypatch):
+    store = _filled(db_path, source)
+    monkeypatch.setattr(search_index, "VERIFY_SCAN_ABOVE", 0)  # every run is "common": no candidate is listed
+    with store.read() as conn:
+        for word in WORDS:
+            found = search_index.candidates(conn, word)
+            runs = [r for r in search_index._runs(conn, word) if r]
+            assert (found.docs is None) == (not runs or not (len(runs) == 1 and runs[0] == word)), word
+            hits = search_index.search(conn, word, found)
+            assert (hits.rowids is not None) == (found.docs is None), word
+            assert search_index.search_ids(conn, word) == _scan(conn, word), word
+    store.close()
+
+
+def test_matching_rowids_and_scan_equal_the_brute_force_check(db_path, source):
+    import numpy as np
+
+    store = _filled(db_path, source)
+    rng = np.random.default_rng(3)
+    with store.read() as conn:
+        rowids = {tid: r for tid, r in conn.execute("SELECT id, rowid FROM trajectory").fetchall()}
+        all_rowids = np.array(sorted(rowids.values()))
+        for words in (["relative speed"], ["the", "Speed"], ["\\frac", "x^2"], ["so the answer"], ["zebra"]):
+            want = set.intersection(*(_scan(conn, w) for w in words))
+            assert {r for r in search_index.scan(conn, words).tolist()} == {rowids[t] for t in want}, words
+            subset = rng.choice(all_rowids, 15, replace=False)
+            got = search_index.matching_rowids(conn, subset, words)
+            assert set(got.tolist()) == {rowids[t] for t in want} & set(subset.tolist()), words
+        assert len(search_index.matching_rowids(conn, np.empty(0, np.int64), ["the"])) == 0
+    store.close()
