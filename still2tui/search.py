@@ -13,6 +13,8 @@ the page is full.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from store import Store
@@ -52,15 +54,17 @@ def word_candidates(store: Store, words: list[str]) -> dict[str, Candidates]:
         return {word: candidates(conn, word) for word in words}
 
 
-def first_positions(store: Store, index, words: list[str], found: dict[str, Candidates], matches: np.ndarray,
-                    sort_key: str, descending: bool, limit: int) -> tuple[np.ndarray, bool] | None:
-    """The first ``limit`` positions, in display order, of ``matches`` (sorted positions) whose text holds
-    every word, and whether they are all of them: a prefix of the exact view, found by reading the text
-    of as few candidates as it takes. None when the exact answer is as quick (no text to read or few
-    candidates) or the page is not full after CHUNKS chunks."""
+def first_positions(store: Store, index, words: list[str], found: dict[str, Candidates],
+                    filtered: Callable[[], np.ndarray], sort_key: str, descending: bool,
+                    limit: int) -> tuple[np.ndarray, bool] | None:
+    """The first ``limit`` positions, in display order, of ``filtered()`` (sorted positions) whose text
+    holds every word, and whether they are all of them: a prefix of the exact view, found by reading the
+    text of as few candidates as it takes. None when the exact answer is as quick (no text to read or
+    few candidates) or the page is not full after CHUNKS chunks."""
     undocumented = index.positions_without_doc()  # not in the search index when loaded: always read
     if all(found[w].exact for w in words) and not len(undocumented):
         return None
+    matches = filtered()
     for word in words:
         if found[word].docs is not None:
             pos = index.positions_of_docs(found[word].docs)

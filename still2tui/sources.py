@@ -83,6 +83,7 @@ class TrajectorySource:
     _rowids: np.ndarray | None = None
     _view: np.ndarray | None = None
     _found: dict | None = None  # search word -> its token-index candidates (store.search_index.Candidates)
+    _matches: np.ndarray | None = None  # positions matching the other terms of the filter
 
     def set_filter(self, text: str) -> None:
         self.filter = compile_filter(text)
@@ -96,6 +97,7 @@ class TrajectorySource:
         self._rowids = None
         self._view = None
         self._found = None
+        self._matches = None
 
     def _sort_expr(self) -> str | None:
         return next((c.sort for c in self.columns if c.key == self.sort_key), None)
@@ -122,7 +124,7 @@ class TrajectorySource:
     def view(self) -> np.ndarray:
         """Index positions of the matching rows in display order (index path only)."""
         if self._view is None:
-            matches = self.index.filter(self.filter.index_clauses)
+            matches = self._filtered()
             found = self._candidates()
             for word in self.filter.text:
                 matches = intersect_sorted(matches, text_positions(self._search_store, self.index, word, found[word]))
@@ -132,6 +134,12 @@ class TrajectorySource:
     @property
     def _search_store(self) -> Store:
         return self.search_store or self.store
+
+    def _filtered(self) -> np.ndarray:
+        """Positions matching the filter's terms other than the search words (once per filter and reload)."""
+        if self._matches is None:
+            self._matches = self.index.filter(self.filter.index_clauses)
+        return self._matches
 
     def _candidates(self) -> dict:
         """The token-index candidates of each search word, once per filter and reload."""
@@ -146,8 +154,8 @@ class TrajectorySource:
         first, it is as quick). When they are all the matches, the view is known too."""
         if not (self.uses_index and self.filter.has_text) or self._view is not None:
             return None
-        first = first_positions(self._search_store, self.index, self.filter.text, self._candidates(),
-                                self.index.filter(self.filter.index_clauses), self.sort_key, self.descending, limit)
+        first = first_positions(self._search_store, self.index, self.filter.text, self._candidates(), self._filtered,
+                                self.sort_key, self.descending, limit)
         if first is None:
             return None
         positions, complete = first

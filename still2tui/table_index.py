@@ -62,6 +62,7 @@ class TrajectoryIndex:
         self._display = _Display()
         self._codes = _Codes()
         self._flagged: np.ndarray | None = None  # positions with a flag (cached)
+        self._undocumented: np.ndarray | None = None  # positions without a search doc (cached)
 
     @property
     def ready(self) -> bool:
@@ -103,7 +104,7 @@ class TrajectoryIndex:
             self._problems = None
             self._display = display
             self._codes = codes
-            self._flagged = None
+            self._flagged = self._undocumented = None
             self._orders.clear()
             self._recount()
         if old is not None:
@@ -169,7 +170,7 @@ class TrajectoryIndex:
         self._problems = None
         self._display.extend(rows)
         self._codes.extend(rows)
-        self._flagged = None
+        self._flagged = self._undocumented = None
         self._orders.clear()
         self._recount()
 
@@ -209,10 +210,11 @@ class TrajectoryIndex:
     def positions_without_doc(self) -> np.ndarray:
         """Sorted positions of the rows that had no search doc when loaded (not in the search index yet)."""
         with self._lock:
-            table, n = self.doc_pos, self.n
-        has = np.zeros(n, bool)
-        has[table[(table >= 0) & (table < n)]] = True
-        return np.flatnonzero(~has)
+            if self._undocumented is None:
+                has = np.zeros(self.n, bool)
+                has[self.doc_pos[(self.doc_pos >= 0) & (self.doc_pos < self.n)]] = True
+                self._undocumented = np.flatnonzero(~has)
+            return self._undocumented
 
     def positions_of_ids(self, ids: list[str]) -> np.ndarray:
         if not ids:
