@@ -22,6 +22,7 @@ from store import Store
 from still2tui.actions import bindings, load_keymap
 from still2tui.commands import ScreenCommands
 from still2tui.curator import Curator
+from still2tui.detail_rows import DetailRows
 from still2tui.jobs import PipelineCli
 from still2tui.messages import DataChanged, IndexReady, ShowTrajectories
 from still2tui.table_index import TrajectoryIndex
@@ -72,6 +73,9 @@ class Still2App(App):
         self.index = TrajectoryIndex()
         self._index_loading = False
         self._search_indexing = False
+        self._data_changes = 0  # DataChanged messages seen (other processes' writes among them)
+        self.detail_rows = DetailRows(self.store, self.index, lambda: not self._index_loading,
+                                      lambda: (Curator.writes, self._data_changes))
 
     DEFAULT_MODE = "trajectories"
     MODES = {mode: partial(make_screen, mode) for mode in SCREENS}
@@ -160,6 +164,10 @@ class Still2App(App):
             self.screen.post_message(DataChanged())
 
     _was_running = False
+
+    def on_data_changed(self, event: DataChanged) -> None:
+        """Every DataChanged bubbles up here after the screen has handled it: rows read before are stale."""
+        self._data_changes += 1
 
     def action_refresh_data(self) -> None:
         self.store.refresh()

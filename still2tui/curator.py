@@ -1,17 +1,31 @@
 """Curation from the TUI: each call is one short write transaction around store.curation."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from store import Store
 from store import curation
 from still2tui.filter_lang import Compiled
 
 
 class Curator:
+    writes = 0  # counts the start and the end of every write by any Curator: a read made while it was
+    # unchanged saw no write of the TUI (still2tui/detail_rows.py)
+
     def __init__(self, store: Store):
         self.store = store
 
+    @contextmanager
+    def _write(self):
+        Curator.writes += 1
+        try:
+            with self.store.write() as conn:
+                yield conn
+        finally:
+            Curator.writes += 1
+
     def status(self, status: str, ids: list[str], kind: str = "trajectory") -> curation.Event:
-        with self.store.write() as conn:
+        with self._write() as conn:
             return curation.set_status(conn, status, ids=ids, kind=kind, actor="tui")
 
     def count(self, where: str, params: list) -> int:
@@ -21,7 +35,7 @@ class Curator:
     def _bulk(self, compiled_where: str, params: list, apply) -> curation.Event:
         # The user's filter is parameterised; curation takes a plain where-clause, so the matching ids are
         # materialised first (same transaction) and the clause only names that temp table.
-        with self.store.write() as conn:
+        with self._write() as conn:
             conn.execute("DROP TABLE IF EXISTS tui_bulk")
             conn.execute(f"CREATE TEMP TABLE tui_bulk AS SELECT t.id FROM trajectory t WHERE {compiled_where}", params)
             try:
@@ -36,23 +50,23 @@ class Curator:
         return self._bulk(where, params, lambda conn, w: curation.add_tag(conn, tag, where=w, actor="tui"))
 
     def note(self, target: str, text: str, kind: str = "trajectory") -> curation.Event:
-        with self.store.write() as conn:
+        with self._write() as conn:
             return curation.add_note(conn, target, text, kind=kind, actor="tui")
 
     def tag(self, tag: str, ids: list[str], kind: str = "trajectory") -> curation.Event:
-        with self.store.write() as conn:
+        with self._write() as conn:
             return curation.add_tag(conn, tag, ids=ids, kind=kind, actor="tui")
 
     def swap(self, pair_id: str) -> curation.Event:
-        with self.store.write() as conn:
+        with self._write() as conn:
             return curation.swap_pair(conn, pair_id, actor="tui")
 
     def undo(self) -> curation.Event | None:
-        with self.store.write() as conn:
+        with self._write() as conn:
             return curation.undo(conn)
 
     def redo(self) -> curation.Event | None:
-        with self.store.write() as conn:
+        with self._write() as conn:
             return curation.redo(conn)
 
 

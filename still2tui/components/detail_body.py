@@ -228,30 +228,37 @@ class DetailBody(ScrollView, can_focus=True):
         block = bisect_right(self._starts, line) - 1
         kind, key = self._blocks[block]
         offset = line - self._starts[block]
+        pad = base
         if kind == "title" or (kind == "step" and offset == 0):
-            strip = self._title_line(kind, key, text_width)
+            segments = self._title_line(kind, key, text_width)
+            if key == self.cursor:
+                pad = self._style("cursor")
         elif kind == "step":
             lines = self._text_lines(key, text_width)
             text = lines[offset - 1] if offset <= len(lines) else ""
-            strip = Strip([Segment(" " * INDENT + text, self._style("text"))])
+            segments = [Segment(" " * INDENT + text, self._style("text"))]
         elif kind == "markdown":
-            strip = Strip([Segment(" " * INDENT, base), *self._markdown(key, text_width)[offset].apply_style(base)])
+            segments = [Segment(" " * INDENT, base), *self._markdown(key, text_width)[offset].apply_style(base)]
         elif kind == "note":
-            strip = Strip([Segment(" " * INDENT + key, self._style("dim"))])
+            segments = [Segment(" " * INDENT + key, self._style("dim"))]
         else:
-            strip = Strip([])
-        return strip.extend_cell_length(width, base).crop(0, width)
+            segments = []
+        # One Strip of the exact width (extend + crop would build two more per line)
+        used = sum(segment.cell_length for segment in segments)
+        if used <= width:
+            return Strip([*segments, Segment(" " * (width - used), pad)], width)
+        return Strip(segments, used).crop(0, width)
 
-    def _title_line(self, kind: str, item: int, width: int) -> Strip:
+    def _title_line(self, kind: str, item: int, width: int) -> list[Segment]:
         prefix = "cursor " if item == self.cursor else ""
         style, marker = self._style(prefix.strip()), self._style(prefix + "marker")
         if kind == "step":
             arrow = "▼" if item in self.expanded else "▶"
             title = cell_text(self._titles[item], max(width - 8, 1))
-            return Strip([Segment(f" {arrow} ", marker), Segment(f"{item + 1:>3}. ", marker), Segment(title, style)])
+            return [Segment(f" {arrow} ", marker), Segment(f"{item + 1:>3}. ", marker), Segment(title, style)]
         is_open = self.problem_open if item == PROBLEM else self.solution_open
         name = "Problem" if item == PROBLEM else "Solution"
-        return Strip([Segment(f" {'▼' if is_open else '▶'} ", marker), Segment(name, self._style(prefix + "title"))])
+        return [Segment(f" {'▼' if is_open else '▶'} ", marker), Segment(name, self._style(prefix + "title"))]
 
     def watch_cursor(self) -> None:
         self.refresh()

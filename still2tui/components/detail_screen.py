@@ -6,7 +6,7 @@ every widget of a screen each time it is shown, so the screen has few: the facts
 and one widget for the problem, the steps and the solution (detail_body.py). The first frame shows
 the facts, the problem and the steps; the solution (Markdown) and the rollouts list fill in right
 after it. Flags and perplexities come from the in-memory index when it is current (the store would
-scan the perplexity table for them).
+scan the perplexity table for them); the row itself is usually read ahead (detail_rows.py).
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from still2tui.components.virtual_table import VirtualTable
 from still2tui.curator import Curator
 from still2tui.messages import DataChanged
 from still2tui.sources import Column, RowsSource
-from store.tui_queries import detail, detail_scores, rollouts
+from store.tui_queries import rollouts
 
 ROLLOUT_COLUMNS = [Column("n", "#", 3, "", 1), Column("verdict", "verdict", 9, "", 1),
                    Column("answer", "answer", 9, "", 2), Column("len", "len", 6, "", 2, numeric=True),
@@ -84,7 +84,7 @@ class DetailScreen(Screen):
     def load(self, trajectory_id: str) -> None:
         """Show another trajectory: the facts, problem and steps now, the rest after the next frame."""
         self.trajectory_id = trajectory_id
-        self.row = self._fetch(trajectory_id)
+        self.row = self.app.detail_rows.get(trajectory_id)
         self.sub_title = trajectory_id
         self.query_one("#facts", Static).update(self._facts())
         parsed = parse_response(self.row["text"] or "")
@@ -119,16 +119,6 @@ class DetailScreen(Screen):
                              for i, (tid, verdict, answer, length, status) in enumerate(self.others)]
         table.reload(keep_cursor=False)
         table.move_to(next((i for i, o in enumerate(self.others) if o[0] == self.trajectory_id), 0))
-
-    def _fetch(self, trajectory_id: str) -> dict:
-        """The detail row; flags and perplexities from the index unless it is missing or being rebuilt."""
-        index = self.app.index
-        from_index = index.ready and not self.app.index_loading
-        with self.app.store.read() as conn:
-            row = detail(conn, trajectory_id, scores=not from_index)
-            if from_index:
-                row.update(index.detail_scores(row["rid"]) or detail_scores(conn, trajectory_id))
-        return row
 
     def _facts(self) -> str:
         r = self.row
@@ -169,7 +159,7 @@ class DetailScreen(Screen):
         self.refresh_facts()
 
     def refresh_facts(self) -> None:
-        self.row = self._fetch(self.trajectory_id)
+        self.row = self.app.detail_rows.read(self.trajectory_id)
         self.query_one("#facts", Static).update(self._facts())
 
     def action_note(self) -> None:

@@ -86,6 +86,8 @@ class TrajectoriesScreen(Screen):
     def on_virtual_table_highlighted(self, event: VirtualTable.Highlighted) -> None:
         if self.source.slow:
             self.update_counts()
+        if event.key is not None and self.app.index.ready:  # not while the first page is being painted
+            self.app.detail_rows.prefetch(event.key)
 
     # -- filter -----------------------------------------------------------------------------------------
     def action_focus_filter(self) -> None:

@@ -18,6 +18,7 @@ from still2tui.components.problems_screen import ProblemsScreen
 from still2tui.components.sql_screen import SqlScreen
 from still2tui.components.trajectories_screen import TrajectoriesScreen
 from still2tui.components.virtual_table import VirtualTable
+from still2tui.messages import DataChanged
 
 pytestmark = pytest.mark.asyncio
 
@@ -505,3 +506,35 @@ async def test_footer_lists_the_screen_keys_and_a_click_presses_one(make_app):
         await pilot.click(KeyFooter, offset=(x + 1, 0))
         await pilot.pause()
         assert isinstance(app.screen, ProblemsScreen)
+
+
+async def test_detail_rows_read_ahead_are_used_only_while_nothing_was_written(make_app, tui_db):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(VirtualTable)
+        rows = app.detail_rows
+        reads: list[str] = []
+        read = rows.read
+        rows.read = lambda tid: reads.append(tid) or read(tid)
+        table.move_to(3)
+        await pilot.pause()
+        tid = table.current_key
+        rows.get(tid)  # waits for the read begun when the row was highlighted
+        assert reads == [tid]
+        assert rows.get(tid) == read(tid) and reads == [tid]  # handed over, not read again
+        await pilot.press("a")  # approve: the cursor moves down, the store was written
+        await pilot.press("k")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen) and app.screen.trajectory_id == tid
+        assert app.screen.row["status"] == "approved" and "status [green]approved" in app.screen._facts()
+        rows.prefetch(tid)
+        rows.get(tid)
+        n = len(reads)
+        assert rows.get(tid) and len(reads) == n  # read ahead and still current
+        app.screen.post_message(DataChanged())  # e.g. a job wrote: what was read ahead is stale
+        await pilot.pause()
+        n = len(reads)
+        rows.get(tid)
+        assert len(reads) == n + 1
