@@ -1,5 +1,6 @@
 """Perplexity scoring speed: the batched scorer (`TransformersEngine.score`, used by `still2 score`) against a
 plain per-sample Hugging Face loop on the same 200 trajectories, in one run; prints the speed-up (goal >= 3x).
+The two legs take turns on slices of the trajectories, so a slow spell of a shared machine hits both.
 
 Trajectories are the real Sky-T1 responses (../shared/data/trajectories) cut to varied lengths, each scored
 against its real question with the STILL-2 system prompt. `--rollouts K` gives each question K pieces
@@ -12,7 +13,8 @@ a speed-up has to come from running the arithmetic faster). `--vllm-python` also
 VLLM_CPU_NUM_OF_RESERVED_CPU=0, see the README).
 
     .venv/bin/python bench/perplexity.py [--n 200] [--rollouts 1] [--model tiny|default|DIR]
-                                         [--batch-size 16] [--threads 2] [--vllm-python .venv-vllm/bin/python]
+                                         [--batch-size 16] [--threads 2] [--slices 10]
+                                         [--vllm-python .venv-vllm/bin/python]
 """
 from __future__ import annotations
 
@@ -44,8 +46,8 @@ def load_samples(n: int, seed: int = 0, rollouts: int = 1) -> list[tuple[str, st
     return out
 
 
-def plain_loop(model_dir: str, samples, device: str = "cpu") -> list[float]:
-    """One unbatched forward per sample, full logits, the textbook way."""
+def plain_loop(model_dir: str, device: str = "cpu"):
+    """One unbatched forward per sample, full logits, the textbook way. Returns a function of samples."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -53,25 +55,50 @@ def plain_loop(model_dir: str, samples, device: str = "cpu") -> list[float]:
 
     tok = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir).to(device).eval()
-    out = []
-    for question, response in samples:
-        prompt = tok(tok.apply_chat_template(chat_prompt(question), add_generation_prompt=True, tokenize=False),
-                     add_special_tokens=False)["input_ids"]
-        resp = tok(response, add_special_tokens=False)["input_ids"]
-        with torch.inference_mode():
-            logits = model(torch.tensor([prompt + resp], device=device)).logits[0, len(prompt) - 1:-1]
-        out.append(float(torch.nn.functional.cross_entropy(logits.float(), torch.tensor(resp, device=device))))
-    return out
+
+    def run(samples) -> list[float]:
+        out = []
+        for question, response in samples:
+            text = tok.apply_chat_template(chat_prompt(question), add_generation_prompt=True, tokenize=False)
+            prompt = tok(text, add_special_tokens=False)["input_ids"]
+            resp = tok(response, add_special_tokens=False)["input_ids"]
+            with torch.inference_mode():
+                logits = model(torch.tensor([prompt + resp], device=device)).logits[0, len(prompt) - 1:-1]
+            out.append(float(torch.nn.functional.cross_entropy(logits.float(), torch.tensor(resp, device=device))))
+        return out
+
+    return run
 
 
-def batched(model_dir: str, samples, batch_size: int, device: str = "cpu") -> list[float]:
+def batched(model_dir: str, batch_size: int, device: str = "cpu"):
+    """The engine's scorer (what `still2 score` runs). Returns a function of samples."""
     from pipeline.engines.transformers_engine import TransformersEngine
     from store.prompting import chat_prompt
 
     engine = TransformersEngine(model_dir, device=device, dtype="float32", score_batch_size=batch_size,
                                 score_batch_tokens=batch_size * 1024)
-    scores = engine.score([chat_prompt(q) for q, _ in samples], [r for _, r in samples])
-    return [s.mean_nll() for s in scores]
+
+    def run(samples) -> list[float]:
+        scores = engine.score([chat_prompt(q) for q, _ in samples], [r for _, r in samples])
+        return [s.mean_nll() for s in scores]
+
+    return run
+
+
+def side_by_side(legs: dict, samples, slices: int) -> tuple[dict, dict]:
+    """Each leg scores the same slices of `samples` in turns (order alternating per slice), so a slow spell
+    of a shared machine falls on both legs instead of on whichever ran during it. Returns seconds and
+    mean NLLs per leg."""
+    seconds = {name: 0.0 for name in legs}
+    values: dict[str, list[float]] = {name: [] for name in legs}
+    size = -(-len(samples) // slices)
+    for k, at in enumerate(range(0, len(samples), size)):
+        part = samples[at : at + size]
+        for name in (list(legs) if k % 2 == 0 else list(legs)[::-1]):
+            started = time.perf_counter()
+            values[name].extend(legs[name](part))
+            seconds[name] += time.perf_counter() - started
+    return seconds, values
 
 
 def vllm_scores(model_dir: str, samples) -> dict:
@@ -127,6 +154,7 @@ def main() -> None:
     ap.add_argument("--model", default="tiny")
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--slices", type=int, default=10, help="the legs take turns on this many slices")
     ap.add_argument("--vllm-python", help="also time the vLLM engine's scorer, run by this interpreter")
     ap.add_argument("--vllm-worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -147,13 +175,11 @@ def main() -> None:
             from pipeline.engines.default_model import ensure_default_model
 
             model_dir = str(ensure_default_model())
-        batched(model_dir, samples[:4], args.batch_size)  # warm-up: model load, kernels
-        t0 = time.perf_counter()
-        fast = batched(model_dir, samples, args.batch_size)
-        t_fast = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        slow = plain_loop(model_dir, samples)
-        t_slow = time.perf_counter() - t0
+        legs = {"scorer": batched(model_dir, args.batch_size), "plain": plain_loop(model_dir)}
+        for leg in legs.values():
+            leg(samples[:2])  # warm-up: kernels
+        seconds, values = side_by_side(legs, samples, args.slices)
+        t_fast, t_slow, fast, slow = seconds["scorer"], seconds["plain"], values["scorer"], values["plain"]
         ratio, body_share = work_ratio(model_dir, samples)
         if args.vllm_python:
             from bench.worker import run_worker
@@ -162,7 +188,8 @@ def main() -> None:
                                                            "--rollouts", str(args.rollouts)])
     worst = max(abs(a - b) / abs(b) for a, b in zip(fast, slow))
     name = {"tiny": "tiny random Llama", "default": "SmolLM2-135M-Instruct"}.get(args.model, args.model)
-    print(f"{args.n} trajectories ({args.rollouts} per question), model {name}, {args.threads} threads")
+    print(f"{args.n} trajectories ({args.rollouts} per question), model {name}, {args.threads} threads,"
+          f" legs taking turns on {args.slices} slices")
     print(f"plain per-sample HF loop : {t_slow:7.2f} s  ({args.n / t_slow:6.1f} traj/s)")
     print(f"batched scorer (bs {args.batch_size:>3}) : {t_fast:7.2f} s  ({args.n / t_fast:6.1f} traj/s)")
     print(f"speed-up                 : {t_slow / t_fast:7.2f}x   (max relative mean-NLL difference {worst:.1e})")
