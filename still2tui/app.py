@@ -44,6 +44,12 @@ def make_screen(mode: str):
     return getattr(module, SCREEN_CLASSES[mode])()
 
 
+# Young-generation collections every 20k container allocations instead of Python's 700: drawing a frame
+# allocates enough for several, and opening a trajectory ran ~7 of them (6-9 ms, up to 35 ms under CPU
+# load). A middle generation collected every 5 young ones keeps each pause short (< 40 ms measured on
+# 1M rows under load; 50k young objects took ~100 ms). Restored when the app exits.
+GC_THRESHOLD = (20_000, 5, 10)
+
 SEARCH_INDEX_INTERVAL = 5.0
 SEARCH_INDEX_BATCH = 20_000
 SEARCH_INDEX_FIRST = 1.0  # the first catch-up waits this long after the first frame
@@ -74,6 +80,7 @@ class Still2App(App):
         self._index_loading = False
         self._search_indexing = False
         self._data_changes = 0  # DataChanged messages seen (other processes' writes among them)
+        self._gc_threshold = gc.get_threshold()
         self.detail_rows = DetailRows(self.store, self.index, lambda: not self._index_loading,
                                       lambda: (Curator.writes, self._data_changes))
 
@@ -81,6 +88,7 @@ class Still2App(App):
     MODES = {mode: partial(make_screen, mode) for mode in SCREENS}
 
     def on_mount(self) -> None:
+        gc.set_threshold(*GC_THRESHOLD)
         if self.user_keymap:
             self.set_keymap(self.user_keymap)
         self.sub_title = Path(self.db_path).name
@@ -234,6 +242,7 @@ class Still2App(App):
 
     def on_unmount(self) -> None:
         gc.unfreeze()  # let the interpreter free it all at exit
+        gc.set_threshold(*self._gc_threshold)
         self.store.close()
         self.bg_store.close()
         self.index.close()

@@ -538,3 +538,15 @@ async def test_detail_rows_read_ahead_are_used_only_while_nothing_was_written(ma
         n = len(reads)
         rows.get(tid)
         assert len(reads) == n + 1
+
+
+async def test_gc_thresholds_are_raised_while_the_app_runs_and_restored_after(make_app):
+    import gc
+
+    from still2tui.app import GC_THRESHOLD
+
+    before = gc.get_threshold()
+    app = make_app()
+    async with app.run_test(size=(120, 40)):
+        assert gc.get_threshold() == GC_THRESHOLD != before
+    assert gc.get_threshold() == before
