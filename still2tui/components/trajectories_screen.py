@@ -86,7 +86,9 @@ class TrajectoriesScreen(Screen):
     def on_virtual_table_highlighted(self, event: VirtualTable.Highlighted) -> None:
         if self.source.slow:
             self.update_counts()
-        if event.key is not None and self.app.index.ready:  # not while the first page is being painted
+        # Read ahead only where the user moved the cursor: after a filter or sort the next action is
+        # rarely enter, and the read would compete with that action's queries.
+        if event.moved and event.key is not None and self.app.index.ready:
             self.app.detail_rows.prefetch(event.key)
 
     # -- filter -----------------------------------------------------------------------------------------

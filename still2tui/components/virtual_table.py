@@ -55,9 +55,10 @@ class VirtualTable(ScrollView, can_focus=True):
     cursor_column: reactive[int] = reactive(0)
 
     class Highlighted(Message):
-        def __init__(self, table: "VirtualTable", index: int, key: str | None):
+        def __init__(self, table: "VirtualTable", index: int, key: str | None, moved: bool = False):
             super().__init__()
             self.table, self.index, self.key = table, index, key
+            self.moved = moved  # the cursor was moved to the row (not a reload or rows arriving)
 
     class Selected(Message):
         def __init__(self, table: "VirtualTable", index: int, key: str):
@@ -266,7 +267,9 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def watch_cursor_row(self, old: int, new: int) -> None:
         self.refresh()
-        self.post_message(self.Highlighted(self, new, self.current_key))
+        self.post_message(self.Highlighted(self, new, self.current_key, moved=self._moving))
+
+    _moving = False
 
     def watch_cursor_column(self) -> None:
         self.refresh()
@@ -285,7 +288,11 @@ class VirtualTable(ScrollView, can_focus=True):
     def move_to(self, index: int) -> None:
         if not self.total:
             return
-        self.cursor_row = max(0, min(self.total - 1, index))
+        self._moving = True
+        try:
+            self.cursor_row = max(0, min(self.total - 1, index))
+        finally:
+            self._moving = False
         self._scroll_to_cursor()
 
     def action_move(self, step: int) -> None:
