@@ -36,6 +36,8 @@ SORT_COLUMNS = {"problem_id": "problem_id", "domain": "domain", "model": "model"
 # the columns of a display row, before status and len_is_chars (sources.TRAJECTORY_COLUMNS order)
 DISPLAY_COLUMNS = ("id", "problem_id", "domain", "model", "origin", "iteration", "verdict", "extracted", "gold",
                    "len", "ppl", "flags")
+# A display row (TrajectoryIndex.rows): DISPLAY_COLUMNS, then status and len_is_chars.
+ROW_AT = {name: i for i, name in enumerate(DISPLAY_COLUMNS + ("status", "len_is_chars"))}
 FEW_VALUES = {"domain", "model", "origin", "verdict", "flags"}  # dictionary-encoded in memory
 # Filter terms on one of these columns are evaluated once per distinct value (if it has at most
 # DISTINCT_MAX of them) and mapped to the rows through each row's value code: no scan of 1M strings.
@@ -56,8 +58,8 @@ class TrajectoryIndex:
         self.events: dict[int, str] = {}
         self._orders: dict[tuple[str, bool], np.ndarray] = {}
         self._correct = np.empty(0, bool)
-        self._scores = _ByPosition(["scorer", "part", "ppl"], ["scorer", "part"])
-        self._flags = _ByPosition(["rule", "reason"], ["rule"])
+        self._scores = _ByPosition(*SCORE_ROWS)
+        self._flags = _ByPosition(*FLAG_ROWS)
         self._problems: _Groups | None = None  # positions by problem (cached)
         self._display = _Display()
         self._codes = _Codes()
@@ -99,8 +101,8 @@ class TrajectoryIndex:
             self.n, self.rid = n, rid
             self.doc_pos = _doc_positions(np.empty(0, np.int64), rows["doc"], 0)
             self.signature, self.events = signature, events
-            self._scores = _ByPosition(["scorer", "part", "ppl"], ["scorer", "part"]).extend(scores, rid)
-            self._flags = _ByPosition(["rule", "reason"], ["rule"]).extend(flags, rid)
+            self._scores = _ByPosition(*SCORE_ROWS).extend(scores, rid)
+            self._flags = _ByPosition(*FLAG_ROWS).extend(flags, rid)
             self._problems = None
             self._display = display
             self._codes = codes
@@ -348,10 +350,11 @@ class TrajectoryIndex:
                                        [problem_id, limit]).fetchall()
             rows = self._display.rows(positions)
             samples = [sample_values[int(c)].as_py() if c >= 0 else None for c in sample_codes[positions]]
-        # DISPLAY_COLUMNS order: id 0, iteration 5, verdict 6, extracted 7, len 9; status after them
-        keyed = sorted(zip(rows, samples), key=lambda rs: (rs[0][5] is not None, rs[0][5] or 0, rs[1] is not None,
-                                                           rs[1] or 0, rs[0][0]))
-        return [(r[0], r[6], r[7], r[9], r[12]) for r, _ in keyed[:limit]]
+        ident, iteration = ROW_AT["id"], ROW_AT["iteration"]
+        keyed = sorted(zip(rows, samples), key=lambda rs: (rs[0][iteration] is not None, rs[0][iteration] or 0,
+                                                           rs[1] is not None, rs[1] or 0, rs[0][ident]))
+        shown = [ROW_AT[name] for name in ("id", "verdict", "extracted", "len", "status")]
+        return [tuple(r[k] for k in shown) for r, _ in keyed[:limit]]
 
     def close(self) -> None:
         with self._lock:
@@ -371,6 +374,11 @@ def _doc_positions(table: np.ndarray, docs: pa.ChunkedArray, first_pos: int) -> 
     has = values >= 0
     table[values[has]] = np.arange(first_pos, first_pos + len(values), dtype=np.int64)[has]
     return table
+
+
+# (columns kept, order within one position) of the side tables kept by position
+SCORE_ROWS = (["scorer", "part", "ppl"], ["scorer", "part"])
+FLAG_ROWS = (["rule", "reason"], ["rule"])
 
 
 class _ByPosition:
