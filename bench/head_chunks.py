@@ -1,7 +1,7 @@
 """Output-layer chunk size for teacher-forced scoring: time of the output layer + cross-entropy over
-2,048 response rows cut into chunks of 32..2,048 rows, side by side in one run (sizes take turns; each keeps its best of the rounds), for a real model's
-width (SmolLM2: 576) and the tiny test model's (64). Picks `HEAD_CHUNK_BYTES` in
-pipeline/engines/hf_scoring.py.
+2,048 response rows cut into chunks of 32..2,048 rows, side by side in one run (sizes take turns; each
+keeps its best of the rounds), for a real model's width (SmolLM2: 576) and the tiny test model's (64).
+Picks `HEAD_CHUNK_BYTES` in pipeline/engines/hf_scoring.py.
 
     .venv/bin/python bench/head_chunks.py [--vocab 49152] [--widths 576 64] [--threads 2] [--repeats 5]
 """

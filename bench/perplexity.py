@@ -55,7 +55,8 @@ def plain_loop(model_dir: str, device: str = "cpu"):
     from store.prompting import chat_prompt
 
     tok = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForCausalLM.from_pretrained(model_dir).to(device).eval()
+    # float32 like the scorer (`batched`): the default dtype follows the checkpoint, which may be bf16.
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).to(device).eval()
 
     def run(samples) -> list[float]:
         out = []
@@ -117,14 +118,14 @@ def serve_vllm(model_dir: str, samples) -> None:
         engine.close()
 
 
-def vllm_leg(python: str, model_dir: str, args) -> tuple[object, object, float]:
-    """Start the vLLM worker; returns the leg, the worker (to close) and its start-up seconds (with warm-up)."""
+def start_vllm_worker(python: str, model_dir: str, args):
+    """The vLLM worker (`serve_vllm`), warmed up, and its start-up seconds (with the warm-up)."""
     from bench.worker import Worker
 
     started = time.perf_counter()
     worker = Worker(python, __file__, [model_dir, "--n", str(args.n), "--rollouts", str(args.rollouts)])
-    worker.ask([0, 2])  # warm-up
-    return (lambda start, end: worker.ask([start, end])), worker, time.perf_counter() - started
+    worker.ask([0, 2])
+    return worker, time.perf_counter() - started
 
 
 def work_ratio(model_dir: str, samples) -> tuple[float, float]:
@@ -200,7 +201,8 @@ def main() -> None:
         legs = {name: (lambda start, end, run=run: run(samples[start:end])) for name, run in local.items()}
         worker = None
         if args.vllm_python:
-            legs["vllm"], worker, startup = vllm_leg(args.vllm_python, model_dir, args)
+            worker, startup = start_vllm_worker(args.vllm_python, model_dir, args)
+            legs["vllm"] = lambda start, end: worker.ask([start, end])
         try:
             seconds, values = side_by_side(legs, samples, args.slices)
         finally:

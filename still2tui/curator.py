@@ -9,8 +9,9 @@ from still2tui.filter_lang import Compiled
 
 
 class Curator:
-    writes = 0  # counts the start and the end of every write by any Curator: a read made while it was
-    # unchanged saw no write of the TUI (still2tui/detail_rows.py)
+    # Counts the start and the end of every write by any Curator: a read made while it was unchanged saw
+    # no write of the TUI (still2tui/detail_rows.py).
+    writes = 0
 
     def __init__(self, store: Store):
         self.store = store
