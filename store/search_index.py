@@ -134,10 +134,14 @@ class Candidates:
 
     ``docs`` is None when the word's text has to be read anyway in full: a word of symbols only, or one
     whose every run is in more than VERIFY_SCAN_ABOVE docs (listing those would cost more than it saves).
+    ``upto``: the highest doc of the index as read; docs are only those up to it, and :func:`search` scans
+    every row without such a doc. A catch-up that commits between reading the candidates and searching
+    with them then changes nothing (its rows count as unindexed), where it used to hide its rows.
     """
 
     docs: "np.ndarray | None"
     exact: bool
+    upto: int = 0
 
 
 def candidates(conn: duckdb.DuckDBPyConnection, word: str) -> Candidates:
@@ -146,19 +150,26 @@ def candidates(conn: duckdb.DuckDBPyConnection, word: str) -> Candidates:
     runs = sorted(set(_runs(conn, word)), key=len, reverse=True)  # the longest run is usually the rarest
     if not runs:
         return Candidates(None, False)
+    upto = indexed_upto(conn)  # before the postings: a batch committed meanwhile has docs above it
     exact = len(runs) == 1 and runs[0] == word
     if not exact:
         sums = ", ".join("coalesce(sum(len(docs)) FILTER (WHERE contains(token, ?)), 0)" for _ in runs)
         sizes = conn.execute(f"SELECT {sums} FROM search_posting", runs).fetchall()[0]
         if min(sizes) > VERIFY_SCAN_ABOVE:  # an upper bound: a doc counts once per token holding the run
-            return Candidates(None, False)
+            return Candidates(None, False, upto)
     docs: np.ndarray | None = None
     for run in runs:
         found = _docs(conn, "SELECT unnest(docs) AS d FROM search_posting WHERE contains(token, ?)", [run])
+        found = found[found <= upto]
         docs = found if docs is None else intersect_sorted(docs, found)
         if not len(docs):
-            return Candidates(docs, True)
-    return Candidates(docs, exact)
+            return Candidates(docs, True, upto)
+    return Candidates(docs, exact, upto)
+
+
+def indexed_upto(conn: duckdb.DuckDBPyConnection) -> int:
+    """The highest doc number given out (docs grow with each batch and are never removed)."""
+    return conn.execute("SELECT coalesce(max(doc), 0) FROM search_doc").fetchall()[0][0]
 
 
 def search(conn: duckdb.DuckDBPyConnection, word: str, found: Candidates | None = None) -> Hits:
@@ -173,10 +184,13 @@ def search(conn: duckdb.DuckDBPyConnection, word: str, found: Candidates | None 
         return Hits(np.empty(0, np.int64), [], -1, scan(conn, [word]))  # covers unindexed rows too
     sql_pred, param = predicate(word)
     unindexed: list[str] = []
-    if pending(conn):
-        unindexed = [r[0] for r in conn.execute(f"""SELECT id FROM trajectory WHERE {sql_pred}
-                                                    AND id NOT IN (SELECT trajectory_id FROM search_doc)""",
-                                                [param]).fetchall()]
+    n_traj, n_known = conn.execute("""SELECT (SELECT count(*) FROM trajectory),
+                                             (SELECT count(*) FROM search_doc WHERE doc <= ?)""",
+                                   [found.upto]).fetchall()[0]
+    if n_traj > n_known:
+        unindexed = [r[0] for r in conn.execute(f"""SELECT id FROM trajectory WHERE {sql_pred} AND id NOT IN
+                                                    (SELECT trajectory_id FROM search_doc WHERE doc <= ?)""",
+                                                [param, found.upto]).fetchall()]
     if found.exact:
         return Hits(found.docs, unindexed, 0)
     return Hits(verify(conn, found.docs, word), unindexed, len(found.docs))

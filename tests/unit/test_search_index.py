@@ -121,3 +121,27 @@ def test_matching_rowids_and_scan_equal_the_brute_force_check(db_path, source):
             assert set(got.tolist()) == {rowids[t] for t in want} & set(subset.tolist()), words
         assert len(search_index.matching_rowids(conn, np.empty(0, np.int64), ["the"])) == 0
     store.close()
+
+
+def test_candidates_read_before_a_catch_up_still_find_its_rows(db_path, source):
+    """The TUI reads a word's candidates once per filter and searches with them later; a background
+    catch-up that commits in between must not hide the rows it indexed (a CI failure: 0 rows for 1)."""
+    store = Store(db_path)
+    with store.write() as conn:
+        add_problems(conn, [{"id": "p1", "source": "t", "question": "q", "question_hash": "p1"}])
+        add_trajectories(conn, _rows(source, 0, 20))
+        search_index.catch_up(conn)
+        add_trajectories(conn, _rows(source, 20, 40))  # half the rows indexed, half not
+    with store.read() as conn:
+        found = {word: search_index.candidates(conn, word) for word in WORDS}
+    with store.write() as conn:
+        assert search_index.catch_up(conn) == 20
+    with store.read() as conn:
+        for word in WORDS:
+            hits = search_index.search(conn, word, found[word])
+            ids = {r[0] for r in conn.execute("SELECT trajectory_id FROM search_doc WHERE doc IN (SELECT unnest(?))",
+                                              [hits.docs.tolist()]).fetchall()} if hits.rowids is None else \
+                {r[0] for r in conn.execute("SELECT id FROM trajectory WHERE rowid IN (SELECT unnest(?))",
+                                            [hits.rowids.tolist()]).fetchall()}
+            assert ids | set(hits.unindexed_ids) == _scan(conn, word), word
+    store.close()
