@@ -143,9 +143,13 @@ class Still2App(App):
             self.index.load(self.bg_store)
         finally:
             self._index_loading = False
-        self.call_from_thread(self.screen.post_message, IndexReady())
+        self.call_from_thread(self._index_loaded)
         self.index.warm()  # every column's sort order, so a first sort costs no sort
         self.call_from_thread(self._freeze_heap)
+
+    def _index_loaded(self) -> None:
+        self.sync_index()  # writes committed while it loaded: their DataChanged found the index busy
+        self.screen.post_message(IndexReady())
 
     @staticmethod
     def _freeze_heap() -> None:

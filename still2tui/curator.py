@@ -2,10 +2,21 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from store import Store
 from store import curation
-from still2tui.filter_lang import Compiled
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A filter's matches as counted when a bulk action was asked for: the action, confirmed later, acts
+    on rows up to ``upto`` (the highest rowid then), not on rows a job appended while the question was open."""
+
+    where: str
+    params: list
+    n: int
+    upto: int
 
 
 class Curator:
@@ -29,26 +40,30 @@ class Curator:
         with self._write() as conn:
             return curation.set_status(conn, status, ids=ids, kind=kind, actor="tui")
 
-    def count(self, where: str, params: list) -> int:
+    def select(self, where: str, params: list) -> Selection:
+        """The trajectories matching a filter now, for a bulk action the user confirms later."""
         with self.store.read() as conn:
-            return conn.execute(f"SELECT count(*) FROM trajectory t WHERE {where}", params).fetchone()[0]
+            n, upto = conn.execute(f"""SELECT count(*) FILTER (WHERE {where}), coalesce(max(t.rowid), -1)
+                                       FROM trajectory t""", params).fetchone()
+        return Selection(where, list(params), n, upto)
 
-    def _bulk(self, compiled_where: str, params: list, apply) -> curation.Event:
+    def _bulk(self, selection: Selection, apply) -> curation.Event:
         # The user's filter is parameterised; curation takes a plain where-clause, so the matching ids are
         # materialised first (same transaction) and the clause only names that temp table.
         with self._write() as conn:
             conn.execute("DROP TABLE IF EXISTS tui_bulk")
-            conn.execute(f"CREATE TEMP TABLE tui_bulk AS SELECT t.id FROM trajectory t WHERE {compiled_where}", params)
+            conn.execute(f"""CREATE TEMP TABLE tui_bulk AS SELECT t.id FROM trajectory t
+                             WHERE ({selection.where}) AND t.rowid <= ?""", [*selection.params, selection.upto])
             try:
                 return apply(conn, "id IN (SELECT id FROM tui_bulk)")
             finally:
                 conn.execute("DROP TABLE tui_bulk")
 
-    def bulk_status(self, status: str, compiled: Compiled, where: str, params: list) -> curation.Event:
-        return self._bulk(where, params, lambda conn, w: curation.set_status(conn, status, where=w, actor="tui"))
+    def bulk_status(self, status: str, selection: Selection) -> curation.Event:
+        return self._bulk(selection, lambda conn, w: curation.set_status(conn, status, where=w, actor="tui"))
 
-    def bulk_tag(self, tag: str, where: str, params: list) -> curation.Event:
-        return self._bulk(where, params, lambda conn, w: curation.add_tag(conn, tag, where=w, actor="tui"))
+    def bulk_tag(self, tag: str, selection: Selection) -> curation.Event:
+        return self._bulk(selection, lambda conn, w: curation.add_tag(conn, tag, where=w, actor="tui"))
 
     def note(self, target: str, text: str, kind: str = "trajectory") -> curation.Event:
         with self._write() as conn:

@@ -63,6 +63,23 @@ SORT_JOINS = {
 
 
 @dataclass
+class Query:
+    """One filter and sort of a TrajectorySource, and what has been worked out for it so far.
+
+    ``invalidate`` starts a new Query instead of clearing this one: a count worker still busy with the
+    old filter (threads cannot be stopped) then fills only its own Query, never the new one's caches.
+    """
+
+    filter: Compiled
+    sort_key: str
+    descending: bool
+    rowids: np.ndarray | None = None
+    view: np.ndarray | None = None
+    found: dict | None = None  # search word -> its token-index candidates (store.search_index.Candidates)
+    matches: np.ndarray | None = None  # positions matching the other terms of the filter
+
+
+@dataclass
 class TrajectorySource:
     """Trajectories matching a filter, sorted by any column; rows are (id, *column values, len_is_chars).
 
@@ -80,10 +97,10 @@ class TrajectorySource:
     columns: list[Column] = field(default_factory=lambda: list(TRAJECTORY_COLUMNS))
     index: TrajectoryIndex | None = None
     search_store: Store | None = None  # searches run in worker threads: a store of their own
-    _rowids: np.ndarray | None = None
-    _view: np.ndarray | None = None
-    _found: dict | None = None  # search word -> its token-index candidates (store.search_index.Candidates)
-    _matches: np.ndarray | None = None  # positions matching the other terms of the filter
+    query: Query = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.invalidate()
 
     def set_filter(self, text: str) -> None:
         self.filter = compile_filter(text)
@@ -94,121 +111,129 @@ class TrajectorySource:
         self.invalidate()
 
     def invalidate(self) -> None:
-        self._rowids = None
-        self._view = None
-        self._found = None
-        self._matches = None
+        self.query = Query(self.filter, self.sort_key, self.descending)
 
-    def _sort_expr(self) -> str | None:
-        return next((c.sort for c in self.columns if c.key == self.sort_key), None)
+    def _sort_expr(self, q: Query) -> str | None:
+        return next((c.sort for c in self.columns if c.key == q.sort_key), None)
+
+    def _uses_index(self, q: Query) -> bool:
+        return self.index is not None and self.index.ready and q.filter.index_where is not None
+
+    def _is_plain(self, q: Query) -> bool:
+        """Unfiltered, unsorted, from the store: count(*) and LIMIT answer it at once."""
+        return not self._uses_index(q) and q.filter.where == "TRUE" and not q.filter.has_text \
+            and self._sort_expr(q) is None
 
     @property
     def uses_index(self) -> bool:
-        return self.index is not None and self.index.ready and self.filter.index_where is not None
-
-    @property
-    def _plain(self) -> bool:
-        """Unfiltered, unsorted, from the store: count(*) and LIMIT answer it at once."""
-        return not self.uses_index and self.filter.where == "TRUE" and not self.filter.has_text \
-            and self._sort_expr() is None
+        return self._uses_index(self.query)
 
     @property
     def slow(self) -> bool:
-        if self.uses_index:
-            return self.filter.has_text
-        if self._plain:
+        q = self.query
+        if self._uses_index(q):
+            return q.filter.has_text
+        if self._is_plain(q):
             return False
-        expr = self._sort_expr() or ""
-        return self.filter.has_text or "perplexity" in self.filter.where or expr.startswith(("pp.", "fl."))
+        expr = self._sort_expr(q) or ""
+        return q.filter.has_text or "perplexity" in q.filter.where or expr.startswith(("pp.", "fl."))
 
-    def view(self) -> np.ndarray:
+    def view(self, q: Query | None = None) -> np.ndarray:
         """Index positions of the matching rows in display order (index path only)."""
-        if self._view is None:
-            matches = self._filtered()
-            found = self._candidates()
-            for word in self.filter.text:
+        q = q or self.query
+        if q.view is None:
+            matches = self._filtered(q)
+            found = self._candidates(q)
+            for word in q.filter.text:
                 matches = intersect_sorted(matches, text_positions(self._search_store, self.index, word, found[word]))
-            self._view = self.index.view(matches, self.sort_key, self.descending)
-        return self._view
+            q.view = self.index.view(matches, q.sort_key, q.descending)
+        return q.view
 
     @property
     def _search_store(self) -> Store:
         return self.search_store or self.store
 
-    def _filtered(self) -> np.ndarray:
-        """Positions matching the filter's terms other than the search words (once per filter and reload)."""
-        if self._matches is None:
-            self._matches = self.index.filter(self.filter.index_clauses)
-        return self._matches
+    def _filtered(self, q: Query) -> np.ndarray:
+        """Positions matching the filter's terms other than the search words (once per query)."""
+        if q.matches is None:
+            q.matches = self.index.filter(q.filter.index_clauses)
+        return q.matches
 
-    def _candidates(self) -> dict:
-        """The token-index candidates of each search word, once per filter and reload."""
-        if self._found is None:
+    def _candidates(self, q: Query) -> dict:
+        """The token-index candidates of each search word, once per query."""
+        if q.found is None:
             # never opens the search store for no words: view() runs on the UI thread then, and a search-index
             # catch-up may hold that store while it waits for the UI thread to hand its read connection back
-            self._found = word_candidates(self._search_store, self.filter.text) if self.filter.text else {}
-        return self._found
+            q.found = word_candidates(self._search_store, q.filter.text) if q.filter.text else {}
+        return q.found
 
     def first_rows(self, limit: int) -> list[tuple] | None:
         """The first ``limit`` rows of a text search whose count takes long, found before it (None: count
         first, it is as quick). When they are all the matches, the view is known too."""
-        if not (self.uses_index and self.filter.has_text) or self._view is not None:
+        q = self.query
+        if not (self._uses_index(q) and q.filter.has_text) or q.view is not None:
             return None
-        first = first_positions(self._search_store, self.index, self.filter.text, self._candidates(), self._filtered,
-                                self.sort_key, self.descending, limit)
+        first = first_positions(self._search_store, self.index, q.filter.text, self._candidates(q),
+                                lambda: self._filtered(q), q.sort_key, q.descending, limit)
         if first is None:
             return None
         positions, complete = first
         if complete:
-            self._view = positions
+            q.view = positions
         return self.index.rows(positions)
 
     def counts(self) -> tuple[int, int, int, int] | None:
         """(all trajectories, correct, approved, rejected) of the matches, when the index answers."""
-        return self.index.counts(self.view()) if self.uses_index else None
+        q = self.query
+        return self.index.counts(self.view(q)) if self._uses_index(q) else None
 
-    def where(self) -> tuple[str, list]:
-        clause, params = self.filter.where, list(self.filter.params)
-        for word in self.filter.text:
+    def where(self, q: Query | None = None) -> tuple[str, list]:
+        q = q or self.query
+        clause, params = q.filter.where, list(q.filter.params)
+        for word in q.filter.text:
             sql, value = text_clause(word)
             clause += f" AND {sql}"
             params.append(value)
         return clause, params
 
-    def index_sql(self) -> tuple[str, list]:
-        clause, params = self.where()
-        expr = self._sort_expr()
+    def index_sql(self, q: Query | None = None) -> tuple[str, list]:
+        q = q or self.query
+        clause, params = self.where(q)
+        expr = self._sort_expr(q)
         if expr is None:  # insertion order, which DuckDB preserves without a sort
             return f"SELECT t.rowid AS r FROM trajectory t WHERE {clause}", params
         joins = " ".join(j for prefix, j in SORT_JOINS.items() if expr.startswith(prefix))
-        direction = "DESC NULLS FIRST" if self.descending else "ASC NULLS LAST"
+        direction = "DESC NULLS FIRST" if q.descending else "ASC NULLS LAST"
         return (f"SELECT t.rowid AS r FROM trajectory t {joins} WHERE {clause} "
                 f"ORDER BY {expr} {direction}, t.rowid", params)
 
-    def rowids(self) -> np.ndarray:
-        if self._rowids is None:
-            sql, params = self.index_sql()
+    def rowids(self, q: Query | None = None) -> np.ndarray:
+        q = q or self.query
+        if q.rowids is None:
+            sql, params = self.index_sql(q)
             with self.store.read() as conn:
-                self._rowids = conn.execute(sql, params).fetchnumpy()["r"]
-        return self._rowids
+                q.rowids = conn.execute(sql, params).fetchnumpy()["r"]
+        return q.rowids
 
     def count(self) -> int:
-        if self.uses_index:
-            return len(self.view())
-        if self._plain:
+        q = self.query
+        if self._uses_index(q):
+            return len(self.view(q))
+        if self._is_plain(q):
             with self.store.read() as conn:
                 return conn.execute("SELECT count(*) FROM trajectory").fetchone()[0]
         return len(self.rowids())
 
     def fetch(self, offset: int, limit: int) -> list[tuple]:
-        if self.uses_index:
-            return self.index.rows(self.view()[offset:offset + limit])
-        if self._plain:
+        q = self.query
+        if self._uses_index(q):
+            return self.index.rows(self.view(q)[offset:offset + limit])
+        if self._is_plain(q):
             with self.store.read() as conn:
                 wanted = [r[0] for r in conn.execute("SELECT rowid FROM trajectory ORDER BY rowid LIMIT ? OFFSET ?",
                                                      [limit, offset]).fetchall()]
         else:
-            wanted = [int(r) for r in self.rowids()[offset:offset + limit]]
+            wanted = [int(r) for r in self.rowids(q)[offset:offset + limit]]
         if not wanted:
             return []
         marks = ",".join("?" * len(wanted))

@@ -57,6 +57,7 @@ class TrajectoryIndex:
         self.signature: dict | None = None
         self.events: dict[int, str] = {}
         self._orders: dict[tuple[str, bool], np.ndarray] = {}
+        self._orders_version = 0  # bumped whenever orders are dropped: a sort begun before is not cached
         self._correct = np.empty(0, bool)
         self._scores = _ByPosition(*SCORE_ROWS)
         self._flags = _ByPosition(*FLAG_ROWS)
@@ -107,7 +108,7 @@ class TrajectoryIndex:
             self._display = display
             self._codes = codes
             self._flagged = self._undocumented = None
-            self._orders.clear()
+            self._drop_orders()
             self._recount()
         if old is not None:
             old.close()
@@ -173,7 +174,7 @@ class TrajectoryIndex:
         self._display.extend(rows)
         self._codes.extend(rows)
         self._flagged = self._undocumented = None
-        self._orders.clear()
+        self._drop_orders()
         self._recount()
 
     def _set_statuses(self, statuses: pa.Table) -> None:
@@ -185,7 +186,12 @@ class TrajectoryIndex:
         self.db.unregister("upd")
         values = upd["status"].to_pylist()
         self._display.set_status(upd["pos"].to_numpy(), values)
-        self._orders = {k: v for k, v in self._orders.items() if k[0] != "status"}
+        self._drop_orders("status")
+
+    def _drop_orders(self, key: str | None = None) -> None:
+        """Forget the cached orders (of one column, or all); the caller holds the lock."""
+        self._orders = {k: v for k, v in self._orders.items() if key is not None and k[0] != key}
+        self._orders_version += 1
 
     def _recount(self) -> None:
         got = self.db.execute("SELECT verdict = 'correct' AS correct FROM trajectory ORDER BY pos").fetchnumpy()
@@ -295,11 +301,11 @@ class TrajectoryIndex:
             cached = self._orders.get((key, descending))
             if cached is not None:
                 return cached
-            db, n = self.db, self.n
-            column = db.sql(f'SELECT "{SORT_COLUMNS[key]}" FROM trajectory ORDER BY pos').to_arrow_table()
+            version = self._orders_version
+            column = self.db.sql(f'SELECT "{SORT_COLUMNS[key]}" FROM trajectory ORDER BY pos').to_arrow_table()
         positions = order(sort_key(column.column(0)), descending)
         with self._lock:
-            if self.db is db and self.n == n:
+            if self._orders_version == version:  # no load, append or status change while it sorted
                 self._orders[(key, descending)] = positions
         return positions
 

@@ -156,7 +156,9 @@ class DetailScreen(Screen):
     def action_status(self, status: str) -> None:
         self.curator.status(status, [self.trajectory_id])
         self.notify(f"{status}: {self.trajectory_id}", timeout=2)
+        self.app.sync_index()  # the rollouts list reads statuses from the index
         self.refresh_facts()
+        self._load_rollouts()
 
     def refresh_facts(self) -> None:
         self.row = self.app.detail_rows.read(self.trajectory_id)

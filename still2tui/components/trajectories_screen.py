@@ -144,18 +144,17 @@ class TrajectoriesScreen(Screen):
             self.table.action_move(1)
 
     def action_bulk(self, status: str) -> None:
-        where, params = self.source.where()
-        n = self.curator.count(where, params)
+        selection = self.curator.select(*self.source.where())
         verb = {"approved": "Approve", "rejected": "Reject", "pending": "Reset to pending"}[status]
         label = self.filter_text or "(no filter: every trajectory)"
 
         def done(yes: bool | None) -> None:
             if yes:
-                event = self.curator.bulk_status(status, self.source.filter, where, params)
+                event = self.curator.bulk_status(status, selection)
                 self.notify(f"{verb}: {event.n:,} trajectories changed (u undoes)")
                 self.post_message(DataChanged())
 
-        self.app.push_screen(Confirm(f"{verb} {n:,} trajectories matching {label}?"), done)
+        self.app.push_screen(Confirm(f"{verb} {selection.n:,} trajectories matching {label}?"), done)
 
     def action_note(self) -> None:
         key = self._current_id()
@@ -176,14 +175,13 @@ class TrajectoriesScreen(Screen):
             self.app.push_screen(Prompt(f"Tag for {key}"), done)
 
     def action_bulk_tag(self) -> None:
-        where, params = self.source.where()
-        n = self.curator.count(where, params)
+        selection = self.curator.select(*self.source.where())
 
         def done(text: str | None) -> None:
             if text:
-                event = self.curator.bulk_tag(text, where, params)
+                event = self.curator.bulk_tag(text, selection)
                 self.notify(f"tag {text} on {event.n:,} trajectories")
-        self.app.push_screen(Prompt(f"Tag all {n:,} trajectories of the filter with:"), done)
+        self.app.push_screen(Prompt(f"Tag all {selection.n:,} trajectories of the filter with:"), done)
 
     def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
         self.app.open_detail(event.key)

@@ -111,9 +111,14 @@ class VirtualTable(ScrollView, can_focus=True):
             self.app.call_from_thread(self._show_first_rows, rows, generation)
         total = self.source.count()
         if generation == self._generation:
+            self.app.call_from_thread(self._count_done, total, generation)
+
+    def _count_done(self, total: int, generation: int) -> None:
+        # checked again on the UI thread: a reload may have come after the worker's check
+        if generation == self._generation:
             self.is_running_count = False
-            self.app.call_from_thread(self._set_total, total)
-            self.app.call_from_thread(self.refresh)
+            self._set_total(total)
+            self.refresh()
 
     def _show_first_rows(self, rows: list[tuple], generation: int) -> None:
         """The first block of a slow source while its count runs: the table holds just these meanwhile."""

@@ -7,6 +7,7 @@ import pytest
 from textual.widgets import OptionList
 
 from store import Store
+from store.ingest import add_trajectories
 from still2tui.components.detail_body import PROBLEM, DetailBody
 from still2tui.components.detail_screen import DetailScreen
 from still2tui.components.help_screen import HelpScreen
@@ -70,6 +71,11 @@ async def test_browse_counts_and_detail(make_app, tui_db):
         await pilot.pause()
         assert detail.trajectory_id != first or detail.query_one("#rollouts").total == 1
         await pilot.press("e")
+        await pilot.press("a")  # approve from the detail: the facts and the rollouts list both show it
+        await pilot.pause()
+        assert "approved" in str(detail.query_one("#facts").render())
+        rollouts = detail.query_one("#rollouts")
+        assert rollouts.row(rollouts.cursor_row)[-1] == "approved"
         await pilot.press("escape")
         assert isinstance(app.screen, TrajectoriesScreen)
 
@@ -106,9 +112,13 @@ async def test_bulk_on_filter_asks_with_the_count_and_undoes_in_one_step(make_ap
         await pilot.pause()
         assert isinstance(app.screen, Confirm)
         assert f"Approve {expected} trajectories" in app.screen.question
+        with app.store.write() as conn:  # a job appends matching rows while the question is open
+            add_trajectories(conn, conn.sql("""SELECT 'late' || id AS id, problem_id, text, origin, verdict
+                                                FROM trajectory WHERE verdict = 'correct' LIMIT 3""").to_arrow_table())
         await pilot.press("y")
         await pilot.pause()
         assert q(tui_db, "SELECT count(*) FROM trajectory WHERE status = 'approved'")[0][0] == expected
+        assert q(tui_db, "SELECT count(*) FROM trajectory WHERE id LIKE 'late%' AND status = 'pending'")[0][0] == 3
         await pilot.press("u")
         await pilot.pause()
         assert q(tui_db, "SELECT count(*) FROM trajectory WHERE status = 'approved'")[0][0] == 0
@@ -483,7 +493,7 @@ async def test_detail_flags_and_perplexities_from_the_index_equal_the_store(make
     from store.tui_queries import detail_scores
 
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(120, 40)):
         assert app.index.ready
         store = Store(tui_db)
         with store.read() as conn:
@@ -550,3 +560,26 @@ async def test_gc_thresholds_are_raised_while_the_app_runs_and_restored_after(ma
     async with app.run_test(size=(120, 40)):
         assert gc.get_threshold() == GC_THRESHOLD != before
     assert gc.get_threshold() == before
+
+
+async def test_rows_written_while_the_index_loads_in_the_background_show_up(make_app, tui_db, monkeypatch):
+    """A large store's index loads in a worker, and a DataChanged that arrives meanwhile cannot sync it; the
+    rows a job committed during the load must still appear once the load is done."""
+    from still2tui import app as app_module
+    from still2tui.table_index import TrajectoryIndex
+
+    monkeypatch.setattr(app_module, "SYNC_INDEX_ROWS", 0)  # 74 rows: load in the background anyway
+    app = make_app()
+    load = TrajectoryIndex.load
+
+    def load_then_a_job_writes(index, store):
+        load(index, store)
+        with app.bg_store.write() as conn:
+            add_trajectories(conn, conn.sql("""SELECT 'late' || id AS id, problem_id, text, origin
+                                               FROM trajectory LIMIT 3""").to_arrow_table())
+        app.call_from_thread(app.sync_index)  # the job's DataChanged, while the index is still loading
+    monkeypatch.setattr(TrajectoryIndex, "load", load_then_a_job_writes)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.index.ready and not app.index_loading)
+        table = app.screen.query_one(VirtualTable)
+        await until(pilot, lambda: table.total == 77)

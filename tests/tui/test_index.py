@@ -96,7 +96,6 @@ def test_sorted_unique_and_intersection():
 def test_first_page_of_a_search_is_the_prefix_of_the_exact_view(tui_db, monkeypatch):
     from store import search_index
     from still2tui import search
-    from still2tui.filter_lang import compile_filter
     from still2tui.sources import TrajectorySource
 
     monkeypatch.setattr(search, "FIRST_PAGE_ABOVE", 0)  # 74 rows: check the first page before the count anyway
@@ -121,15 +120,71 @@ def test_first_page_of_a_search_is_the_prefix_of_the_exact_view(tui_db, monkeypa
                     source.set_sort(sort_key, descending)
                     got = source.first_rows(limit)
                     if got is None:  # nothing to read (indexed words), or no match in the first chunks read
-                        nothing_to_read = indexed and all(source._found[w].exact for w in source.filter.text)
+                        nothing_to_read = indexed and all(source.query.found[w].exact for w in source.filter.text)
                         assert nothing_to_read or limit < index.n or not want, (text, sort_key, limit)
                         continue
                     assert got == want[:limit], (text, sort_key, limit)
                     partial_pages += len(want) > limit
                     if limit >= index.n:  # every candidate read: the view is known without a count
-                        assert source._view is not None
-                    if source._view is not None:
+                        assert source.query.view is not None
+                    if source.query.view is not None:
                         assert source.count() == len(want) <= limit
         index.close()
     store.close()
     assert partial_pages > 10  # first pages found before the end of the candidates were checked
+
+
+def test_a_count_still_running_for_an_old_filter_cannot_answer_for_the_new_one(tui_db, monkeypatch):
+    """Thread workers cannot be stopped: a search of the previous filter that ends after the user typed a
+    new one must fill only its own caches, not the new filter's view (rows and count of the old filter)."""
+    import threading
+
+    from still2tui import sources
+
+    store = Store(tui_db)
+    index = TrajectoryIndex()
+    index.load(store)
+    source = sources.TrajectorySource(store, index=index)
+    exact = sources.TrajectorySource(store, index=index)
+    exact.set_filter("origin:distill")
+    want = exact.fetch(0, exact.count())
+
+    entered, release, search = threading.Event(), threading.Event(), sources.text_positions
+    monkeypatch.setattr(sources, "text_positions",
+                        lambda *a, **k: (entered.set(), release.wait(20))[1] and search(*a, **k))
+    source.set_filter('"the answer"')
+    old = threading.Thread(target=source.count)  # the old filter's count worker, held inside its search
+    old.start()
+    assert entered.wait(20)
+    source.set_filter("origin:distill")  # the user's next filter: answered while the old worker waits
+    assert source.count() == len(want)
+    release.set()
+    old.join(20)
+    assert source.count() == len(want) and source.fetch(0, len(want) + 5) == want
+    index.close()
+    store.close()
+
+
+def test_a_status_change_during_a_sort_is_not_lost_from_the_cached_order(tui_db, monkeypatch):
+    """warm() sorts every column in a worker; an approval synced while the status column is being sorted
+    must not leave that sort's (older) order in the cache."""
+    from still2tui import table_index
+
+    store = Store(tui_db)
+    index = TrajectoryIndex()
+    index.load(store)
+    last = index.rows(np.arange(index.n))[-1][0]  # sorts last among equal statuses
+    sort, synced = table_index.order, []
+
+    def order_with_a_sync_meanwhile(keys, descending):
+        if not synced:
+            Curator(store).status("approved", [last])
+            synced.append(index.sync(store))
+        return sort(keys, descending)
+    monkeypatch.setattr(table_index, "order", order_with_a_sync_meanwhile)
+    index.order("status", False)
+    assert synced == ["statuses"]
+    shown = [row[12] for row in index.rows(index.view(np.arange(index.n), "status", False))]
+    assert shown == sorted(shown) and shown.count("approved") == 1
+    index.close()
+    store.close()
