@@ -147,6 +147,8 @@ class Candidates:
 def candidates(conn: duckdb.DuckDBPyConnection, word: str) -> Candidates:
     """The docs whose tokens can hold ``word``: for each letter/digit run of it, the docs of the tokens
     containing the run (module docstring), intersected."""
+    import numpy as np
+
     runs = sorted(set(_runs(conn, word)), key=len, reverse=True)  # the longest run is usually the rarest
     if not runs:
         return Candidates(None, False)
@@ -160,7 +162,7 @@ def candidates(conn: duckdb.DuckDBPyConnection, word: str) -> Candidates:
     docs: np.ndarray | None = None
     for run in runs:
         found = _docs(conn, "SELECT unnest(docs) AS d FROM search_posting WHERE contains(token, ?)", [run])
-        found = found[found <= upto]
+        found = found[:np.searchsorted(found, upto, side="right")]  # sorted: a view, no copy
         docs = found if docs is None else intersect_sorted(docs, found)
         if not len(docs):
             return Candidates(docs, True, upto)
