@@ -10,8 +10,9 @@ from store import curation
 
 @dataclass(frozen=True)
 class Selection:
-    """A filter's matches as counted when a bulk action was asked for: the action, confirmed later, acts
-    on rows up to ``upto`` (the highest rowid then), not on rows a job appended while the question was open."""
+    """A filter's matches as counted when a bulk action was asked for. The action, confirmed later,
+    leaves alone the rows added since (rowid above ``upto``); rows that existed then are taken as they are
+    at the confirmation (a rescore or a status change in between counts)."""
 
     where: str
     params: list
@@ -43,8 +44,8 @@ class Curator:
     def select(self, where: str, params: list) -> Selection:
         """The trajectories matching a filter now, for a bulk action the user confirms later."""
         with self.store.read() as conn:
-            n, upto = conn.execute(f"""SELECT count(*) FILTER (WHERE {where}), coalesce(max(t.rowid), -1)
-                                       FROM trajectory t""", params).fetchone()
+            n, upto = conn.execute(f"""SELECT count(*), (SELECT coalesce(max(rowid), -1) FROM trajectory)
+                                       FROM trajectory t WHERE {where}""", params).fetchone()
         return Selection(where, list(params), n, upto)
 
     def _bulk(self, selection: Selection, apply) -> curation.Event:

@@ -66,8 +66,9 @@ SORT_JOINS = {
 class Query:
     """One filter and sort of a TrajectorySource, and what has been worked out for it so far.
 
-    ``invalidate`` starts a new Query instead of clearing this one: a count worker still busy with the
-    old filter (threads cannot be stopped) then fills only its own Query, never the new one's caches.
+    ``invalidate`` starts a new Query instead of clearing this one, and the table's count worker is
+    given the Query it was started for: a worker still busy with an old filter (threads cannot be
+    stopped) fills only that Query, never the new one's caches.
     """
 
     filter: Compiled
@@ -138,9 +139,8 @@ class TrajectorySource:
         expr = self._sort_expr(q) or ""
         return q.filter.has_text or "perplexity" in q.filter.where or expr.startswith(("pp.", "fl."))
 
-    def view(self, q: Query | None = None) -> np.ndarray:
+    def view(self, q: Query) -> np.ndarray:
         """Index positions of the matching rows in display order (index path only)."""
-        q = q or self.query
         if q.view is None:
             matches = self._filtered(q)
             found = self._candidates(q)
@@ -167,10 +167,11 @@ class TrajectorySource:
             q.found = word_candidates(self._search_store, q.filter.text) if q.filter.text else {}
         return q.found
 
-    def first_rows(self, limit: int) -> list[tuple] | None:
+    def first_rows(self, limit: int, q: Query | None = None) -> list[tuple] | None:
         """The first ``limit`` rows of a text search whose count takes long, found before it (None: count
-        first, it is as quick). When they are all the matches, the view is known too."""
-        q = self.query
+        first, it is as quick). When they are all the matches, the view is known too. ``q``: the query
+        (default: the current one); a worker passes the one it was started for."""
+        q = q or self.query
         if not (self._uses_index(q) and q.filter.has_text) or q.view is not None:
             return None
         first = first_positions(self._search_store, self.index, q.filter.text, self._candidates(q),
@@ -196,8 +197,7 @@ class TrajectorySource:
             params.append(value)
         return clause, params
 
-    def index_sql(self, q: Query | None = None) -> tuple[str, list]:
-        q = q or self.query
+    def index_sql(self, q: Query) -> tuple[str, list]:
         clause, params = self.where(q)
         expr = self._sort_expr(q)
         if expr is None:  # insertion order, which DuckDB preserves without a sort
@@ -207,22 +207,21 @@ class TrajectorySource:
         return (f"SELECT t.rowid AS r FROM trajectory t {joins} WHERE {clause} "
                 f"ORDER BY {expr} {direction}, t.rowid", params)
 
-    def rowids(self, q: Query | None = None) -> np.ndarray:
-        q = q or self.query
+    def rowids(self, q: Query) -> np.ndarray:
         if q.rowids is None:
             sql, params = self.index_sql(q)
             with self.store.read() as conn:
                 q.rowids = conn.execute(sql, params).fetchnumpy()["r"]
         return q.rowids
 
-    def count(self) -> int:
-        q = self.query
+    def count(self, q: Query | None = None) -> int:
+        q = q or self.query
         if self._uses_index(q):
             return len(self.view(q))
         if self._is_plain(q):
             with self.store.read() as conn:
                 return conn.execute("SELECT count(*) FROM trajectory").fetchone()[0]
-        return len(self.rowids())
+        return len(self.rowids(q))
 
     def fetch(self, offset: int, limit: int) -> list[tuple]:
         q = self.query

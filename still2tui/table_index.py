@@ -190,7 +190,7 @@ class TrajectoryIndex:
 
     def _drop_orders(self, key: str | None = None) -> None:
         """Forget the cached orders (of one column, or all); the caller holds the lock."""
-        self._orders = {k: v for k, v in self._orders.items() if key is not None and k[0] != key}
+        self._orders = {} if key is None else {k: v for k, v in self._orders.items() if k[0] != key}
         self._orders_version += 1
 
     def _recount(self) -> None:

@@ -136,12 +136,12 @@ class Candidates:
     whose every run is in more than VERIFY_SCAN_ABOVE docs (listing those would cost more than it saves).
     ``upto``: the highest doc of the index as read; docs are only those up to it, and :func:`search` scans
     every row without such a doc. A catch-up that commits between reading the candidates and searching
-    with them then changes nothing (its rows count as unindexed), where it used to hide its rows.
+    with them then changes nothing: its rows count as unindexed.
     """
 
     docs: "np.ndarray | None"
     exact: bool
-    upto: int = 0
+    upto: int
 
 
 def candidates(conn: duckdb.DuckDBPyConnection, word: str) -> Candidates:
@@ -149,10 +149,10 @@ def candidates(conn: duckdb.DuckDBPyConnection, word: str) -> Candidates:
     containing the run (module docstring), intersected."""
     import numpy as np
 
+    upto = indexed_upto(conn)  # before the postings: a batch committed meanwhile has docs above it
     runs = sorted(set(_runs(conn, word)), key=len, reverse=True)  # the longest run is usually the rarest
     if not runs:
-        return Candidates(None, False)
-    upto = indexed_upto(conn)  # before the postings: a batch committed meanwhile has docs above it
+        return Candidates(None, False, upto)
     exact = len(runs) == 1 and runs[0] == word
     if not exact:
         sums = ", ".join("coalesce(sum(len(docs)) FILTER (WHERE contains(token, ?)), 0)" for _ in runs)
@@ -239,9 +239,9 @@ def verify(conn: duckdb.DuckDBPyConnection, docs: np.ndarray, word: str) -> np.n
                  {"docs": docs.tolist(), "w": param})
 
 
-def search_ids(conn: duckdb.DuckDBPyConnection, word: str) -> set[str]:
+def search_ids(conn: duckdb.DuckDBPyConnection, word: str, found: Candidates | None = None) -> set[str]:
     """The ids of :func:`search`'s matches (tests and tools; the TUI maps docs to positions itself)."""
-    hits = search(conn, word)
+    hits = search(conn, word, found)
     if hits.rowids is not None:
         return {r[0] for r in conn.execute("SELECT id FROM trajectory WHERE rowid IN (SELECT unnest(?))",
                                            [hits.rowids.tolist()]).fetchall()}

@@ -107,7 +107,8 @@ class DetailScreen(Screen):
 
     _generation = 0
 
-    def _load_rollouts(self) -> None:
+    def _load_rollouts(self, keep_cursor: bool = False) -> None:
+        """The problem's rollouts, the cursor on this trajectory (``keep_cursor``: where the user left it)."""
         index, problem_id = self.app.index, self.row["problem_id"]
         if index.ready:
             self.others = index.rollouts(problem_id)
@@ -117,8 +118,9 @@ class DetailScreen(Screen):
         table = self.rollouts_table
         table.source.rows = [(tid, "▶" if tid == self.trajectory_id else str(i + 1), verdict, answer, length, status)
                              for i, (tid, verdict, answer, length, status) in enumerate(self.others)]
-        table.reload(keep_cursor=False)
-        table.move_to(next((i for i, o in enumerate(self.others) if o[0] == self.trajectory_id), 0))
+        table.reload(keep_cursor=keep_cursor)
+        if not keep_cursor:
+            table.move_to(next((i for i, o in enumerate(self.others) if o[0] == self.trajectory_id), 0))
 
     def _facts(self) -> str:
         r = self.row
@@ -156,9 +158,7 @@ class DetailScreen(Screen):
     def action_status(self, status: str) -> None:
         self.curator.status(status, [self.trajectory_id])
         self.notify(f"{status}: {self.trajectory_id}", timeout=2)
-        self.app.sync_index()  # the rollouts list reads statuses from the index
-        self.refresh_facts()
-        self._load_rollouts()
+        self.on_data_changed(DataChanged())
 
     def refresh_facts(self) -> None:
         self.row = self.app.detail_rows.read(self.trajectory_id)
@@ -199,5 +199,6 @@ class DetailScreen(Screen):
         self.app.build_pairs(self.row["problem_id"])
 
     def on_data_changed(self, event: DataChanged) -> None:
-        self.app.sync_index()
+        self.app.sync_index()  # the rollouts list reads statuses from the index
         self.refresh_facts()
+        self._load_rollouts(keep_cursor=True)

@@ -76,6 +76,9 @@ async def test_browse_counts_and_detail(make_app, tui_db):
         assert "approved" in str(detail.query_one("#facts").render())
         rollouts = detail.query_one("#rollouts")
         assert rollouts.row(rollouts.cursor_row)[-1] == "approved"
+        await pilot.press("u")  # undone from the detail too
+        await pilot.pause()
+        assert rollouts.row(rollouts.cursor_row)[-1] == "pending"
         await pilot.press("escape")
         assert isinstance(app.screen, TrajectoriesScreen)
 

@@ -153,13 +153,18 @@ def test_a_count_still_running_for_an_old_filter_cannot_answer_for_the_new_one(t
     monkeypatch.setattr(sources, "text_positions",
                         lambda *a, **k: (entered.set(), release.wait(20))[1] and search(*a, **k))
     source.set_filter('"the answer"')
-    old = threading.Thread(target=source.count)  # the old filter's count worker, held inside its search
+    phrase = source.query
+    counted = []
+    old = threading.Thread(target=lambda: counted.append(source.count(phrase)))  # held inside its search
     old.start()
     assert entered.wait(20)
     source.set_filter("origin:distill")  # the user's next filter: answered while the old worker waits
     assert source.count() == len(want)
     release.set()
     old.join(20)
+    assert not old.is_alive() and counted == [len(phrase.view)]  # it finished, into its own Query
+    exact.set_filter('"the answer"')
+    assert len(phrase.view) == exact.count() > 0
     assert source.count() == len(want) and source.fetch(0, len(want) + 5) == want
     index.close()
     store.close()
