@@ -39,6 +39,7 @@ async def until(pilot, condition, timeout: float = 30.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"still false after {timeout} s"
         await pilot.pause(0.02)
+    await pilot.pause()  # and the messages posted by what made it true
 
 
 async def filter_to(pilot, text: str) -> None:
@@ -199,7 +200,8 @@ async def test_a_long_search_shows_its_first_rows_while_it_counts(make_app, tui_
         await until(pilot, lambda: table.total)
         assert table.is_running_count and table.total == 5
         assert [table.row(i)[0] for i in range(5)] == want[:5]
-        assert "first 5 matches · counting…" in str(app.screen.query_one("#counts").render())
+        counts = app.screen.query_one("#counts")
+        await until(pilot, lambda: "first 5 matches · counting…" in str(counts.render()))
         release.set()
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -209,7 +211,7 @@ async def test_a_long_search_shows_its_first_rows_while_it_counts(make_app, tui_
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert [table.row(i)[0] for i in range(table.total)] == want
-        assert f"{len(want)} of 74 trajectories" in str(app.screen.query_one("#counts").render())
+        await until(pilot, lambda: f"{len(want)} of 74 trajectories" in str(counts.render()))
 
 
 async def test_problems_screen_jumps_to_trajectories(make_app, tui_db):
