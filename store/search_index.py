@@ -16,8 +16,8 @@ those rows' text. Trajectories not indexed yet (an older store, rows written wit
 A word whose runs are each in more than VERIFY_SCAN_ABOVE docs is checked by one scan of all text
 instead (:func:`scan`: rowids, no join), since reading the text is then the cost either way.
 
-Writers: :func:`index_new` (``store.ingest.add_trajectories`` calls it in the same transaction) and
-:func:`catch_up` for rows left behind. Readers: :func:`search` (and its parts :func:`candidates`,
+Writer: :func:`catch_up`, run by the TUI in the background (``store.ingest.add_trajectories`` leaves
+new rows unindexed so bulk ingest keeps DuckDB's speed; they are scanned until then). Readers: :func:`search` (and its parts :func:`candidates`,
 :func:`scan`, :func:`matching_rowids` for callers that check a few rows first).
 """
 from __future__ import annotations
@@ -47,11 +47,6 @@ def predicate(word: str, column: str = "text") -> tuple[str, str]:
 
 
 # -- writing --------------------------------------------------------------------------------------------
-def index_new(conn: duckdb.DuckDBPyConnection, after_rowid: int) -> int:
-    """Index the trajectories with ``rowid > after_rowid`` (those just appended); returns rows indexed."""
-    return _index(conn, "rowid > ?", [after_rowid])
-
-
 def catch_up(conn: duckdb.DuckDBPyConnection, limit: int | None = CATCH_UP_BATCH) -> int:
     """Index up to ``limit`` trajectories that have no index entry yet (all when limit is None)."""
     if not pending(conn):
