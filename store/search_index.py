@@ -17,8 +17,9 @@ A word whose runs are each in more than VERIFY_SCAN_ABOVE docs is checked by one
 instead (:func:`scan`: rowids, no join), since reading the text is then the cost either way.
 
 Writer: :func:`catch_up`, run by the TUI in the background (``store.ingest.add_trajectories`` leaves
-new rows unindexed so bulk ingest keeps DuckDB's speed; they are scanned until then). Readers: :func:`search` (and its parts :func:`candidates`,
-:func:`scan`, :func:`matching_rowids` for callers that check a few rows first).
+new rows unindexed so bulk ingest keeps DuckDB's speed; they are scanned until then). Readers:
+:func:`search` (and its parts :func:`candidates`, :func:`scan`, :func:`matching_rowids` for callers
+that check a few rows first).
 """
 from __future__ import annotations
 
@@ -57,10 +58,12 @@ def catch_up(conn: duckdb.DuckDBPyConnection, limit: int | None = CATCH_UP_BATCH
     return _index(conn, where, [])
 
 
-def pending(conn: duckdb.DuckDBPyConnection) -> int:
-    """How many trajectories are not indexed (two cheap counts; 0 on an up-to-date store)."""
-    n_traj, n_doc = conn.execute(
-        "SELECT (SELECT count(*) FROM trajectory), (SELECT count(*) FROM search_doc)").fetchall()[0]
+def pending(conn: duckdb.DuckDBPyConnection, upto: int | None = None) -> int:
+    """How many trajectories are not indexed, or have no doc up to ``upto`` (two cheap counts; 0 on an
+    up-to-date store)."""
+    n_traj, n_doc = conn.execute("""SELECT (SELECT count(*) FROM trajectory),
+                                           (SELECT count(*) FROM search_doc WHERE ? IS NULL OR doc <= ?)""",
+                                 [upto, upto]).fetchall()[0]
     return max(0, n_traj - n_doc)
 
 
@@ -181,10 +184,7 @@ def search(conn: duckdb.DuckDBPyConnection, word: str, found: Candidates | None 
         return Hits(np.empty(0, np.int64), [], -1, scan(conn, [word]))  # covers unindexed rows too
     sql_pred, param = predicate(word)
     unindexed: list[str] = []
-    n_traj, n_known = conn.execute("""SELECT (SELECT count(*) FROM trajectory),
-                                             (SELECT count(*) FROM search_doc WHERE doc <= ?)""",
-                                   [found.upto]).fetchall()[0]
-    if n_traj > n_known:
+    if pending(conn, found.upto):
         unindexed = [r[0] for r in conn.execute(f"""SELECT id FROM trajectory WHERE {sql_pred} AND id NOT IN
                                                     (SELECT trajectory_id FROM search_doc WHERE doc <= ?)""",
                                                 [param, found.upto]).fetchall()]
