@@ -278,7 +278,21 @@ def grade_many(
     timeout: float = 5.0,
     progress: Callable[[int], None] | None = None,
 ) -> list[Verdict]:
-    """Grade (gold, pred_text, kind) items; order preserved. `progress(n)` gets the number finished so far."""
+    """Grade (gold, pred_text, kind) items of any registered kind (`kinds.KINDS`); order preserved.
+    `progress(n)` gets the number finished so far."""
+    from .kinds import grade_by_kind
+
+    return grade_by_kind(items, workers=workers, timeout=timeout, progress=progress)
+
+
+def grade_answers(
+    items: Iterable[tuple[str, str, str]],
+    *,
+    workers: int | None = None,
+    timeout: float = 5.0,
+    progress: Callable[[int], None] | None = None,
+) -> list[Verdict]:
+    """The grader of the answer kinds math, int and mc: (gold, pred_text, kind) items, order preserved."""
     items = list(items)
     prepared: list[_Prepared] = []
     for it in items:

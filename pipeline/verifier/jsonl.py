@@ -10,8 +10,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
-from .extract import KINDS
 from .grader import grade_many
+from .kinds import names as kind_names
 
 
 class GradeInputError(ValueError):
@@ -52,8 +52,8 @@ def read_rows(path: str | os.PathLike) -> list[tuple[int, dict[str, Any]]]:
                         raise GradeInputError(path, n, f"missing field {name!r}")
                     _field(row, name, path, n)
                 kind = row.get("kind") or "math"
-                if kind not in KINDS:
-                    raise GradeInputError(path, n, f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+                if kind not in kind_names():
+                    raise GradeInputError(path, n, f"kind must be one of {', '.join(kind_names())}, got {kind!r}")
                 rows.append((n, row))
         except UnicodeDecodeError as e:
             raise GradeInputError(path, n + 1 if rows or n else 1, f"not UTF-8 text ({e.reason})") from None
