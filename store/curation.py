@@ -1,4 +1,4 @@
-"""Curation actions with a persisted, undoable event log: status, pair swap, tags, notes.
+"""Curation actions with a persisted, undoable event log: status, pair swap, tags, notes, step labels.
 
 Every action writes one ``event`` row and one ``event_item`` per touched target with the value
 before and after, inside the caller's write transaction. ``undo`` restores the newest ``done``
@@ -119,6 +119,33 @@ def add_note(conn: duckdb.DuckDBPyConnection, target_id: str, text: str, *, kind
     return _finish(conn, event_id, "note", kind, "note")
 
 
+def set_step_label(conn: duckdb.DuckDBPyConnection, trajectory_id: str, step: int | None, n_steps: int,
+                   actor: str | None = None) -> Event:
+    """Mark step ``step`` (0-based, of ``n_steps`` thought steps) as the trajectory's first wrong step, or
+    clear its label with ``step=None``. Stored in ``step_label``; values in the event log are "step/n_steps"."""
+    if step is not None and not 0 <= step < n_steps:
+        raise ValueError(f"step {step} is not one of the {n_steps} steps")
+    row = conn.execute("SELECT first_wrong_step, n_steps FROM step_label WHERE trajectory_id = ?",
+                       [trajectory_id]).fetchone()
+    before = None if row is None else f"{row[0]}/{row[1]}"
+    after = None if step is None else f"{step}/{n_steps}"
+    if before == after:  # nothing changes: no event, so undo skips it
+        return Event(0, "step_label", "trajectory", "first_wrong_step", 0)
+    event_id = _new_event(conn, "step_label", "trajectory", "first_wrong_step", after, actor)
+    conn.execute("INSERT INTO event_item VALUES (?, ?, ?, ?)", [event_id, trajectory_id, before, after])
+    _put_step_label(conn, trajectory_id, after, actor)
+    return _finish(conn, event_id, "step_label", "trajectory", "first_wrong_step")
+
+
+def _put_step_label(conn: duckdb.DuckDBPyConnection, trajectory_id: str, value: str | None,
+                    actor: str | None) -> None:
+    conn.execute("DELETE FROM step_label WHERE trajectory_id = ?", [trajectory_id])
+    if value is not None:
+        step, n_steps = (int(v) for v in value.split("/"))
+        conn.execute("INSERT INTO step_label (trajectory_id, first_wrong_step, n_steps, actor) VALUES (?, ?, ?, ?)",
+                     [trajectory_id, step, n_steps, actor])
+
+
 def _apply(conn: duckdb.DuckDBPyConnection, event_id: int, backwards: bool) -> Event:
     action, kind, field, detail, n = conn.execute(
         "SELECT action, target_kind, field, detail, n FROM event WHERE id = ?", [event_id]).fetchone()
@@ -141,6 +168,11 @@ def _apply(conn: duckdb.DuckDBPyConnection, event_id: int, backwards: bool) -> E
     elif action == "note" and backwards:
         conn.execute("""DELETE FROM note WHERE id IN (SELECT after::BIGINT FROM event_item WHERE event_id = ?)""",
                      [event_id])
+    elif action == "step_label":
+        actor = conn.execute("SELECT actor FROM event WHERE id = ?", [event_id]).fetchone()[0]
+        for target, before, after in conn.execute(
+                "SELECT target_id, before, after FROM event_item WHERE event_id = ?", [event_id]).fetchall():
+            _put_step_label(conn, target, before if backwards else after, actor)
     elif action == "note":
         conn.execute("""INSERT INTO note (id, target_kind, target_id, text)
                         SELECT after::BIGINT, ?, target_id, ? FROM event_item WHERE event_id = ?""",

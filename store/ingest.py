@@ -25,6 +25,8 @@ _KEYS = {
     "pair": ("id",),
     "dataset_member": ("dataset", "member_id"),
     "import_log": ("path", "sha256", "kind"),
+    "token_nll": ("trajectory_id", "scorer", "part"),
+    "trajectory_metrics": ("trajectory_id",),
 }
 
 

@@ -218,6 +218,51 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        5,
+        "per-token surprise, overthinking metrics, step labels (store/token_nll.py, store/step_labels.py)",
+        [
+            # One row per (trajectory, scorer, part) scored with `still2 score --tokens`: the NLL of each
+            # response token and where it ends in the scored response text (store/token_nll.py).
+            """CREATE TABLE token_nll (
+                trajectory_id VARCHAR NOT NULL,
+                scorer VARCHAR NOT NULL,
+                part VARCHAR NOT NULL DEFAULT 'full',
+                n_tokens INTEGER NOT NULL,
+                text_chars INTEGER NOT NULL,
+                nll BLOB NOT NULL,
+                token_chars BLOB NOT NULL,
+                created TIMESTAMP NOT NULL DEFAULT current_timestamp,
+                PRIMARY KEY (trajectory_id, scorer, part)
+            )""",
+            # `still2 metrics`: where the correct answer first appears in the thought, what follows it,
+            # and how often the thought re-checks itself.
+            """CREATE TABLE trajectory_metrics (
+                trajectory_id VARCHAR PRIMARY KEY,
+                thought_chars INTEGER,
+                first_correct_char INTEGER,
+                first_correct_step INTEGER,
+                first_correct_how VARCHAR,
+                chars_after_correct INTEGER,
+                tokens_after_correct INTEGER,
+                thought_tokens INTEGER,
+                tokenizer VARCHAR,
+                rechecks INTEGER NOT NULL,
+                recheck_counts JSON,
+                gold VARCHAR,
+                version VARCHAR NOT NULL,
+                created TIMESTAMP NOT NULL DEFAULT current_timestamp
+            )""",
+            # The first wrong step of a rollout, marked by a curator (undoable: store/curation.py).
+            """CREATE TABLE step_label (
+                trajectory_id VARCHAR PRIMARY KEY,
+                first_wrong_step INTEGER NOT NULL,
+                n_steps INTEGER NOT NULL,
+                actor VARCHAR,
+                created TIMESTAMP NOT NULL DEFAULT current_timestamp
+            )""",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

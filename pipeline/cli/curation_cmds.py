@@ -69,7 +69,7 @@ def run_filter(db: Path, rules: str | None, where: str | None, params: list[str]
 
 # -- score ----------------------------------------------------------------------------------------
 def run_score(db: Path, model: str | None, engine_kind: str, part: str, where: str | None, batch_size: int | None,
-              scorer: str | None, rescore: bool, device: str | None, as_json: bool) -> None:
+              scorer: str | None, rescore: bool, device: str | None, as_json: bool, tokens: bool = False) -> None:
     from pipeline.engines.base import make_engine
     from pipeline.scoring import score_trajectories
     from pipeline.scoring.score import parts_of
@@ -88,7 +88,7 @@ def run_score(db: Path, model: str | None, engine_kind: str, part: str, where: s
             task = bar.add_task("scoring", total=None)
             report = score_trajectories(store, engine, scorer=scorer, part=part, where=where,
                                         chunk_size=max(4 * (batch_size or 0), 64), rescore=rescore,
-                                        on_progress=lambda n: bar.advance(task, n),
+                                        tokens=tokens, on_progress=lambda n: bar.advance(task, n),
                                         on_total=lambda n: bar.update(task, total=n))
     except ValueError as exc:
         raise fail(str(exc)) from None
@@ -101,6 +101,34 @@ def run_score(db: Path, model: str | None, engine_kind: str, part: str, where: s
     err_console().print(f"[bold]{report.scorer}[/]: {report.selected:,} trajectories, scored "
                         + ", ".join(f"{p} {n:,}" for p, n in report.scored.items())
                         + f", {report.tokens:,} tokens in {report.seconds:.1f}s ({rate:,.0f} tok/s)", highlight=False)
+
+
+# -- metrics --------------------------------------------------------------------------------------
+def run_metrics(db: Path, where: str | None, recompute: bool, tokenizer: str, chunk_size: int, as_json: bool) -> None:
+    from pipeline.metrics import compute_metrics
+    from store import StoreError
+
+    store = _store(db)
+    try:
+        with progress() as bar:
+            task = bar.add_task("metrics", total=None)
+            report = compute_metrics(store, where=where, recompute=recompute, tokenizer=tokenizer,
+                                     chunk_size=chunk_size, on_progress=lambda n: bar.advance(task, n),
+                                     on_total=lambda n: bar.update(task, total=n))
+    except (ValueError, OSError, StoreError) as exc:
+        raise fail(str(exc)) from None
+    except Exception as exc:  # a bad --where surfaces as a DuckDB error
+        if type(exc).__module__.startswith(("duckdb", "_duckdb")):
+            raise fail(f"query failed: {exc}") from None
+        raise
+    if as_json:
+        print_json(report.to_dict())
+        return
+    kinds = ", ".join(f"{k} {n:,}" for k, n in sorted(report.counts.items(), key=lambda kv: -kv[1])) or "none"
+    err_console().print(f"{report.computed:,} of {report.selected:,} trajectories: correct answer found in the "
+                        f"thought of {report.with_correct:,}; re-checks {report.rechecks:,} ({kinds}); "
+                        f"tokens by {report.tokenizer or '(characters only)'}; {report.seconds:.1f}s",
+                        highlight=False)
 
 
 # -- dataset --------------------------------------------------------------------------------------
@@ -365,11 +393,33 @@ def register(app: typer.Typer) -> None:
         scorer: Annotated[Optional[str], typer.Option("--scorer", help="Name stored with the scores (default: model id).")] = None,
         rescore: Annotated[bool, typer.Option("--rescore", help="Score again rows already scored by this scorer.")] = False,
         device: Annotated[Optional[str], typer.Option("--device", help="cpu | cuda | mps (default: best available).")] = None,
+        tokens: Annotated[bool, typer.Option("--tokens", help=(
+            "Also keep each token's NLL and character span (table token_nll, 4 bytes a token) for the TUI's "
+            "surprise heatmap; rows scored before without them are scored again."))] = False,
         db: DbOption = default_db(),
         as_json: JsonOption = False,
     ) -> None:
         """Per-token mean NLL and perplexity of each response given its prompt, per (trajectory, scorer, part)."""
-        run_score(db, model, engine, part, where, batch_size, scorer, rescore, device, as_json)
+        run_score(db, model, engine, part, where, batch_size, scorer, rescore, device, as_json, tokens)
+
+    @app.command("metrics")
+    def metrics(
+        where: WhereOption = None,
+        recompute: Annotated[bool, typer.Option("--recompute", help="Compute again rows already computed.")] = False,
+        tokenizer: Annotated[str, typer.Option("--tokenizer", help=(
+            "Counts tokens after the first correct answer: default (SmolLM2's), a model id or folder, or none "
+            "(characters only)."))] = "default",
+        chunk_size: Annotated[int, typer.Option(help="Trajectories per read/write chunk.")] = 200,
+        db: DbOption = default_db(),
+        as_json: JsonOption = False,
+    ) -> None:
+        """Overthinking metrics per trajectory: where the correct answer first appears in the thought, the
+        characters and tokens after it, and re-checks ("wait", "let me verify", "alternatively", ...).
+
+        Stored in table `trajectory_metrics` (TUI columns and filter fields); resumable: rows computed
+        with the same gold answer and metric version are skipped.
+        """
+        run_metrics(db, where, recompute, tokenizer, chunk_size, as_json)
 
     app.add_typer(_dataset_app(), name="dataset")
     app.add_typer(_pairs_app(), name="pairs")

@@ -123,7 +123,8 @@ def register(app: typer.Typer) -> None:
     def export(
         out: Annotated[Path, typer.Argument(help="Output: .jsonl, .parquet, or a folder (HF save_to_disk).")],
         db: DbOption = default_db(),
-        what: Annotated[str, typer.Option(help="trajectories | pairs | problems")] = "trajectories",
+        what: Annotated[str, typer.Option(help="trajectories | pairs | problems | prm (step labels: prompt, "
+                                                "completions, labels)")] = "trajectories",
         shape: Annotated[str, typer.Option(help="messages | prompt-completion | raw (trajectories)")] = "messages",
         where: Annotated[Optional[str], typer.Option(help="SQL filter over the trajectories view (or pair table), "
                                                           "e.g. \"verdict = 'correct' AND status != 'rejected'\".")] = None,
@@ -132,9 +133,12 @@ def register(app: typer.Typer) -> None:
         fmt: Annotated[Optional[str], typer.Option("--format", help="jsonl | parquet | hf (default from OUT).")] = None,
         no_system: Annotated[bool, typer.Option("--no-system", help="Leave the system prompt out.")] = False,
         with_meta: Annotated[bool, typer.Option("--with-meta", help="Add id/problem/origin columns.")] = False,
+        with_correct: Annotated[bool, typer.Option("--with-correct", help=(
+            "prm: also verified-correct rollouts, every step labelled good (ours: a right answer does not "
+            "prove every step)."))] = False,
         as_json: JsonOption = False,
     ) -> None:
-        """Export trajectories, pairs or problems in TRL-ready shapes."""
+        """Export trajectories, pairs, problems or step labels (PRM) in TRL-ready shapes."""
         from store import StoreError
         from store.formats import export as ex
 
@@ -156,8 +160,17 @@ def register(app: typer.Typer) -> None:
                                     "ORDER BY source, id").to_arrow_table().to_pylist()
                 ex.write_rows(rows, out, ex.format_for(out, fmt))
                 n = len(rows)
+            elif what == "prm":
+                from store.formats.prm import prm_rows
+
+                got = prm_rows(store, where=where, with_correct=with_correct, with_meta=with_meta)
+                ex.write_rows(got.rows, out, ex.format_for(out, fmt))
+                n = len(got.rows)
+                if got.stale:
+                    err_console().print(f"[yellow]skipped {len(got.stale)} label(s) whose steps changed since "
+                                        f"labelling: {', '.join(got.stale[:5])}[/]", highlight=False)
             else:
-                raise fail("--what must be trajectories, pairs or problems")
+                raise fail("--what must be trajectories, pairs, problems or prm")
         except (StoreError, ValueError) as e:
             raise fail(str(e)) from None
         except Exception as e:  # duckdb errors in a user's --where

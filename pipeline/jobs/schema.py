@@ -12,8 +12,8 @@ from pathlib import PurePath
 from typing import Any
 
 # Commands a user launches as jobs, in the order the TUI offers them (missing ones are skipped).
-JOB_COMMANDS = ("explore", "distill", "verify", "filter", "score", "dataset build", "pairs build", "sft", "dpo",
-                "eval", "iterate", "import", "problems generate", "report")
+JOB_COMMANDS = ("explore", "distill", "verify", "filter", "score", "metrics", "dataset build", "pairs build", "sft",
+                "dpo", "eval", "iterate", "import", "problems generate", "report")
 HIDDEN_PARAMS = {"db", "as_json", "json_out", "help"}
 
 

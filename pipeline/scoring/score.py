@@ -3,7 +3,9 @@
 ``full`` scores the response as trained on; ``thought`` scores the response cut right after
 ``<|end_of_thought|>`` (``thought_prefix``; responses without the tag get no thought row). Rows
 already scored by the same scorer are skipped unless ``rescore``, so a killed run resumes. Scoring
-``full`` also fills ``trajectory.n_tokens`` where it is NULL (the scorer's token count).
+``full`` also fills ``trajectory.n_tokens`` where it is NULL (the scorer's token count). ``tokens`` also
+keeps each token's NLL and character span in table ``token_nll`` (store/token_nll.py; rows scored before
+without them are scored again).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from store.ingest import upsert
 from store.prompting import chat_prompt
 from store.store import Store
 from store.trajectory_format import thought_prefix
+from pipeline.scoring.tokens import TOKEN_NLL_SCHEMA, token_row
 
 PARTS = ("full", "thought")
 
@@ -47,12 +50,16 @@ def parts_of(part: str) -> list[str]:
 _HAS_THOUGHT_END = "(strpos(v.text, '<|end_of_thought|>') > 0 OR strpos(v.text, '</think>') > 0)"
 
 
-def _todo(store: Store, scorer: str, parts: list[str], where: str | None, rescore: bool) -> list[str]:
-    """Ids with some requested part not yet scored by ``scorer`` (a thought part needs an end-of-thought tag)."""
+def _todo(store: Store, scorer: str, parts: list[str], where: str | None, rescore: bool,
+          tokens: bool = False) -> list[str]:
+    """Ids with some requested part not yet scored by ``scorer`` (a thought part needs an end-of-thought tag);
+    with ``tokens``, a part scored without its per-token row counts as not scored."""
     clauses = [f"({where})"] if where else []
     if not rescore:
-        missing = [f"(NOT EXISTS (SELECT 1 FROM perplexity px WHERE px.trajectory_id = v.id AND px.scorer = $scorer "
-                   f"AND px.part = '{part}'){' AND ' + _HAS_THOUGHT_END if part == 'thought' else ''})"
+        tables = ("perplexity", "token_nll") if tokens else ("perplexity",)
+        missing = ["((" + " OR ".join(f"NOT EXISTS (SELECT 1 FROM {table} px WHERE px.trajectory_id = v.id "
+                                      f"AND px.scorer = $scorer AND px.part = '{part}')" for table in tables)
+                   + f"){' AND ' + _HAS_THOUGHT_END if part == 'thought' else ''})"
                    for part in parts]
         clauses.append("(" + " OR ".join(missing) + ")")
     # Rollouts of one problem share their whole prompt: chunks by problem let the scorer reuse its cache.
@@ -82,12 +89,14 @@ def _requests(rows: list[dict], parts: list[str], system_prompt: str | None) -> 
     return out
 
 
-def _write(store: Store, scorer: str, results: list[dict]) -> None:
+def _write(store: Store, scorer: str, results: list[dict], token_rows: list[dict] | None = None) -> None:
     if not results:
         return
     with store.write() as conn:
         upsert(conn, "perplexity", pa.Table.from_pylist(
             [{k: r[k] for k in ("trajectory_id", "scorer", "part", "mean_nll", "ppl", "n_tokens")} for r in results]))
+        if token_rows:
+            upsert(conn, "token_nll", pa.Table.from_pylist(token_rows, schema=TOKEN_NLL_SCHEMA))
         full = pa.Table.from_pylist([{"id": r["trajectory_id"], "n": r["n_tokens"]} for r in results
                                      if r["part"] == "full"], schema=pa.schema([("id", pa.string()), ("n", pa.int64())]))
         conn.register("scored_tokens", full)
@@ -100,7 +109,7 @@ def _write(store: Store, scorer: str, results: list[dict]) -> None:
 
 def score_trajectories(store: Store, engine, *, scorer: str | None = None, part: str = "full",
                        where: str | None = None, chunk_size: int = 64, rescore: bool = False,
-                       system_prompt: str | None = None,
+                       system_prompt: str | None = None, tokens: bool = False,
                        on_progress: Callable[[int], None] | None = None,
                        on_total: Callable[[int], None] | None = None) -> ScoreReport:
     """Score the selected trajectories with ``engine.score`` and store mean NLL and perplexity."""
@@ -109,7 +118,7 @@ def score_trajectories(store: Store, engine, *, scorer: str | None = None, part:
     parts = parts_of(part)
     scorer = scorer or engine.model_id
     report = ScoreReport(scorer, parts, scored={p: 0 for p in parts})
-    ids = _todo(store, scorer, parts, where, rescore)
+    ids = _todo(store, scorer, parts, where, rescore, tokens)
     report.selected = len(ids)
     if on_total:
         on_total(len(ids))
@@ -118,8 +127,8 @@ def score_trajectories(store: Store, engine, *, scorer: str | None = None, part:
         chunk = ids[i:i + chunk_size]
         requests = _requests(_load(store, chunk), parts, system_prompt)
         scores = engine.score([q[2] for q in requests], [q[3] for q in requests]) if requests else []
-        results = []
-        for (tid, p, _, _), s in zip(requests, scores):
+        results, token_rows = [], []
+        for (tid, p, _, response), s in zip(requests, scores):
             nll = s.mean_nll()
             if math.isnan(nll):
                 report.skipped += 1
@@ -128,7 +137,9 @@ def score_trajectories(store: Store, engine, *, scorer: str | None = None, part:
                             "ppl": math.exp(min(nll, 700.0)), "n_tokens": s.n_tokens})
             report.scored[p] += 1
             report.tokens += s.n_tokens
-        _write(store, scorer, results)
+            if tokens:
+                token_rows.append(token_row(engine.tokenizer, tid, scorer, p, response, s.logprobs))
+        _write(store, scorer, results, token_rows)
         if on_progress:
             on_progress(len(chunk))
     report.seconds = time.perf_counter() - started

@@ -76,3 +76,36 @@ def test_score_both_parts_fills_tokens_matches_reference_and_resumes(scored_stor
     again = json.loads(runner.invoke(app, ["score", "--db", str(db_path), "--model", tiny, "--part", "both",
                                            "--scorer", "tiny", "--json"]).stdout)
     assert again["selected"] == 0
+
+
+def test_score_tokens_keeps_each_tokens_nll_and_span(scored_store, tiny, db_path):
+    """--tokens: per-token NLLs whose mean is the stored mean NLL, spans that tile the scored text and
+    match the tokenizer's own tokens; rows scored before without tokens are scored again."""
+    from transformers import AutoTokenizer
+
+    from store import token_nll
+
+    runner = CliRunner()
+    base = ["score", "--db", str(db_path), "--model", tiny, "--scorer", "tiny", "--device", "cpu", "--json"]
+    assert runner.invoke(app, base).exit_code == 0
+    with scored_store.read() as conn:
+        assert conn.execute("SELECT count(*) FROM token_nll").fetchone()[0] == 0
+    out = runner.invoke(app, [*base, "--tokens"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["selected"] == 3  # scored before, but without tokens
+    tok = AutoTokenizer.from_pretrained(tiny)
+    with scored_store.read() as conn:
+        for tid, text in zip(("t0", "t1", "t2"), TEXTS):
+            scorer, part, tokens = token_nll.read(conn, tid)
+            mean_nll, n = conn.execute("SELECT mean_nll, n_tokens FROM perplexity WHERE trajectory_id = ?",
+                                       [tid]).fetchone()
+            assert (scorer, part, tokens.n_tokens, tokens.text_chars) == ("tiny", "full", n, len(text))
+            assert float(tokens.nll.mean()) == pytest.approx(mean_nll, rel=2e-3)  # float16 rounding only
+            pieces = [text[s:e] for s, e in zip(tokens.starts, tokens.ends)]
+            assert "".join(pieces) == text[:tokens.ends[-1]] and text[tokens.ends[-1]:].strip() == ""
+            ids = tok(text, add_special_tokens=False)["input_ids"]
+            assert [tok.decode([i]) for i in ids][-3:] == pieces[-3:]
+            first, end = tokens.tokens_in(text.index("<|end_of_thought|>") if tid != "t2" else 0, len(text))
+            assert 0 <= first < end == n
+    again = runner.invoke(app, [*base, "--tokens"])
+    assert json.loads(again.stdout)["selected"] == 0
