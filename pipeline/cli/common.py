@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
+from pipeline.jobs.progress import rich_bar as progress  # noqa: F401 - the CLI's bar
+
 DEFAULT_DB = "still2.duckdb"
 
 DbOption = Annotated[
@@ -57,27 +59,3 @@ def open_store(db: Path, *, create: bool = True):
     if not create and not Path(db).exists():
         raise fail(f"no store at {db} (run `still2 init --db {db}` first)")
     return Store(db)
-
-
-def progress():
-    """A rich progress bar with the columns every long command uses."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        SpinnerColumn,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    return Progress(
-        SpinnerColumn(),
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err_console(),
-        transient=False,
-    )

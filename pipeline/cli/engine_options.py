@@ -20,29 +20,8 @@ EngineOptOption = Annotated[Optional[list[str]], typer.Option(
     "--engine-opt", help="Extra engine argument KEY=VALUE (repeatable), e.g. max_model_len=4096.")]
 
 
-def _value(text: str) -> Any:
-    import json
+def build_engine(engine: str, model: str | None, **engine_args: Any):
+    """The engine for `model` from the CLI's engine options (see pipeline/engines/spec.EngineSpec)."""
+    from pipeline.engines.spec import EngineSpec
 
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def build_engine(engine: str, model: str | None, *, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY",
-                 concurrency: int = 8, tensor_parallel_size: int = 1, data_parallel_size: int = 1,
-                 batch_size: int = 32, trust_remote_code: bool = False, engine_opt: list[str] | None = None):
-    from pipeline.engines import make_engine
-
-    opts: dict[str, Any] = {}
-    if engine == "openai":
-        opts.update(base_url=base_url, api_key_env=api_key_env, concurrency=concurrency)
-    elif engine == "vllm":
-        opts.update(tensor_parallel_size=tensor_parallel_size, data_parallel_size=data_parallel_size,
-                    trust_remote_code=trust_remote_code)
-    else:
-        opts.update(batch_size=batch_size, trust_remote_code=trust_remote_code)
-    for item in engine_opt or []:
-        key, _, value = item.partition("=")
-        opts[key.strip()] = _value(value)
-    return make_engine(engine, None if model in (None, "default") else model, **opts)
+    return EngineSpec.from_args(engine, {k: v for k, v in engine_args.items() if v is not None}).build(model)

@@ -117,6 +117,6 @@ def register(app: typer.Typer) -> None:
     @jobs.command("schema")
     def schema(as_json: JsonOption = True) -> None:  # noqa: ARG001 - always JSON; flag kept for symmetry
         """The job-able commands and their options as JSON (the TUI's job forms are built from it)."""
-        from pipeline.jobs.schema import cli_schema
+        from pipeline.cli.schema import cli_schema
 
         print_json(cli_schema())

@@ -28,9 +28,7 @@ class JobProgress:
 
     def __enter__(self) -> "JobProgress":
         if self._enabled_bar:
-            from pipeline.cli.common import progress
-
-            self._bar = progress()
+            self._bar = rich_bar()
             self._bar.start()
             self._task = self._bar.add_task(self.description, total=self.total)
         self._write(force=True)
@@ -72,3 +70,28 @@ class JobProgress:
 
 def _fmt(v: Any) -> str:
     return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+
+def rich_bar():
+    """A rich progress bar with the columns every long command uses."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    )

@@ -29,11 +29,11 @@ class EngineCache:
         if self.key == model_id and self.engine is not None:
             return self.engine
         self.close()
-        from pipeline.cli.engine_options import build_engine
+        from pipeline.engines.spec import EngineSpec
 
         ref = resolve(store, model_id)
         path = ref.path if self.cfg.engine == "openai" else load_path(ref)
-        self.engine = NamedEngine(build_engine(self.cfg.engine, path, **self.cfg.engine_args), ref.id)
+        self.engine = NamedEngine(EngineSpec.from_args(self.cfg.engine, self.cfg.engine_args).build(path), ref.id)
         self.key = model_id
         return self.engine
 

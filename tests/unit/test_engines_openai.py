@@ -190,12 +190,9 @@ def test_concurrency_is_bounded_and_order_kept():
     with StubServer(delay=0.15) as stub:
         engine = make(stub, concurrency=3)
         questions = [f"q{k}" for k in range(9)]
-        started = time.perf_counter()
         results = engine.generate([ask(q) for q in questions], SamplingParams())
-        elapsed = time.perf_counter() - started
         engine.close()
-    assert stub.max_in_flight == 3
-    assert elapsed < 9 * 0.15
+    assert stub.max_in_flight == 3  # three requests overlapped: the concurrency bound, measured by the stub
     assert [r.prompt_index for r in results] == list(range(9))
     assert [r.completions[0].text.rsplit(" ", 1)[1] for r in results] == questions
 

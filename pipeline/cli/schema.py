@@ -54,6 +54,8 @@ def _param(param: Any) -> dict[str, Any]:
         "help": getattr(param, "help", None) or "", "required": bool(param.required),
         "multiple": multiple or bool(param.multiple) or param.nargs == -1,
         "min": param.min, "max": param.max,
+        # a recipe-backed option defaults to None on the command line; its effective default is shown instead
+        "shown_default": param.show_default if isinstance(param.show_default, str) else None,
     }
 
 
