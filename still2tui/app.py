@@ -18,7 +18,7 @@ from pathlib import Path
 
 from textual.app import App
 
-from store import Store
+from store import Store, StoreError
 from still2tui.actions import bindings, load_keymap
 from still2tui.commands import ScreenCommands
 from still2tui.curator import Curator
@@ -258,4 +258,8 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     if not Path(args.db).exists():
         raise SystemExit(f"still2tui: no store at {args.db} (create one with `still2 init` or `make demo`)")
+    try:  # a damaged, foreign or newer store ends here in one line
+        Store(args.db).schema_version()
+    except StoreError as e:
+        raise SystemExit(f"still2tui: {e}") from None
     Still2App(args.db).run()

@@ -17,9 +17,18 @@ a query costs no open/close; :meth:`Connector.poll` hands it back when a writer 
 Within one process the same Store object re-uses an open connection (a read inside a write uses the
 write connection), because a second flock on a new file descriptor would deadlock against our own.
 The lock file must live on a local filesystem (flock over NFS is not reliable); see README.
+Readers open the lock files read-only (``flock`` works on an O_RDONLY descriptor), so a store in a
+read-only directory, or whose lock file belongs to another user, can still be read.
+
+Every DuckDB connection is opened with extension autoloading and autoinstalling off (the wheel's
+built-in extensions need neither; a SQLite file given as the store must not make DuckDB download
+a scanner). Opening a file that is not a DuckDB store raises a one-line :class:`StoreError`.
+:meth:`Connector.sandboxed` gives the SQL console a read-only connection that cannot reach any other
+file or change any setting.
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import threading
@@ -32,9 +41,99 @@ import duckdb
 
 MEMORY = ":memory:"
 
+# Settings of every connection: a store never needs an extension DuckDB would fetch or load by itself.
+BASE_CONFIG = {"autoload_known_extensions": False, "autoinstall_known_extensions": False}
+# Settings the SQL console's sandbox adds once the store is attached (see Connector.sandboxed).
+SANDBOX_SETTINGS = ("SET enable_external_access = false", "SET allow_community_extensions = false",
+                    "SET lock_configuration = true")
+
 
 class StoreError(Exception):
     """A store-level error with a message meant for the user."""
+
+    def __rich__(self) -> str:
+        """How Textual shows it when it ends the TUI: the message, without a traceback."""
+        from rich.markup import escape
+
+        return f"[bold red]error:[/] {escape(str(self))}"
+
+
+def store_open_error(path: str, error: BaseException) -> StoreError:
+    """A one-line message for a file DuckDB cannot open as a store."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    lowered = text.lower()
+    if "not a valid duckdb database file" in lowered or "unable to open database" in lowered \
+            or "sqlite" in lowered or "file header" in lowered:
+        return StoreError(f"{path} is not a still2 store (not a DuckDB database file)")
+    if "could not read enough bytes" in lowered or "corrupt" in lowered or "checksum" in lowered:
+        return StoreError(f"{path} is damaged (truncated or corrupt: {text}); restore it from a copy")
+    if "permission denied" in lowered:
+        return StoreError(f"{path}: permission denied ({'writing needs' if 'write' in lowered else 'needs'} "
+                          "access to the file and its directory)")
+    if "is a directory" in lowered or os.path.isdir(path):
+        return StoreError(f"{path} is a directory, not a store file")
+    if "conflicting lock" in lowered:
+        return StoreError(f"{path} is open for writing by a process that does not use the still2 lock: {text}")
+    if "no space left" in lowered:
+        return StoreError(f"{path}: no space left on the device")
+    return StoreError(f"cannot open the store {path}: {text}")
+
+
+DUCKDB_MAGIC = (8, b"DUCK")  # offset and bytes of DuckDB's file magic
+
+
+def _check_header(path: str) -> None:
+    """Refuse files that are not DuckDB databases before DuckDB sees them: DuckDB 2.0 opens a JSON, CSV
+    or Parquet file as an in-memory database over its data (writes would vanish) and a SQLite file
+    through an extension."""
+    offset, magic = DUCKDB_MAGIC
+    if os.path.isdir(path):
+        raise StoreError(f"{path} is a directory, not a store file")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(offset + len(magic))
+    except PermissionError:
+        raise StoreError(f"{path}: permission denied (reading the store needs read access to the file)") from None
+    if not head:
+        raise StoreError(f"{path} is an empty file, not a store (`still2 init --db {path}` makes one)")
+    if head[offset:] != magic:
+        raise StoreError(f"{path} is not a still2 store (not a DuckDB database file)")
+
+
+def connect_file(path: str, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect with the store's settings; a file that is no store raises a one-line StoreError."""
+    if os.path.exists(path):
+        if not read_only and not os.path.isdir(path) and os.path.getsize(path) == 0:
+            os.unlink(path)  # an empty file (touch, mktemp) holds nothing: DuckDB creates the store in its place
+        else:
+            _check_header(path)
+    try:
+        return duckdb.connect(path, read_only=read_only, config=BASE_CONFIG)
+    except duckdb.Error as e:
+        raise store_open_error(path, e) from None
+
+
+def store_io_error(path: str, error: BaseException) -> StoreError | None:
+    """A one-line StoreError when a DuckDB error during work says the store is damaged or the disk full;
+    None for every other error (a user's bad SQL stays a DuckDB error)."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    lowered = text.lower()
+    if "no space left" in lowered or "disk is full" in lowered:
+        return StoreError(f"{path}: no space left on the device; this write was not completed "
+                          "(free some space and run the command again)")
+    if isinstance(error, (duckdb.IOException, duckdb.FatalException, duckdb.InternalException)) and (
+            "could not read enough bytes" in lowered or "corrupt" in lowered or "checksum" in lowered):
+        return StoreError(f"{path} is damaged (truncated or corrupt: {text}); restore it from a copy")
+    if isinstance(error, duckdb.FatalException):
+        return StoreError(f"{path}: DuckDB stopped on a fatal error, nothing more was written: {text}")
+    return None
+
+
+def _rollback(conn: duckdb.DuckDBPyConnection) -> None:
+    try:
+        conn.execute("ROLLBACK")
+    except duckdb.Error:
+        pass  # the connection is already unusable (a fatal error); closing it discards the transaction
 
 
 class _Held:
@@ -68,8 +167,29 @@ class Connector:
     def want_write_path(self) -> str:
         return self.path + ".want-write"
 
-    def _flock(self, path: str, mode: int) -> int:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    def _open_lock_file(self, path: str, *, create: bool) -> int | None:
+        """A descriptor to flock on. Readers open an existing file read-only and create it only if they
+        can; None when it neither exists nor can be created (a read-only directory: no writer either)."""
+        try:
+            return os.open(path, os.O_RDONLY if not create else os.O_RDWR | os.O_CREAT, 0o644)
+        except FileNotFoundError:
+            pass
+        except PermissionError:
+            if create:
+                raise StoreError(f"cannot write to the store: its lock file {path} is not writable "
+                                 "(permission denied); reading works") from None
+            return None
+        try:
+            return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                return None
+            raise
+
+    def _flock(self, path: str, mode: int) -> int | None:
+        fd = self._open_lock_file(path, create=mode == fcntl.LOCK_EX)
+        if fd is None:
+            return None
         deadline = time.monotonic() + self.lock_timeout
         delay = 0.002
         while True:
@@ -86,7 +206,9 @@ class Connector:
                 delay = min(delay * 2, 0.05)
 
     @staticmethod
-    def _unlock(fd: int) -> None:
+    def _unlock(fd: int | None) -> None:
+        if fd is None:
+            return
         try:
             fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
@@ -97,7 +219,7 @@ class Connector:
         if self.memory:
             return False
         try:
-            fd = os.open(self.want_write_path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(self.want_write_path, os.O_RDONLY)
         except OSError:
             return False
         try:
@@ -115,7 +237,7 @@ class Connector:
                 self._memory_conn = duckdb.connect(MEMORY)
             return _Held(self._memory_conn, True, None)
         if write:
-            announce = os.open(self.want_write_path, os.O_RDWR | os.O_CREAT, 0o644)
+            announce = self._open_lock_file(self.want_write_path, create=True)
             fcntl.flock(announce, fcntl.LOCK_SH)
             try:
                 fd = self._flock(self.lock_path, fcntl.LOCK_EX)
@@ -126,7 +248,7 @@ class Connector:
                 raise StoreError(f"no store at {self.path}")
             fd = self._flock(self.lock_path, fcntl.LOCK_SH)
         try:
-            conn = duckdb.connect(self.path, read_only=not write)
+            conn = connect_file(self.path, read_only=not write)
         except BaseException:
             self._unlock(fd)
             raise
@@ -157,29 +279,46 @@ class Connector:
                 return
             if self._session is not None:
                 if not write:
-                    yield self._session.conn
+                    with self._store_errors():
+                        yield self._session.conn
                     return
                 self.release_session()
             held = self._open(write)
             if not write and self.sticky_reads and not self.memory:
                 self._session = held
-                yield held.conn
+                with self._store_errors():
+                    yield held.conn
                 return
             self._held = held
             try:
-                if write:
-                    held.conn.execute("BEGIN TRANSACTION")
+                with self._store_errors():
                     try:
-                        yield held.conn
-                    except BaseException:
-                        held.conn.execute("ROLLBACK")
-                        raise
-                    held.conn.execute("COMMIT")
-                else:
-                    yield held.conn
+                        if write:
+                            held.conn.execute("BEGIN TRANSACTION")
+                            try:
+                                yield held.conn
+                            except BaseException:
+                                _rollback(held.conn)
+                                raise
+                            held.conn.execute("COMMIT")
+                        else:
+                            yield held.conn
+                    finally:
+                        self._held = None
+                        self._close(held)
             finally:
                 self._held = None
-                self._close(held)
+
+    @contextmanager
+    def _store_errors(self) -> Iterator[None]:
+        """DuckDB errors that mean the store file itself is damaged or its disk full become StoreErrors."""
+        try:
+            yield
+        except duckdb.Error as e:
+            problem = store_io_error(self.path, e)
+            if problem is None:
+                raise
+            raise problem from e
 
     def release_session(self) -> None:
         """Close the long-lived read connection (the next read reopens and sees new data)."""
@@ -199,6 +338,41 @@ class Connector:
         finally:
             self._mutex.release()
         return False
+
+    @contextmanager
+    def sandboxed(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection to the store that cannot touch any other file or change a setting.
+
+        An in-memory DuckDB attaches the store read-only and makes it the default catalog, then turns
+        external access off and locks the configuration: COPY TO, EXPORT, ATTACH, read_csv('/etc/..'),
+        INSTALL/LOAD and SET all fail in DuckDB itself. A separate database instance is used because
+        DuckDB refuses a second connection to one file with other settings in the same process (the
+        TUI keeps its own read connection open). Held under the shared store lock like any reader.
+        """
+        if self.memory:
+            raise StoreError("the SQL console needs a store file, not an in-memory store")
+        if not os.path.exists(self.path):
+            raise StoreError(f"no store at {self.path}")
+        _check_header(self.path)
+        with self._mutex:
+            if self._held is not None and self._held.write:
+                raise StoreError("cannot open the SQL console inside a write block")
+            fd = self._flock(self.lock_path, fcntl.LOCK_SH)
+            conn = None
+            try:
+                conn = duckdb.connect(MEMORY, config=BASE_CONFIG)
+                try:
+                    conn.execute("ATTACH ? AS store (READ_ONLY)", [self.path])
+                except duckdb.Error as e:
+                    raise store_open_error(self.path, e) from None
+                conn.execute("USE store")
+                for statement in SANDBOX_SETTINGS:
+                    conn.execute(statement)
+                yield conn
+            finally:
+                if conn is not None:
+                    conn.close()
+                self._unlock(fd)
 
     def close(self) -> None:
         self.release_session()

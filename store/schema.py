@@ -338,7 +338,27 @@ def current_version(conn: duckdb.DuckDBPyConnection) -> int:
     if not _has_meta(conn):
         return 0
     row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    return int(row[0]) if row else 0
+    return _version_number(row[0]) if row else 0
+
+
+def _version_number(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        from store.connection import StoreError
+
+        raise StoreError(f"the store's meta table is damaged: schema_version is {value!r}, not a number "
+                         "(restore the store from a copy)") from None
+
+
+def _refuse_foreign(conn: duckdb.DuckDBPyConnection) -> None:
+    """A file with tables but no meta table is not ours (or lost its meta): never migrate over it."""
+    tables = conn.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main'").fetchone()[0]
+    if tables:
+        from store.connection import StoreError
+
+        raise StoreError("this DuckDB file has tables but no still2 meta table: it is not a still2 store, "
+                         "or its meta table was dropped (restore it from a copy)")
 
 
 def _has_meta(conn: duckdb.DuckDBPyConnection) -> bool:
@@ -360,7 +380,7 @@ def needs_setup(conn: duckdb.DuckDBPyConnection, upto: int = SCHEMA_VERSION) -> 
     if not _has_meta(conn):
         return True
     rows = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('schema_version', 'views_hash')").fetchall())
-    version = int(rows.get("schema_version", 0))
+    version = _version_number(rows.get("schema_version", 0))
     _refuse_newer(version)
     if version < upto:
         return True
@@ -370,6 +390,8 @@ def needs_setup(conn: duckdb.DuckDBPyConnection, upto: int = SCHEMA_VERSION) -> 
 def migrate(conn: duckdb.DuckDBPyConnection, upto: int = SCHEMA_VERSION) -> list[int]:
     """Apply pending migrations (inside the caller's transaction); returns the versions applied."""
     version = current_version(conn)
+    if version == 0 and not _has_meta(conn):
+        _refuse_foreign(conn)
     _refuse_newer(version)
     applied = []
     for number, _description, statements in MIGRATIONS:

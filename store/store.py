@@ -36,16 +36,32 @@ class Store:
     def exists(self) -> bool:
         return self.path == MEMORY or Path(self.path).exists()
 
+    def _has_data(self) -> bool:
+        """The file exists and is not empty (an empty file is replaced by a new store on first write)."""
+        path = Path(self.path)
+        return self.path != MEMORY and path.exists() and (path.is_dir() or path.stat().st_size > 0)
+
+    @contextmanager
+    def _schema_check(self) -> Iterator[None]:
+        """Schema problems (newer version, damaged meta, foreign file) name the store file."""
+        try:
+            yield
+        except StoreError as e:
+            if str(e).startswith(self.path):
+                raise
+            raise StoreError(f"{self.path}: {e}") from None
+
     def _ensure_schema(self) -> None:
         if self._ready:
             return
-        if self.exists and self.path != MEMORY:
-            with self.connector.connect(write=False) as conn:
-                if not needs_setup(conn, self._upto):
-                    self._ready = True
-                    return
-        with self.connector.connect(write=True) as conn:
-            migrate(conn, self._upto)
+        with self._schema_check():
+            if self._has_data():
+                with self.connector.connect(write=False) as conn:
+                    if not needs_setup(conn, self._upto):
+                        self._ready = True
+                        return
+            with self.connector.connect(write=True) as conn:
+                migrate(conn, self._upto)
         self._ready = True
 
     def init(self) -> None:
@@ -54,10 +70,12 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        if not self._ready and self.exists and self.path != MEMORY:
+        if not self._ready and self._has_data():
             # Check the schema on the connection we are about to use: one open instead of two.
             with self.connector.connect(write=False) as conn:
-                if not needs_setup(conn, self._upto):
+                with self._schema_check():
+                    ready = not needs_setup(conn, self._upto)
+                if ready:
                     self._ready = True
                     yield conn
                     return

@@ -4,8 +4,24 @@ from __future__ import annotations
 import importlib
 
 import typer
+from typer.core import TyperGroup
+
+class _Still2Group(TyperGroup):
+    """The root command: a store problem raised by any command ends in one line, not a traceback."""
+
+    def invoke(self, ctx):
+        from store.connection import StoreError
+
+        try:
+            return super().invoke(ctx)
+        except StoreError as e:
+            from pipeline.cli.common import fail
+
+            raise fail(str(e)) from None
+
 
 app = typer.Typer(
+    cls=_Still2Group,
     name="still2",
     help="still2: imitate, explore, self-improve. Pipeline steps over a DuckDB trajectory store.",
     no_args_is_help=True,

@@ -191,24 +191,21 @@ def register(app: typer.Typer) -> None:
         csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
         as_json: JsonOption = False,
     ) -> None:
-        """Run SQL on the store (read-only unless --write) and print a table."""
+        """Run SQL on the store and print a table. Without --write only read statements run, on a
+        connection that cannot reach any other file (see store/sql_console.py)."""
         import duckdb
 
         from store import StoreError
+        from store.sql_console import run_query
 
         store = open_store(db, create=False)
         try:
-            with (store.write() if write else store.read()) as conn:
-                cur = conn.execute(query)
-                if cur.description is None:
-                    names, rows = [], []
-                else:
-                    names = [d[0] for d in cur.description]
-                    rows = cur.fetchmany(limit) if limit else cur.fetchall()
+            result = run_query(store, query, write=write, limit=limit or None)
+            names, rows = result.names, result.rows
         except duckdb.Error as e:
             msg = str(e)
-            if not write and "read-only" in msg.lower():
-                msg += "\n(the store is opened read-only; pass --write to modify it)"
+            if not write and ("read-only" in msg.lower() or "disabled by configuration" in msg.lower()):
+                msg += "\n(the SQL console reads only the store; pass --write to modify it)"
             raise fail(msg) from None
         except StoreError as e:
             raise fail(str(e)) from None

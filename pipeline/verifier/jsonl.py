@@ -4,10 +4,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from .grader import grade_many
@@ -85,16 +83,10 @@ def grade_file(
         out["reason"] = v.reason
         lines.append(json.dumps(out, ensure_ascii=False) + "\n")
     if out_path is not None:
-        out_path = Path(out_path)
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=out_path.name + ".", suffix=".tmp", dir=out_path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.writelines(lines)
-            os.replace(tmp, out_path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        from store.output import open_output  # FIFOs, devices and symlinks written through, not replaced
+
+        with open_output(out_path) as fh:
+            fh.writelines(lines)
     else:
         stream = out_stream if out_stream is not None else sys.stdout
         stream.writelines(lines)

@@ -1,13 +1,16 @@
-"""The SQL console: DuckDB SQL on a read-only connection, results in a table, persisted history."""
+"""The SQL console: read-only DuckDB SQL on a sandboxed connection, results in a table, persisted history."""
 from __future__ import annotations
 
 import time
 
 import duckdb
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
 
+from store import StoreError
+from store.sql_console import open_query
 from still2tui.actions import bindings
 from still2tui.components.key_footer import KeyFooter
 from still2tui.formatting import cell_text
@@ -54,12 +57,12 @@ class SqlScreen(Screen):
         table = self.query_one(DataTable)
         start = time.perf_counter()
         try:
-            with self.app.store.read() as conn:  # a read_only=True connection: writes fail in DuckDB itself
-                cur = conn.execute(query)
+            # Read statements only, on a sandbox that cannot reach other files (store/sql_console.py).
+            with open_query(self.app.store, query) as cur:
                 names = [d[0] for d in cur.description] if cur.description else []
                 rows = cur.fetchmany(MAX_ROWS + 1) if names else []
-        except duckdb.Error as exc:
-            status.update(f"[red]{type(exc).__name__}: {str(exc).splitlines()[0]}[/]")
+        except (duckdb.Error, StoreError) as exc:
+            status.update(f"[red]{type(exc).__name__}: {escape(str(exc).splitlines()[0])}[/]")
             return
         table.clear(columns=True)
         table.add_columns(*names)

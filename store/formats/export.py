@@ -16,6 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from store.output import OutputError, is_stream, open_output
 from store.prompting import chat_prompt
 from store.store import Store
 from store.trajectory_format import thought_prefix, to_still
@@ -34,6 +35,8 @@ def format_for(out: str | Path, fmt: str | None) -> str:
         return "jsonl"
     if name.endswith(".parquet"):
         return "parquet"
+    if is_stream(out):
+        return "jsonl"  # a FIFO or a device (/dev/stdout) takes a stream, not a dataset folder
     return "hf"
 
 
@@ -45,24 +48,25 @@ def training_text(text: str, style: str | None, thought: str | None, solution: s
 
 
 def write_rows(rows: list[dict[str, Any]], out: str | Path, fmt: str) -> None:
+    """Write rows to OUT (through store.output: FIFOs, devices and symlinks are written, not replaced)."""
     out = Path(out)
     if fmt == "jsonl":
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(out.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
+        with open_output(out) as f:
             for row in rows:
                 f.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-        tmp.replace(out)
         return
     table = pa.Table.from_pylist(rows) if rows else pa.table({})
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
-        out.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, out)
+        with open_output(out, binary=True) as f:
+            pq.write_table(table, f)
     else:
         import datasets
 
+        if out.exists() and not out.is_dir():
+            raise OutputError(f"{out} exists and is not a folder: a Hugging Face dataset is saved as a folder "
+                              "(use --format jsonl or parquet to write a file)")
         datasets.Dataset(table).save_to_disk(str(out))
 
 

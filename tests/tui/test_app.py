@@ -345,19 +345,23 @@ async def test_sql_console_reads_and_cannot_write(make_app, tui_db, tmp_path):
         box.value = "SELECT verdict, count(*) AS n FROM trajectories GROUP BY 1 ORDER BY 1"
         await pilot.press("enter")
         assert app.screen.query_one("#sql-results").row_count == 2
+        escape = tmp_path / "escaped.csv"
         for sql in ("UPDATE trajectory SET status = 'approved'", "DELETE FROM trajectory",
                     "DROP TABLE trajectory", "CREATE TABLE x (a INT)", "ATTACH ':memory:' AS m; ",
+                    f"COPY trajectory TO '{escape}'", "SELECT * FROM read_csv('/etc/passwd')",
                     "INSERT INTO note (target_kind, target_id, text) VALUES ('t', 'x', 'y')"):
             box.value = sql
             await pilot.press("enter")
-            assert "Error" in str(app.screen.query_one("#sql-status").render()) or sql.startswith("ATTACH")
+            status = str(app.screen.query_one("#sql-status").render())
+            assert "not a read" in status or "Permission Error" in status, (sql, status)
+        assert not escape.exists()
         box.value = ""
         await pilot.press("up")
         assert box.value.startswith("INSERT INTO note")
     assert q(tui_db, "SELECT count(*) FROM trajectory WHERE status = 'approved'")[0][0] == 0
     assert q(tui_db, "SELECT count(*) FROM trajectory")[0][0] == 74
     assert q(tui_db, "SELECT count(*) FROM note")[0][0] == 0
-    assert (tmp_path / "history.jsonl").read_text().count("\n") == 7
+    assert (tmp_path / "history.jsonl").read_text().count("\n") == 9
 
 
 async def test_help_lists_keys_and_user_keymap_applies(make_app, tui_db):

@@ -48,7 +48,7 @@ def test_import_stats_sql_export(db_path, shared_data, tmp_path):
     assert rows == [{"n": 22}]
 
     refused = run("sql", "DELETE FROM trajectory", "--db", db, ok=False)
-    assert refused.exit_code == 1 and "read-only" in refused.output
+    assert refused.exit_code == 1 and "not a read" in refused.output and "--write" in refused.output
     assert json.loads(run("stats", "--db", db, "--json").stdout)["trajectories"] == 40
 
     target = tmp_path / "sft.jsonl"
