@@ -50,6 +50,8 @@ _MATH = "pipeline.verifier.grader:grade_answers"
 register(AnswerKind("math", _MATH, "a mathematical answer (\\boxed{}, anchors), compared symbolically"))
 register(AnswerKind("int", _MATH, "an integer answer (AIME): compared as integers"))
 register(AnswerKind("mc", _MATH, "a multiple-choice letter A-E"))
+register(AnswerKind("code", "pipeline.verifier.code:grade_programs",
+                    "a program (last fenced code block) run against the problem's tests in the sandbox"))
 
 
 def grade_by_kind(

@@ -10,6 +10,10 @@ Known layouts (see ../shared/data/SOURCES.md for the files they come from):
 * ``gpqa``      - ``Question``, ``Correct Answer``, ``Incorrect Answer 1..3`` (GPQA CSV): options are
                   shuffled into A-D with a per-row seed derived from ``--seed`` and recorded in meta
 * ``generic``   - ``question``/``problem`` + ``answer``/``gold``/``gt``
+* ``choices``   - ``question``, ``choices`` (list or {label, text}), ``answerKey``/``answer`` (RiddleSense,
+                  CommonsenseQA, ARC, MMLU-style; 4- or 5-way): see choice_problems.py
+* code layouts  - ``humaneval``, ``mbpp``, ``apps`` (APPS/TACO), ``livecodebench``, ``codecontests``,
+                  ``code_io``: tests stored as the answer (answer_kind 'code'), see code_problems.py
 
 ``--field question=COL --field answer=COL ...`` overrides any detected column.
 """
@@ -19,6 +23,9 @@ import random
 import re
 from typing import Any
 
+from store.formats.choice_problems import ChoiceRowError, detect_choice_layout, map_choice_row
+from store.formats.code_problems import LAYOUTS as CODE_LAYOUTS
+from store.formats.code_problems import CodeRowError, detect_code_layout, map_code_row
 from store.formats.errors import RowError
 from store.formats.readers import Source
 from store.ids import problem_id, question_hash
@@ -54,6 +61,11 @@ _INTEGER = re.compile(r"^[+-]?\d+$")
 
 def detect_layout(first_row: dict[str, Any]) -> str:
     keys = set(first_row)
+    code = detect_code_layout(keys)
+    if code:
+        return code
+    if detect_choice_layout(keys, first_row):
+        return "choices"
     if {"Question", "Correct Answer"} <= keys:
         return "gpqa"
     if {"problem", "ground_truth_answer"} <= keys:
@@ -134,8 +146,14 @@ def map_problem_rows(
     if not source.rows:
         return [], list(source.errors), layout or "generic"
     layout = layout or detect_layout(source.rows[0].data)
+    if layout in CODE_LAYOUTS or layout == "choices":
+        if field_map:
+            raise ValueError(f"--field does not apply to the {layout} layout (its columns are fixed)")
+        records, errors = _map_special_rows(source, layout, source_name=source_name, split=split, domain=domain,
+                                            answer_kind=answer_kind, difficulty=difficulty)
+        return records, errors, layout
     if layout not in _LAYOUTS:
-        raise ValueError(f"unknown layout {layout!r}; known: {', '.join(_LAYOUTS)}")
+        raise ValueError(f"unknown layout {layout!r}; known: {', '.join([*_LAYOUTS, 'choices', *CODE_LAYOUTS])}")
     columns = dict(_LAYOUTS[layout])
     for target, column in field_map.items():
         columns[target] = (column,)
@@ -214,3 +232,41 @@ def map_problem_rows(
             "meta": {k: v for k, v in meta.items() if v is not None},
         })
     return records, errors, layout
+
+
+def _map_special_rows(source: Source, layout: str, *, source_name: str, split: str | None, domain: str | None,
+                      answer_kind: str | None, difficulty: int | None) -> tuple[list[dict], list[RowError]]:
+    """Records and row errors for the code layouts and the choices layout (their own mapping modules)."""
+    code = layout in CODE_LAYOUTS
+    if code and answer_kind not in (None, "code"):
+        raise ValueError(f"the {layout} layout holds code tests: its answer kind is 'code', not {answer_kind!r}")
+    kind = "code" if code else answer_kind or "mc"
+    default_domain = domain or ("code" if code else "puzzle" if "riddle" in source_name.lower() else "science")
+    records: list[dict] = []
+    errors = list(source.errors)
+    for row in source.rows:
+        try:
+            mapped = map_code_row(row.data, layout) if code else map_choice_row(row.data)
+        except (CodeRowError, ChoiceRowError) as e:
+            errors.append(RowError(source.path, row.line, str(e)))
+            continue
+        question = mapped["question"]
+        key = mapped.get("source_key") if code else _pick(row.data, ("id", "idx", "unique_id"))
+        records.append({
+            "id": problem_id(source_name, question),
+            "source": source_name,
+            "source_key": str(key) if key is not None else str(row.line),
+            "domain": str(row.data.get("domain") or default_domain) if not code else default_domain,
+            "subject": mapped.get("subject") if code else _pick(row.data, ("subject", "category")),
+            "difficulty": difficulty if difficulty is not None
+            else mapped.get("difficulty") if code else _difficulty(_pick(row.data, ("difficulty", "level"))),
+            "question": question,
+            "question_hash": question_hash(question),
+            "answer": mapped["answer"],
+            "answer_kind": kind,
+            "solution": mapped.get("solution"),
+            "choices": mapped.get("choices"),
+            "split": split or _pick(row.data, ("split",)),
+            "meta": {"layout": layout, **mapped.get("meta", {})},
+        })
+    return records, errors
