@@ -26,21 +26,37 @@ def register(app: typer.Typer) -> None:
 
     @problems.command("add")
     def add(
-        files: Annotated[list[Path], typer.Argument(help="JSONL/JSON/Parquet/CSV files, datasets folders or hub ids.")],
+        files: Annotated[list[Path], typer.Argument(help="JSONL/JSON/Parquet/CSV files, datasets folders, hub ids, "
+                                                        "or a packaged benchmark: humaneval.")],
         db: DbOption = default_db(),
         fmt: Annotated[Optional[str], typer.Option("--format", help="jsonl | json | parquet | csv | hf | hf-hub")] = None,
-        layout: Annotated[Optional[str], typer.Option(help="math | prompt | gsm8k | gt | gpqa | generic")] = None,
+        layout: Annotated[Optional[str], typer.Option(
+            help="math | prompt | gsm8k | gt | gpqa | choices | generic | humaneval | mbpp | apps | livecodebench | "
+                 "codecontests | code_io")] = None,
         field: FieldOption = None,
         source: Annotated[Optional[str], typer.Option(help="Source name (default: from the file name).")] = None,
         split: Annotated[Optional[str], typer.Option(help="Split to record / dataset split to read.")] = None,
         domain: Annotated[Optional[str], typer.Option(help="math | code | science | puzzle")] = None,
-        answer_kind: Annotated[Optional[str], typer.Option(help="math | int | mc (default by source)")] = None,
+        answer_kind: Annotated[Optional[str], typer.Option(help="math | int | mc | code (default by source)")] = None,
         difficulty: Annotated[Optional[int], typer.Option(help="Difficulty to record for every row.")] = None,
         seed: Annotated[int, typer.Option(help="Seed for shuffling multiple-choice options (GPQA).")] = 0,
         skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Import the good rows and report the bad ones.")] = False,
         as_json: JsonOption = False,
     ) -> None:
-        """Add problems from benchmark files (MATH-500, AIME, AMC, GSM8K, GPQA CSV, ... auto-detected)."""
+        """Add problems from benchmark files (MATH-500, AIME, AMC, GSM8K, GPQA CSV, HumanEval, MBPP, APPS, ...
+        auto-detected)."""
+        from pipeline.problems.packaged import packaged_file
+
+        resolved = []
+        for f in files:
+            try:
+                packaged = None if f.exists() else packaged_file(str(f))
+            except ValueError as e:
+                raise fail(str(e)) from None
+            if packaged is not None and source is None and len(files) == 1:
+                source = str(f).lower()
+            resolved.append(packaged or f)
+        files = resolved
         run_import(db, files, "problems", as_json, fmt=fmt, layout=layout, field_map=parse_fields(field),
                    source=source, split=split, domain=domain, answer_kind=answer_kind, difficulty=difficulty,
                    seed=seed, skip_bad=skip_bad)

@@ -57,6 +57,7 @@ class LocalSandbox:
         self._read_paths = read_paths()
         self.killed = 0  # runners killed at their hard deadline
         self.limits_tmpfs_mb = TMPFS_MB
+        self.startup_seconds = STARTUP_SECONDS
 
     def describe(self) -> dict[str, Any]:
         return {"sandbox": self.name, "workers": self.workers, **self.isolation.describe()}
@@ -101,7 +102,7 @@ class LocalSandbox:
 
     def _execute(self, jobdir: str, workdir: str, run: Run) -> Report:
         cmd = [*self.isolation.prefix, sys.executable, "-I", os.path.join(jobdir, RUNNER), jobdir]
-        hard = run.limits.total_seconds + STARTUP_SECONDS
+        hard = run.limits.total_seconds + self.startup_seconds
         started = time.monotonic()
         proc = subprocess.Popen(cmd, cwd=jobdir, env=clean_env(workdir), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)

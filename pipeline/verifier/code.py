@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import OrderedDict
 from typing import Callable, Iterable
 
@@ -24,20 +25,33 @@ CACHE_SIZE = 20_000
 _cache: OrderedDict[tuple[str, str], tuple[bool, str, str]] = OrderedDict()
 
 
-def compose(tests: CodeTests, code: str) -> str:
-    """The program that runs: HumanEval's prompt (imports, helpers, signature), then the model's code. An
-    indented code block is a completion of the body; a full definition replaces the prompt's stub."""
+def compose(tests: CodeTests, code: str) -> tuple[str, int]:
+    """The program that runs and the number of lines before the model's code in it: HumanEval's prompt
+    (imports, helpers, signature), then the code. An indented code block is a completion of the body; a
+    full definition replaces the prompt's stub."""
     if not tests.prefix:
-        return code
+        return code, 0
     first = next((line for line in code.splitlines() if line.strip()), "")
-    if first[:1] in (" ", "\t"):
-        return tests.prefix.rstrip("\n") + "\n" + code
-    return tests.prefix.rstrip("\n") + "\n\n\n" + code
+    head = tests.prefix.rstrip("\n") + ("\n" if first[:1] in (" ", "\t") else "\n\n\n")
+    return head + code, head.count("\n")
 
 
-def _show(value) -> str:
-    s = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else str(value)
-    return s if len(s) <= SHOW else s[: SHOW - 3] + "..."
+_PROGRAM_LINE = re.compile(r"\(solution line (\d+)\)")
+
+
+def _code_lines(reason: str, offset: int) -> str:
+    """Line numbers of the composed program -> lines of the model's code (or of the prompt before it)."""
+    def renumber(m: re.Match) -> str:
+        n = int(m.group(1))
+        return f"(line {n - offset} of the code)" if n > offset else f"(line {n} of the prompt)"
+
+    return _PROGRAM_LINE.sub(renumber, reason) if offset else _PROGRAM_LINE.sub(r"(line \1 of the code)", reason)
+
+
+def _show(value, quote: bool = False, n: int = SHOW) -> str:
+    """A value for a reason, cut short; stdin/stdout text is quoted so that newlines show as \\n."""
+    s = json.dumps(value, ensure_ascii=False) if quote else str(value)
+    return s if len(s) <= n else s[: n - 3] + "..."
 
 
 def reason_for(report, tests: CodeTests) -> tuple[bool, str, str]:
@@ -54,8 +68,9 @@ def reason_for(report, tests: CodeTests) -> tuple[bool, str, str]:
     if tests.style == "assert" and tests.test and f.get("assert_index"):
         where = f"assert {f['assert_index']}/{f['of']}"
     given = ""
-    if tests.style == "io" and "input" in f:
-        given = f" input {_show(f['input'])}"
+    io = tests.style == "io"
+    if io and "input" in f:
+        given = f" input {_show(f['input'], True)}"
     elif tests.style == "call" and "input" in f:
         given = f" {tests.fn_name}({_show(f['input'])})"
     if kind == "timeout":
@@ -63,9 +78,9 @@ def reason_for(report, tests: CodeTests) -> tuple[bool, str, str]:
     if kind == "wrong":
         if "assertion" in f:
             got = f" (got {_show(f['actual'])})" if "actual" in f else ""
-            return False, TESTS, f"tests: {where} failed: {_show(f['assertion'])}{got}"
-        return False, TESTS, (f"tests: {where} failed:{given} expected {_show(f.get('expected', ''))} "
-                              f"got {_show(f.get('actual', ''))}")
+            return False, TESTS, f"tests: {where} failed: {_show(f['assertion'], n=2 * SHOW)}{got}"
+        return False, TESTS, (f"tests: {where} failed:{given} expected {_show(f.get('expected', ''), io)} "
+                              f"got {_show(f.get('actual', ''), io)}")
     return False, TESTS, f"tests: {where}{given}: {detail}"
 
 
@@ -92,6 +107,7 @@ def grade_programs(
     waiting: dict[tuple[str, str], list[int]] = {}
     runs: dict[tuple[str, str], Run] = {}
     parsed: dict[int, tuple[CodeTests, str]] = {}
+    offsets: dict[tuple[str, str], int] = {}
     limits = Limits(test_seconds=max(0.1, float(timeout)), total_seconds=max(60.0, 2 * float(timeout)))
     for i, (gold, pred, _kind) in enumerate(items):
         gold_s = gold if isinstance(gold, str) else json.dumps(gold)
@@ -116,7 +132,9 @@ def grade_programs(
             out[i] = Verdict(hit[0], found.program, tests.describe(), hit[2], hit[1])
             continue
         waiting.setdefault(key, []).append(i)
-        runs.setdefault(key, Run(compose(tests, found.program), tests.to_dict(), limits))
+        if key not in runs:
+            program, offsets[key] = compose(tests, found.program)
+            runs[key] = Run(program, tests.to_dict(), limits)
     done = sum(v is not None for v in out)
     if progress is not None:
         progress(done)
@@ -128,6 +146,7 @@ def grade_programs(
             idx = waiting[keys[j]]
             tests = parsed[idx[0]][0]
             equal, rule, reason = reason_for(report, tests)
+            reason = _code_lines(reason, offsets[keys[j]])
             if rule == TESTS:
                 _cache[keys[j]] = (equal, rule, reason)
                 if len(_cache) > CACHE_SIZE:
