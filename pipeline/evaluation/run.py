@@ -83,7 +83,10 @@ def _majority_verdicts(problems, outcomes, timeout: float) -> dict[str, bool]:
     gold = {p.id: p for p in problems}
     todo = [(pid, majority([e for _, e in rs])) for pid, rs in outcomes.items()]
     todo = [(pid, m) for pid, m in todo if m is not None]
-    verdicts = grade_many([(gold[pid].answer, f"\\boxed{{{m}}}", gold[pid].answer_kind) for pid, m in todo],
+    from pipeline.verifier.kinds import get as answer_kind
+
+    verdicts = grade_many([(gold[pid].answer, answer_kind(gold[pid].answer_kind).as_prediction(m), gold[pid].answer_kind)
+                           for pid, m in todo],
                           timeout=timeout)
     return {pid: v.equal for (pid, _), v in zip(todo, verdicts)}
 

@@ -10,6 +10,7 @@ entry-point group and select it with `STILL2_SANDBOX=name`.
 """
 from __future__ import annotations
 
+import atexit
 import importlib
 import json
 import os
@@ -143,7 +144,11 @@ def get_sandbox(name: str | None = None, workers: int | None = None) -> Sandbox:
 
 
 def shutdown() -> None:
+    """Stop every sandbox's workers (also registered with atexit)."""
     with _LOCK:
         for sb in _INSTANCES.values():
             sb.close()
         _INSTANCES.clear()
+
+
+atexit.register(shutdown)

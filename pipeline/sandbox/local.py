@@ -1,39 +1,47 @@
-"""The local sandbox: each program runs in its own confined runner process on this machine, `workers` at
-a time, each under a hard wall-clock deadline after which its whole process tree is killed.
+"""The local sandbox: a pool of long-lived runner processes on this machine, one per slot, each inside its
+own namespaces and under its own unprivileged uid (see isolation.py), fed one program at a time.
 
-Per run: a fresh temporary directory (job.json readable only by the runner, work/ owned by the sandbox
-uid), a scrubbed environment (no tokens or keys of the caller), `python -I` (no PYTHONPATH, no user site),
-the namespaces and uid of `isolation.probe()`, and the limits of the run (applied by the runner to every
-child it forks). A runner that overruns its deadline is killed with its process group; a runner that
-crashes or prints no report gives a sandbox error, never a pass.
+Same discipline as the math verifier's pool (pipeline/verifier/pool.py): every program has a hard
+wall-clock deadline (its limits' total_seconds plus start-up slack); a runner that overruns it is killed
+with its whole namespace and replaced, a runner that dies is replaced, and either way the program's
+verdict is a timeout or a sandbox error, never a pass. Inside, the runner forks a confined child per test
+(limits, uid, Landlock), kills whatever the child left behind and gives each program a fresh work directory
+(a size-capped tmpfs when a mount namespace is available); it never runs untrusted code itself, so one
+program cannot leave anything for the next. Runners start with a scrubbed environment (no key or token of
+the caller) and `python -I` (no PYTHONPATH, no user site).
 """
 from __future__ import annotations
 
+import json
 import os
-import queue
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from importlib import resources
+from multiprocessing.connection import wait
 from typing import Any
 
-from pipeline.sandbox.base import RUNNER, OnDone, Report, Run, job_files
+from pipeline.sandbox.base import RUNNER, OnDone, Report, Run, job_document
 from pipeline.sandbox.isolation import UID_SLOTS, Isolation, probe
 
 TMPFS_MB = 64  # ours: the work directory's size when it can be a tmpfs
-STARTUP_SECONDS = 15.0  # runner start on a loaded machine, on top of the run's total_seconds
+STARTUP_SECONDS = 15.0  # slack on top of a run's total_seconds (a runner starting on a loaded machine)
+START_TIMEOUT = 60.0
+JOBS_PER_RUNNER = 2000  # a runner is replaced after this many programs (bounds any slow growth)
 SYSTEM_READ_PATHS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/ld.so.cache", "/etc/localtime",
                      "/etc/ssl", "/dev/null", "/dev/zero", "/dev/urandom", "/dev/random",
                      "/sys/devices/system/cpu")
 
 
-def clean_env(workdir: str) -> dict[str, str]:
-    """The whole environment of a sandboxed program: nothing of the caller's (API keys, tokens) leaks in."""
-    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": workdir,
-            "TMPDIR": workdir, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8",
+def clean_env(home: str) -> dict[str, str]:
+    """The whole environment of a runner: nothing of the caller's (API keys, tokens) leaks in."""
+    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": home,
+            "TMPDIR": home, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8",
             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
@@ -44,96 +52,192 @@ def read_paths() -> list[str]:
     return sorted(p for p in paths if os.path.exists(p))
 
 
+class _Runner:
+    """One long-lived runner process (and its namespaces) serving one slot."""
+
+    def __init__(self, slot: int, isolation: Isolation):
+        self.slot = slot
+        self.basedir = tempfile.mkdtemp(prefix="still2-sandbox-")
+        os.chmod(self.basedir, 0o711)
+        runner = str(resources.files("pipeline.sandbox.runtime").joinpath(RUNNER))
+        self.err = open(os.path.join(self.basedir, "runner.err"), "wb")
+        self.proc = subprocess.Popen(
+            [*isolation.prefix, sys.executable, "-I", runner, "--serve", self.basedir],
+            cwd=self.basedir, env=clean_env(self.basedir), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=self.err, start_new_session=True)
+        self.fd = self.proc.stdout.fileno()
+        os.set_blocking(self.fd, False)
+        self.buffer = b""
+        self.ready = False
+        self.task: int | None = None
+        self.deadline = 0.0
+        self.started = time.monotonic()
+        self.jobs = 0
+
+    def lines(self) -> list[bytes] | None:
+        """Complete lines read so far; None at end of file (the runner died)."""
+        try:
+            chunk = os.read(self.fd, 1 << 20)
+        except BlockingIOError:
+            return []
+        if not chunk:
+            return None
+        self.buffer += chunk
+        *done, self.buffer = self.buffer.split(b"\n")
+        return [line for line in done if line.strip()]
+
+    def send(self, document: dict[str, Any]) -> None:
+        self.proc.stdin.write((json.dumps(document) + "\n").encode())
+        self.proc.stdin.flush()
+
+    def last_error(self) -> str:
+        try:
+            with open(os.path.join(self.basedir, "runner.err"), "rb") as fh:
+                lines = fh.read()[-2000:].decode("utf-8", "replace").strip().splitlines()
+        except OSError:
+            return ""
+        return lines[-1][:200] if lines else ""
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # unshare and the runner: its PID namespace dies with it
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        for stream in (self.proc.stdin, self.proc.stdout, self.err):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        shutil.rmtree(self.basedir, ignore_errors=True)
+
+
 class LocalSandbox:
     name = "local"
 
     def __init__(self, workers: int | None = None, isolation: Isolation | None = None):
         self.workers = max(1, min(UID_SLOTS, workers or os.cpu_count() or 1))
-        self.isolation = isolation or probe()
-        self._slots: queue.Queue[int] = queue.Queue()
-        for slot in range(self.workers):
-            self._slots.put(slot)
-        self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="sandbox")
-        self._read_paths = read_paths()
-        self.killed = 0  # runners killed at their hard deadline
-        self.limits_tmpfs_mb = TMPFS_MB
+        self.isolation = isolation if isolation is not None else probe()
+        self.tmpfs_mb = TMPFS_MB
         self.startup_seconds = STARTUP_SECONDS
+        self._read_paths = read_paths()
+        self._runners: list[_Runner] = []
+        self._lock = threading.Lock()
+        self.killed = 0  # runners killed at a hard deadline
+        self.respawns = 0
 
     def describe(self) -> dict[str, Any]:
         return {"sandbox": self.name, "workers": self.workers, **self.isolation.describe()}
 
-    def run_many(self, runs: list[Run], on_done: OnDone | None = None) -> list[Report]:
-        futures = [self._executor.submit(self._run_one, run) for run in runs]
-        out: list[Report] = []
-        for i, fut in enumerate(futures):
-            report = fut.result()
-            out.append(report)
-            if on_done is not None:
-                on_done(i, report)
-        return out
-
-    def _confine(self, slot: int, workdir: str) -> dict[str, Any]:
+    def _confine(self, slot: int) -> dict[str, Any]:
         uid = self.isolation.uid_for(slot)
         return {"uid": uid, "gid": uid, "landlock_abi": self.isolation.landlock_abi,
-                "read_paths": self._read_paths, "write_paths": [workdir],
-                "tmpfs_mb": self.limits_tmpfs_mb if "mount" in self.isolation.namespaces else 0}
+                "read_paths": self._read_paths, "tmpfs_mb": self.tmpfs_mb if "mount" in self.isolation.namespaces
+                else 0}
 
-    def _run_one(self, run: Run) -> Report:
-        slot = self._slots.get()
-        jobdir = tempfile.mkdtemp(prefix="still2-sandbox-")
-        started = time.monotonic()
-        try:
-            workdir = os.path.join(jobdir, "work")
-            confine = self._confine(slot, workdir)
-            for name, data in job_files(run, confine).items():
-                path = os.path.join(jobdir, name)
-                with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as fh:
-                    fh.write(data)
-            os.mkdir(workdir, 0o700)
-            os.chmod(jobdir, 0o711)  # the sandbox uid may pass through to work/, not list or read the rest
-            if confine["uid"]:
-                os.chown(workdir, confine["uid"], confine["gid"])
-            return self._execute(jobdir, workdir, run)
-        except OSError as e:
-            return Report.failed("sandbox", f"could not prepare the sandbox: {e}", time.monotonic() - started)
-        finally:
-            shutil.rmtree(jobdir, ignore_errors=True)
-            self._slots.put(slot)
+    def _replace(self, r: _Runner) -> None:
+        self.respawns += 1
+        r.kill()
+        self._runners[self._runners.index(r)] = _Runner(r.slot, self.isolation)
 
-    def _execute(self, jobdir: str, workdir: str, run: Run) -> Report:
-        cmd = [*self.isolation.prefix, sys.executable, "-I", os.path.join(jobdir, RUNNER), jobdir]
-        hard = run.limits.total_seconds + self.startup_seconds
-        started = time.monotonic()
-        proc = subprocess.Popen(cmd, cwd=jobdir, env=clean_env(workdir), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-        try:
-            out, err = proc.communicate(timeout=hard)
-        except subprocess.TimeoutExpired:
-            self._kill(proc)
-            self.killed += 1
-            return Report(ok=False, n=0, passed=0, seconds=time.monotonic() - started,
-                          failure={"test": 0, "kind": "timeout",
-                                   "detail": f"hard deadline of {hard:g} s hit, sandbox killed"})
-        finally:
-            self._kill(proc)
-        lines = [line for line in out.decode("utf-8", "replace").splitlines() if line.strip()]
-        try:
-            return Report.from_runner(lines[-1])
-        except (IndexError, ValueError, KeyError, TypeError):
-            tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit status {proc.returncode}"]
-            return Report.failed("sandbox", f"the sandbox runner gave no report ({tail[0][:200]})",
-                                 time.monotonic() - started)
+    def _ensure(self) -> None:
+        while len(self._runners) < self.workers:
+            self._runners.append(_Runner(len(self._runners), self.isolation))
+        for r in list(self._runners):
+            if r.proc.poll() is not None or (r.task is None and r.jobs >= JOBS_PER_RUNNER):
+                self._replace(r)
 
-    @staticmethod
-    def _kill(proc: subprocess.Popen) -> None:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)  # unshare and the runner (whose PID namespace then dies)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
+    def run_many(self, runs: list[Run], on_done: OnDone | None = None) -> list[Report]:
+        with self._lock:
+            return self._run(runs, on_done)
+
+    def _run(self, runs: list[Run], on_done: OnDone | None) -> list[Report]:
+        results: list[Report | None] = [None] * len(runs)
+        if not runs:
+            return []
+        self._ensure()
+        pending = deque(range(len(runs)))
+        start_failures = 0
+
+        def finish(i: int, report: Report) -> None:
+            results[i] = report
+            if on_done is not None:
+                on_done(i, report)
+
+        while pending or any(r.task is not None for r in self._runners):
+            for r in list(self._runners):
+                if r.ready and r.task is None and pending:
+                    i = pending.popleft()
+                    document = job_document(runs[i], self._confine(r.slot))
+                    document["confine"]["write_paths"] = None  # the runner sets the job's own work dir
+                    try:
+                        r.send(document)
+                    except (OSError, ValueError):
+                        pending.appendleft(i)
+                        self._replace(r)
+                        continue
+                    r.task, r.jobs = i, r.jobs + 1
+                    r.deadline = time.monotonic() + runs[i].limits.total_seconds + self.startup_seconds
+            now = time.monotonic()
+            deadlines = [r.deadline for r in self._runners if r.task is not None]
+            deadlines += [r.started + START_TIMEOUT for r in self._runners if not r.ready]
+            ready = wait([r.fd for r in self._runners], timeout=max(0.0, min(deadlines) - now) if deadlines else 0.05)
+            for r in list(self._runners):
+                if r.fd not in ready:
+                    continue
+                lines = r.lines()
+                if lines is None:  # the runner died
+                    i, why = r.task, r.last_error()
+                    self._replace(r)
+                    if i is not None:
+                        finish(i, Report.failed("sandbox", f"the sandbox runner died ({why or 'no message'})"))
+                    else:
+                        start_failures += 1
+                        if start_failures > 3 * self.workers:
+                            raise RuntimeError(f"sandbox runners fail to start: {why or 'no message'}")
+                    continue
+                for line in lines:
+                    try:
+                        message = json.loads(line)
+                    except ValueError:
+                        continue
+                    if message.get("ready"):
+                        r.ready = True
+                    elif r.task is not None:
+                        i, r.task = r.task, None
+                        try:
+                            finish(i, Report.from_runner(line.decode("utf-8", "replace")))
+                        except (KeyError, TypeError, ValueError) as e:
+                            finish(i, Report.failed("sandbox", f"unreadable report from the runner ({e})"))
+            now = time.monotonic()
+            for r in list(self._runners):
+                if r.task is not None and now >= r.deadline:
+                    i = r.task
+                    self.killed += 1
+                    self._replace(r)
+                    hard = runs[i].limits.total_seconds + self.startup_seconds
+                    finish(i, Report(ok=False, n=0, passed=0, seconds=hard,
+                                     failure={"test": 0, "kind": "timeout",
+                                              "detail": f"hard deadline of {hard:g} s hit, sandbox killed"}))
+                elif not r.ready and now >= r.started + START_TIMEOUT:
+                    raise RuntimeError(f"a sandbox runner did not start within {START_TIMEOUT:.0f} s "
+                                       f"({r.last_error() or 'no message'})")
+        return results  # type: ignore[return-value]
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True)
+        with self._lock:
+            for r in self._runners:
+                try:
+                    r.proc.stdin.close()
+                except OSError:
+                    pass
+            for r in self._runners:
+                try:
+                    r.proc.wait(timeout=1)
+                except subprocess.TimeoutExpired:
+                    pass
+                r.kill()
+            self._runners = []

@@ -22,6 +22,10 @@ class AnswerKind:
     name: str
     grader: str  # "module:function"
     help: str
+    prediction: str = "\\boxed{{{}}}"  # an extracted answer written back as a prediction (maj@k votes)
+
+    def as_prediction(self, extracted: str) -> str:
+        return self.prediction.format(extracted)
 
     def load(self) -> Grader:
         module, _, func = self.grader.partition(":")
@@ -51,7 +55,8 @@ register(AnswerKind("math", _MATH, "a mathematical answer (\\boxed{}, anchors), 
 register(AnswerKind("int", _MATH, "an integer answer (AIME): compared as integers"))
 register(AnswerKind("mc", _MATH, "a multiple-choice letter A-E"))
 register(AnswerKind("code", "pipeline.verifier.code:grade_programs",
-                    "a program (last fenced code block) run against the problem's tests in the sandbox"))
+                    "a program (last fenced code block) run against the problem's tests in the sandbox",
+                    prediction="```python\n{}\n```"))
 
 
 def grade_by_kind(

@@ -172,3 +172,32 @@ def test_parallel_runs_keep_order(sandbox):
     assert all(r.ok for r in reports)
     assert sorted(seen) == list(range(6))
 
+
+
+def test_nothing_of_one_program_reaches_the_next_on_the_same_runner():
+    sb = LocalSandbox(workers=1)
+    try:
+        first, second = sb.run_many([
+            io("import os\nopen('leak.txt', 'w').write('x')\nos.makedirs('d', exist_ok=True)\nprint(sorted(os.listdir()))",
+               "['d', 'leak.txt']\n"),
+            io("import os\nprint(sorted(os.listdir()))", "[]\n")])
+        assert first.ok, first.failure
+        assert second.ok, second.failure
+    finally:
+        sb.close()
+
+
+def test_a_runner_killed_from_outside_gives_an_error_then_is_replaced():
+    import threading
+
+    sb = LocalSandbox(workers=1)
+    try:
+        assert sb.run_many([io("print(1)", "1\n")])[0].ok  # runner started
+        pid = sb._runners[0].proc.pid
+        threading.Timer(1.0, lambda: os.killpg(pid, 9)).start()
+        r = sb.run_many([io("import time\ntime.sleep(1.9)\nprint(1)", "1\n")])[0]
+        assert not r.ok and r.error and "died" in r.error
+        assert sb.respawns == 1
+        assert sb.run_many([io("print(2)", "2\n")])[0].ok
+    finally:
+        sb.close()

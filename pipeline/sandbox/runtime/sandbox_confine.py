@@ -138,6 +138,10 @@ def mount_tmpfs(path: str, size_mb: int, uid: int | None) -> None:
         raise OSError(ctypes.get_errno(), f"mounting a tmpfs on {path} failed")
 
 
+def unmount(path: str) -> None:
+    _libc().umount2(path.encode(), 2)  # MNT_DETACH: gone even if a killed process still held a file
+
+
 def _limit(which: int, value: int) -> None:
     soft, hard = resource.getrlimit(which)
     if hard != resource.RLIM_INFINITY:

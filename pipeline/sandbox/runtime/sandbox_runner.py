@@ -1,8 +1,11 @@
-"""The trusted runner inside the sandbox (stdlib only): `python -I sandbox_runner.py JOBDIR`.
+"""The trusted runner inside the sandbox (stdlib only).
 
-It reads JOBDIR/job.json (program, tests, limits, confinement), runs the tests, each in a forked child that
-confines itself (sandbox_confine) before the program runs, and prints one JSON report line on stdout:
-`{"n": tests, "passed": k, "ok": bool, "failure": {...} | null, "seconds": s}`.
+`python -I sandbox_runner.py JOBDIR` runs the job in JOBDIR/job.json (program, tests, limits, confinement)
+and prints one JSON report line: `{"n": tests, "passed": k, "ok": bool, "failure": {...} | null, ...}`.
+`python -I sandbox_runner.py --serve BASEDIR` is a long-lived worker of the local sandbox: one job per
+stdin line, one report per stdout line, each job in a fresh directory (and tmpfs) under BASEDIR. Either
+way every test runs in a forked child that confines itself (sandbox_confine) before the program runs; the
+runner itself never executes the program, so nothing of one job survives into the next.
 
 The runner enforces each child's wall-clock deadline (SIGKILL), then kills every process the child left
 behind: as init of a fresh PID namespace it kills the whole namespace but itself; otherwise the child's
@@ -14,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
 import signal
 import sys
 import time
@@ -63,6 +67,7 @@ def _child(job: dict, target, stdin_path, stdout_path, stderr_path, cpu_seconds:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         confine.apply(job["limits"], cpu_seconds, job.get("confine") or {})
         os.chdir(job.get("workdir") or ".")
+        os.environ["HOME"] = os.environ["TMPDIR"] = os.getcwd()
 
         def send(msg: dict) -> None:
             os.write(keep, (json.dumps(msg) + "\n").encode())
@@ -106,7 +111,10 @@ def _kill_leftovers(pid: int, confinement: dict) -> None:
             os._exit(0)
         os.waitpid(killer, 0)
     try:
-        while os.waitpid(-1, os.WNOHANG)[0] > 0:  # orphans re-parented to us (we are init of the namespace)
+        if os.getpid() == 1:  # init of the namespace: every leftover is our child by now, killed: reap all
+            while True:
+                os.waitpid(-1, 0)
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
             pass
     except ChildProcessError:
         pass
@@ -279,19 +287,27 @@ def _report(n: int, passed: int, failure: dict | None, started: float) -> dict:
             "seconds": round(time.monotonic() - started, 4)}
 
 
-def main(argv: list[str]) -> int:
+def _prepare_workdir(job: dict) -> None:
+    """work/ for the program: owned by the sandbox uid, a size-capped tmpfs when the job asks for one."""
+    confinement = job.get("confine") or {}
+    workdir = job["workdir"]
+    os.makedirs(workdir, mode=0o700, exist_ok=True)
+    os.chmod(job["jobdir"], 0o711)  # the sandbox uid may pass through to work/, not list the rest
+    if confinement.get("tmpfs_mb"):
+        confine.mount_tmpfs(workdir, confinement["tmpfs_mb"], confinement.get("uid"))
+    elif confinement.get("uid"):
+        os.chown(workdir, confinement["uid"], confinement.get("gid") or confinement["uid"])
+
+
+def run_job(job: dict, jobdir: str) -> dict:
+    """Run one program against its tests; the report."""
     started = time.monotonic()
-    jobdir = os.path.abspath(argv[0])
-    with open(os.path.join(jobdir, "job.json"), encoding="utf-8") as fh:
-        job = json.load(fh)
     job["jobdir"] = jobdir
     job["workdir"] = os.path.join(jobdir, "work")
-    confine.not_dumpable()
-    confinement = job.get("confine") or {}
-    if confinement.get("tmpfs_mb"):
-        confine.mount_tmpfs(job["workdir"], confinement["tmpfs_mb"], confinement.get("uid"))
-    _preload()
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    confinement = job.setdefault("confine", {})
+    if not confinement.get("write_paths"):
+        confinement["write_paths"] = [job["workdir"]]
+    _prepare_workdir(job)
     style = job["tests"]["style"]
     if style == "io":
         report = _run_io(job, jobdir, started)
@@ -304,7 +320,44 @@ def main(argv: list[str]) -> int:
     else:
         report = _report(0, 0, {"test": 0, "kind": "sandbox", "detail": f"unknown test style {style!r}"}, started)
     report["pid1"] = os.getpid() == 1
-    sys.stdout.write(json.dumps(report) + "\n")
+    return report
+
+
+def _cleanup(jobdir: str) -> None:
+    workdir = os.path.join(jobdir, "work")
+    if os.path.ismount(workdir):
+        confine.unmount(workdir)
+    shutil.rmtree(jobdir, ignore_errors=True)
+
+
+def serve(basedir: str) -> int:
+    """Worker mode: one job per stdin line, one report per stdout line, a fresh job directory each time."""
+    print(json.dumps({"ready": True, "pid1": os.getpid() == 1}), flush=True)
+    for n, line in enumerate(sys.stdin):
+        if not line.strip():
+            continue
+        jobdir = os.path.join(basedir, f"job{n}")
+        os.mkdir(jobdir, 0o700)
+        try:
+            report = run_job(json.loads(line), jobdir)
+        finally:
+            _cleanup(jobdir)
+        sys.stdout.write(json.dumps(report) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    """`--serve BASEDIR` (the local sandbox's workers) or `JOBDIR` holding job.json (one job, e.g. remote)."""
+    confine.not_dumpable()
+    _preload()
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    if argv[0] == "--serve":
+        return serve(os.path.abspath(argv[1]))
+    jobdir = os.path.abspath(argv[0])
+    with open(os.path.join(jobdir, "job.json"), encoding="utf-8") as fh:
+        job = json.load(fh)
+    sys.stdout.write(json.dumps(run_job(job, jobdir)) + "\n")
     sys.stdout.flush()
     return 0
 
