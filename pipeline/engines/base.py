@@ -11,9 +11,6 @@ from typing import Any, Protocol, runtime_checkable
 Messages = list[dict[str, Any]]
 """One prompt: a chat message list such as [{"role": "user", "content": "..."}]."""
 
-ENGINE_KINDS = ("transformers", "vllm", "openai")
-
-
 class EngineError(RuntimeError):
     """An engine could not do what was asked (bad model, server gave up, ...)."""
 
@@ -136,23 +133,53 @@ def check_score_inputs(prompts: list[Messages], responses: list[str]) -> None:
         raise ValueError(f"score() got {len(prompts)} prompts but {len(responses)} responses")
 
 
+@dataclass(frozen=True)
+class EngineEntry:
+    """A registered engine kind: where its class lives (imported only when built) and which
+    `EngineSpec` options (pipeline/engines/spec.py) its constructor takes."""
+
+    name: str
+    target: str  # "module:Class"
+    options: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
+
+    def load(self) -> type:
+        import importlib
+
+        module, _, cls = self.target.partition(":")
+        return getattr(importlib.import_module(module), cls)
+
+
+ENGINES: dict[str, EngineEntry] = {}
+
+
+def register_engine(entry: EngineEntry) -> None:
+    """Add an engine kind (a new engine is one module plus one call here)."""
+    for name in (entry.name, *entry.aliases):
+        ENGINES[name] = entry
+
+
+register_engine(EngineEntry("transformers", "pipeline.engines.transformers_engine:TransformersEngine",
+                            ("batch_size", "trust_remote_code"), aliases=("hf",)))
+register_engine(EngineEntry("vllm", "pipeline.engines.vllm_engine:VLLMEngine",
+                            ("tensor_parallel_size", "data_parallel_size", "trust_remote_code")))
+register_engine(EngineEntry("openai", "pipeline.engines.openai_engine:OpenAIEngine",
+                            ("base_url", "api_key_env", "concurrency")))
+
+ENGINE_KINDS = tuple(dict.fromkeys(e.name for e in ENGINES.values()))
+
+
+def engine_entry(kind: str) -> EngineEntry:
+    entry = ENGINES.get(str(kind).lower().strip())
+    if entry is None:
+        raise ValueError(f"unknown engine kind {kind!r}; choose one of {', '.join(ENGINE_KINDS)}")
+    return entry
+
+
 def make_engine(kind: str, model: str | None = None, **opts: Any) -> Engine:
-    """Build an engine: kind is "transformers" | "vllm" | "openai"; model None means the default model.
+    """Build an engine of a registered kind; model None means the default model.
 
     For "transformers" and "vllm", the default is SmolLM2-135M-Instruct (converted and cached on first
     use); for "openai" it is the first model the server lists at /v1/models.
     """
-    kind = kind.lower().strip()
-    if kind in ("transformers", "hf"):
-        from pipeline.engines.transformers_engine import TransformersEngine
-
-        return TransformersEngine(model, **opts)
-    if kind == "vllm":
-        from pipeline.engines.vllm_engine import VLLMEngine
-
-        return VLLMEngine(model, **opts)
-    if kind == "openai":
-        from pipeline.engines.openai_engine import OpenAIEngine
-
-        return OpenAIEngine(model, **opts)
-    raise ValueError(f"unknown engine kind {kind!r}; choose one of {', '.join(ENGINE_KINDS)}")
+    return engine_entry(kind).load()(model, **opts)

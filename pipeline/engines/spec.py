@@ -10,16 +10,12 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from pipeline.engines.base import ENGINE_KINDS, engine_entry
 from pipeline.options import Choice, opt
 
 
-class EngineKind(Choice):
-    transformers = "transformers"
-    vllm = "vllm"
-    openai = "openai"
-
-
-_ALIASES = {"hf": "transformers"}
+EngineKind = Choice("EngineKind", [(name, name) for name in ENGINE_KINDS])
+"""The registered engine kinds, as the CLI's choices."""
 
 
 def _value(text: str) -> Any:
@@ -50,19 +46,11 @@ class EngineSpec:
         "Extra engine argument KEY=VALUE (repeatable), e.g. max_model_len=4096.", "--engine-opt"))
 
     def __post_init__(self) -> None:
-        kind = str(self.engine).lower().strip()
-        self.engine = EngineKind(_ALIASES.get(kind, kind))
+        self.engine = EngineKind(engine_entry(str(self.engine)).name)
 
     def options(self) -> dict[str, Any]:
         """The keyword arguments of this engine kind's constructor."""
-        opts: dict[str, Any]
-        if self.engine == EngineKind.openai:
-            opts = {"base_url": self.base_url, "api_key_env": self.api_key_env, "concurrency": self.concurrency}
-        elif self.engine == EngineKind.vllm:
-            opts = {"tensor_parallel_size": self.tensor_parallel_size, "data_parallel_size": self.data_parallel_size,
-                    "trust_remote_code": self.trust_remote_code}
-        else:
-            opts = {"batch_size": self.batch_size, "trust_remote_code": self.trust_remote_code}
+        opts: dict[str, Any] = {name: getattr(self, name) for name in engine_entry(self.engine.value).options}
         for item in self.engine_opt or []:
             key, _, value = item.partition("=")
             opts[key.strip()] = _value(value)

@@ -170,3 +170,25 @@ def test_prepare_model_command(tmp_path, monkeypatch):
     missing = runner.invoke(app, ["prepare-model", "--model", str(tmp_path / "nope")])
     assert missing.exit_code == 1 and "does not exist" in missing.output
     assert os.environ["STILL2_CACHE"] == str(tmp_path)
+
+
+class _EchoEngine:
+    """A minimal engine class for the registry test (records what it was built with)."""
+
+    def __init__(self, model, **opts):
+        self.model, self.opts = model, opts
+
+
+def test_engine_registry_builds_a_registered_kind_with_its_spec_options(monkeypatch):
+    from pipeline.engines import base
+    from pipeline.engines.spec import EngineSpec
+
+    monkeypatch.setattr(base, "ENGINES", dict(base.ENGINES))
+    base.register_engine(base.EngineEntry("echo", f"{__name__}:_EchoEngine", ("concurrency",), aliases=("e",)))
+    built = base.make_engine("E", "m", concurrency=3)
+    assert isinstance(built, _EchoEngine) and built.model == "m" and built.opts == {"concurrency": 3}
+    assert EngineSpec(engine="hf").options() == {"batch_size": 32, "trust_remote_code": False}
+    assert EngineSpec(engine="openai", concurrency=2, engine_opt=["timeout=30"]).options() == {
+        "base_url": None, "api_key_env": "OPENAI_API_KEY", "concurrency": 2, "timeout": 30}
+    with pytest.raises(ValueError, match="unknown engine kind 'nope'"):
+        base.make_engine("nope")
