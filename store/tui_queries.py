@@ -62,8 +62,9 @@ def detail(conn: duckdb.DuckDBPyConnection, trajectory_id: str, scores: bool = T
     if row is None:
         raise KeyError(trajectory_id)
     # Two primary-key lookups: a join would hash the whole problem table.
-    row.update(_one(conn, "SELECT domain, difficulty, question, answer AS gold, source FROM problem WHERE id = ?",
-                    [row["problem_id"]]) or dict.fromkeys(("domain", "difficulty", "question", "gold", "source")))
+    row.update(_one(conn, "SELECT domain, difficulty, question, answer AS gold, source, answer_kind, "
+                          "meta->>'tests' AS tests FROM problem WHERE id = ?", [row["problem_id"]])
+               or dict.fromkeys(("domain", "difficulty", "question", "gold", "source", "answer_kind", "tests")))
     if scores:
         row.update(detail_scores(conn, trajectory_id))
     row["tags"] = [r[0] for r in conn.execute(
@@ -133,11 +134,17 @@ def histogram(conn: duckdb.DuckDBPyConnection, expr: str, where: str, params: li
     return [(lo + b * width, n) for b, n in rows]
 
 
+# Code problems keep their tests (JSON) as the answer and the program as the extracted answer: short labels.
+CODE_GOLD = "CASE WHEN p.answer_kind = 'code' THEN 'tests: ' || (p.meta->>'tests') ELSE left(p.answer, 80) END"
+CODE_EXTRACTED = ("CASE WHEN p.answer_kind = 'code' AND t.extracted IS NOT NULL THEN 'program, ' || "
+                  "(length(t.extracted) - length(replace(t.extracted, chr(10), '')) + 1) || ' lines' "
+                  "ELSE left(t.extracted, 80) END")
+
 # -- the TUI's in-memory index of trajectories (still2tui/table_index.py) ---------------------------------
 # One narrow row per trajectory: ids and the small display/filter columns, never the text.
 INDEX_ROWS_SQL = """
-    SELECT t.rowid AS rid, t.id, t.problem_id, p.domain, p.source, p.difficulty, left(p.answer, 80) AS gold,
-           t.model, t.origin, t.run_id, t.iteration, t.sample_index, t.verdict, left(t.extracted, 80) AS extracted,
+    SELECT t.rowid AS rid, t.id, t.problem_id, p.domain, p.source, p.difficulty, {CODE_GOLD} AS gold,
+           t.model, t.origin, t.run_id, t.iteration, t.sample_index, t.verdict, {CODE_EXTRACTED} AS extracted,
            t.n_tokens, t.n_chars, coalesce(t.n_tokens, t.n_chars) AS len, t.status,
            pf.ppl AS ppl, pt.ppl AS thought_ppl, fl.flags, sd.doc
     FROM trajectory t
@@ -155,7 +162,8 @@ INDEX_ROWS_SQL = """
 def index_rows(conn: duckdb.DuckDBPyConnection, after_rowid: int = -1):
     """Arrow table of the index rows of trajectories with ``rowid > after_rowid``, in rowid order."""
     new = "" if after_rowid < 0 else "trajectory_id IN (SELECT id FROM trajectory WHERE rowid > $after)"
-    sql = INDEX_ROWS_SQL.format(new_ppl=f"AND {new}" if new else "", new_flag=f"WHERE {new}" if new else "")
+    sql = INDEX_ROWS_SQL.format(new_ppl=f"AND {new}" if new else "", new_flag=f"WHERE {new}" if new else "",
+                                CODE_GOLD=CODE_GOLD, CODE_EXTRACTED=CODE_EXTRACTED)
     return _arrow(conn, sql, {"after": after_rowid})
 
 
@@ -174,7 +182,8 @@ def index_scores(conn: duckdb.DuckDBPyConnection, after_rowid: int = -1):
 
 
 def index_problems(conn: duckdb.DuckDBPyConnection):
-    return _arrow(conn, "SELECT id, domain, source, answer, difficulty FROM problem", [])
+    return _arrow(conn, "SELECT id, domain, source, CASE WHEN answer_kind = 'code' THEN 'tests: ' || (meta->>'tests') "
+                        "ELSE answer END AS answer, difficulty FROM problem", [])
 
 
 def index_signature(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:

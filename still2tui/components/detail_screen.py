@@ -122,6 +122,20 @@ class DetailScreen(Screen):
         if not keep_cursor:
             table.move_to(next((i for i, o in enumerate(self.others) if o[0] == self.trajectory_id), 0))
 
+    @staticmethod
+    def _verdict_lines(r, verdict_style: str) -> list[str]:
+        reason = escape(str(r["verdict_reason"] or "–"))
+        if r.get("answer_kind") != "code":
+            return [f"verdict [{verdict_style}]{r['verdict']}[/]: extracted [b]{escape(str(r['extracted']))}[/b] "
+                    f"vs gold [b]{escape(str(r['gold']))}[/b]", f"  reason: {reason}"]
+        # code: the program is the solution's last code block (shown highlighted below); the tests decide
+        program = r["extracted"]
+        lines = f"{program.count(chr(10)) + 1}-line program" if program else "no program"
+        tests = escape(str(r.get("tests") or "tests"))
+        failing = r["verdict"] == "incorrect" and not str(r["verdict_reason"] or "").startswith("no_answer")
+        return [f"verdict [{verdict_style}]{r['verdict']}[/]: {lines} vs [b]{tests}[/b]",
+                f"  {'[red]failing test[/]' if failing else 'reason'}: {reason}"]
+
     def _facts(self) -> str:
         r = self.row
         verdict_style = {"correct": "green", "incorrect": "red"}.get(r["verdict"], "yellow")
@@ -132,9 +146,7 @@ class DetailScreen(Screen):
             f"difficulty {r['difficulty'] if r['difficulty'] is not None else '–'})",
             f"{escape(str(r['model'] or 'model unknown'))} · {r['origin']} · iteration {r['iteration'] if r['iteration'] is not None else '–'}"
             f" · run {escape(str(r['run_id'] or '–'))} · {length}",
-            f"verdict [{verdict_style}]{r['verdict']}[/]: extracted [b]{escape(str(r['extracted']))}[/b] "
-            f"vs gold [b]{escape(str(r['gold']))}[/b]",
-            f"  reason: {escape(str(r['verdict_reason'] or '–'))}",
+            *self._verdict_lines(r, verdict_style),
             f"status [{status_style or 'b'}]{r['status']}[/]"
             + (f" · tags {escape(', '.join(r['tags']))}" if r["tags"] else ""),
         ]
