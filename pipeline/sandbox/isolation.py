@@ -42,8 +42,9 @@ class Isolation:
         net = "none (new network namespace)" if "net" in self.namespaces else (
             "TCP refused by Landlock; UDP and unix sockets still open" if self.landlock_abi >= 4
             else "NOT isolated: the program can reach the network")
-        procs = ("PID namespace: every process dies with the runner" if "pid" in self.namespaces
-                 else "process group + per-uid kill: a process that leaves its session may survive a test")
+        procs = ("PID namespace: everything the program started is killed after each test" if "pid" in self.namespaces
+                 else "every process of the sandbox uid is killed after each test" if self.drop_uid
+                 else "process group killed after each test: a process that leaves its session may survive")
         nproc = ("RLIMIT_NPROC under a per-slot unprivileged uid" if self.drop_uid
                  else "RLIMIT_NPROC in a user namespace" if "user" in self.namespaces
                  else "RLIMIT_NPROC counts all your processes: set --processes above their number")

@@ -201,3 +201,21 @@ def test_a_runner_killed_from_outside_gives_an_error_then_is_replaced():
         assert sb.run_many([io("print(2)", "2\n")])[0].ok
     finally:
         sb.close()
+
+
+def test_still2_sandbox_check_reports_every_probe_contained_here():
+    import json
+
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    result = CliRunner().invoke(app, ["sandbox", "--check", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert len(report["probes"]) == 8 and report["network"]
+    escaped = [p for p in report["probes"] if not p["contained"]]
+    if ISO.landlock_abi >= 4 and ISO.drop_uid:  # what this machine (and CI) has: nothing may escape
+        assert escaped == []
+    else:
+        assert report["notes"] != "-" or "NOT" in json.dumps(report)
