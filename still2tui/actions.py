@@ -69,6 +69,7 @@ ACTIONS: dict[str, list[Action]] = {
         _A("trajectories.bulk_tag", "T", "bulk_tag", "Tag filter", show=False),
         _A("trajectories.same_problem", "o", "same_problem", "Same problem", show=False),
         _A("trajectories.plots", "p", "plots", "Plots", show=False),
+        _A("trajectories.mark", "m", "mark", "Mark two to compare", show=False),
     ],
     "detail": [
         _A("detail.back", "escape,backspace", "back", "Back"),
@@ -82,6 +83,12 @@ ACTIONS: dict[str, list[Action]] = {
         _A("detail.rollouts", "o", "rollouts", "Rollouts list", show=False),
         _A("detail.expand", "e", "expand", "Expand/collapse steps"),
         _A("detail.build_pairs", "b", "build_pairs", "Build pairs", show=False),
+        _A("detail.compare", "v", "compare", "First divergence"),
+        _A("detail.mark", "m", "mark", "Mark to compare", show=False),
+        _A("detail.label", "x", "label_step", "First wrong step"),
+        _A("detail.tokens", "h", "tokens", "Token surprise", show=False),
+        _A("detail.surprise", "S", "surprise_ranking", "Steps by surprise", show=False),
+        _A("detail.peak", "exclamation_mark", "surprise_peak", "Surprise peak", show=False),
     ],
     "pairs": [
         _A("pairs.approve", "a", "status('approved')", "Approve"),
@@ -91,6 +98,7 @@ ACTIONS: dict[str, list[Action]] = {
         _A("pairs.part", "d", "toggle_part", "Diff thought/full", show=False),
         _A("pairs.build", "b", "build_pairs", "Build pairs"),
         _A("pairs.sort", "s", "sort", "Sort", show=False),
+        _A("pairs.divergence", "v", "divergence", "First divergence"),
     ],
     "problems": [
         _A("problems.open", "enter", "open_trajectories", "Trajectories"),

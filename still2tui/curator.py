@@ -74,6 +74,10 @@ class Curator:
         with self._write() as conn:
             return curation.add_tag(conn, tag, ids=ids, kind=kind, actor="tui")
 
+    def step_label(self, trajectory_id: str, step: int | None, n_steps: int) -> curation.Event:
+        with self._write() as conn:
+            return curation.set_step_label(conn, trajectory_id, step, n_steps, actor="tui")
+
     def swap(self, pair_id: str) -> curation.Event:
         with self._write() as conn:
             return curation.swap_pair(conn, pair_id, actor="tui")

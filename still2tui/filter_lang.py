@@ -12,7 +12,9 @@ Grammar (terms are ANDed; user values only ever travel as query parameters):
     "free text"  word          full-text search over the trajectory text (see search.py)
 
 Fields: verdict status origin model domain source problem run id tag flag (values);
-iter/iteration difficulty sample ppl thought_ppl len tokens chars (numbers).
+iter/iteration difficulty sample ppl thought_ppl len tokens chars (numbers); from ``still2 metrics``:
+rechecks, after_tokens / after_chars (thought after the first correct answer), overthink (that share of
+the thought, 0..1); a trajectory without metrics matches no comparison.
 ``len`` is tokens, falling back to characters when the token count is unknown.
 The predicate reads ``trajectory`` under the alias ``t`` and needs no join. Each filter is also
 compiled for the TUI's in-memory index (still2tui/table_index.py: ``index_where``), whose narrow
@@ -40,7 +42,15 @@ NUMBER_FIELDS = {
     "len": "coalesce(t.n_tokens, t.n_chars)", "tokens": "t.n_tokens", "chars": "t.n_chars",
 }
 PPL_FIELDS = {"ppl": "full", "thought_ppl": "thought"}
-FIELDS = sorted([*VALUE_FIELDS, *PROBLEM_FIELDS, *NUMBER_FIELDS, *PPL_FIELDS, "difficulty", "flag", "tag"])
+# ... fields of table trajectory_metrics (still2 metrics): expression there, and the index column
+METRIC_FIELDS = {
+    "rechecks": ("rechecks", "rechecks"),
+    "after_tokens": ("tokens_after_correct", "after_tokens"),
+    "after_chars": ("chars_after_correct", "after_chars"),
+    "overthink": ("chars_after_correct::DOUBLE / nullif(thought_chars, 0)", "overthink"),
+}
+FIELDS = sorted([*VALUE_FIELDS, *PROBLEM_FIELDS, *NUMBER_FIELDS, *PPL_FIELDS, *METRIC_FIELDS, "difficulty", "flag",
+                 "tag"])
 
 _TERM = re.compile(r"^(?P<neg>-)?(?P<field>[a-z_]+)(?P<op>:|>=|<=|!=|>|<|=)(?P<value>.*)$", re.S)
 
@@ -143,6 +153,12 @@ def _term(term: str, params: list, index: bool = False) -> str:
             sql = (f"t.id IN (SELECT target_id FROM tag WHERE target_kind = 'trajectory' "
                    f"AND {_equals('tag', values, params)})")
         return f"NOT ({sql})" if op == "!=" else sql
+    if name in METRIC_FIELDS:
+        store_expr, index_column = METRIC_FIELDS[name]
+        if index:
+            return f"coalesce({_numeric(term, f't.{index_column}', op, value, params)}, false)"
+        inner = _numeric(term, store_expr, op, value, params)
+        return f"t.id IN (SELECT trajectory_id FROM trajectory_metrics WHERE {inner})"
     if index and name in PPL_FIELDS:
         return f"coalesce({_numeric(term, f't.{name}', op, value, params)}, false)"
     if index and name == "difficulty":

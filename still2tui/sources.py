@@ -52,6 +52,9 @@ TRAJECTORY_COLUMNS = [
     Column("len", "len", 7, "coalesce(t.n_tokens, t.n_chars)", 2, numeric=True),
     Column("ppl", "ppl", 6, "pp.ppl", 2, numeric=True),
     Column("flags", "flags", 10, "fl.flags", 4),
+    # still2 metrics: thought tokens after the first correct answer, re-check phrases
+    Column("after_tokens", "after✓", 7, "tm.tokens_after_correct", 7, numeric=True),
+    Column("rechecks", "rechk", 5, "tm.rechecks", 7, numeric=True),
     Column("status", "status", 8, "t.status", 1),
 ]
 SORT_JOINS = {
@@ -59,6 +62,7 @@ SORT_JOINS = {
     "pp.": f"LEFT JOIN {LATEST_PPL.format(part='full')} pp ON pp.trajectory_id = t.id",
     "fl.": ("LEFT JOIN (SELECT trajectory_id, string_agg(rule, ',' ORDER BY rule) AS flags FROM flag "
             "GROUP BY trajectory_id) fl ON fl.trajectory_id = t.id"),
+    "tm.": "LEFT JOIN trajectory_metrics tm ON tm.trajectory_id = t.id",
 }
 
 
@@ -137,7 +141,8 @@ class TrajectorySource:
         if self._is_plain(q):
             return False
         expr = self._sort_expr(q) or ""
-        return q.filter.has_text or "perplexity" in q.filter.where or expr.startswith(("pp.", "fl."))
+        return q.filter.has_text or "perplexity" in q.filter.where or "trajectory_metrics" in q.filter.where \
+            or expr.startswith(("pp.", "fl.", "tm."))
 
     def view(self, q: Query) -> np.ndarray:
         """Index positions of the matching rows in display order (index path only)."""
@@ -252,11 +257,14 @@ class TrajectorySource:
             flags = dict(conn.execute(
                 f"""SELECT trajectory_id, string_agg(rule, ',' ORDER BY rule) FROM flag
                     WHERE trajectory_id IN ({id_marks}) GROUP BY 1""", ids).fetchall())
+            metrics = {r[0]: r[1:] for r in conn.execute(
+                f"""SELECT trajectory_id, tokens_after_correct, rechecks FROM trajectory_metrics
+                    WHERE trajectory_id IN ({id_marks})""", ids).fetchall()}
         by_rowid = {}
         for rid, tid, pid, model, origin, it, verdict, extracted, length, status, is_chars in rows:
             domain, gold = problems.get(pid) or (None, None)
             by_rowid[rid] = (tid, pid, domain, model, origin, it, verdict, extracted, gold, length,
-                             ppl.get(tid), flags.get(tid), status, is_chars)
+                             ppl.get(tid), flags.get(tid), *metrics.get(tid, (None, None)), status, is_chars)
         return [by_rowid[r] for r in wanted if r in by_rowid]
 
 

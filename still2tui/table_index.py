@@ -32,10 +32,11 @@ from still2tui.sort_orders import order, sort_key
 # column key of the table -> column of the index it sorts by
 SORT_COLUMNS = {"problem_id": "problem_id", "domain": "domain", "model": "model", "origin": "origin",
                 "iteration": "iteration", "verdict": "verdict", "extracted": "extracted", "gold": "gold",
-                "len": "len", "ppl": "ppl", "flags": "flags", "status": "status"}
+                "len": "len", "ppl": "ppl", "flags": "flags", "status": "status", "after_tokens": "after_tokens",
+                "rechecks": "rechecks"}
 # the columns of a display row, before status and len_is_chars (sources.TRAJECTORY_COLUMNS order)
 DISPLAY_COLUMNS = ("id", "problem_id", "domain", "model", "origin", "iteration", "verdict", "extracted", "gold",
-                   "len", "ppl", "flags")
+                   "len", "ppl", "flags", "after_tokens", "rechecks")
 # A display row (TrajectoryIndex.rows): DISPLAY_COLUMNS, then status and len_is_chars.
 ROW_AT = {name: i for i, name in enumerate(DISPLAY_COLUMNS + ("status", "len_is_chars"))}
 FEW_VALUES = {"domain", "model", "origin", "verdict", "flags"}  # dictionary-encoded in memory

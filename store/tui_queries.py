@@ -146,7 +146,9 @@ INDEX_ROWS_SQL = """
     SELECT t.rowid AS rid, t.id, t.problem_id, p.domain, p.source, p.difficulty, {CODE_GOLD} AS gold,
            t.model, t.origin, t.run_id, t.iteration, t.sample_index, t.verdict, {CODE_EXTRACTED} AS extracted,
            t.n_tokens, t.n_chars, coalesce(t.n_tokens, t.n_chars) AS len, t.status,
-           pf.ppl AS ppl, pt.ppl AS thought_ppl, fl.flags, sd.doc
+           pf.ppl AS ppl, pt.ppl AS thought_ppl, fl.flags, sd.doc,
+           m.tokens_after_correct AS after_tokens, m.chars_after_correct AS after_chars, m.rechecks,
+           m.chars_after_correct::DOUBLE / nullif(m.thought_chars, 0) AS overthink
     FROM trajectory t
     LEFT JOIN problem p ON p.id = t.problem_id
     LEFT JOIN (SELECT trajectory_id, arg_max(ppl, created) AS ppl FROM perplexity
@@ -156,6 +158,7 @@ INDEX_ROWS_SQL = """
     LEFT JOIN (SELECT trajectory_id, string_agg(rule, ',' ORDER BY rule) AS flags FROM flag
                {new_flag} GROUP BY trajectory_id) fl ON fl.trajectory_id = t.id
     LEFT JOIN search_doc sd ON sd.trajectory_id = t.id
+    LEFT JOIN trajectory_metrics m ON m.trajectory_id = t.id
     WHERE t.rowid > $after ORDER BY t.rowid"""
 
 
@@ -192,10 +195,12 @@ def index_signature(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
                                  (SELECT count(*) FROM perplexity), (SELECT max(created) FROM perplexity),
                                  (SELECT count(*) FROM flag), (SELECT max(created) FROM flag),
                                  (SELECT count(*) FROM problem),
+                                 (SELECT (count(*), max(created)) FROM trajectory_metrics),
                                  (SELECT list((id, state) ORDER BY id) FROM run),
                                  (SELECT (max(id), count(*) FILTER (WHERE state = 'done'),
                                           count(*) FILTER (WHERE state = 'undone')) FROM event)""").fetchall()[0]
-    keys = ("rows", "max_rowid", "ppl", "ppl_created", "flags", "flags_created", "problems", "runs", "events")
+    keys = ("rows", "max_rowid", "ppl", "ppl_created", "flags", "flags_created", "problems", "metrics", "runs",
+            "events")
     return dict(zip(keys, row))
 
 
@@ -214,3 +219,18 @@ def statuses_touched(conn: duckdb.DuckDBPyConnection, event_ids: list[int]):
 
 def _arrow(conn: duckdb.DuckDBPyConnection, sql: str, params):
     return conn.sql(sql, params=params).to_arrow_table()
+
+
+def rollout_texts(conn: duckdb.DuckDBPyConnection, ids: list[str]) -> list[dict[str, Any]]:
+    """id, problem_id, verdict, model and text of the given trajectories (the divergence view)."""
+    cur = conn.execute("""SELECT id, problem_id, verdict, model, text FROM trajectory
+                          WHERE id IN (SELECT unnest(?))""", [ids])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def step_label(conn: duckdb.DuckDBPyConnection, trajectory_id: str) -> tuple[int, int] | None:
+    """(first wrong step, step count when labelled) of a trajectory, or None."""
+    rows = conn.execute("SELECT first_wrong_step, n_steps FROM step_label WHERE trajectory_id = ?",
+                        [trajectory_id]).fetchall()
+    return rows[0] if rows else None

@@ -34,7 +34,7 @@ PENDING = object()  # a section whose text comes later (set_solution): one "…"
 
 class DetailBody(ScrollView, can_focus=True):
     COMPONENT_CLASSES = {"detail-body--marker", "detail-body--cursor", "detail-body--text",
-                         "detail-body--title", "detail-body--dim"}
+                         "detail-body--title", "detail-body--dim", "detail-body--wrong"}
     DEFAULT_CSS = """
     DetailBody { height: 1fr; overflow-x: hidden; scrollbar-gutter: stable; }
     DetailBody > .detail-body--marker { color: $accent; text-style: bold; }
@@ -43,6 +43,7 @@ class DetailBody(ScrollView, can_focus=True):
     DetailBody > .detail-body--text { color: $text; }
     DetailBody > .detail-body--title { text-style: bold; }
     DetailBody > .detail-body--dim { color: $text-muted; }
+    DetailBody > .detail-body--wrong { color: $error; text-style: bold; }
     """
     BINDINGS = [
         Binding("up,k", "move(-1)", "Previous item", show=False),
@@ -68,6 +69,8 @@ class DetailBody(ScrollView, can_focus=True):
         self._items: dict[int, tuple[int, int]] = {}  # item -> (first line, lines it spans)
         self._height = 0
         self._styles: tuple | None = None  # (focused, {name: Style})
+        self.heat = None  # StepHeat (surprise_view.py): step numbers and, on demand, tokens in surprise colours
+        self.first_wrong: int | None = None  # the step labelled as the first wrong one (marked ✗)
 
     # -- content ----------------------------------------------------------------------------------------
     def show(self, problem: str | None, steps: list[str], expanded: set[int] | None = None,
@@ -75,6 +78,7 @@ class DetailBody(ScrollView, can_focus=True):
         """Show another trajectory, scrolled to the top with the cursor on the first step."""
         self._sections = {"problem": problem, "solution": solution}
         self.steps = steps
+        self.heat, self.first_wrong = None, None
         self.expanded = set(expanded or ())
         self.problem_open = self.solution_open = True
         self._titles = [self._title_text(step) for step in steps]
@@ -208,9 +212,9 @@ class DetailBody(ScrollView, can_focus=True):
         if self._styles is None or self._styles[0] != self.has_focus:
             base = self.rich_style
             part = {name: self.get_component_rich_style(f"detail-body--{name}")
-                    for name in ("marker", "cursor", "text", "title", "dim")}
+                    for name in ("marker", "cursor", "text", "title", "dim", "wrong")}
             styles = {"": base, **{name: base + style for name, style in part.items()}}
-            styles.update({f"cursor {name}": styles["cursor"] + part[name] for name in ("marker", "title")})
+            styles.update({f"cursor {name}": styles["cursor"] + part[name] for name in ("marker", "title", "wrong")})
             self._styles = (self.has_focus, styles)
         return self._styles[1][name]
 
@@ -234,9 +238,14 @@ class DetailBody(ScrollView, can_focus=True):
             if key == self.cursor:
                 pad = self._style("cursor")
         elif kind == "step":
-            lines = self._text_lines(key, text_width)
-            text = lines[offset - 1] if offset <= len(lines) else ""
-            segments = [Segment(" " * INDENT + text, self._style("text"))]
+            heat = self.heat.step_lines(key, self.steps[key].strip(), max(text_width - INDENT, 10), self.app.console,
+                                        self._style("text")) if self.heat is not None else None
+            if heat is not None:
+                segments = [Segment(" " * INDENT, base), *(heat[offset - 1] if offset <= len(heat) else [])]
+            else:
+                lines = self._text_lines(key, text_width)
+                text = lines[offset - 1] if offset <= len(lines) else ""
+                segments = [Segment(" " * INDENT + text, self._style("text"))]
         elif kind == "markdown":
             segments = [Segment(" " * INDENT, base), *self._markdown(key, text_width)[offset].apply_style(base)]
         elif kind == "note":
@@ -255,7 +264,11 @@ class DetailBody(ScrollView, can_focus=True):
         if kind == "step":
             arrow = "▼" if item in self.expanded else "▶"
             title = cell_text(self._titles[item], max(width - 8, 1))
-            return [Segment(f" {arrow} ", marker), Segment(f"{item + 1:>3}. ", marker), Segment(title, style)]
+            heat = self.heat.number_style(item) if self.heat is not None else None
+            number = marker + heat if heat is not None else marker
+            if item == self.first_wrong:
+                arrow, marker = "✗", self._style(prefix + "wrong")
+            return [Segment(f" {arrow} ", marker), Segment(f"{item + 1:>3}. ", number), Segment(title, style)]
         is_open = self.problem_open if item == PROBLEM else self.solution_open
         name = "Problem" if item == PROBLEM else "Solution"
         return [Segment(f" {'▼' if is_open else '▶'} ", marker), Segment(name, self._style(prefix + "title"))]
@@ -299,6 +312,13 @@ class DetailBody(ScrollView, can_focus=True):
             self.scroll_to(y=top, animate=False, immediate=True)
         elif top + min(height, view) > scroll + view:
             self.scroll_to(y=top + min(height, view) - view, animate=False, immediate=True)
+
+    def go_to_step(self, step: int) -> None:
+        """Open a step and put it under the cursor, near the top of the view."""
+        self.expanded.add(step)
+        self.cursor = step
+        self._relayout()
+        self.scroll_to(y=max(self.line_of(step) - 1, 0), animate=False, immediate=True)
 
     def on_click(self, event) -> None:
         offset = event.get_content_offset(self)

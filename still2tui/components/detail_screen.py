@@ -20,6 +20,7 @@ from textual.widgets import Header, Static
 from store.trajectory_format import parse_response
 from still2tui.actions import bindings
 from still2tui.components.detail_body import DetailBody
+from still2tui.components.surprise_view import StepHeat, SurpriseStrip
 from still2tui.components.key_footer import KeyFooter
 from still2tui.components.modals import Prompt
 from still2tui.components.virtual_table import VirtualTable
@@ -36,7 +37,8 @@ GOOD_BAD = {"verdict": ({"correct"}, {"incorrect"}), "status": ({"approved"}, {"
 
 class DetailScreen(Screen):
     BINDINGS = bindings("detail")
-    HELP = "Detail: a/r/c curate, [ ] other rollouts, o rollouts list, e expand steps"
+    HELP = ("Detail: a/r/c curate, [ ] other rollouts, o rollouts list, e expand steps, x first wrong step, "
+            "v first divergence, h/S/! token surprise")
 
     def __init__(self, trajectory_id: str):
         super().__init__()
@@ -52,6 +54,7 @@ class DetailScreen(Screen):
         with Horizontal(id="detail-top"):
             yield Static(id="facts")
             yield VirtualTable(RowsSource([], ROLLOUT_COLUMNS), id="rollouts", good_bad=GOOD_BAD)
+        yield SurpriseStrip(id="surprise")
         yield DetailBody(id="body")
         yield KeyFooter()
 
@@ -91,6 +94,8 @@ class DetailScreen(Screen):
         steps = parsed.steps if hasattr(parsed, "steps") else []
         self.expanded = False
         self.body.show(self.row["question"], steps, {0, len(steps) - 1} if steps else set())
+        self.surprise = None
+        self.query_one(SurpriseStrip).show_surprise(None)
         if self._problem_shown != self.row["problem_id"]:
             self.others = []
             self.rollouts_table.source.rows = []
@@ -103,6 +108,9 @@ class DetailScreen(Screen):
             self._load_rollouts()
             self._problem_shown = self.row["problem_id"]
             self.body.set_solution(self.row["solution"])
+            self._load_label()
+            self.run_worker(lambda: self._read_surprise(trajectory_id, generation), thread=True, group="surprise",
+                            exclusive=True)
         self.call_after_refresh(after_first_frame)
 
     _generation = 0
@@ -210,7 +218,106 @@ class DetailScreen(Screen):
     def action_build_pairs(self) -> None:
         self.app.build_pairs(self.row["problem_id"])
 
+    def action_mark(self) -> None:
+        from still2tui.compare import toggle_mark
+
+        toggle_mark(self.app, self.trajectory_id)
+
+    def action_compare(self) -> None:
+        from still2tui.compare import marks, open_divergence, partner
+
+        other = partner(self.trajectory_id, self.row["verdict"], self.others, marks(self.app))
+        if other is None:
+            self.notify("no other rollout of this problem to compare with", severity="warning")
+            return
+        marks(self.app).clear()
+        open_divergence(self.app, self.trajectory_id, other)
+
     def on_data_changed(self, event: DataChanged) -> None:
         self.app.sync_index()  # the rollouts list reads statuses from the index
         self.refresh_facts()
         self._load_rollouts(keep_cursor=True)
+        self._load_label()
+
+    # -- per-token surprise (score --tokens) and step labels ------------------------------------------------
+    surprise = None  # still2tui.surprise.StepSurprise of the shown trajectory
+
+    def _read_surprise(self, trajectory_id: str, generation: int) -> None:
+        from store import token_nll
+        from still2tui.surprise import step_surprise
+
+        with self.app.bg_store.read() as conn:
+            found = token_nll.read(conn, trajectory_id)
+        if found is None:
+            return
+        scorer, part, tokens = found
+        row, steps = self.row, self.body.steps
+        surprise = step_surprise(row, steps, scorer, part, tokens) if row.get("id") == trajectory_id else None
+        message = "" if surprise else "token surprise: the text changed since it was scored (score --tokens --rescore)"
+        self.app.call_from_thread(self._show_surprise, surprise, message, generation)
+
+    def _show_surprise(self, surprise, message: str, generation: int) -> None:
+        if generation != self._generation:
+            return
+        self.surprise = surprise
+        self.query_one(SurpriseStrip).show_surprise(surprise, message)
+        if surprise is not None and surprise.n_steps == len(self.body.steps):
+            self.body.heat = StepHeat(surprise)
+            self.body.refresh()
+
+    def _need_surprise(self) -> bool:
+        if self.body.heat is None:
+            self.notify("no token surprise for this trajectory: still2 score --tokens", severity="warning", timeout=3)
+            return False
+        return True
+
+    def action_tokens(self) -> None:
+        if self._need_surprise():
+            heat = self.body.heat
+            heat.tokens_on = not heat.tokens_on
+            self.body.refresh()
+            self.notify("tokens coloured by surprise (open a step to see them)" if heat.tokens_on
+                        else "tokens plain", timeout=2)
+
+    def action_surprise_peak(self) -> None:
+        if self._need_surprise():
+            peak = self.surprise.peak()
+            if peak is not None:
+                self.body.go_to_step(peak)
+
+    def action_surprise_ranking(self) -> None:
+        from still2tui.components.surprise_view import SurpriseRanking
+
+        if self._need_surprise():
+            def done(step: int | None) -> None:
+                if step is not None:
+                    self.body.go_to_step(step)
+            self.app.push_screen(SurpriseRanking(self.surprise, self.body.steps), done)
+
+    def _load_label(self) -> None:
+        from store.tui_queries import step_label
+
+        with self.app.store.read() as conn:
+            label = step_label(conn, self.trajectory_id)
+        first = label[0] if label and label[1] == len(self.body.steps) else None
+        if first != self.body.first_wrong:
+            self.body.first_wrong = first
+            self.body.refresh()
+
+    def action_label_step(self) -> None:
+        """Mark the highlighted step as the first wrong one (again on the same step: clear the label)."""
+        body = self.body
+        step = body.cursor
+        if not 0 <= step < len(body.steps):
+            self.notify("put the cursor on a thought step to mark it as the first wrong one", severity="warning")
+            return
+        clear = body.first_wrong == step
+        event = self.curator.step_label(self.trajectory_id, None if clear else step, len(body.steps))
+        body.first_wrong = None if clear else step
+        body.refresh()
+        note = "" if clear or self.row["verdict"] != "correct" else " (this rollout is verified correct)"
+        self.notify(f"step {step + 1}: label cleared" if clear else
+                    f"step {step + 1} marked as the first wrong step{note} (u undoes)",
+                    severity="warning" if note else "information", timeout=3)
+        if event.n:
+            self.post_message(DataChanged())

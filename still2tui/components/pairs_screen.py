@@ -62,7 +62,10 @@ class PairsScreen(Screen):
         return self.query_one(VirtualTable)
 
     def on_mount(self) -> None:
+        from still2tui.components.scroll_link import link_scroll
+
         self.table.focus()
+        link_scroll(self, self.query_one("#chosen-side"), self.query_one("#rejected-side"))
         self.reload()
 
     def reload(self) -> None:
@@ -116,6 +119,16 @@ class PairsScreen(Screen):
             self.curator.swap(key)
             self.notify("swapped chosen and rejected", timeout=2)
             self.reload()
+
+    def action_divergence(self) -> None:
+        from still2tui.compare import open_divergence
+
+        key = self.table.current_key
+        if key:
+            with self.app.store.read() as conn:
+                row = pair_sides(conn, key)
+            if row:
+                open_divergence(self.app, row["chosen_id"], row["rejected_id"])
 
     def action_toggle_part(self) -> None:
         self.thought_only = not self.thought_only

@@ -186,6 +186,13 @@ class TrajectoriesScreen(Screen):
     def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
         self.app.open_detail(event.key)
 
+    def action_mark(self) -> None:
+        from still2tui.compare import toggle_mark
+
+        key = self._current_id()
+        if key:
+            toggle_mark(self.app, key)
+
     def on_data_changed(self, event: DataChanged) -> None:
         self.app.sync_index()
         self.reload()

@@ -15,6 +15,8 @@ STORE_ROWS = """
            left(p.answer, 80), coalesce(t.n_tokens, t.n_chars),
            (SELECT arg_max(ppl, created) FROM perplexity WHERE trajectory_id = t.id AND part = 'full'),
            (SELECT string_agg(rule, ',' ORDER BY rule) FROM flag WHERE trajectory_id = t.id),
+           (SELECT tokens_after_correct FROM trajectory_metrics WHERE trajectory_id = t.id),
+           (SELECT rechecks FROM trajectory_metrics WHERE trajectory_id = t.id),
            t.status, t.n_tokens IS NULL
     FROM trajectory t LEFT JOIN problem p ON p.id = t.problem_id ORDER BY t.rowid"""
 
@@ -46,7 +48,9 @@ def test_index_rows_and_facts_equal_the_store_after_appends_and_curation(tui_db)
                                          "ppl": 2.5 + k} for k, t in enumerate(new["id"].to_pylist()[:3])
                                         for s in ("a-scorer", "b-scorer")])
         insert_new(conn, "flag", [{"trajectory_id": new["id"][0].as_py(), "rule": "short", "reason": "too short"}])
-    assert index.sync(store) == "stale"  # new perplexities: a rebuild
+        insert_new(conn, "trajectory_metrics", [{"trajectory_id": t, "rechecks": k, "tokens_after_correct": 10 * k,
+                                                 "version": "t"} for k, t in enumerate(new["id"].to_pylist()[1:4])])
+    assert index.sync(store) == "stale"  # new perplexities and metrics: a rebuild
     index.load(store)
     _check(index, store)
     with store.write() as conn:
@@ -189,7 +193,7 @@ def test_a_status_change_during_a_sort_is_not_lost_from_the_cached_order(tui_db,
     monkeypatch.setattr(table_index, "order", order_with_a_sync_meanwhile)
     index.order("status", False)
     assert synced == ["statuses"]
-    shown = [row[12] for row in index.rows(index.view(np.arange(index.n), "status", False))]
+    shown = [row[table_index.ROW_AT["status"]] for row in index.rows(index.view(np.arange(index.n), "status", False))]
     assert shown == sorted(shown) and shown.count("approved") == 1
     index.close()
     store.close()
