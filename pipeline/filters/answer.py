@@ -1,4 +1,5 @@
-"""Rule ``no_answer``: the solution states no final answer (no \\boxed{}, no "the answer is")."""
+"""Rule ``no_answer``: the solution states no final answer (no \\boxed{}, no "the answer is"; for code
+problems: no program in the solution)."""
 from __future__ import annotations
 
 import re
@@ -31,6 +32,11 @@ def check_no_answer(row: dict, p: dict) -> str | None:
     if extract is None:
         return None if _FALLBACK.search(solution) else "no \\boxed{} or 'answer is' in the solution"
     kind = row.get("answer_kind") or "math"
+    if kind == "code":  # the answer is a program: the solution's last code block
+        from pipeline.verifier.code_extract import extract_program
+
+        found = extract_program(solution)
+        return None if found.program is not None else f"no program in the solution ({found.note})"
     answer = extract(solution, kind if kind in ("math", "mc", "int") else "math")
     if answer is not None and answer.strip() != solution.strip():
         return None

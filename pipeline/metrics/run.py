@@ -77,7 +77,8 @@ def step_of(thought: str, char: int) -> int | None:
 def metrics_row(row: dict, tokenizer: Any | None, tokenizer_name: str | None) -> dict:
     thought = row["thought"] if row["thought"] is not None else parse_response(row["text"] or "").thought or ""
     kind = row["answer_kind"] if row["answer_kind"] in ("math", "int", "mc") else "math"
-    hit = first_correct(thought, row["gold"] or "", kind)
+    # a code problem's gold is its tests: no answer to find in the thought
+    hit = first_correct(thought, row["gold"] or "", kind) if row["answer_kind"] != "code" else None
     counts = count_rechecks(thought)
     out = {"trajectory_id": row["id"], "thought_chars": len(thought), "first_correct_char": None,
            "first_correct_step": None, "first_correct_how": None, "chars_after_correct": None,

@@ -249,6 +249,17 @@ def test_no_answer_crafted(store):
                    ids[3]: "no solution section to take a final answer from"}
 
 
+def test_no_answer_for_code_means_no_program(store):
+    ids = put(store, [to_still(prose(50), "Here it is:\n```python\ndef f(x):\n    return x\n```"),
+                      to_still(prose(50), "The function returns x, so the answer is \\boxed{x}."),
+                      to_still(prose(50), "```cpp\nint f(int x) { return x; }\n```")],
+              problem="c1", question="Write f.", answer_kind="code")
+    run_filters(store, ["no_answer"])
+    got = {tid: r for (tid, _), r in flags(store, "no_answer").items()}
+    assert set(got) == {ids[1], ids[2]}
+    assert got[ids[2]].startswith("no program in the solution") and "cpp" in got[ids[2]]
+
+
 def test_duplicates_keep_correct_copy_and_compare_only_within_a_problem(store):
     base = to_still(prose(300), GOOD_SOLUTION)
     wrong, right = put(store, [base, base.replace(" ", "  ")], verdicts=["incorrect", "correct"])
