@@ -263,6 +263,16 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        6,
+        "decontamination: structured flag detail (matched benchmark and span); rows a dataset build excluded",
+        [
+            # e.g. {"benchmark": "math500", "benchmark_problem_id": ..., "span": [start, end], ...}
+            """ALTER TABLE flag ADD COLUMN detail JSON""",
+            # {exclusion name: {group (e.g. benchmark): rows removed}}, written by `dataset build`.
+            """ALTER TABLE dataset ADD COLUMN excluded JSON""",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -4,6 +4,8 @@ Plain SQL over the documented tables and views; no Textual, no torch.
 """
 from __future__ import annotations
 
+import json
+
 from typing import Any
 
 import duckdb
@@ -73,6 +75,10 @@ def detail(conn: duckdb.DuckDBPyConnection, trajectory_id: str, scores: bool = T
     row["notes"] = [r[0] for r in conn.execute(
         "SELECT text FROM note WHERE target_kind = 'trajectory' AND target_id = ? ORDER BY id",
         [trajectory_id]).fetchall()]
+    # Structured flag details (e.g. the contamination rule's matched span), by rule.
+    row["flag_details"] = {rule: json.loads(d) for rule, d in conn.execute(
+        "SELECT rule, detail FROM flag WHERE trajectory_id = ? AND detail IS NOT NULL ORDER BY rule",
+        [trajectory_id]).fetchall()}
     return row
 
 

@@ -136,11 +136,18 @@ def _recipe(recipe_file: Path | None, overrides: dict[str, Any]):
     from pipeline.datasets import DatasetRecipe
     from pipeline.datasets.recipe import parse_list, parse_mix
 
-    for key in ("exclude_flags", "origins", "models", "runs", "domains"):
+    for key in ("exclude_flags", "origins", "models", "runs", "domains", "allow"):
         overrides[key] = parse_list(overrides[key])
     overrides["domain_mix"] = parse_mix(overrides["domain_mix"])
     base = DatasetRecipe.from_file(recipe_file) if recipe_file else DatasetRecipe()
     return base.updated(**overrides)
+
+
+def _print_excluded(excluded: dict[str, dict[str, int]]) -> None:
+    rows = [[name, group, n] for name, groups in excluded.items() for group, n in groups.items()]
+    if rows:
+        err_console().print(_table("left out by default exclusions (lift with --allow NAME)",
+                                   ["exclusion", "group", "rows"], rows))
 
 
 def _print_summary(s: dict[str, Any]) -> None:
@@ -152,6 +159,10 @@ def _print_summary(s: dict[str, Any]) -> None:
     keys = ["domain", "count", "avg_thought_chars", "avg_solution_chars", "avg_tokens", "inherited"]
     c.print(_table("composition (STILL-2 Table 3 layout)", cols,
                    [[d[k] for k in keys] for d in s["domains"] + [s["total"]]]))
+    if s.get("excluded"):
+        _print_excluded(s["excluded"])
+    elif s.get("excluded") is not None:
+        c.print("no rows left out by the default exclusions", highlight=False)
     c.print(_table("difficulty", ["level", "difficulty", "count"],
                    [[d["level"], d["difficulty"], d["count"]] for d in s["difficulty"]]))
     c.print(_table("lineage", ["origin", "run", "model", "iteration", "count", "inherited"],
@@ -193,6 +204,7 @@ def _dataset_app() -> typer.Typer:
         hard_min_difficulty: Annotated[Optional[int], typer.Option(help="Hard = difficulty at least this.")] = None,
         size: Annotated[Optional[int], typer.Option(help="At most N new members.")] = None,
         seed: Annotated[Optional[int], typer.Option(help="Seed for sampling (default 0).")] = None,
+        allow: Annotated[Optional[str], typer.Option(help="Default exclusions to lift, comma-separated (contaminated: rows overlapping a benchmark).")] = None,
         note: Annotated[Optional[str], typer.Option(help="Free-text note.")] = None,
         replace: Annotated[bool, typer.Option("--replace", help="Rebuild an existing dataset of this name.")] = False,
         db: DbOption = default_db(),
@@ -216,6 +228,7 @@ def _dataset_app() -> typer.Typer:
             return
         err_console().print(f"[bold]{name}[/]: {result.size:,} members ({result.inherited:,} inherited, "
                             f"{result.added:,} new of {result.selection.candidates:,} candidates)", highlight=False)
+        _print_excluded(result.excluded)
         strata = result.selection.strata
         if len(strata) > 1 or "all" not in strata:
             err_console().print(_table("strata", ["stratum", "available", "taken"],

@@ -19,6 +19,36 @@ from pipeline.cli.common import (
 from pipeline.cli.store_cmds import FieldOption, parse_fields, run_import
 
 
+def _problem_ids(db: Path) -> set[str]:
+    from store import Store
+
+    if not Path(db).exists():
+        return set()
+    with Store(db).read() as conn:
+        return {r[0] for r in conn.execute("SELECT id FROM problem").fetchall()}
+
+
+def _warn_contamination(db: Path, before: set[str], shown: int = 5) -> None:
+    from pipeline.filters.contamination import new_problem_overlaps
+    from pipeline.filters.base import snippet
+    from store import Store
+
+    with Store(db).read() as conn:
+        new = {r[0] for r in conn.execute("SELECT id FROM problem").fetchall()} - before
+        overlaps = new_problem_overlaps(conn, new)
+    if not overlaps:
+        return
+    c = err_console()
+    c.print(f"[yellow]warning:[/] {len(overlaps)} train problem(s) match benchmark/test problems "
+            "(`still2 filter --rules contamination` flags their trajectories; `dataset build` leaves them out):",
+            highlight=False)
+    for pid, question, m in overlaps[:shown]:
+        how = f"fuzzy ratio {m.score:.0f}" if m.method == "fuzzy" else f"{100 * m.score:.0f}% of its words"
+        c.print(f"  {pid} ~ {m.item.label} ({how}): {snippet(question, 90)}", highlight=False, markup=False)
+    if len(overlaps) > shown:
+        c.print(f"  ... and {len(overlaps) - shown} more", highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     problems = typer.Typer(help="Problems: add from files, generate with exact answers, list with pass rates.",
                            no_args_is_help=True)
@@ -44,7 +74,11 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """Add problems from benchmark files (MATH-500, AIME, AMC, GSM8K, GPQA CSV, HumanEval, MBPP, APPS, ...
-        auto-detected)."""
+        auto-detected).
+
+        Warns when a train problem matches a benchmark / test problem (the `contamination` rule's
+        question checks), whichever side was just added.
+        """
         from pipeline.problems.packaged import packaged_file
 
         resolved = []
@@ -57,9 +91,11 @@ def register(app: typer.Typer) -> None:
                 source = str(f).lower()
             resolved.append(packaged or f)
         files = resolved
+        before = _problem_ids(db)
         run_import(db, files, "problems", as_json, fmt=fmt, layout=layout, field_map=parse_fields(field),
                    source=source, split=split, domain=domain, answer_kind=answer_kind, difficulty=difficulty,
                    seed=seed, skip_bad=skip_bad)
+        _warn_contamination(db, before)
 
     @problems.command("generate")
     def generate(

@@ -1,14 +1,19 @@
-"""Build, list and delete dataset versions: D_t = members of the parent (inherited) + new selection."""
+"""Build, list and delete dataset versions: D_t = members of the parent (inherited) + new selection.
+
+Default exclusions (contaminated rows, ...) apply to the inherited members as well: a parent member
+found to overlap a benchmark after the parent was built is dropped from the child, and counted.
+"""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
 
 from pipeline.datasets.recipe import DatasetRecipe
-from pipeline.datasets.select import Selection, select_members
+from pipeline.datasets.exclusions import merge_counts
+from pipeline.datasets.select import Selection, excluded_members, select_members
 from store.ingest import insert_new
 from store.store import Store
 
@@ -19,6 +24,8 @@ class BuildResult:
     inherited: int
     added: int
     selection: Selection
+    # exclusion -> group -> rows removed (new candidates and inherited members together)
+    excluded: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -26,7 +33,7 @@ class BuildResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "size": self.size, "inherited": self.inherited, "added": self.added,
-                **self.selection.to_dict()}
+                **self.selection.to_dict(), "excluded": self.excluded}
 
 
 def dataset_exists(conn, name: str) -> bool:
@@ -52,17 +59,21 @@ def build_dataset(store: Store, name: str, recipe: DatasetRecipe, *, note: str |
             if not dataset_exists(conn, recipe.parent):
                 raise ValueError(f"parent dataset {recipe.parent!r} does not exist")
         inherited = member_ids(conn, recipe.parent) if recipe.parent else []
+        dropped, dropped_counts = excluded_members(conn, inherited, recipe)
+        inherited = [m for m in inherited if m not in dropped]
         selection = select_members(conn, recipe)
+    excluded = merge_counts(selection.excluded, dropped_counts)
     rows = ([{"dataset": name, "member_id": m, "inherited": True} for m in inherited]
             + [{"dataset": name, "member_id": m, "inherited": False} for m in selection.ids])
     with store.write() as conn:
         conn.execute("DELETE FROM dataset_member WHERE dataset = ?", [name])
         conn.execute("DELETE FROM dataset WHERE name = ?", [name])
-        conn.execute("INSERT INTO dataset (name, parent, kind, recipe, n_members, note) VALUES (?, ?, ?, ?, ?, ?)",
-                     [name, recipe.parent, recipe.kind, recipe.to_json(), len(rows), note])
+        conn.execute("INSERT INTO dataset (name, parent, kind, recipe, n_members, note, excluded) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     [name, recipe.parent, recipe.kind, recipe.to_json(), len(rows), note, json.dumps(excluded)])
         if rows:
             insert_new(conn, "dataset_member", pa.Table.from_pylist(rows))
-    return BuildResult(name, len(inherited), len(selection.ids), selection)
+    return BuildResult(name, len(inherited), len(selection.ids), selection, excluded)
 
 
 def list_datasets(store: Store) -> list[dict[str, Any]]:

@@ -52,6 +52,8 @@ class DatasetRecipe:
     # Cap on new members (None = as many as the ratios allow).
     size: int | None = None
     seed: int = 0
+    # Default exclusions lifted for this dataset, by name (pipeline/datasets/exclusions.py: contaminated, ...).
+    allow: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -72,6 +74,9 @@ class DatasetRecipe:
             raise ValueError("max_per_problem must be >= 1")
         if self.size is not None and self.size < 0:
             raise ValueError("size must be >= 0")
+        from pipeline.datasets.exclusions import active
+
+        active(self.allow)  # unknown names are an error
         if self.approved_only and not self.exclude_rejected:
             self.exclude_rejected = True
 

@@ -1,6 +1,8 @@
-"""What a dataset holds: size, per-domain counts and lengths (STILL-2 report Table 3), difficulty, lineage."""
+"""What a dataset holds: size, per-domain counts and lengths (STILL-2 report Table 3), difficulty, lineage,
+and the rows its build left out (per exclusion and benchmark)."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pipeline.datasets.build import dataset_exists, load_recipe
@@ -19,8 +21,10 @@ def dataset_summary(store: Store, name: str) -> dict[str, Any]:
         if not dataset_exists(conn, name):
             raise ValueError(f"no dataset named {name!r}")
         recipe = load_recipe(conn, name)
-        info = conn.sql("SELECT name, parent, kind, n_members, note, created FROM dataset WHERE name = $name",
+        info = conn.sql("SELECT name, parent, kind, n_members, note, created, excluded FROM dataset WHERE name = $name",
                         params={"name": name}).to_arrow_table().to_pylist()[0]
+        # exclusion -> group (e.g. benchmark) -> rows the build left out; None for datasets built before
+        info["excluded"] = json.loads(info["excluded"]) if info["excluded"] else None
         q = lambda sql: conn.sql(sql, params={"name": name}).to_arrow_table().to_pylist()  # noqa: E731
         domains = q(f"""
             SELECT coalesce(v.domain, 'unknown') AS domain, count(*) AS count,

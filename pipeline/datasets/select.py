@@ -1,7 +1,8 @@
 """Choose a dataset's new members from the store by a ``DatasetRecipe`` (pure reads, deterministic).
 
 Steps, in order: SQL filters (verdict, status, flags, lengths, origin/model/run/iteration/domain,
-extra ``where``; trajectories already in the parent are skipped) -> perplexity selection (top
+extra ``where``; trajectories already in the parent are skipped) -> default exclusions
+(``pipeline.datasets.exclusions``: contaminated rows, unless ``allow``ed) -> perplexity selection (top
 percent per domain) -> ``max_per_problem`` -> domain and hard/normal quotas filled in a seeded
 order -> ``size``. Ties are always broken by id, so the result never depends on row order.
 """
@@ -12,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline.datasets import exclusions
 from pipeline.datasets.quota import allocate, seeded_key
 from pipeline.datasets.recipe import DatasetRecipe
 
@@ -25,10 +27,11 @@ class Selection:
     after_ppl: int
     after_per_problem: int
     strata: dict[str, dict[str, int]] = field(default_factory=dict)  # stratum -> available, taken
+    excluded: dict[str, dict[str, int]] = field(default_factory=dict)  # exclusion -> group -> rows removed
 
     def to_dict(self) -> dict[str, Any]:
         return {"selected": len(self.ids), "candidates": self.candidates, "after_ppl": self.after_ppl,
-                "after_per_problem": self.after_per_problem, "strata": self.strata}
+                "after_per_problem": self.after_per_problem, "strata": self.strata, "excluded": self.excluded}
 
 
 def hard_sql(recipe: DatasetRecipe, pass_rate: str = "ps.pass_rate", difficulty: str = "v.difficulty") -> str:
@@ -37,6 +40,18 @@ def hard_sql(recipe: DatasetRecipe, pass_rate: str = "ps.pass_rate", difficulty:
     if recipe.hard_min_difficulty is not None:
         parts.append(f"coalesce({difficulty} >= {int(recipe.hard_min_difficulty)}, false)")
     return "(" + " OR ".join(parts) + ")"
+
+
+def excluded_members(conn, ids: list[str], recipe: DatasetRecipe) -> tuple[set[str], dict[str, dict[str, int]]]:
+    """Which of these (inherited) members the recipe's exclusions remove, with counts per exclusion and group."""
+    chosen = exclusions.active(recipe.allow)
+    if not ids or not chosen:
+        return set(), {}
+    cols = ", ".join(["v.id", "v.problem_id", *exclusions.sql_columns(chosen)])
+    rows = conn.sql(f"SELECT {cols} FROM trajectories v WHERE v.id IN (SELECT unnest($ids))",
+                    params={"ids": ids}).to_arrow_table().to_pylist()
+    kept, counts = exclusions.apply(conn, rows, chosen)
+    return set(ids) - {r["id"] for r in kept}, counts
 
 
 def candidate_query(recipe: DatasetRecipe) -> tuple[str, dict[str, Any]]:
@@ -51,7 +66,9 @@ def candidate_query(recipe: DatasetRecipe) -> tuple[str, dict[str, Any]]:
     elif recipe.exclude_rejected:
         where.append("v.status <> 'rejected'")
     if "*" in recipe.exclude_flags:
-        where.append("len(v.flags) = 0")
+        # any flag, except those a default exclusion accounts for (counted and lifted there)
+        where.append("len(list_filter(v.flags, lambda x: NOT list_contains($owned_flags, x))) = 0")
+        params["owned_flags"] = exclusions.owned_flag_rules()
     elif recipe.exclude_flags:
         where.append("NOT list_has_any(v.flags, $flags)")
         params["flags"] = list(recipe.exclude_flags)
@@ -78,9 +95,10 @@ def candidate_query(recipe: DatasetRecipe) -> tuple[str, dict[str, Any]]:
                     "WHERE scorer = $scorer AND part = $part GROUP BY trajectory_id) px ON px.trajectory_id = v.id")
         ppl_col = "px.ppl"
         params.update(scorer=recipe.ppl_scorer, part=recipe.ppl_part)
+    excl = "".join(", " + c for c in exclusions.sql_columns(exclusions.active(recipe.allow)))
     sql = f"""
         SELECT v.id, v.problem_id, coalesce(v.domain, 'unknown') AS domain, {ppl_col} AS sel_ppl,
-               {hard_sql(recipe)} AS hard
+               {hard_sql(recipe)} AS hard{excl}
         FROM trajectories v
         LEFT JOIN problem_stats ps ON ps.problem_id = v.problem_id
         {ppl_join}
@@ -131,6 +149,7 @@ def select_members(conn, recipe: DatasetRecipe) -> Selection:
     """The new member ids (sorted) for ``recipe``, with counts at each step."""
     sql, params = candidate_query(recipe)
     rows = conn.sql(sql, params=params or None).to_arrow_table().to_pylist()
+    rows, excluded = exclusions.apply(conn, rows, exclusions.active(recipe.allow))
     candidates = len(rows)
     if recipe.ppl_top_percent is not None:
         rows = _top_ppl(rows, recipe.ppl_top_percent)
@@ -150,4 +169,4 @@ def select_members(conn, recipe: DatasetRecipe) -> Selection:
     chosen = [r["id"] for k, group in strata.items() for r in group[: take.get(k, 0)]]
     report = {k: {"available": available.get(k, 0), "taken": take.get(k, 0)}
               for k in sorted(set(available) | set(_ratios(recipe)))}
-    return Selection(sorted(chosen), candidates, after_ppl, after_problem, report)
+    return Selection(sorted(chosen), candidates, after_ppl, after_problem, report, excluded)

@@ -1,4 +1,5 @@
-"""Rule filters for trajectories (repetition, gibberish, language mixing, length, format, duplicates, answer).
+"""Rule filters for trajectories (repetition, gibberish, language mixing, length, format, duplicates, answer,
+benchmark contamination).
 
 Rules only write rows into the ``flag`` table with a human-readable reason; trajectories are never
 deleted or modified. Importing this package registers every rule in ``RULES``, in the order below.
@@ -12,6 +13,7 @@ from pipeline.filters import length  # noqa: F401
 from pipeline.filters import adherence  # noqa: F401
 from pipeline.filters import dedup  # noqa: F401
 from pipeline.filters import answer  # noqa: F401
+from pipeline.filters import contamination  # noqa: F401
 from pipeline.filters.base import RULES, Rule, get_rules, parse_params
 from pipeline.filters.runner import FilterReport, run_filters
 

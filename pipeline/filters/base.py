@@ -5,9 +5,13 @@ Three kinds of rule:
 * ``row``   - ``check(row, params) -> reason | None`` on one trajectory (a dict of ``columns``);
 * ``group`` - ``check(rows, params) -> {id: reason}`` on all covered trajectories of one problem;
 * ``sql``   - ``check(params) -> SQL expression`` over the ``trajectory`` table (alias ``t``) that
-  yields the reason or NULL; evaluated by DuckDB, so it is vectorised.
+  yields the reason or NULL; evaluated by DuckDB, so it is vectorised;
+* ``batch`` - ``check(rows, params, context) -> {id: reason}`` on a whole chunk at once (vectorised in
+  Python), where ``context`` is what the rule's ``prepare(conn, params)`` built once per run from the
+  store (e.g. an index of benchmark n-grams).
 
-A reason is a human-readable sentence saying what was found, with the numbers and a snippet.
+A reason is a human-readable sentence saying what was found, with the numbers and a snippet; a rule
+may return a ``Finding`` instead, whose ``detail`` (JSON) is stored beside the reason in ``flag.detail``.
 """
 from __future__ import annotations
 
@@ -16,7 +20,18 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-KINDS = ("row", "group", "sql")
+KINDS = ("row", "group", "sql", "batch")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A flag's reason plus structured detail (e.g. the matched span a viewer highlights)."""
+
+    reason: str
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.reason)
 
 
 @dataclass(frozen=True)
@@ -28,6 +43,9 @@ class Rule:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     kind: str = "row"
     columns: tuple[str, ...] = ("text",)
+    # Called once per run with a read connection and the merged params; its result is the
+    # ``context`` argument of a batch rule's check.
+    prepare: Callable[..., Any] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import pyarrow as pa
 
-from pipeline.filters.base import Rule, get_rules
+from pipeline.filters.base import Finding, Rule, get_rules
 from store.ingest import insert_new
 from store.store import Store
 
@@ -75,7 +75,9 @@ def _read_chunk(conn, ids: list[str], rules: list[Rule], params: dict[str, dict]
     return rows, sql_results
 
 
-def _apply(rule: Rule, p: dict, rows: list[dict], sql_results: dict[str, list]) -> dict[str, str]:
+def _apply(rule: Rule, p: dict, rows: list[dict], sql_results: dict[str, list], context: Any = None) -> dict:
+    if rule.kind == "batch":
+        return {tid: reason for tid, reason in rule.check(rows, p, context).items() if reason}
     if rule.kind == "sql":
         return {r["id"]: reason for r, reason in zip(rows, sql_results[rule.name]) if reason}
     if rule.kind == "row":
@@ -89,6 +91,18 @@ def _apply(rule: Rule, p: dict, rows: list[dict], sql_results: dict[str, list]) 
     return hits
 
 
+def _flag_rows(rule_name: str, found: dict, params: dict) -> list[dict]:
+    rows = []
+    with_detail = any(isinstance(r, Finding) for r in found.values())
+    for tid, reason in sorted(found.items()):
+        row = {"trajectory_id": tid, "rule": rule_name,
+               "reason": reason.reason if isinstance(reason, Finding) else reason, "params": params}
+        if with_detail:
+            row["detail"] = dict(reason.detail) if isinstance(reason, Finding) else None
+        rows.append(row)
+    return rows
+
+
 def _write(conn, ids: list[str], hits: dict[str, dict[str, str]], params: dict[str, dict]) -> None:
     conn.register("covered_chunk", pa.table({"id": ids}))
     try:
@@ -96,8 +110,7 @@ def _write(conn, ids: list[str], hits: dict[str, dict[str, str]], params: dict[s
             conn.execute("DELETE FROM flag WHERE rule = ? AND trajectory_id IN (SELECT id FROM covered_chunk)",
                          [rule_name])
             if found:
-                insert_new(conn, "flag", [{"trajectory_id": tid, "rule": rule_name, "reason": reason,
-                                           "params": params[rule_name]} for tid, reason in sorted(found.items())])
+                insert_new(conn, "flag", _flag_rows(rule_name, found, params[rule_name]))
     finally:
         conn.unregister("covered_chunk")
 
@@ -113,6 +126,13 @@ def run_filters(store: Store, rules: list[str] | None = None, *, where: str | No
         raise ValueError(f"--param given for rule(s) not being run: {', '.join(sorted(extra))}")
     rows_all = covered_ids(store, where)
     counts = {r.name: RuleCount(r.name, params=merged[r.name]) for r in chosen}
+    contexts = {}
+    for rule in chosen:
+        if rule.prepare is not None:
+            t0 = time.perf_counter()
+            with store.read() as conn:
+                contexts[rule.name] = rule.prepare(conn, merged[rule.name])
+            counts[rule.name].seconds += time.perf_counter() - t0
     for ids in chunks_by_problem(rows_all, chunk_size):
         started = time.perf_counter()
         with store.read() as conn:
@@ -121,7 +141,7 @@ def run_filters(store: Store, rules: list[str] | None = None, *, where: str | No
         hits = {}
         for rule in chosen:
             t0 = time.perf_counter()
-            hits[rule.name] = _apply(rule, merged[rule.name], rows, sql_results)
+            hits[rule.name] = _apply(rule, merged[rule.name], rows, sql_results, contexts.get(rule.name))
             counts[rule.name].seconds += time.perf_counter() - t0 + read_share
             counts[rule.name].checked += len(rows)
             counts[rule.name].flagged += len(hits[rule.name])

@@ -35,6 +35,20 @@ ROLLOUT_COLUMNS = [Column("n", "#", 3, "", 1), Column("verdict", "verdict", 9, "
 GOOD_BAD = {"verdict": ({"correct"}, {"incorrect"}), "status": ({"approved"}, {"rejected"})}
 
 
+def span_line(detail: dict, row: dict, limit: int = 160) -> str:
+    """A flag with a matched span (the contamination rule's): what it matches, and the span highlighted."""
+    text = (row.get("question") if detail.get("field") == "question" else row.get("text")) or ""
+    start, end = detail["span"]
+    span = " ".join(text[start:end].split())
+    span = span if len(span) <= limit else span[: limit - 1] + "…"
+    score = detail.get("score")
+    how = (f"ratio {score:.0f}" if detail.get("method") == "fuzzy"
+           else f"{100 * score:.0f}% of its words" if isinstance(score, (int, float)) else "")
+    return (f"{detail.get('field', '')} matches {escape(str(detail.get('benchmark', '')))} "
+            f"{escape(str(detail.get('benchmark_key') or detail.get('benchmark_problem_id') or ''))} ({how}): "
+            f"[reverse]{escape(span)}[/reverse]")
+
+
 class DetailScreen(Screen):
     BINDINGS = bindings("detail")
     HELP = ("Detail: a/r/c curate, [ ] other rollouts, o rollouts list, e expand steps, x first wrong step, "
@@ -159,8 +173,10 @@ class DetailScreen(Screen):
             + (f" · tags {escape(', '.join(r['tags']))}" if r["tags"] else ""),
         ]
         if r["flag_rows"]:
-            lines.append("flags: " + "; ".join(f"[red]{escape(rule)}[/] {escape(reason or '')}"
-                                              for rule, reason in r["flag_rows"]))
+            spans = {rule: d for rule, d in (r.get("flag_details") or {}).items() if d.get("span")}
+            lines.append("flags: " + "; ".join(
+                f"[red]{escape(rule)}[/] " + (span_line(spans[rule], r) if rule in spans else escape(reason or ''))
+                for rule, reason in r["flag_rows"]))
         else:
             lines.append("flags: none")
         if r["ppl_rows"]:

@@ -61,14 +61,16 @@ def fill(store: Store, shared: Path) -> None:
             ('run-explore-1', 'explore', '{}', 'done', NULL, NULL, NULL, '{"done": 40, "total": 40}', ?, ?, NULL, NULL),
             ('run-distill-1', 'distill', '{}', 'done', NULL, NULL, NULL, '{"done": 30, "total": 30}', ?, ?, NULL, NULL)""",
                      [T0, T0, T0, T0])
-        conn.execute("INSERT INTO dataset VALUES ('sft-v1', NULL, 'sft', '{}', 20, 'first mix', ?)", [T0])
+        conn.execute("INSERT INTO dataset (name, parent, kind, recipe, n_members, note, created) "
+                     "VALUES ('sft-v1', NULL, 'sft', '{}', 20, 'first mix', ?)", [T0])
         insert_new(conn, "dataset_member", [{"dataset": "sft-v1", "member_id": t} for t in ids[:20]])
         conn.execute("""INSERT INTO model (id, path, base, parent, dataset, method, created) VALUES
             ('qwen2.5-32b-instruct', 'Qwen/Qwen2.5-32B-Instruct', NULL, NULL, NULL, NULL, ?),
             ('still2-m1', 'models/m1', 'qwen2.5-32b-instruct', 'qwen2.5-32b-instruct', 'sft-v1', 'sft', ?)""", [T0, T0])
         for m, vals in (("qwen2.5-32b-instruct", (0.800, 0.133, 0.434)), ("still2-m1", (0.902, 0.467, 0.551))):
             for b, v in zip(("MATH-OAI", "AIME", "GPQA"), vals):
-                conn.execute("INSERT INTO eval_result VALUES (?, ?, 'accuracy', ?, 30, NULL, ?)", [m, b, v, T0])
+                conn.execute("INSERT INTO eval_result (model, benchmark, metric, value, n, run_id, created) "
+                             "VALUES (?, ?, 'accuracy', ?, 30, NULL, ?)", [m, b, v, T0])
 
 
 @pytest.fixture(scope="session")

@@ -87,7 +87,7 @@ def test_real_files_flag_loops_truncations_and_missing_answers(real_all):
     counts = {c.rule: c.flagged for c in report.counts}
     assert report.covered == 70
     assert counts == {"repetition": 27, "gibberish": 0, "language_mix": 0, "too_short": 0, "format": 27,
-                      "duplicate": 0, "near_duplicate": 0, "no_answer": 27}
+                      "duplicate": 0, "near_duplicate": 0, "no_answer": 27, "contamination": 0}
     with real.read() as conn:
         truncated = {r[0] for r in conn.execute(
             "SELECT id FROM trajectory WHERE list_contains(format_flags, 'truncated')").fetchall()}
@@ -297,7 +297,7 @@ def test_params_are_typed_and_checked():
 
 def test_every_rule_has_a_docstring_and_defaults():
     assert list(RULES) == ["repetition", "gibberish", "language_mix", "too_short", "format", "duplicate",
-                           "near_duplicate", "no_answer"]
+                           "near_duplicate", "no_answer", "contamination"]
     for rule in RULES.values():
         assert len(rule.doc) > 40, rule.name
 
