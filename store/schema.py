@@ -273,6 +273,23 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             """ALTER TABLE dataset ADD COLUMN excluded JSON""",
         ],
     ),
+    (
+        6,
+        "evaluation protocol: what every eval result was measured under, and its standard error",
+        [f"ALTER TABLE eval_result ADD COLUMN {column}" for column in (
+            "stderr DOUBLE",            # standard error of the value over problems
+            "protocol VARCHAR",         # greedy | sampled | custom
+            "prompt VARCHAR",           # still | cot | none | custom:<hash>
+            "engine VARCHAR",
+            "engine_version VARCHAR",
+            "dtype VARCHAR",
+            "max_new_tokens INTEGER",
+            "seed INTEGER",
+            "temperature DOUBLE",
+            "top_p DOUBLE",
+            "samples INTEGER",          # k samples per problem
+        )],
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

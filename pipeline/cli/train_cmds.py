@@ -128,9 +128,15 @@ def run_eval_cmd(db: Path, model: str | None, engine: str, benchmarks: list[str]
         print_json(results)
         return
     for r in results:
-        figures = ", ".join(f"{k} {100 * v:.1f}%" for k, v in r["metrics"].items())
-        err_console().print(f"[bold]{r['model']}[/] on {r['benchmark']} ({r['problems']} problems, n={r['n']}): "
-                            f"{figures} [{r['seconds']:.0f}s, run {r['run_id']}]", highlight=False)
+        se = r["stderr"]["accuracy"]
+        figures = ", ".join(f"{k} {100 * v:.1f}%" + (f" ± {100 * se:.1f} (SE)" if k == "accuracy" else "")
+                            for k, v in r["metrics"].items())
+        rec = r["record"]
+        err_console().print(f"[bold]{r['model']}[/] on {r['benchmark']} ({r['problems']} problems, k={r['n']}): "
+                            f"{figures}\n  protocol {rec['protocol']} (T={rec['temperature']}, top-p {rec['top_p']}), "
+                            f"prompt {rec['prompt']}, {rec['engine_version']}, dtype {rec['dtype']}, "
+                            f"max {rec['max_new_tokens']} tokens, seed {rec['seed']} "
+                            f"[{r['seconds']:.0f}s, run {r['run_id']}]", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -190,9 +196,12 @@ def register(app: typer.Typer) -> None:
         benchmark: Annotated[list[str], Opt("--benchmark", "-b", help="math500 | aime24 | aime25 | amc23 | gsm8k | gpqa | SOURCE[:SPLIT] (repeatable).")],
         model: Annotated[Optional[str], Opt("--model", help="Model id from the store, folder, HF id, served name or 'default'.")] = None,
         engine: EngineOption = "transformers",
-        n: Annotated[int, Opt("--n", min=1, help="Samples per problem (1 = greedy accuracy; >1 adds pass@n and maj@n).")] = 1,
-        temperature: Annotated[Optional[float], Opt("--temperature", min=0.0, help="Default 0 for n=1, 0.6 for n>1.")] = None,
-        top_p: Annotated[float, Opt("--top-p", help="Nucleus sampling.")] = 1.0,
+        protocol: Annotated[Optional[str], Opt("--protocol", help="greedy (the report's: one answer, T=0) | sampled (pass@1 averaged over k samples at T=0.6, top-p 0.95; k: AIME 64, MATH-500 4, GPQA 8, others 4), with its standard error.")] = None,
+        n: Annotated[Optional[int], Opt("--n", min=1, help="Samples per problem for every benchmark (sampled: overrides k; without --protocol: 1 = greedy, >1 sampled at T=0.6). >1 adds pass@n and maj@n.")] = None,
+        samples: Annotated[Optional[list[str]], Opt("--samples", help="k for one benchmark, BENCHMARK=K (repeatable), e.g. aime24=16.")] = None,
+        prompt: Annotated[Optional[str], Opt("--prompt", help="still (STILL-2 system prompt) | cot (no system prompt, 'reason step by step ... \\boxed{}') | none | custom (--prompt-file). Default: cot for a base model, still for one trained here.")] = None,
+        temperature: Annotated[Optional[float], Opt("--temperature", min=0.0, help="Default: the protocol's (greedy 0, sampled 0.6; without --protocol 0 for n=1, 0.6 for n>1).")] = None,
+        top_p: Annotated[Optional[float], Opt("--top-p", help="Nucleus sampling (default: sampled 0.95, else 1.0).")] = None,
         max_new_tokens: Annotated[int, Opt("--max-new-tokens", min=1, help="Per answer (report: 32768).")] = 32768,
         limit: Annotated[Optional[int], Opt("--limit", help="At most N problems per benchmark.")] = None,
         batch_problems: Annotated[int, Opt("--batch-problems", min=1, help="Problems per generate call.")] = 8,
@@ -204,11 +213,25 @@ def register(app: typer.Typer) -> None:
         batch_size: BatchOption = 32, trust_remote_code: TrustOption = False, engine_opt: EngineOptOption = None,
         db: DbOption = default_db(), as_json: JsonOption = False,
     ) -> None:
-        """Evaluate a model on benchmarks; every output is stored (origin eval) with its verdict; resumable."""
+        """Evaluate a model on benchmarks; every output is stored (origin eval) with its verdict; resumable.
+
+        Each result records the protocol, prompt, engine and version, dtype, max tokens, seed and
+        sampling it was measured under, and the standard error of the accuracy over problems.
+        """
+        from pipeline.evaluation.protocol import PROMPTS, PROTOCOLS, parse_samples
         from pipeline.evaluation.run import EvalConfig
 
-        config = EvalConfig(n=n, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed,
-                            batch_problems=batch_problems, limit=limit,
+        if protocol is not None and protocol not in PROTOCOLS:
+            raise fail(f"--protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
+        if prompt is not None and prompt not in PROMPTS:
+            raise fail(f"--prompt must be one of {', '.join(PROMPTS)}, got {prompt!r}")
+        try:
+            per_bench = parse_samples(samples)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+        config = EvalConfig(protocol=protocol, n=n, samples=per_bench, temperature=temperature, top_p=top_p,
+                            max_new_tokens=max_new_tokens, seed=seed, batch_problems=batch_problems, limit=limit,
+                            prompt=prompt,
                             system_prompt=Path(prompt_file).read_text("utf-8").strip() if prompt_file else None,
                             use_system=not no_system, verifier_timeout=verifier_timeout)
         run_eval_cmd(db, model, engine, benchmark, config,
@@ -221,26 +244,49 @@ def register(app: typer.Typer) -> None:
         metric: Annotated[str, Opt("--metric", help="accuracy | pass@k | maj@k.")] = "accuracy",
         model: Annotated[Optional[list[str]], Opt("--model", help="Only these models, in this order (repeatable).")] = None,
         benchmark: Annotated[Optional[list[str]], Opt("--benchmark", "-b", help="Only these benchmarks (repeatable).")] = None,
-        fmt: Annotated[Optional[str], Opt("--format", help="markdown | csv | json (default: a terminal table).")] = None,
+        table: Annotated[int, Opt("--table", help="2: models x benchmarks with Num. Data, Acc and Gain; 3: training mixtures vs scores and lengths; 4: DPO variants.")] = 2,
+        fmt: Annotated[Optional[str], Opt("--format", help="markdown | latex | csv | json (default: a terminal table).")] = None,
+        allow_mixed: Annotated[bool, Opt("--allow-mixed-protocols", help="Print values measured under different protocols in one column, each marked with a footnote (default: refuse).")] = False,
+        no_stderr: Annotated[bool, Opt("--no-stderr", help="Leave out the standard errors of sampled results.")] = False,
         out: Annotated[Optional[Path], Opt("--out", help="Write to this file instead of stdout.")] = None,
         db: DbOption = default_db(), as_json: JsonOption = False,
     ) -> None:
-        """Table 2 of the report from stored evals: models x benchmarks, gain over the backbone, training data."""
+        """The report's Tables 2, 3 and 4 from stored evals: Acc and Gain over the backbone, Num. Data, protocols.
+
+        Refuses to put numbers measured under different protocols (greedy/sampled, k, temperature,
+        top-p, max tokens) in one column unless --allow-mixed-protocols, which marks each cell.
+        """
         import json
 
         from pipeline.cli.common import open_store
         from pipeline.evaluation import report as rep
 
-        data = rep.report_data(open_store(db, create=False), metric=metric, backbone=backbone, models=model,
-                               benchmarks=benchmark)
         fmt = "json" if as_json else fmt
-        if fmt not in (None, "markdown", "md", "csv", "json"):
-            raise fail(f"--format must be markdown, csv or json, got {fmt!r}")
-        if fmt is None and out is None:
-            err_console().print(rep.to_rich(data))
+        if fmt == "md":
+            fmt = "markdown"
+        if fmt not in (None, "markdown", "latex", "csv", "json"):
+            raise fail(f"--format must be markdown, latex, csv or json, got {fmt!r}")
+        if table not in (2, 3, 4):
+            raise fail(f"--table must be 2, 3 or 4, got {table}")
+        store = open_store(db, create=False)
+        try:
+            data = rep.report_data(store, metric=metric, backbone=backbone, models=model, benchmarks=benchmark,
+                                   allow_mixed=allow_mixed)
+        except rep.MixedProtocols as exc:
+            raise fail(str(exc)) from None
+        show_se = not no_stderr
+        if table != 2:
+            text = rep.other_table(table, store, data, fmt or "markdown", show_se)
+            if fmt is None and out is None:
+                typer.echo(text, nl=False)
+                return
+        elif fmt is None and out is None:
+            err_console().print(rep.to_rich(data, show_se))
             return
-        text = (json.dumps(data, indent=2, default=str) + "\n" if fmt == "json" else rep.to_csv(data) if fmt == "csv"
-                else rep.to_markdown(data))
+        else:
+            text = {"json": lambda: json.dumps(data, indent=2, default=str) + "\n", "csv": lambda: rep.to_csv(data),
+                    "latex": lambda: rep.to_latex(data, show_se),
+                    "markdown": lambda: rep.to_markdown(data, show_se)}[fmt or "markdown"]()
         if out:
             out.write_text(text, encoding="utf-8")
             err_console().print(f"wrote {out}")

@@ -25,11 +25,13 @@ class ScriptedEngine:
         self.script = script
         self.seen: dict[str, int] = {}
         self.prompts = 0
+        self.calls = []
 
     def generate(self, messages_list, params):
         out = []
+        self.calls.append((messages_list, params))
         for i, messages in enumerate(messages_list):
-            q = messages[-1]["content"]
+            q = messages[-1]["content"].split("\n")[0]  # the question, without a prompt's instruction
             self.prompts += 1
             comps = []
             for _ in range(params.n):
@@ -58,11 +60,15 @@ def test_greedy_accuracy_trajectories_and_resume(store):
     [res] = run_eval(store, engine, "scripted", "my-model", ["toy"], EvalConfig(max_new_tokens=16))
     assert res["metrics"] == {"accuracy": 0.75} and res["problems"] == 4
     assert _results(store, "my-model") == {("toy", "accuracy"): (0.75, 4)}
+    # a model not trained here is a base model: plain chain-of-thought prompt, no system prompt
+    messages = engine.calls[0][0][0]
+    assert [m["role"] for m in messages] == ["user"] and "step by step" in messages[0]["content"]
     with store.read() as conn:
         rows = conn.execute("SELECT origin, model, run_id, verdict, sampling->>'temperature' FROM trajectory "
                             "WHERE origin = 'eval' ORDER BY problem_id").fetchall()
         state = conn.execute("SELECT kind, state FROM run WHERE id = ?", [res["run_id"]]).fetchone()
     assert len(rows) == 4 and {r[1] for r in rows} == {"my-model"} and {r[2] for r in rows} == {res["run_id"]}
+    assert res["stderr"]["accuracy"] == pytest.approx((0.75 * 0.25 / 3) ** 0.5)  # sd of (1,1,1,0) / sqrt(4)
     assert sorted(r[3] for r in rows) == ["correct"] * 3 + ["incorrect"]
     assert {r[4] for r in rows} == {"0.0"}  # greedy
     assert state == ("eval", "done")
@@ -106,3 +112,52 @@ def test_eval_cli_with_a_real_tiny_model(store, db_path, tiny_model):
         stored = conn.execute("SELECT value FROM eval_result WHERE model = ?", [res["model"]]).fetchone()[0]
     assert model_row == (res["model"], "base") and n_eval == 3
     assert stored == res["metrics"]["accuracy"]
+
+
+def _record(store, model, benchmark):
+    with store.read() as conn:
+        cur = conn.execute("SELECT * FROM eval_result WHERE model = ? AND benchmark = ? AND metric = 'accuracy'",
+                           [model, benchmark])
+        return dict(zip([d[0] for d in cur.description], cur.fetchone()))
+
+
+def test_sampled_protocol_k_per_benchmark_standard_error_and_record(store):
+    seed_store(store, n=2)
+    script = {"What is 0 + 1?": ["1", "5", "5", "1"], "What is 1 + 1?": ["2", "2", "7", "2"]}
+    engine = ScriptedEngine(script)
+    cfg = EvalConfig(protocol="sampled", max_new_tokens=8, seed=3)
+    [res] = run_eval(store, engine, "scripted", "m", ["toy:train"], cfg)
+    # unknown benchmark: k = 4 (ours); T 0.6 and top-p 0.95 as open-r1 / lighteval
+    params = engine.calls[0][1]
+    assert (params.n, params.temperature, params.top_p) == (4, 0.6, 0.95)
+    assert res["metrics"]["accuracy"] == pytest.approx(0.625)  # (2/4 + 3/4) / 2
+    assert res["stderr"]["accuracy"] == pytest.approx(0.125)  # sd(0.5, 0.75) / sqrt(2)
+    rec = _record(store, "m", "toy:train")
+    assert rec["protocol"] == "sampled" and rec["samples"] == 4 and rec["temperature"] == 0.6
+    assert rec["top_p"] == 0.95 and rec["seed"] == 3 and rec["max_new_tokens"] == 8
+    assert rec["prompt"] == "cot" and rec["engine"] == "scripted" and rec["stderr"] == pytest.approx(0.125)
+    # k per benchmark overrides; the AIME default is 64
+    from pipeline.evaluation.protocol import resolve_protocol
+
+    assert resolve_protocol("sampled", "aime24").samples == 64
+    assert resolve_protocol("sampled", "math500").samples == 4 and resolve_protocol("sampled", "gpqa").samples == 8
+    engine = ScriptedEngine(script)
+    run_eval(store, engine, "scripted", "m2", ["toy:train"], EvalConfig(protocol="sampled", samples={"toy:train": 2}))
+    assert engine.calls[0][1].n == 2
+    with pytest.raises(ValueError, match="greedy protocol draws one"):
+        run_eval(store, engine, "scripted", "m", ["toy:train"], EvalConfig(protocol="greedy", n=4))
+
+
+def test_trained_model_gets_the_still_prompt_and_prompt_can_be_forced(store):
+    seed_store(store, n=1)
+    with store.write() as conn:
+        conn.execute("INSERT INTO model (id, path, base, method) VALUES ('M1', '/m', 'M0', 'sft')")
+    script = {"What is 0 + 1?": ["1"]}
+    engine = ScriptedEngine(script)
+    run_eval(store, engine, "scripted", "M1", ["toy"], EvalConfig(protocol="greedy"))
+    messages = engine.calls[0][0][0]
+    assert messages[0]["role"] == "system" and "thoroughly exploring" in messages[0]["content"]
+    assert _record(store, "M1", "toy")["prompt"] == "still"
+    engine = ScriptedEngine(script)
+    run_eval(store, engine, "scripted", "M1", ["toy"], EvalConfig(protocol="greedy", prompt="cot"))
+    assert [m["role"] for m in engine.calls[0][0][0]] == ["user"]
