@@ -274,7 +274,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         ],
     ),
     (
-        6,
+        7,
         "evaluation protocol: what every eval result was measured under, and its standard error",
         [f"ALTER TABLE eval_result ADD COLUMN {column}" for column in (
             "stderr DOUBLE",            # standard error of the value over problems

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from pipeline.evaluation.benchmarks import Benchmark, benchmark_problems, parse_benchmark
 from pipeline.evaluation.metrics import benchmark_metrics, majority
+from pipeline.options import opt
 from pipeline.evaluation.protocol import (
     PromptChoice,
     Protocol,
@@ -33,20 +34,20 @@ class EvalConfig:
     """CLI flags mirror these fields (``still2 eval --help``)."""
 
     # greedy | sampled (pipeline/evaluation/protocol.py); None: n and temperature as given (n = 1 greedy).
-    protocol: str | None = field(default=None, metadata={"help": "greedy | sampled (pass@1 over k samples)."})
+    protocol: str | None = field(default=None, metadata=opt("greedy | sampled (pass@1 over k samples)."))
     # Samples per problem: all benchmarks (None: the protocol's; legacy 1).
-    n: int | None = field(default=None, metadata={"help": "Samples per problem for every benchmark."})
-    samples: dict[str, int] = field(default_factory=dict, metadata={"help": "Samples per problem per benchmark."})
+    n: int | None = field(default=None, metadata=opt("Samples per problem for every benchmark.", min=1))
+    samples: dict[str, int] = field(default_factory=dict, metadata=opt("Samples per problem per benchmark.", cli=False))
     # None: greedy (0) for one sample, 0.6 for several; the sampled protocol: 0.6.
-    temperature: float | None = field(default=None, metadata={"help": "Sampling temperature."})
-    top_p: float | None = field(default=None, metadata={"help": "Nucleus sampling (sampled protocol: 0.95)."})
+    temperature: float | None = field(default=None, metadata=opt("Sampling temperature.", min=0.0))
+    top_p: float | None = field(default=None, metadata=opt("Nucleus sampling (sampled protocol: 0.95)."))
     max_new_tokens: int = 32768
     seed: int = 0
     batch_problems: int = 8
     limit: int | None = None
     # still | cot | none | custom; None: cot for a base model, still for one trained here (or what
     # system_prompt / use_system say).
-    prompt: str | None = field(default=None, metadata={"help": "still | cot | none | custom."})
+    prompt: str | None = field(default=None, metadata=opt("still | cot | none | custom."))
     system_prompt: str | None = None
     use_system: bool = True
     verifier_timeout: float = 5.0
