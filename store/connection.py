@@ -9,7 +9,10 @@ application-level ``fcntl.flock`` on a separate lock file was held around each o
 * readers take ``LOCK_SH`` around ``connect(read_only=True)`` .. ``close()``: many read together;
 * a writer about to wait announces itself by holding ``LOCK_SH`` on ``<db>.want-write``; long-lived
   readers (the TUI) poll :meth:`Store.writer_waiting` and release their connection, so writers
-  wait at most one poll interval and no one ever sees a lock error.
+  wait at most one poll interval and no one ever sees a lock error;
+* a reader that finds the lock taken queues on ``<db>.want-read`` (``LOCK_SH`` until it gets in), and a
+  writer lets the queued readers in before it locks again: an import writing batch after batch in
+  short transactions never starves a reader for longer than one batch.
 
 A sticky reader (``sticky_reads``, used by the TUI) keeps its read connection between queries, so
 a query costs no open/close; :meth:`Connector.poll` hands it back when a writer waits.
@@ -40,6 +43,8 @@ from typing import Iterator
 import duckdb
 
 MEMORY = ":memory:"
+
+READER_TURN = 2.0  # seconds a writer waits at most for the readers queued before it (see _let_readers_in)
 
 # Settings of every connection: a store never needs an extension DuckDB would fetch or load by itself.
 BASE_CONFIG = {"autoload_known_extensions": False, "autoinstall_known_extensions": False}
@@ -167,6 +172,10 @@ class Connector:
     def want_write_path(self) -> str:
         return self.path + ".want-write"
 
+    @property
+    def want_read_path(self) -> str:
+        return self.path + ".want-read"
+
     def _open_lock_file(self, path: str, *, create: bool) -> int | None:
         """A descriptor to flock on. Readers open an existing file read-only and create it only if they
         can; None when it neither exists nor can be created (a read-only directory: no writer either)."""
@@ -192,18 +201,53 @@ class Connector:
             return None
         deadline = time.monotonic() + self.lock_timeout
         delay = 0.002
-        while True:
-            try:
-                fcntl.flock(fd, mode | fcntl.LOCK_NB)
-                return fd
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    os.close(fd)
-                    raise StoreError(
-                        f"timed out after {self.lock_timeout:.0f}s waiting for the store lock {path}"
-                    ) from None
-                time.sleep(delay)
-                delay = min(delay * 2, 0.05)
+        queued: int | None = None  # a blocked reader holds LOCK_SH on <db>.want-read until it gets in
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, mode | fcntl.LOCK_NB)
+                    return fd
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        os.close(fd)
+                        raise StoreError(
+                            f"timed out after {self.lock_timeout:.0f}s waiting for the store lock {path}"
+                        ) from None
+                    if queued is None and mode == fcntl.LOCK_SH and path == self.lock_path:
+                        queued = self._announce(self.want_read_path)
+                    time.sleep(delay)
+                    delay = min(delay * 2, 0.05)
+        finally:
+            self._unlock(queued)
+
+    def _announce(self, path: str) -> int | None:
+        """Hold LOCK_SH on an announcement file (best effort: None where it cannot be created)."""
+        try:
+            fd = self._open_lock_file(path, create=False)
+        except OSError:
+            return None
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        return fd
+
+    def _let_readers_in(self) -> None:
+        """A writer about to lock lets the readers already queued behind the previous writer go first,
+        so a writer committing batch after batch cannot starve them (it waits READER_TURN at most)."""
+        try:
+            fd = os.open(self.want_read_path, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            deadline = time.monotonic() + READER_TURN
+            while time.monotonic() < deadline:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                    return
+                except BlockingIOError:
+                    time.sleep(0.002)
+        finally:
+            os.close(fd)
 
     @staticmethod
     def _unlock(fd: int | None) -> None:
@@ -240,6 +284,7 @@ class Connector:
             announce = self._open_lock_file(self.want_write_path, create=True)
             fcntl.flock(announce, fcntl.LOCK_SH)
             try:
+                self._let_readers_in()
                 fd = self._flock(self.lock_path, fcntl.LOCK_EX)
             finally:
                 self._unlock(announce)

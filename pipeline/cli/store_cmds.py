@@ -47,6 +47,11 @@ def _print_report(report, as_json: bool) -> None:
         c.print(f"[yellow]skipped {len(report.skipped)} bad row(s):[/]")
         for e in report.skipped[:20]:
             c.print(f"  {e}", highlight=False, markup=False, soft_wrap=True)
+        if len(report.skipped) > 20:
+            c.print(f"  ... and {len(report.skipped) - 20} more (--json lists them all)")
+    if report.incomplete:
+        c.print("[yellow]the file could not be read to its end: rows after the last line above were not "
+                "imported[/]", highlight=False)
 
 
 def run_import(db: Path, files: list[Path], kind: str, as_json: bool, **options) -> None:
@@ -232,8 +237,10 @@ def register(app: typer.Typer) -> None:
     def stats(db: DbOption = default_db(), as_json: JsonOption = False) -> None:
         """What is in the store: problems per source, trajectories per origin, verdicts, curation."""
         from store.queries import stats as store_stats
+        from store.runs import repair_stale_runs
 
         store = open_store(db, create=False)
+        repair_stale_runs(store)  # a killed command's run must not count as running
         with store.read() as conn:
             info = store_stats(conn)
         if as_json:

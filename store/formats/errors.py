@@ -8,9 +8,11 @@ from store.connection import StoreError
 
 @dataclass
 class RowError(Exception):
+    """A bad row at ``path:line``. ``fatal``: the file cannot be read past this point."""
     path: str
     line: int
     message: str
+    fatal: bool = False
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"

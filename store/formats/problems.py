@@ -28,6 +28,7 @@ from store.formats.code_problems import LAYOUTS as CODE_LAYOUTS
 from store.formats.code_problems import CodeRowError, detect_code_layout, map_code_row
 from store.formats.errors import RowError
 from store.formats.readers import Source
+from store.formats.values import answer_text
 from store.ids import problem_id, question_hash
 
 FIELD_NAMES = ("question", "answer", "solution", "subject", "difficulty", "source_key", "split", "domain")
@@ -86,20 +87,11 @@ def _pick(row: dict[str, Any], names: tuple[str, ...]) -> Any:
     return None
 
 
-def canonical_answer(value: Any) -> str | None:
+def canonical_answer(value: Any, field: str = "answer") -> str | None:
     """Strings stay as written (trimmed); numbers lose float noise (27.0 -> '27'); AIME's '025' stays
-    here and is compared as an integer by the verifier (answer_kind 'int')."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value)
-    return str(value).strip()
+    here and is compared as an integer by the verifier (answer_kind 'int'). Objects, booleans and NaN
+    raise BadValue (store/formats/values.py)."""
+    return answer_text(value, field)
 
 
 def _difficulty(value: Any) -> int | None:
@@ -208,7 +200,7 @@ def map_problem_rows(
             meta.update({"shuffle_seed": row_seed, "correct_text": options[0]})
             if data.get("High-level domain"):
                 meta["high_level_domain"] = data["High-level domain"]
-        if kind == "int" and answer is not None and _INTEGER.match(answer):
+        if kind == "int" and answer is not None and _INTEGER.match(answer) and len(answer) <= 4300:
             answer = str(int(answer))
         if canonical_answer(raw_answer) != answer and layout != "gpqa":
             meta["raw_answer"] = canonical_answer(raw_answer) if layout != "gsm8k" else None

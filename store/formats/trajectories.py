@@ -19,6 +19,7 @@ from typing import Any
 
 from store.formats.errors import RowError
 from store.formats.readers import Source
+from store.formats.values import answer_text, verdict
 
 RESPONSE_KEYS = ("combined_text", "code", "messages", "conversations", "response", "completion",
                  "output", "generation", "model_output")
@@ -77,7 +78,7 @@ def _gold(data: dict[str, Any]) -> str | None:
 
     for key in ("gt", "gold", "answer", "ground_truth_answer", "final_answer"):
         if data.get(key) not in (None, "", "None"):
-            return canonical_answer(data[key])
+            return canonical_answer(data[key], key)
     return None
 
 
@@ -103,7 +104,7 @@ def map_trajectory_rows(source: Source, *, layout: str | None = None,
     for row in source.rows:
         data = row.data
         gold = data.get(field_map["answer"]) if "answer" in field_map else _gold(data)
-        gold = None if gold is None else str(gold)
+        gold = answer_text(gold, "gold answer")
         domain = data.get("domain") if isinstance(data.get("domain"), str) else None
         model = data.get("model") if isinstance(data.get("model"), str) else None
 
@@ -123,11 +124,14 @@ def map_trajectory_rows(source: Source, *, layout: str | None = None,
             if not isinstance(q, str) or not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
                 bad("Sky-T1 row needs question (string) and code (list of strings)")
                 continue
+            if not codes:
+                bad("Sky-T1 row has no responses (code is an empty list)")
+                continue
             preds = data.get("pred") if isinstance(data.get("pred"), list) else []
             scores = data.get("score") if isinstance(data.get("score"), list) else []
             for i, code in enumerate(codes):
                 extras = {"harness_pred": None if i >= len(preds) or preds[i] is None else str(preds[i]),
-                          "harness_correct": None if i >= len(scores) or scores[i] is None else bool(scores[i]),
+                          "harness_correct": None if i >= len(scores) else verdict(scores[i], f"score[{i}]"),
                           "source_idx": data.get("idx")}
                 out.append(RawTrajectory(row.line, q, code, gold, domain, sample_index=i, model=model,
                                          extras=extras))
