@@ -19,6 +19,7 @@ from pathlib import Path
 from textual.app import App
 
 from store import Store, StoreError
+from store.runs import repair_stale_runs
 from still2tui.actions import bindings, load_keymap
 from still2tui.commands import ScreenCommands
 from still2tui.curator import Curator
@@ -165,6 +166,7 @@ class Still2App(App):
 
     # -- live data ----------------------------------------------------------------------------------------
     def running_jobs(self) -> int:
+        repair_stale_runs(self.store)  # rows of killed processes become `crashed` (store/runs.py)
         with self.store.read() as conn:
             return conn.execute("SELECT count(*) FROM run WHERE state IN ('queued', 'running')").fetchone()[0]
 

@@ -91,15 +91,20 @@ def _counts(store: Store, run_id: str, ids: list[str]) -> dict[str, tuple[int, i
 def _register_run(store: Store, run_id: str, kind: str, args: dict, state: str, progress: dict | None = None) -> None:
     import os
 
+    from store.runs import owner
+
+    me = owner()  # pid and host: a killed explore's row is recognised as stale (store/runs.py)
     with store.write() as conn:
         exists = conn.execute("SELECT 1 FROM run WHERE id = ?", [run_id]).fetchone()
         if exists:
-            conn.execute("UPDATE run SET state = ?, progress = coalesce(?, progress), "
+            conn.execute("UPDATE run SET state = ?, progress = coalesce(?, progress), pid = ?, host = ?, "
                          "ended = CASE WHEN ? IN ('done', 'failed') THEN now() END WHERE id = ?",
-                         [state, json.dumps(progress) if progress else None, state, run_id])
+                         [state, json.dumps(progress) if progress else None, me["pid"], me["host"], state, run_id])
         else:
-            conn.execute("INSERT INTO run (id, kind, args, state, started, parent) VALUES (?, ?, ?, ?, now(), ?)",
-                         [run_id, kind, json.dumps(args, default=str), state, os.environ.get("STILL2_RUN_ID")])
+            conn.execute("INSERT INTO run (id, kind, args, state, pid, host, started, parent) "
+                         "VALUES (?, ?, ?, ?, ?, ?, now(), ?)",
+                         [run_id, kind, json.dumps(args, default=str), state, me["pid"], me["host"],
+                          os.environ.get("STILL2_RUN_ID")])
 
 
 def explore(store: Store, engine: Engine, engine_kind: str, problems: list[ProblemRef], config: ExploreConfig,

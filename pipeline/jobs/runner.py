@@ -21,9 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from store import Store
-
-ACTIVE = ("queued", "running")
-
+from store.runs import ACTIVE, owner, pid_alive, repair_stale_runs
 
 def jobs_dir(db: str | os.PathLike) -> Path:
     return Path(str(db) + ".jobs")
@@ -36,22 +34,6 @@ def job_kind(argv: list[str]) -> str:
             break
         words.append(arg)
     return " ".join(words[:2]) if len(words) > 1 and words[0] in ("dataset", "pairs", "problems") else words[0]
-
-
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie is dead for our purposes
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
 
 
 def _cli() -> list[str]:
@@ -108,7 +90,7 @@ def run(db: str, run_id: str) -> int:
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
-    _mark(db, run_id, state="running", pid=os.getpid(), started=datetime.now())
+    _mark(db, run_id, state="running", **owner(), started=datetime.now())
     code = -1
     if not cancelled:
         child = subprocess.Popen([*_cli(), *argv], env=env, stdin=subprocess.DEVNULL)
@@ -120,6 +102,7 @@ def run(db: str, run_id: str) -> int:
     else:
         state, error = "failed", f"exit code {code}"
     _mark(db, run_id, state=state, ended=datetime.now(), error=error)
+    repair_stale_runs(Store(db))  # the command's own run rows, if it died without recording its end
     print(f"[still2 job {run_id}] {state}" + (f" ({error})" if error else ""), flush=True)
     return 0 if state == "done" else 1
 
@@ -133,7 +116,7 @@ def cancel(db: str, run_id: str, timeout: float = 10.0) -> str:
     pid, state = row
     if state not in ACTIVE:
         return state
-    if _pid_alive(pid):
+    if pid_alive(pid):
         try:
             os.killpg(pid, signal.SIGTERM)
         except ProcessLookupError:
@@ -156,15 +139,7 @@ def cancel(db: str, run_id: str, timeout: float = 10.0) -> str:
 def list_jobs(db: str, *, limit: int = 50, active_only: bool = False) -> list[dict[str, Any]]:
     """Jobs newest first; running jobs whose runner process is gone on this host become `crashed`."""
     store = Store(db)
-    host = socket.gethostname()
-    with store.read() as conn:
-        stale = [r[0] for r in conn.execute(
-            "SELECT id, pid FROM run WHERE state IN ('running') AND host = ?", [host]).fetchall()
-            if not _pid_alive(r[1])]
-    if stale:
-        with store.write() as conn:
-            conn.execute("""UPDATE run SET state = 'crashed', ended = coalesce(ended, now())
-                            WHERE id IN (SELECT unnest(?)) AND state = 'running'""", [stale])
+    repair_stale_runs(store)
     # Rows without a log are logical runs (explore, sft, ...) that jobs and commands register.
     where = "WHERE log_path IS NOT NULL" + (" AND state IN ('queued', 'running')" if active_only else "")
     with store.read() as conn:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 from typing import Any, Callable
 
@@ -30,11 +31,11 @@ class Ledger:
 
     def start_loop(self, config: dict[str, Any]) -> None:
         with self.store.write() as conn:
-            conn.execute("""INSERT INTO run (id, kind, args, state, pid, started, parent)
-                            VALUES (?, ?, ?, 'running', ?, now(), ?)
-                            ON CONFLICT (id) DO UPDATE SET state = 'running', pid = excluded.pid, ended = NULL,
-                                                           args = excluded.args, error = NULL""",
-                         [self.loop_run, LOOP_KIND, json.dumps(config, default=str), os.getpid(),
+            conn.execute("""INSERT INTO run (id, kind, args, state, pid, host, started, parent)
+                            VALUES (?, ?, ?, 'running', ?, ?, now(), ?)
+                            ON CONFLICT (id) DO UPDATE SET state = 'running', pid = excluded.pid, host = excluded.host,
+                                                           ended = NULL, args = excluded.args, error = NULL""",
+                         [self.loop_run, LOOP_KIND, json.dumps(config, default=str), os.getpid(), socket.gethostname(),
                           os.environ.get("STILL2_RUN_ID")])
 
     def end_loop(self, state: str, summary: dict[str, Any] | None = None, error: str | None = None) -> None:
@@ -55,11 +56,11 @@ class Ledger:
         args = json.dumps({"loop": self.loop, "round": round_, "step": step})
         with self.store.write() as conn:
             if state == "running":
-                conn.execute("""INSERT INTO run (id, kind, args, state, pid, started, parent)
-                                VALUES (?, ?, ?, 'running', ?, now(), ?)
+                conn.execute("""INSERT INTO run (id, kind, args, state, pid, host, started, parent)
+                                VALUES (?, ?, ?, 'running', ?, ?, now(), ?)
                                 ON CONFLICT (id) DO UPDATE SET state = 'running', pid = excluded.pid,
-                                    started = now(), ended = NULL, error = NULL""",
-                             [sid, STEP_KIND, args, os.getpid(), self.loop_run])
+                                    host = excluded.host, started = now(), ended = NULL, error = NULL""",
+                             [sid, STEP_KIND, args, os.getpid(), socket.gethostname(), self.loop_run])
             else:
                 conn.execute("UPDATE run SET state = ?, ended = now(), progress = ?, error = ? WHERE id = ?",
                              [state, json.dumps(outputs, default=str) if outputs is not None else None, error, sid])

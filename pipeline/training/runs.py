@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from typing import Any
 
 from store.ids import stable_id
@@ -14,8 +15,10 @@ def start_run(store: Store, kind: str, args: dict[str, Any]) -> str:
 
     run_id = f"{kind}-{stable_id(json.dumps(args, sort_keys=True, default=str), time.time_ns())[:10]}"
     with store.write() as conn:
-        conn.execute("INSERT INTO run (id, kind, args, state, pid, started, parent) VALUES (?, ?, ?, 'running', ?, now(), ?)",
-                     [run_id, kind, json.dumps(args, default=str), os.getpid(), os.environ.get("STILL2_RUN_ID")])
+        conn.execute("INSERT INTO run (id, kind, args, state, pid, host, started, parent) "
+                     "VALUES (?, ?, ?, 'running', ?, ?, now(), ?)",
+                     [run_id, kind, json.dumps(args, default=str), os.getpid(), socket.gethostname(),
+                      os.environ.get("STILL2_RUN_ID")])
     return run_id
 
 
