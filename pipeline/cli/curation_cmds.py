@@ -83,13 +83,13 @@ def run_score(db: Path, model: str | None, engine_kind: str, part: str, where: s
         engine = make_engine(engine_kind, model, **opts)
     except Exception as exc:
         raise fail(str(exc)) from None
-    try:
-        with progress() as bar:
-            task = bar.add_task("scoring", total=None)
+    from pipeline.jobs.progress import JobProgress
+
+    try:  # a line per chunk in a log (not a terminal); each chunk is committed as it is scored
+        with JobProgress("scoring", None, log_interval=5.0) as bar:
             report = score_trajectories(store, engine, scorer=scorer, part=part, where=where,
                                         chunk_size=max(4 * (batch_size or 0), 64), rescore=rescore,
-                                        tokens=tokens, on_progress=lambda n: bar.advance(task, n),
-                                        on_total=lambda n: bar.update(task, total=n))
+                                        tokens=tokens, on_progress=bar.advance, on_total=bar.set_total)
     except ValueError as exc:
         raise fail(str(exc)) from None
     finally:

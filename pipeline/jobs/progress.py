@@ -3,23 +3,33 @@
 A command run as a job gets STILL2_RUN_ID and STILL2_DB in its environment; `JobProgress` then
 writes {"done", "total", "desc", ...extra} to the run row at most every `interval` seconds, so the
 TUI and `still2 jobs list` can show it. Outside a job it is only the rich bar.
+
+When stderr is not a terminal (a job's log file, `nohup`, a scheduler) a rich bar draws nothing until it
+ends, so progress is printed as plain lines instead, at most every `log_interval` seconds.
 """
 from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from typing import Any
 
 
 class JobProgress:
-    def __init__(self, description: str, total: int | None, *, interval: float = 2.0, enabled_bar: bool = True):
+    def __init__(self, description: str, total: int | None, *, interval: float = 2.0, enabled_bar: bool = True,
+                 log_interval: float = 10.0):
         self.description = description
         self.total = total
         self.done = 0
         self.extra: dict[str, Any] = {}
         self.interval = interval
+        self.log_interval = log_interval
         self._last_write = 0.0
+        self._last_line = 0.0
+        self._started = time.monotonic()
+        self._lines = enabled_bar and not sys.stderr.isatty()
+        enabled_bar = enabled_bar and not self._lines
         self._run_id = os.environ.get("STILL2_RUN_ID")
         self._db = os.environ.get("STILL2_DB")
         self._bar = None
@@ -36,6 +46,7 @@ class JobProgress:
 
     def __exit__(self, *exc) -> None:
         self._write(force=True)
+        self._line(force=True)
         if self._bar is not None:
             self._bar.stop()
 
@@ -48,11 +59,27 @@ class JobProgress:
                 desc += " " + " ".join(f"{k}={_fmt(v)}" for k, v in self.extra.items())
             self._bar.update(self._task, advance=n, description=desc)
         self._write()
+        self._line()
 
     def set_total(self, total: int) -> None:
         self.total = total
         if self._bar is not None:
             self._bar.update(self._task, total=total)
+        self._line(force=True)
+
+    def _line(self, force: bool = False) -> None:
+        """A plain progress line for logs (stderr is not a terminal)."""
+        if not self._lines:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_line < self.log_interval:
+            return
+        self._last_line = now
+        of = f"/{self.total:,}" if self.total is not None else ""
+        pct = f" ({100 * self.done / self.total:.0f}%)" if self.total else ""
+        extra = "".join(f" {k}={_fmt(v)}" for k, v in self.extra.items())
+        sys.stderr.write(f"{self.description}: {self.done:,}{of}{pct}{extra} [{now - self._started:.0f}s]\n")
+        sys.stderr.flush()
 
     def _write(self, force: bool = False) -> None:
         if not self._run_id or not self._db:
