@@ -1,4 +1,4 @@
-"""Curation commands: filter (rule flags), score (perplexity), dataset {build,list,show,export}, pairs {build,list,export}."""
+"""Curation commands: filter (rule flags), score (perplexity), dataset {build,list,show,export,push}, pairs {build,list,export}."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -270,13 +270,30 @@ def _dataset_app() -> typer.Typer:
         fmt: FormatOption = None,
         no_system: Annotated[bool, typer.Option("--no-system", help="Leave out the system prompt.")] = False,
         with_meta: Annotated[bool, typer.Option("--with-meta", help="Add id, problem_id, origin, model, verdict.")] = False,
+        card: Annotated[bool, typer.Option("--card", help="OUT is a folder: data/train-00000-of-00001.parquet and a Hugging Face dataset card (README.md) generated from the store.")] = False,
+        license: Annotated[str, typer.Option("--license", help="License in the card's metadata (--card).")] = "other",
         db: DbOption = default_db(),
         as_json: JsonOption = False,
     ) -> None:
-        """Write a dataset in TRL shapes (SFTTrainer: messages or prompt-completion)."""
+        """Write a dataset in TRL shapes (SFTTrainer: messages or prompt-completion); --card: a Hub-ready folder.
+
+        The card states the recipe, lineage, filter counts with reasons, the decontamination report,
+        verifier version and answer policy, domain mix and length statistics.
+        """
         from pipeline.datasets import export_dataset
 
         try:
+            if card:
+                from pipeline.datasets.hub import export_folder
+
+                info = export_folder(_store(db), name, out, shape=shape, use_system=not no_system,
+                                     with_meta=with_meta, license=license)
+                if as_json:
+                    print_json(info)
+                else:
+                    err_console().print(f"wrote {info['rows']:,} rows ({shape}) and the dataset card to {out}/",
+                                        highlight=False)
+                return
             n = export_dataset(_store(db), name, out, shape=shape, fmt=fmt, use_system=not no_system,
                                with_meta=with_meta)
         except ValueError as exc:
@@ -285,6 +302,46 @@ def _dataset_app() -> typer.Typer:
             print_json({"dataset": name, "out": str(out), "rows": n, "shape": shape})
         else:
             err_console().print(f"wrote {n:,} rows ({shape}) to {out}", highlight=False)
+
+    @dataset.command("push")
+    def push(
+        name: Annotated[str, typer.Argument(help="Dataset name.")],
+        repo_id: Annotated[str, typer.Argument(help="Hub dataset repo, e.g. me/still2-math-d1 (created if missing).")],
+        private: Annotated[bool, typer.Option("--private", help="Create the repo private.")] = False,
+        revision: Annotated[Optional[str], typer.Option("--revision", help="Branch for this version (default: the dataset name).")] = None,
+        main: Annotated[bool, typer.Option("--main/--no-main", help="Also commit to main (default on).")] = True,
+        token_env: Annotated[str, typer.Option("--token-env", help="Environment variable holding the Hub token.")] = "HF_TOKEN",
+        shape: Annotated[str, typer.Option(help="messages | prompt-completion | raw.")] = "messages",
+        no_system: Annotated[bool, typer.Option("--no-system", help="Leave out the system prompt.")] = False,
+        with_meta: Annotated[bool, typer.Option("--with-meta", help="Add id, problem_id, origin, model, verdict.")] = False,
+        license: Annotated[str, typer.Option("--license", help="License in the card's metadata.")] = "other",
+        db: DbOption = default_db(),
+        as_json: JsonOption = False,
+    ) -> None:
+        """Upload a dataset version (Parquet + generated card) to the Hugging Face Hub with huggingface_hub.
+
+        Each version goes to its own branch (--revision, default the dataset name) and to main.
+        The endpoint is $HF_ENDPOINT as for any huggingface_hub client; the token is read from the
+        environment variable --token-env names.
+        """
+        from pipeline.datasets.hub import push_dataset
+
+        store = _store(db)
+        try:
+            info = push_dataset(store, name, repo_id, private=private, revision=revision, update_main=main,
+                                token_env=token_env, shape=shape, use_system=not no_system, with_meta=with_meta,
+                                license=license)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+        except Exception as exc:  # HTTP errors from the Hub (auth, network) name the URL and status
+            raise fail(f"push failed: {exc}") from None
+        if as_json:
+            print_json(info)
+        else:
+            err_console().print(f"pushed {info['rows']:,} rows of {name} to {info['endpoint']}/datasets/{repo_id} "
+                                f"(revision {info['revision']}; commits "
+                                + ", ".join(f"{k} {v[:10]}" for k, v in info["commits"].items()) + ")",
+                                highlight=False)
 
     return dataset
 
