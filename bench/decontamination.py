@@ -222,9 +222,10 @@ def part_planted(work: Path, seed: int) -> None:
               f"matched to the right benchmark problem {len(right)}/{len(hit)}")
         methods = Counter(found[pid]["method"] for pid in hit)
         print(f"  by method: {dict(methods)}")
+        questions = {r["id"]: r["question"] for r in rows}
         for pid in ids:
             if pid not in found:
-                print(f"  MISSED ({', '.join(planted[pid][2])}): {pid}")
+                print(f"  MISSED ({', '.join(planted[pid][2])}): {' '.join(questions[pid].split())[:160]}")
     by_rephrasing = Counter()
     found_by = Counter()
     for pid, (kind, _, names) in planted.items():
