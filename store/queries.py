@@ -47,7 +47,8 @@ def list_problems(conn: duckdb.DuckDBPyConnection, *, where: str | None = None, 
                   offset: int = 0, order: str = "source, source_key") -> list[dict[str, Any]]:
     clause = f"WHERE {where}" if where else ""
     return _rows(conn, f"""
-        SELECT s.problem_id AS id, s.source, p.source_key, s.domain, s.difficulty, p.answer, s.rollouts,
+        SELECT s.problem_id AS id, s.source, p.source_key, s.domain, s.difficulty, p.answer, p.answer_kind,
+               p.meta->>'tests' AS tests, s.rollouts,
                s.correct, s.pass_rate, left(p.question, 200) AS question
         FROM problem_stats s JOIN problem p ON p.id = s.problem_id {clause}
         ORDER BY {order} LIMIT ? OFFSET ?""", [limit, offset])

@@ -163,6 +163,7 @@ def register(app: typer.Typer) -> None:
         for r in rows:
             rate = "" if r["pass_rate"] is None else f"{r['pass_rate']:.0%}"
             table.add_row(r["id"], r["source"], str(r["source_key"] or ""), str(r["difficulty"] or ""),
-                          str(r["answer"] or "")[:20], str(r["rollouts"]), str(r["correct"]), rate,
+                          str((r["tests"] if r["answer_kind"] == "code" else r["answer"]) or "")[:20],
+                          str(r["rollouts"]), str(r["correct"]), rate,
                           (r["question"] or "").replace("\n", " ")[:60])
         console().print(table)
