@@ -10,14 +10,14 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command("grade")
     def grade(
-        file: Annotated[Path, typer.Argument(help='JSONL rows {"gold": ..., "pred": ..., "kind": "math"|"mc"|"int"}.')],
+        file: Annotated[Path, typer.Argument(help='JSONL rows {"gold": ..., "pred": ..., "kind": "math"|"mc"|"int"|"code"}.')],
         out: Annotated[
             Optional[Path], typer.Option("--out", "-o", help="Write graded rows here (default: stdout).")
         ] = None,
         as_json: Annotated[
             bool, typer.Option("--json", help="Print the summary as JSON (stdout with --out, else stderr).")
         ] = False,
-        timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Hard time limit per comparison, seconds.")] = 5.0,
+        timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Hard time limit per comparison, seconds (code: per test case).")] = 5.0,
         workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="Worker processes (default: CPUs).")] = None,
         db: Annotated[Optional[Path], typer.Option("--db", hidden=True, help="Accepted for uniformity; unused.")] = None,
     ) -> None:

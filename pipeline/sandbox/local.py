@@ -171,8 +171,7 @@ class LocalSandbox:
             for r in list(self._runners):
                 if r.ready and r.task is None and pending:
                     i = pending.popleft()
-                    document = job_document(runs[i], self._confine(r.slot))
-                    document["confine"]["write_paths"] = None  # the runner sets the job's own work dir
+                    document = job_document(runs[i], self._confine(r.slot))  # the runner adds the work dir
                     try:
                         r.send(document)
                     except (OSError, ValueError):

@@ -294,8 +294,12 @@ def _prepare_workdir(job: dict) -> None:
     os.makedirs(workdir, mode=0o700, exist_ok=True)
     os.chmod(job["jobdir"], 0o711)  # the sandbox uid may pass through to work/, not list the rest
     if confinement.get("tmpfs_mb"):
-        confine.mount_tmpfs(workdir, confinement["tmpfs_mb"], confinement.get("uid"))
-    elif confinement.get("uid"):
+        try:
+            confine.mount_tmpfs(workdir, confinement["tmpfs_mb"], confinement.get("uid"))
+            return
+        except OSError:  # no mount rights after all: a plain directory (files still capped one by one)
+            pass
+    if confinement.get("uid"):
         os.chown(workdir, confinement["uid"], confinement.get("gid") or confinement["uid"])
 
 
@@ -340,6 +344,8 @@ def serve(basedir: str) -> int:
         os.mkdir(jobdir, 0o700)
         try:
             report = run_job(json.loads(line), jobdir)
+        except Exception as e:  # noqa: BLE001 - a job the runner cannot set up is reported, not fatal
+            report = _report(0, 0, {"test": 0, "kind": "sandbox", "detail": f"{type(e).__name__}: {e}"}, time.monotonic())
         finally:
             _cleanup(jobdir)
         sys.stdout.write(json.dumps(report) + "\n")
