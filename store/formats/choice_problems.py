@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 LETTERS = "ABCDEFGH"
+MAX_CHOICES = 5  # the mc verifier extracts letters A-E
 
 
 class ChoiceRowError(ValueError):
@@ -51,8 +52,8 @@ def map_choice_row(row: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(question, str) or not question.strip():
         raise ChoiceRowError("no question text")
     labels, texts = _options(_choices_of(row))
-    if not 2 <= len(texts) <= len(LETTERS):
-        raise ChoiceRowError(f"{len(texts)} choices (expected 2 to {len(LETTERS)})")
+    if not 2 <= len(texts) <= MAX_CHOICES:
+        raise ChoiceRowError(f"{len(texts)} choices (expected 2 to {MAX_CHOICES}: the verifier reads letters A-E)")
     if any(not t.strip() for t in texts):
         raise ChoiceRowError("an empty choice")
     key = row.get("answerKey", row.get("answer", row.get("label")))

@@ -114,3 +114,12 @@ def test_five_way_riddles_and_four_way_science_as_multiple_choice(store):
     v = grade_many([(sand["answer"], "The bag gets lighter with a hole in it. The answer is (E).", "mc"),
                     (sand["answer"], "The answer is D.", "mc")])
     assert [x.equal for x in v] == [True, False]
+
+
+def test_more_choices_than_the_verifier_reads_is_a_row_error(store, tmp_path):
+    import json as _json
+
+    f = tmp_path / "six_way.jsonl"
+    f.write_text(_json.dumps({"question": "Pick one.", "choices": list("uvwxyz"), "answer": "F"}) + "\n")
+    with pytest.raises(Exception, match=r"six_way.jsonl:1: 6 choices \(expected 2 to 5"):
+        import_problems(store, str(f))
