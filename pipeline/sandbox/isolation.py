@@ -123,6 +123,10 @@ def probe() -> Isolation:
         else:
             notes.append("`unshare` is refused here (unprivileged user namespaces disabled?)")
     drop = _uid_drop_works()
+    if os.geteuid() == 0 and not drop:
+        notes.append("running as root without an unprivileged uid: RLIMIT_NPROC does not bind root"
+                     + ("; the PID namespace still kills everything after each test" if "pid" in namespaces
+                        else ", so a fork bomb is NOT contained: do not run untrusted code like this"))
     abi = landlock_abi()
     if not abi:
         notes.append("no Landlock in this kernel")
