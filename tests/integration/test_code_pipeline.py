@@ -99,3 +99,47 @@ def test_explore_stops_at_the_first_passing_program_and_stores_every_rollout(sto
     for fn in ("similar_elements", "is_not_prime", "square_perimeter"):
         assert per[fn] == ["incorrect", "incorrect", "correct"]
     assert summary.tokens_new > 0
+
+
+def test_mixed_dataset_of_math_code_and_multiple_choice(store, tmp_path, db_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+    from store.ids import question_hash
+    from store.ingest import add_problems
+
+    data = Path(__file__).resolve().parents[1] / "data"
+    import_problems(store, str(MBPP), source="mbpp", split="train")
+    import_problems(store, str(data / "choices" / "riddlesense_sample.jsonl"), split="train")
+    import_problems(store, str(data / "choices" / "science_mc_sample.jsonl"), split="train")
+    with store.write() as conn:
+        add_problems(conn, [{"id": f"m{i}", "source": "toy", "question": f"What is {i} + {i}?",
+                             "question_hash": question_hash(f"What is {i} + {i}?"), "answer": str(2 * i),
+                             "answer_kind": "int",
+                             "domain": "math", "split": "train"} for i in range(6)])
+        rows = conn.execute("SELECT question, answer, answer_kind, choices, meta->>'entry_point' FROM problem").fetchall()
+    teacher = []
+    for q, answer, kind, choices, entry in rows:
+        if kind == "code":
+            sol = response(RIGHT[entry])
+        elif kind == "mc":
+            sol = response("").replace("```python\n\n```", f"The answer is ({answer}).")
+        else:
+            sol = response("").replace("```python\n\n```", f"So the answer is \\boxed{{{answer}}}.")
+        teacher.append({"question": q, "response": sol})
+    f = tmp_path / "teacher.jsonl"
+    f.write_text("".join(json.dumps(t) + "\n" for t in teacher))
+    cli = CliRunner()
+    db = ["--db", str(db_path)]
+    for args in (["import", str(f), "--origin", "distill", "--model", "teacher"], ["verify", "--stale"],
+                 ["dataset", "build", "mix", "--domain-mix", "math=0.4,code=0.3,science=0.2,puzzle=0.1",
+                  "--size", "10", "--origins", "distill"]):
+        result = cli.invoke(app, [*args, *db])
+        assert result.exit_code == 0, result.output
+    result = cli.invoke(app, ["dataset", "show", "mix", "--json", *db])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    counts = {d["domain"]: d["count"] for d in shown["domains"]}
+    assert counts == {"math": 4, "code": 3, "science": 2, "puzzle": 1}
