@@ -219,3 +219,41 @@ def test_still2_sandbox_check_reports_every_probe_contained_here():
         assert escaped == []
     else:
         assert report["notes"] != "-" or "NOT" in json.dumps(report)
+
+
+NONROOT_SCRIPT = """
+import json, sys
+sys.path.insert(0, {repo!r})
+from pipeline.sandbox.local import LocalSandbox
+from pipeline.sandbox.selfcheck import run_probes
+sb = LocalSandbox(workers=1)
+print(json.dumps({{"describe": sb.describe(), "probes": run_probes(sb)}}))
+sb.close()
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/usr/bin/setpriv") or not os.path.exists("/usr/bin/python3"),
+                    reason="needs root (to become another user), setpriv and a system Python")
+def test_unprivileged_user_path_contains_the_probes_too():
+    """The path a researcher without root takes: a user namespace instead of the uid drop. Run as
+    nobody with the system Python (ours may live where nobody cannot read), under an outer process cap."""
+    import json
+    import stat
+    import subprocess
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    p = repo
+    while p != p.parent:  # nobody must be able to reach the repo
+        if not p.stat().st_mode & stat.S_IXOTH:
+            pytest.skip(f"{p} is not reachable by other users")
+        p = p.parent
+    out = subprocess.run(["prlimit", "--nproc=300", "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                          "env", "-i", "PATH=/usr/bin:/bin", "HOME=/tmp", "/usr/bin/python3", "-c",
+                          NONROOT_SCRIPT.format(repo=str(repo))], cwd="/",
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["describe"]["uid"] == "your uid (65534)"
+    if "user" in report["describe"]["process_count"] and "Landlock" in report["describe"]["files"]:
+        assert [p for p in report["probes"] if not p[1]] == []
