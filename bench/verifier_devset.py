@@ -1,11 +1,17 @@
-"""Verifier dev set: build it (`--build`) and report accuracy / false positives / false negatives per category.
+"""Verifier dev set: build it (`--build`) and report accuracy / false positives / false negatives per category,
+for the dev part (tuned on) and the frozen test part (never tuned on), with false positives listed one by one.
 
-    python bench/verifier_devset.py            # report on tests/data/verifier_devset.jsonl
-    python bench/verifier_devset.py --build    # regenerate the file from ../shared/data + the cases below
-    python bench/verifier_devset.py --show-errors
+    python bench/verifier_devset.py                 # report both parts
+    python bench/verifier_devset.py --build         # regenerate the dev part from ../shared/data + the cases below
+    python bench/verifier_devset.py --show-errors   # every false negative too
+    python bench/verifier_devset.py --policy strict # under another answer policy
 
-Rows: {gold, pred, kind, expected, category, note}. Labels are judged by hand (trajectories: by reading the
-final answer of each output; truncated outputs are never correct) or by construction (variants).
+Files: tests/data/verifier_devset.jsonl (dev), tests/data/verifier_devset_test.jsonl (frozen test: written once,
+its sha256 is checked by tests/unit/test_verifier_devset.py; `--build` never rewrites it), and
+tests/data/verifier_devset_smollm2.jsonl (real SmolLM2 rollouts labelled by hand, each row with its split).
+Rows: {gold, pred, kind, expected, category, note, split[, finish_reason]}. Labels are judged by hand
+(trajectories: by reading the final answer of each output; cut-off outputs are never correct) or by
+construction (variants). No row is copied from another grader's unit tests.
 """
 from __future__ import annotations
 
@@ -21,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DEVSET = ROOT / "tests" / "data" / "verifier_devset.jsonl"
+TESTSET = ROOT / "tests" / "data" / "verifier_devset_test.jsonl"
+SMOLLM2 = ROOT / "tests" / "data" / "verifier_devset_smollm2.jsonl"
 SHARED = ROOT / ".." / "shared" / "data"
 
 # (gold, pred, kind, expected, category, note)
@@ -115,7 +123,6 @@ HAND: list[tuple[str, str, str, bool, str, str]] = [
     ("-2, 1", "1, -2", "math", True, "set_tuple", ""),
     ("-2, 1", "x = -2, x = 1", "math", True, "set_tuple", ""),
     ("-2, 1", "-2", "math", False, "set_tuple", ""),
-    ("(1,4.5)", "(1,\\frac{9}{2})", "math", True, "set_tuple", "Qwen grader test"),
     ("(2, 3, 4)", "(2, 4, 3)", "math", False, "set_tuple", ""),
     ("(2, 3, 4)", "(2,3,4)", "math", True, "set_tuple", ""),
     ("\\left( 3, \\frac{\\pi}{2} \\right)", "(3, \\frac{\\pi}{2})", "math", True, "set_tuple", ""),
@@ -149,7 +156,6 @@ HAND: list[tuple[str, str, str, bool, str, str]] = [
     ("1000", "1,000", "math", True, "thousands", ""),
     ("1000000", "1{,}000{,}000", "math", True, "thousands", ""),
     ("12345", "12,345", "math", True, "thousands", ""),
-    ("1000", "1,\\!000", "math", True, "thousands", "lm-eval minerva form"),
     ("1000", "1\\,000", "math", True, "thousands", ""),
     ("1000", "1,001", "math", False, "thousands", ""),
     ("2.5", "2,5", "math", False, "thousands", "not a thousands group: a list"),
@@ -173,7 +179,6 @@ HAND: list[tuple[str, str, str, bool, str, str]] = [
     ("-\\frac{1}{2}", "\\frac{-1}{2}", "math", True, "frac", ""),
     ("-\\frac{1}{2}", "{-\\frac{1}{2}}", "math", True, "frac", ""),
     ("-\\frac{1}{2}", "\\frac{1}{2}", "math", False, "frac", ""),
-    ("\\frac{x+2}{7}", "\\frac{x}{7}+\\frac{2}{7}", "math", True, "frac", "Qwen grader test"),
     ("\\frac{3}{4}", "\\frac34", "math", True, "frac", ""),
     ("\\frac{a}{b}", "a/b", "math", True, "frac", ""),
     ("\\frac{7}{2}", "3.5", "math", True, "frac", ""),
@@ -206,7 +211,6 @@ HAND: list[tuple[str, str, str, bool, str, str]] = [
     # decimals and tolerance
     ("\\frac{1}{3}", "0.333333", "math", True, "decimal", "6 places"),
     ("\\frac{1}{3}", "0.3333", "math", False, "decimal", "4 places: not the exact value"),
-    ("\\frac{1}{12}", "0.0833333333333333", "math", True, "decimal", "Qwen grader test"),
     ("0.5", "0.50", "math", True, "decimal", ""),
     ("2", "2.0", "math", True, "decimal", ""),
     ("2", "2.00001", "math", False, "decimal", ""),
@@ -233,8 +237,6 @@ HAND: list[tuple[str, str, str, bool, str, str]] = [
     # symbolic expressions
     ("x^2+2x+1", "(x+1)^2", "math", True, "symbolic", ""),
     ("x^2+2x+1", "(x-1)^2", "math", False, "symbolic", ""),
-    ("\\sec^2(y)", "\\tan^2(y)+1", "math", True, "symbolic", "Qwen grader test"),
-    ("x+2n+1", "x+1", "math", False, "symbolic", "Qwen grader test"),
     ("y-3x", "-3x+y", "math", True, "symbolic", ""),
     ("\\frac{n(n+1)}{2}", "\\frac{n^2+n}{2}", "math", True, "symbolic", ""),
     ("\\frac{n(n+1)}{2}", "\\frac{n^2-n}{2}", "math", False, "symbolic", ""),
@@ -344,59 +346,226 @@ HAND: list[tuple[str, str, str, bool, str, str]] = [
     ("\\infty", "\\infty", "math", True, "pathological", ""),
     ("\\infty", "-\\infty", "math", False, "pathological", ""),
     ("0", "\\boxed{0/0}", "math", False, "pathological", ""),
-    # cases in the style of public grader test suites (math-verify, Qwen2.5-Math, PRM800K, minerva)
-    ("10\\%", "0.1", "math", True, "grader_suites", "math-verify percent"),
-    ("\\frac{\\sqrt{3}}{3}", "\\frac{1}{\\sqrt{3}}", "math", True, "grader_suites", ""),
-    ("1,2,3", "\\{1,2,3\\}", "math", True, "grader_suites", "list vs set"),
-    ("-\\frac{1}{2}", "-0.5", "math", True, "grader_suites", ""),
-    ("a+b", "b+a", "math", True, "grader_suites", ""),
-    ("\\text{yes}", "yes", "math", True, "grader_suites", ""),
-    ("\\text{yes}", "no", "math", False, "grader_suites", ""),
-    ("5\\sqrt{2}", "\\sqrt{50}", "math", True, "grader_suites", ""),
-    ("\\text{B}", "B", "math", True, "grader_suites", ""),
-    ("\\pm 2", "2, -2", "math", True, "grader_suites", ""),
-    ("\\pm 2", "2", "math", False, "grader_suites", ""),
-    ("\\begin{pmatrix}-\\frac{7}{4}&-2\\\\4&\\frac{1}{4}\\end{pmatrix}", "(\\begin{pmatrix}-\\frac{7}{4}&-2\\\\4&\\frac{1}{4}\\\\\\end{pmatrix})", "math", True, "grader_suites", "Qwen grader test"),
-    ("\\sqrt{2}", "sqrt(2)", "math", True, "grader_suites", "plain text"),
-    ("2\\sqrt{2}", "sqrt(8)", "math", True, "grader_suites", "plain text"),
-    ("\\frac{\\pi}{2}", "pi/2", "math", True, "grader_suites", "plain text"),
-    ("x^2", "x**2", "math", True, "grader_suites", "plain text"),
-    ("10", "10.0", "math", True, "grader_suites", ""),
-    (".5", "1/2", "math", True, "grader_suites", ""),
-    ("2", "2 and 3", "math", False, "grader_suites", ""),
-    ("2, 3", "2 \\text{ and } 3", "math", True, "grader_suites", ""),
-    ("2,3", "x=2 \\text{ or } x=3", "math", True, "grader_suites", ""),
-    ("(-\\infty,3]", "x \\le 3", "math", True, "grader_suites", ""),
-    ("(-\\infty,3]", "x \\leq 3", "math", True, "grader_suites", ""),
-    ("0.1", "10\\%", "math", True, "grader_suites", ""),
-    ("5", "05", "math", True, "grader_suites", ""),
-    ("-5", "- 5", "math", True, "grader_suites", ""),
-    ("3", "+3", "math", True, "grader_suites", ""),
-    ("2", "\\text{two}", "math", False, "grader_suites", ""),
-    ("\\$5.00", "5", "math", True, "grader_suites", ""),
-    ("\\text{(A)}", "A", "math", True, "grader_suites", ""),
-    ("\\frac{1}{3}", "0.\\overline{3}", "math", True, "grader_suites", "repeating decimal"),
-    ("\\frac{1}{7}", "0.\\overline{142857}", "math", True, "grader_suites", "repeating decimal"),
-    ("\\frac{1}{3}", "0.\\overline{6}", "math", False, "grader_suites", "repeating decimal"),
-    ("\\left[ \\frac{1}{2}, 1 \\right)", "[1/2,1)", "math", True, "grader_suites", ""),
-    ("\\{3,4\\}", "(3,4)", "math", False, "grader_suites", "set vs ordered pair"),
-    ("(3,4)", "\\{3,4\\}", "math", False, "grader_suites", "ordered pair vs set"),
-    ("\\{3\\}", "3", "math", True, "grader_suites", ""),
-    ("1-2i", "-2i+1", "math", True, "grader_suites", "complex"),
-    ("\\frac{5}{2}", "2 1/2", "math", True, "grader_suites", "mixed number"),
-    ("\\frac{5}{2}", "2\\tfrac{1}{2}", "math", True, "grader_suites", "mixed number"),
-    ("\\frac{1}{4}", "25\\%", "math", True, "grader_suites", ""),
-    ("x\\in[-1,1]", "[-1,1]", "math", True, "grader_suites", ""),
-    ("[-1,1]", "-1\\le x\\le 1", "math", True, "grader_suites", ""),
-    ("x+y", "x+z", "math", False, "grader_suites", ""),
-    ("-3", "3", "math", False, "grader_suites", ""),
-    ("0", "-0", "math", True, "grader_suites", ""),
-    ("9", "3^2", "math", True, "grader_suites", ""),
-    ("10", "\\sqrt{100}", "math", True, "grader_suites", ""),
-    ("100", "100^{\\text{th}}", "math", True, "grader_suites", "ordinal"),
-    ("\\text{Devon}", "Devon", "math", True, "grader_suites", ""),
-    ("(3,4)", "3,4", "math", True, "grader_suites", "pair written without parentheses"),
-    ("13", "13\\%", "math", True, "grader_suites", "percent sign on the prediction only"),
+    # common answer forms, written by us (no row is copied from any grader's test suite: the held-out
+    # measure of the verifier comes from such suites)
+    ("10\\%", "0.1", "math", True, "common_forms", "percent on the gold"),
+    ("\\frac{\\sqrt{3}}{3}", "\\frac{1}{\\sqrt{3}}", "math", True, "common_forms", ""),
+    ("1,2,3", "\\{1,2,3\\}", "math", True, "common_forms", "list vs set"),
+    ("-\\frac{1}{2}", "-0.5", "math", True, "common_forms", ""),
+    ("a+b", "b+a", "math", True, "common_forms", ""),
+    ("\\text{yes}", "yes", "math", True, "common_forms", ""),
+    ("\\text{yes}", "no", "math", False, "common_forms", ""),
+    ("5\\sqrt{2}", "\\sqrt{50}", "math", True, "common_forms", ""),
+    ("\\text{B}", "B", "math", True, "common_forms", ""),
+    ("\\pm 2", "2, -2", "math", True, "common_forms", ""),
+    ("\\pm 2", "2", "math", False, "common_forms", ""),
+    ("\\sqrt{2}", "sqrt(2)", "math", True, "common_forms", "plain text"),
+    ("2\\sqrt{2}", "sqrt(8)", "math", True, "common_forms", "plain text"),
+    ("\\frac{\\pi}{2}", "pi/2", "math", True, "common_forms", "plain text"),
+    ("x^2", "x**2", "math", True, "common_forms", "plain text"),
+    ("10", "10.0", "math", True, "common_forms", ""),
+    (".5", "1/2", "math", True, "common_forms", ""),
+    ("2", "2 and 3", "math", False, "common_forms", ""),
+    ("2, 3", "2 \\text{ and } 3", "math", True, "common_forms", ""),
+    ("2,3", "x=2 \\text{ or } x=3", "math", True, "common_forms", ""),
+    ("(-\\infty,3]", "x \\le 3", "math", True, "common_forms", ""),
+    ("(-\\infty,3]", "x \\leq 3", "math", True, "common_forms", ""),
+    ("0.1", "10\\%", "math", True, "common_forms", ""),
+    ("5", "05", "math", True, "common_forms", ""),
+    ("-5", "- 5", "math", True, "common_forms", ""),
+    ("3", "+3", "math", True, "common_forms", ""),
+    ("2", "\\text{two}", "math", False, "common_forms", ""),
+    ("\\$5.00", "5", "math", True, "common_forms", ""),
+    ("\\text{(A)}", "A", "math", True, "common_forms", ""),
+    ("\\frac{1}{3}", "0.\\overline{3}", "math", True, "common_forms", "repeating decimal"),
+    ("\\frac{1}{7}", "0.\\overline{142857}", "math", True, "common_forms", "repeating decimal"),
+    ("\\frac{1}{3}", "0.\\overline{6}", "math", False, "common_forms", "repeating decimal"),
+    ("\\left[ \\frac{1}{2}, 1 \\right)", "[1/2,1)", "math", True, "common_forms", ""),
+    ("\\{3,4\\}", "(3,4)", "math", False, "common_forms", "set vs ordered pair"),
+    ("(3,4)", "\\{3,4\\}", "math", False, "common_forms", "ordered pair vs set"),
+    ("\\{3\\}", "3", "math", True, "common_forms", ""),
+    ("1-2i", "-2i+1", "math", True, "common_forms", "complex"),
+    ("\\frac{5}{2}", "2 1/2", "math", True, "common_forms", "mixed number"),
+    ("\\frac{5}{2}", "2\\tfrac{1}{2}", "math", True, "common_forms", "mixed number"),
+    ("\\frac{1}{4}", "25\\%", "math", True, "common_forms", ""),
+    ("x\\in[-1,1]", "[-1,1]", "math", True, "common_forms", ""),
+    ("[-1,1]", "-1\\le x\\le 1", "math", True, "common_forms", ""),
+    ("x+y", "x+z", "math", False, "common_forms", ""),
+    ("-3", "3", "math", False, "common_forms", ""),
+    ("0", "-0", "math", True, "common_forms", ""),
+    ("9", "3^2", "math", True, "common_forms", ""),
+    ("10", "\\sqrt{100}", "math", True, "common_forms", ""),
+    ("100", "100^{\\text{th}}", "math", True, "common_forms", "ordinal"),
+    ("\\text{Devon}", "Devon", "math", True, "common_forms", ""),
+    ("(3,4)", "3,4", "math", True, "common_forms", "pair written without parentheses"),
+    ("13", "13\\%", "math", True, "common_forms", "percent sign on the prediction only"),
+]
+
+
+# ---- issue 13: statements, cut-off responses, number words, MC prose, several boxes, number formats ----
+SKY_TEMPLATE = "<|begin_of_thought|>\n\n{thought}\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\n{sol}\n\n<|end_of_solution|>"
+LONG = ("Let me work through this carefully, one step at a time, and check each intermediate result "
+        "before moving on to the next part of the problem. ") * 3
+
+def sky(thought, sol):
+    return SKY_TEMPLATE.format(thought=thought, sol=sol)
+
+
+# Dev part: tuned on.
+DEV_NEW = [
+    # closing statements (issue 13's own examples, and their near misses)
+    ("24", LONG + "360 = 2^3 * 3^2 * 5, so the count is (3+1)(2+1)(1+1).\n\nTherefore, the number of positive divisors of 360 is 24.", "math", True, "statement", ""),
+    ("24", LONG + "Therefore, the number of positive divisors of 360 is 26.", "math", False, "statement", ""),
+    ("7", LONG + "The circle has area 49π, so r^2 = 49.\n\nSo the radius is 7 cm.", "math", True, "statement", ""),
+    ("12", LONG + "Trying again with the second equation.\n\nI keep getting m = 12.", "math", True, "statement", ""),
+    ("2000", LONG + "Adding the three meals: 600 + 700 + 700 = 2000 calories.", "math", True, "statement", ""),
+    ("\\frac{10}{9}", LONG + "Putting it together, the answer is $\\frac{10}{9}$.", "math", True, "statement", "anchor"),
+    ("(-\\infty, -2]", LONG + "Hence $t \\leq -2$ is the solution set.", "math", True, "statement", ""),
+    ("\\begin{pmatrix} 2 & -1 \\\\ -5 & 3 \\end{pmatrix}", LONG + "The inverse is $\\begin{pmatrix} 2 & -1 \\\\ -5 & 3 \\end{pmatrix}$.", "math", True, "statement", ""),
+    ("z \\neq 4", LONG + "So we get $z \\neq 4$.", "math", True, "statement", ""),
+    ("50", sky("Carlos has $43.", "So the price is at most 50 dollars.\n\nTherefore, the original price of the most expensive shoes Carlos can afford is indeed $50."), "math", True, "statement", "Sky-T1 amc23 idx 30 shape"),
+    ("8", LONG + "So the final count is 8 and we are done.", "math", True, "statement", ""),
+    ("8", LONG + "The sum of the digits is 8. Hope it helps.", "math", True, "statement", ""),
+    ("3", LONG + "We need 3 more boxes than yesterday.", "math", False, "statement", "no copula: not read"),
+    ("5", LONG + "So x = 5.\n\nLet me double check: 2 * 5 = 10, which matches the total.", "math", False, "statement", "the last stated value is 10"),
+    ("\\frac{1}{2}", LONG + "The probability is $\\frac{1}{2}$, which is 50%.", "math", True, "statement", ""),
+    ("3, 5", LONG + "The solutions are $x = 3$ and $x = 5$.", "math", True, "statement", ""),
+    ("3, 5", LONG + "The solutions are $x = 3$ and $x = 6$.", "math", False, "statement", ""),
+    # cut-off
+    ("24", LONG + "So far the count is 24 and I need to check whether", "math", False, "cut_off", ""),
+    ("5", "<|begin_of_thought|>\n\nThe sum is 5.\n\nSo the answer is 5.", "math", False, "cut_off", "unterminated thought"),
+    ("10", "<|begin_of_thought|>\n\nwork\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\nThe sum is 4 + 6, so the answer is 10.", "math", True, "cut_off", "solution without end tag, finished sentence"),
+    # number words
+    ("3", LONG + "There are three such numbers.", "math", True, "number_words", ""),
+    ("3", LONG + "So the answer is three.", "math", True, "number_words", ""),
+    ("24", LONG + "Therefore, there are twenty-four arrangements.", "math", True, "number_words", ""),
+    ("4", LONG + "There are three such numbers.", "math", False, "number_words", ""),
+    ("105", LONG + "The total is one hundred and five.", "math", True, "number_words", ""),
+    ("\\text{three}", "\\boxed{3}", "math", True, "number_words", "word gold"),
+    ("5", LONG + "She needs five more stickers than Tom.", "math", False, "number_words", "comparison"),
+    # multiple choice in prose
+    ("B", LONG + "Comparing the options, A is too small and C overshoots, so I'd go with B.", "mc", True, "mc_prose", ""),
+    ("D", LONG + "Checking each: it must be D, not A.", "mc", True, "mc_prose", ""),
+    ("A", LONG + "Checking each: it must be D, not A.", "mc", False, "mc_prose", ""),
+    ("C", LONG + 'Answer: "C"', "mc", True, "mc_prose", ""),
+    ("C", LONG + "C holds because the derivative is positive everywhere.", "mc", True, "mc_prose", ""),
+    ("A", LONG + "C holds because the derivative is positive everywhere.", "mc", False, "mc_prose", ""),
+    ("B", LONG + "I would not go with B; the right one is D.", "mc", False, "mc_prose", "negated"),
+    ("A", LONG + "It is A good idea to check every option once more.", "mc", False, "mc_prose", "article, not a letter"),
+    # several boxes
+    ("(2,5), (0,1)", "\\boxed{(2,5)} for part (a) and \\boxed{(0,1)} for part (b).", "math", True, "multi_box", ""),
+    ("(2,5), (0,1)", "\\boxed{(2,5)} for part (a) and \\boxed{(0,2)} for part (b).", "math", False, "multi_box", ""),
+    ("3, 5", "The first root is \\boxed{3} and the second is \\boxed{5}.", "math", True, "multi_box", ""),
+    ("5", "Try \\boxed{3}. Then the final is \\boxed{5}.", "math", True, "multi_box", ""),
+    ("3, 5", "We get \\boxed{1} at first, then \\boxed{3} and finally \\boxed{5}.", "math", True, "multi_box", ""),
+    ("3, 5", "Only \\boxed{5} works.", "math", False, "multi_box", ""),
+    # number formats
+    ("12345", "\\boxed{12,\\! 345}", "math", True, "number_format", ""),
+    ("12345", "\\boxed{12\\,345}", "math", True, "number_format", ""),
+    ("3.5", LONG + "The price is 3,50 €.", "math", True, "number_format", ""),
+    ("3.5", "\\boxed{3,50}", "math", False, "number_format", "could be a list"),
+    ("\\frac{6001}{3}", "\\boxed{2 000 1/3}", "math", True, "number_format", ""),
+    ("\\frac{6001}{3}", "\\boxed{2 000}", "math", False, "number_format", ""),
+    ("1500", "\\boxed{1,500 €}", "math", True, "number_format", "thousands with currency"),
+    # near misses
+    ("1, 2, 3", "\\boxed{1, 2, 3, \\ldots}", "math", False, "near_miss", "ellipsis"),
+    ("1, 2, 3, \\ldots", "\\boxed{1, 2, 3}", "math", False, "near_miss", ""),
+    ("1, 2, 3, \\ldots", "\\boxed{1, 2, 3, \\dots}", "math", True, "near_miss", ""),
+    ("1, 2, 3, \\ldots", "\\boxed{1, 2, 3, ...}", "math", True, "near_miss", ""),
+    ("\\frac{7}{2}", "\\boxed{3\n\\frac{1}{2}}", "math", False, "near_miss", "newline"),
+    ("\\frac{7}{2}", "\\boxed{3\n1/2}", "math", False, "near_miss", "newline"),
+    ("3\\frac{1}{2}", "\\boxed{3 \\frac{1}{2}}", "math", True, "near_miss", ""),
+    # huge numbers
+    ("7", "\\boxed{10^{4301}}", "math", False, "huge_numbers", ""),
+    ("10^{9999}", "1e9999", "math", True, "huge_numbers", ""),
+    ("1", "\\boxed{1e4400}", "math", False, "huge_numbers", ""),
+    ("1e9999", "\\boxed{9.99\\times10^{9999}}", "math", False, "huge_numbers", ""),
+]
+
+# Frozen test part: written before the code that reads statements and number formats was run, and never
+# tuned on. Its file is written once (see TESTSET); changing these rows needs --refreeze and a note why.
+TEST_HAND = [
+    # closing statements of finished responses
+    ("9", LONG + "After simplifying, $3^2 = 9$, so the value of the expression is 9.", "math", True, "statement", ""),
+    ("36", LONG + "Multiplying the two factors gives 4 · 9 = 36.\n\nThus the area of the rectangle is 36 square units.", "math", True, "statement", ""),
+    ("\\frac{3}{4}", LONG + "Dividing both sides by 4, we find that $x = \\frac{3}{4}$.", "math", True, "statement", ""),
+    ("15", LONG + "So the total number of handshakes equals 15.", "math", True, "statement", ""),
+    ("15", LONG + "So the total number of handshakes equals 16.", "math", False, "statement", "wrong value"),
+    ("\\sqrt{2}", LONG + "Therefore the length of the diagonal is $\\sqrt{2}$ units.", "math", True, "statement", ""),
+    ("80", LONG + "Altogether, Sam ran 80 miles during the week.", "math", True, "statement", "no copula: a human credits it"),
+    ("\\frac{1}{4}", LONG + "The probability that both coins land heads is 1/4.", "math", True, "statement", ""),
+    ("120", LONG + "Hence there are $5! = 120$ ways to arrange the books.", "math", True, "statement", ""),
+    ("120", LONG + "Hence there are $5! = 120$ ways to arrange the books, but we need the circular ones: $4! = 24$.", "math", False, "statement", "final value is 24"),
+    ("42", sky("Trying a few values, 40 is too small and 44 too big.", "Checking the remaining case, the number of marbles is 42."), "math", True, "statement", "Sky-T1 layout without a box"),
+    ("42", sky("Trying a few values, 42 looks right.", "Checking the remaining case, the number of marbles is 41."), "math", False, "statement", "solution decides over thought"),
+    ("-3", LONG + "Substituting back, the slope of the line is $-3$.", "math", True, "statement", ""),
+    ("(2, -1)", LONG + "So the solution of the system is $(x, y) = (2, -1)$.", "math", True, "statement", ""),
+    ("7", LONG + "So the remainder is 7. I hope this helps!", "math", True, "statement", "pleasantry after"),
+    ("7", LONG + "So the remainder is 7. Let me know if you need anything else.", "math", True, "statement", ""),
+    ("7", LONG + "The remainder is 7 when n = 10, and it is 3 when n = 11.", "math", False, "statement", "last value stated is 11 (ambiguous response)"),
+    ("25", LONG + "We can see that 5^2 = 25, so the square of 5 is 25.", "math", True, "statement", ""),
+    ("1000", LONG + "The total cost comes to $1000.", "math", True, "statement", "currency dollar"),
+    ("1000", LONG + "The total cost comes to $1200.", "math", False, "statement", "currency dollar"),
+    ("2", LONG + "There are 2 real roots and 3 complex ones, so the equation", "math", False, "cut_off", "ends mid-sentence"),
+    # anchors followed by a sentence
+    ("4", LONG + "**Final Answer:** The minimum value is 4.", "math", True, "anchor_sentence", ""),
+    ("(1, -2)", LONG + "Final answer: the point of intersection is $(1, -2)$.", "math", True, "anchor_sentence", ""),
+    ("\\frac{1}{6}", LONG + "Answer: The probability is $\\frac{1}{6}$, since only one face works.", "math", True, "anchor_sentence", ""),
+    ("\\frac{1}{6}", LONG + "Answer: The probability is $\\frac{1}{5}$, since one of five faces works.", "math", False, "anchor_sentence", ""),
+    ("x \\ge 3", LONG + "Final Answer: Hence $x \\geq 3$ is the solution set.", "math", True, "anchor_sentence", ""),
+    # cut-off responses
+    ("9", LONG + "First compute 3^2 = 9. Then we need to subtract the", "math", False, "cut_off", "mid-sentence"),
+    ("12", "<think>\nLet me see, 3 * 4 = 12. So the answer is 12.", "math", False, "cut_off", "unterminated thought"),
+    ("12", "<think>\n3*4=12\n</think>\n\nThe product is 12.", "math", True, "statement", "finished think layout"),
+    ("12", "<|begin_of_thought|>\n\n" + LONG + "So the product is \\boxed{12} I think, but let me check the other case where", "math", False, "cut_off", "box in an unterminated thought"),
+    ("5", LONG + "Therefore, the count is 5 because each of the", "math", False, "cut_off", ""),
+    # number words
+    ("7", LONG + "The answer is seven.", "math", True, "number_words", ""),
+    ("11", LONG + "In total, the number of teams is eleven.", "math", True, "number_words", ""),
+    ("11", LONG + "In total, the number of teams is twelve.", "math", False, "number_words", ""),
+    ("21", LONG + "So there are twenty-one handshakes.", "math", True, "number_words", ""),
+    ("300", LONG + "The library holds three hundred books.", "math", True, "number_words", "verb holds"),
+    ("3", LONG + "Therefore, Tom has three times as many apples as Ann.", "math", False, "number_words", "comparison, not a value"),
+    ("2", LONG + "So the equation has two real solutions.", "math", True, "number_words", "verb has"),
+    # multiple choice in prose
+    ("B", LONG + "Between the four, B is correct because it keeps the ratio fixed.", "mc", True, "mc_prose", ""),
+    ("D", LONG + "So I'll choose D.", "mc", True, "mc_prose", ""),
+    ("A", LONG + "Option A fails the test, so the answer must be C.", "mc", False, "mc_prose", ""),
+    ("C", LONG + 'The answer: "C"', "mc", True, "mc_prose", ""),
+    ("E", LONG + "It has to be E, since the others are negative.", "mc", True, "mc_prose", ""),
+    ("B", LONG + "I pick option B.", "mc", True, "mc_prose", ""),
+    ("B", LONG + "I would not pick B here; D matches all three conditions, so D it is.", "mc", False, "mc_prose", "negated"),
+    ("A", LONG + "A is a tempting choice but the numbers say otherwise, so it should be C.", "mc", False, "mc_prose", ""),
+    # several boxes for a several-part gold
+    ("(1,2), (3,4)", "Part (a): $\\boxed{(1,2)}$. Part (b): $\\boxed{(3,4)}$.", "math", True, "multi_box", ""),
+    ("(1,2), (3,4)", "Part (a): $\\boxed{(1,2)}$. Part (b): $\\boxed{(3,5)}$.", "math", False, "multi_box", ""),
+    ("2, 7", "The smaller root is $\\boxed{2}$, and the larger root is $\\boxed{7}$.", "math", True, "multi_box", ""),
+    ("2, 7", "First I guessed $\\boxed{3}$, but the roots are $\\boxed{2}$ and $\\boxed{8}$.", "math", False, "multi_box", ""),
+    ("7", "The smaller root is $\\boxed{2}$, and the larger root is $\\boxed{7}$.", "math", True, "multi_box", "single gold: last box"),
+    # number formats
+    ("1000000", "\\boxed{1\\,000\\,000}", "math", True, "number_format", ""),
+    ("23456", "\\boxed{23,\\!456}", "math", True, "number_format", ""),
+    ("2.75", LONG + "The total is 2,75 €.", "math", True, "number_format", "decimal comma with currency"),
+    ("275", LONG + "The total is 2,75 €.", "math", False, "number_format", ""),
+    ("\\frac{3001}{2}", "\\boxed{1 500 1/2}", "math", True, "number_format", "mixed number with a thousands space"),
+    ("1500", "\\boxed{1 500}", "math", True, "number_format", ""),
+    ("2.5", "\\boxed{2,5}", "math", False, "number_format", "could be a list"),
+    ("4.5", "\\boxed{4{,}5}", "math", False, "number_format", "ambiguous without a unit"),
+    # near misses (false-positive traps)
+    ("2, 4, 6, 8", "\\boxed{2, 4, 6, 8, \\ldots}", "math", False, "near_miss", "ellipsis"),
+    ("2, 4, 6, 8, \\ldots", "\\boxed{2, 4, 6, 8}", "math", False, "near_miss", "ellipsis on gold"),
+    ("2, 4, 6, 8, \\ldots", "\\boxed{2, 4, 6, 8, \\dots}", "math", True, "near_miss", "both continue"),
+    ("2\\frac{1}{4}", "\\boxed{2\n\\frac{1}{4}}", "math", False, "near_miss", "newline, not a mixed number"),
+    ("\\frac{9}{4}", "$2$\n$\\frac{1}{4}$", "math", False, "near_miss", "two lines"),
+    ("2\\frac{1}{4}", "\\boxed{2\\frac{1}{4}}", "math", True, "near_miss", ""),
+    ("10", LONG + "We have 10 apples and 4 pears, and we need to find the total number of fruits.", "math", False, "near_miss", "a finished sentence that states no result"),
+    ("6", LONG + "Is the answer 6?", "math", False, "near_miss", "a question"),
+    # huge and tiny numbers
+    ("1", "\\boxed{0.3\\times10^{-8574}}", "math", False, "huge_numbers", ""),
+    ("10^{5000}", "\\boxed{10^{5000}}", "math", True, "huge_numbers", ""),
+    ("7", "The answer is 1e5000.", "math", False, "huge_numbers", ""),
+    ("1e9999", "\\boxed{10^{9999}}", "math", True, "huge_numbers", ""),
+    ("7", "\\boxed{" + "9" * 5000 + "}", "math", False, "huge_numbers", "5,000-digit literal"),
 ]
 
 
@@ -497,20 +666,38 @@ def build() -> list[dict]:
                          expected=True, category="int_aime", note=f"aime24 id {a['id']}: zero-padded gold"))
         rows.append(dict(gold=a["answer"], pred=f"\\boxed{{{int(a['answer']) + 1}}}", kind="int", expected=False,
                          category="int_aime", note=f"aime24 id {a['id']}"))
-    for g, p, k, e, c, n in HAND:
+    for g, p, k, e, c, n in HAND + DEV_NEW:
         rows.append(dict(gold=g, pred=p, kind=k, expected=e, category=c, note=n))
+    for r in rows:
+        r["split"] = "dev"
     return rows
 
 
-def load() -> list[dict]:
-    return [json.loads(l) for l in open(DEVSET, encoding="utf-8") if l.strip()]
+def build_test() -> list[dict]:
+    return [dict(gold=g, pred=p, kind=k, expected=e, category=c, note=n, split="test")
+            for g, p, k, e, c, n in TEST_HAND]
 
 
-def evaluate(rows: list[dict], workers: int | None = None, timeout: float = 5.0):
+def _read(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(l) for l in open(path, encoding="utf-8") if l.strip()]
+
+
+def load(split: str | None = None) -> list[dict]:
+    """Rows of the dev set (split "dev"), the frozen test set ("test"), or both (None)."""
+    rows = _read(DEVSET) + _read(TESTSET) + _read(SMOLLM2)
+    for r in rows:
+        r.setdefault("split", "dev")
+    return [r for r in rows if split is None or r["split"] == split]
+
+
+def evaluate(rows: list[dict], workers: int | None = None, timeout: float = 5.0, policy: str = "default"):
     from pipeline.verifier import grade_many
 
     t0 = time.monotonic()
-    verdicts = grade_many([(r["gold"], r["pred"], r["kind"]) for r in rows], workers=workers, timeout=timeout)
+    verdicts = grade_many([(r["gold"], r["pred"], r["kind"], r.get("finish_reason")) for r in rows],
+                          workers=workers, timeout=timeout, policy=policy)
     secs = time.monotonic() - t0
     stats: dict[str, dict[str, int]] = defaultdict(lambda: {"n": 0, "ok": 0, "fp": 0, "fn": 0})
     errors = []
@@ -525,8 +712,10 @@ def evaluate(rows: list[dict], workers: int | None = None, timeout: float = 5.0)
     return stats, errors, verdicts, secs
 
 
-def report(stats, errors, secs, show_errors: bool) -> dict:
+def report(stats, errors, secs, show_errors: bool, title: str = "") -> dict:
     total = {"n": 0, "ok": 0, "fp": 0, "fn": 0}
+    if title:
+        print(f"\n== {title}")
     print(f"{'category':18} {'n':>5} {'acc':>7} {'FP':>4} {'FN':>4}")
     for cat in sorted(stats):
         s = stats[cat]
@@ -535,18 +724,23 @@ def report(stats, errors, secs, show_errors: bool) -> dict:
         print(f"{cat:18} {s['n']:5d} {100 * s['ok'] / s['n']:6.1f}% {s['fp']:4d} {s['fn']:4d}")
     acc = total["ok"] / max(1, total["n"])
     print(f"{'TOTAL':18} {total['n']:5d} {100 * acc:6.1f}% {total['fp']:4d} {total['fn']:4d}   ({secs:.1f} s)")
-    if show_errors:
-        for r, v in errors:
-            kind = "FALSE POSITIVE" if v.equal else "false negative"
-            print(f"\n[{kind}] {r['category']}: {r['note']}\n  gold={r['gold'][:120]!r}\n  pred={r['pred'][-160:]!r}\n"
-                  f"  extracted={v.extracted!r} gold_x={v.gold!r} rule={v.rule} reason={v.reason}")
+    for r, v in errors:
+        if not (v.equal or show_errors):
+            continue
+        kind = "FALSE POSITIVE" if v.equal else "false negative"
+        print(f"\n[{kind}] {r['category']}: {r['note']}\n  gold={r['gold'][:120]!r}\n  pred={r['pred'][-160:]!r}\n"
+              f"  extracted={v.extracted!r} source={v.answer_source} gold_x={v.gold!r} rule={v.rule} "
+              f"reason={v.reason}")
     return {"accuracy": acc, **total}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", action="store_true", help="regenerate tests/data/verifier_devset.jsonl first")
-    ap.add_argument("--show-errors", action="store_true")
+    ap.add_argument("--refreeze", action="store_true", help="also rewrite the frozen test file (say why in the commit)")
+    ap.add_argument("--show-errors", action="store_true", help="list false negatives too (false positives always are)")
+    ap.add_argument("--policy", default="default", help="answer policy: strict, default or harness")
+    ap.add_argument("--split", choices=("dev", "test", "both"), default="both")
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--json", action="store_true", help="print the totals as JSON at the end")
     args = ap.parse_args()
@@ -557,12 +751,24 @@ def main() -> int:
             for r in rows:
                 fh.write(json.dumps(r, ensure_ascii=False) + "\n")
         print(f"wrote {len(rows)} rows to {DEVSET.relative_to(ROOT)}")
-    rows = load()
-    stats, errors, _, secs = evaluate(rows, workers=args.workers)
-    totals = report(stats, errors, secs, args.show_errors)
+        if args.refreeze or not TESTSET.exists():
+            test = build_test()
+            with open(TESTSET, "w", encoding="utf-8") as fh:
+                for r in test:
+                    fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+            print(f"wrote {len(test)} rows to {TESTSET.relative_to(ROOT)} (frozen)")
+    out = {}
+    fp = 0
+    for split in (("dev", "test") if args.split == "both" else (args.split,)):
+        rows = load(split)
+        stats, errors, _, secs = evaluate(rows, workers=args.workers, policy=args.policy)
+        title = {"dev": "dev part (tuned on)", "test": "frozen test part (never tuned on)"}[split]
+        out[split] = {"per_category": stats, "total": report(stats, errors, secs, args.show_errors,
+                                                              f"{title}, policy {args.policy}")}
+        fp += out[split]["total"]["fp"]
     if args.json:
-        print(json.dumps({"per_category": stats, "total": totals}))
-    return 0 if totals["fp"] == 0 else 1
+        print(json.dumps(out))
+    return 0 if fp == 0 else 1
 
 
 if __name__ == "__main__":
