@@ -290,6 +290,25 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "samples INTEGER",          # k samples per problem
         )],
     ),
+    (
+        8,
+        "verdict provenance: answer source and policy, LLM judge columns, accepted verdicts",
+        [
+            # where the verifier read the answer (box, anchor, bare, statement, choice, last_number, none)
+            # and under which answer policy (strict, default, harness)
+            "ALTER TABLE trajectory ADD COLUMN answer_source VARCHAR",
+            "ALTER TABLE trajectory ADD COLUMN answer_policy VARCHAR",
+            # a second opinion from `still2 judge`: correct | incorrect | unsure, the judge model, one line why
+            "ALTER TABLE trajectory ADD COLUMN judge_verdict VARCHAR",
+            "ALTER TABLE trajectory ADD COLUMN judge_model VARCHAR",
+            "ALTER TABLE trajectory ADD COLUMN judge_reason VARCHAR",
+            # who decided `verdict` when a curator accepted another opinion (harness | judge); NULL: the
+            # verifier. `verifier_verdict` keeps the verifier's own verdict while another one is accepted.
+            "ALTER TABLE trajectory ADD COLUMN verdict_by VARCHAR",
+            "ALTER TABLE trajectory ADD COLUMN verifier_verdict VARCHAR",
+            "ALTER TABLE eval_result ADD COLUMN answer_policy VARCHAR",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -299,7 +318,9 @@ VIEWS: dict[str, str] = {
     "trajectories": """
         SELECT t.id, t.problem_id, p.source, p.domain, p.difficulty, p.question, p.answer AS gold,
                p.answer_kind, t.model, t.origin, t.run_id, t.iteration, t.sample_index,
-               t.verdict, t.verdict_reason, t.extracted, t.harness_correct, t.harness_pred,
+               t.verdict, t.verdict_reason, t.extracted, t.answer_source, t.answer_policy, t.verdict_by,
+               CASE WHEN t.verdict_by IS NULL THEN t.verdict ELSE t.verifier_verdict END AS our_verdict,
+               t.judge_verdict, t.judge_model, t.judge_reason, t.harness_correct, t.harness_pred,
                t.n_tokens, t.n_chars, t.thought_chars, t.solution_chars,
                ppl_full.ppl AS ppl, ppl_full.scorer AS ppl_scorer, ppl_thought.ppl AS thought_ppl,
                coalesce(f.flags, []::VARCHAR[]) AS flags, t.format_style, t.format_flags,

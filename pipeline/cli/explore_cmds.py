@@ -20,6 +20,7 @@ from pipeline.cli.engine_options import (
     TrustOption,
     build_engine,
 )
+from pipeline.cli.verify_cmds import AnswerPolicyOption, check_policy
 
 ProblemsOption = Annotated[str, typer.Option("--problems", help="all | unsolved | hardest | generated")]
 WhereOption = Annotated[Optional[str], typer.Option(help="SQL over problem (p.) and problem_stats (s.) columns.")]
@@ -28,7 +29,8 @@ WhereOption = Annotated[Optional[str], typer.Option(help="SQL over problem (p.) 
 def run_generation(origin: str, db, engine, model, problems, where, source, split, limit, max_rollouts,
                    want_correct, per_round, batch_problems, temperature, top_p, max_new_tokens, seed, prompt_file,
                    no_system, iteration, run_id, verifier_timeout, as_json, engine_args: dict,
-                   complete_solutions: bool = False, instruction: str | None = None) -> None:
+                   complete_solutions: bool = False, instruction: str | None = None,
+                   answer_policy: str = "default") -> None:
     from pipeline.explore.loop import ExploreConfig, derive_run_id, explore
     from pipeline.explore.selection import select_problems
     from pipeline.jobs.progress import JobProgress
@@ -40,7 +42,7 @@ def run_generation(origin: str, db, engine, model, problems, where, source, spli
                            max_new_tokens=max_new_tokens, seed=seed, system_prompt=system_prompt,
                            use_system=not no_system, iteration=iteration, origin=origin,
                            instruction=_instruction(instruction),
-                           verifier_timeout=verifier_timeout)
+                           verifier_timeout=verifier_timeout, answer_policy=check_policy(answer_policy))
     store = Store(db)
     try:
         with store.read() as conn:
@@ -124,6 +126,7 @@ def register(app: typer.Typer) -> None:
             run_id: Annotated[Optional[str], typer.Option(help="Run id (default: derived from the arguments, "
                                                                  "so the same command resumes).")] = None,
             verifier_timeout: Annotated[float, typer.Option(help="Seconds per verification at most.")] = 5.0,
+            answer_policy: AnswerPolicyOption = "default",
             base_url: BaseUrlOption = None,
             api_key_env: ApiKeyEnvOption = "OPENAI_API_KEY",
             concurrency: ConcurrencyOption = 8,
@@ -143,7 +146,8 @@ def register(app: typer.Typer) -> None:
                             "tensor_parallel_size": tensor_parallel_size, "data_parallel_size": data_parallel_size,
                             "batch_size": batch_size, "trust_remote_code": trust_remote_code,
                             "engine_opt": engine_opt},
-                           complete_solutions=complete_solutions, instruction=instruction)
+                           complete_solutions=complete_solutions, instruction=instruction,
+                           answer_policy=answer_policy)
 
         cmd.__doc__ = doc
         return cmd

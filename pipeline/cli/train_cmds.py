@@ -24,6 +24,7 @@ from pipeline.cli.engine_options import (
     TrustOption,
     build_engine,
 )
+from pipeline.cli.verify_cmds import AnswerPolicyOption, check_policy
 
 Opt = typer.Option
 RecipeOption = Annotated[Optional[str], Opt("--recipe", help="Preset: still2-paper | cpu-tiny (flags override it).")]
@@ -134,7 +135,7 @@ def run_eval_cmd(db: Path, model: str | None, engine: str, benchmarks: list[str]
         rec = r["record"]
         err_console().print(f"[bold]{r['model']}[/] on {r['benchmark']} ({r['problems']} problems, k={r['n']}): "
                             f"{figures}\n  protocol {rec['protocol']} (T={rec['temperature']}, top-p {rec['top_p']}), "
-                            f"prompt {rec['prompt']}, {rec['engine_version']}, dtype {rec['dtype']}, "
+                            f"prompt {rec['prompt']}, answer policy {rec['answer_policy']}, {rec['engine_version']}, dtype {rec['dtype']}, "
                             f"max {rec['max_new_tokens']} tokens, seed {rec['seed']} "
                             f"[{r['seconds']:.0f}s, run {r['run_id']}]", highlight=False)
 
@@ -208,6 +209,7 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int, Opt("--seed", help="Sampling seed.")] = 0,
         prompt_file: PromptFileOption = None, no_system: NoSystemOption = False,
         verifier_timeout: Annotated[float, Opt("--verifier-timeout", help="Seconds per verification.")] = 5.0,
+        answer_policy: AnswerPolicyOption = "default",
         base_url: BaseUrlOption = None, api_key_env: ApiKeyEnvOption = "OPENAI_API_KEY",
         concurrency: ConcurrencyOption = 8, tensor_parallel_size: TPOption = 1, data_parallel_size: DPOption = 1,
         batch_size: BatchOption = 32, trust_remote_code: TrustOption = False, engine_opt: EngineOptOption = None,
@@ -216,7 +218,8 @@ def register(app: typer.Typer) -> None:
         """Evaluate a model on benchmarks; every output is stored (origin eval) with its verdict; resumable.
 
         Each result records the protocol, prompt, engine and version, dtype, max tokens, seed and
-        sampling it was measured under, and the standard error of the accuracy over problems.
+        sampling it was measured under, the answer policy it was read under, and the standard error of the
+        accuracy over problems.
         """
         from pipeline.evaluation.protocol import PROMPTS, PROTOCOLS, parse_samples
         from pipeline.evaluation.run import EvalConfig
@@ -233,7 +236,8 @@ def register(app: typer.Typer) -> None:
                             max_new_tokens=max_new_tokens, seed=seed, batch_problems=batch_problems, limit=limit,
                             prompt=prompt,
                             system_prompt=Path(prompt_file).read_text("utf-8").strip() if prompt_file else None,
-                            use_system=not no_system, verifier_timeout=verifier_timeout)
+                            use_system=not no_system, verifier_timeout=verifier_timeout,
+                            answer_policy=check_policy(answer_policy))
         run_eval_cmd(db, model, engine, benchmark, config,
                      _engine_args(base_url, api_key_env, concurrency, tensor_parallel_size, data_parallel_size,
                                   batch_size, trust_remote_code, engine_opt), as_json)

@@ -10,8 +10,11 @@ the DPO models by aligned part and SFT term, with their start model (imitation) 
 Each value is the latest of its (model, benchmark, metric). Two values in one benchmark column must
 have been measured under the same protocol (greedy or sampled, k, temperature, top-p, max new tokens):
 otherwise ``report_data`` refuses (``MixedProtocols``) unless ``allow_mixed``, and then every cell
-carries a marker whose footnote says how it was measured. Prompts may differ by design (the backbone
-is evaluated with a chain-of-thought prompt, tuned models with STILL's); the footnote lists them.
+carries a marker whose footnote says how it was measured. The answer policy the verdicts were read under
+(pipeline/verifier/policy.py: strict, default, harness; "default" for evals stored before policies) is part
+of the protocol: a Table-2 row is never compared with a number read under another rule unknowingly.
+Prompts may differ by design (the backbone is evaluated with a chain-of-thought prompt, tuned models with
+STILL's); the footnote lists them.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from store.store import Store
 BENCH_LABELS = {"math500": "MATH-OAI", "aime24": "AIME", "aime25": "AIME 2025", "amc23": "AMC 2023",
                 "gpqa": "GPQA", "gpqa_diamond": "GPQA", "gsm8k": "GSM8K"}
 METHOD_LABELS = {"base": "Backbone", "sft": "w/ SFT", "dpo": "w/ SFT & DPO"}
-_SIGNATURE = ("protocol", "samples", "temperature", "top_p", "max_new_tokens")
+_SIGNATURE = ("protocol", "samples", "temperature", "top_p", "max_new_tokens", "answer_policy")
 
 
 class MixedProtocols(ValueError):
@@ -39,7 +42,7 @@ def bench_label(name: str) -> str:
 def _latest(conn, metric: str) -> list[dict[str, Any]]:
     cur = conn.execute("""
         SELECT model, benchmark, value, n, stderr, protocol, prompt, samples, temperature, top_p, max_new_tokens,
-               engine, engine_version, dtype, seed
+               engine, engine_version, dtype, seed, coalesce(answer_policy, 'default') AS answer_policy
         FROM eval_result WHERE metric = ?
         QUALIFY row_number() OVER (PARTITION BY model, benchmark ORDER BY created DESC, rowid DESC) = 1""", [metric])
     names = [d[0] for d in cur.description]
@@ -83,14 +86,15 @@ def signature(cell: dict[str, Any]) -> tuple:
 
 
 def describe(sig: tuple) -> str:
-    protocol, samples, temperature, top_p, max_new = sig
+    protocol, samples, temperature, top_p, max_new, policy = sig
+    answers = f"answers read under answer policy {policy}"
     if protocol is None:
-        return "protocol not recorded (evaluated before protocols were stored)"
+        return f"protocol not recorded (evaluated before protocols were stored), {answers}"
     tokens = f"max {max_new:,} new tokens" if max_new else "max tokens not recorded"
     if protocol == "greedy":
-        return f"greedy decoding, {tokens}"
+        return f"greedy decoding, {tokens}, {answers}"
     return (f"{'sampled' if protocol == 'sampled' else protocol}: pass@1 averaged over k={samples} samples at "
-            f"T={temperature:g}, top-p {top_p:g}, {tokens}")
+            f"T={temperature:g}, top-p {top_p:g}, {tokens}, {answers}")
 
 
 def report_data(store: Store, *, metric: str = "accuracy", backbone: str | None = None,

@@ -6,7 +6,7 @@ exactly k samples whatever their verdicts; k, temperature and top-p come from th
 the model (cot for a base model, still for a trained one). Every output is stored as a trajectory
 (model = the model id) with its verdict; the metrics go to `eval_result` for (model, benchmark, run)
 with their standard error and what they were measured under (protocol, prompt, engine and version,
-dtype, max tokens, seed, temperature, top-p, k).
+dtype, max tokens, seed, temperature, top-p, k, answer policy).
 """
 from __future__ import annotations
 
@@ -51,6 +51,8 @@ class EvalConfig:
     system_prompt: str | None = None
     use_system: bool = True
     verifier_timeout: float = 5.0
+    answer_policy: str = field(default="default", metadata=opt(
+        "Where answers may be read: strict | default | harness (pipeline/verifier/policy.py); recorded per result."))
 
     def effective_temperature(self) -> float:
         if self.temperature is not None:
@@ -103,7 +105,8 @@ def _explore_config(cfg: EvalConfig, proto: Protocol, prompt: PromptChoice):
                          batch_problems=cfg.batch_problems, temperature=proto.temperature,
                          top_p=proto.top_p, max_new_tokens=cfg.max_new_tokens, seed=cfg.seed,
                          system_prompt=prompt.system_prompt, use_system=prompt.use_system,
-                         instruction=prompt.instruction, origin="eval", verifier_timeout=cfg.verifier_timeout)
+                         instruction=prompt.instruction, origin="eval", verifier_timeout=cfg.verifier_timeout,
+                         answer_policy=cfg.answer_policy)
 
 
 def _outcomes(store: Store, run_id: str, ids: list[str]) -> dict[str, list[tuple[bool, str | None]]]:
@@ -117,7 +120,7 @@ def _outcomes(store: Store, run_id: str, ids: list[str]) -> dict[str, list[tuple
     return out
 
 
-def _majority_verdicts(problems, outcomes, timeout: float) -> dict[str, bool]:
+def _majority_verdicts(problems, outcomes, timeout: float, policy: str = "default") -> dict[str, bool]:
     """maj@k: the verifier judges the majority extracted answer against the gold one."""
     from pipeline.verifier import grade_many
 
@@ -128,7 +131,7 @@ def _majority_verdicts(problems, outcomes, timeout: float) -> dict[str, bool]:
 
     verdicts = grade_many([(gold[pid].answer, answer_kind(gold[pid].answer_kind).as_prediction(m), gold[pid].answer_kind)
                            for pid, m in todo],
-                          timeout=timeout)
+                          timeout=timeout, policy=policy)
     return {pid: v.equal for (pid, _), v in zip(todo, verdicts)}
 
 
@@ -137,7 +140,7 @@ def write_results(store: Store, model_id: str, benchmark: str, metrics: dict[str
     """Replace this run's rows for (model, benchmark): a resumed eval does not duplicate them.
 
     ``record`` (protocol, prompt, engine, engine_version, dtype, max_new_tokens, seed, temperature,
-    top_p, samples) goes on every row; ``stderr`` per metric where known.
+    top_p, samples, answer_policy) goes on every row; ``stderr`` per metric where known.
     """
     record = record or {}
     columns = ["model", "benchmark", "metric", "value", "n", "run_id", "stderr", *RECORD_COLUMNS]
@@ -150,7 +153,7 @@ def write_results(store: Store, model_id: str, benchmark: str, metrics: dict[str
 
 
 RECORD_COLUMNS = ("protocol", "prompt", "engine", "engine_version", "dtype", "max_new_tokens", "seed", "temperature",
-                  "top_p", "samples")
+                  "top_p", "samples", "answer_policy")
 
 
 def evaluate_benchmark(store: Store, engine, engine_kind: str, model_id: str, bench: Benchmark, cfg: EvalConfig,
@@ -171,12 +174,12 @@ def evaluate_benchmark(store: Store, engine, engine_kind: str, model_id: str, be
                       on_batch=on_batch, run_args={"benchmark": bench.name, "eval": asdict(cfg),
                                                    "protocol": asdict(proto), "prompt": prompt.label})
     outcomes = _outcomes(store, run_id, selection["ids"])
-    maj = _majority_verdicts(problems, outcomes, cfg.verifier_timeout) if proto.samples > 1 else None
+    maj = _majority_verdicts(problems, outcomes, cfg.verifier_timeout, cfg.answer_policy) if proto.samples > 1 else None
     metrics = benchmark_metrics(outcomes, proto.samples, maj)
     _, se = mean_and_se([sum(ok for ok, _ in rs) / len(rs) for rs in outcomes.values()])
     record = {"protocol": proto.name, "prompt": prompt.label, **engine_facts(engine, engine_kind),
               "max_new_tokens": cfg.max_new_tokens, "seed": cfg.seed, "temperature": proto.temperature,
-              "top_p": proto.top_p, "samples": proto.samples}
+              "top_p": proto.top_p, "samples": proto.samples, "answer_policy": cfg.answer_policy}
     write_results(store, model_id, bench.name, metrics, len(problems), run_id, record, {"accuracy": se})
     return {"model": model_id, "benchmark": bench.name, "problems": len(problems), "n": proto.samples,
             "run_id": run_id, "metrics": metrics, "stderr": {"accuracy": se}, "record": record,

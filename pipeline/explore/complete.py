@@ -37,8 +37,8 @@ def complete_missing_solutions(store: Store, engine: Engine, run_id: str, config
     for (tid, pid, thought, _q, _a, _k, it), result in zip(todo, results):
         solution = result.completions[0].text.strip()
         texts.append((tid, pid, thought, solution, it, result.completions[0]))
-    verdicts = grade_many([(row[4], to_still(t[2], t[3]), row[5]) for row, t in zip(todo, texts)],
-                          timeout=config.verifier_timeout)
+    verdicts = grade_many([(row[4], to_still(t[2], t[3]), row[5], t[5].finish_reason) for row, t in zip(todo, texts)],
+                          timeout=config.verifier_timeout, policy=config.answer_policy)
     rows = []
     for (tid, pid, thought, solution, it, completion), verdict in zip(texts, verdicts):
         rows.append({
@@ -46,6 +46,7 @@ def complete_missing_solutions(store: Store, engine: Engine, run_id: str, config
             "thought": thought, "solution": solution, "format_style": "still",
             "format_flags": ["solution_completed"], "extracted": verdict.extracted,
             "verdict": "correct" if verdict.equal else "incorrect", "verdict_reason": verdict.reason,
+            "answer_source": verdict.answer_source, "answer_policy": config.answer_policy,
             "verifier_version": VERIFIER_VERSION, "n_tokens": completion.n_tokens, "origin": config.origin,
             "model": engine.model_id, "run_id": run_id, "iteration": it, "finish_reason": completion.finish_reason,
             "meta": {"completed_from": tid, "completer": engine.model_id},

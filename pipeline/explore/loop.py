@@ -42,10 +42,14 @@ class ExploreConfig:
     verifier_timeout: float = 5.0
     verifier_workers: int | None = None
     stop: list[str] = field(default_factory=list)
+    answer_policy: str = "default"  # where answers may be read (pipeline.verifier.policy); recorded per verdict
 
     def sampling_fingerprint(self) -> dict:
         keys = ("temperature", "top_p", "max_new_tokens", "seed", "system_prompt", "use_system", "stop", "instruction")
-        return {k: getattr(self, k) for k in keys}
+        out = {k: getattr(self, k) for k in keys}
+        if self.answer_policy != "default":  # kept out for the default so earlier runs keep their ids
+            out["answer_policy"] = self.answer_policy
+        return out
 
 
 def derive_run_id(origin: str, engine_kind: str, model_id: str, config: ExploreConfig, selection: dict) -> str:
@@ -147,8 +151,9 @@ def explore(store: Store, engine: Engine, engine_kind: str, problems: list[Probl
                 room = config.max_rollouts - have
                 for j, completion in enumerate(result.completions[:room]):
                     pending.append((problem, have + j, completion))
-            verdicts = grade_many([(p.answer, c.text, p.answer_kind) for p, _, c in pending],
-                                  timeout=config.verifier_timeout, workers=config.verifier_workers)
+            verdicts = grade_many([(p.answer, c.text, p.answer_kind, c.finish_reason) for p, _, c in pending],
+                                  timeout=config.verifier_timeout, workers=config.verifier_workers,
+                                  policy=config.answer_policy)
             rows = []
             sampling = {"temperature": config.temperature, "top_p": config.top_p,
                         "max_new_tokens": config.max_new_tokens, "seed": seed, "n": n}
@@ -160,6 +165,7 @@ def explore(store: Store, engine: Engine, engine_kind: str, problems: list[Probl
                     "thought": parsed.thought, "solution": parsed.solution, "format_style": parsed.style,
                     "format_flags": list(parsed.flags), "extracted": verdict.extracted,
                     "verdict": "correct" if verdict.equal else "incorrect", "verdict_reason": verdict.reason,
+                    "answer_source": verdict.answer_source, "answer_policy": config.answer_policy,
                     "verifier_version": VERIFIER_VERSION, "n_tokens": completion.n_tokens,
                     "origin": config.origin, "model": engine.model_id, "run_id": run_id,
                     "iteration": config.iteration, "sample_index": index, "sampling": sampling,

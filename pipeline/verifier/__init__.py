@@ -2,16 +2,20 @@
 
 Fast paths (canonical strings, numbers, choice letters) run in-process; the symbolic comparison
 (math-verify + sympy) runs in worker processes under a hard per-item timeout. Every verdict carries the
-extracted prediction, the extracted gold, a human-readable reason and the id of the deciding rule.
+extracted prediction, the extracted gold, a human-readable reason, the id of the deciding rule and where the
+answer was read (`answer_source`), under an answer policy (strict / default / harness, see policy.py).
 """
 from __future__ import annotations
 
-from .extract import extract_answer
+from .extract import Extraction, cut_off_reason, extract, extract_answer
 from .grader import grade, grade_many
 from .jsonl import GradeInputError, grade_file
+from .policy import DEFAULT_POLICY, POLICIES, SOURCES, AnswerPolicy, get_policy
 from .verdict import Verdict
 
 # Bump when a change can flip a verdict: stored verdicts with an older version get re-verified.
-VERIFIER_VERSION = "1.0.0"
+VERIFIER_VERSION = "2.0.0"
 
-__all__ = ["VERIFIER_VERSION", "Verdict", "extract_answer", "grade", "grade_many", "grade_file", "GradeInputError"]
+__all__ = ["VERIFIER_VERSION", "Verdict", "Extraction", "extract", "extract_answer", "cut_off_reason", "grade",
+           "grade_many", "grade_file", "GradeInputError", "AnswerPolicy", "POLICIES", "DEFAULT_POLICY", "SOURCES",
+           "get_policy"]

@@ -244,6 +244,12 @@ def evaluate(s: str, env: dict | None = None) -> Value | None:
         return None
 
 
+def number_value(numerator: int, denominator: int, inexact: bool) -> Value:
+    """The Value of an exact rational (integers of any size; mpmath converts them without str())."""
+    with mpmath.workdps(DIGITS):
+        return Value(mpmath.mpf(numerator) / mpmath.mpf(denominator), inexact)
+
+
 def values_equal(a: Value, b: Value) -> bool:
     with mpmath.workdps(DIGITS):
         x, y = a.v, b.v

@@ -3,10 +3,18 @@ from __future__ import annotations
 
 import re
 
-from .latex import find_boxes, last_boxed, match_brace, unwrap_commands
+from dataclasses import dataclass
+
+from .latex import find_boxes, last_box_group, last_boxed, match_brace, unwrap_commands
+from .policy import ANCHOR, BARE, BOX, CHOICE, LAST_NUMBER, NONE, STATEMENT, AnswerPolicy, get_policy
+from .statements import choice_in_prose, closing_statement, last_number, mask_spans, math_spans, read_value
+from .statements import value_of_sentence
 
 # Full outputs are scanned linearly; beyond this size only the tail is looked at.
 MAX_TEXT_CHARS = 2_000_000
+# Boxes and anchors are looked for in the last READ_WINDOW characters of a section: the final answer is
+# at the end, and this bounds the time of one item whatever its size (a 2 MB run of `\boxed{` included).
+READ_WINDOW = 262_144
 # A "bare" prediction (no anchor, no box) is taken whole only if it is this short.
 MAX_BARE_CHARS = 300
 
@@ -115,25 +123,95 @@ def _looks_bare(text: str) -> bool:
     return len(words) <= 4
 
 
-def extract_answer(text: str, kind: str = "math") -> str | None:
-    """The final answer of a model output (or a bare answer), or None when nothing is extractable.
+MAX_PARTS = 8  # boxes kept for a several-part gold ("\\boxed{(2,5)} for (a) and \\boxed{(0,1)} for (b)")
 
-    kind "math"/"int": last \\boxed{}/\\fbox{} of the solution section, then anchors ("the final answer is",
-    "Answer:", "####"), then the same in the whole text; a short text with neither is taken as a bare answer.
-    kind "mc": a choice letter A-E (see extract_choice).
+
+@dataclass(frozen=True)
+class Extraction:
+    """What a response's final answer is, where it was read (policy.SOURCES), and why nothing was read."""
+
+    answer: str | None
+    source: str = NONE
+    boxes: tuple[str, ...] = ()  # the last boxes of the deciding section, in text order (source "box" only)
+    cut_off: str | None = None  # why the response counts as cut off (then it gets no credit unless the policy says)
+
+
+# A finished response ends with a sentence, a formula, a box or a closing tag; a cut one ends mid-word,
+# after a comma, an operator or an opening bracket.
+_FINISHED_END = re.compile(r"""[.!?)\]}$*"'”’%°|>0-9]\s*$""")
+
+
+def cut_off_reason(text: str, finish_reason: str | None = None) -> str | None:
+    """Why `text` counts as cut off, or None for a finished response. A cut-off response gets no credit
+    (under the strict and default policies), wherever its text seems to answer:
+      - the generator stopped at its length limit (finish_reason "length");
+      - a thought was opened and never closed (<|begin_of_thought|> or <think> without its end);
+      - a response (not a bare answer such as "odd") ends mid-sentence: its last line ends in a letter,
+        a comma, an operator ... and holds no box or answer anchor ("Final answer: B" is finished).
+    """
+    if finish_reason == "length":
+        return "cut off: the generation hit its length limit (finish_reason length)"
+    if _truncated_thought(text):
+        return "cut off: the thought never ended"
+    if not _looks_bare(text):
+        body = text.rstrip()
+        for tag in ("<|end_of_solution|>", "</think>", "<|end_of_thought|>"):
+            if body.endswith(tag):
+                body = body[: -len(tag)].rstrip()
+        last_line = body[body.rfind("\n") + 1 :]
+        if body and not _FINISHED_END.search(body[-3:]) and not (
+            "\\boxed" in last_line or "\\fbox" in last_line or _ANCHORS.search(last_line)
+        ):
+            return "cut off: the response ends mid-sentence"
+    return None
+
+
+_PROSE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")
+
+
+def _is_prose(s: str) -> bool:
+    """More than one word outside formulas: "The smallest $k$ is 17", not "x = 3" or "12 apples"."""
+    spans = math_spans(s)
+    return len(_PROSE.findall(mask_spans(s, spans))) >= 2 and not s.lstrip().startswith("\\")
+
+
+def _read_anchored(a: str) -> str:
+    """The object an anchored sentence states ("Final Answer: The smallest $k$ is 17." -> 17)."""
+    if _is_prose(a) and read_value(a) is None:
+        v = value_of_sentence(a)
+        if v is not None:
+            return v
+    return a
+
+
+def extract(text: str, kind: str = "math", policy: str | AnswerPolicy | None = None,
+            finish_reason: str | None = None) -> Extraction:
+    """The final answer of a model output (or a bare answer) with where it came from.
+
+    kind "math"/"int": the last \\boxed{}/\\fbox{} of the solution section, then anchors ("the final answer is",
+    "Answer:", "####"), then (policy default/harness) the closing statement of the solution section; the same
+    in the whole text; a short text is taken as a bare answer; (policy harness) the last number.
+    kind "mc": a choice letter (see extract_choice). A cut-off response yields nothing unless the policy
+    credits cut-off responses (see cut_off_reason).
     """
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})")
+    pol = get_policy(policy)
     text = sanitize(text)
     if not text.strip():
-        return None
+        return Extraction(None)
+    cut = cut_off_reason(text, finish_reason)
+    if cut and not pol.credit_cut_off:
+        return Extraction(None, cut_off=cut)
     if kind == "mc":
-        return extract_choice(text)
-    secs = sections(text)
+        return _extract_choice(text, pol, cut)
+    secs = [sec[-READ_WINDOW:] for sec in sections(text)]
     for i, sec in enumerate(secs):
-        b = last_boxed(sec)
-        if b is not None and b.strip():
-            return b.strip()
+        boxes = find_boxes(sec)
+        if boxes:
+            b = ", ".join(x[0] for x in last_box_group(sec, boxes)).strip()
+            if b:
+                return Extraction(b, BOX, tuple(x[0] for x in boxes[-MAX_PARTS:]), cut)
         if i == len(secs) - 1 and len(sec) > MAX_BARE_CHARS:
             a = _anchored(sec, strong_only=True)
             if a is None and not _truncated_thought(sec):
@@ -141,10 +219,26 @@ def extract_answer(text: str, kind: str = "math") -> str | None:
         else:
             a = _anchored(sec)
         if a:
-            return a
+            return Extraction(_read_anchored(a), ANCHOR, cut_off=cut)
+        if i == 0 and pol.statements and cut is None and not _looks_bare(text):
+            v = closing_statement(sec)
+            if v:
+                return Extraction(v, STATEMENT)
     if _looks_bare(text) and "\\boxed" not in text and "\\fbox" not in text:
-        return _strip_math_delims(text) or None
-    return None  # an empty or unclosed box is a broken answer, not a bare one
+        bare = _strip_math_delims(text)
+        if bare:
+            return Extraction(bare, BARE, cut_off=cut)
+    if pol.last_number and "\\boxed{" not in text[-MAX_BARE_CHARS:]:
+        n = last_number(text)
+        if n is not None:
+            return Extraction(n, LAST_NUMBER, cut_off=cut)
+    return Extraction(None, cut_off=cut)  # an empty or unclosed box is a broken answer, not a bare one
+
+
+def extract_answer(text: str, kind: str = "math", policy: str | AnswerPolicy | None = None,
+                   finish_reason: str | None = None) -> str | None:
+    """The final answer of a model output (or a bare answer) as a string, or None (see extract)."""
+    return extract(text, kind, policy, finish_reason).answer
 
 
 def extract_gold(gold: str, kind: str = "math") -> str | None:
@@ -176,8 +270,8 @@ def extract_gold(gold: str, kind: str = "math") -> str | None:
 _LETTER_CONTENT = re.compile(r"^\(?\s*([A-Ea-e])\s*\)?(?=$|[\s.:)\]]|\s*[-–—])")
 _MC_ANCHORS = re.compile(
     r"(?:(?:correct|right|best|final)\s+(?:answer|option|choice)\s*(?:is|:|：)?"
-    r"|the\s+answer\s+is|answer\s*(?:is|:|：)|option|choice)[ \t:：]*\**[ \t]*"
-    r"(?:\$?\\(?:text|textbf|mathrm|mathbf)\{)?\s*(\(?[A-Ea-e]\)?)",
+    r"|the\s+answer\s+is|answer\s*(?:is|:|：)|(?P<mention>option|choice))[ \t:：]*\**[ \t]*[\"“'‘]?"
+    r"(?:\$?\\(?:text|textbf|mathrm|mathbf)\{)?\s*(?P<letter>\(?[A-Ea-e]\)?)",
     re.IGNORECASE,
 )
 
@@ -204,11 +298,13 @@ def choice_letter(content: str, *, lowercase: bool = True) -> str | None:
 def _mc_anchor_letter(section: str) -> str | None:
     found = None
     for m in _MC_ANCHORS.finditer(section):
-        tok = m.group(1)
+        tok = m.group("letter")
         letter = tok.strip("()")
         after = section[m.end() : m.end() + 3]
         if after[:1].isalpha():
             continue  # "the answer is Carbon", "option Cat"
+        if m.group("mention") and not re.match(r"^\s*(?:[.):\]*\"'”’]+\s*)?(?:\n|$)", section[m.end() : m.end() + 20]):
+            continue  # "Option A fails the test": a mention, not a choice ("Option B" alone on its line is one)
         if letter.islower():
             # lowercase only when unambiguous: "(c)" or the letter ends the sentence / line
             if not (tok.startswith("(") or re.match(r"^\s*(?:[.)\]]\s*)?(?:\n|$)", after)):
@@ -217,22 +313,34 @@ def _mc_anchor_letter(section: str) -> str | None:
     return found
 
 
-def extract_choice(text: str) -> str | None:
-    """A multiple-choice letter: boxed letter, then "Answer: C" style anchors, then a bare "(C)"."""
-    text = sanitize(text)
-    for sec in sections(text):
+def _extract_choice(text: str, pol: AnswerPolicy, cut: str | None) -> Extraction:
+    secs = [sec[-READ_WINDOW:] for sec in sections(text)]
+    for sec in secs:
         boxes = find_boxes(sec)
         if boxes:
             letter = choice_letter(boxes[-1][0], lowercase=True)
             if letter:
-                return letter
+                return Extraction(letter, BOX, cut_off=cut)
         letter = _mc_anchor_letter(sec)
         if letter:
-            return letter
+            return Extraction(letter, ANCHOR, cut_off=cut)
+    if pol.statements and cut is None:
+        letter = choice_in_prose(secs[0])
+        if letter:
+            return Extraction(letter, CHOICE)
     if len(text) <= 60:
-        return choice_letter(text, lowercase=True)
-    return None
+        letter = choice_letter(text, lowercase=True)
+        if letter:
+            return Extraction(letter, BARE, cut_off=cut)
+    return Extraction(None, cut_off=cut)
 
 
-__all__ = ["extract_answer", "extract_gold", "extract_choice", "choice_letter", "sections", "sanitize", "KINDS",
-           "match_brace"]
+def extract_choice(text: str, policy: str | AnswerPolicy | None = None) -> str | None:
+    """A multiple-choice letter: boxed letter, then "Answer: C" style anchors, then (policy default) a letter
+    stated in prose, then a bare "(C)"."""
+    text = sanitize(text)
+    return _extract_choice(text, get_policy(policy), cut_off_reason(text)).answer
+
+
+__all__ = ["extract", "extract_answer", "extract_gold", "extract_choice", "choice_letter", "cut_off_reason",
+           "sections", "sanitize", "Extraction", "KINDS", "match_brace"]

@@ -3,15 +3,21 @@ then the symbolic comparison in the worker pool under a hard timeout; results ar
 from __future__ import annotations
 
 import re
+import signal
+import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from typing import Callable, Iterable
 
 from . import verdict as R
-from .extract import KINDS, choice_letter, extract_answer, extract_gold
+from .extract import KINDS, choice_letter, extract, extract_gold
+from .guards import MAX_ANSWER_CHARS
+from .policy import BOX, NONE, AnswerPolicy, get_policy
+from .statements import number_words_value
 from .guards import refuse_reason
 from .structures import interval_union, matrix_cells
 from .normalize import canon, shape, split_assignment
-from .evaluate import evaluate, identity, values_equal
+from .evaluate import evaluate, identity, number_value, values_equal
 from .evaluate import show as show_value
 from .numbers import numbers_equal, show, to_number
 from .pool import get_pool
@@ -58,19 +64,18 @@ def _scalar(s: str):
 def _scalars_equal(a, b) -> bool:
     if a[0] == "num" and b[0] == "num":
         return numbers_equal(a[1], b[1])
-    va = a[1] if a[0] == "val" else evaluate(_num_latex(a[1]))
-    vb = b[1] if b[0] == "val" else evaluate(_num_latex(b[1]))
+    va = a[1] if a[0] == "val" else _num_value(a[1])
+    vb = b[1] if b[0] == "val" else _num_value(b[1])
     if va is None or vb is None:  # percents: only the numbers path reads them
         return False
     return values_equal(va, vb)
 
 
-def _num_latex(n) -> str:
-    v = n.value
-    txt = f"\\frac{{{v.numerator}}}{{{v.denominator}}}" if v.denominator != 1 else str(v.numerator)
-    if n.inexact:
-        txt = f"({txt})*1.0"
-    return txt if not n.percent else txt + "%"  # '%' makes evaluate() refuse: percent stays numeric-only
+def _num_value(n):
+    """A plain number as an evaluator Value (no text round trip: huge integers never meet str())."""
+    if n.percent:
+        return None
+    return number_value(n.value.numerator, n.value.denominator, n.inexact)
 
 
 def _show_scalar(a) -> str:
@@ -178,10 +183,22 @@ def _has_relation(s: str) -> bool:
     return any(op in s for op in ("<", ">", "\\le", "\\ge"))
 
 
+def _without_ellipsis(s: str) -> str:
+    return re.sub(r",?\\ldots,?", ",", s).strip(",")
+
+
 def _fast(gc: str, pc: str) -> tuple[bool, str, str] | None:
     """Decide from canonical strings alone, or None to go symbolic."""
     if gc == pc:
         return True, R.EXACT, f"exact: {_short(pc)} == {_short(gc)}"
+    if "\\ldots" in gc or "\\ldots" in pc:
+        if ("\\ldots" in gc) != ("\\ldots" in pc):
+            return False, R.STRUCTURE, f"structure: only one side goes on with an ellipsis ({_short(pc)} vs {_short(gc)})"
+        gc, pc = _without_ellipsis(gc), _without_ellipsis(pc)
+        if not gc or not pc:
+            return False, R.STRUCTURE, "structure: an ellipsis alone"
+        if gc == pc:
+            return True, R.EXACT, f"exact: {_short(pc)} == {_short(gc)} (both go on with an ellipsis)"
     ng, np_ = to_number(gc), to_number(pc)
     if ng is not None and np_ is not None:
         eq = numbers_equal(ng, np_)
@@ -222,83 +239,184 @@ def _fast(gc: str, pc: str) -> tuple[bool, str, str] | None:
 
 
 class _Prepared:
-    __slots__ = ("verdict", "key", "pred", "gold")
+    __slots__ = ("verdict", "key", "pred", "gold", "source")
 
-    def __init__(self, verdict=None, key=None, pred=None, gold=None):
+    def __init__(self, verdict=None, key=None, pred=None, gold=None, source=NONE):
         self.verdict = verdict
         self.key = key
         self.pred = pred
         self.gold = gold
+        self.source = source
 
 
-def _prepare(gold, pred_text, kind: str) -> _Prepared:
+def _parts_for_gold(gc: str, ex) -> str | None:
+    """Several boxes for a several-part gold: "\\boxed{(2,5)} for (a) and \\boxed{(0,1)} for (b)" read as the
+    list of the last k boxes when the gold lists k >= 2 answers and the last box alone holds fewer."""
+    if ex.source != BOX or len(ex.boxes) < 2 or shape(gc) != "list":
+        return None
+    k = len(_elements(gc, "list"))
+    if k < 2 or len(ex.boxes) < k:
+        return None
+    last = canon(ex.boxes[-1]) if len(ex.boxes[-1]) <= MAX_ANSWER_CHARS else ""
+    if last and shape(last) == "list" and len(_elements(last, "list")) >= k:
+        return None
+    parts = ex.boxes[-k:]
+    if any(not p.strip() for p in parts):
+        return None
+    return ", ".join(p.strip() for p in parts)
+
+
+def _number_words(gc: str, pc: str) -> tuple[str, str]:
+    """A number written in words on one side ("three") against a number on the other becomes digits."""
+    if to_number(gc) is not None and _WORDS.match(pc):
+        v = number_words_value(pc)
+        if v is not None:
+            return gc, str(v)
+    if to_number(pc) is not None and _WORDS.match(gc):
+        v = number_words_value(gc)
+        if v is not None:
+            return str(v), pc
+    return gc, pc
+
+
+def _prepare(gold, pred_text, kind: str, policy=None, finish_reason: str | None = None) -> _Prepared:
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})")
     gold_s = gold if isinstance(gold, str) else ("" if gold is None else _num_to_str(gold))
-    pred_s = pred_text if isinstance(pred_text, str) else ("" if pred_text is None else str(pred_text))
+    pred_s = pred_text if isinstance(pred_text, str) else ("" if pred_text is None else _num_to_str(pred_text))
+    if gold_s is None or pred_s is None:
+        return _Prepared(Verdict(False, None, None, "unparseable: a number too long to read", R.UNPARSEABLE))
     gx = extract_gold(gold_s, kind)
     if kind == "mc" and gx is not None and choice_letter(gx) == gx:
-        px = extract_answer(pred_s, "mc")
+        ex = extract(pred_s, "mc", policy, finish_reason)
+        px = ex.answer
         if px is None:
+            if ex.cut_off:
+                return _Prepared(Verdict(False, None, gx, ex.cut_off, R.CUT_OFF))
             return _Prepared(Verdict(False, None, gx, "no_answer: no choice letter found in the prediction", R.NO_ANSWER))
         eq = px == gx
-        return _Prepared(Verdict(eq, px, gx, f"mc_letter: {px} {'==' if eq else '!='} {gx}", R.MC_LETTER))
-    px = extract_answer(pred_s, "int" if kind == "int" else "math")
+        return _Prepared(Verdict(eq, px, gx, f"mc_letter: {px} {'==' if eq else '!='} {gx}", R.MC_LETTER, ex.source))
+    ex = extract(pred_s, "int" if kind == "int" else "math", policy, finish_reason)
+    px, src = ex.answer, ex.source
     if gx is None:
-        return _Prepared(Verdict(False, px, None, "no_answer: the gold has no answer", R.NO_ANSWER))
+        return _Prepared(Verdict(False, px, None, "no_answer: the gold has no answer", R.NO_ANSWER, src))
     if px is None:
-        return _Prepared(Verdict(False, None, gx, "no_answer: no \\boxed{} or final-answer statement found", R.NO_ANSWER))
+        if ex.cut_off:
+            return _Prepared(Verdict(False, None, gx, ex.cut_off, R.CUT_OFF))
+        return _Prepared(Verdict(False, None, gx, "no_answer: no \\boxed{}, final-answer anchor or closing statement "
+                                 "found", R.NO_ANSWER))
     for who, s in (("prediction", px), ("gold", gx)):
         why = refuse_reason(s)
         if why:
-            return _Prepared(Verdict(False, px, gx, f"unparseable: {who} {why}", R.UNPARSEABLE))
-    gc, pc = canon(gx), canon(px)
+            return _Prepared(Verdict(False, px, gx, f"unparseable: {who} {why}", R.UNPARSEABLE, src))
+    gc = canon(gx)
+    parts = _parts_for_gold(gc, ex)
+    if parts is not None and not refuse_reason(parts):
+        px = parts
+    pc = canon(px)
     if not pc:
-        return _Prepared(Verdict(False, px, gx, "no_answer: the extracted answer is empty", R.NO_ANSWER))
+        return _Prepared(Verdict(False, px, gx, "no_answer: the extracted answer is empty", R.NO_ANSWER, src))
+    gc, pc = _number_words(gc, pc)
     fast = _fast(gc, pc)
     if fast is not None:
-        return _Prepared(Verdict(fast[0], px, gx, fast[2], fast[1]))
+        return _Prepared(Verdict(fast[0], px, gx, fast[2], fast[1], src))
     for who, s in (("prediction", pc), ("gold", gc)):
         why = refuse_reason(s)
         if why:
-            return _Prepared(Verdict(False, px, gx, f"unparseable: {who} {why}", R.UNPARSEABLE))
-    return _Prepared(key=(gc, pc), pred=px, gold=gx)
+            return _Prepared(Verdict(False, px, gx, f"unparseable: {who} {why}", R.UNPARSEABLE, src))
+    return _Prepared(key=(gc, pc), pred=px, gold=gx, source=src)
 
 
-def _num_to_str(x) -> str:
+# An integer given as a number (not text) longer than this is refused: its decimal text would need
+# Python's str(int), which refuses 4,300 digits.
+MAX_INT_BITS = 13_000
+
+
+def _num_to_str(x) -> str | None:
+    """A gold or prediction given as a JSON number, as text; None for an integer too long to write out."""
     if isinstance(x, float) and x.is_integer():
-        return str(int(x))
+        x = int(x)
+    if isinstance(x, int) and not isinstance(x, bool):
+        return None if x.bit_length() > MAX_INT_BITS else str(x)
     return str(x)
 
 
+class _ReadDeadline(BaseException):
+    """Raised by SIGALRM when reading one item's answer overruns its time limit (main thread only)."""
+
+
+def _on_alarm(signum, frame):
+    raise _ReadDeadline()
+
+
+@contextmanager
+def _alarm_handler():
+    """Install the read-deadline handler for this call when a hard per-item limit is possible here: the
+    main thread of a process whose interval timer is free. Yields whether it is in force."""
+    usable = (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+              and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
+    if not usable:
+        yield False
+        return
+    old = signal.signal(signal.SIGALRM, _on_alarm)
+    try:
+        yield True
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _prepare_within(item, policy, timeout: float, alarm: bool) -> _Prepared:
+    gold, pred = item[0], item[1]
+    kind = item[2] if len(item) > 2 and item[2] else "math"
+    finish_reason = item[3] if len(item) > 3 else None
+    if not alarm:
+        return _prepare(gold, pred, kind, policy, finish_reason)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        return _prepare(gold, pred, kind, policy, finish_reason)
+    except _ReadDeadline:
+        return _Prepared(Verdict(False, None, None, f"timeout: reading the answer exceeded {timeout:.1f} s",
+                                 R.TIMEOUT))
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
 def grade_many(
-    items: Iterable[tuple[str, str, str]],
+    items: Iterable[tuple],
     *,
     workers: int | None = None,
     timeout: float = 5.0,
     progress: Callable[[int], None] | None = None,
+    policy: str | AnswerPolicy | None = None,
 ) -> list[Verdict]:
-    """Grade (gold, pred_text, kind) items of any registered kind (`kinds.KINDS`); order preserved.
-    `progress(n)` gets the number finished so far."""
+    """Grade (gold, pred_text, kind[, finish_reason]) items of any registered kind (`kinds.KINDS`) under an
+    answer policy (policy.POLICIES; default "default"); order preserved. `progress(n)` gets the number
+    finished so far."""
     from .kinds import grade_by_kind
 
-    return grade_by_kind(items, workers=workers, timeout=timeout, progress=progress)
+    return grade_by_kind(items, workers=workers, timeout=timeout, progress=progress, policy=policy)
 
 
 def grade_answers(
-    items: Iterable[tuple[str, str, str]],
+    items: Iterable[tuple],
     *,
     workers: int | None = None,
     timeout: float = 5.0,
     progress: Callable[[int], None] | None = None,
+    policy: str | AnswerPolicy | None = None,
 ) -> list[Verdict]:
-    """The grader of the answer kinds math, int and mc: (gold, pred_text, kind) items, order preserved."""
+    """The grader of the answer kinds math, int and mc: (gold, pred_text, kind[, finish_reason]) items under
+    an answer policy, order preserved. `timeout` bounds each item twice: reading its answer (in-process, hard
+    in the main thread) and its symbolic comparison (worker process)."""
     items = list(items)
-    prepared: list[_Prepared] = []
+    pol = get_policy(policy)
     for it in items:
-        gold, pred = it[0], it[1]
         kind = it[2] if len(it) > 2 and it[2] else "math"
-        prepared.append(_prepare(gold, pred, kind))
+        if kind not in KINDS:
+            raise ValueError(f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})")
+    with _alarm_handler() as alarm:
+        prepared = [_prepare_within(it, pol, timeout, alarm) for it in items]
     out: list[Verdict | None] = [p.verdict for p in prepared]
     done = sum(v is not None for v in out)
 
@@ -308,7 +426,7 @@ def grade_answers(
             continue
         hit = _cache_get(p.key)
         if hit is not None:
-            out[i] = Verdict(hit[0], p.pred, p.gold, hit[2], hit[1])
+            out[i] = Verdict(hit[0], p.pred, p.gold, hit[2], hit[1], p.source)
             done += 1
         else:
             waiting.setdefault(p.key, []).append(i)
@@ -324,7 +442,7 @@ def grade_answers(
             if rule not in (R.TIMEOUT, R.ERROR):
                 _cache_put(keys[j], res)
             for i in waiting[keys[j]]:
-                out[i] = Verdict(bool(equal), prepared[i].pred, prepared[i].gold, reason, rule)
+                out[i] = Verdict(bool(equal), prepared[i].pred, prepared[i].gold, reason, rule, prepared[i].source)
             counter[0] += len(waiting[keys[j]])
             if progress is not None:
                 progress(counter[0])
@@ -333,6 +451,7 @@ def grade_answers(
     return out  # type: ignore[return-value]
 
 
-def grade(gold: str, pred_text: str, kind: str = "math", *, timeout: float = 5.0) -> Verdict:
+def grade(gold: str, pred_text: str, kind: str = "math", *, timeout: float = 5.0,
+          policy: str | AnswerPolicy | None = None, finish_reason: str | None = None) -> Verdict:
     """Grade one prediction (full model output or bare answer) against a gold answer or worked solution."""
-    return grade_many([(gold, pred_text, kind)], timeout=timeout)[0]
+    return grade_many([(gold, pred_text, kind, finish_reason)], timeout=timeout, policy=policy)[0]

@@ -10,6 +10,7 @@ from typing import Any, Callable, TextIO
 
 from .grader import grade_many
 from .kinds import names as kind_names
+from .policy import get_policy
 
 
 class GradeInputError(ValueError):
@@ -33,30 +34,48 @@ def _field(row: dict, name: str, path, line: int) -> str:
     return str(v)
 
 
+def _json_line(line: str, path, n: int):
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as e:
+        raise GradeInputError(path, n, f"invalid JSON ({e.msg} at column {e.colno})") from None
+    except RecursionError:
+        raise GradeInputError(path, n, "JSON nested too deeply") from None
+    except ValueError as e:  # Python refuses integers of more than 4,300 digits
+        if "digits" in str(e):
+            raise GradeInputError(path, n, "a JSON integer with more than 4,300 digits (write it as a string)") from None
+        raise GradeInputError(path, n, f"invalid JSON ({e})") from None
+
+
 def read_rows(path: str | os.PathLike) -> list[tuple[int, dict[str, Any]]]:
-    """(line number, row) for every non-empty line; raises GradeInputError on the first bad one."""
+    """(line number, row) for every non-empty line; raises GradeInputError on the first bad one.
+
+    Each line is decoded on its own, so a bad byte is reported on its own line (1-based)."""
     rows = []
-    with open(path, encoding="utf-8", errors="strict") as fh:
-        try:
-            for n, raw in enumerate(fh, start=1):
-                if not raw.strip():
-                    continue
-                try:
-                    row = json.loads(raw)
-                except json.JSONDecodeError as e:
-                    raise GradeInputError(path, n, f"invalid JSON ({e.msg} at column {e.colno})") from None
-                if not isinstance(row, dict):
-                    raise GradeInputError(path, n, "each line must be a JSON object")
-                for name in ("gold", "pred"):
-                    if name not in row:
-                        raise GradeInputError(path, n, f"missing field {name!r}")
-                    _field(row, name, path, n)
-                kind = row.get("kind") or "math"
-                if kind not in kind_names():
-                    raise GradeInputError(path, n, f"kind must be one of {', '.join(kind_names())}, got {kind!r}")
-                rows.append((n, row))
-        except UnicodeDecodeError as e:
-            raise GradeInputError(path, n + 1 if rows or n else 1, f"not UTF-8 text ({e.reason})") from None
+    with open(path, "rb") as fh:
+        for n, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise GradeInputError(path, n, f"not UTF-8 text ({e.reason} at byte {e.start + 1} of the line)") from None
+            if n == 1 and line.startswith("\ufeff"):
+                line = line[1:]
+            if not line.strip():
+                continue
+            row = _json_line(line, path, n)
+            if not isinstance(row, dict):
+                raise GradeInputError(path, n, "each line must be a JSON object")
+            for name in ("gold", "pred"):
+                if name not in row:
+                    raise GradeInputError(path, n, f"missing field {name!r}")
+                _field(row, name, path, n)
+            kind = row.get("kind") or "math"
+            if kind not in kind_names():
+                raise GradeInputError(path, n, f"kind must be one of {', '.join(kind_names())}, got {kind!r}")
+            fr = row.get("finish_reason")
+            if fr is not None and not isinstance(fr, str):
+                raise GradeInputError(path, n, "field 'finish_reason' must be a string (e.g. \"stop\" or \"length\")")
+            rows.append((n, row))
     return rows
 
 
@@ -68,21 +87,26 @@ def grade_file(
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
     out_stream: TextIO | None = None,
+    policy: str | None = None,
 ) -> dict[str, Any]:
-    """Grade every row of `in_path`; write rows (with `equal`, `extracted`, `reason`) to `out_path`, or to
-    `out_stream` / stdout when out_path is None. Nothing is written if any row is invalid. Returns a summary."""
+    """Grade every row of `in_path` under an answer policy; write rows (with `equal`, `extracted`, `reason`,
+    `answer_source`) to `out_path`, or to `out_stream` / stdout when out_path is None. Nothing is written if
+    any row is invalid. Returns a summary."""
     t0 = time.monotonic()
+    pol = get_policy(policy)
     rows = read_rows(in_path)
     items = [
-        (_field(r, "gold", in_path, n), _field(r, "pred", in_path, n), r.get("kind") or "math") for n, r in rows
+        (_field(r, "gold", in_path, n), _field(r, "pred", in_path, n), r.get("kind") or "math", r.get("finish_reason"))
+        for n, r in rows
     ]
-    verdicts = grade_many(items, workers=workers, timeout=timeout, progress=progress)
+    verdicts = grade_many(items, workers=workers, timeout=timeout, progress=progress, policy=pol)
     lines = []
     for (_, row), v in zip(rows, verdicts):
         out = dict(row)
         out["equal"] = v.equal
         out["extracted"] = v.extracted
         out["reason"] = v.reason
+        out["answer_source"] = v.answer_source
         lines.append(json.dumps(out, ensure_ascii=False) + "\n")
     if out_path is not None:
         from store.output import open_output  # FIFOs, devices and symlinks written through, not replaced
@@ -105,6 +129,9 @@ def grade_file(
         "no_answer": rules.get("no_answer", 0),
         "unparseable": rules.get("unparseable", 0),
         "errors": rules.get("error", 0),
+        "cut_off": rules.get("cut_off", 0),
         "by_rule": dict(sorted(rules.items())),
+        "by_source": dict(sorted(Counter(v.answer_source for v in verdicts).items())),
+        "answer_policy": pol.name,
         "seconds": round(time.monotonic() - t0, 3),
     }

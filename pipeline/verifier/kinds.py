@@ -3,7 +3,9 @@
 A kind names its grader as "module:function" so that registering costs no import: the math grader pulls
 in its worker pool, a code grader its sandbox, only when a batch of that kind is graded. A grader takes
 `(gold, pred_text, kind)` items (one grader may serve several kinds) plus the keyword options of
-`grade_many` and returns one Verdict per item, in order. Adding a kind = one `register()` call.
+`grade_many` and returns one Verdict per item, in order. Adding a kind = one `register()` call. A kind whose
+answers are read from prose (`reads_policy`) also gets each item's finish_reason (4-tuples) and the
+answer policy (pipeline/verifier/policy.py).
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ class AnswerKind:
     grader: str  # "module:function"
     help: str
     prediction: str = "\\boxed{{{}}}"  # an extracted answer written back as a prediction (maj@k votes)
+    reads_policy: bool = False  # the grader takes `policy=` and (gold, pred, kind, finish_reason) items
 
     def as_prediction(self, extracted: str) -> str:
         return self.prediction.format(extracted)
@@ -51,9 +54,10 @@ def get(name: str) -> AnswerKind:
 
 
 _MATH = "pipeline.verifier.grader:grade_answers"
-register(AnswerKind("math", _MATH, "a mathematical answer (\\boxed{}, anchors), compared symbolically"))
-register(AnswerKind("int", _MATH, "an integer answer (AIME): compared as integers"))
-register(AnswerKind("mc", _MATH, "a multiple-choice letter A-E"))
+register(AnswerKind("math", _MATH, "a mathematical answer (\\boxed{}, anchors, statements), compared symbolically",
+                    reads_policy=True))
+register(AnswerKind("int", _MATH, "an integer answer (AIME): compared as integers", reads_policy=True))
+register(AnswerKind("mc", _MATH, "a multiple-choice letter A-E", reads_policy=True))
 register(AnswerKind("code", "pipeline.verifier.code:grade_programs",
                     "a program (last fenced code block) run against the problem's tests in the sandbox",
                     prediction="```python\n{}\n```"))
@@ -65,11 +69,13 @@ def grade_by_kind(
     workers: int | None = None,
     timeout: float = 5.0,
     progress: Callable[[int], None] | None = None,
+    policy=None,
 ) -> list[Verdict]:
     """Grade items of any registered kinds: each grader gets its items in one batch; order preserved."""
-    items = [(it[0], it[1], (it[2] if len(it) > 2 and it[2] else "math")) for it in items]
+    items = [(it[0], it[1], (it[2] if len(it) > 2 and it[2] else "math"), it[3] if len(it) > 3 else None)
+             for it in items]
     groups: dict[str, list[int]] = {}
-    for i, (_, _, kind) in enumerate(items):
+    for i, (_, _, kind, _) in enumerate(items):
         groups.setdefault(get(kind).grader, []).append(i)
     out: list[Verdict | None] = [None] * len(items)
     finished = 0
@@ -80,8 +86,13 @@ def grade_by_kind(
             if progress is not None:
                 progress(base + n)
 
-        verdicts = KINDS[items[idx[0]][2]].load()(
-            [items[i] for i in idx], workers=workers, timeout=timeout, progress=group_progress)
+        kind = KINDS[items[idx[0]][2]]
+        if kind.reads_policy:
+            verdicts = kind.load()([items[i] for i in idx], workers=workers, timeout=timeout,
+                                   progress=group_progress, policy=policy)
+        else:
+            verdicts = kind.load()([items[i][:3] for i in idx], workers=workers, timeout=timeout,
+                                   progress=group_progress)
         for i, v in zip(idx, verdicts):
             out[i] = v
         finished += len(idx)

@@ -1,6 +1,8 @@
 """Linear-time LaTeX scanning helpers: brace matching and locating \\boxed{...} / \\fbox{...} groups."""
 from __future__ import annotations
 
+import re
+
 # An answer longer than this inside one \boxed{...} is not an answer; scanning stops there so that
 # many unclosed boxes in a huge text stay linear in practice.
 MAX_GROUP_SCAN = 4000
@@ -28,46 +30,59 @@ def match_brace(s: str, open_idx: int, limit: int = MAX_GROUP_SCAN) -> int:
     return -1
 
 
-def _group_after(s: str, cmd_end: int) -> tuple[str, int, int] | None:
-    """Argument of a box command ending at cmd_end: `{...}` or a bare token (`\\boxed 5`)."""
-    i = cmd_end
-    n = len(s)
-    while i < n and s[i] in " \t":
-        i += 1
-    if i < n and s[i] == "{":
-        j = match_brace(s, i)
-        if j < 0:
-            return None
-        return s[i + 1 : j], i, j + 1
-    if cmd_end < n and s[cmd_end] == " ":
-        j = i
-        while j < n and not s[j].isspace() and s[j] not in "$":
-            j += 1
-        if j > i:
-            return s[i:j], i, j
-    return None
+_BRACE_TOKENS = re.compile(r"\\.|[{}]", re.S)
+
+
+def brace_pairs(s: str) -> dict[int, int]:
+    """Index of every `{` that is closed -> index of its `}`, in one pass over `s` (escaped braces skipped)."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    for m in _BRACE_TOKENS.finditer(s):
+        c = m.group()
+        if c == "{":
+            stack.append(m.start())
+        elif c == "}" and stack:
+            pairs[stack.pop()] = m.start()
+    return pairs
+
+
+_BOX_RE = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
 
 
 def find_boxes(s: str) -> list[tuple[str, int, int]]:
-    """All complete \\boxed{...}/\\fbox{...} groups as (content, start, end), in text order."""
+    """All complete \\boxed{...}/\\fbox{...} groups as (content, start, end), in text order.
+
+    Linear in len(s): braces are matched once for the whole text, so thousands of unclosed boxes cost
+    no more than one. A group longer than MAX_GROUP_SCAN is not an answer and is skipped.
+    """
+    if "\\boxed" not in s and "\\fbox" not in s:
+        return []
+    pairs: dict[int, int] | None = None
     out: list[tuple[str, int, int]] = []
-    for cmd in _BOX_COMMANDS:
-        start = 0
-        while True:
-            k = s.find(cmd, start)
-            if k < 0:
-                break
-            after = k + len(cmd)
-            if after < len(s) and s[after].isalpha():  # \boxedsomething is another macro
-                start = after
+    n = len(s)
+    last_end = 0
+    for m in _BOX_RE.finditer(s):
+        k, after = m.start(), m.end()
+        if k < last_end:
+            continue  # a box inside a box belongs to the outer answer
+        i = after
+        while i < n and s[i] in " \t":
+            i += 1
+        if i < n and s[i] == "{":
+            if pairs is None:
+                pairs = brace_pairs(s)
+            j = pairs.get(i, -1)
+            if j < 0 or j - i > MAX_GROUP_SCAN:
                 continue
-            g = _group_after(s, after)
-            if g is not None:
-                out.append((g[0], k, g[2]))
-                start = g[2]
-            else:
-                start = after
-    out.sort(key=lambda t: t[1])
+            out.append((s[i + 1 : j], k, j + 1))
+            last_end = j + 1
+        elif after < n and s[after] == " ":
+            j = i
+            while j < n and not s[j].isspace() and s[j] != "$":
+                j += 1
+            if j > i:
+                out.append((s[i:j], k, j))
+                last_end = j
     return out
 
 
@@ -76,14 +91,20 @@ def last_boxed(s: str) -> str | None:
     boxes = find_boxes(s)
     if not boxes:
         return None
+    return ", ".join(b[0] for b in last_box_group(s, boxes))
+
+
+def last_box_group(s: str, boxes: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """The last box with the boxes right before it that only separators divide from it, in text order."""
     group = [boxes[-1]]
     for prev in reversed(boxes[:-1]):
-        between = s[prev[2] : group[0][1]]
+        between = s[prev[2] : group[-1][1]]
         if _only_separators(between):
-            group.insert(0, prev)
+            group.append(prev)
         else:
             break
-    return ", ".join(b[0] for b in group)
+    group.reverse()
+    return group
 
 
 def _only_separators(between: str) -> bool:

@@ -33,8 +33,17 @@ _SQRT_SHORT = re.compile(r"\\sqrt\s*(\d+)")
 _THOUSANDS_BRACE = re.compile(r"(\d)\{,\}(?=\d{3})")
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?$")
 _THOUSANDS_SPACE = re.compile(r"^[-+]?\d{1,3}(?: \d{3})+(?:\.\d+)?$")
-_MIXED_PLAIN = re.compile(r"^([-+]?\d+)\s+(\d+)\s*/\s*(\d+)$")
-_MIXED_LATEX = re.compile(r"^([-+]?\d+)\s*\\frac\{(\d+)\}\{(\d+)\}$")
+_MIXED_PLAIN = re.compile(r"^([-+]?\d+)[ \t]+(\d+)[ \t]*/[ \t]*(\d+)$")
+_MIXED_GROUPED = re.compile(r"^([-+]?\d{1,3}(?: \d{3})+)[ \t]+(\d+)[ \t]*/[ \t]*(\d+)$")  # 2 000 1/3
+_MIXED_LATEX = re.compile(r"^([-+]?\d+)[ \t]*\\frac\{(\d+)\}\{(\d+)\}$")
+# An integer, a line break, a fraction: two lines, not a mixed number ("3\n1/2" is not 3 1/2).
+_LINE_THEN_FRACTION = re.compile(r"(\d)[ \t$]*(?:\n|\\\\)[\s$]*(?=\\[dt]?frac|\d+[ \t]*/[ \t]*\d)")
+# `12,\! 345`: a comma followed by a negative thin space and three digits is a thousands separator.
+_THIN_THOUSANDS = re.compile(r"(?<=\d),\\!\s*(?=\d{3}(?!\d))")
+# A decimal comma is read only where a list is impossible: one or two digits after it and a euro sign.
+_EURO_DECIMAL = re.compile(r"^(?:€\s*)?([-+]?\d+),(\d{1,2})\s*(?:€|\\euro|EUR|euros?)?$")
+_EURO = re.compile(r"€|\\euro\b|(?<=\d)\s*(?:EUR|euros?)\b")
+_ELLIPSIS = re.compile(r"\\(?:ldots|cdots|dots|dotsc|dotso)(?![A-Za-z])|…|\.\.\.")
 _ASSIGN = re.compile(r"^\s*(?:[A-Za-z]|\\[A-Za-z]+)(?:_\{?[A-Za-z0-9]+\}?)?\s*(?:=|\\in)\s*(?!=)")
 _WS = re.compile(r"\s+")
 _NEG_SPACE = re.compile(r"(?<!\\)\\!")
@@ -57,6 +66,8 @@ def _strip_delims(s: str) -> str:
 def _strip_trailing_punct(s: str) -> str:
     while True:
         t = s.rstrip()
+        if t.endswith("\\ldots"):
+            return t  # an ellipsis is part of the answer ("1, 2, 3, \ldots" is not "1, 2, 3")
         if t.endswith("\\\\"):
             t = t[:-2]
         elif t and t[-1] in ".,;:?" and not t.endswith("\\."):
@@ -113,6 +124,9 @@ def canon(s: str) -> str:
     """Canonical form of one answer string (idempotent on its own output)."""
     s = s.replace("\u2212", "-").replace("\u2013", "-").replace("\u00d7", "\\times").replace("\u00b7", "\\cdot")
     s = s.replace("\\displaystyle", "").replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+    s = _LINE_THEN_FRACTION.sub(r"\1, ", s)
+    s = _ELLIPSIS.sub(r"\\ldots ", s)
+    s = _THIN_THOUSANDS.sub("", s)
     s = _strip_delims(s)
     s = strip_command_wrapper(s, ("\\boxed", "\\fbox"))
     s = _strip_delims(_strip_trailing_punct(s))
@@ -122,6 +136,11 @@ def canon(s: str) -> str:
     s = _ORDINAL.sub("", s)
     s = _SPACES.sub(" ", s)
     s = s.replace("\\$", "").replace("$", "").replace("\\%", "%")
+    if "€" in s or "EUR" in s or "euro" in s:
+        m = _EURO_DECIMAL.match(s.strip())
+        if m:
+            s = f"{m.group(1)}.{m.group(2)}"
+        s = _EURO.sub("", s)
     s = _DEGREES.sub("", s)
     s = _strip_trailing_punct(s)
     m = _TEXT_UNIT_TAIL.match(s.strip())
@@ -140,6 +159,9 @@ def canon(s: str) -> str:
     s = _THOUSANDS_BRACE.sub(r"\1", s).replace("{,}", ",")
     if _THOUSANDS.match(s) or _THOUSANDS_SPACE.match(s):
         s = s.replace(",", "").replace(" ", "")
+    m = _MIXED_GROUPED.match(s)
+    if m and int(m.group(2)) < int(m.group(3)):
+        s = f"{m.group(1).replace(' ', '')} {m.group(2)}/{m.group(3)}"
     m = _MIXED_PLAIN.match(s)
     if m and int(m.group(2)) < int(m.group(3)):
         s = f"{m.group(1)}\\frac{{{m.group(2)}}}{{{m.group(3)}}}"

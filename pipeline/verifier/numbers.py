@@ -99,7 +99,26 @@ def numbers_equal(gold: Num, pred: Num) -> bool:
     return _close(pct.value, other.value, inexact) or _close(pct.value / 100, other.value, inexact)
 
 
+# Python refuses str(int) beyond 4,300 digits (and it is quadratic below that): integers longer than
+# this are shown in scientific form computed from their bit length, never through str().
+SHOW_DIGITS = 60
+
+
+def int_text(k: int) -> str:
+    """Decimal text of an integer of any size: exact up to SHOW_DIGITS digits, else `~d.ddde+N`."""
+    if k.bit_length() <= SHOW_DIGITS * 3.32:
+        return str(k)
+    sign = "-" if k < 0 else ""
+    k = abs(k)
+    exp = int(k.bit_length() * 0.30102999566398120) - 1  # floor(log10(k)), or one less
+    if 10 ** (exp + 1) <= k:
+        exp += 1
+    lead = k // 10 ** (exp - 11)  # 12 leading digits
+    digits = str(lead)
+    return f"{sign}~{digits[0]}.{digits[1:]}e+{exp}"
+
+
 def show(n: Num) -> str:
     v = n.value
-    txt = str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
+    txt = int_text(v.numerator) if v.denominator == 1 else f"{int_text(v.numerator)}/{int_text(v.denominator)}"
     return txt + ("%" if n.percent else "")

@@ -12,11 +12,12 @@ IDENTITY = "identity"  # expressions in variables compared at fixed sample point
 STRUCTURE = "structure"  # an ordered tuple/interval against an unordered set
 MC_LETTER = "mc_letter"  # multiple-choice letters compared
 NO_ANSWER = "no_answer"  # nothing extractable from the prediction (or the gold)
+CUT_OFF = "cut_off"  # the response was cut off (length limit, unfinished thought or sentence): no credit
 TIMEOUT = "timeout"  # the comparison hit its hard deadline
 UNPARSEABLE = "unparseable"  # too long, too large, or not mathematics we can read
 ERROR = "error"  # the worker crashed or raised; never counted as equal
 
-RULES = (EXACT, NUMERIC, IDENTITY, STRUCTURE, MATH_VERIFY, MC_LETTER, NO_ANSWER, TIMEOUT, UNPARSEABLE, ERROR)
+RULES = (EXACT, NUMERIC, IDENTITY, STRUCTURE, MATH_VERIFY, MC_LETTER, NO_ANSWER, CUT_OFF, TIMEOUT, UNPARSEABLE, ERROR)
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Verdict:
     gold: str | None
     reason: str
     rule: str
+    answer_source: str = "none"  # where the prediction's answer was read: policy.SOURCES
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

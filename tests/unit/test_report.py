@@ -52,6 +52,19 @@ def test_report_rows_gains_and_training_data(store):
     assert "| Backbone (M0) | - | - | 10.0 | - | 40.0 | - |" in md
     rows = list(csv.DictReader(io.StringIO(to_csv(data))))
     assert {(r["model"], r["benchmark"], r["value"]) for r in rows} >= {("M1", "math500", "50.0")}
+    assert "answers read under answer policy default" in md  # evals stored without a policy read as default
+
+
+def test_report_never_mixes_answer_policies_in_a_column_unknowingly(store):
+    _fill(store)
+    with store.write() as conn:
+        conn.execute("INSERT INTO eval_result (model, benchmark, metric, value, n, run_id, answer_policy) VALUES "
+                     "('M1', 'aime24', 'accuracy', 0.3, 10, 'h', 'harness')")
+    with pytest.raises(MixedProtocols) as e:
+        report_data(store)
+    assert "answer policy harness" in str(e.value) and "answer policy default" in str(e.value)
+    md = to_markdown(report_data(store, allow_mixed=True))
+    assert "answers read under answer policy harness" in md and "answers read under answer policy default" in md
 
 
 def test_report_backbone_metric_and_cli_formats(store, db_path, tmp_path):

@@ -57,9 +57,10 @@ def test_verdict_has_reason_and_rule():
     v = grade("25", "The answer is \\boxed{25}.")
     assert isinstance(v, Verdict) and v.equal
     assert v.extracted == "25" and v.gold == "25" and v.rule in RULES and "25" in v.reason
-    assert set(v.to_dict()) == {"equal", "extracted", "gold", "reason", "rule"}
+    assert set(v.to_dict()) == {"equal", "extracted", "gold", "reason", "rule", "answer_source"}
+    assert v.answer_source == "box"
     n = grade("5", "<|begin_of_thought|>\n\nI am still thinking about" + " this" * 100)
-    assert not n.equal and n.rule == "no_answer" and n.extracted is None
+    assert not n.equal and n.rule == "cut_off" and n.extracted is None and "thought never ended" in n.reason
     assert isinstance(VERIFIER_VERSION, str) and VERIFIER_VERSION
 
 
