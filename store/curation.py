@@ -1,4 +1,5 @@
-"""Curation actions with a persisted, undoable event log: status, pair swap, tags, notes, step labels.
+"""Curation actions with a persisted, undoable event log: status, pair swap, tags, notes, step labels,
+accepted verdicts.
 
 Every action writes one ``event`` row and one ``event_item`` per touched target with the value
 before and after, inside the caller's write transaction. ``undo`` restores the newest ``done``
@@ -146,6 +147,43 @@ def _put_step_label(conn: duckdb.DuckDBPyConnection, trajectory_id: str, value: 
                      [trajectory_id, step, n_steps, actor])
 
 
+# Whose verdict a curator can accept for a trajectory (the disagreements view): the verifier's own, the
+# imported harness's (harness_correct), or the LLM judge's (judge_verdict). The event item keeps
+# "verdict<TAB>verdict_by<TAB>verifier_verdict" before and after, so undo restores all three.
+VERDICT_SOURCES = ("ours", "harness", "judge")
+_OURS = "CASE WHEN verdict_by IS NULL THEN verdict ELSE verifier_verdict END"
+_ACCEPTED = {
+    "ours": (_OURS, "NULL", "NULL", f"{_OURS} IS NOT NULL"),
+    "harness": ("CASE WHEN harness_correct THEN 'correct' ELSE 'incorrect' END", "'harness'", _OURS,
+                "harness_correct IS NOT NULL"),
+    "judge": ("judge_verdict", "'judge'", _OURS, "judge_verdict IN ('correct', 'incorrect')"),
+}
+_VERDICT_STATE = "verdict || chr(9) || coalesce(verdict_by, '') || chr(9) || coalesce(verifier_verdict, '')"
+
+
+def accept_verdict(conn: duckdb.DuckDBPyConnection, source: str, *, ids: list[str] | None = None,
+                   where: str | None = None, actor: str | None = None) -> Event:
+    """Make `source`'s opinion (ours | harness | judge) the trajectory's verdict; rows where that source has
+    no opinion are left alone. A later `still2 verify` keeps an accepted harness/judge verdict."""
+    if source not in _ACCEPTED:
+        raise ValueError(f"source must be one of {', '.join(VERDICT_SOURCES)}")
+    verdict, by, kept, has = _ACCEPTED[source]
+    clause, params = _target_sql(ids, where)
+    event_id = _new_event(conn, "accept_verdict", "trajectory", "verdict", source, actor)
+    after = f"{verdict} || chr(9) || coalesce({by}, '') || chr(9) || coalesce({kept}, '')"
+    conn.execute(f"""INSERT INTO event_item SELECT {event_id}, id, {_VERDICT_STATE}, {after} FROM trajectory
+                     WHERE {clause} AND {has} AND {_VERDICT_STATE} <> {after}""", params)
+    _set_verdict_state(conn, event_id, "after")
+    return _finish(conn, event_id, "accept_verdict", "trajectory", "verdict")
+
+
+def _set_verdict_state(conn: duckdb.DuckDBPyConnection, event_id: int, value: str) -> None:
+    conn.execute(f"""UPDATE trajectory SET verdict = split_part(ei.{value}, chr(9), 1),
+                                           verdict_by = nullif(split_part(ei.{value}, chr(9), 2), ''),
+                                           verifier_verdict = nullif(split_part(ei.{value}, chr(9), 3), '')
+                     FROM event_item ei WHERE ei.event_id = ? AND trajectory.id = ei.target_id""", [event_id])
+
+
 def _apply(conn: duckdb.DuckDBPyConnection, event_id: int, backwards: bool) -> Event:
     action, kind, field, detail, n = conn.execute(
         "SELECT action, target_kind, field, detail, n FROM event WHERE id = ?", [event_id]).fetchone()
@@ -154,6 +192,8 @@ def _apply(conn: duckdb.DuckDBPyConnection, event_id: int, backwards: bool) -> E
     if action == "set_status":
         conn.execute(f"""UPDATE {table} SET status = ei.{value} FROM event_item ei
                          WHERE ei.event_id = ? AND {table}.id = ei.target_id""", [event_id])
+    elif action == "accept_verdict":
+        _set_verdict_state(conn, event_id, value)
     elif action == "swap":
         conn.execute(f"""UPDATE pair SET chosen_id = split_part(ei.{value}, chr(9), 1),
                                          rejected_id = split_part(ei.{value}, chr(9), 2)

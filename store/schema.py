@@ -298,6 +298,8 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             # and under which answer policy (strict, default, harness)
             "ALTER TABLE trajectory ADD COLUMN answer_source VARCHAR",
             "ALTER TABLE trajectory ADD COLUMN answer_policy VARCHAR",
+            # the rule that decided the verdict (exact, numeric, math_verify, no_answer, cut_off, timeout ...)
+            "ALTER TABLE trajectory ADD COLUMN verdict_rule VARCHAR",
             # a second opinion from `still2 judge`: correct | incorrect | unsure, the judge model, one line why
             "ALTER TABLE trajectory ADD COLUMN judge_verdict VARCHAR",
             "ALTER TABLE trajectory ADD COLUMN judge_model VARCHAR",
@@ -318,7 +320,8 @@ VIEWS: dict[str, str] = {
     "trajectories": """
         SELECT t.id, t.problem_id, p.source, p.domain, p.difficulty, p.question, p.answer AS gold,
                p.answer_kind, t.model, t.origin, t.run_id, t.iteration, t.sample_index,
-               t.verdict, t.verdict_reason, t.extracted, t.answer_source, t.answer_policy, t.verdict_by,
+               t.verdict, t.verdict_reason, t.verdict_rule, t.extracted, t.answer_source, t.answer_policy,
+               t.verdict_by,
                CASE WHEN t.verdict_by IS NULL THEN t.verdict ELSE t.verifier_verdict END AS our_verdict,
                t.judge_verdict, t.judge_model, t.judge_reason, t.harness_correct, t.harness_pred,
                t.n_tokens, t.n_chars, t.thought_chars, t.solution_chars,

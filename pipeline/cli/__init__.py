@@ -31,7 +31,7 @@ app = typer.Typer(
 )
 
 # Each module exposes register(app); the order is the order of --help.
-COMMAND_MODULES = ("store_cmds", "problems_cmds", "grade_cmds", "sandbox_cmds", "verify_cmds", "explore_cmds", "engine_cmds", "jobs_cmds", "curation_cmds", "train_cmds", "tui_cmds")
+COMMAND_MODULES = ("store_cmds", "problems_cmds", "grade_cmds", "sandbox_cmds", "verify_cmds", "judge_cmds", "explore_cmds", "engine_cmds", "jobs_cmds", "curation_cmds", "train_cmds", "tui_cmds")
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"pipeline.cli.{_name}").register(app)

@@ -47,6 +47,7 @@ def complete_missing_solutions(store: Store, engine: Engine, run_id: str, config
             "format_flags": ["solution_completed"], "extracted": verdict.extracted,
             "verdict": "correct" if verdict.equal else "incorrect", "verdict_reason": verdict.reason,
             "answer_source": verdict.answer_source, "answer_policy": config.answer_policy,
+            "verdict_rule": verdict.rule,
             "verifier_version": VERIFIER_VERSION, "n_tokens": completion.n_tokens, "origin": config.origin,
             "model": engine.model_id, "run_id": run_id, "iteration": it, "finish_reason": completion.finish_reason,
             "meta": {"completed_from": tid, "completer": engine.model_id},

@@ -166,6 +166,7 @@ def explore(store: Store, engine: Engine, engine_kind: str, problems: list[Probl
                     "format_flags": list(parsed.flags), "extracted": verdict.extracted,
                     "verdict": "correct" if verdict.equal else "incorrect", "verdict_reason": verdict.reason,
                     "answer_source": verdict.answer_source, "answer_policy": config.answer_policy,
+                    "verdict_rule": verdict.rule,
                     "verifier_version": VERIFIER_VERSION, "n_tokens": completion.n_tokens,
                     "origin": config.origin, "model": engine.model_id, "run_id": run_id,
                     "iteration": config.iteration, "sample_index": index, "sampling": sampling,

@@ -49,6 +49,7 @@ def reverify(store: Store, *, where: str | None = None, stale_only: bool = False
         update = pa.table({
             "id": [r[0] for r in rows], "verdict": new, "extracted": [v.extracted for v in verdicts],
             "verdict_reason": [v.reason for v in verdicts], "answer_source": [v.answer_source for v in verdicts],
+            "verdict_rule": [v.rule for v in verdicts],
         })
         with store.write() as conn:
             conn.register("verified", update)
@@ -57,7 +58,8 @@ def reverify(store: Store, *, where: str | None = None, stale_only: bool = False
                                    verifier_verdict = CASE WHEN trajectory.verdict_by IS NULL THEN NULL
                                                            ELSE v.verdict END,
                                    extracted = v.extracted, verdict_reason = v.verdict_reason,
-                                   answer_source = v.answer_source, answer_policy = $policy,
+                                   answer_source = v.answer_source, verdict_rule = v.verdict_rule,
+                                   answer_policy = $policy,
                                    verifier_version = $version
                             FROM verified v WHERE trajectory.id = v.id""",
                          {"version": VERIFIER_VERSION, "policy": policy})

@@ -1,0 +1,149 @@
+"""The LLM judge: a second opinion on verdicts through any engine (openai-compatible, vLLM, transformers).
+
+It reads the rows the verifier could not decide (no answer found, unparseable, timeout, error) or a
+seeded random audit sample of decided rows, asks the model whether the response's final answer equals
+the gold answer, and stores its verdict (correct | incorrect | unsure), the model and a one-line reason
+in `judge_verdict`, `judge_model`, `judge_reason`. It never touches `verdict`: a curator accepts the
+judge's opinion explicitly (TUI disagreements view, store/curation.accept_verdict), undoably.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+import pyarrow as pa
+
+from store import Store
+
+# Verdict rules the verifier could not decide from; "cut_off" is decided (no credit) and is not asked.
+UNDECIDED_RULES = ("no_answer", "unparseable", "timeout", "error")
+UNDECIDED_REASONS = ("no_answer:", "unparseable:", "timeout:", "error:")  # rows verified before verdict_rule
+
+PROMPT = """You are grading the answer of a student to a math problem.
+
+Problem:
+{question}
+
+Reference answer: {gold}
+
+The end of the student's response:
+\"\"\"
+{tail}
+\"\"\"
+
+Does the student's final answer equal the reference answer? Reply with exactly two lines:
+VERDICT: correct or incorrect
+REASON: one short sentence"""
+
+
+@dataclass
+class JudgeConfig:
+    """Which rows to judge and how. CLI flags mirror these fields."""
+
+    audit: int | None = None  # judge a random sample of this many decided rows instead of the undecided ones
+    seed: int = 0  # the audit sample's seed
+    where: str | None = None  # SQL over the trajectories view, ANDed to the selection
+    limit: int | None = None  # at most this many rows
+    max_new_tokens: int = 128
+    tail_chars: int = 1500  # how much of the end of each response the judge sees
+    batch: int = 8  # prompts per generate call (one write per batch: an interrupted run resumes)
+    overwrite: bool = False  # judge again rows this model already judged
+
+
+_VERDICT = re.compile(r"verdict\s*[:：]?\s*[*\"'`]*\s*(incorrect|correct|wrong|right|yes|no)\b", re.IGNORECASE)
+_FIRST_WORD = re.compile(r"\b(incorrect|not\s+correct|wrong|correct|right)\b", re.IGNORECASE)
+_REASON = re.compile(r"reason\s*[:：]\s*(.+)", re.IGNORECASE)
+_MEANING = {"incorrect": "incorrect", "wrong": "incorrect", "no": "incorrect", "not correct": "incorrect",
+            "correct": "correct", "right": "correct", "yes": "correct"}
+
+
+def parse_judgement(reply: str) -> tuple[str, str]:
+    """(verdict, one-line reason) from the judge's reply; "unsure" when it states neither verdict."""
+    reply = reply or ""
+    m = _VERDICT.search(reply)
+    word = m.group(1) if m else None
+    if word is None:
+        first = next((ln for ln in reply.splitlines() if ln.strip()), "")
+        w = _FIRST_WORD.search(first)
+        word = re.sub(r"\s+", " ", w.group(1)) if w else None
+    verdict = _MEANING.get(word.lower(), "unsure") if word else "unsure"
+    r = _REASON.search(reply)
+    reason = (r.group(1) if r else next((ln for ln in reply.splitlines() if ln.strip()), "")).strip()
+    reason = re.sub(r"\s+", " ", reason)[:200] or "(no reason given)"
+    return verdict, reason
+
+
+def _selection_sql(cfg: JudgeConfig) -> tuple[str, dict]:
+    params: dict = {"model": None}
+    clauses = ["p.answer IS NOT NULL", "t.verdict <> 'unverified'"]
+    if cfg.audit is None:
+        rules = ", ".join(f"'{r}'" for r in UNDECIDED_RULES)
+        prefixes = " OR ".join(f"starts_with(t.verdict_reason, '{p}')" for p in UNDECIDED_REASONS)
+        clauses.append(f"(t.verdict_rule IN ({rules}) OR (t.verdict_rule IS NULL AND ({prefixes})))")
+    if cfg.where:
+        clauses.append(f"t.id IN (SELECT id FROM trajectories WHERE {cfg.where})")
+    if cfg.overwrite:
+        del params["model"]
+    else:
+        clauses.append("t.judge_model IS DISTINCT FROM $model")
+    order = "t.id"
+    if cfg.audit is not None:
+        order = "hash(t.id || $seed), t.id"
+        params["seed"] = str(cfg.seed)
+    n = cfg.audit if cfg.audit is not None else cfg.limit
+    if cfg.audit is not None and cfg.limit is not None:
+        n = min(cfg.audit, cfg.limit)
+    sql = f"""SELECT t.id, p.question, p.answer, t.text FROM trajectory t JOIN problem p ON p.id = t.problem_id
+              WHERE {' AND '.join(clauses)} ORDER BY {order}""" + (f" LIMIT {int(n)}" if n is not None else "")
+    return sql, params
+
+
+def select_rows(store: Store, cfg: JudgeConfig, model_id: str) -> list[tuple[str, str, str, str]]:
+    """(id, question, gold, text) of the rows to judge."""
+    sql, params = _selection_sql(cfg)
+    if "model" in params:
+        params["model"] = model_id
+    with store.read() as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def judge_prompt(question: str, gold: str, text: str, tail_chars: int = 1500) -> list[dict[str, str]]:
+    tail = text[-tail_chars:]
+    if len(text) > tail_chars:
+        tail = "..." + tail
+    return [{"role": "user", "content": PROMPT.format(question=question.strip(), gold=gold.strip(), tail=tail)}]
+
+
+def judge(store: Store, engine, cfg: JudgeConfig, *, on_batch: Callable[[int, dict], None] | None = None) -> dict:
+    """Judge the selected rows with `engine`; returns counts per judge verdict and agreement with ours."""
+    from pipeline.engines.base import SamplingParams
+
+    model_id = engine.model_id
+    rows = select_rows(store, cfg, model_id)
+    counts = {"correct": 0, "incorrect": 0, "unsure": 0}
+    params = SamplingParams(n=1, temperature=0.0, max_new_tokens=cfg.max_new_tokens, seed=cfg.seed)
+    for start in range(0, len(rows), cfg.batch):
+        chunk = rows[start:start + cfg.batch]
+        results = engine.generate([judge_prompt(q, g, t, cfg.tail_chars) for _, q, g, t in chunk], params)
+        parsed = [parse_judgement(r.completions[0].text if r.completions else "") for r in results]
+        update = pa.table({"id": [r[0] for r in chunk], "judge_verdict": [p[0] for p in parsed],
+                           "judge_reason": [p[1] for p in parsed]})
+        with store.write() as conn:
+            conn.register("judged", update)
+            conn.execute("""UPDATE trajectory SET judge_verdict = j.judge_verdict, judge_reason = j.judge_reason,
+                                   judge_model = $model
+                            FROM judged j WHERE trajectory.id = j.id""", {"model": model_id})
+            conn.unregister("judged")
+        for v, _ in parsed:
+            counts[v] += 1
+        if on_batch:
+            on_batch(len(chunk), counts)
+    with store.read() as conn:
+        ids = [r[0] for r in rows]
+        agree = conn.execute("""SELECT count(*) FILTER (WHERE judge_verdict = verdict),
+                                       count(*) FILTER (WHERE judge_verdict IN ('correct', 'incorrect')
+                                                        AND judge_verdict <> verdict)
+                                FROM trajectory WHERE id IN (SELECT unnest(?))""", [ids]).fetchone()
+    return {"model": model_id, "judged": len(rows), **counts, "agree_with_verdict": agree[0],
+            "disagree_with_verdict": agree[1], "mode": "audit" if cfg.audit is not None else "undecided"}

@@ -1,0 +1,121 @@
+"""`still2 judge` through the OpenAI-compatible stub server: selection (undecided / audit), parsing, storage in
+its own columns (our verdict untouched), resumption; accepting an opinion and undoing it."""
+from __future__ import annotations
+
+import json
+import re
+
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.judge import JudgeConfig, parse_judgement, select_rows
+from store import curation
+from store.ingest import add_trajectories, insert_new
+from tests.unit.test_engines_openai import StubServer
+
+cli = CliRunner()
+
+
+class JudgeStub(StubServer):
+    """Replies like a judge: correct when the response's tail contains the reference answer as a word."""
+
+    def answer(self, handler, body, status):
+        prompt = body["messages"][-1]["content"]
+        gold = re.search(r"Reference answer: (.*)", prompt).group(1).strip()
+        tail = prompt.split('"""')[1]
+        ok = re.search(rf"(?<![\d.]){re.escape(gold)}(?![\d.])", tail) is not None
+        content = (f"VERDICT: {'correct' if ok else 'incorrect'}\nREASON: the response "
+                   f"{'states' if ok else 'never states'} {gold}.")
+        handler.reply(200, {"id": "j", "object": "chat.completion", "usage": {"prompt_tokens": 1, "completion_tokens": 1},
+                            "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                                         "finish_reason": "stop"}]})
+
+
+def _fill(store):
+    with store.write() as conn:
+        insert_new(conn, "problem", [{"id": f"p{i}", "source": "t", "question": f"What is {i} + {i}?",
+                                      "question_hash": f"h{i}", "answer": str(2 * i)} for i in range(6)])
+        rows = []
+        for i in range(6):
+            text = (f"Adding them up I end with {2 * i} apples in the basket" if i % 2 == 0
+                    else f"I think it's {2 * i + 1}, more or less")
+            rows.append({"id": f"t{i}", "problem_id": f"p{i}", "text": text, "origin": "import",
+                         "verdict": "incorrect", "verdict_rule": "no_answer", "harness_correct": i % 2 == 0,
+                         "verdict_reason": "no_answer: nothing found"})
+        rows.append({"id": "t9", "problem_id": "p1", "text": "\\boxed{2}", "origin": "import", "verdict": "correct",
+                     "verdict_rule": "exact", "verdict_reason": "exact: 2 == 2"})
+        add_trajectories(conn, rows)
+
+
+def test_parse_judgement():
+    assert parse_judgement("VERDICT: correct\nREASON: states 4.") == ("correct", "states 4.")
+    assert parse_judgement("verdict: **Incorrect**\nreason: says 5") == ("incorrect", "says 5")
+    assert parse_judgement("The answer is wrong because 3 != 4")[0] == "incorrect"
+    assert parse_judgement("Correct. The student wrote 4.")[0] == "correct"
+    assert parse_judgement("I am a language model and like apples.") == (
+        "unsure", "I am a language model and like apples.")
+    assert parse_judgement("")[0] == "unsure"
+
+
+def test_selection_undecided_and_audit(store):
+    _fill(store)
+    undecided = {r[0] for r in select_rows(store, JudgeConfig(), "m")}
+    assert undecided == {f"t{i}" for i in range(6)}  # the decided row t9 is not asked
+    audit = [r[0] for r in select_rows(store, JudgeConfig(audit=3, seed=1), "m")]
+    assert len(audit) == 3 and audit == [r[0] for r in select_rows(store, JudgeConfig(audit=3, seed=1), "m")]
+    assert {r[0] for r in select_rows(store, JudgeConfig(audit=7), "m")} == undecided | {"t9"}
+
+
+def test_judge_through_the_openai_stub_stores_its_own_columns(store, db_path):
+    _fill(store)
+    store.close()
+    with JudgeStub() as stub:
+        args = ["judge", "--db", str(db_path), "--engine", "openai", "--base-url", stub.url, "--model", "stub-model",
+                "--json"]
+        out = cli.invoke(app, args)
+        assert out.exit_code == 0, out.output
+        result = json.loads(out.stdout)
+        assert result["judged"] == 6 and result["correct"] == 3 and result["incorrect"] == 3
+        again = json.loads(cli.invoke(app, args).stdout)  # resumable: judged rows are not asked twice
+        assert again["judged"] == 0 and len(stub.requests) == 6
+    from store import Store
+
+    s = Store(db_path)
+    with s.read() as conn:
+        rows = conn.execute("""SELECT id, verdict, judge_verdict, judge_model, judge_reason, our_verdict
+                               FROM trajectories ORDER BY id""").fetchall()
+    for tid, verdict, jv, jm, jr, ours in rows:
+        if tid == "t9":
+            assert jv is None and verdict == "correct"
+            continue
+        i = int(tid[1:])
+        assert verdict == ours == "incorrect"  # never overridden silently
+        assert jv == ("correct" if i % 2 == 0 else "incorrect") and jm == "stub-model" and str(2 * i) in jr
+    with s.write() as conn:
+        event = curation.accept_verdict(conn, "judge", where="judge_verdict IS NOT NULL")
+        assert event.n == 6  # every judged row now says who decided it (verdict_by), 3 of them changed verdict
+        assert conn.execute("SELECT count(*) FROM trajectories WHERE verdict = 'correct' AND verdict_by = 'judge'"
+                            ).fetchone()[0] == 3
+        curation.undo(conn)
+        assert conn.execute("SELECT count(*) FROM trajectory WHERE verdict_by IS NOT NULL").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM trajectory WHERE verdict = 'correct'").fetchone()[0] == 1
+    s.close()
+
+
+def test_verify_keeps_an_accepted_verdict(store, db_path):
+    _fill(store)
+    with store.write() as conn:
+        curation.accept_verdict(conn, "harness", ids=["t0"])
+    store.close()
+    out = cli.invoke(app, ["verify", "--db", str(db_path), "--json", "--workers", "1"])
+    assert out.exit_code == 0, out.output
+    from store import Store
+
+    s = Store(db_path)
+    with s.read() as conn:
+        row = conn.execute("SELECT verdict, verdict_by, our_verdict, verdict_rule, answer_policy "
+                           "FROM trajectories WHERE id = 't0'").fetchone()
+    s.close()
+    # t0's text ends mid-sentence ("... in the basket"): cut off, so ours is incorrect; the accepted harness
+    # verdict stays and ours is kept beside it
+    assert row == ("correct", "harness", "incorrect", "cut_off", "default")
