@@ -37,6 +37,7 @@ ACTIONS: dict[str, list[Action]] = {
         _A("app.overview", "4", "app.switch_mode('overview')", "Runs/data/evals"),
         _A("app.jobs", "5", "app.switch_mode('jobs')", "Jobs"),
         _A("app.sql", "6", "app.switch_mode('sql')", "SQL"),
+        _A("app.disagreements", "7", "app.switch_mode('disagreements')", "Disagreements", show=False),
         _A("app.undo", "u,ctrl+z", "app.undo", "Undo", show=False),
         _A("app.redo", "U,ctrl+y", "app.redo", "Redo", show=False),
         _A("app.refresh", "f5,ctrl+l", "app.refresh_data", "Reload from the store", show=False),
@@ -113,6 +114,13 @@ ACTIONS: dict[str, list[Action]] = {
         _A("jobs.new", "n", "new_job", "New job"),
         _A("jobs.cancel", "x", "cancel_job", "Cancel job"),
         _A("jobs.refresh", "f5", "refresh_jobs", "Refresh", show=False),
+    ],
+    "disagreements": [
+        _A("disagreements.ours", "v", "accept('ours')", "Accept ours"),
+        _A("disagreements.harness", "H", "accept('harness')", "Accept harness"),
+        _A("disagreements.judge", "J", "accept('judge')", "Accept judge"),
+        _A("disagreements.open", "d", "toggle_open", "Open/all", show=False),
+        _A("disagreements.sort", "s", "sort", "Sort", show=False),
     ],
     "sql": [
         _A("sql.run", "enter", "run_sql", "Run", show=False),

@@ -32,11 +32,12 @@ SYNC_INDEX_ROWS = 100_000  # stores up to this size build the index before the f
 INDEX_START_DELAY = 0.05  # seconds between the first frame and the start of a background index load
 
 CSS_PATH = Path(__file__).with_name("still2tui.tcss")
-SCREENS = ("trajectories", "problems", "pairs", "overview", "jobs", "sql")
+SCREENS = ("trajectories", "problems", "pairs", "overview", "jobs", "sql", "disagreements")
 
 
 SCREEN_CLASSES = {"trajectories": "TrajectoriesScreen", "problems": "ProblemsScreen", "pairs": "PairsScreen",
-                  "overview": "OverviewScreen", "jobs": "JobsScreen", "sql": "SqlScreen"}
+                  "overview": "OverviewScreen", "jobs": "JobsScreen", "sql": "SqlScreen",
+                  "disagreements": "DisagreementsScreen"}
 
 
 def make_screen(mode: str):

@@ -9,7 +9,7 @@ from still2tui.actions import ACTIONS
 
 SCREEN_SCOPE = {"TrajectoriesScreen": "trajectories", "DetailScreen": "detail", "PairsScreen": "pairs",
                 "ProblemsScreen": "problems", "OverviewScreen": "overview", "JobsScreen": "jobs",
-                "SqlScreen": "sql"}
+                "SqlScreen": "sql", "DisagreementsScreen": "disagreements"}
 
 
 class ScreenCommands(Provider):

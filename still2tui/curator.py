@@ -78,6 +78,11 @@ class Curator:
         with self._write() as conn:
             return curation.set_step_label(conn, trajectory_id, step, n_steps, actor="tui")
 
+    def accept(self, source: str, ids: list[str]) -> curation.Event:
+        """Make ours / the harness's / the judge's opinion the verdict of these trajectories (undoable)."""
+        with self._write() as conn:
+            return curation.accept_verdict(conn, source, ids=ids, actor="tui")
+
     def swap(self, pair_id: str) -> curation.Event:
         with self._write() as conn:
             return curation.swap_pair(conn, pair_id, actor="tui")

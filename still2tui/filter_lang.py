@@ -9,9 +9,12 @@ Grammar (terms are ANDed; user values only ever travel as query parameters):
     len:500..2000              an inclusive range (either side may be empty: ppl:..4)
     flag:repetition            has that filter flag; flag:any / flag:none
     tag:keep                   has that tag
+    answer:statement           where the verifier read the answer (box anchor bare statement choice
+                               last_number none); judge:incorrect the LLM judge's verdict; rule:cut_off
+                               the rule that decided the verdict
     "free text"  word          full-text search over the trajectory text (see search.py)
 
-Fields: verdict status origin model domain source problem run id tag flag (values);
+Fields: verdict status origin model domain source problem run id tag flag answer judge rule (values);
 iter/iteration difficulty sample ppl thought_ppl len tokens chars (numbers); from ``still2 metrics``:
 rechecks, after_tokens / after_chars (thought after the first correct answer), overthink (that share of
 the thought, 0..1); a trajectory without metrics matches no comparison.
@@ -49,8 +52,10 @@ METRIC_FIELDS = {
     "after_chars": ("chars_after_correct", "after_chars"),
     "overthink": ("chars_after_correct::DOUBLE / nullif(thought_chars, 0)", "overthink"),
 }
-FIELDS = sorted([*VALUE_FIELDS, *PROBLEM_FIELDS, *NUMBER_FIELDS, *PPL_FIELDS, *METRIC_FIELDS, "difficulty", "flag",
-                 "tag"])
+# ... and verdict provenance, which the in-memory index does not carry (filtered on the store, as tags).
+STORE_FIELDS = {"answer": "t.answer_source", "judge": "t.judge_verdict", "rule": "t.verdict_rule"}
+FIELDS = sorted([*VALUE_FIELDS, *PROBLEM_FIELDS, *NUMBER_FIELDS, *PPL_FIELDS, *METRIC_FIELDS, *STORE_FIELDS,
+                 "difficulty", "flag", "tag"])
 
 _TERM = re.compile(r"^(?P<neg>-)?(?P<field>[a-z_]+)(?P<op>:|>=|<=|!=|>|<|=)(?P<value>.*)$", re.S)
 
@@ -128,10 +133,14 @@ def _term(term: str, params: list, index: bool = False) -> str:
     if value == "":
         raise FilterError(f"{term!r}: missing value")
     values = [v for v in value.split(",") if v]
-    if name in VALUE_FIELDS or name in PROBLEM_FIELDS or name in ("flag", "tag"):
+    if name in VALUE_FIELDS or name in PROBLEM_FIELDS or name in STORE_FIELDS or name in ("flag", "tag"):
         if op not in (":", "=", "!="):
             raise FilterError(f"{term!r}: {name} takes ':' (values), not {op!r}")
-        if name in VALUE_FIELDS:
+        if name in STORE_FIELDS:
+            if index:
+                raise _NoIndex(term)
+            sql = _equals(STORE_FIELDS[name], values, params)
+        elif name in VALUE_FIELDS:
             sql = _equals(VALUE_FIELDS[name], values, params)
         elif index and name in ("domain", "source"):
             sql = f"coalesce({_equals(f't.{name}', values, params)}, false)"  # as the store's semi-join

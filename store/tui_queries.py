@@ -240,3 +240,34 @@ def step_label(conn: duckdb.DuckDBPyConnection, trajectory_id: str) -> tuple[int
     rows = conn.execute("SELECT first_wrong_step, n_steps FROM step_label WHERE trajectory_id = ?",
                         [trajectory_id]).fetchall()
     return rows[0] if rows else None
+
+
+# -- the disagreements view (still2tui/components/disagreements_screen.py) -----------------------------------
+# Trajectories where our verifier, the imported harness and the LLM judge do not all agree, or whose verdict a
+# curator accepted from another opinion (verdict_by). `open` keeps only the rows nobody accepted yet.
+DISAGREEMENT_OPINIONS = """
+    SELECT t.id, t.problem_id, p.answer AS gold, t.extracted, t.answer_source, t.answer_policy, t.verdict_reason,
+           t.verdict_rule, t.verdict, t.verdict_by, t.harness_pred, t.judge_model, t.judge_reason,
+           CASE WHEN t.verdict_by IS NULL THEN t.verdict ELSE t.verifier_verdict END AS ours,
+           CASE WHEN t.harness_correct THEN 'correct' WHEN NOT t.harness_correct THEN 'incorrect' END AS harness,
+           t.judge_verdict AS judge
+    FROM trajectory t LEFT JOIN problem p ON p.id = t.problem_id
+    WHERE t.verdict <> 'unverified'"""
+DISAGREEMENTS_SQL = f"""
+    SELECT id, problem_id, ours, coalesce(harness, '-'), coalesce(judge, '-'), verdict, coalesce(verdict_by, 'ours'),
+           answer_source, left(replace(extracted, chr(10), ' '), 60), left(replace(gold, chr(10), ' '), 60)
+    FROM ({DISAGREEMENT_OPINIONS}) o
+    WHERE ((harness IS NOT NULL AND harness IS DISTINCT FROM ours)
+           OR (judge IN ('correct', 'incorrect') AND judge IS DISTINCT FROM ours) OR verdict_by IS NOT NULL)
+      AND {{where}}"""
+
+
+def disagreement(conn: duckdb.DuckDBPyConnection, trajectory_id: str, tail_chars: int = 1500) -> dict[str, Any] | None:
+    """The opinions on one trajectory, its question and the end of its text (what the view shows)."""
+    row = _one(conn, f"SELECT * FROM ({DISAGREEMENT_OPINIONS}) o WHERE id = ?", [trajectory_id])
+    if row is None:
+        return None
+    row.update(_one(conn, """SELECT p.question, right(t.text, ?) AS tail, length(t.text) AS n_chars, t.finish_reason
+                             FROM trajectory t LEFT JOIN problem p ON p.id = t.problem_id WHERE t.id = ?""",
+                    [tail_chars, trajectory_id]) or {})
+    return row

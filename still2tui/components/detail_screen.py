@@ -169,6 +169,7 @@ class DetailScreen(Screen):
             f"{escape(str(r['model'] or 'model unknown'))} · {r['origin']} · iteration {r['iteration'] if r['iteration'] is not None else '–'}"
             f" · run {escape(str(r['run_id'] or '–'))} · {length}",
             *self._verdict_lines(r, verdict_style),
+            f"  {_provenance(r)}",
             f"status [{status_style or 'b'}]{r['status']}[/]"
             + (f" · tags {escape(', '.join(r['tags']))}" if r["tags"] else ""),
         ]
@@ -337,3 +338,18 @@ class DetailScreen(Screen):
                     severity="warning" if note else "information", timeout=3)
         if event.n:
             self.post_message(DataChanged())
+
+
+def _provenance(r: dict) -> str:
+    """Where the answer was read and under which policy; the harness's and the judge's opinions; who decided."""
+    parts = [f"read from [b]{escape(str(r.get('answer_source') or '–'))}[/b] "
+             f"(answer policy {escape(str(r.get('answer_policy') or '–'))})"]
+    if r.get("harness_correct") is not None:
+        parts.append(f"harness {'correct' if r['harness_correct'] else 'incorrect'}")
+    if r.get("judge_verdict"):
+        parts.append(f"judge {escape(r['judge_verdict'])} ({escape(str(r.get('judge_model')))}: "
+                     f"{escape(str(r.get('judge_reason') or ''))[:80]})")
+    if r.get("verdict_by"):
+        parts.append(f"[b]verdict accepted from the {escape(r['verdict_by'])}[/b] (ours: "
+                     f"{escape(str(r.get('verifier_verdict')))})")
+    return " · ".join(parts)
