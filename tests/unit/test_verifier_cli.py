@@ -88,3 +88,41 @@ def test_invalid_rows(tmp_path, row, msg):
 def test_missing_file(tmp_path):
     res = CliRunner().invoke(_app(), ["grade", str(tmp_path / "nope.jsonl")])
     assert res.exit_code == 1 and "nope.jsonl" in res.output
+
+
+@pytest.mark.parametrize(
+    "content, line, msg",
+    [
+        (b'{"gold":"caf\xe9","pred":"1"}\n', 1, "not UTF-8"),  # non-UTF-8 first line (was UnboundLocalError)
+        ("\ufeff".encode("utf-16-le") + '{"gold": "1"}'.encode("utf-16-le"), 1, "not UTF-8"),
+        (('{"gold": 1, "pred": ' + "7" * 5000 + "}\n").encode(), 1, "4,300 digits"),
+        (('{"gold":"1","pred":' + "[" * 100_000 + "]" * 100_000 + "}\n").encode(), 1, "nested too deeply"),
+        ((json.dumps({"gold": "1", "pred": "1"}) + "\n") .encode() * 2000 + b'{"gold":"\xff"}\n', 2001, "not UTF-8"),
+        (b'{"gold": "1", "pred": "1", "finish_reason": 3}\n', 1, "finish_reason"),
+    ],
+)
+def test_grade_names_file_and_line_instead_of_crashing(tmp_path, content, line, msg):
+    src = tmp_path / "bad.jsonl"
+    src.write_bytes(content)
+    res = CliRunner().invoke(_app(), ["grade", str(src)])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert f"bad.jsonl, line {line}:" in res.output and msg in res.output
+
+
+def test_grade_rows_carry_source_policy_and_finish_reason(tmp_path):
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    long = "Let me add the two numbers carefully and check the result once more. " * 6
+    rows = [{"gold": "5", "pred": long + "So the sum is 5."},
+            {"gold": "5", "pred": long + "So the sum is 5.", "finish_reason": "length"},
+            {"gold": "5", "pred": "\\boxed{5}"}]
+    _write(src, rows)
+    res = CliRunner().invoke(_app(), ["grade", str(src), "--out", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    assert summary["answer_policy"] == "default" and summary["cut_off"] == 1
+    graded = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [(g["equal"], g["answer_source"]) for g in graded] == [(True, "statement"), (False, "none"), (True, "box")]
+    res = CliRunner().invoke(_app(), ["grade", str(src), "--out", str(out), "--json", "--answer-policy", "strict"])
+    assert json.loads(res.stdout)["equal"] == 1  # the statement is not read under strict
+    res = CliRunner().invoke(_app(), ["grade", str(src), "--answer-policy", "lenient"])
+    assert res.exit_code == 1 and "strict, default, harness" in res.output
