@@ -94,6 +94,9 @@ def grade_file(
     any row is invalid. Returns a summary."""
     t0 = time.monotonic()
     pol = get_policy(policy)
+    from .pool import get_pool
+
+    get_pool(workers).prestart(1)  # its imports overlap reading and extracting
     rows = read_rows(in_path)
     items = [
         (_field(r, "gold", in_path, n), _field(r, "pred", in_path, n), r.get("kind") or "math", r.get("finish_reason"))

@@ -20,6 +20,9 @@ from typing import Callable
 MEMORY_LIMIT_BYTES = 4 * 1024**3
 SOFT_FRACTION = 0.85  # the in-worker alarm fires first, so most timeouts do not cost a respawn
 START_TIMEOUT = 60.0  # a worker that cannot even import sympy in this time is a broken install
+# A worker costs about a second of CPU to start (sympy, math-verify): a batch gets one more worker per this
+# many comparisons, up to the pool's size, so a handful of symbolic items never pays for the whole pool.
+JOBS_PER_WORKER = 16
 
 Result = tuple[bool, str, str]  # (equal, rule, reason)
 
@@ -48,7 +51,7 @@ class _Worker:
         self.inbox = Connection(c2p_r, readable=True, writable=False)  # worker -> parent
         self.outbox = Connection(p2c_w, readable=False, writable=True)  # parent -> worker
         self.ready = False
-        self.warm = False  # finished its idle-time parser warm-up
+        self.warm = False  # finished the parser warm-up it was asked for
         self.task: int | None = None
         self.deadline = 0.0
         self.started = time.monotonic()
@@ -87,12 +90,19 @@ class VerifierPool:
         w.kill()
         self._workers[self._workers.index(w)] = _Worker(self.memory_limit)
 
-    def _ensure(self) -> None:
-        while len(self._workers) < self.size:
+    def _ensure(self, want: int | None = None) -> None:
+        want = self.size if want is None else max(1, min(self.size, want))
+        while len(self._workers) < want:
             self._workers.append(_Worker(self.memory_limit))
         for w in list(self._workers):
             if not w.alive():
                 self._replace(w)
+
+    def prestart(self, n: int = 1) -> None:
+        """Start up to `n` workers now without waiting for them: their imports overlap the caller's own work
+        (reading and extracting answers); a process that never needs them kills them at exit."""
+        with self._lock:
+            self._ensure(n)
 
     def start(self, wait_warm: bool = False) -> None:
         """Start the workers and wait until they are ready (and warmed up, if asked)."""
@@ -102,6 +112,11 @@ class VerifierPool:
 
             def pending(w):
                 return not (w.warm if wait_warm else w.ready)
+
+            if wait_warm:
+                for w in self._workers:
+                    if w.ready and not w.warm:
+                        w.outbox.send("warm")
 
             while any(pending(w) for w in self._workers):
                 starting = [w for w in self._workers if pending(w)]
@@ -114,6 +129,8 @@ class VerifierPool:
                         continue
                     w.ready = True
                     w.warm = w.warm or msg == "warm"
+                    if wait_warm and msg == "ready":
+                        w.outbox.send("warm")
                 if time.monotonic() > deadline:
                     raise RuntimeError("verifier workers did not start within %.0f s" % START_TIMEOUT)
 
@@ -130,7 +147,7 @@ class VerifierPool:
         results: list[Result | None] = [None] * len(jobs)
         if not jobs:
             return []
-        self._ensure()
+        self._ensure(1 + (len(jobs) - 1) // JOBS_PER_WORKER)
         pending = deque(range(len(jobs)))
         timeout = max(0.05, float(timeout))
         soft = timeout * SOFT_FRACTION
@@ -197,10 +214,11 @@ class VerifierPool:
             except (OSError, ValueError):
                 pass
         for w in self._workers:
-            try:
-                w.proc.wait(timeout=0.5)
-            except subprocess.TimeoutExpired:
-                pass
+            if w.ready:  # a worker still importing would not read the request to stop: no grace period
+                try:
+                    w.proc.wait(timeout=0.5)
+                except subprocess.TimeoutExpired:
+                    pass
             w.kill()
         self._workers = []
 

@@ -1,5 +1,7 @@
 """Entry point of one verifier worker process (`python -m pipeline.verifier.worker READ_FD WRITE_FD MEM`):
-announces itself ready, then answers (task_id, gold, pred, soft_timeout) requests with compare() results."""
+announces itself ready, then answers (task_id, gold, pred, soft_timeout) requests with compare() results.
+On a "warm" request it first runs the parser warm-up (WARMUP) and answers "warm": a pool asks for it only
+when it expects many comparisons, since the warm-up costs about as much CPU as a handful of them."""
 from __future__ import annotations
 
 import sys
@@ -20,13 +22,6 @@ def main(argv: list[str]) -> int:
         except (ImportError, ValueError, OSError):
             pass
     outbox.send("ready")
-    # parser warm-up in idle time only: a real request interrupts it
-    for g, p in WARMUP:
-        if inbox.poll(0):
-            break
-        compare(g, p, 5.0)
-    else:
-        outbox.send("warm")
     while True:
         try:
             msg = inbox.recv()
@@ -34,6 +29,11 @@ def main(argv: list[str]) -> int:
             return 0
         if msg is None:
             return 0
+        if msg == "warm":
+            for g, p in WARMUP:
+                compare(g, p, 5.0)
+            outbox.send("warm")
+            continue
         task_id, gold, pred, soft = msg
         try:
             res = compare(gold, pred, soft)
