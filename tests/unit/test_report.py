@@ -109,7 +109,7 @@ def test_report_refuses_mixed_protocols_in_a_column_unless_asked(store, db_path)
     greedy = next(p["marker"] for p in data["protocols"] if p["protocol"].startswith("greedy"))
     sampled = next(p["marker"] for p in data["protocols"] if p["protocol"].startswith("sampled"))
     assert f"| 40.0 [{greedy}] |" in md and f"50.0 ± 2.1 [{sampled}]" in md
-    assert f"- [{greedy}] greedy decoding, max 32,768 new tokens." in md
+    assert f"- [{greedy}] greedy decoding, max 32,768 new tokens, answers read under answer policy default." in md
     assert f"- [{sampled}] sampled: pass@1 averaged over k=4 samples at T=0.6, top-p 0.95" in md
     # one benchmark alone is not mixed
     assert report_data(store, benchmarks=["aime24"])["mixed_columns"] == []
