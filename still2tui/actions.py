@@ -90,6 +90,7 @@ ACTIONS: dict[str, list[Action]] = {
         _A("detail.tokens", "h", "tokens", "Token surprise", show=False),
         _A("detail.surprise", "S", "surprise_ranking", "Steps by surprise", show=False),
         _A("detail.peak", "exclamation_mark", "surprise_peak", "Surprise peak", show=False),
+        _A("detail.first_correct", "equals_sign", "first_correct", "First correct answer", show=False),
     ],
     "pairs": [
         _A("pairs.approve", "a", "status('approved')", "Approve"),

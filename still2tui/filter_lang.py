@@ -17,7 +17,8 @@ Grammar (terms are ANDed; user values only ever travel as query parameters):
 Fields: verdict status origin model domain source problem run id tag flag answer judge rule (values);
 iter/iteration difficulty sample ppl thought_ppl len tokens chars (numbers); from ``still2 metrics``:
 rechecks, after_tokens / after_chars (thought after the first correct answer), overthink (that share of
-the thought, 0..1); a trajectory without metrics matches no comparison.
+the thought, 0..1); a trajectory without metrics matches no comparison. ``label:any`` / ``label:none``:
+has a first wrong step marked (or not).
 ``len`` is tokens, falling back to characters when the token count is unknown.
 The predicate reads ``trajectory`` under the alias ``t`` and needs no join. Each filter is also
 compiled for the TUI's in-memory index (still2tui/table_index.py: ``index_where``), whose narrow
@@ -55,7 +56,7 @@ METRIC_FIELDS = {
 # ... and verdict provenance, which the in-memory index does not carry (filtered on the store, as tags).
 STORE_FIELDS = {"answer": "t.answer_source", "judge": "t.judge_verdict", "rule": "t.verdict_rule"}
 FIELDS = sorted([*VALUE_FIELDS, *PROBLEM_FIELDS, *NUMBER_FIELDS, *PPL_FIELDS, *METRIC_FIELDS, *STORE_FIELDS,
-                 "difficulty", "flag", "tag"])
+                 "difficulty", "flag", "tag", "label"])
 
 _TERM = re.compile(r"^(?P<neg>-)?(?P<field>[a-z_]+)(?P<op>:|>=|<=|!=|>|<|=)(?P<value>.*)$", re.S)
 
@@ -133,6 +134,12 @@ def _term(term: str, params: list, index: bool = False) -> str:
     if value == "":
         raise FilterError(f"{term!r}: missing value")
     values = [v for v in value.split(",") if v]
+    if name == "label":  # a first wrong step marked in the detail view (table step_label); runs on the store
+        if values not in (["any"], ["none"]) or op != ":":
+            raise FilterError(f"{term!r}: label takes any or none")
+        if index:
+            raise _NoIndex(term)
+        return f"t.id {'NOT ' if values == ['none'] else ''}IN (SELECT trajectory_id FROM step_label)"
     if name in VALUE_FIELDS or name in PROBLEM_FIELDS or name in STORE_FIELDS or name in ("flag", "tag"):
         if op not in (":", "=", "!="):
             raise FilterError(f"{term!r}: {name} takes ':' (values), not {op!r}")

@@ -271,3 +271,15 @@ def disagreement(conn: duckdb.DuckDBPyConnection, trajectory_id: str, tail_chars
                              FROM trajectory t LEFT JOIN problem p ON p.id = t.problem_id WHERE t.id = ?""",
                     [tail_chars, trajectory_id]) or {})
     return row
+
+
+def trajectory_metrics(conn: duckdb.DuckDBPyConnection, trajectory_id: str) -> dict[str, Any] | None:
+    """The ``still2 metrics`` row of a trajectory (``recheck_counts`` decoded), or None."""
+    import json
+
+    row = _one(conn, """SELECT first_correct_step, first_correct_how, chars_after_correct, tokens_after_correct,
+                               rechecks, recheck_counts FROM trajectory_metrics WHERE trajectory_id = ?""",
+               [trajectory_id])
+    if row is not None:
+        row["recheck_counts"] = json.loads(row["recheck_counts"] or "{}")
+    return row

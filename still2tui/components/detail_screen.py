@@ -108,7 +108,7 @@ class DetailScreen(Screen):
         steps = parsed.steps if hasattr(parsed, "steps") else []
         self.expanded = False
         self.body.show(self.row["question"], steps, {0, len(steps) - 1} if steps else set())
-        self.surprise = None
+        self.surprise = self.metrics = None
         self.query_one(SurpriseStrip).show_surprise(None)
         if self._problem_shown != self.row["problem_id"]:
             self.others = []
@@ -258,26 +258,37 @@ class DetailScreen(Screen):
 
     # -- per-token surprise (score --tokens) and step labels ------------------------------------------------
     surprise = None  # still2tui.surprise.StepSurprise of the shown trajectory
+    metrics = None  # its still2 metrics row (store.tui_queries.trajectory_metrics)
+
+    def action_first_correct(self) -> None:
+        step = (self.metrics or {}).get("first_correct_step")
+        if step is None or step >= len(self.body.steps):
+            self.notify("no correct answer found in this thought (still2 metrics)", severity="warning", timeout=3)
+            return
+        self.body.go_to_step(step)
 
     def _read_surprise(self, trajectory_id: str, generation: int) -> None:
         from store import token_nll
+        from store.tui_queries import trajectory_metrics
         from still2tui.surprise import step_surprise
 
         with self.app.bg_store.read() as conn:
             found = token_nll.read(conn, trajectory_id)
-        if found is None:
-            return
-        scorer, part, tokens = found
-        row, steps = self.row, self.body.steps
-        surprise = step_surprise(row, steps, scorer, part, tokens) if row.get("id") == trajectory_id else None
-        message = "" if surprise else "token surprise: the text changed since it was scored (score --tokens --rescore)"
-        self.app.call_from_thread(self._show_surprise, surprise, message, generation)
+            metrics = trajectory_metrics(conn, trajectory_id)
+        surprise, message = None, ""
+        if found is not None:
+            scorer, part, tokens = found
+            row, steps = self.row, self.body.steps
+            surprise = step_surprise(row, steps, scorer, part, tokens) if row.get("id") == trajectory_id else None
+            message = "" if surprise else "token surprise: the text changed since it was scored (score --tokens --rescore)"
+        if found is not None or metrics is not None:
+            self.app.call_from_thread(self._show_surprise, surprise, message, metrics, generation)
 
-    def _show_surprise(self, surprise, message: str, generation: int) -> None:
+    def _show_surprise(self, surprise, message: str, metrics: dict | None, generation: int) -> None:
         if generation != self._generation:
             return
-        self.surprise = surprise
-        self.query_one(SurpriseStrip).show_surprise(surprise, message)
+        self.surprise, self.metrics = surprise, metrics
+        self.query_one(SurpriseStrip).show_surprise(surprise, message, metrics)
         if surprise is not None and surprise.n_steps == len(self.body.steps):
             self.body.heat = StepHeat(surprise)
             self.body.refresh()
@@ -293,8 +304,8 @@ class DetailScreen(Screen):
             heat = self.body.heat
             heat.tokens_on = not heat.tokens_on
             self.body.refresh()
-            self.notify("tokens coloured by surprise (open a step to see them)" if heat.tokens_on
-                        else "tokens plain", timeout=2)
+            if heat.tokens_on and not self.body.expanded:
+                self.notify("tokens coloured by surprise: open a step to see them", timeout=2)
 
     def action_surprise_peak(self) -> None:
         if self._need_surprise():

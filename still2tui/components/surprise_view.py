@@ -32,6 +32,7 @@ HEAT = [(0.5, "#fff3b0", "#000000"), (1.0, "#ffd166", "#000000"), (2.0, "#f8961e
 _STYLES = [Style(bgcolor=Color.parse(bg), color=Color.parse(fg)) for _, bg, fg in HEAT]
 _BARS = " ▁▂▃▄▅▆▇█"
 BAR_TOP = 4.0  # nats at which the strip's bar is full
+MIN_BARS = 12  # cells the strip's bars keep at least
 
 
 def heat_style(nll: float) -> Style | None:
@@ -76,7 +77,8 @@ class StepHeat:
 
 
 class SurpriseStrip(Static):
-    """One line: per-step mean NLL bars (bucketed to the width), peak and largest-share steps, keys."""
+    """Above the steps: per-step mean NLL bars (bucketed to the width), peak and largest-share steps, keys;
+    and, after ``still2 metrics``, where the correct answer first appears and what follows it."""
 
     DEFAULT_CSS = "SurpriseStrip { height: auto; padding: 0 1; }"
 
@@ -84,27 +86,52 @@ class SurpriseStrip(Static):
         super().__init__(id=id)
         self.surprise: StepSurprise | None = None
         self.message = ""
+        self.metrics: dict | None = None
 
-    def show_surprise(self, surprise: StepSurprise | None, message: str = "") -> None:
-        self.surprise, self.message = surprise, message
-        self.display = surprise is not None or bool(message)
+    def show_surprise(self, surprise: StepSurprise | None, message: str = "", metrics: dict | None = None) -> None:
+        self.surprise, self.message, self.metrics = surprise, message, metrics
+        self.display = surprise is not None or bool(message) or metrics is not None
         self.refresh(layout=True)
 
     def render(self) -> Text:
+        lines = [line for line in (self._surprise_line(), self._metrics_line()) if line is not None]
+        return Text("\n").join(lines)
+
+    def _metrics_line(self) -> Text | None:
+        m = self.metrics
+        if m is None:
+            return None
+        counts = ", ".join(f"{k} {n}" for k, n in sorted(m["recheck_counts"].items(), key=lambda kv: -kv[1]))
+        rechecks = f"{m['rechecks']} re-checks" + (f" ({counts})" if counts else "")
+        if m["first_correct_step"] is None:
+            return Text.assemble(("overthinking ", "bold"), "the correct answer never appears in the thought · ",
+                                 rechecks)
+        after = (f"{m['tokens_after_correct']:,} tokens" if m["tokens_after_correct"] is not None
+                 else f"{m['chars_after_correct']:,} chars")
+        return Text.assemble(("overthinking ", "bold"), "correct answer first at ",
+                             (f"step {m['first_correct_step'] + 1}", "bold"), f" ({m['first_correct_how']}) · ",
+                             (after, "bold"), " of thought after it · ", rechecks, (" · = jumps there", "dim"))
+
+    def _surprise_line(self) -> Text | None:
         s = self.surprise
         if s is None:
-            return Text(self.message, style="dim")
+            return Text(self.message, style="dim") if self.message else None
         peak, share = s.peak(), s.largest_share()
-        head = Text.assemble(("surprise ", "bold"), f"{s.mean_nll:.2f} nats/token ({s.tokens.n_tokens:,} tokens, "
-                             f"{s.part}) ")
-        tail = Text()
+        width = max(self.size.width - 2, 20)
+        head = Text.assemble(("surprise ", "bold"), f"{s.mean_nll:.2f} nats/tok ")
+        # what follows the bars, most wanted first; each part is kept only if the bars keep MIN_BARS cells
+        parts = []
         if peak is not None:
-            tail.append(f" peak step {peak + 1} {s.mean[peak]:.1f}", style="bold")
+            parts.append(Text(f" peak step {peak + 1} {s.mean[peak]:.1f}", style="bold"))
         if share is not None:
-            tail.append(f" · step {share + 1} holds {s.share[share]:.0%} of the NLL")
-        tail.append(" · ! peak · h tokens · S ranking", style="dim")
-        width = max(self.size.width - head.cell_len - tail.cell_len - 2, 8)
-        return head + self._bars(width) + tail
+            parts.append(Text(f" · step {share + 1} holds {s.share[share]:.0%} of the NLL"))
+        parts.append(Text(f" · {s.tokens.n_tokens:,} tokens ({s.part})", style="dim"))
+        parts.append(Text(" · ! peak · h tokens · S ranking", style="dim"))
+        tail = Text()
+        for part in parts:
+            if head.cell_len + tail.cell_len + part.cell_len + MIN_BARS <= width:
+                tail.append_text(part)
+        return head + self._bars(width - head.cell_len - tail.cell_len) + tail
 
     def _bars(self, width: int) -> Text:
         means = self.surprise.mean

@@ -161,7 +161,7 @@ async def test_detail_colours_steps_by_surprise_tokens_on_demand_ranks_and_jumps
         screen, body = app.screen, app.screen.body
         assert len(body.steps) == len(steps)
         strip = str(screen.query_one(SurpriseStrip).render())
-        assert "peak step 5 5.0" in strip and "nats/token" in strip
+        assert "peak step 5 5.0" in strip and "nats/tok " in strip and "step 5 holds 26% of the NLL" in strip
         hot = heat_style(5.0)
         number = [s for s in list(body.content_line(body.line_of(4))) if "5." in s.text][0]
         assert number.style.bgcolor == hot.bgcolor
@@ -255,3 +255,54 @@ async def test_overthinking_columns_filter_and_sort_from_the_index(make_app, tui
         values = [table.row(i)[1 + rechk] for i in range(table.total)]
         assert values == sorted(values, reverse=True) and values[0] == 6
         assert table.row(0)[1 + rechk] == by_id[table.row(0)[0]][4]
+
+
+async def test_detail_shows_where_the_correct_answer_first_appears_and_jumps_there(make_app, tui_db):
+    from still2tui.components.surprise_view import SurpriseStrip
+
+    tid, other = [r[0] for r in q(tui_db, "SELECT id FROM trajectory WHERE verdict = 'correct' ORDER BY id LIMIT 2")]
+    store = Store(tui_db)
+    try:
+        with store.write() as conn:
+            conn.execute("""INSERT INTO trajectory_metrics (trajectory_id, thought_chars, first_correct_char,
+                            first_correct_step, first_correct_how, chars_after_correct, tokens_after_correct,
+                            rechecks, recheck_counts, version) VALUES
+                            (?, 900, 300, 3, 'conclusion', 600, 150, 4, '{"wait": 3, "verify": 1}', 't'),
+                            (?, 900, NULL, NULL, NULL, NULL, NULL, 0, '{}', 't')""", [tid, other])
+    finally:
+        store.close()
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.open_detail(tid)
+        await until(pilot, lambda: detail(app, lambda s: s.metrics is not None))
+        strip = str(app.screen.query_one(SurpriseStrip).render())
+        assert "correct answer first at step 4 (conclusion) · 150 tokens of thought after it" in strip
+        assert "4 re-checks (wait 3, verify 1)" in strip
+        await pilot.press("equals_sign")
+        assert app.screen.body.cursor == 3 and 3 in app.screen.body.expanded
+        app.open_detail(other)
+        await until(pilot, lambda: detail(app, lambda s: s.trajectory_id == other and s.metrics is not None))
+        assert "never appears in the thought" in str(app.screen.query_one(SurpriseStrip).render())
+        await pilot.press("equals_sign")
+        assert app.screen.body.cursor == 0
+
+
+async def test_label_filter_finds_the_labelled_rollouts(make_app, tui_db):
+    from still2tui.filter_lang import FilterError, compile_filter
+
+    tid = q(tui_db, "SELECT id FROM trajectory WHERE verdict = 'incorrect' ORDER BY id LIMIT 1")[0][0]
+    with pytest.raises(FilterError):
+        compile_filter("label:yes")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.open_detail(tid)
+        await until(pilot, lambda: detail(app, lambda s: s.body.steps))
+        await pilot.press("down", "x", "escape")
+        await until(pilot, lambda: isinstance(app.screen, TrajectoriesScreen))
+        await filter_to(pilot, "label:any")
+        table = app.screen.query_one(VirtualTable)
+        await until(pilot, lambda: not table.is_running_count)
+        assert table.total == 1 and table.current_key == tid
+        await filter_to(pilot, "label:none verdict:incorrect")
+        await until(pilot, lambda: not table.is_running_count)
+        assert table.total == q(tui_db, "SELECT count(*) FROM trajectory WHERE verdict = 'incorrect'")[0][0] - 1
