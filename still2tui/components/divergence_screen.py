@@ -111,6 +111,11 @@ class AlignedSteps(ScrollView, can_focus=True):
     def _style(self, name: str) -> Style:
         return self.rich_style + self.get_component_rich_style(f"aligned-steps--{name}")
 
+    def _fg(self, name: str) -> Style:
+        """A component's colour and weight without its background (drawn over the row's background)."""
+        style = self.get_component_rich_style(f"aligned-steps--{name}")
+        return Style(color=style.color, bold=style.bold, italic=style.italic)
+
     def _row_lines(self, i: int) -> list[tuple[list[Segment], list[Segment]]]:
         """The wrapped (left, right) text lines of a differing row, word-diffed (cached per width)."""
         got = self._lines.get(i)
@@ -119,16 +124,17 @@ class AlignedSteps(ScrollView, can_focus=True):
         row = self.alignment.rows[i]
         text_a = self.left[row.a] if row.a is not None else ""
         text_b = self.right[row.b] if row.b is not None else ""
-        good, bad = self._style("good"), self._style("bad")
+        good, bad = self._fg("good"), self._fg("bad")
         left_style, right_style = (good, bad) if self.left_good else (bad, good)
         if row.kind == "changed":
             a, b = word_diff(text_a, text_b, removed=left_style, added=right_style)
-        else:
-            a, b = Text(text_a, style=left_style if text_a else ""), Text(text_b, style=right_style if text_b else "")
+        else:  # a step on one side only: its colour, not bold (whole paragraphs)
+            a = Text(text_a, style=Style(color=left_style.color) if text_a else "")
+            b = Text(text_b, style=Style(color=right_style.color) if text_b else "")
         inner = max(self.side_width - GUTTER, 6)
         console = self.app.console
-        wrap_a = [line.render(console) for line in a.wrap(console, inner)] if text_a else []
-        wrap_b = [line.render(console) for line in b.wrap(console, inner)] if text_b else []
+        wrap_a = [_segments(line, console) for line in a.wrap(console, inner)] if text_a else []
+        wrap_b = [_segments(line, console) for line in b.wrap(console, inner)] if text_b else []
         height = max(len(wrap_a), len(wrap_b), 1)
         lines = [(list(wrap_a[k]) if k < len(wrap_a) else [], list(wrap_b[k]) if k < len(wrap_b) else [])
                  for k in range(height)]
@@ -148,8 +154,10 @@ class AlignedSteps(ScrollView, can_focus=True):
         offset = line - self._starts[i]
         row = rows[i]
         side = self.side_width
+        # the cursor row is marked in its gutters only: the text keeps its colours on the plain background
+        pad, mark = base, self._style("cursor") if i == self.cursor else base
         if row.kind == "same":
-            dim = self._style("dim")
+            dim = self._fg("dim")
             left = [Segment(cell_text(normal_space(self.left[row.a]), side - GUTTER), dim)]
             right = [Segment(cell_text(normal_space(self.right[row.b]), side - GUTTER), dim)]
         else:
@@ -157,12 +165,12 @@ class AlignedSteps(ScrollView, can_focus=True):
             if offset >= len(lines):
                 return Strip.blank(width, base)
             left, right = lines[offset]
+        left, right = list(Segment.apply_style(left, pad)), list(Segment.apply_style(right, pad))
         first = i == self.alignment.first_divergence
-        pad = self._style("cursor") if i == self.cursor else base
-        segments = [*self._gutter(row, row.a, offset, first, pad), *left]
+        segments = [*self._gutter(row, row.a, offset, first, mark), *left]
         segments = _fit(segments, side, pad)
         segments += [Segment("│", self._style("rule"))]
-        segments += _fit([*self._gutter(row, row.b, offset, first, pad), *right], width - side - 1, pad)
+        segments += _fit([*self._gutter(row, row.b, offset, first, mark), *right], width - side - 1, pad)
         return Strip(segments, width)
 
     def _gutter(self, row, step: int | None, offset: int, first: bool, pad: Style) -> list[Segment]:
@@ -192,6 +200,22 @@ class AlignedSteps(ScrollView, can_focus=True):
 
     def action_move(self, step: int) -> None:
         self.go(self.cursor + step)
+
+
+def _segments(line: Text, console) -> list[Segment]:
+    """A rendered line of Text with its own base style under its spans (Text.render leaves it out)."""
+    return list(Segment.apply_style(line.render(console), console.get_style(line.style) if line.style else None))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def model_name(model: str | None) -> str:
+    """A model's name for a title line: the last part of a local path (models are often cache folders)."""
+    if not model:
+        return "model unknown"
+    return model.rstrip("/").rsplit("/", 1)[-1] if model.startswith(("/", "~", ".")) else model
 
 
 def normal_space(text: str) -> str:
@@ -254,21 +278,21 @@ class DivergenceScreen(Screen):
         def side(r: dict, steps: list[str]) -> Text:
             colour = {"correct": "green", "incorrect": "red"}.get(r["verdict"], "yellow")
             return Text.assemble((r["id"], "bold"), " ", (r["verdict"], colour),
-                                 f" · {len(steps)} steps · {r['model'] or 'model unknown'}")
+                                 f" · {_count(len(steps), 'step')} · {model_name(r['model'])}")
 
         first = self.alignment.first_divergence
         rows = self.alignment.rows
         if a["problem_id"] != b["problem_id"]:
             where = Text("different problems: the alignment compares unrelated traces", style="yellow")
         elif first is None:
-            where = Text(f"the thoughts are the same step for step ({len(rows)} steps)")
+            where = Text(f"the thoughts are the same step for step ({_count(len(rows), 'step')})")
         else:
             row = rows[first]
             at = " / ".join(f"{name} step {s + 1}" for name, s in (("left", row.a), ("right", row.b)) if s is not None)
             same = sum(r.kind == "same" for r in rows)
-            where = Text.assemble(f"{self.alignment.shared_prefix} shared steps, then they part ways at ",
+            where = Text.assemble(f"{_count(self.alignment.shared_prefix, 'shared step')}, then they part ways at ",
                                   (at, "bold"), f" · {same} of {len(rows)} rows the same step · "
-                                  f"{len(self.alignment.blocks())} places they differ (n/N)")
+                                  f"{_count(len(self.alignment.blocks()), 'place')} they differ (n/N)")
         return Text("left  ") + side(a, left) + Text("\nright ") + side(b, right) + Text("\n") + where
 
     def action_first(self) -> None:

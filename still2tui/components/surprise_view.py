@@ -71,7 +71,7 @@ class StepHeat:
                 style = heat_style(nll)
                 if style is not None and end > start:
                     styled.stylize(style, start, end)
-            got = [list(line.render(console)) for line in styled.wrap(console, width)] or [[]]
+            got = [list(Segment.apply_style(line.render(console), base)) for line in styled.wrap(console, width)] or [[]]
             self._lines[key] = got
         return got
 

@@ -70,7 +70,7 @@ async def test_pair_opens_the_first_divergence_with_the_correct_rollout_left(mak
         assert "\\boxed" in left[row.a] and left[row.a] != right[row.b]
         assert view.cursor == first
         title = str(screen.query_one("#divergence-title").render())
-        assert f"{first} shared steps, then they part ways at left step {row.a + 1}" in title
+        assert f"{first} shared steps, then they part ways at left step {row.a + 1}" in title and "1 place they differ" in title
         lines = [view.render_line(y).text for y in range(view.size.height)]
         assert any(line.lstrip().startswith(f"▶{row.a + 1:>4}") for line in lines)  # marked, and on screen
         await pilot.press("up")

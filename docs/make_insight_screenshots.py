@@ -1,0 +1,73 @@
+"""Writes docs/screenshots/surprise-heatmap.svg and first-divergence.svg from stores scored and explored by
+a real model (SmolLM2-135M-Instruct on CPU; minutes of work, so the stores are built beforehand):
+
+    # a Sky-T1 trace scored token by token
+    still2 init --db sky.duckdb
+    still2 problems add ../shared/data/benchmarks/amc23.jsonl ../shared/data/benchmarks/aime24.jsonl --db sky.duckdb
+    still2 import ../shared/data/trajectories/trajectories_skyt1_14b_amc23.jsonl --model Sky-T1-14B --db sky.duckdb
+    still2 verify --db sky.duckdb && still2 metrics --db sky.duckdb
+    still2 score --tokens --model default --scorer SmolLM2-135M-Instruct --where "n_chars < 3600" --db sky.duckdb
+    # rollouts of one problem, some correct and some not
+    still2 init --db smol.duckdb && still2 problems add examples/easy_arithmetic.jsonl --db smol.duckdb
+    still2 explore --model default --limit 8 --max-rollouts 4 --want-correct 4 --max-new-tokens 200 \\
+        --temperature 0.8 --instruction boxed --db smol.duckdb
+
+    .venv/bin/python docs/make_insight_screenshots.py --heat-db sky.duckdb --heat-id ID \\
+        --pair-db smol.duckdb --pair-id INCORRECT_ID
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+async def heatmap(db: str, trajectory_id: str, out: Path, size: tuple[int, int]) -> None:
+    from still2tui.app import Still2App
+
+    app = Still2App(db, keymap={}, history_path=Path(tempfile.mkdtemp()) / "h")
+    async with app.run_test(size=size) as pilot:
+        app.open_detail(trajectory_id)
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.5)
+        await pilot.press("exclamation_mark", "h")  # the peak step, its tokens coloured
+        await pilot.pause()
+        app.save_screenshot(str(out))
+
+
+async def divergence(db: str, trajectory_id: str, out: Path, size: tuple[int, int]) -> None:
+    from still2tui.app import Still2App
+
+    app = Still2App(db, keymap={}, history_path=Path(tempfile.mkdtemp()) / "h")
+    async with app.run_test(size=size) as pilot:
+        app.open_detail(trajectory_id)
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.5)
+        await pilot.press("v")  # compared with the first rollout of its problem with the other verdict
+        await pilot.pause(0.5)
+        app.save_screenshot(str(out))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--heat-db", required=True)
+    ap.add_argument("--heat-id", required=True)
+    ap.add_argument("--pair-db", required=True)
+    ap.add_argument("--pair-id", required=True)
+    args = ap.parse_args()
+    out = ROOT / "docs" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    asyncio.run(heatmap(args.heat_db, args.heat_id, out / "surprise-heatmap.svg", (160, 48)))
+    asyncio.run(divergence(args.pair_db, args.pair_id, out / "first-divergence.svg", (120, 36)))
+    print("wrote", out / "surprise-heatmap.svg", out / "first-divergence.svg")
+
+
+if __name__ == "__main__":
+    main()
