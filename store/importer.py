@@ -35,7 +35,7 @@ from store.formats.values import BadValue
 from store.ids import imported_id, problem_id, question_hash
 from store.ingest import add_problems, add_trajectories, insert_new, to_arrow
 from store.store import Store, StoreError
-from store.trajectory_format import parse_response
+from store.trajectory_format import parse_response, with_reasoning
 
 DEFAULT_ORIGIN = {"still2": "distill", "skyt1": "eval"}
 READ_BATCH_ROWS = 500          # source rows mapped together
@@ -301,16 +301,18 @@ def _check_trajectory(raw: trajectory_formats.RawTrajectory) -> str | None:
 
 def _trajectory_fields(raw: trajectory_formats.RawTrajectory, layout: str) -> dict[str, Any]:
     """The columns of a trajectory row that depend on the file alone (not on the store's problems)."""
-    parsed = parse_response(raw.text)
+    # A record's split-out reasoning is the thought (STILL layout); the raw fields stay in meta.
+    text = with_reasoning(raw.text, raw.reasoning)
+    parsed = parse_response(text)
     meta: dict[str, Any] = {"layout": layout}
     if raw.reasoning:
-        meta["reasoning_content"] = raw.reasoning
+        meta.update(reasoning_content=raw.reasoning, raw_content=raw.text)
     if raw.extras.get("source_idx") is not None:
         meta["source_idx"] = raw.extras["source_idx"]
     return {
         "question_hash": question_hash(raw.question), "question": raw.question.strip(), "gold": raw.gold,
         "domain": raw.domain, "source_key": str(raw.extras.get("source_idx", raw.line)),
-        "text": raw.text, "thought": parsed.thought, "solution": parsed.solution,
+        "text": text, "thought": parsed.thought, "solution": parsed.solution,
         "format_style": parsed.style, "format_flags": list(parsed.flags),
         "harness_pred": raw.extras.get("harness_pred"), "harness_correct": raw.extras.get("harness_correct"),
         "raw_model": raw.model, "sample_index": raw.sample_index, "source_line": raw.line, "meta": meta,

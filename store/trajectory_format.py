@@ -12,6 +12,11 @@ Two layouts are understood:
 
 Anything else is ``style="untagged"``.
 
+Servers that split the reasoning out of the answer (the DeepSeek API's ``reasoning_content``,
+vLLM / sglang with a reasoning parser, ``reasoning`` in some exports) are put back into the STILL
+layout by ``with_reasoning`` before anything is parsed or stored: the reasoning is the thought and
+the content is the solution.
+
 Nothing is repaired: ``thought`` and ``solution`` are always exact substrings of the
 input with only surrounding whitespace stripped, and every irregularity becomes a flag.
 
@@ -259,6 +264,29 @@ def to_still(thought: str | None, solution: str | None) -> str:
     if solution is not None:
         parts.append(f"{BEGIN_SOLUTION}\n\n{solution}\n\n{END_SOLUTION}")
     return "\n\n".join(parts)
+
+
+def with_reasoning(content: str | None, reasoning: str | None, *, truncated: bool = False) -> str:
+    """One response in the STILL layout from a split answer: ``reasoning`` is the thought, ``content`` the solution.
+
+    Without a (non-blank) reasoning the content is returned unchanged. A content that carries tags of
+    its own contributes its solution section (and any thought section it has is appended to the
+    reasoning). With ``truncated`` (the generation hit its length limit) and no content, the thought
+    is left open, so the parse flags it ``truncated`` instead of pretending the thought was finished.
+    """
+    content = content or ""
+    if reasoning is None or not reasoning.strip():
+        return content
+    thought = reasoning.strip()
+    solution: str | None = content.strip() or None
+    if solution is not None and (any(t in content for t in STILL_TAGS) or any(t in content for t in THINK_TAGS)):
+        parsed = parse_response(content)
+        if parsed.thought and parsed.style != "untagged":
+            thought = f"{thought}\n\n{parsed.thought}"
+        solution = parsed.solution
+    if solution is None and truncated:
+        return f"{BEGIN_THOUGHT}\n\n{thought}"
+    return to_still(thought, solution)
 
 
 def convert_r1(text: str) -> tuple[str, ParsedResponse]:

@@ -49,6 +49,11 @@ class Completion:
     `finish_reason` is "stop" (end of sequence or a stop string, which is cut from `text`) or "length".
     `seconds` is the wall time attributed to this completion: engines that produce several completions
     in one batch or request split that time evenly, so summing `seconds` gives the time spent.
+
+    `text` is always the whole response in a layout the parser reads. When a server returns the
+    reasoning apart from the answer (`reasoning_content` / `reasoning`), `text` is both put together in
+    the STILL layout (store.trajectory_format.with_reasoning), and the raw fields are kept as they came
+    in `reasoning` and `content`, for provenance.
     """
 
     text: str
@@ -56,6 +61,13 @@ class Completion:
     finish_reason: str
     reasoning: str | None = None
     seconds: float = 0.0
+    content: str | None = None
+
+    def raw_fields(self) -> dict[str, str] | None:
+        """The server's split fields as they came (None when the response was not split)."""
+        if self.reasoning is None:
+            return None
+        return {"reasoning_content": self.reasoning, "raw_content": self.content or ""}
 
 
 @dataclass

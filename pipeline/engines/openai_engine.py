@@ -29,6 +29,7 @@ from pipeline.engines.base import (
     TokenScores,
     cut_at_stop,
 )
+from store.trajectory_format import with_reasoning
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
@@ -180,6 +181,9 @@ class OpenAIEngine(ClosingMixin):
             body["stop"] = params.stop
         if seed is not None:
             body["seed"] = seed
+        if messages and messages[-1].get("role") == "assistant":
+            # Continue the last (assistant) message instead of answering it: vLLM's / sglang's chat extension.
+            body.update(continue_final_message=True, add_generation_prompt=False)
         return {**body, **self.extra_body}
 
     def _chat(self, messages: Messages, params: SamplingParams, n: int, seed: int | None):
@@ -187,21 +191,23 @@ class OpenAIEngine(ClosingMixin):
         data = self.request("POST", "/chat/completions", self._body(messages, params, n, seed))
         elapsed = time.perf_counter() - started
         choices = sorted(data.get("choices") or [], key=lambda c: c.get("index", 0))
-        texts, reasonings, reasons = [], [], []
+        contents, reasonings, reasons = [], [], []
         for choice in choices:
             message = choice.get("message") or {}
-            text, stopped = cut_at_stop(message.get("content") or "", params.stop)
-            texts.append(text)
+            content, stopped = cut_at_stop(message.get("content") or "", params.stop)
+            contents.append(content)
             reasonings.append(message.get("reasoning_content") or message.get("reasoning"))
             reasons.append("length" if choice.get("finish_reason") == "length" and not stopped else "stop")
         usage = data.get("usage") or {}
-        weights = [len(t) + len(r or "") for t, r in zip(texts, reasonings)]
+        weights = [len(t) + len(r or "") for t, r in zip(contents, reasonings)]
         total = usage.get("completion_tokens")
         counts = split_tokens(total, weights) if total is not None else [max(1, w // 4) for w in weights]
         share = elapsed / max(1, len(choices))
+        # The teacher's thought: a split-out reasoning field becomes the STILL thought, the content its solution.
         completions = [
-            Completion(t, c, f, reasoning=r, seconds=share)
-            for t, c, f, r in zip(texts, counts, reasons, reasonings)
+            Completion(with_reasoning(t, r, truncated=f == "length"), c, f, reasoning=r, seconds=share,
+                       content=t if r is not None else None)
+            for t, c, f, r in zip(contents, counts, reasons, reasonings)
         ]
         return completions, int(usage.get("prompt_tokens") or 0)
 

@@ -32,7 +32,7 @@ class ExploreConfig:
     batch_problems: int = 8
     temperature: float = 0.7
     top_p: float = 1.0
-    max_new_tokens: int = 1024
+    max_new_tokens: int = 32768
     seed: int = 0
     system_prompt: str | None = None
     use_system: bool = True
@@ -159,7 +159,7 @@ def explore(store: Store, engine: Engine, engine_kind: str, problems: list[Probl
                         "max_new_tokens": config.max_new_tokens, "seed": seed, "n": n}
             for (problem, index, completion), verdict in zip(pending, verdicts):
                 parsed = parse_response(completion.text)
-                meta = {"reasoning_content": completion.reasoning} if completion.reasoning else None
+                meta = completion.raw_fields()  # the teacher's split fields, kept as they came
                 rows.append({
                     "id": stable_id(run_id, problem.id, index), "problem_id": problem.id, "text": completion.text,
                     "thought": parsed.thought, "solution": parsed.solution, "format_style": parsed.style,

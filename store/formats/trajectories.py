@@ -9,6 +9,10 @@
 * ``prompt-response``   - ``prompt``/``question``/``problem``/``instruction`` + ``response``/``output``/
                   ``generation``/``answer_text``
 
+A reasoning the record keeps apart from the answer (``reasoning_content`` or ``reasoning``, on the row
+or on the last assistant message) is read into ``RawTrajectory.reasoning``; the importer makes it the
+thought of the STILL layout (``store.trajectory_format.with_reasoning``).
+
 Gold answers are read when present (``gt``, ``answer``, ``gold``) to create problems that are not
 in the store yet.
 """
@@ -71,6 +75,26 @@ def _turns(value: Any) -> list[tuple[str, str]] | None:
             return None
         turns.append((role, content))
     return turns
+
+
+REASONING_KEYS = ("reasoning_content", "reasoning")
+
+
+def _reasoning(data: dict[str, Any], *turn_lists: Any) -> str | None:
+    """The split-out reasoning of a record: a row field, else a field of its last assistant message."""
+    for key in REASONING_KEYS:
+        if isinstance(data.get(key), str) and data[key].strip():
+            return data[key]
+    for turns in turn_lists:
+        if not isinstance(turns, list):
+            continue
+        for turn in reversed(turns):
+            if isinstance(turn, dict) and _ROLE.get(str(turn.get("role", turn.get("from", ""))).lower()) == "assistant":
+                for key in REASONING_KEYS:
+                    if isinstance(turn.get(key), str) and turn[key].strip():
+                        return turn[key]
+                break
+    return None
 
 
 def _gold(data: dict[str, Any]) -> str | None:
@@ -152,13 +176,13 @@ def map_trajectory_rows(source: Source, *, layout: str | None = None,
                 bad("conversation needs at least one user and one assistant turn")
                 continue
             out.append(RawTrajectory(row.line, users[0], answers[-1], gold, domain, model=model,
-                                     reasoning=data.get("reasoning_content")))
+                                     reasoning=_reasoning(data, data.get("messages", data.get("conversations")),
+                                                          data.get("completion"))))
         else:
             q, text = _first(data, q_keys), _first(data, r_keys)
             if not isinstance(q, str) or not isinstance(text, str):
                 bad(f"row needs a question ({'/'.join(q_keys)}) and a response ({'/'.join(r_keys)}); "
                     "use --field question=COL --field response=COL")
                 continue
-            out.append(RawTrajectory(row.line, q, text, gold, domain, model=model,
-                                     reasoning=data.get("reasoning_content")))
+            out.append(RawTrajectory(row.line, q, text, gold, domain, model=model, reasoning=_reasoning(data)))
     return out, errors, layout

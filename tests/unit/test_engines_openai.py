@@ -10,12 +10,15 @@ import pytest
 
 from pipeline.engines.base import EngineError, SamplingParams
 from pipeline.engines.openai_engine import OpenAIEngine, split_tokens
+from store.trajectory_format import parse_response, to_still
 
 
 class StubServer:
     """Canned chat completions; `script` holds status codes to return (in order) before answering normally."""
 
-    def __init__(self, script=(), reject_n=False, delay=0.0, reasoning_field="reasoning_content"):
+    def __init__(self, script=(), reject_n=False, delay=0.0, reasoning_field="reasoning_content", reply=None):
+        # reply(question, k) -> (content, reasoning or None): what choice k says (default: canned text).
+        self.reply = reply
         self.script = list(script)
         self.reject_n = reject_n
         self.delay = delay
@@ -78,16 +81,20 @@ class StubServer:
         if self.reject_n and n > 1:
             return handler.reply(400, {"error": {"message": "n > 1 is not supported"}})
         question = body["messages"][-1]["content"]
+
+        def message(k):
+            if self.reply is not None:
+                content, reasoning = self.reply(question, k)
+            else:
+                content, reasoning = f"answer {k} (seed {body.get('seed')}) to {question}" + "!" * k, \
+                    f"thinking about {question}"
+            out = {"role": "assistant", "content": content}
+            if reasoning is not None:
+                out[self.reasoning_field] = reasoning
+            return out
+
         choices = [
-            {
-                "index": k,
-                "message": {
-                    "role": "assistant",
-                    "content": f"answer {k} (seed {body.get('seed')}) to {question}" + "!" * k,
-                    self.reasoning_field: f"thinking about {question}",
-                },
-                "finish_reason": "length" if "long" in question else "stop",
-            }
+            {"index": k, "message": message(k), "finish_reason": "length" if "long" in question else "stop"}
             for k in range(n)
         ]
         usage = {"prompt_tokens": 7, "completion_tokens": 5 * n, "total_tokens": 7 + 5 * n}
@@ -118,8 +125,9 @@ def test_retries_500_and_429_then_succeeds():
         engine.close()
     assert len(stub.requests) == 3 and engine.retries == 2
     completion = result[0].completions[0]
-    assert completion.text == "answer 0 (seed None) to 2+3?"
+    assert completion.content == "answer 0 (seed None) to 2+3?"
     assert completion.reasoning == "thinking about 2+3?"
+    assert completion.text == to_still("thinking about 2+3?", "answer 0 (seed None) to 2+3?")
     assert completion.n_tokens == 5 and completion.finish_reason == "stop"
     assert result[0].prompt_tokens == 7
 
@@ -161,7 +169,7 @@ def test_request_body_and_n_in_one_request():
     body = stub.requests[0]
     assert body["model"] == "stub-model" and body["n"] == 3 and body["max_tokens"] == 64
     assert body["temperature"] == 0.6 and body["top_p"] == 0.9 and body["seed"] == 7 and body["stop"] == ["</s>"]
-    assert [c.text.split(" (")[0] for c in result.completions] == ["answer 0", "answer 1", "answer 2"]
+    assert [c.content.split(" (")[0] for c in result.completions] == ["answer 0", "answer 1", "answer 2"]
     assert sum(c.n_tokens for c in result.completions) == 15
     assert engine.n_supported is True
 
@@ -173,7 +181,7 @@ def test_n_falls_back_to_repeated_requests_when_rejected():
         engine.close()
     assert engine.n_supported is False
     assert [len(r.completions) for r in result] == [3, 3]
-    assert {c.text for c in result[1].completions} == {f"answer 0 (seed {s}) to b" for s in (10, 11, 12)}
+    assert {c.content for c in result[1].completions} == {f"answer 0 (seed {s}) to b" for s in (10, 11, 12)}
     single = [r for r in stub.requests if "n" not in r]
     assert len(single) == 6  # after the first rejection no more n>1 requests need be tried
 
@@ -184,6 +192,8 @@ def test_reasoning_field_and_length_finish():
         result = engine.generate([ask("a long one")], SamplingParams())[0].completions[0]
         engine.close()
     assert result.reasoning == "thinking about a long one" and result.finish_reason == "length"
+    # "reasoning" (vLLM's newer field name) is the thought just as reasoning_content is
+    assert parse_response(result.text).thought == "thinking about a long one"
 
 
 def test_concurrency_is_bounded_and_order_kept():
@@ -194,7 +204,7 @@ def test_concurrency_is_bounded_and_order_kept():
         engine.close()
     assert stub.max_in_flight == 3  # three requests overlapped: the concurrency bound, measured by the stub
     assert [r.prompt_index for r in results] == list(range(9))
-    assert [r.completions[0].text.rsplit(" ", 1)[1] for r in results] == questions
+    assert [r.completions[0].content.rsplit(" ", 1)[1] for r in results] == questions
 
 
 def test_api_key_from_named_env_and_model_from_server(monkeypatch):
