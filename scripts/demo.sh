@@ -36,7 +36,7 @@ $STILL2 verify --db "$DB" --stale
 $STILL2 filter --db "$DB"
 $STILL2 score --db "$DB" --part both --where "origin = 'explore'"
 $STILL2 pairs build --db "$DB" --max-per-problem 2
-$STILL2 dataset build demo-d1 --db "$DB" --origins explore,eval --exclude-flags repetition,no_answer --replace
+$STILL2 dataset build demo-d1 --db "$DB" --origins explore --exclude-flags repetition,no_answer --replace
 $STILL2 dataset show demo-d1 --db "$DB"
 $STILL2 stats --db "$DB"
 

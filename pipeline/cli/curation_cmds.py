@@ -10,6 +10,19 @@ from pipeline.cli.common import DbOption, JsonOption, default_db, err_console, f
 
 WhereOption = Annotated[Optional[str], typer.Option("--where", help="SQL condition over the trajectories view.")]
 FormatOption = Annotated[Optional[str], typer.Option("--format", help="jsonl | parquet | hf (default: from OUT's suffix).")]
+AllowOption = Annotated[Optional[str], typer.Option(
+    "--allow", help="Default exclusions to lift, comma-separated: contaminated (rows overlapping a benchmark), "
+                    "eval (evaluation outputs), test (rows on test/benchmark problems).")]
+
+
+def _allow(value: str | None) -> list[str]:
+    """--allow names, checked against the registry (an unknown one is an error naming the known ones)."""
+    from pipeline.datasets.exclusions import active
+    from pipeline.datasets.recipe import parse_list
+
+    names = parse_list(value) or []
+    active(names)
+    return names
 
 
 def _table(title: str, columns: list[str], rows: list[list[Any]]):
@@ -204,7 +217,7 @@ def _dataset_app() -> typer.Typer:
         hard_min_difficulty: Annotated[Optional[int], typer.Option(help="Hard = difficulty at least this.")] = None,
         size: Annotated[Optional[int], typer.Option(help="At most N new members.")] = None,
         seed: Annotated[Optional[int], typer.Option(help="Seed for sampling (default 0).")] = None,
-        allow: Annotated[Optional[str], typer.Option(help="Default exclusions to lift, comma-separated (contaminated: rows overlapping a benchmark).")] = None,
+        allow: AllowOption = None,
         note: Annotated[Optional[str], typer.Option(help="Free-text note.")] = None,
         replace: Annotated[bool, typer.Option("--replace", help="Rebuild an existing dataset of this name.")] = False,
         db: DbOption = default_db(),
@@ -272,6 +285,7 @@ def _dataset_app() -> typer.Typer:
         with_meta: Annotated[bool, typer.Option("--with-meta", help="Add id, problem_id, origin, model, verdict.")] = False,
         card: Annotated[bool, typer.Option("--card", help="OUT is a folder: data/train-00000-of-00001.parquet and a Hugging Face dataset card (README.md) generated from the store.")] = False,
         license: Annotated[str, typer.Option("--license", help="License in the card's metadata (--card).")] = "other",
+        allow: AllowOption = None,
         db: DbOption = default_db(),
         as_json: JsonOption = False,
     ) -> None:
@@ -295,7 +309,7 @@ def _dataset_app() -> typer.Typer:
                                         highlight=False)
                 return
             n = export_dataset(_store(db), name, out, shape=shape, fmt=fmt, use_system=not no_system,
-                               with_meta=with_meta)
+                               with_meta=with_meta, allow=_allow(allow))
         except ValueError as exc:
             raise fail(str(exc)) from None
         if as_json:
@@ -360,16 +374,17 @@ def _pairs_app() -> typer.Typer:
         approved_only: Annotated[bool, typer.Option("--approved-only", help="Only approved trajectories.")] = False,
         skip_flags: Annotated[str, typer.Option(help="Skip trajectories flagged by these rules ('*' any).")] = "",
         where: WhereOption = None,
+        allow: AllowOption = None,
         db: DbOption = default_db(),
         as_json: JsonOption = False,
     ) -> None:
         """Build pairs for problems with both outcomes; re-running adds nothing new."""
         from pipeline.pairs import PairOptions, build_pairs
 
-        opts = PairOptions(scorer=scorer, part=part, max_per_problem=max_per_problem, problem=problem,
-                           approved_only=approved_only, where=where,
-                           skip_flags=[f.strip() for f in skip_flags.split(",") if f.strip()])
         try:
+            opts = PairOptions(scorer=scorer, part=part, max_per_problem=max_per_problem, problem=problem,
+                               approved_only=approved_only, where=where,
+                               skip_flags=[f.strip() for f in skip_flags.split(",") if f.strip()], allow=_allow(allow))
             report = build_pairs(_store(db), opts)
         except ValueError as exc:
             raise fail(str(exc)) from None
@@ -410,6 +425,7 @@ def _pairs_app() -> typer.Typer:
         fmt: FormatOption = None,
         no_system: Annotated[bool, typer.Option("--no-system", help="Leave out the system prompt.")] = False,
         with_meta: Annotated[bool, typer.Option("--with-meta", help="Add id, problem_id, part.")] = False,
+        allow: AllowOption = None,
         db: DbOption = default_db(),
         as_json: JsonOption = False,
     ) -> None:
@@ -420,7 +436,7 @@ def _pairs_app() -> typer.Typer:
             raise fail(f"--part must be full or thought, got {part!r}")
         try:
             n = export_pairs(_store(db), out, part=part, include_pending=not approved_only, problem=problem,
-                             fmt=fmt, use_system=not no_system, with_meta=with_meta)
+                             fmt=fmt, use_system=not no_system, with_meta=with_meta, allow=_allow(allow))
         except ValueError as exc:
             raise fail(str(exc)) from None
         if as_json:

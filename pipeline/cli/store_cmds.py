@@ -141,23 +141,33 @@ def register(app: typer.Typer) -> None:
         with_correct: Annotated[bool, typer.Option("--with-correct", help=(
             "prm: also verified-correct rollouts, every step labelled good (ours: a right answer does not "
             "prove every step)."))] = False,
+        allow: Annotated[Optional[str], typer.Option(
+            help="Default exclusions to lift, comma-separated: contaminated, eval (evaluation outputs), test "
+                 "(rows on test/benchmark problems); trajectories and pairs leave them out otherwise.")] = None,
         as_json: JsonOption = False,
     ) -> None:
         """Export trajectories, pairs, problems or step labels (PRM) in TRL-ready shapes."""
+        from pipeline.datasets.exclusions import active, keep_sql
+        from pipeline.datasets.recipe import parse_list
         from store import StoreError
         from store.formats import export as ex
 
         store = open_store(db, create=False)
         try:
+            lifted = parse_list(allow) or []
+            active(lifted)
             if what == "trajectories":
                 if dataset:
-                    member = f"id IN (SELECT member_id FROM dataset_member WHERE dataset = '{dataset.replace(chr(39), '')}')"
+                    member = f"v.id IN (SELECT member_id FROM dataset_member WHERE dataset = '{dataset.replace(chr(39), '')}')"
                     where = f"({where}) AND {member}" if where else member
-                n = ex.export_trajectories(store, out, fmt=fmt, shape=shape, where=where,
+                kept = keep_sql(lifted, "v.id")
+                n = ex.export_trajectories(store, out, fmt=fmt, shape=shape,
+                                           where=f"({where}) AND {kept}" if where else kept,
                                            use_system=not no_system, with_meta=with_meta)
             elif what == "pairs":
-                n = ex.export_pairs(store, out, fmt=fmt, where=where, part=part, use_system=not no_system,
-                                    with_meta=with_meta)
+                kept = keep_sql(lifted, "pr.chosen_id", "pr.rejected_id")
+                n = ex.export_pairs(store, out, fmt=fmt, where=f"({where}) AND {kept}" if where else kept,
+                                    part=part, use_system=not no_system, with_meta=with_meta)
             elif what == "problems":
                 with store.read() as conn:
                     clause = f"WHERE {where}" if where else ""

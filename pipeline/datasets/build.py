@@ -12,7 +12,7 @@ from typing import Any
 import pyarrow as pa
 
 from pipeline.datasets.recipe import DatasetRecipe
-from pipeline.datasets.exclusions import merge_counts
+from pipeline.datasets.exclusions import check_origins, merge_counts
 from pipeline.datasets.select import Selection, excluded_members, select_members
 from store.ingest import insert_new
 from store.store import Store
@@ -50,6 +50,7 @@ def build_dataset(store: Store, name: str, recipe: DatasetRecipe, *, note: str |
     """Select members and record the dataset; an existing name is an error unless ``replace``."""
     if not name or not name.strip():
         raise ValueError("a dataset needs a name")
+    check_origins(recipe.origins, recipe.allow)
     with store.read() as conn:
         if dataset_exists(conn, name) and not replace:
             raise ValueError(f"dataset {name!r} exists (use --replace to rebuild it)")

@@ -1,6 +1,10 @@
-"""Default exclusions of ``dataset build``: rows no training set should hold unless the recipe asks by name.
+"""Default exclusions: rows no training set should hold unless asked for by name.
 
-An exclusion names a kind of row (``contaminated``: overlaps a benchmark problem) and says, for each
+``contaminated`` (overlaps a benchmark problem), ``eval`` (evaluation outputs) and ``test`` (rows on
+test or benchmark problems) apply to ``dataset build`` (new and inherited members), ``pairs build``,
+``dataset export``, ``pairs export`` and ``still2 export``; ``--allow NAME`` lifts one.
+
+An exclusion names a kind of row and says, for each
 candidate row, under which group it is removed (the benchmark, say) or that it stays. It does so in
 SQL over the ``trajectories`` view (alias ``v``, ``group_sql``: the group or NULL), in Python
 (``find``: candidate rows -> {id: group}), or both (a row is removed if either says so). Every
@@ -108,3 +112,52 @@ CONTAMINATED = register(Exclusion(
     find=_contaminated,
     flag_rules=("contamination",),
 ))
+
+
+def _benchmark_sources() -> str:
+    from pipeline.evaluation.benchmarks import KNOWN
+
+    return ", ".join(sorted({f"'{source}'" for source, _ in KNOWN.values()}))
+
+
+# Evaluation outputs: a correct greedy answer on MATH-500 is not a demonstration to train on.
+EVAL_OUTPUTS = register(Exclusion(
+    name="eval",
+    help="evaluation outputs (origin 'eval'); grouped by problem source",
+    group_sql="CASE WHEN v.origin = 'eval' THEN coalesce(v.source, 'eval') END",
+))
+# Rows on test problems: a test split, a benchmark source, or a problem some model was evaluated on.
+TEST_PROBLEMS = register(Exclusion(
+    name="test",
+    help="rows on test problems: split 'test', a benchmark source (math500, aime24, ...) or any problem a "
+         "model was evaluated on; grouped by problem source",
+    group_sql=("CASE WHEN v.source IN (" + _benchmark_sources() + ") "
+               "OR v.problem_id IN (SELECT id FROM problem WHERE split = 'test') "
+               "OR v.problem_id IN (SELECT problem_id FROM trajectory WHERE origin = 'eval') "
+               "THEN coalesce(v.source, 'test') END"),
+))
+
+
+def excluded_sql(allow: list[str]) -> str | None:
+    """A SELECT of the trajectory ids the SQL part of the active exclusions removes, for filters written in
+    SQL (pairs export, `still2 export`); None when none applies. Exclusions known only in Python (`find`)
+    are checked where rows are selected (dataset build, pairs build)."""
+    conditions = [f"({e.group_sql}) IS NOT NULL" for e in active(allow) if e.group_sql]
+    if not conditions:
+        return None
+    return "SELECT v.id FROM trajectories v WHERE " + " OR ".join(conditions)
+
+
+def keep_sql(allow: list[str], *columns: str) -> str:
+    """SQL truth value: none of these trajectory-id columns is removed by an active exclusion."""
+    excluded = excluded_sql(allow)
+    if excluded is None:
+        return "true"
+    return " AND ".join(f"{column} NOT IN ({excluded})" for column in columns)
+
+
+def check_origins(origins: list[str] | None, allow: list[str] | None) -> None:
+    """Asking for origin 'eval' without lifting the 'eval' exclusion would select nothing silently: say so."""
+    if "eval" in (origins or []) and "eval" not in (allow or []):
+        raise ValueError("origin 'eval' holds evaluation outputs, which stay out of training data unless asked "
+                         "for by name: add --allow eval (and --allow test for rows on benchmark problems)")

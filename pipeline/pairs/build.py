@@ -4,7 +4,8 @@ Per problem with both outcomes, correct trajectories are ranked by perplexity (h
 incorrect ones by perplexity (lowest first); the k-th of each are paired while chosen_ppl >
 rejected_ppl, up to ``max_per_problem`` pairs, no trajectory used twice in one run. Pair ids hash
 (chosen, rejected, part), so re-running adds nothing. Trajectories with status 'rejected' are never
-used.
+used, nor rows a default exclusion removes (contaminated, evaluation outputs, test problems; see
+pipeline.datasets.exclusions) unless ``allow`` names it.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline.datasets import exclusions
 from store.ids import stable_id
 from store.ingest import insert_new
 from store.store import Store
@@ -28,6 +30,9 @@ class PairOptions:
     approved_only: bool = False
     skip_flags: list[str] = field(default_factory=list)  # rule names; "*" = any flag
     where: str | None = None
+    # Default exclusions lifted by name (pipeline.datasets.exclusions); by default no contaminated row, no
+    # evaluation output and no trajectory on a test/benchmark problem is paired.
+    allow: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -68,12 +73,15 @@ def _candidates(conn, opts: PairOptions, scorer: str) -> list[dict]:
         params["flags"] = list(opts.skip_flags)
     if opts.where:
         where.append(f"({opts.where})")
-    return conn.sql(f"""
-        SELECT v.id, v.problem_id, v.verdict, px.ppl
+    chosen = exclusions.active(opts.allow)
+    columns = "".join(", " + c for c in exclusions.sql_columns(chosen))
+    rows = conn.sql(f"""
+        SELECT v.id, v.problem_id, v.verdict, px.ppl{columns}
         FROM trajectories v
         JOIN perplexity px ON px.trajectory_id = v.id AND px.scorer = $scorer AND px.part = $part
         WHERE {" AND ".join(where)} AND isfinite(px.ppl)
         ORDER BY v.problem_id, v.id""", params=params).to_arrow_table().to_pylist()
+    return exclusions.apply(conn, rows, chosen)[0]
 
 
 def choose_pairs(rows: list[dict], max_per_problem: int) -> list[tuple[dict, dict]]:

@@ -10,6 +10,8 @@ from store.importer import import_trajectories
 from store.ingest import upsert
 
 pytestmark = pytest.mark.slow
+# The Sky-T1 files are evaluation outputs: they leave the store only when named.
+LIFTED = ["eval", "test"]
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +51,8 @@ def test_sft_trainer_trains_on_dataset_export(curated, tiny, tmp_path):
     from transformers import AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
-    first = build_dataset(curated, "D", DatasetRecipe(max_per_problem=4, seed=1))
-    second = build_dataset(curated, "D-again", DatasetRecipe(max_per_problem=4, seed=1))
+    first = build_dataset(curated, "D", DatasetRecipe(max_per_problem=4, seed=1, allow=LIFTED))
+    second = build_dataset(curated, "D-again", DatasetRecipe(max_per_problem=4, seed=1, allow=LIFTED))
     assert first.selection.ids == second.selection.ids and first.size >= 4
     for shape in ("messages", "prompt-completion"):
         out = tmp_path / f"{shape}.jsonl"
@@ -67,10 +69,11 @@ def test_dpo_trainer_trains_on_pairs_export(curated, tiny, tmp_path):
     from transformers import AutoTokenizer
     from trl import DPOConfig, DPOTrainer
 
-    report = build_pairs(curated, PairOptions(scorer="S", part="thought", max_per_problem=2))
+    report = build_pairs(curated, PairOptions(scorer="S", part="thought", max_per_problem=2,
+                                                     allow=LIFTED))
     assert report.added >= 2
     out = tmp_path / "pairs.parquet"
-    assert export_pairs(curated, out) == report.added
+    assert export_pairs(curated, out, allow=LIFTED) == report.added
     data = load_dataset("parquet", data_files=str(out), split="train")
     assert data[0]["chosen"][0]["content"].endswith("<|end_of_thought|>")
     trainer = DPOTrainer(model=tiny, args=_config(DPOConfig, tmp_path, loss_type=["sigmoid", "sft"],

@@ -52,7 +52,10 @@ def test_import_stats_sql_export(db_path, shared_data, tmp_path):
     assert json.loads(run("stats", "--db", db, "--json").stdout)["trajectories"] == 40
 
     target = tmp_path / "sft.jsonl"
+    # Sky-T1 outputs are evaluation outputs on a benchmark (AMC23): they leave the store only when named.
     run("export", str(target), "--db", db, "--where", "harness_correct")
+    assert target.read_text() == ""
+    run("export", str(target), "--db", db, "--where", "harness_correct", "--allow", "eval,test")
     lines = [json.loads(line) for line in target.read_text().splitlines()]
     assert len(lines) == 22
     roles = [m["role"] for m in lines[0]["messages"]]
@@ -60,7 +63,7 @@ def test_import_stats_sql_export(db_path, shared_data, tmp_path):
     assert "<|begin_of_thought|>" in lines[0]["messages"][2]["content"]
 
     pc = tmp_path / "pc.parquet"
-    run("export", str(pc), "--db", db, "--shape", "prompt-completion", "--no-system")
+    run("export", str(pc), "--db", db, "--shape", "prompt-completion", "--no-system", "--allow", "eval,test")
     import datasets
 
     ds = datasets.load_dataset("parquet", data_files=str(pc), split="train")

@@ -51,8 +51,10 @@ def syn(store):
 
 @pytest.fixture
 def real(store, shared_data):
+    # Imported as teacher outputs (origin distill): as evaluation outputs (the Sky-T1 default) they would
+    # stay out of every dataset unless included by name (see test_default_build_leaks_no_eval_or_test_row).
     for name in ("trajectories_skyt1_14b_amc23.jsonl", "trajectories_skyt1_32b_aime24.jsonl"):
-        import_trajectories(store, str(shared_data / "trajectories" / name))
+        import_trajectories(store, str(shared_data / "trajectories" / name), origin="distill")
     with store.write() as conn:  # what `still2 verify` would decide; the harness labels stand in for it here
         conn.execute("UPDATE trajectory SET verdict = CASE WHEN harness_correct THEN 'correct' ELSE 'incorrect' END")
     run_filters(store, ["format", "repetition", "too_short"])
