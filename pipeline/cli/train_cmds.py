@@ -51,6 +51,8 @@ GcOption = Annotated[Optional[bool], Opt("--gradient-checkpointing/--no-gradient
                                          help="Default: on with a GPU, off on CPU.")]
 PromptFileOption = Annotated[Optional[Path], Opt("--prompt-file", help="System prompt file (default: STILL-2's).")]
 NoSystemOption = Annotated[bool, Opt("--no-system", help="No system prompt in the chat.")]
+OverlengthOption = Annotated[Optional[str], Opt("--overlength", help="Rows longer than --max-length: error "
+                                                "(default: stop and name them) | drop | truncate (TRL's cut).")]
 
 
 def _common(recipe, from_model, base, name, output_dir, lr, epochs, batch_size, per_device_batch_size, max_length,
@@ -140,6 +142,18 @@ def run_eval_cmd(db: Path, model: str | None, engine: str, benchmarks: list[str]
                             f"[{r['seconds']:.0f}s, run {r['run_id']}]", highlight=False)
 
 
+def _iterate_help() -> str:
+    from pipeline.loop.iterate import stage_table
+
+    lines = stage_table(markdown=False).splitlines()
+    return ("The loop as the STILL-2 report runs it: imitate (M_1 = SFT(M_0, D_0)), then each round explore with "
+            "the latest model M_t -> filter -> score with M_t -> D_t = D_{t-1} + selected -> M_{t+1} = SFT(M_0, D_t) "
+            "(or DPO from M_1). Each step is recorded (run kind iterate-step); rerunning the same command skips "
+            "finished steps.\n\nStages (ledger step, the report's stage, what the store records):\n\n"
+            + "\n\n".join(lines)
+            + "\n\n--recipe still2-paper: the report's values and ours; see --recipe-table.")
+
+
 def register(app: typer.Typer) -> None:
     @app.command("sft")
     def sft(
@@ -151,7 +165,7 @@ def register(app: typer.Typer) -> None:
         weight_decay: WdOption = None, lr_scheduler: SchedOption = None, seed: SeedOption = None,
         lora_r: LoraROption = None, lora_alpha: LoraAlphaOption = None, lora_dropout: LoraDropOption = None,
         lora_target_modules: LoraTargetOption = None, bf16: Bf16Option = None, gradient_checkpointing: GcOption = None,
-        prompt_file: PromptFileOption = None, no_system: NoSystemOption = False,
+        prompt_file: PromptFileOption = None, no_system: NoSystemOption = False, overlength: OverlengthOption = None,
         db: DbOption = default_db(), as_json: JsonOption = False,
     ) -> None:
         """Supervised fine-tuning (TRL SFTTrainer) on a dataset version; loss on the response only.
@@ -161,7 +175,7 @@ def register(app: typer.Typer) -> None:
         overrides = _common(recipe, from_model, base, name, output_dir, lr, epochs, batch_size, per_device_batch_size,
                             max_length, max_steps, warmup_ratio, weight_decay, lr_scheduler, seed, lora_r, lora_alpha,
                             lora_dropout, lora_target_modules, bf16, gradient_checkpointing, prompt_file, no_system)
-        _train("sft", db, recipe, {**overrides, "dataset": dataset}, as_json)
+        _train("sft", db, recipe, {**overrides, "dataset": dataset, "overlength": overlength}, as_json)
 
     @app.command("dpo")
     def dpo(
@@ -170,6 +184,11 @@ def register(app: typer.Typer) -> None:
         part: Annotated[Optional[str], Opt("--part", help="thought | full (default: each pair's own).")] = None,
         beta: Annotated[Optional[float], Opt("--beta", help="DPO beta.")] = None,
         sft_weight: Annotated[Optional[float], Opt("--sft-weight", help="Weight of the SFT loss (0 = plain DPO).")] = None,
+        sft_part: Annotated[Optional[str], Opt("--sft-part", help="What the SFT loss covers: full (thought and solution, "
+                                               "Table 4's caption; default) | thought | none.")] = None,
+        variant: Annotated[Optional[str], Opt("--variant", help="A Table 4 row: full | full+sft | thought | thought+sft "
+                                              "(thought = Table 2's STILL-2 DPO); sets --part and --sft-part.")] = None,
+        overlength: OverlengthOption = None,
         recipe: RecipeOption = None, from_model: FromOption = None, base: BaseOption = None, name: NameOption = None,
         output_dir: OutOption = None, lr: LrOption = None, epochs: EpochsOption = None,
         batch_size: BatchSizeOption = None, per_device_batch_size: PerDeviceOption = None,
@@ -180,9 +199,10 @@ def register(app: typer.Typer) -> None:
         prompt_file: PromptFileOption = None, no_system: NoSystemOption = False,
         db: DbOption = default_db(), as_json: JsonOption = False,
     ) -> None:
-        """DPO with an added SFT loss (TRL loss_type sigmoid+sft) on pairs, from M_1 unless --from.
+        """DPO (+ an SFT loss) on pairs, from M_1 unless --from; the reference model is the start model.
 
-        The reference model is the start model. --part thought cuts both completions at <|end_of_thought|>.
+        --part says what DPO aligns (thought: both completions cut at <|end_of_thought|>), --sft-part what
+        the SFT loss covers (full by default: thought and solution, as Table 4's caption says).
         """
         if dataset is None and where is None:
             raise fail("give a pairs dataset or --where over the pair table")
@@ -190,7 +210,8 @@ def register(app: typer.Typer) -> None:
                             max_length, max_steps, warmup_ratio, weight_decay, lr_scheduler, seed, lora_r, lora_alpha,
                             lora_dropout, lora_target_modules, bf16, gradient_checkpointing, prompt_file, no_system)
         _train("dpo", db, recipe, {**overrides, "dataset": dataset, "where": where, "part": part, "beta": beta,
-                                   "sft_weight": sft_weight}, as_json)
+                                   "sft_weight": sft_weight, "sft_part": sft_part, "variant": variant,
+                                   "overlength": overlength}, as_json)
 
     @app.command("eval")
     def eval_(
@@ -297,17 +318,23 @@ def register(app: typer.Typer) -> None:
         else:
             typer.echo(text, nl=False)
 
-    @app.command("iterate")
+    @app.command("iterate", help=_iterate_help())
     def iterate_(
-        rounds: Annotated[int, Opt("--rounds", min=1, help="Rounds T of explore -> train -> eval.")] = 2,
+        rounds: Annotated[int, Opt("--rounds", min=1, help="Rounds T: M_1 (imitation) ... M_T (a larger T continues a loop).")] = 2,
         recipe: RecipeOption = None,
         name: Annotated[Optional[str], Opt("--name", help="Loop name (default: derived from the settings; same name resumes).")] = None,
-        model: Annotated[Optional[str], Opt("--model", help="Base model M_0.")] = None,
-        explorer: Annotated[Optional[str], Opt("--explorer", help="Model exploring in round 1 (default M_0).")] = None,
-        engine: Annotated[Optional[str], Opt("--engine", help="transformers | vllm | openai")] = None,
-        method: Annotated[Optional[str], Opt("--method", help="sft | dpo (round 1 SFT, then DPO from M_1).")] = None,
-        seed_dataset: Annotated[Optional[str], Opt("--seed-dataset", help="D_0, e.g. distilled data (D_1 = D_0 + new).")] = None,
-        pool_source: Annotated[Optional[str], Opt("--pool-source", help="Problem source of the hard pool.")] = None,
+        model: Annotated[Optional[str], Opt("--model", help="Base model M_0 (still2-paper: Qwen/Qwen2.5-32B-Instruct).")] = None,
+        engine: Annotated[Optional[str], Opt("--engine", help="Engine for M_t: transformers | vllm | openai")] = None,
+        method: Annotated[Optional[str], Opt("--method", help="sft | dpo (M_1 by SFT on D_0, then DPO from M_1).")] = None,
+        seed_dataset: Annotated[Optional[str], Opt("--seed-dataset", help="D_0 already in the store (distilled data).")] = None,
+        teacher: Annotated[Optional[str], Opt("--teacher", help="Teacher model distilling D_0 in the loop (no --seed-dataset).")] = None,
+        teacher_engine: Annotated[Optional[str], Opt("--teacher-engine", help="openai (default) | vllm | transformers.")] = None,
+        teacher_opt: Annotated[Optional[list[str]], Opt("--teacher-opt", help="Teacher engine option KEY=VALUE (repeatable), e.g. base_url=http://host:8000/v1.")] = None,
+        distill_source: Annotated[Optional[str], Opt("--distill-source", help="Problems the teacher is asked (default: the pool's).")] = None,
+        distill_where: Annotated[Optional[str], Opt("--distill-where", help="SQL over problem (p.) / problem_stats (s.).")] = None,
+        distill_limit: Annotated[Optional[int], Opt("--distill-limit", help="At most N distillation problems.")] = None,
+        distill_rollouts: Annotated[Optional[int], Opt("--distill-rollouts", help="Teacher rollouts per problem (all kept).")] = None,
+        pool_source: Annotated[Optional[str], Opt("--pool-source", help="Problem source of the exploration pool.")] = None,
         pool_split: Annotated[Optional[str], Opt("--pool-split", help="Split of the pool (default train).")] = None,
         pool_mode: Annotated[Optional[str], Opt("--pool-mode", help="all | unsolved | hardest.")] = None,
         pool_where: Annotated[Optional[str], Opt("--pool-where", help="SQL over problem (p.) / problem_stats (s.).")] = None,
@@ -315,7 +342,7 @@ def register(app: typer.Typer) -> None:
         max_rollouts: Annotated[Optional[int], Opt("--max-rollouts", help="Rollouts per problem at most (paper: 20).")] = None,
         per_round: Annotated[Optional[int], Opt("--per-round", help="Rollouts per problem per sampling round.")] = None,
         temperature: Annotated[Optional[float], Opt("--temperature", help="Exploration temperature.")] = None,
-        max_new_tokens: Annotated[Optional[int], Opt("--max-new-tokens", help="Per rollout.")] = None,
+        max_new_tokens: Annotated[Optional[int], Opt("--max-new-tokens", help="Per rollout (explore and distill).")] = None,
         generate_kind: Annotated[Optional[str], Opt("--generate-kind", help="Generate train/test problems of this kind first.")] = None,
         generate_difficulty: Annotated[Optional[int], Opt("--generate-difficulty", help="1..5.")] = None,
         generate_train: Annotated[Optional[int], Opt("--generate-train", help="Generated pool size.")] = None,
@@ -327,18 +354,21 @@ def register(app: typer.Typer) -> None:
         no_score: Annotated[bool, Opt("--no-score", help="Skip perplexity scoring.")] = False,
         ppl_top_percent: Annotated[Optional[float], Opt("--ppl-top-percent", help="Keep the top P% highest perplexity.")] = None,
         max_per_problem: Annotated[Optional[int], Opt("--max-per-problem", help="New members per problem per round.")] = None,
-        pair_part: Annotated[Optional[str], Opt("--pair-part", help="dpo: full | thought.")] = None,
+        pair_part: Annotated[Optional[str], Opt("--pair-part", help="dpo: full | thought (default: the variant's).")] = None,
+        dpo_variant: Annotated[Optional[str], Opt("--dpo-variant", help="dpo: full | full+sft | thought | thought+sft (Table 4; thought = Table 2's STILL-2 row).")] = None,
         train_recipe: Annotated[Optional[str], Opt("--train-recipe", help="Trainer recipe (default: the loop recipe's).")] = None,
         train_opt: Annotated[Optional[list[str]], Opt("--train-opt", help="Trainer field KEY=VALUE (repeatable), e.g. max_steps=20.")] = None,
         engine_opt: EngineOptOption = None,
         seed: SeedOption = None,
         no_system: Annotated[Optional[bool], Opt("--no-system/--system", help="Leave out the system prompt.")] = None,
+        recipe_table: Annotated[bool, Opt("--recipe-table", help="Print the still2-paper values (report vs ours) as a markdown table and exit.")] = False,
         db: DbOption = default_db(), as_json: JsonOption = False,
     ) -> None:
-        """The self-improvement loop: explore -> verify -> filter -> score -> D_t -> train M_t -> eval, T rounds.
+        if recipe_table:
+            from pipeline.loop.paper import recipe_table as table
 
-        Each step is recorded (run kind iterate-step); rerunning the same command skips finished steps.
-        """
+            typer.echo(table(), nl=False)
+            return
         from pipeline.cli.common import open_store
         from pipeline.cli.engine_options import _value
         from pipeline.jobs.progress import JobProgress
@@ -346,8 +376,11 @@ def register(app: typer.Typer) -> None:
         from pipeline.loop.iterate import iterate
 
         try:
-            cfg = iterate_config(recipe, rounds=rounds, name=name, model=model, explorer=explorer, engine=engine,
-                                 method=method, seed_dataset=seed_dataset, pool_source=pool_source,
+            cfg = iterate_config(recipe, rounds=rounds, name=name, model=model, engine=engine,
+                                 method=method, seed_dataset=seed_dataset, teacher=teacher,
+                                 teacher_engine=teacher_engine, distill_source=distill_source,
+                                 distill_where=distill_where, distill_limit=distill_limit,
+                                 distill_rollouts=distill_rollouts, dpo_variant=dpo_variant, pool_source=pool_source,
                                  pool_split=pool_split, pool_mode=pool_mode, pool_where=pool_where,
                                  pool_limit=pool_limit, max_rollouts=max_rollouts, per_round=per_round,
                                  temperature=temperature, max_new_tokens=max_new_tokens, generate_kind=generate_kind,
@@ -361,8 +394,10 @@ def register(app: typer.Typer) -> None:
                                  seed=seed, use_system=None if no_system is None else not no_system)
             extra_train = {k.strip(): _value(v) for k, _, v in (o.partition("=") for o in train_opt or [])}
             extra_engine = {k.strip(): _value(v) for k, _, v in (o.partition("=") for o in engine_opt or [])}
+            extra_teacher = {k.strip(): _value(v) for k, _, v in (o.partition("=") for o in teacher_opt or [])}
             cfg = cfg.updated(train_overrides={**cfg.train_overrides, **extra_train},
-                              engine_args={**cfg.engine_args, **extra_engine})
+                              engine_args={**cfg.engine_args, **extra_engine},
+                              teacher_args={**cfg.teacher_args, **extra_teacher})
         except ValueError as exc:
             raise fail(str(exc)) from None
         store = open_store(db)

@@ -44,3 +44,30 @@ RULE = register(Rule(
     kind="sql",
     columns=(),
 ))
+
+
+def check_too_long(p: dict) -> str:
+    """Too long: the response has more model tokens than training takes, or was cut by its token limit.
+
+    ``max_tokens`` is compared with the response's model tokens (``trajectory.n_tokens``; 0 disables
+    that check); a rollout whose generation stopped at its length limit (``finish_reason`` 'length')
+    is flagged too, since its thought or solution is unfinished. Trainers cut sequences longer than
+    their ``max_length`` without a word, and a cut trajectory loses its solution: flagged rows stay
+    out of D_t. ``still2 iterate`` sets ``max_tokens`` to the rollout budget, which its training
+    ``max_length`` covers.
+    """
+    max_tokens = int(p["max_tokens"])
+    clauses = ["CASE WHEN t.finish_reason = 'length' THEN 'generation stopped at its token limit' END"]
+    if max_tokens > 0:
+        clauses.insert(0, f"CASE WHEN t.n_tokens > {max_tokens} "
+                          f"THEN 'response ' || t.n_tokens || ' tokens > {max_tokens}' END")
+    return f"nullif(concat_ws('; ', {', '.join(clauses)}), '')"
+
+
+TOO_LONG = register(Rule(
+    name="too_long",
+    check=check_too_long,
+    defaults={"max_tokens": 32768},
+    kind="sql",
+    columns=(),
+))

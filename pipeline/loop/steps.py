@@ -52,13 +52,75 @@ def generate_problems(store: Store, cfg: IterateConfig) -> dict[str, Any]:
     return out
 
 
+def pool_source(cfg: IterateConfig) -> str | None:
+    return cfg.pool_source or (generated_source(cfg, "train") if cfg.generate_kind else None)
+
+
 def pool_problems(store: Store, cfg: IterateConfig):
     from pipeline.explore.selection import select_problems
 
-    source = cfg.pool_source or (generated_source(cfg, "train") if cfg.generate_kind else None)
     with store.read() as conn:
-        return select_problems(conn, mode=cfg.pool_mode, where=cfg.pool_where, source=source,
+        return select_problems(conn, mode=cfg.pool_mode, where=cfg.pool_where, source=pool_source(cfg),
                                split=cfg.pool_split, limit=cfg.pool_limit)
+
+
+def pool_step(store: Store, cfg: IterateConfig) -> dict[str, Any]:
+    """The round's pool, frozen in the ledger: a resumed round explores the same problems even though
+    'unsolved' / 'hardest' would now choose others."""
+    return {"ids": [p.id for p in pool_problems(store, cfg)], "mode": cfg.pool_mode}
+
+
+def pool_refs(store: Store, ids: list[str]):
+    from pipeline.explore.selection import select_problems
+
+    with store.read() as conn:
+        return select_problems(conn, problem_ids=ids)
+
+
+def check_dataset(store: Store, name: str) -> None:
+    with store.read() as conn:
+        if not conn.execute("SELECT count(*) FROM dataset WHERE name = ?", [name]).fetchone()[0]:
+            raise ValueError(f"seed dataset {name!r} does not exist (see `still2 dataset list`)")
+
+
+def distill_step(store: Store, cfg: IterateConfig) -> dict[str, Any]:
+    """Imitation data: the teacher's rollouts on the distillation problems, every one kept and labelled."""
+    from pipeline.engines.spec import EngineSpec
+    from pipeline.explore.loop import ExploreConfig, derive_run_id, explore
+    from pipeline.explore.selection import select_problems
+
+    with store.read() as conn:
+        problems = select_problems(conn, where=cfg.distill_where, source=cfg.distill_source or pool_source(cfg),
+                                   split=cfg.pool_split, limit=cfg.distill_limit)
+    if not problems:
+        raise ValueError("no problems to distil (see --distill-source / --distill-where)")
+    n = cfg.distill_rollouts
+    config = ExploreConfig(max_rollouts=n, want_correct=n + 1, per_round=n, batch_problems=cfg.batch_problems,
+                           temperature=cfg.distill_temperature, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens,
+                           seed=cfg.seed, system_prompt=cfg.system_prompt, use_system=cfg.use_system,
+                           iteration=0, origin="distill")
+    selection = {"loop": cfg.loop_name(), "distill": True, "ids": [p.id for p in problems]}
+    engine = EngineSpec.from_args(cfg.teacher_engine, cfg.teacher_args).build(cfg.teacher)
+    try:
+        run_id = derive_run_id("distill", cfg.teacher_engine, engine.model_id, config, selection)
+        summary = explore(store, engine, cfg.teacher_engine, problems, config, run_id,
+                          run_args={"selection": selection})
+    finally:
+        engine.close()
+    return {"run_id": run_id, "teacher": engine.model_id, "problems": summary.problems, "solved": summary.solved,
+            "rollouts": summary.rollouts_total, "correct": summary.correct_total}
+
+
+def seed_step(store: Store, cfg: IterateConfig, name: str, run_id: str) -> dict[str, Any]:
+    """D_0 = the distillation run's correct rollouts that no filter flagged."""
+    from pipeline.datasets import DatasetRecipe, build_dataset
+
+    recipe = DatasetRecipe(origins=["distill"], runs=[run_id], correct_only=True,
+                           exclude_flags=list(cfg.exclude_flags), seed=cfg.seed)
+    result = build_dataset(store, name, recipe, note=f"iterate {cfg.loop_name()}: D_0 distilled", replace=True)
+    if not result.size:
+        raise ValueError(f"the teacher produced no correct, unflagged trajectory: D_0 ({name}) is empty")
+    return {"dataset": name, "size": result.size}
 
 
 def explore_step(store: Store, engine, cfg: IterateConfig, round_: int, pool) -> dict[str, Any]:
@@ -80,7 +142,9 @@ def filter_step(store: Store, cfg: IterateConfig, run_id: str) -> dict[str, Any]
 
     if not cfg.filter_rules:
         return {"rules": []}
-    report = run_filters(store, list(cfg.filter_rules), where=f"run_id = {_quote(run_id)}")
+    # too_long: a rollout longer than the generation budget (which the training max_length covers) or cut by it.
+    params = {"too_long": {"max_tokens": cfg.max_new_tokens}} if "too_long" in cfg.filter_rules else None
+    report = run_filters(store, list(cfg.filter_rules), where=f"run_id = {_quote(run_id)}", params=params)
     return {"rules": cfg.filter_rules, "covered": report.covered,
             "flagged": {c.rule: c.flagged for c in report.counts}}
 
@@ -112,15 +176,17 @@ def pairs_step(store: Store, cfg: IterateConfig, name: str, scorer: str) -> dict
     from pipeline.pairs import PairOptions, build_pairs
     from store.ingest import insert_new
 
-    report = build_pairs(store, PairOptions(scorer=scorer, part=cfg.pair_part, max_per_problem=1))
+    part = cfg.effective_pair_part()
+    report = build_pairs(store, PairOptions(scorer=scorer, part=part, max_per_problem=1,
+                                            skip_flags=list(cfg.exclude_flags)))
     with store.read() as conn:
         ids = [r[0] for r in conn.execute("SELECT id FROM pair WHERE part = ? AND status <> 'rejected' ORDER BY id",
-                                          [cfg.pair_part]).fetchall()]
+                                          [part]).fetchall()]
     with store.write() as conn:
         conn.execute("DELETE FROM dataset_member WHERE dataset = ?", [name])
         conn.execute("DELETE FROM dataset WHERE name = ?", [name])
         conn.execute("INSERT INTO dataset (name, kind, recipe, n_members, note) VALUES (?, 'pairs', ?, ?, ?)",
-                     [name, json.dumps({"part": cfg.pair_part, "scorer": scorer, "rule": "ppl_contrast"}), len(ids),
+                     [name, json.dumps({"part": part, "scorer": scorer, "rule": "ppl_contrast"}), len(ids),
                       f"iterate {cfg.loop_name()}"])
         if ids:
             insert_new(conn, "dataset_member", pa.Table.from_pylist(
@@ -135,6 +201,10 @@ def train_step(store: Store, cfg: IterateConfig, method: str, *, name: str, data
     overrides = dict(cfg.train_overrides)
     overrides.update(dataset=dataset, base=base, name=name, from_model=start, use_system=cfg.use_system,
                      system_prompt=cfg.system_prompt)
+    if method == "dpo":
+        overrides.setdefault("variant", cfg.dpo_variant)
+        if cfg.pair_part:
+            overrides.setdefault("part", cfg.pair_part)
     config = recipe_config(method, cfg.train_recipe, **overrides)
     if method == "sft":
         from pipeline.training.sft import run_sft

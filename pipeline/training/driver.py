@@ -19,12 +19,13 @@ from pipeline.training.common import (
 )
 from pipeline.training.config import TrainCommon, TrainResult
 from pipeline.training.hardware import decide_precision, is_main_process
+from pipeline.training.lengths import check_lengths
 from pipeline.training.lineage import ModelRef, load_path, register
 from pipeline.training.runs import end_run, start_run
 from store.store import Store
 
-# (start model folder, tokenizer, common TRL kwargs, precision) -> a TRL trainer
-MakeTrainer = Callable[[str, Any, dict[str, Any], Any], Any]
+# (start model folder, tokenizer, common TRL kwargs, precision, rows to train on) -> a TRL trainer
+MakeTrainer = Callable[[str, Any, dict[str, Any], Any, list[dict[str, Any]]], Any]
 
 
 def _quiet(trainer) -> None:
@@ -35,9 +36,12 @@ def _quiet(trainer) -> None:
 
 
 def run_training(store: Store, cfg: TrainCommon, method: str, *, start: ModelRef, dataset: str | None,
-                 rows: list[dict[str, Any]], make_trainer: MakeTrainer, show_progress: bool = True,
+                 rows: list[dict[str, Any]], ids: list[str], make_trainer: MakeTrainer, show_progress: bool = True,
                  extra_recipe: dict[str, Any] | None = None) -> TrainResult | None:
-    """Train, save and register; returns the result on the main process, None on the others."""
+    """Train, save and register; returns the result on the main process, None on the others.
+
+    Rows longer than `cfg.max_length` are found first (pipeline.training.lengths) and handled as
+    `cfg.overlength` says; the count goes into the model's recipe."""
     from pipeline.jobs.progress import JobProgress
 
     main = is_main_process()
@@ -50,7 +54,12 @@ def run_training(store: Store, cfg: TrainCommon, method: str, *, start: ModelRef
         start_path = load_path(start)
         prepare_output(out)
         tokenizer = load_tokenizer(start_path)
-        trainer = make_trainer(start_path, tokenizer, trainer_kwargs(cfg, precision, out), precision)
+        rows, lengths = check_lengths(tokenizer, rows, ids, cfg.max_length, cfg.overlength)
+        recipe["lengths"] = lengths.to_dict()
+        if not rows:
+            raise ValueError(f"no training example is within max_length {cfg.max_length} "
+                             f"(longest {lengths.longest} tokens): raise --max-length")
+        trainer = make_trainer(start_path, tokenizer, trainer_kwargs(cfg, precision, out), precision, rows)
         _quiet(trainer)
         if len(trainer.train_dataset) == 0:
             raise ValueError(f"no training example left after tokenizing with max_length {cfg.max_length} "

@@ -16,16 +16,17 @@ def run_sft(store: Store, cfg: SFTTrainConfig, *, show_progress: bool = True) ->
     cfg.validate()
     if not cfg.dataset:
         raise ValueError("sft needs a dataset (see `still2 dataset list`)")
-    rows = sft_rows(store, cfg.dataset, system_prompt=cfg.system_prompt, use_system=cfg.use_system)
+    rows, ids = sft_rows(store, cfg.dataset, system_prompt=cfg.system_prompt, use_system=cfg.use_system,
+                         with_ids=True)
     start = resolve(store, cfg.from_model or cfg.base or "default", register=is_main_process())
 
-    def make_trainer(path, tokenizer, common, precision):
+    def make_trainer(path, tokenizer, common, precision, kept_rows):
         from datasets import Dataset
         from trl import SFTConfig, SFTTrainer
 
         args = SFTConfig(**common, completion_only_loss=True, packing=False)
-        return SFTTrainer(model=load_model(path, precision), args=args, train_dataset=Dataset.from_list(rows),
+        return SFTTrainer(model=load_model(path, precision), args=args, train_dataset=Dataset.from_list(kept_rows),
                           processing_class=tokenizer, peft_config=peft_config(cfg))
 
-    return run_training(store, cfg, "sft", start=start, dataset=cfg.dataset, rows=rows,
+    return run_training(store, cfg, "sft", start=start, dataset=cfg.dataset, rows=rows, ids=ids,
                         make_trainer=make_trainer, show_progress=show_progress)

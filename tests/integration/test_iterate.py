@@ -1,5 +1,6 @@
-"""`still2 iterate --recipe cpu-tiny --rounds 2` with a tiny model: completes, and after SIGKILL mid-round a rerun
-skips every finished step, redoes only the interrupted one, and ends complete without duplicates."""
+"""`still2 iterate --recipe cpu-tiny --rounds 2` with a tiny model, in the report's order (imitate: M_1 = SFT(M_0,
+D_0); M_1 explores; D_1 = D_0 + selected; M_2 = SFT(M_0, D_1); DPO from the loop's M_1); after SIGKILL mid-round
+a rerun skips exactly the finished steps, redoes only the interrupted one, and ends without duplicates."""
 from __future__ import annotations
 
 import json
@@ -15,7 +16,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from store import Store
-from tests.integration.train_fixtures import make_dataset, seed_store
+from tests.integration.train_fixtures import THOUGHT_WORD, make_dataset, seed_store, still_text
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -35,7 +36,13 @@ def _steps(store: Store) -> dict[str, str]:
     return {f"r{json.loads(a)['round']}-{json.loads(a)['step']}": s for a, s in rows}
 
 
-def test_iterate_completes_and_resumes_after_sigkill(tmp_path, tiny_model):
+def _order(store: Store) -> list[str]:
+    with store.read() as conn:
+        rows = conn.execute("SELECT args FROM run WHERE kind = 'iterate-step' ORDER BY started").fetchall()
+    return [f"r{json.loads(a)['round']}-{json.loads(a)['step']}" for (a,) in rows]
+
+
+def test_iterate_imitates_first_and_resumes_after_sigkill(tmp_path, tiny_model):
     db = tmp_path / "store.duckdb"
     store = Store(db)
     store.init()
@@ -46,18 +53,18 @@ def test_iterate_completes_and_resumes_after_sigkill(tmp_path, tiny_model):
     proc = subprocess.Popen([sys.executable, "-m", "pipeline", *_args(db, tiny_model)], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
-    try:
-        while _steps(store).get("r1-train") != "done":
-            assert proc.poll() is None, "iterate ended before round 1 finished training"
-            assert time.monotonic() < deadline, "round 1 did not finish training in time"
-            time.sleep(0.3)
+    try:  # killed in the middle of round 1, once M_1 has explored
+        while _steps(store).get("r1-explore") != "done":
+            assert proc.poll() is None, "iterate ended before round 1 explored"
+            assert time.monotonic() < deadline, "round 1 did not finish exploring in time"
+            time.sleep(0.2)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     before = _steps(store)
-    assert before.get("r2-train") != "done"
+    assert before.get("r1-dataset") != "done" and "r2-train" not in before
     done_before = {s for s, state in before.items() if state == "done"}
-    assert {"r0-generate", "r0-eval", "r1-explore", "r1-filter", "r1-score", "r1-dataset", "r1-train"} <= done_before
+    assert {"r0-generate", "r0-eval", "r1-train", "r1-eval", "r1-pool", "r1-explore"} <= done_before
 
     result = CliRunner().invoke(app, _args(db, tiny_model))
     assert result.exit_code == 0, result.output
@@ -67,15 +74,91 @@ def test_iterate_completes_and_resumes_after_sigkill(tmp_path, tiny_model):
 
     after = _steps(store)
     assert set(after.values()) == {"done"}
-    assert {"r2-explore", "r2-dataset", "r2-train", "r2-eval"} <= set(after)
+    order = _order(store)
+    # the report's order: imitate (M_1 on D_0) -> explore with M_1 -> D_1 -> M_2 = SFT(M_0, D_1)
+    assert [s for s in order if s in ("r1-train", "r1-explore", "r1-dataset", "r2-train")] == \
+        ["r1-train", "r1-explore", "r1-dataset", "r2-train"]
+    assert "r2-explore" not in after  # the last round trains and evaluates M_T only
     with store.read() as conn:
         assert conn.execute("SELECT state FROM run WHERE id = 'iterate-t'").fetchone()[0] == "done"
-        models = dict(conn.execute("SELECT id, dataset FROM model WHERE method = 'sft'").fetchall())
-        assert models == {"t-M1": "t-D1", "t-M2": "t-D2"}
+        models = {r[0]: r[1:] for r in conn.execute("SELECT id, dataset, parent, base FROM model "
+                                                    "WHERE method = 'sft'").fetchall()}
+        m0 = models["t-M1"][2]
+        assert models == {"t-M1": ("D0", m0, m0), "t-M2": ("t-D1", m0, m0)}  # both from M_0
         parents = dict(conn.execute("SELECT name, parent FROM dataset WHERE name LIKE 't-%'").fetchall())
-        assert parents == {"t-D1": "D0", "t-D2": "t-D1"}
+        assert parents == {"t-D1": "D0"}
+        explored = conn.execute("SELECT DISTINCT model, iteration FROM trajectory WHERE origin = 'explore' "
+                                "AND run_id IS NOT NULL").fetchall()
+        assert explored == [("t-M1", 1)]  # M_1 explored, not M_0
+        scorers = {r[0] for r in conn.execute("SELECT DISTINCT scorer FROM perplexity").fetchall()}
+        assert scorers == {"t-M1"}
         evals = {r[0] for r in conn.execute("SELECT DISTINCT model FROM eval_result").fetchall()}
-        assert {"t-M1", "t-M2"} <= evals and len(evals) == 3  # + the base model
+        assert evals == {m0, "t-M1", "t-M2"}
         dupes = conn.execute("""SELECT count(*) FROM (SELECT run_id, problem_id, sample_index FROM trajectory
                                 WHERE run_id IS NOT NULL GROUP BY ALL HAVING count(*) > 1)""").fetchone()[0]
         assert dupes == 0
+
+
+def test_iterate_needs_imitation_data(tmp_path):
+    result = CliRunner().invoke(app, ["iterate", "--db", str(tmp_path / "s.duckdb"), "--recipe", "cpu-tiny"])
+    assert result.exit_code == 1 and "--seed-dataset" in result.output and "--teacher" in result.output
+
+
+def test_iterate_dpo_starts_from_the_loops_m1(tmp_path, tiny_model, monkeypatch):
+    """--method dpo: M_1 = SFT(M_0, D_0); M_1 explores; pairs by M_1's perplexity; M_2 = DPO(M_1, P_1).
+
+    Generation is canned (the tiny random model never answers right, and pairs need right and wrong
+    rollouts); scoring and training are real."""
+    from pipeline.engines.base import Completion, PromptResult
+    from pipeline.loop import iterate as loop
+    from pipeline.loop.config import iterate_config
+
+    real_get = loop.EngineCache.get
+
+    class Canned:
+        def __init__(self, engine):
+            self.engine, self.name, self.model_id = engine, engine.name, engine.model_id
+
+        def generate(self, prompts, params):
+            out = []
+            for i, messages in enumerate(prompts):
+                a, b = [int(x) for x in messages[-1]["content"].split("?")[0].split() if x.isdigit()][:2]
+                texts = [still_text(f"{THOUGHT_WORD} on it, attempt {k}", str(a + b if k % 2 else a + b + 1))
+                         for k in range(params.n)]
+                out.append(PromptResult(i, [Completion(t, 20, "stop") for t in texts], 10))
+            return out
+
+        def score(self, prompts, responses):
+            return self.engine.score(prompts, responses)
+
+        def close(self):
+            self.engine.close()
+
+    monkeypatch.setattr(loop.EngineCache, "get", lambda self, store, mid: Canned(real_get(self, store, mid)))
+    store = Store(tmp_path / "store.duckdb")
+    store.init()
+    trajs = seed_store(store, n=4)
+    make_dataset(store, "D0", [t["id"] for t in trajs if t["verdict"] == "correct"])
+    cfg = iterate_config(None, rounds=2, name="d", model=tiny_model, method="dpo", dpo_variant="thought",
+                         seed_dataset="D0", pool_source="toy", use_system=False, train_recipe="cpu-tiny",
+                         max_rollouts=6, per_round=6, want_correct=6, max_new_tokens=32,
+                         train_overrides={"max_steps": 1, "batch_size": 2, "per_device_batch_size": 2,
+                                          "max_length": 400})
+    history = loop.iterate(store, cfg)
+    steps_ran = history["ran_steps"]
+    assert steps_ran.index("r1-train") < steps_ran.index("r1-explore") < steps_ran.index("r1-pairs") \
+        < steps_ran.index("r2-train")
+    with store.read() as conn:
+        models = {r[0]: r[1:] for r in conn.execute("SELECT id, method, parent, dataset, recipe FROM model "
+                                                    "WHERE method IN ('sft', 'dpo')").fetchall()}
+        pairs = conn.execute("SELECT count(*), min(part) FROM pair").fetchone()
+    assert models["d-M1"][:3] == ("sft", tiny_model_id(store, tiny_model), "D0")
+    assert models["d-M2"][:3] == ("dpo", "d-M1", "d-P1")  # DPO from the loop's own M_1
+    recipe = json.loads(models["d-M2"][3])
+    assert (recipe["dpo_part"], recipe["sft_part"], recipe["variant"]) == ("thought", "none", "thought")
+    assert pairs[0] >= 1 and pairs[1] == "thought"
+
+
+def tiny_model_id(store: Store, path: str) -> str:
+    with store.read() as conn:
+        return conn.execute("SELECT id FROM model WHERE method = 'base'").fetchone()[0]

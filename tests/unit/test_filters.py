@@ -86,8 +86,8 @@ def test_real_files_flag_loops_truncations_and_missing_answers(real_all):
     real, report, _ = real_all
     counts = {c.rule: c.flagged for c in report.counts}
     assert report.covered == 70
-    assert counts == {"repetition": 27, "gibberish": 0, "language_mix": 0, "too_short": 0, "format": 27,
-                      "duplicate": 0, "near_duplicate": 0, "no_answer": 27, "contamination": 0}
+    assert counts == {"repetition": 27, "gibberish": 0, "language_mix": 0, "too_short": 0, "too_long": 0,
+                      "format": 27, "duplicate": 0, "near_duplicate": 0, "no_answer": 27, "contamination": 0}
     with real.read() as conn:
         truncated = {r[0] for r in conn.execute(
             "SELECT id FROM trajectory WHERE list_contains(format_flags, 'truncated')").fetchall()}
@@ -296,8 +296,8 @@ def test_params_are_typed_and_checked():
 
 
 def test_every_rule_has_a_docstring_and_defaults():
-    assert list(RULES) == ["repetition", "gibberish", "language_mix", "too_short", "format", "duplicate",
-                           "near_duplicate", "no_answer", "contamination"]
+    assert list(RULES) == ["repetition", "gibberish", "language_mix", "too_short", "too_long", "format",
+                           "duplicate", "near_duplicate", "no_answer", "contamination"]
     for rule in RULES.values():
         assert len(rule.doc) > 40, rule.name
 
@@ -317,3 +317,18 @@ def test_cli_filter_json_and_table(real, db_path):
     assert bad.exit_code == 1 and "unknown rule(s): nope" in bad.output
     listing = runner.invoke(app, ["filter", "--list", "--json"])
     assert {r["rule"] for r in json.loads(listing.stdout)} == set(RULES)
+
+
+def test_too_long_flags_long_and_cut_responses(store):
+    from store.ingest import add_problems, add_trajectories
+
+    with store.write() as conn:
+        add_problems(conn, [{"id": "p", "source": "s", "question": "Q?", "question_hash": "p", "answer": "1"}])
+        add_trajectories(conn, [
+            {"id": "fits", "problem_id": "p", "text": "a", "origin": "explore", "n_tokens": 100, "finish_reason": "stop"},
+            {"id": "long", "problem_id": "p", "text": "b", "origin": "explore", "n_tokens": 101, "finish_reason": "stop"},
+            {"id": "cut", "problem_id": "p", "text": "c", "origin": "explore", "n_tokens": 50, "finish_reason": "length"}])
+    run_filters(store, ["too_long"], params={"too_long": {"max_tokens": 100}})
+    assert {tid for tid, _ in flags(store)} == {"long", "cut"}
+    assert reason(store, "long", "too_long") == "response 101 tokens > 100"
+    assert reason(store, "cut", "too_long") == "generation stopped at its token limit"
