@@ -76,10 +76,13 @@ def run_generation(origin: str, db, engine, model, problems, where, source, spli
             summary = explore(store, eng, engine, chosen, config, rid, on_batch=on_batch,
                               run_args={"selection": selection})
             if complete_solutions:
-                from pipeline.explore.complete import complete_missing_solutions
+                from pipeline.explore.complete import CompleteConfig, complete_solutions, select_sources
 
-                summary_completed = complete_missing_solutions(store, eng, rid, config)
-                err_console().print(f"completed {summary_completed} missing solution section(s)")
+                done = complete_solutions(store, eng, select_sources(store, f"v.run_id = '{rid}'"),
+                                          CompleteConfig(system_prompt=system_prompt, use_system=not no_system,
+                                                         seed=seed, verifier_timeout=verifier_timeout))
+                err_console().print(f"completed {done.completed} missing solution section(s) with the same engine "
+                                    "(`still2 complete` chooses another completer)")
     finally:
         eng.close()
     info = summary.to_dict()
@@ -99,8 +102,19 @@ def _instruction(value: str | None) -> str | None:
     return BOXED_INSTRUCTION if value == "boxed" else value
 
 
+# Per command: explore follows the report's rule (up to 20 rollouts, stop at the first correct one);
+# distill collects several labelled rollouts per problem as the report does (§2.2.1: "multiple rollouts
+# to generate a diverse set of responses ... label each solution"; 4 is ours). Both get the 32k-token
+# budget the report evaluates with (§3.1), capped by the engine at the model's context window.
+DEFAULTS = {"explore": {"max_rollouts": 20, "want_correct": 1},
+            "distill": {"max_rollouts": 4, "want_correct": 4}}
+LONG_THOUGHT_TOKENS = 32768
+
+
 def register(app: typer.Typer) -> None:
     def command(origin: str, doc: str):
+        defaults = DEFAULTS[origin]
+
         def cmd(
             db: DbOption = default_db(),
             engine: EngineOption = "transformers",
@@ -110,13 +124,17 @@ def register(app: typer.Typer) -> None:
             source: Annotated[Optional[str], typer.Option(help="Only problems of this source.")] = None,
             split: Annotated[Optional[str], typer.Option(help="Only problems of this split.")] = None,
             limit: Annotated[Optional[int], typer.Option(help="At most this many problems.")] = None,
-            max_rollouts: Annotated[int, typer.Option(min=1, help="Rollouts per problem at most (paper: 20).")] = 20,
-            want_correct: Annotated[int, typer.Option(min=1, help="Stop a problem after this many correct.")] = 1,
+            max_rollouts: Annotated[int, typer.Option(min=1, help="Rollouts per problem at most (explore: the "
+                                                                   "report's 20; distill: 4, ours).")] = defaults["max_rollouts"],
+            want_correct: Annotated[int, typer.Option(min=1, help="Stop a problem after this many correct (explore: "
+                                                                   "1, the report's rule; distill: keep them all).")] = defaults["want_correct"],
             per_round: Annotated[int, typer.Option(min=1, help="Rollouts sampled per problem per round.")] = 4,
             batch_problems: Annotated[int, typer.Option(min=1, help="Problems per generate call.")] = 8,
             temperature: Annotated[float, typer.Option(min=0.0, help="0 = greedy.")] = 0.7,
             top_p: Annotated[float, typer.Option(help="Nucleus sampling.")] = 1.0,
-            max_new_tokens: Annotated[int, typer.Option(min=1, help="Per rollout.")] = 1024,
+            max_new_tokens: Annotated[int, typer.Option(min=1, help="Per rollout (32k, the report's evaluation "
+                                                                     "budget; the engine stops at the model's context "
+                                                                     "window).")] = LONG_THOUGHT_TOKENS,
             seed: Annotated[int, typer.Option(help="Sampling seed (runs are reproducible per seed).")] = 0,
             prompt_file: Annotated[Optional[Path], typer.Option(help="System prompt file (default: STILL-2's).")] = None,
             no_system: Annotated[bool, typer.Option("--no-system", help="No system prompt.")] = False,
@@ -136,7 +154,8 @@ def register(app: typer.Typer) -> None:
             trust_remote_code: TrustOption = False,
             engine_opt: EngineOptOption = None,
             complete_solutions: Annotated[bool, typer.Option(
-                "--complete-solutions", help="Complete a missing solution section from the thought (distill).")] = False,
+                "--complete-solutions", help="Then write missing solution sections by continuing each thought with "
+                                             "this engine (see `still2 complete` for another completer).")] = False,
             as_json: JsonOption = False,
         ) -> None:
             run_generation(origin, db, engine, model, problems, where, source, split, limit, max_rollouts,
@@ -154,5 +173,81 @@ def register(app: typer.Typer) -> None:
 
     app.command("explore")(command("explore", "Sample rollouts per problem in rounds, verify each, store every one "
                                               "(resumable: rerun the same command after a crash)."))
-    app.command("distill")(command("distill", "Collect long-form thought from a teacher engine (origin distill); "
-                                              "R1/QwQ <think> outputs are unified to the STILL format."))
+    app.command("distill")(command("distill", "Collect long-form thought from a teacher engine (origin distill): "
+                                              "several labelled rollouts per problem; a reasoning_content field or "
+                                              "R1/QwQ <think> output becomes the thought of the STILL format."))
+    register_complete(app)
+
+
+def register_complete(app: typer.Typer) -> None:
+    @app.command("complete")
+    def complete(
+        db: DbOption = default_db(),
+        engine: EngineOption = "transformers",
+        model: ModelOption = None,
+        where: Annotated[Optional[str], typer.Option(
+            help="Which trajectories: SQL over the trajectories view (v.), e.g. \"v.model = 'QwQ-32B-Preview'\". "
+                 "Always only those with a thought and no solution.")] = None,
+        run: Annotated[Optional[str], typer.Option(help="Only this run's trajectories.")] = None,
+        dataset: Annotated[Optional[str], typer.Option(help="Only members of this dataset.")] = None,
+        limit: Annotated[Optional[int], typer.Option(help="At most N trajectories.")] = None,
+        max_new_tokens: Annotated[int, typer.Option(min=1, help="Per solution (4096, ours).")] = 4096,
+        temperature: Annotated[float, typer.Option(min=0.0, help="0 = greedy (default).")] = 0.0,
+        seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+        batch_problems: Annotated[int, typer.Option(min=1, help="Trajectories per generate call.")] = 8,
+        prompt_file: Annotated[Optional[Path], typer.Option(help="System prompt file (default: STILL-2's).")] = None,
+        no_system: Annotated[bool, typer.Option("--no-system", help="No system prompt.")] = False,
+        verifier_timeout: Annotated[float, typer.Option(help="Seconds per verification at most.")] = 5.0,
+        base_url: BaseUrlOption = None,
+        api_key_env: ApiKeyEnvOption = "OPENAI_API_KEY",
+        concurrency: ConcurrencyOption = 8,
+        tensor_parallel_size: TPOption = 1,
+        data_parallel_size: DPOption = 1,
+        batch_size: BatchOption = 32,
+        trust_remote_code: TrustOption = False,
+        engine_opt: EngineOptOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Write the missing solution of trajectories that have a thought but no solution (report §2.2.1).
+
+        The completer (--engine/--model: a model trained on STILL-format data) gets the problem under the
+        STILL prompt and continues the assistant turn <|begin_of_thought|> THOUGHT <|end_of_thought|>
+        <|begin_of_solution|>. Each result is a new trajectory (flag solution_completed, meta.completed_from
+        = its source) with its own verdict; the source is left as it was. Reruns complete only what is left.
+        """
+        from pipeline.explore.complete import CompleteConfig, complete_solutions, select_sources
+        from pipeline.jobs.progress import JobProgress
+        from store import Store
+
+        clauses = [c for c in (
+            f"({where})" if where else None,
+            "v.run_id = '" + run.replace("'", "''") + "'" if run else None,
+            "v.id IN (SELECT member_id FROM dataset_member WHERE dataset = '" + dataset.replace("'", "''") + "')"
+            if dataset else None) if c]
+        store = Store(db)
+        try:
+            sources = select_sources(store, " AND ".join(clauses) or None)
+        except Exception as e:  # noqa: BLE001 - a bad --where is the user's SQL
+            raise fail(f"selection failed: {e}") from None
+        sources = sources[:limit] if limit else sources
+        if not sources:
+            raise fail("no trajectory with a thought and no solution matches")
+        config = CompleteConfig(max_new_tokens=max_new_tokens, temperature=temperature, seed=seed,
+                                batch_problems=batch_problems, use_system=not no_system,
+                                system_prompt=Path(prompt_file).read_text(encoding="utf-8").strip() if prompt_file else None,
+                                verifier_timeout=verifier_timeout)
+        err_console().print(f"complete: {len(sources)} trajectories without a solution; loading the {engine} engine ...")
+        eng = build_engine(engine, model, base_url=base_url, api_key_env=api_key_env, concurrency=concurrency,
+                           tensor_parallel_size=tensor_parallel_size, data_parallel_size=data_parallel_size,
+                           batch_size=batch_size, trust_remote_code=trust_remote_code, engine_opt=engine_opt)
+        try:
+            with JobProgress(f"complete {eng.model_id}", len(sources)) as bar:
+                summary = complete_solutions(store, eng, sources, config, on_batch=lambda n: bar.advance(n))
+        finally:
+            eng.close()
+        info = {**summary.to_dict(), "completer": eng.model_id}
+        if as_json:
+            print_json(info)
+        else:
+            err_console().print(f"{summary.completed} solution(s) written by {eng.model_id} ({summary.correct} "
+                                f"correct; {summary.already_done} done before)", highlight=False)

@@ -188,11 +188,20 @@ class TransformersEngine(ClosingMixin):
             half = len(items) // 2
             return self._split_on_oom(run, items[:half]) + self._split_on_oom(run, items[half:])
 
+    def context_limit(self) -> int | None:
+        """The model's context window in tokens (None when its config does not say)."""
+        return getattr(self.model.config, "max_position_embeddings", None)
+
     def _generate_batch(self, prompts: list[list[int]], gen) -> list[list[int]]:
         import torch
 
         pad = self.tokenizer.pad_token_id
         width = max(len(p) for p in prompts)
+        limit = self.context_limit()
+        if limit and width + gen.max_new_tokens > limit:
+            # A long-thought budget (32k) on a small-context model: stop at the window, flagged "length".
+            gen = copy.copy(gen)
+            gen.max_new_tokens = max(1, limit - width)
         ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts], device=self.device)
         mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=self.device)
         with torch.inference_mode():

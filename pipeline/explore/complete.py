@@ -1,56 +1,136 @@
-"""The report's trick for outputs with a thought but no solution section: ask a model to write it.
+"""`still2 complete`: write the missing solution section of trajectories that have a thought but no solution.
 
-The original trajectory stays as it was; the completed one is a new trajectory (flag
-`solution_completed`, meta.completed_from = the original id) with its own verdict.
+The report's way (§2.2.1, for QwQ, which "directly outputs the correct answer following the thinking
+process"): a reasoning model trained on STILL-format data - the user's choice, through any engine - is
+given the problem under the STILL prompt and the assistant turn opened with the thought,
+
+    <|begin_of_thought|> {thought} <|end_of_thought|> <|begin_of_solution|>
+
+and continues it: "given the preceding thought process, the reasoning model can readily generate the
+solution". Works on any selection: imported files (QwQ outputs), distilled or explored rollouts.
+
+The source trajectory is never changed. Each completion is a new trajectory (same problem, origin and
+thought author as its source; format flag `solution_completed`; meta.completed_from = the source id,
+meta.completer = the completing model) with its own verdict. Its id hashes (source, completer), so a
+rerun completes only what is left.
 """
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+from typing import Callable
+
 from pipeline.engines.base import Engine, SamplingParams
-from pipeline.explore.loop import ExploreConfig
 from store import Store
 from store.ids import stable_id
 from store.ingest import add_trajectories
-from store.trajectory_format import to_still
+from store.prompting import chat_prompt
+from store.trajectory_format import BEGIN_SOLUTION, BEGIN_THOUGHT, END_SOLUTION, END_THOUGHT, parse_response
 
-INSTRUCTION = ("Here is a careful reasoning process for the problem above:\n\n{thought}\n\n"
-               "Based only on this reasoning, write the final solution: a concise, clear derivation that ends "
-               "with the final answer in \\boxed{{}}. Do not repeat the exploration.")
+COMPLETED_FLAG = "solution_completed"
+# Rows a completion makes sense for: a non-blank thought, no solution, not cut inside the thought.
+TODO = ("v.thought IS NOT NULL AND length(trim(v.thought)) > 0 AND v.solution IS NULL "
+        "AND NOT list_contains(coalesce(v.format_flags, []::VARCHAR[]), 'truncated')")
 
 
-def complete_missing_solutions(store: Store, engine: Engine, run_id: str, config: ExploreConfig) -> int:
+@dataclass
+class CompleteConfig:
+    """What `still2 complete` does; CLI flags mirror the fields."""
+
+    max_new_tokens: int = 4096  # ours: a solution section, not a second thought
+    temperature: float = 0.0  # greedy: one solution per thought
+    seed: int = 0
+    batch_problems: int = 8
+    system_prompt: str | None = None
+    use_system: bool = True
+    verifier_timeout: float = 5.0
+    answer_policy: str = "default"  # where answers may be read (pipeline.verifier.policy)
+
+
+@dataclass
+class CompleteSummary:
+    selected: int
+    already_done: int
+    completed: int
+    correct: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def assistant_prefix(thought: str) -> str:
+    """The opened assistant turn the completer continues: the thought, closed, and the solution tag."""
+    return f"{BEGIN_THOUGHT}\n\n{thought.strip()}\n\n{END_THOUGHT}\n\n{BEGIN_SOLUTION}"
+
+
+def completion_id(source_id: str, completer: str) -> str:
+    return stable_id(source_id, "completed", completer)
+
+
+def select_sources(store: Store, where: str | None = None) -> list[dict]:
+    """Trajectories with a thought and no solution (and not cut inside the thought), restricted by `where`
+    (SQL over the trajectories view, alias v)."""
+    clause = f"{TODO} AND ({where})" if where else TODO
+    with store.read() as conn:
+        return conn.sql(f"""
+            SELECT v.id, v.problem_id, v.thought, v.question, v.gold, v.answer_kind, v.origin, v.model,
+                   v.iteration, v.run_id, p.choices
+            FROM trajectories v LEFT JOIN problem p ON p.id = v.problem_id
+            WHERE {clause} ORDER BY v.id""").to_arrow_table().to_pylist()
+
+
+def finished_text(prefix: str, continuation: str) -> str:
+    """Prefix + continuation, cut after the end-of-solution tag when the model wrote one."""
+    end = continuation.find(END_SOLUTION)
+    if end >= 0:
+        continuation = continuation[: end + len(END_SOLUTION)]
+    return prefix + continuation
+
+
+def complete_solutions(store: Store, engine: Engine, sources: list[dict], config: CompleteConfig, *,
+                       on_batch: Callable[[int], None] | None = None) -> CompleteSummary:
     from pipeline.verifier import VERIFIER_VERSION, grade_many
 
     with store.read() as conn:
-        todo = conn.execute("""
-            SELECT t.id, t.problem_id, t.thought, p.question, p.answer, p.answer_kind, t.iteration
-            FROM trajectory t JOIN problem p ON p.id = t.problem_id
-            WHERE t.run_id = ? AND t.solution IS NULL AND t.thought IS NOT NULL AND length(trim(t.thought)) > 0
-              AND NOT EXISTS (SELECT 1 FROM trajectory c WHERE c.id = substr(sha1(t.id || chr(0) || 'completed'), 1, 16))
-            ORDER BY t.id""", [run_id]).fetchall()
-    if not todo:
-        return 0
-    prompts = [[{"role": "user", "content": f"{question}\n\n" + INSTRUCTION.format(thought=thought)}]
-               for _, _, thought, question, *_ in todo]
-    params = SamplingParams(n=1, temperature=0.0, max_new_tokens=min(config.max_new_tokens, 1024), seed=config.seed)
-    results = engine.generate(prompts, params)
-    texts = []
-    for (tid, pid, thought, _q, _a, _k, it), result in zip(todo, results):
-        solution = result.completions[0].text.strip()
-        texts.append((tid, pid, thought, solution, it, result.completions[0]))
-    verdicts = grade_many([(row[4], to_still(t[2], t[3]), row[5], t[5].finish_reason) for row, t in zip(todo, texts)],
-                          timeout=config.verifier_timeout, policy=config.answer_policy)
-    rows = []
-    for (tid, pid, thought, solution, it, completion), verdict in zip(texts, verdicts):
-        rows.append({
-            "id": stable_id(tid, "completed"), "problem_id": pid, "text": to_still(thought, solution),
-            "thought": thought, "solution": solution, "format_style": "still",
-            "format_flags": ["solution_completed"], "extracted": verdict.extracted,
-            "verdict": "correct" if verdict.equal else "incorrect", "verdict_reason": verdict.reason,
-            "answer_source": verdict.answer_source, "answer_policy": config.answer_policy,
-            "verdict_rule": verdict.rule,
-            "verifier_version": VERIFIER_VERSION, "n_tokens": completion.n_tokens, "origin": config.origin,
-            "model": engine.model_id, "run_id": run_id, "iteration": it, "finish_reason": completion.finish_reason,
-            "meta": {"completed_from": tid, "completer": engine.model_id},
-        })
-    with store.write() as conn:
-        return add_trajectories(conn, rows)
+        done = {r[0] for r in conn.execute(
+            "SELECT id FROM trajectory WHERE id IN (SELECT unnest(?))",
+            [[completion_id(s["id"], engine.model_id) for s in sources]]).fetchall()}
+    todo = [s for s in sources if completion_id(s["id"], engine.model_id) not in done]
+    completed = correct = 0
+    for b in range(0, len(todo), config.batch_problems):
+        batch = todo[b:b + config.batch_problems]
+        prefixes = [assistant_prefix(s["thought"]) for s in batch]
+        prompts = [chat_prompt(s["question"], s["choices"], config.system_prompt, use_system=config.use_system)
+                   + [{"role": "assistant", "content": prefix}] for s, prefix in zip(batch, prefixes)]
+        params = SamplingParams(n=1, temperature=config.temperature, max_new_tokens=config.max_new_tokens,
+                                seed=config.seed)
+        results = engine.generate(prompts, params)
+        texts = [finished_text(prefix, r.completions[0].text) for prefix, r in zip(prefixes, results)]
+        verdicts = grade_many([(s["gold"], text, s["answer_kind"], r.completions[0].finish_reason)
+                               for s, text, r in zip(batch, texts, results)],
+                              timeout=config.verifier_timeout, policy=config.answer_policy)
+        rows = []
+        for source, text, result, verdict in zip(batch, texts, results, verdicts):
+            parsed = parse_response(text)
+            completion = result.completions[0]
+            rows.append({
+                "id": completion_id(source["id"], engine.model_id), "problem_id": source["problem_id"],
+                "text": text, "thought": parsed.thought, "solution": parsed.solution, "format_style": parsed.style,
+                "format_flags": [*parsed.flags, COMPLETED_FLAG], "extracted": verdict.extracted,
+                "verdict": "correct" if verdict.equal else "incorrect", "verdict_reason": verdict.reason,
+                "answer_source": verdict.answer_source, "answer_policy": config.answer_policy,
+                "verdict_rule": verdict.rule, "verifier_version": VERIFIER_VERSION, "n_tokens": completion.n_tokens, "origin": source["origin"],
+                "model": source["model"], "run_id": None, "iteration": source["iteration"],
+                "finish_reason": completion.finish_reason, "seconds": completion.seconds,
+                "sampling": {"temperature": config.temperature, "max_new_tokens": config.max_new_tokens,
+                             "seed": config.seed},
+                # run_id stays empty: a run's rows are its rollouts (explore resumes from their count)
+                "meta": {"completed_from": source["id"], "completer": engine.model_id,
+                         "source_run": source["run_id"]},
+            })
+        with store.write() as conn:
+            add_trajectories(conn, rows)
+        completed += len(rows)
+        correct += sum(r["verdict"] == "correct" for r in rows)
+        if on_batch:
+            on_batch(len(rows))
+    return CompleteSummary(len(sources), len(sources) - len(todo), completed, correct)
