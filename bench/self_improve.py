@@ -1,13 +1,18 @@
-"""Self-improvement on CPU: SmolLM2-135M on generated arithmetic, baseline vs rounds of explore -> SFT.
+"""Self-improvement the report's way on CPU: M_0, M_1 (imitation only), M_2 (imitation + exploration).
 
-Held-out test set (seed 2) disjoint from the train pool (seed 1). Steps:
-  0. baseline: greedy accuracy of M_0 on the test set;
-  1. imitate: SFT M_0 on D_0 = a few rule-written solutions (a programmatic "teacher": the generator's
-     expression and exact answer) -> M_imit, evaluated;
-  2. `iterate` for ROUNDS rounds: explore the pool with the latest model, filter, score, D_t = D_{t-1} + new
-     correct, train M_t from M_0 on D_t, evaluate.
-Prints accuracy per model and wall time per step (JSON at the end). Usage:
-  .venv/bin/python bench/self_improve.py [--rounds 2] [--db /tmp/si/still2.duckdb] [--method sft|dpo]
+SmolLM2-135M on generated arithmetic: a train pool (seed 1) and a disjoint held-out test set (seed 2,
+default 200 problems, never used for anything but the final accuracies). D_0 = rule-written worked
+solutions on the first problems of the pool (a programmatic teacher standing in for R1/QwQ). Then
+`iterate` runs the report's stages:
+
+  r0: M_0 evaluated;
+  r1: M_1 = SFT(M_0, D_0) (imitation), evaluated; M_1 explores the unsolved pool, filter, score with
+      M_1, D_1 = D_0 + selected explored;
+  r2: M_2 = SFT(M_0, D_1), evaluated.
+
+Each accuracy is printed with a 95% bootstrap interval over test problems (10,000 resamples), and the
+paired differences M_1 - M_0 and M_2 - M_1 with theirs. Usage:
+  .venv/bin/python bench/self_improve.py [--fresh] [--db /tmp/si/still2.duckdb] [--test 200]
 """
 from __future__ import annotations
 
@@ -112,80 +117,107 @@ def make_dataset(store, name: str, ids: list[str]) -> None:
         insert_new(conn, "dataset_member", [{"dataset": name, "member_id": i, "inherited": False} for i in ids])
 
 
+def eval_outcomes(store, model_id: str, source: str) -> dict[str, bool]:
+    """problem id -> correct for the model's latest eval run on the test source."""
+    with store.read() as conn:
+        run = conn.execute("""SELECT run_id FROM eval_result WHERE model = ? AND benchmark = ?
+                              ORDER BY created DESC LIMIT 1""", [model_id, f"{source}:test"]).fetchone()
+        rows = conn.execute("SELECT problem_id, bool_or(verdict = 'correct') FROM trajectory WHERE run_id = ? "
+                            "GROUP BY problem_id", [run[0]]).fetchall()
+    return dict(rows)
+
+
+def bootstrap(outcomes: list[dict[str, bool]], samples: int = 10_000, seed: int = 0) -> list[tuple[float, float]]:
+    """95% percentile intervals of each model's accuracy and of the paired differences, resampling problems."""
+    import random
+
+    problems = sorted(outcomes[0])
+    rng = random.Random(seed)
+    stats: list[list[float]] = [[] for _ in range(2 * len(outcomes) - 1)]
+    for _ in range(samples):
+        pick = [problems[rng.randrange(len(problems))] for _ in problems]
+        accs = [100 * sum(o[p] for p in pick) / len(pick) for o in outcomes]
+        for k, a in enumerate(accs):
+            stats[k].append(a)
+        for k in range(1, len(accs)):
+            stats[len(accs) + k - 1].append(accs[k] - accs[k - 1])
+    out = []
+    for values in stats:
+        values.sort()
+        out.append((values[int(0.025 * samples)], values[int(0.975 * samples) - 1]))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", default="/tmp/still2-self-improve/still2.duckdb")
-    ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--method", default="sft")
-    ap.add_argument("--train", type=int, default=48)
-    ap.add_argument("--test", type=int, default=32)
-    ap.add_argument("--teacher", type=int, default=16)
+    ap.add_argument("--fresh", action="store_true", help="Delete the store first (else the run resumes).")
+    ap.add_argument("--train", type=int, default=400, help="Generated pool size (D_0's problems included).")
+    ap.add_argument("--test", type=int, default=200, help="Held-out test problems.")
+    ap.add_argument("--teacher", type=int, default=16, help="D_0: rule-written solutions on this many problems.")
+    ap.add_argument("--pool", type=int, default=160, help="Unsolved pool problems M_1 explores.")
     ap.add_argument("--difficulty", type=int, default=1)
     ap.add_argument("--kind", default="arithmetic")
     ap.add_argument("--max-new-tokens", type=int, default=56)
-    ap.add_argument("--pool", type=int, default=32, help="Pool problems explored per round (after D_0's).")
-    ap.add_argument("--round-epochs", type=float, default=2.0)
+    ap.add_argument("--max-rollouts", type=int, default=4)
+    ap.add_argument("--epochs", type=float, default=3.0)
+    ap.add_argument("--no-score", action="store_true", help="Skip perplexity (selection then by seeded order).")
     args = ap.parse_args()
 
-    from pipeline.loop.config import iterate_config
-    from pipeline.loop.iterate import EngineCache, iterate
+    import shutil
+
     from pipeline.loop import steps
-    from pipeline.training.config import recipe_config
-    from pipeline.training.lineage import resolve
-    from pipeline.training.sft import run_sft
+    from pipeline.loop.config import iterate_config
+    from pipeline.loop.iterate import iterate
     from store import Store
 
+    if args.fresh and Path(args.db).parent.exists():
+        shutil.rmtree(Path(args.db).parent)
     Path(args.db).parent.mkdir(parents=True, exist_ok=True)
     store = Store(args.db)
     store.init()
-    train_opts = {"epochs": 3.0, "learning_rate": 1e-4, "batch_size": 8, "per_device_batch_size": 8,
+    train_opts = {"epochs": args.epochs, "learning_rate": 1e-4, "batch_size": 8, "per_device_batch_size": 8,
                   "max_length": 256}
-    cfg = iterate_config("cpu-tiny", rounds=args.rounds, name="bench", method=args.method, generate_kind=args.kind,
+    cfg = iterate_config("cpu-tiny", rounds=2, name="bench", generate_kind=args.kind,
                          generate_difficulty=args.difficulty, generate_train=args.train, generate_test=args.test,
                          max_new_tokens=args.max_new_tokens, eval_max_new_tokens=args.max_new_tokens,
-                         max_rollouts=4, per_round=2, temperature=0.7, batch_problems=48, eval_batch_problems=32,
-                         engine_args={"batch_size": 64}, train_overrides={**train_opts, "epochs": args.round_epochs},
-                         pool_where=f"try_cast(p.source_key AS INTEGER) >= {args.teacher}", pool_limit=args.pool, seed_dataset="bench-D0",
-                         explorer="bench-imit", max_per_problem=1)
+                         max_rollouts=args.max_rollouts, per_round=2, temperature=0.7, batch_problems=64,
+                         eval_batch_problems=64, engine_args={"batch_size": 64}, train_overrides=train_opts,
+                         pool_mode="unsolved", pool_limit=args.pool, seed_dataset="bench-D0", max_per_problem=1,
+                         score=not args.no_score)
     timings: dict[str, float] = {}
-    t0 = time.monotonic()
+    started = time.monotonic()
     generated = steps.generate_problems(store, cfg)
-    timings["generate"] = round(time.monotonic() - t0, 1)
     make_dataset(store, "bench-D0", seed_teacher(store, generated["train"]["source"], args.teacher))
-    m0 = resolve(store, cfg.model)
-    bench = [f"{generated['test']['source']}:test"]
-    engines = EngineCache(cfg)
-    results: dict[str, dict] = {}
-    t0 = time.monotonic()
-    results[m0.id] = steps.eval_step(store, engines.get(store, m0.id), cfg, m0.id, bench)
-    engines.close()
-    timings["eval M_0"] = round(time.monotonic() - t0, 1)
-    print(f"M_0 {results[m0.id]['accuracy']} ({timings['eval M_0']}s)", flush=True)
-    if not resolve(store, "bench-imit", register=False).method == "sft":
-        t0 = time.monotonic()
-        run_sft(store, recipe_config("sft", "cpu-tiny", dataset="bench-D0", name="bench-imit", base=m0.id,
-                                     use_system=cfg.use_system, **train_opts), show_progress=False)
-        timings["sft M_imit (D_0)"] = round(time.monotonic() - t0, 1)
-    t0 = time.monotonic()
-    results["bench-imit"] = steps.eval_step(store, engines.get(store, "bench-imit"), cfg, "bench-imit", bench)
-    engines.close()
-    timings["eval M_imit"] = round(time.monotonic() - t0, 1)
-    print(f"M_imit {results['bench-imit']['accuracy']} ({timings['eval M_imit']}s)", flush=True)
 
     def on_step(name: str, out: dict) -> None:
         timings[name] = out.get("seconds")
-        print(name, json.dumps({k: v for k, v in out.items() if k not in ("path",)}, default=str)[:300], flush=True)
+        print(name, json.dumps({k: v for k, v in out.items() if k not in ("path", "ids")}, default=str)[:300],
+              flush=True)
 
     history = iterate(store, cfg, on_step=on_step)
-    for r in history["rounds"][1:]:
-        if r.get("eval"):
-            results[r["train"]["model"]] = r["eval"]
-    from pipeline.evaluation.report import report_data, to_markdown
-
-    data = report_data(store, backbone=m0.id)
-    print(to_markdown(data))
-    print(json.dumps({"timings_s": timings, "accuracy": {m: r["accuracy"] for m, r in results.items()},
-                      "total_s": round(sum(v for v in timings.values() if v), 1)}, indent=2))
+    wall = round(time.monotonic() - started, 1)
+    m0 = history["rounds"][0]["model"]
+    models = [m0, "bench-M1", "bench-M2"]
+    source = generated["test"]["source"]
+    outcomes = [eval_outcomes(store, m, source) for m in models]
+    intervals = bootstrap(outcomes)
+    accuracy = [100 * sum(o.values()) / len(o) for o in outcomes]
+    with store.read() as conn:
+        sizes = dict(conn.execute("SELECT name, n_members FROM dataset WHERE name IN ('bench-D0', 'bench-D1')").fetchall())
+    labels = ["M_0 (SmolLM2-135M-Instruct)", f"M_1 = SFT(M_0, D_0): imitation ({sizes.get('bench-D0')} distilled)",
+              f"M_2 = SFT(M_0, D_1): + exploration ({sizes.get('bench-D1')} = D_0 + explored)"]
+    print(f"\nheld-out test: {len(outcomes[0])} problems ({source}), greedy, {args.max_new_tokens} new tokens")
+    print("| model | accuracy (%) | 95% bootstrap interval |\n|---|---:|---|")
+    for label, acc, (lo, hi) in zip(labels, accuracy, intervals):
+        print(f"| {label} | {acc:.1f} | [{lo:.1f}, {hi:.1f}] |")
+    for name, k in (("M_1 - M_0", 3), ("M_2 - M_1", 4)):
+        lo, hi = intervals[k]
+        diff = accuracy[k - 2] - accuracy[k - 3]
+        print(f"| {name} (paired) | {diff:+.1f} | [{lo:+.1f}, {hi:+.1f}] |")
+    print(json.dumps({"timings_s": timings, "wall_s": wall, "accuracy": dict(zip(models, accuracy)),
+                      "intervals": dict(zip(models + ["M1-M0", "M2-M1"], intervals)),
+                      "ran": history["ran_steps"], "skipped": history["skipped_steps"]}, indent=2))
 
 
 if __name__ == "__main__":
