@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
@@ -186,17 +187,24 @@ def main() -> None:
                          pool_mode="unsolved", pool_limit=args.pool, seed_dataset="bench-D0", max_per_problem=1,
                          score=not args.no_score)
     timings: dict[str, float] = {}
-    started = time.monotonic()
+    cpu: dict[str, float] = {}  # CPU seconds (user + system, all threads) per step: what the load does not change
+    started, cpu_started = time.monotonic(), time.process_time()
+    last_cpu = [cpu_started]
     generated = steps.generate_problems(store, cfg)
     make_dataset(store, "bench-D0", seed_teacher(store, generated["train"]["source"], args.teacher))
 
     def on_step(name: str, out: dict) -> None:
         timings[name] = out.get("seconds")
+        now = time.process_time()
+        cpu[name] = round(now - last_cpu[0], 1)
+        last_cpu[0] = now
         print(name, json.dumps({k: v for k, v in out.items() if k not in ("path", "ids")}, default=str)[:300],
               flush=True)
 
     history = iterate(store, cfg, on_step=on_step)
     wall = round(time.monotonic() - started, 1)
+    cpu_total = round(time.process_time() - cpu_started, 1)
+    load = os.getloadavg()
     m0 = history["rounds"][0]["model"]
     models = [m0, "bench-M1", "bench-M2"]
     source = generated["test"]["source"]
@@ -215,7 +223,10 @@ def main() -> None:
         lo, hi = intervals[k]
         diff = accuracy[k - 2] - accuracy[k - 3]
         print(f"| {name} (paired) | {diff:+.1f} | [{lo:+.1f}, {hi:+.1f}] |")
-    print(json.dumps({"timings_s": timings, "wall_s": wall, "accuracy": dict(zip(models, accuracy)),
+    print(f"\nwall {wall:.0f} s, CPU {cpu_total:.0f} s (user + system, all threads), load average at the end "
+          f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores")
+    print(json.dumps({"timings_s": timings, "cpu_s": cpu, "wall_s": wall, "cpu_total_s": cpu_total,
+                      "loadavg_end": load, "accuracy": dict(zip(models, accuracy)),
                       "intervals": dict(zip(models + ["M1-M0", "M2-M1"], intervals)),
                       "ran": history["ran_steps"], "skipped": history["skipped_steps"]}, indent=2))
 

@@ -142,6 +142,25 @@ def run_eval_cmd(db: Path, model: str | None, engine: str, benchmarks: list[str]
                             f"[{r['seconds']:.0f}s, run {r['run_id']}]", highlight=False)
 
 
+def _engine_options(base: dict[str, Any], items: list[str] | None) -> dict[str, Any]:
+    """KEY=VALUE items onto engine options: EngineSpec's own fields (base_url, batch_size, ...) by name, any
+    other key passed through to the engine constructor (EngineSpec.engine_opt)."""
+    from dataclasses import fields
+
+    from pipeline.engines.spec import EngineSpec, _value
+
+    known = {f.name for f in fields(EngineSpec)} - {"engine", "engine_opt"}
+    out = dict(base)
+    for item in items or []:
+        key, _, value = item.partition("=")
+        key = key.strip()
+        if key in known:
+            out[key] = _value(value)
+        else:
+            out["engine_opt"] = [*out.get("engine_opt", []), f"{key}={value}"]
+    return out
+
+
 def _iterate_help() -> str:
     from pipeline.loop.iterate import stage_table
 
@@ -370,7 +389,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(table(), nl=False)
             return
         from pipeline.cli.common import open_store
-        from pipeline.cli.engine_options import _value
+        from pipeline.engines.spec import _value
         from pipeline.jobs.progress import JobProgress
         from pipeline.loop.config import iterate_config
         from pipeline.loop.iterate import iterate
@@ -393,11 +412,9 @@ def register(app: typer.Typer) -> None:
                                  max_per_problem=max_per_problem, pair_part=pair_part, train_recipe=train_recipe,
                                  seed=seed, use_system=None if no_system is None else not no_system)
             extra_train = {k.strip(): _value(v) for k, _, v in (o.partition("=") for o in train_opt or [])}
-            extra_engine = {k.strip(): _value(v) for k, _, v in (o.partition("=") for o in engine_opt or [])}
-            extra_teacher = {k.strip(): _value(v) for k, _, v in (o.partition("=") for o in teacher_opt or [])}
             cfg = cfg.updated(train_overrides={**cfg.train_overrides, **extra_train},
-                              engine_args={**cfg.engine_args, **extra_engine},
-                              teacher_args={**cfg.teacher_args, **extra_teacher})
+                              engine_args=_engine_options(cfg.engine_args, engine_opt),
+                              teacher_args=_engine_options(cfg.teacher_args, teacher_opt))
         except ValueError as exc:
             raise fail(str(exc)) from None
         store = open_store(db)

@@ -162,3 +162,37 @@ def test_iterate_dpo_starts_from_the_loops_m1(tmp_path, tiny_model, monkeypatch)
 def tiny_model_id(store: Store, path: str) -> str:
     with store.read() as conn:
         return conn.execute("SELECT id FROM model WHERE method = 'base'").fetchone()[0]
+
+
+def test_iterate_distils_d0_from_a_teacher_first(tmp_path, tiny_model):
+    """No seed dataset: round 0 asks the teacher (an R1-like API returning reasoning_content), keeps every
+    labelled rollout, filters them, and D_0 = the correct ones; M_1 is trained on D_0."""
+    from tests.unit.test_engines_openai import StubServer
+
+    def teacher(question, k):
+        n = int(question.split("What is ")[1].split(" +")[0])
+        answer = n + 1 if k else n + 2  # one wrong rollout per problem, labelled and kept out of D_0
+        return f"So it is $\\boxed{{{answer}}}$.", f"{THOUGHT_WORD}: {n} plus one.\n\nThat gives {answer}."
+
+    store = Store(tmp_path / "store.duckdb")
+    store.init()
+    seed_store(store, n=3)
+    with StubServer(reply=teacher) as stub:
+        result = CliRunner().invoke(app, [
+            "iterate", "--db", str(tmp_path / "store.duckdb"), "--train-recipe", "cpu-tiny", "--rounds", "1",
+            "--name", "k", "--model", tiny_model, "--teacher", "stub-model", "--teacher-opt", f"base_url={stub.url}",
+            "--pool-source", "toy", "--no-system", "--max-new-tokens", "64", "--distill-rollouts", "2",
+            "--train-opt", "max_steps=1",
+            "--train-opt", "batch_size=2", "--train-opt", "per_device_batch_size=2", "--json"])
+    assert result.exit_code == 0, result.output
+    history = json.loads(result.stdout)
+    assert history["ran_steps"][:4] == ["r0-distill", "r0-distill-filter", "r0-seed", "r1-train"]
+    with store.read() as conn:
+        distilled = conn.execute("""SELECT count(*), count(*) FILTER (WHERE verdict = 'correct'),
+                                           count(*) FILTER (WHERE thought LIKE 'pondering:%' AND solution LIKE 'So it is%')
+                                    FROM trajectory WHERE origin = 'distill' AND model = 'stub-model'""").fetchone()
+        d0 = conn.execute("""SELECT count(*), bool_and(t.verdict = 'correct') FROM dataset_member m
+                             JOIN trajectory t ON t.id = m.member_id WHERE m.dataset = 'k-D0'""").fetchone()
+        m1 = conn.execute("SELECT dataset, method FROM model WHERE id = 'k-M1'").fetchone()
+    assert distilled == (6, 3, 6)  # 2 labelled rollouts per problem, thought = the reasoning field
+    assert d0 == (3, True) and m1 == ("k-D0", "sft")
