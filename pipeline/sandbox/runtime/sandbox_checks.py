@@ -83,7 +83,7 @@ def guard_result(value, depth: int = 0):
     """`value` unchanged, unless it (or anything inside, 3 levels deep) is an instance of a class the
     program itself defined (an "always equal" object would pass any `==` test)."""
     if type(value).__module__ in ("solution", "__main__"):
-        raise UntrustedResult(f"the function returned a {type(value).__name__}, a class of its own; "
+        raise UntrustedResult(f"the function returned an instance of {type(value).__name__}, a class of its own; "
                               "its comparisons cannot be trusted")
     if depth < 3:
         if isinstance(value, dict):
