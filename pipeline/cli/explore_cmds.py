@@ -143,7 +143,7 @@ def register(app: typer.Typer) -> None:
             iteration: Annotated[Optional[int], typer.Option(help="Self-improvement iteration t to record.")] = None,
             run_id: Annotated[Optional[str], typer.Option(help="Run id (default: derived from the arguments, "
                                                                  "so the same command resumes).")] = None,
-            verifier_timeout: Annotated[float, typer.Option(help="Seconds per verification at most.")] = 5.0,
+            verifier_timeout: Annotated[float, typer.Option(help="Seconds per verification at most (code: per test case).")] = 5.0,
             answer_policy: AnswerPolicyOption = "default",
             base_url: BaseUrlOption = None,
             api_key_env: ApiKeyEnvOption = "OPENAI_API_KEY",

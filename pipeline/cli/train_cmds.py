@@ -248,7 +248,7 @@ def register(app: typer.Typer) -> None:
         batch_problems: Annotated[int, Opt("--batch-problems", min=1, help="Problems per generate call.")] = 8,
         seed: Annotated[int, Opt("--seed", help="Sampling seed.")] = 0,
         prompt_file: PromptFileOption = None, no_system: NoSystemOption = False,
-        verifier_timeout: Annotated[float, Opt("--verifier-timeout", help="Seconds per verification.")] = 5.0,
+        verifier_timeout: Annotated[float, Opt("--verifier-timeout", help="Seconds per verification (code: per test case).")] = 5.0,
         answer_policy: AnswerPolicyOption = "default",
         base_url: BaseUrlOption = None, api_key_env: ApiKeyEnvOption = "OPENAI_API_KEY",
         concurrency: ConcurrencyOption = 8, tensor_parallel_size: TPOption = 1, data_parallel_size: DPOption = 1,
