@@ -8,7 +8,7 @@ import time
 import pytest
 
 from pipeline.sandbox import Limits, Run
-from pipeline.sandbox.isolation import UID_BASE, probe
+from pipeline.sandbox.isolation import UID_SLOTS, probe
 from pipeline.sandbox.local import LocalSandbox
 
 TIGHT = Limits(test_seconds=2.0, total_seconds=20.0, memory_mb=512, processes=4, output_mb=1)
@@ -31,12 +31,14 @@ def run(sandbox, r: Run):
 
 
 def sandbox_processes() -> list[int]:
-    """Pids of processes running under a sandbox uid (none may outlive its run)."""
+    """Pids of processes running under one of this test process's sandbox uids (none may outlive its run;
+    other processes' sandboxes, e.g. a parallel test run, have other uids)."""
+    ours = {ISO.uid_for(slot) for slot in range(UID_SLOTS)}
     found = []
     for pid in os.listdir("/proc"):
         if pid.isdigit():
             try:
-                if os.stat(f"/proc/{pid}").st_uid >= UID_BASE:
+                if os.stat(f"/proc/{pid}").st_uid in ours:
                     found.append(int(pid))
             except FileNotFoundError:
                 pass
