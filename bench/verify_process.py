@@ -3,15 +3,20 @@
 --repeat runs each, ratio printed (plain seconds / ours).
 
     .venv/bin/python bench/verify_process.py grade            # 357 rows, a third full outputs
-    .venv/bin/python bench/verify_process.py verify --n 10000 # 10k stored rows (copies of the mix below)
+    .venv/bin/python bench/verify_process.py verify --n 10000 # 10k distinct stored rows
 
 Held-out shaped (issue 13): 357 rows, 119 full model outputs (the 70 real Sky-T1 trajectories and 49 MATH-500
 answers inside long solutions) and 238 short (gold, answer) pairs in the many ways answers are written (from
 our dev set; no other grader's unit tests). The file is written to --dir.
 
+The 10k stored rows for `verify` are distinct (gold, response) pairs: the held-out-shaped rows, every MATH-500
+answer written three ways and inside its reference solution, GSM8K test and train rationales as gold against
+"The answer is N." / boxed / prose closing statements (right and off by one). No two rows are the same, so
+our comparison cache gives no free hits.
+
 The plain script is what a researcher would write: `verify(parse(gold), parse(pred))` per row in one process,
 math-verify's own timeouts on. Ours is the CLI as users run it (`still2 grade FILE --out F`, default workers).
-The slowest single case of ours is printed from `still2 grade`'s in-process timing (bench mode of grade_many).
+`--slowest` then grades every row alone in-process (pool started) and prints the slowest single case.
 """
 from __future__ import annotations
 
@@ -53,7 +58,7 @@ def held_out_shaped(seed: int = 357) -> list[dict]:
             r = json.loads(line)
             rows.append({"gold": r["gt"], "pred": r["code"][0], "kind": kind})
     math500 = [json.loads(l) for l in open(SHARED / "benchmarks" / "math500.jsonl", encoding="utf-8")]
-    for p in rng.sample(math500, 49):
+    for p in rng.sample([p for p in math500 if len(p["solution"]) > 600], 49):
         # a MATH reference solution stands in for a full output: long, its answer boxed at the end
         rows.append({"gold": p["answer"], "pred": p["solution"], "kind": "math"})
     dev = [json.loads(l) for l in open(ROOT / "tests" / "data" / "verifier_devset.jsonl", encoding="utf-8")]
@@ -62,6 +67,35 @@ def held_out_shaped(seed: int = 357) -> list[dict]:
         rows.append({"gold": r["gold"], "pred": r["pred"], "kind": r["kind"]})
     rng.shuffle(rows)
     return rows
+
+
+def distinct_rows(n: int, seed: int = 10_000) -> list[dict]:
+    rng = random.Random(seed)
+    rows = held_out_shaped()
+    math500 = [json.loads(l) for l in open(SHARED / "benchmarks" / "math500.jsonl", encoding="utf-8")]
+    for p in math500:
+        a = p["answer"]
+        rows += [{"gold": a, "pred": f"So the final answer is $\\boxed{{{a}}}$.", "kind": "math"},
+                 {"gold": a, "pred": f"Thus the answer is \\( {a} \\).", "kind": "math"},
+                 {"gold": a, "pred": f"${a}$", "kind": "math"},
+                 {"gold": p["solution"], "pred": f"\\boxed{{{a}}}", "kind": "math"}]
+    for fname in ("gsm8k_test.jsonl", "gsm8k_train.jsonl"):
+        for line in open(SHARED / "benchmarks" / fname, encoding="utf-8"):
+            g = json.loads(line)
+            v = int(g["answer"].split("####")[-1].strip().replace(",", ""))
+            w = v + rng.choice([1, -1, 10])
+            rows += [{"gold": g["answer"], "pred": f"The answer is {v:,}.", "kind": "math"},
+                     {"gold": g["answer"], "pred": "Adding it all up step by step gives the total we need. "
+                                                   f"Therefore, she has {w} dollars left.", "kind": "math"}]
+            if len(rows) >= 2 * n:
+                break
+    seen, out = set(), []
+    for r in rows:
+        key = (r["gold"], r["pred"])
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out[:n]
 
 
 def _time(cmd: list[str], env=None) -> float:
@@ -77,7 +111,7 @@ def bench_grade(args) -> None:
     src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     plain = args.dir / "plain_math_verify.py"
     plain.write_text(PLAIN, encoding="utf-8")
-    print(f"{src}: {len(rows)} rows, {sum(len(r['pred']) > 2000 for r in rows)} full outputs; load {os.getloadavg()}")
+    print(f"{src}: {len(rows)} rows, {sum(len(r['pred']) > 600 for r in rows)} full outputs; load {os.getloadavg()}")
     ours_cmd = [STILL2, "grade", str(src), "--out", str(args.dir / "graded.jsonl")]
     plain_cmd = [PY, str(plain), str(src)]
     _report("still2 grade", ours_cmd, "plain math-verify", plain_cmd, args.repeat)
@@ -89,8 +123,7 @@ def bench_verify(args) -> None:
     args.dir.mkdir(parents=True, exist_ok=True)
     db = args.dir / "verify_bench.duckdb"
     pairs = args.dir / "verify_pairs.jsonl"
-    base = held_out_shaped()
-    rows = [base[i % len(base)] for i in range(args.n)]
+    rows = distinct_rows(args.n)
     if not db.exists():
         sys.path.insert(0, str(ROOT))
         from store import Store
@@ -111,9 +144,28 @@ def bench_verify(args) -> None:
                              for r in rows), encoding="utf-8")
     plain = args.dir / "plain_math_verify.py"
     plain.write_text(PLAIN, encoding="utf-8")
-    print(f"{db}: {len(rows)} stored trajectories ({len(base)} distinct); load {os.getloadavg()}")
+    print(f"{db}: {len(rows)} distinct stored trajectories; load {os.getloadavg()}")
     _report("still2 verify", [STILL2, "verify", "--db", str(db)], "plain math-verify", [PY, str(plain), str(pairs)],
             args.repeat)
+    if args.slowest:
+        slowest(rows)
+
+
+def slowest(rows: list[dict]) -> None:
+    """Every row graded alone in this process (worker pool started first): the slowest single case."""
+    sys.path.insert(0, str(ROOT))
+    from pipeline.verifier import grade_many
+    from pipeline.verifier.pool import get_pool
+
+    get_pool().start()
+    worst = []
+    for r in rows:
+        t0 = time.monotonic()
+        v = grade_many([(r["gold"], r["pred"], r["kind"])])[0]
+        worst.append((time.monotonic() - t0, v.rule, r["pred"][-60:]))
+    worst.sort(reverse=True)
+    print(f"slowest single case of {len(rows)}: {worst[0][0]:.2f} s ({worst[0][1]}: ...{worst[0][2]!r}); "
+          f"next {', '.join(f'{w[0]:.2f}' for w in worst[1:5])} s; load {os.getloadavg()[0]:.1f}")
 
 
 def _report(name_a, cmd_a, name_b, cmd_b, repeat: int) -> None:
@@ -133,6 +185,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--dir", type=Path, default=Path("/tmp/still2-verify-bench"))
+    ap.add_argument("--slowest", action="store_true", help="verify: also time every row alone (slowest case)")
     args = ap.parse_args()
     (bench_grade if args.what == "grade" else bench_verify)(args)
     return 0

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from .latex import find_boxes, last_box_group, last_boxed, match_brace, unwrap_commands
 from .policy import ANCHOR, BARE, BOX, CHOICE, LAST_NUMBER, NONE, STATEMENT, AnswerPolicy, get_policy
 from .statements import choice_in_prose, closing_statement, last_number, mask_spans, math_spans, read_value
-from .statements import value_of_sentence
+from .statements import prose_words, value_of_sentence
 
 # Full outputs are scanned linearly; beyond this size only the tail is looked at.
 MAX_TEXT_CHARS = 2_000_000
@@ -84,8 +84,10 @@ def _after_anchor(rest: str) -> str | None:
                 return rest[len(left) : j].strip()
             return None
     line = rest.split("\n", 1)[0]
-    # up to the end of the sentence: a period followed by a space/end, not a decimal point
-    m = re.search(r"\.(?:\s|$)|\s+(?:I hope|because|since|which)\b", line)
+    if re.match(r"not\b", line, re.IGNORECASE):
+        return None  # "the answer is not 5"
+    # up to the end of the sentence: a period followed by a space/end, not a decimal point; or a correction
+    m = re.search(r"\.(?:\s|$)|\s+(?:I hope|because|since|which)\b|,\s*not\b", line)
     if m:
         line = line[: m.start()]
     line = line.strip().rstrip("*").strip()
@@ -166,13 +168,20 @@ def cut_off_reason(text: str, finish_reason: str | None = None) -> str | None:
     return None
 
 
-_PROSE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")
-
-
 def _is_prose(s: str) -> bool:
     """More than one word outside formulas: "The smallest $k$ is 17", not "x = 3" or "12 apples"."""
-    spans = math_spans(s)
-    return len(_PROSE.findall(mask_spans(s, spans))) >= 2 and not s.lstrip().startswith("\\")
+    return len(prose_words(s)) >= 2
+
+
+_COPULA_WORD = re.compile(r"(?<![\\A-Za-z])(?:is|are|was|were|equals?|get|gets|getting|got|gives?|obtain|makes?|totals?)"
+                          r"(?![A-Za-z])", re.IGNORECASE)
+
+
+def _short_statement(text: str) -> bool:
+    """A short prediction written as a sentence ("So the radius is 7 cm.", "is 9"), not a bare answer with a
+    connective ("x = 2 or x = 3", "2 and 3", "12 apples"): read it as a statement."""
+    masked = mask_spans(text, math_spans(text))
+    return len(prose_words(text)) >= 2 or bool(_COPULA_WORD.search(masked))
 
 
 def _read_anchored(a: str) -> str:
@@ -225,6 +234,11 @@ def extract(text: str, kind: str = "math", policy: str | AnswerPolicy | None = N
             if v:
                 return Extraction(v, STATEMENT)
     if _looks_bare(text) and "\\boxed" not in text and "\\fbox" not in text:
+        if _short_statement(text):
+            # a sentence is read as a statement (policy permitting) or not at all: never compared whole, where
+            # a lenient parser would pick any number out of it ("So the answer is not 5.")
+            v = closing_statement(text) if pol.statements and cut is None else None
+            return Extraction(v, STATEMENT) if v else Extraction(None, cut_off=cut)
         bare = _strip_math_delims(text)
         if bare:
             return Extraction(bare, BARE, cut_off=cut)

@@ -13,7 +13,7 @@ from . import verdict as R
 from .extract import KINDS, choice_letter, extract, extract_gold
 from .guards import MAX_ANSWER_CHARS
 from .policy import BOX, NONE, AnswerPolicy, get_policy
-from .statements import number_words_value
+from .statements import number_words_value, prose_words
 from .guards import refuse_reason
 from .structures import interval_union, matrix_cells
 from .normalize import canon, shape, split_assignment
@@ -249,6 +249,12 @@ class _Prepared:
         self.source = source
 
 
+def _prose(px: str) -> bool:
+    """An extracted answer made of two or more words ("So the answer is not 5"): a parser that picks a number out
+    of it would judge the sentence, not the answer."""
+    return len(prose_words(px)) >= 2
+
+
 def _parts_for_gold(gc: str, ex) -> str | None:
     """Several boxes for a several-part gold: "\\boxed{(2,5)} for (a) and \\boxed{(0,1)} for (b)" read as the
     list of the last k boxes when the gold lists k >= 2 answers and the last box alone holds fewer."""
@@ -317,6 +323,9 @@ def _prepare(gold, pred_text, kind: str, policy=None, finish_reason: str | None 
     if not pc:
         return _Prepared(Verdict(False, px, gx, "no_answer: the extracted answer is empty", R.NO_ANSWER, src))
     gc, pc = _number_words(gc, pc)
+    if _prose(px):
+        return _Prepared(Verdict(False, px, gx, "unparseable: the extracted answer is prose, not mathematics",
+                                 R.UNPARSEABLE, src))
     fast = _fast(gc, pc)
     if fast is not None:
         return _Prepared(Verdict(fast[0], px, gx, fast[2], fast[1], src))

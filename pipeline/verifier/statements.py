@@ -51,6 +51,23 @@ def _looks_like_currency(inner: str) -> bool:
     return bool(inner[:1].isdigit() and (_PROSE_WORD.search(_TEXT_GROUP.sub("", inner)) or "\n\n" in inner))
 
 
+# Words an answer may contain (functions, connectives, constants); other runs of 3+ letters are prose.
+MATH_WORDS = frozenset("and or sin cos tan cot sec csc log ln exp sqrt pi inf infty deg mod gcd lcm max min det arg "
+                       "sinh cosh tanh arcsin arccos arctan lim dx dy dt".split())
+_ENV_OR_TEXT = re.compile(r"\\(?:begin|end)\{[A-Za-z*]*\}|\\(?:text|textbf|textit|textrm|mathrm|mbox|operatorname)"
+                          r"\s*\{[^{}]*\}|\\[A-Za-z]+")
+_WORD3 = re.compile(r"(?<![A-Za-z])[A-Za-z]{3,}(?![A-Za-z])")
+
+
+def prose_words(s: str) -> list[str]:
+    """The words of `s` outside formulas, LaTeX commands, environments and \\text{} groups that are not
+    mathematical vocabulary: "So the answer is not 5" has three, "6\\text{ square units}" and
+    "\\begin{pmatrix}1\\\\2\\end{pmatrix}" none."""
+    s = mask_spans(s, math_spans(s)).replace("\x00", " ")
+    s = _ENV_OR_TEXT.sub(" ", s)
+    return [w for w in _WORD3.findall(s) if w.lower() not in MATH_WORDS]
+
+
 def mask_spans(s: str, spans) -> str:
     """`s` with every math span replaced by a run of \\x00 of the same length (indexes are kept)."""
     if not spans:
@@ -100,12 +117,14 @@ _COPULA = re.compile(
 _TRAILER = re.compile(
     r"(?:,\s*|\s+)(?:which|since|because|as|so\s+that|where|when|I\s+hope|hope|"
     r"and\s+(?:so|this|that|thus|we|I|it|the|there)|"
-    r"thus|hence|therefore|giving|making|meaning|i\.e\.|that\s+is)\b.*$",
+    r"thus|hence|therefore|giving|making|meaning|i\.e\.|that\s+is|not)\b.*$",
     re.IGNORECASE | re.S)
 _ANSWER_NOUN = re.compile(
     r"^\s*(?:is|are|gives?|would\s+be|will\s+be)\s+(?:the|our)\s+(?:final\s+|correct\s+|desired\s+|required\s+)?"
     r"(?:answer|solution|solutions|solution\s+set|result|value|values|range|domain|set\s+of\s+solutions)\b",
     re.IGNORECASE)
+_NEGATION = re.compile(r"\b(?:not|never|no\s+longer|cannot|isn't|aren't|wasn't|doesn't|don't|can't)\b|n't\b",
+                       re.IGNORECASE)
 _LEAD = re.compile(r"^[\s*#>\-•]+|^\d+\.\s+")
 _END_PUNCT = re.compile(r"[\s.!?;:,*]+$")
 
@@ -236,6 +255,8 @@ def value_of_sentence(sent: str) -> str | None:
         v = read_value(sent[last.end() :])
         if v is not None:
             return v
+    if _NEGATION.search(masked):
+        return None  # "the inverse is not $M$", "so the answer is not 5": no other reading of a negated sentence
     # 2. the sentence's final formula: "So we get $z \neq 4$." / "Hence $t \le -2$ is the solution set."
     if spans:
         a, b, content = spans[-1]
