@@ -110,7 +110,7 @@ _NOT_UNITS = frozenset("than of times less more fewer greater smaller larger big
                        "over divided multiplied squared cubed to from before after if when while".split())
 _COPULA = re.compile(
     r"(?:\b(?:is|are|was|were|be|equals?|equal\s+to|gives?|gave|yields?|get|gets|getting|got|obtain|obtained|"
-    r"becomes?|comes?\s+(?:out\s+)?to|totals?|makes?|amounts?\s+to|results?\s+in)\b|=|:)"
+    r"becomes?|comes?\s+(?:out\s+)?to|totals|totaled|totalled|makes|amounts?\s+to|results?\s+in)\b|=|:)"
     r"(?:\s*(?:indeed|exactly|just|only|now|still|then|also|thus|therefore|clearly|simply|actually|"
     r"precisely|equal\s+to|to|the\s+number|the\s+value|a\s+total\s+of)\b)*\s*",
     re.IGNORECASE)
