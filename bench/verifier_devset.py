@@ -8,7 +8,9 @@ for the dev part (tuned on) and the frozen test part (never tuned on), with fals
 
 Files: tests/data/verifier_devset.jsonl (dev), tests/data/verifier_devset_test.jsonl (frozen test: written once,
 its sha256 is checked by tests/unit/test_verifier_devset.py; `--build` never rewrites it), and
-tests/data/verifier_devset_smollm2.jsonl (real SmolLM2 rollouts labelled by hand, each row with its split).
+tests/data/verifier_devset_smollm2.jsonl (58 real SmolLM2 rollouts of the BENCHMARKS exploration, seed 11, 48 and
+160 new tokens, labelled by hand: correct iff the response is finished and its final stated answer equals the gold;
+split dev/test by a hash of the question; frozen like the test file).
 Rows: {gold, pred, kind, expected, category, note, split[, finish_reason]}. Labels are judged by hand
 (trajectories: by reading the final answer of each output; cut-off outputs are never correct) or by
 construction (variants). No row is copied from another grader's unit tests.
@@ -449,6 +451,9 @@ DEV_NEW = [
     ("5", "Therefore, x is not 5.", "math", False, "statement", "negated"),
     ("12", "I keep getting m = 12.", "math", True, "statement", "short"),
     ("9", "is 9", "math", True, "statement", "short"),
+    ("37", LONG + "This is a combination of the usual rules. The equation should be $6 \\times 5 + 7$.", "math", False, "statement", "SmolLM2 restates the question (real rollout, shortened)"),
+    ("22", LONG + "In the context of 4 + 8 + 10, the equation is $4 + 8 + 10 = 22$.", "math", True, "statement", "SmolLM2 (real rollout)"),
+    ("22", LONG + "So the sum is 4 + 8 + 10.", "math", False, "statement", "unevaluated"),
     ("5", LONG + "So the answer is 5, not 6.", "math", True, "statement", "a correction after the value"),
     ("6", LONG + "So the answer is 5, not 6.", "math", False, "statement", ""),
     # cut-off

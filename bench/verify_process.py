@@ -162,10 +162,11 @@ def slowest(rows: list[dict]) -> None:
     for r in rows:
         t0 = time.monotonic()
         v = grade_many([(r["gold"], r["pred"], r["kind"])])[0]
-        worst.append((time.monotonic() - t0, v.rule, r["pred"][-60:]))
+        worst.append((time.monotonic() - t0, v.rule, r["gold"][-40:], r["pred"][-60:]))
     worst.sort(reverse=True)
-    print(f"slowest single case of {len(rows)}: {worst[0][0]:.2f} s ({worst[0][1]}: ...{worst[0][2]!r}); "
-          f"next {', '.join(f'{w[0]:.2f}' for w in worst[1:5])} s; load {os.getloadavg()[0]:.1f}")
+    print(f"slowest single cases of {len(rows)} (load {os.getloadavg()[0]:.1f}):")
+    for w in worst[:5]:
+        print(f"  {w[0]:.2f} s {w[1]}: gold ...{w[2]!r} pred ...{w[3]!r}")
 
 
 def _report(name_a, cmd_a, name_b, cmd_b, repeat: int) -> None:
@@ -181,13 +182,16 @@ def _report(name_a, cmd_a, name_b, cmd_b, repeat: int) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=("grade", "verify"))
+    ap.add_argument("what", choices=("grade", "verify", "slowest"))
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--dir", type=Path, default=Path("/tmp/still2-verify-bench"))
     ap.add_argument("--slowest", action="store_true", help="verify: also time every row alone (slowest case)")
     args = ap.parse_args()
-    (bench_grade if args.what == "grade" else bench_verify)(args)
+    if args.what == "slowest":
+        slowest(distinct_rows(args.n))
+    else:
+        (bench_grade if args.what == "grade" else bench_verify)(args)
     return 0
 
 

@@ -295,6 +295,36 @@ def identity(a: str, b: str) -> bool | None:
     return True
 
 
+def same_equation(a: tuple[str, str], b: tuple[str, str]) -> bool | None:
+    """Whether equations lhs_a = rhs_a and lhs_b = rhs_b are one equation rearranged: (lhs_a - rhs_a) is the same
+    nonzero multiple of (lhs_b - rhs_b) at every sample point (`2x - y = 1` and `y = 2x - 1`). True only when
+    that holds; None otherwise (equivalent equations that are not multiples, e.g. (x-1)^2 = 0 and x = 1, and
+    different ones are left to the symbolic comparison)."""
+    exprs = [a[0], a[1], b[0], b[1]]
+    found = [variables(e) for e in exprs]
+    if any(v is None for v in found):
+        return None
+    names = sorted(set().union(*found))
+    if not names or len(names) > len(SAMPLES[0]):
+        return None
+    ratio = None
+    for point in SAMPLES:
+        with mpmath.workdps(DIGITS):
+            env = {n: mpmath.mpf(point[i]) for i, n in enumerate(names)}
+            vals = [evaluate(e, env) for e in exprs]
+            if any(v is None or v.inexact for v in vals):
+                return None
+            da, db = vals[0].v - vals[1].v, vals[2].v - vals[3].v
+            if abs(db) < EQUAL_REL or abs(da) < EQUAL_REL:
+                return None
+            r = da / db
+            if ratio is None:
+                ratio = r
+            elif abs(r - ratio) > EQUAL_REL * max(abs(r), abs(ratio)):
+                return None
+    return True
+
+
 def show(v: Value) -> str:
     with mpmath.workdps(DIGITS):
         return mpmath.nstr(v.v, 10)

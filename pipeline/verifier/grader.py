@@ -17,7 +17,7 @@ from .statements import number_words_value, prose_words
 from .guards import refuse_reason
 from .structures import interval_union, matrix_cells
 from .normalize import canon, shape, split_assignment
-from .evaluate import evaluate, identity, number_value, values_equal
+from .evaluate import evaluate, identity, number_value, same_equation, values_equal
 from .evaluate import show as show_value
 from .numbers import numbers_equal, show, to_number
 from .pool import get_pool
@@ -216,6 +216,9 @@ def _fast(gc: str, pc: str) -> tuple[bool, str, str] | None:
         return _fast(ga[1], pc)
     if ga and pa and ga[0] == pa[0]:
         return _fast(ga[1], pa[1])
+    if gc.count("=") == 1 and pc.count("=") == 1 and not _has_relation(gc + pc) and "%" not in gc + pc:
+        if same_equation(tuple(gc.split("=")), tuple(pc.split("="))):
+            return True, R.IDENTITY, f"identity: {_short(pc)} is {_short(gc)} rearranged (sample points)"
     if "\\begin" in gc and "\\begin" in pc:
         return _fast_matrix(gc, pc)
     if "%" not in gc + pc:

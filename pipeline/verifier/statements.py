@@ -306,6 +306,15 @@ _STATES_SOMETHING = re.compile(r"\d|\x00|\b(?:zero|one|two|three|four|five|six|s
                                r"fifty|sixty|seventy|eighty|ninety|hundred|thousand|million)\b", re.IGNORECASE)
 
 
+# A sum or product of integer literals left unevaluated ("The equation should be $6 \times 5 + 7$.") restates
+# the problem: a statement's value must be worked out to count.
+_UNEVALUATED = re.compile(r"^\(?\s*-?\d+(?:\s*(?:[-+*×·]|\\times|\\cdot|\\div)\s*\(?\s*\d+\s*\)?)+\s*\)?$")
+
+
+def unevaluated(value: str) -> bool:
+    return bool(_UNEVALUATED.match(value.strip().strip("$")))
+
+
 def closing_statement(section: str) -> str | None:
     """The value stated by the closing sentence(s) of a finished response's final section.
 
@@ -323,7 +332,8 @@ def closing_statement(section: str) -> str | None:
         seen += 1
         if not _STATES_SOMETHING.search(masked[a:b]):
             continue
-        return value_of_sentence(tail[a:b])
+        value = value_of_sentence(tail[a:b])
+        return None if value is None or unevaluated(value) else value
     return None
 
 

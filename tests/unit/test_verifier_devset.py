@@ -17,6 +17,8 @@ TESTSET = DATA / "verifier_devset_test.jsonl"
 SMOLLM2 = DATA / "verifier_devset_smollm2.jsonl"
 # The frozen test part is never edited to fit the verifier: a change must be deliberate (bench --refreeze).
 TESTSET_SHA256 = "de85b3ad7f476dc174a8b6d871be058fa7b24ed53fa8a81f4474ee03841f76f5"
+# Real SmolLM2 rollouts labelled by hand (both splits, see bench/verifier_devset.py): frozen likewise.
+SMOLLM2_SHA256 = "6c16fcc3805d66c8ba91096344e9a936837224ab13ba31f68ec992912aa282dd"
 
 
 def _rows(path: Path, split: str | None = None) -> list[dict]:
@@ -41,6 +43,7 @@ def test_devset_zero_false_positives_and_accuracy():
 
 def test_frozen_test_part_is_unchanged_and_has_no_false_positive():
     assert hashlib.sha256(TESTSET.read_bytes()).hexdigest() == TESTSET_SHA256
+    assert hashlib.sha256(SMOLLM2.read_bytes()).hexdigest() == SMOLLM2_SHA256
     rows = _rows(TESTSET) + _rows(SMOLLM2, "test")
     verdicts = _grade(rows)
     assert [(r["category"], r["note"], r["gold"][:40], v.extracted) for r, v in zip(rows, verdicts)
