@@ -209,6 +209,10 @@ def _fast(gc: str, pc: str) -> tuple[bool, str, str] | None:
     gs, ps = shape(gc), shape(pc)
     if {gs, ps} == {"set", "tuple"}:
         return False, R.STRUCTURE, f"structure: a {ps} is not a {gs} ({_short(pc)} vs {_short(gc)})"
+    if {gs, ps} == {"tuple", "other"}:
+        other = pc if ps == "other" else gc
+        if to_number(other) is not None:  # "(3, \frac{\pi}{2})" against "3": a pair is never a number
+            return False, R.STRUCTURE, f"structure: a {ps} is not a {gs} ({_short(pc)} vs {_short(gc)})"
     ga, pa = split_assignment(gc), split_assignment(pc)
     if pa and not ga and "=" not in gc:
         return _fast(gc, pa[1])
