@@ -2,8 +2,9 @@
 
 A run covers the trajectories matching ``where`` (a filter over the ``trajectories`` view). For each
 rule, the run first deletes that rule's flags on the covered trajectories, then inserts the new
-ones, so re-running with other thresholds replaces the old verdicts. Chunks hold whole problems
-(group rules see all covered rollouts of a problem); each chunk is one short write.
+ones, so re-running with other thresholds replaces the old verdicts. With a group rule, chunks hold
+whole problems (group rules see all covered rollouts of a problem); otherwise they are consecutive
+runs of the table, so a read touches only its own row groups. Each chunk is one short write.
 """
 from __future__ import annotations
 
@@ -41,35 +42,59 @@ class FilterReport:
                            "seconds": round(c.seconds, 3), "params": c.params} for c in self.counts]}
 
 
-def covered_ids(store: Store, where: str | None) -> list[tuple[str, str]]:
-    sql = "SELECT id, problem_id FROM trajectories" + (f" WHERE {where}" if where else "")
+def covered_ids(store: Store, where: str | None) -> list[tuple[int, str, str]]:
+    """(rowid, id, problem id) of the trajectories a run covers, in table order."""
+    sql = "SELECT rowid, id, problem_id FROM trajectory"
+    if where:
+        sql += f" WHERE id IN (SELECT id FROM trajectories WHERE {where})"
     with store.read() as conn:
-        return conn.execute(sql + " ORDER BY problem_id, id").fetchall()
+        return conn.execute(sql + " ORDER BY rowid").fetchall()
 
 
-def chunks_by_problem(rows: list[tuple[str, str]], size: int) -> list[list[str]]:
-    """Split (id, problem) rows, sorted by problem, into chunks of about ``size`` that keep problems whole."""
-    out: list[list[str]] = []
-    current: list[str] = []
+@dataclass
+class Chunk:
+    """Trajectories read and written together; ``lo``/``hi`` bound their rowids (DuckDB skips the rest)."""
+
+    ids: list[str]
+    lo: int
+    hi: int
+
+
+def chunks_by_problem(rows: list[tuple[int, str, str]], size: int) -> list[Chunk]:
+    """Chunks of about ``size`` that keep problems whole (what group rules need)."""
+    out: list[Chunk] = []
+    current: list[tuple[int, str, str]] = []
     last = None
-    for tid, pid in rows:
-        if pid != last and len(current) >= size:
-            out.append(current)
+    for row in sorted(rows, key=lambda r: (r[2], r[1])):
+        if row[2] != last and len(current) >= size:
+            out.append(_chunk(current))
             current = []
-        current.append(tid)
-        last = pid
+        current.append(row)
+        last = row[2]
     if current:
-        out.append(current)
+        out.append(_chunk(current))
     return out
 
 
-def _read_chunk(conn, ids: list[str], rules: list[Rule], params: dict[str, dict]) -> tuple[list[dict], dict[str, list]]:
+def chunks_by_rowid(rows: list[tuple[int, str, str]], size: int) -> list[Chunk]:
+    """Consecutive runs of the table (rules that look at one row, or a batch, at a time): each read touches
+    only its row groups, where a chunk of whole problems scattered over a large table scans all of it."""
+    return [_chunk(rows[i:i + size]) for i in range(0, len(rows), size)]
+
+
+def _chunk(rows: list[tuple[int, str, str]]) -> Chunk:
+    rowids = [r[0] for r in rows]
+    return Chunk([r[1] for r in rows], min(rowids), max(rowids))
+
+
+def _read_chunk(conn, chunk: Chunk, rules: list[Rule], params: dict[str, dict]) -> tuple[list[dict], dict[str, list]]:
     needed = sorted({c for r in rules if r.kind != "sql" for c in r.columns} - set(_BASE_COLUMNS))
     select = [f"t.{c}" for c in _BASE_COLUMNS] + [f"{_SOURCES.get(c, 't.' + c)} AS {c}" for c in needed]
     select += [f"{r.check(params[r.name])} AS \"sql_{r.name}\"" for r in rules if r.kind == "sql"]
     table = conn.sql(
         f"SELECT {', '.join(select)} FROM trajectory t LEFT JOIN problem p ON p.id = t.problem_id "
-        "WHERE t.id IN (SELECT unnest($ids)) ORDER BY t.problem_id, t.id", params={"ids": ids}).to_arrow_table()
+        "WHERE t.rowid BETWEEN $lo AND $hi AND t.id IN (SELECT unnest($ids)) ORDER BY t.problem_id, t.id",
+        params={"ids": chunk.ids, "lo": chunk.lo, "hi": chunk.hi}).to_arrow_table()
     sql_results = {r.name: table.column(f"sql_{r.name}").to_pylist() for r in rules if r.kind == "sql"}
     rows = table.select([c for c in table.column_names if not c.startswith("sql_")]).to_pylist()
     return rows, sql_results
@@ -133,10 +158,12 @@ def run_filters(store: Store, rules: list[str] | None = None, *, where: str | No
             with store.read() as conn:
                 contexts[rule.name] = rule.prepare(conn, merged[rule.name])
             counts[rule.name].seconds += time.perf_counter() - t0
-    for ids in chunks_by_problem(rows_all, chunk_size):
+    grouped = any(r.kind == "group" for r in chosen)
+    for chunk in (chunks_by_problem if grouped else chunks_by_rowid)(rows_all, chunk_size):
+        ids = chunk.ids
         started = time.perf_counter()
         with store.read() as conn:
-            rows, sql_results = _read_chunk(conn, ids, chosen, merged)
+            rows, sql_results = _read_chunk(conn, chunk, chosen, merged)
         read_share = (time.perf_counter() - started) / len(chosen)
         hits = {}
         for rule in chosen:

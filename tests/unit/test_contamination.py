@@ -128,6 +128,9 @@ def test_rule_flags_with_reason_and_span_and_skips_benchmark_rows(bench_store):
     assert framed[start:end] == detail["span_text"] and "positive real numbers" in detail["span_text"]
     reason, detail = found["quote"]
     assert detail["field"] == "text" and detail["method"] == "ngram13" and "math500 b4" in reason
+    # rowid chunks of one row (a batch rule needs no whole problems) give the same flags
+    assert run_filters(bench_store, ["contamination"], chunk_size=1).counts[0].flagged == 2
+    assert flag_rows(bench_store) == found
     assert quoting[detail["span"][0]:detail["span"][1]].startswith("The Fibonacci sequence")
 
 
