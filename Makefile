@@ -17,12 +17,13 @@ VLLM_VENV := .venv-vllm
 VLLM_PY := $(VLLM_VENV)/bin/python
 VLLM_STAMP := $(VLLM_VENV)/.installed-$(shell cat pyproject.toml Makefile 2>/dev/null | cksum | cut -d' ' -f1)
 
-.PHONY: install install-vllm test test-fast test-vllm demo bench clean-venv help
+.PHONY: install install-vllm test test-fast test-vllm lint format demo bench clean-venv help
 
 help:
 	@echo "make demo   - install, prepare the default model, build a demo store, open the TUI"
 	@echo "make test   - install and run every test (unit, integration, slow, tui)"
 	@echo "make bench  - run the benchmarks in bench/"
+	@echo "make lint   - ruff check and ruff format --check (make format rewrites)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +59,14 @@ test-vllm: install-vllm
 
 test: install
 	$(PY) -m pytest -q -m "not vllm" $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 test-fast: install
 	$(PY) -m pytest -q -m "not slow and not vllm" $(PYTEST_ARGS)

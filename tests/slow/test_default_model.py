@@ -33,6 +33,6 @@ def test_default_model_converts_caches_and_answers(tmp_path, monkeypatch):
         answer = result.completions[0]
         assert answer.text.strip() and answer.n_tokens > 0
         assert any(ch.isalnum() for ch in answer.text)
-        print(f"\nconvert {converted:.1f} s; SmolLM2 says: {answer.text!r}")
+        print(f"\nSmolLM2 says: {answer.text!r}")
         scores = engine.score([question], [answer.text])[0]
         assert scores.n_tokens > 0 and 1.0 <= scores.perplexity() < 50  # its own greedy answer is likely
