@@ -14,7 +14,7 @@ from .policy import DEFAULT_POLICY, POLICIES, SOURCES, AnswerPolicy, get_policy
 from .verdict import Verdict
 
 # Bump when a change can flip a verdict: stored verdicts with an older version get re-verified.
-VERIFIER_VERSION = "2.0.0"
+VERIFIER_VERSION = "2.0.1"
 
 __all__ = ["VERIFIER_VERSION", "Verdict", "Extraction", "extract", "extract_answer", "cut_off_reason", "grade",
            "grade_many", "grade_file", "GradeInputError", "AnswerPolicy", "POLICIES", "DEFAULT_POLICY", "SOURCES",

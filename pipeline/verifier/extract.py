@@ -173,7 +173,7 @@ def _is_prose(s: str) -> bool:
     return len(prose_words(s)) >= 2
 
 
-_COPULA_WORD = re.compile(r"(?<![\\A-Za-z])(?:is|are|was|were|equals?|get|gets|getting|got|gives?|obtain|makes?|totals?)"
+_COPULA_WORD = re.compile(r"(?<![\\A-Za-z])(?:is|are|was|were|equals?|get|gets|getting|got|gives?|obtain|makes?|totals?|costs?)"
                           r"(?![A-Za-z])", re.IGNORECASE)
 
 

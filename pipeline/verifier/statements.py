@@ -110,10 +110,11 @@ _NOT_UNITS = frozenset("than of times less more fewer greater smaller larger big
                        "over divided multiplied squared cubed to from before after if when while".split())
 _COPULA = re.compile(
     r"(?:\b(?:is|are|was|were|be|equals?|equal\s+to|gives?|gave|yields?|get|gets|getting|got|obtain|obtained|"
-    r"becomes?|comes?\s+(?:out\s+)?to|totals|totaled|totalled|makes|amounts?\s+to|results?\s+in)\b|=|:)"
+    r"becomes?|comes?\s+(?:out\s+)?to|totals|totaled|totalled|makes|amounts?\s+to|results?\s+in|costs?|costing)\b|=|:)"
     r"(?:\s*(?:indeed|exactly|just|only|now|still|then|also|thus|therefore|clearly|simply|actually|"
     r"precisely|equal\s+to|to|the\s+number|the\s+value|a\s+total\s+of)\b)*\s*",
     re.IGNORECASE)
+_COST = re.compile(r"cost", re.IGNORECASE)  # "It costs 3,50 €." states a price only when its subject has no number
 _TRAILER = re.compile(
     r"(?:,\s*|\s+)(?:which|since|because|as|so\s+that|where|when|I\s+hope|hope|"
     r"and\s+(?:so|this|that|thus|we|I|it|the|there)|"
@@ -250,6 +251,8 @@ def value_of_sentence(sent: str) -> str | None:
     # 1. the value after the last copula: "... is 24", "m = 12", "we get $z \neq 4$"
     last = None
     for m in _COPULA.finditer(masked):
+        if _COST.match(m.group()) and _STATES_SOMETHING.search(masked[: m.start()]):
+            continue  # "5 apples cost $10": a price of a counted subject, the question decides which is asked
         last = m
     if last is not None:
         v = read_value(sent[last.end() :])

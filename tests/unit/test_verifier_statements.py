@@ -32,6 +32,7 @@ def test_closing_statement_reads_the_object(sentence, value):
 
 @pytest.mark.parametrize("sentence, value", [
     ("We need 3 more boxes than yesterday.", None),  # no copula, no conclusion
+    ("Therefore, 5 apples for $10.", None),  # two values, no verb: neither is read
     ("Therefore, 5 apples cost $10.", None),  # two values: neither is read
     ("Thus Tom has four times as many cards as Ann.", None),  # a comparison
     ("So the answer is not 5.", None),  # negated
@@ -126,3 +127,42 @@ def test_canon_rules_are_narrow():
     assert canon("3\n1/2") == "3,1/2" and canon("3 1/2") == "3\\frac{1}{2}"
     assert canon("1, 2, \\cdots") == canon("1,2,...") == "1,2,\\ldots"
     assert canon("12,\\!345") == "12345" and canon("12,\\!34") != "1234"
+
+
+# The lead's spot check of issue 13 (short predictions and the same sentence closing a longer response),
+# with the non-credits that must stay.
+SPOT = [
+    ("t \\le -2", "Hence $t \\leq -2$ is the solution set.", True),
+    ("(-\\infty, -2]", "Hence $t \\leq -2$ is the solution set.", True),
+    ("7", "So the radius is 7 cm.", True),
+    ("3", "The answer is three.", True),
+    ("3.5", "It costs 3,50 €.", True),
+    ("0.5", "The probability is 1/2.", True),
+    ("12", "I keep getting m = 12.", True),
+    ("1, 2, 3", "The first terms are 1, 2, 3, ...", False),
+    ("7/3", "2\n1/3", False),
+    ("17", "The answer is not 17; it is 18.", False),
+    ("17", "Not 17; it is 18.", False),
+    ("3.5", "It costs 3,50 € more than the pen.", False),  # a comparison, not a price
+    ("3.5", "It costs 3,50 € and the total is 7 €.", False),  # the last value stated is the total
+    ("4", "It costs 3 dollars, not 4.", False),
+    ("5", "It cost him 5 €.", False),  # not "costs VALUE": nothing is read
+    ("10", "Therefore, 5 apples cost $10.", False),  # a counted subject: the price is not read
+]
+
+
+@pytest.mark.parametrize("gold, sentence, equal", SPOT)
+@pytest.mark.parametrize("prefix", ["", PAD + "\n\n"])
+def test_spot_check_statements(gold, sentence, equal, prefix):
+    assert grade(gold, prefix + sentence).equal is equal
+    assert not grade(gold, prefix + sentence, finish_reason="length").equal  # cut off: never credited
+
+
+@pytest.mark.parametrize("gold, text", [
+    ("A", "It must be D, not A."),
+    ("A", "I would not choose A. The answer is D."),
+    ("A", "So it's not A."),
+    ("A", "Rather than A, I'd go with C."),
+])
+def test_negated_choice_letters_are_not_credited(gold, text):
+    assert not grade(gold, text, kind="mc").equal
