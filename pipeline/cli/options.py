@@ -6,9 +6,9 @@ option per field, with the help, flags, bounds and choices written on the field 
     def explore(sampling: ExploreConfig, engine: EngineSpec, db: DbOption = default_db()) -> None: ...
 
 A parameter annotated `Annotated[Cfg, Fields(...)]` chooses which fields appear (`only`/`exclude`),
-and `overrides=True` hands the function a dict of only the values given on the command line (every
-option defaults to None; the field's own default is shown in the help), for commands whose defaults
-come from a recipe. `config_file=True` adds `--config FILE` (JSON, YAML or TOML) and repeatable
+`defaults={...}` replaces some fields' defaults for this command, and `overrides=True` hands the
+function a dict of only the values given on the command line (every option defaults to None; the
+field's own default is shown in the help), for commands whose defaults come from a recipe. `config_file=True` adds `--config FILE` (JSON, YAML or TOML) and repeatable
 `--set key=value` for that group; flags given on the command line win over both.
 """
 from __future__ import annotations
@@ -34,6 +34,8 @@ class Fields:
     exclude: tuple[str, ...] = ()
     overrides: bool = False
     config_file: bool = False
+    # per-command defaults in place of the fields' own (e.g. distill's 4 rollouts against explore's 20)
+    defaults: dict[str, Any] = dataclasses.field(default_factory=dict, hash=False)
 
 
 _CONFIG_PARAM = "config_file__"
@@ -77,10 +79,11 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def _option(cls: type, f: dataclasses.Field, hints: dict[str, Any], overrides: bool) -> inspect.Parameter:
+def _option(cls: type, f: dataclasses.Field, hints: dict[str, Any], overrides: bool,
+            defaults: dict[str, Any] | None = None) -> inspect.Parameter:
     meta = f.metadata
     annotation = meta.get("cli_type") or _strip_optional(hints[f.name])
-    default = field_default(f)
+    default = (defaults or {}).get(f.name, field_default(f))
     flags = tuple(meta.get("flags") or ())
     if not flags:
         flag = "--" + f.name.replace("_", "-")
@@ -182,7 +185,7 @@ def config_command(func):
                 raise TypeError(f"{func.__name__}: option {f.name!r} comes from both {seen[f.name]} and "
                                 f"{annotation.__name__}; exclude it from one (Fields(exclude=...))")
             seen[f.name] = annotation.__name__
-            params.append(_option(annotation, f, field_hints, spec.overrides or spec.config_file))
+            params.append(_option(annotation, f, field_hints, spec.overrides or spec.config_file, spec.defaults))
         groups[p.name] = (annotation, spec, fields)
         if spec.config_file:
             with_config.append(p.name)

@@ -72,6 +72,14 @@ def test_help_bounds_and_choices_come_from_the_field():
     assert bad.exit_code != 0 and "green" in bad.output
 
 
+def test_per_command_defaults_replace_the_fields():
+    app, seen = _app(defaults={"rounds": 4})
+    assert CliRunner().invoke(app, ["run"]).exit_code == 0
+    assert seen[0][0] == Toy(rounds=4)
+    out = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "200", "TERM": "dumb"})
+    assert "[default: 4]" in out.output
+
+
 def test_overrides_mode_passes_only_given_values():
     app, seen = _app(overrides=True)
     out = CliRunner().invoke(app, ["run", "--rounds", "7"])
