@@ -21,16 +21,20 @@ class Choice(str, enum.Enum):
 
 def opt(help: str, *flags: str, min: float | None = None, max: float | None = None,
         parse: Callable[[Any], Any] | None = None, cli_type: Any = None, cli: bool = True,
-        envvar: str | None = None, metavar: str | None = None) -> dict[str, Any]:
+        envvar: str | None = None, metavar: str | None = None, choices: type[enum.Enum] | None = None,
+        negate: bool = False) -> dict[str, Any]:
     """Metadata for `dataclasses.field(metadata=opt(...))`.
 
     flags: the option's names (default `--field-name`; a bool gets `--name/--no-name`).
     parse: turns the command-line value into the field's value (e.g. a comma list into a list).
     cli_type: the type the command line takes when it differs from the field's (used with parse).
-    cli: False keeps the field out of the command line (set by code or a recipe only).
+    cli: False keeps the field out of the command line (set by code, a recipe, --config or --set only).
+    choices: a `Choice` enum the command line (and the TUI's form) offers for a plain-str field; the
+      field receives the member's string value.
+    negate: the flag turns the field off (`--no-system` sets use_system False; not given: the default).
     """
     return {"help": help, "flags": flags, "min": min, "max": max, "parse": parse, "cli_type": cli_type,
-            "cli": cli, "envvar": envvar, "metavar": metavar}
+            "cli": cli, "envvar": envvar, "metavar": metavar, "choices": choices, "negate": negate}
 
 
 def comma_list(value: Any) -> list[str] | None:

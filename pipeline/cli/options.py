@@ -79,12 +79,23 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+def _two_way(flags: tuple[str, ...]) -> bool:
+    return any("/" in flag for flag in flags)
+
+
 def _option(cls: type, f: dataclasses.Field, hints: dict[str, Any], overrides: bool,
             defaults: dict[str, Any] | None = None) -> inspect.Parameter:
     meta = f.metadata
-    annotation = meta.get("cli_type") or _strip_optional(hints[f.name])
+    annotation = meta.get("cli_type") or meta.get("choices") or _strip_optional(hints[f.name])
     default = (defaults or {}).get(f.name, field_default(f))
     flags = tuple(meta.get("flags") or ())
+    if meta.get("negate"):
+        # `--no-x` (given: the field is False) or `--no-x/--x`; not given: the field's default
+        flags = flags or ("--no-" + f.name.replace("_", "-"),)
+        two_way = _two_way(flags)
+        return inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=None if two_way else False,
+                                 annotation=Annotated[Optional[bool] if two_way else bool,
+                                                      typer.Option(*flags, help=meta.get("help", ""))])
     if not flags:
         flag = "--" + f.name.replace("_", "-")
         flags = (f"{flag}/--no-{flag[2:]}",) if annotation is bool else (flag,)
@@ -114,8 +125,27 @@ def _option(cls: type, f: dataclasses.Field, hints: dict[str, Any], overrides: b
 
 
 def _given(f: dataclasses.Field, value: Any) -> Any:
-    parse = f.metadata.get("parse")
+    meta = f.metadata
+    if meta.get("negate"):
+        return None if value is None or (value is False and not _two_way(tuple(meta.get("flags") or ()))) \
+            else not value
+    if isinstance(value, enum.Enum) and meta.get("choices") is not None:
+        value = value.value
+    parse = meta.get("parse")
     return parse(value) if parse is not None else value
+
+
+def _aliases(fields: list[dataclasses.Field]) -> dict[str, str]:
+    """Flag names that differ from their field's (`lr` -> learning_rate), for --config and --set keys;
+    only where the file value is the field's value (no parse, no negation)."""
+    out = {}
+    for f in fields:
+        if f.metadata.get("parse") is None and not f.metadata.get("negate"):
+            for flag in f.metadata.get("flags") or ():
+                name = flag.split("/")[0].lstrip("-").replace("-", "_")
+                if name and name != f.name:
+                    out[name] = f.name
+    return out
 
 
 def _coerce(annotation: Any, value: Any) -> Any:
@@ -166,6 +196,7 @@ def config_command(func):
     params: list[inspect.Parameter] = []
     seen: dict[str, str] = {}
     with_config: list[str] = []
+    aliases: dict[str, str] = {}
     for p in inspect.signature(func).parameters.values():
         annotation = hints.get(p.name, p.annotation)
         spec = None
@@ -189,6 +220,7 @@ def config_command(func):
         groups[p.name] = (annotation, spec, fields)
         if spec.config_file:
             with_config.append(p.name)
+            aliases.update(_aliases(fields))
     if with_config:
         params.append(inspect.Parameter(
             _CONFIG_PARAM, inspect.Parameter.KEYWORD_ONLY, default=None,
@@ -197,7 +229,8 @@ def config_command(func):
         params.append(inspect.Parameter(
             _SET_PARAM, inspect.Parameter.KEYWORD_ONLY, default=None,
             annotation=Annotated[Optional[list[str]], typer.Option(
-                "--set", help="Set any option as key=value (repeatable; JSON values), e.g. --set lr=1e-5.")]))
+                "--set", help="Set any field as key=value (repeatable; JSON values; field or flag names), "
+                         "e.g. --set max_steps=20.")]))
     names = [p.name for p in params]
     if len(set(names)) != len(names):
         raise TypeError(f"{func.__name__}: duplicate parameter names {names}")
@@ -210,6 +243,7 @@ def config_command(func):
             try:
                 from_file = read_config_file(path) if path else {}
                 from_file.update(parse_set(kwargs.pop(_SET_PARAM, None)))
+                from_file = {aliases.get(k, k): v for k, v in from_file.items()}
             except (OSError, ValueError) as exc:
                 raise typer.BadParameter(str(exc)) from None
         call: dict[str, Any] = {}

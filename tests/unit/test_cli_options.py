@@ -21,6 +21,11 @@ class Colour(Choice):
     blue = "blue"
 
 
+class Shape(Choice):
+    round = "round"
+    square = "square"
+
+
 @dataclass
 class Toy:
     rounds: int = field(default=3, metadata=opt("How many rounds.", min=1))
@@ -29,6 +34,8 @@ class Toy:
     greedy: bool = field(default=False, metadata=opt("Greedy decoding."))
     tags: list[str] = field(default_factory=list, metadata=opt("Comma-separated tags.", parse=comma_list,
                                                                cli_type=str))
+    shape: str = field(default="round", metadata=opt("Which shape.", choices=Shape))
+    use_x: bool = field(default=True, metadata=opt("Leave x out.", "--no-x", negate=True))
     internal: str = "set by code"
 
 
@@ -110,3 +117,24 @@ def test_an_option_declared_twice_is_refused():
 
     with pytest.raises(TypeError, match="batch_size"):
         config_command(cmd)
+
+
+def test_str_field_with_choices_and_a_negating_flag():
+    app, seen = _app()
+    runner = CliRunner()
+    out = runner.invoke(app, ["run", "--shape", "square", "--no-x"])
+    assert out.exit_code == 0, out.output
+    toy = seen[0][0]
+    assert toy.shape == "square" and type(toy.shape) is str and toy.use_x is False
+    assert runner.invoke(app, ["run"]).exit_code == 0 and seen[1][0].use_x is True  # not given: the default
+    assert runner.invoke(app, ["run", "--shape", "oval"]).exit_code != 0
+    app, seen = _app(overrides=True)
+    assert runner.invoke(app, ["run", "--no-x"]).exit_code == 0 and seen[0][0] == {"use_x": False}
+    assert runner.invoke(app, ["run"]).exit_code == 0 and seen[1][0] == {}
+
+
+def test_set_accepts_flag_names_as_keys(tmp_path):
+    app, seen = _app(config_file=True)
+    out = CliRunner().invoke(app, ["run", "--set", "learning_rate=0.5", "--set", "shape=square"])
+    assert out.exit_code == 0, out.output
+    assert seen[0][0].lr == 0.5 and seen[0][0].shape == "square"
