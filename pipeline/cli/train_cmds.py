@@ -18,66 +18,32 @@ from pipeline.cli.engine_options import (
     BatchOption,
     ConcurrencyOption,
     DPOption,
-    EngineOptOption,
     EngineOption,
+    EngineOptOption,
     TPOption,
     TrustOption,
     build_engine,
 )
+from pipeline.cli.options import Fields, config_command
 from pipeline.cli.verify_cmds import AnswerPolicyOption, check_policy
+from pipeline.training.config import DPOTrainConfig, SFTTrainConfig
 
 Opt = typer.Option
+# sft and dpo: every field of the trainer's config, recipe-backed (only given values override the recipe)
+TRAIN_FIELDS = Fields(exclude=("dataset",), overrides=True, config_file=True)
 RecipeOption = Annotated[Optional[str], Opt("--recipe", help="Preset: still2-paper | cpu-tiny (flags override it).")]
-FromOption = Annotated[Optional[str], Opt("--from", help="Start model (model id, folder, HF id or 'default').")]
-BaseOption = Annotated[Optional[str], Opt("--base", help="The base model M_0, root of the lineage (sft default: SmolLM2-135M-Instruct; dpo: M_1 of any lineage).")]
-NameOption = Annotated[Optional[str], Opt("--name", help="Model id to register (default: derived from the config).")]
-OutOption = Annotated[Optional[Path], Opt("--output-dir", help="Where to save (default: <db dir>/models/<id>).")]
-LrOption = Annotated[Optional[float], Opt("--lr", "--learning-rate", help="Learning rate.")]
-EpochsOption = Annotated[Optional[float], Opt("--epochs", help="Epochs.")]
-BatchSizeOption = Annotated[Optional[int], Opt("--batch-size", help="Effective batch (accumulation is derived).")]
-PerDeviceOption = Annotated[Optional[int], Opt("--per-device-batch-size", help="Sequences per device per step.")]
-MaxLenOption = Annotated[Optional[int], Opt("--max-length", help="Max tokens of prompt + response.")]
-MaxStepsOption = Annotated[Optional[int], Opt("--max-steps", help="Stop after N optimizer steps (-1: epochs decide).")]
-WarmupOption = Annotated[Optional[float], Opt("--warmup-ratio", help="Warmup as a fraction of the steps.")]
-WdOption = Annotated[Optional[float], Opt("--weight-decay", help="Weight decay.")]
-SchedOption = Annotated[Optional[str], Opt("--lr-scheduler", help="cosine | linear | constant | ...")]
 SeedOption = Annotated[Optional[int], Opt("--seed", help="Seed.")]
-LoraROption = Annotated[Optional[int], Opt("--lora-r", help="LoRA rank (0 = full fine-tune).")]
-LoraAlphaOption = Annotated[Optional[int], Opt("--lora-alpha", help="LoRA alpha.")]
-LoraDropOption = Annotated[Optional[float], Opt("--lora-dropout", help="LoRA dropout.")]
-LoraTargetOption = Annotated[Optional[str], Opt("--lora-target-modules", help="Comma-separated modules (default all-linear).")]
-Bf16Option = Annotated[Optional[bool], Opt("--bf16/--fp32", help="Precision (default: bf16 on a GPU that has it, fp32 on CPU).")]
-GcOption = Annotated[Optional[bool], Opt("--gradient-checkpointing/--no-gradient-checkpointing",
-                                         help="Default: on with a GPU, off on CPU.")]
 PromptFileOption = Annotated[Optional[Path], Opt("--prompt-file", help="System prompt file (default: STILL-2's).")]
 NoSystemOption = Annotated[bool, Opt("--no-system", help="No system prompt in the chat.")]
-OverlengthOption = Annotated[Optional[str], Opt("--overlength", help="Rows longer than --max-length: error "
-                                                "(default: stop and name them) | drop | truncate (TRL's cut).")]
 
 
-def _common(recipe, from_model, base, name, output_dir, lr, epochs, batch_size, per_device_batch_size, max_length,
-            max_steps, warmup_ratio, weight_decay, lr_scheduler, seed, lora_r, lora_alpha, lora_dropout,
-            lora_target_modules, bf16, gradient_checkpointing, prompt_file, no_system) -> dict[str, Any]:
-    return {"from_model": from_model, "base": base, "name": name,
-            "output_dir": str(output_dir) if output_dir else None, "learning_rate": lr, "epochs": epochs,
-            "batch_size": batch_size, "per_device_batch_size": per_device_batch_size, "max_length": max_length,
-            "max_steps": max_steps, "warmup_ratio": warmup_ratio, "weight_decay": weight_decay,
-            "lr_scheduler": lr_scheduler, "seed": seed, "lora_r": lora_r, "lora_alpha": lora_alpha,
-            "lora_dropout": lora_dropout,
-            "lora_target_modules": [m.strip() for m in lora_target_modules.split(",") if m.strip()]
-            if lora_target_modules else None,
-            "bf16": bf16, "gradient_checkpointing": gradient_checkpointing,
-            "system_prompt": Path(prompt_file).read_text("utf-8").strip() if prompt_file else None,
-            "use_system": False if no_system else None}
-
-
-def _train(kind: str, db: Path, recipe: str | None, overrides: dict[str, Any], as_json: bool) -> None:
+def _train(kind: str, db: Path, overrides: dict[str, Any], as_json: bool) -> None:
     from pipeline.cli.common import open_store
     from pipeline.training.config import recipe_config
 
     store = open_store(db, create=False)
     try:
-        config = recipe_config(kind, recipe, **overrides)
+        config = recipe_config(kind, overrides.pop("recipe", None), **overrides)
         if kind == "sft":
             from pipeline.training.sft import run_sft
 
@@ -175,47 +141,24 @@ def _iterate_help() -> str:
 
 def register(app: typer.Typer) -> None:
     @app.command("sft")
+    @config_command
     def sft(
         dataset: Annotated[str, typer.Argument(help="Dataset version to train on (see `still2 dataset list`).")],
-        recipe: RecipeOption = None, from_model: FromOption = None, base: BaseOption = None, name: NameOption = None,
-        output_dir: OutOption = None, lr: LrOption = None, epochs: EpochsOption = None,
-        batch_size: BatchSizeOption = None, per_device_batch_size: PerDeviceOption = None,
-        max_length: MaxLenOption = None, max_steps: MaxStepsOption = None, warmup_ratio: WarmupOption = None,
-        weight_decay: WdOption = None, lr_scheduler: SchedOption = None, seed: SeedOption = None,
-        lora_r: LoraROption = None, lora_alpha: LoraAlphaOption = None, lora_dropout: LoraDropOption = None,
-        lora_target_modules: LoraTargetOption = None, bf16: Bf16Option = None, gradient_checkpointing: GcOption = None,
-        prompt_file: PromptFileOption = None, no_system: NoSystemOption = False, overlength: OverlengthOption = None,
+        train: Annotated[SFTTrainConfig, TRAIN_FIELDS],
         db: DbOption = default_db(), as_json: JsonOption = False,
     ) -> None:
         """Supervised fine-tuning (TRL SFTTrainer) on a dataset version; loss on the response only.
 
         Trains from the base model M_0 unless --from is given (the report trains every M_t from M_0).
         """
-        overrides = _common(recipe, from_model, base, name, output_dir, lr, epochs, batch_size, per_device_batch_size,
-                            max_length, max_steps, warmup_ratio, weight_decay, lr_scheduler, seed, lora_r, lora_alpha,
-                            lora_dropout, lora_target_modules, bf16, gradient_checkpointing, prompt_file, no_system)
-        _train("sft", db, recipe, {**overrides, "dataset": dataset, "overlength": overlength}, as_json)
+        _train("sft", db, {**train, "dataset": dataset}, as_json)
 
     @app.command("dpo")
+    @config_command
     def dpo(
         dataset: Annotated[Optional[str], typer.Argument(help="A dataset of kind 'pairs' (optional with --where).")] = None,
-        where: Annotated[Optional[str], Opt("--where", help="SQL over pair (pr.), problem (p.), chosen (c.), rejected (r.).")] = None,
-        part: Annotated[Optional[str], Opt("--part", help="thought | full (default: each pair's own).")] = None,
-        beta: Annotated[Optional[float], Opt("--beta", help="DPO beta.")] = None,
-        sft_weight: Annotated[Optional[float], Opt("--sft-weight", help="Weight of the SFT loss (0 = plain DPO).")] = None,
-        sft_part: Annotated[Optional[str], Opt("--sft-part", help="What the SFT loss covers: full (thought and solution, "
-                                               "Table 4's caption; default) | thought | none.")] = None,
-        variant: Annotated[Optional[str], Opt("--variant", help="A Table 4 row: full | full+sft | thought | thought+sft "
-                                              "(thought = Table 2's STILL-2 DPO); sets --part and --sft-part.")] = None,
-        overlength: OverlengthOption = None,
-        recipe: RecipeOption = None, from_model: FromOption = None, base: BaseOption = None, name: NameOption = None,
-        output_dir: OutOption = None, lr: LrOption = None, epochs: EpochsOption = None,
-        batch_size: BatchSizeOption = None, per_device_batch_size: PerDeviceOption = None,
-        max_length: MaxLenOption = None, max_steps: MaxStepsOption = None, warmup_ratio: WarmupOption = None,
-        weight_decay: WdOption = None, lr_scheduler: SchedOption = None, seed: SeedOption = None,
-        lora_r: LoraROption = None, lora_alpha: LoraAlphaOption = None, lora_dropout: LoraDropOption = None,
-        lora_target_modules: LoraTargetOption = None, bf16: Bf16Option = None, gradient_checkpointing: GcOption = None,
-        prompt_file: PromptFileOption = None, no_system: NoSystemOption = False,
+        *,
+        train: Annotated[DPOTrainConfig, TRAIN_FIELDS],
         db: DbOption = default_db(), as_json: JsonOption = False,
     ) -> None:
         """DPO (+ an SFT loss) on pairs, from M_1 unless --from; the reference model is the start model.
@@ -223,14 +166,9 @@ def register(app: typer.Typer) -> None:
         --part says what DPO aligns (thought: both completions cut at <|end_of_thought|>), --sft-part what
         the SFT loss covers (full by default: thought and solution, as Table 4's caption says).
         """
-        if dataset is None and where is None:
+        if dataset is None and train.get("where") is None:
             raise fail("give a pairs dataset or --where over the pair table")
-        overrides = _common(recipe, from_model, base, name, output_dir, lr, epochs, batch_size, per_device_batch_size,
-                            max_length, max_steps, warmup_ratio, weight_decay, lr_scheduler, seed, lora_r, lora_alpha,
-                            lora_dropout, lora_target_modules, bf16, gradient_checkpointing, prompt_file, no_system)
-        _train("dpo", db, recipe, {**overrides, "dataset": dataset, "where": where, "part": part, "beta": beta,
-                                   "sft_weight": sft_weight, "sft_part": sft_part, "variant": variant,
-                                   "overlength": overlength}, as_json)
+        _train("dpo", db, {**train, "dataset": dataset}, as_json)
 
     @app.command("eval")
     def eval_(

@@ -1,0 +1,116 @@
+"""sft, dpo, eval and iterate take their options from their config dataclasses: the help a user reads,
+the jobs schema the TUI's forms are built from and the values the trainer gets all come from the fields
+(recipe < --config file < --set < flags)."""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.cli.options import cli_fields
+from pipeline.cli.schema import cli_schema
+from pipeline.training.config import DPOTrainConfig, SFTTrainConfig, TrainResult
+
+runner = CliRunner()
+COMMANDS = {"sft": SFTTrainConfig, "dpo": DPOTrainConfig}
+
+
+def _params(command: str) -> dict:
+    root = typer.main.get_command(app)
+    return {p.name: p for p in root.commands[command].params}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_option_and_its_help_come_from_the_dataclass(command):
+    params = _params(command)
+    fields = cli_fields(COMMANDS[command])
+    assert fields, command
+    for f in fields:
+        assert f.name in params, f"{command}: no option for {f.name}"
+        assert params[f.name].help == f.metadata["help"]  # the same text, not a copy that can drift
+
+
+def test_flag_names_and_aliases_are_kept():
+    params = _params("sft")
+    assert params["learning_rate"].opts == ["--lr", "--learning-rate"]
+    assert params["bf16"].opts == ["--bf16"] and params["bf16"].secondary_opts == ["--fp32"]
+    assert params["from_model"].opts == ["--from"]
+    assert params["system_prompt"].opts == ["--prompt-file"] and params["use_system"].opts == ["--no-system"]
+    dpo = _params("dpo")
+    assert {"where", "part", "sft_part", "beta", "sft_weight", "variant", "overlength"} <= set(dpo)
+
+
+@pytest.fixture
+def captured(db_path, monkeypatch):
+    """A store, and run_sft / run_dpo replaced by a recorder (the CLI's parsing is what is under test)."""
+    from store import Store
+
+    Store(db_path).init()
+    seen: list = []
+
+    def fake(store, cfg, **_):
+        seen.append(cfg)
+        return TrainResult("m", "/tmp/m", "p", "b", cfg.dataset, "sft", {"steps": 1, "train_loss": 1.0,
+                                                                           "seconds": 0.1}, "r")
+
+    monkeypatch.setattr("pipeline.training.sft.run_sft", fake)
+    monkeypatch.setattr("pipeline.training.dpo.run_dpo", fake)
+    return db_path, seen
+
+
+def test_sft_recipe_then_config_file_then_set_then_flags(captured, tmp_path):
+    db, seen = captured
+    prompt = tmp_path / "p.txt"
+    prompt.write_text("Think.\n")
+    cfg_file = tmp_path / "train.toml"
+    cfg_file.write_text('epochs = 1.5\nlearning_rate = 1e-4\nmax_steps = 7\nlr_scheduler = "linear"\n')
+    out = runner.invoke(app, ["sft", "D1", "--db", str(db), "--recipe", "cpu-tiny", "--config", str(cfg_file),
+                              "--set", "lr=2e-5", "--set", "max_steps=9", "--max-steps", "3", "--no-system",
+                              "--lora-target-modules", "q_proj, v_proj", "--prompt-file", str(prompt), "--json"])
+    assert out.exit_code == 0, out.output
+    cfg = seen[0]
+    assert isinstance(cfg, SFTTrainConfig) and cfg.dataset == "D1" and cfg.recipe == "cpu-tiny"
+    assert cfg.per_device_batch_size == 4 and cfg.bf16 is False  # the recipe's
+    assert cfg.epochs == 1.5 and cfg.lr_scheduler == "linear"  # the file's, over the recipe's
+    assert cfg.learning_rate == 2e-5  # --set (by its flag name) over the file
+    assert cfg.max_steps == 3  # the flag over --set and the file
+    assert cfg.use_system is False and cfg.lora_target_modules == ["q_proj", "v_proj"]
+    assert cfg.system_prompt == "Think."
+    assert json.loads(out.stdout)["model_id"] == "m"
+
+
+def test_sft_defaults_without_recipe_and_bad_values_refused(captured):
+    db, seen = captured
+    assert runner.invoke(app, ["sft", "D1", "--db", str(db)]).exit_code == 0
+    assert dataclasses.replace(seen[0], dataset=None) == SFTTrainConfig()
+    bad = runner.invoke(app, ["sft", "D1", "--db", str(db), "--set", "nonsense=1"])
+    assert bad.exit_code != 0 and "nonsense" in bad.output
+    bad = runner.invoke(app, ["sft", "D1", "--db", str(db), "--overlength", "chop"])
+    assert bad.exit_code != 0 and "chop" in bad.output
+    assert len(seen) == 1
+
+
+def test_dpo_variant_sets_parts_unless_given(captured):
+    db, seen = captured
+    assert runner.invoke(app, ["dpo", "P1", "--db", str(db), "--variant", "thought+sft"]).exit_code == 0
+    assert (seen[0].part, seen[0].sft_part, seen[0].learning_rate) == ("thought", "full", 5e-7)
+    assert runner.invoke(app, ["dpo", "P1", "--db", str(db), "--variant", "thought+sft", "--set",
+                               "sft_part=none"]).exit_code == 0
+    assert seen[1].sft_part == "none"
+    out = runner.invoke(app, ["dpo", "--db", str(db)])
+    assert out.exit_code != 0 and "--where" in out.output
+
+
+def test_schema_offers_choices_from_the_fields():
+    commands = {c["name"]: {p["name"]: p for p in c["params"]} for c in cli_schema()["commands"]}
+    sft = commands["sft"]
+    assert sft["recipe"]["type"] == "choice" and sft["recipe"]["choices"] == ["still2-paper", "cpu-tiny"]
+    assert sft["overlength"]["choices"] == ["error", "drop", "truncate"]
+    assert sft["overlength"]["shown_default"] == "error" and sft["learning_rate"]["shown_default"] == "1e-05"
+    assert sft["learning_rate"]["help"] == "Learning rate."
+    assert commands["dpo"]["variant"]["choices"] == ["full", "full+sft", "thought", "thought+sft"]
+    assert commands["dpo"]["learning_rate"]["shown_default"] == "5e-07"
