@@ -112,9 +112,9 @@ def _option(cls: type, f: dataclasses.Field, hints: dict[str, Any], overrides: b
     if overrides or default is None or required:
         cli_annotation: Any = Optional[annotation] if not required else annotation
         cli_default: Any = ... if required else None
-        if default not in (dataclasses.MISSING, None) and not (isinstance(default, (list, tuple)) and not default):
+        if default not in (dataclasses.MISSING, None) and not (isinstance(default, (list, tuple, dict)) and not default):
             kwargs["show_default"] = _show(default)
-    elif isinstance(default, (list, tuple)):
+    elif isinstance(default, (list, tuple, dict)):
         cli_annotation, cli_default = Optional[annotation], None
         if default:
             kwargs["show_default"] = _show(default)
@@ -248,7 +248,10 @@ def config_command(func):
                 raise typer.BadParameter(str(exc)) from None
         call: dict[str, Any] = {}
         for name, (cls, spec, fields) in groups.items():
-            given = {f.name: _given(f, kwargs.pop(f.name)) for f in fields}
+            try:
+                given = {f.name: _given(f, kwargs.pop(f.name)) for f in fields}
+            except ValueError as exc:  # a parse function refused the value
+                raise typer.BadParameter(str(exc)) from None
             given = {k: v for k, v in given.items() if v is not None}
             if spec.config_file:
                 types_ = typing.get_type_hints(cls)

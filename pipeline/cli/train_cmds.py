@@ -13,19 +13,11 @@ import typer
 
 from pipeline.cli.common import DbOption, JsonOption, default_db, err_console, fail, print_json
 from pipeline.cli.engine_options import (
-    ApiKeyEnvOption,
-    BaseUrlOption,
-    BatchOption,
-    ConcurrencyOption,
-    DPOption,
-    EngineOption,
     EngineOptOption,
-    TPOption,
-    TrustOption,
-    build_engine,
 )
 from pipeline.cli.options import Fields, config_command
-from pipeline.cli.verify_cmds import AnswerPolicyOption, check_policy
+from pipeline.engines.spec import EngineSpec
+from pipeline.evaluation.run import EvalConfig
 from pipeline.training.config import DPOTrainConfig, SFTTrainConfig
 
 Opt = typer.Option
@@ -64,14 +56,7 @@ def _train(kind: str, db: Path, overrides: dict[str, Any], as_json: bool) -> Non
                             f"train loss {m['train_loss']:.4f}, {m['seconds']:.1f}s -> {result.path}", highlight=False)
 
 
-def _engine_args(base_url, api_key_env, concurrency, tensor_parallel_size, data_parallel_size, batch_size,
-                 trust_remote_code, engine_opt) -> dict[str, Any]:
-    return {"base_url": base_url, "api_key_env": api_key_env, "concurrency": concurrency,
-            "tensor_parallel_size": tensor_parallel_size, "data_parallel_size": data_parallel_size,
-            "batch_size": batch_size, "trust_remote_code": trust_remote_code, "engine_opt": engine_opt}
-
-
-def run_eval_cmd(db: Path, model: str | None, engine: str, benchmarks: list[str], config, engine_args: dict,
+def run_eval_cmd(db: Path, model: str | None, engine: EngineSpec, benchmarks: list[str], config: EvalConfig,
                  as_json: bool) -> None:
     from pipeline.cli.common import open_store
     from pipeline.evaluation.run import run_eval
@@ -81,13 +66,13 @@ def run_eval_cmd(db: Path, model: str | None, engine: str, benchmarks: list[str]
     store = open_store(db, create=False)
     try:
         ref = resolve(store, model)
-        path = ref.path if engine == "openai" else load_path(ref)
-        eng = build_engine(engine, path, **engine_args)
+        path = ref.path if engine.engine == "openai" else load_path(ref)
+        eng = engine.build(path)
     except (ValueError, FileNotFoundError) as exc:
         raise fail(str(exc)) from None
     try:
         with JobProgress(f"eval {ref.id}", None) as bar:
-            results = run_eval(store, eng, engine, ref.id, benchmarks, config,
+            results = run_eval(store, eng, engine.engine.value, ref.id, benchmarks, config,
                                on_batch=lambda info: bar.advance(info["rollouts"], correct=info["correct"]))
     except ValueError as exc:
         raise fail(str(exc)) from None
@@ -171,26 +156,13 @@ def register(app: typer.Typer) -> None:
         _train("dpo", db, {**train, "dataset": dataset}, as_json)
 
     @app.command("eval")
+    @config_command
     def eval_(
         benchmark: Annotated[list[str], Opt("--benchmark", "-b", help="math500 | aime24 | aime25 | amc23 | gsm8k | gpqa | SOURCE[:SPLIT] (repeatable).")],
         model: Annotated[Optional[str], Opt("--model", help="Model id from the store, folder, HF id, served name or 'default'.")] = None,
-        engine: EngineOption = "transformers",
-        protocol: Annotated[Optional[str], Opt("--protocol", help="greedy (the report's: one answer, T=0) | sampled (pass@1 averaged over k samples at T=0.6, top-p 0.95; k: AIME 64, MATH-500 4, GPQA 8, others 4), with its standard error.")] = None,
-        n: Annotated[Optional[int], Opt("--n", min=1, help="Samples per problem for every benchmark (sampled: overrides k; without --protocol: 1 = greedy, >1 sampled at T=0.6). >1 adds pass@n and maj@n.")] = None,
-        samples: Annotated[Optional[list[str]], Opt("--samples", help="k for one benchmark, BENCHMARK=K (repeatable), e.g. aime24=16.")] = None,
-        prompt: Annotated[Optional[str], Opt("--prompt", help="still (STILL-2 system prompt) | cot (no system prompt, 'reason step by step ... \\boxed{}') | none | custom (--prompt-file). Default: cot for a base model, still for one trained here.")] = None,
-        temperature: Annotated[Optional[float], Opt("--temperature", min=0.0, help="Default: the protocol's (greedy 0, sampled 0.6; without --protocol 0 for n=1, 0.6 for n>1).")] = None,
-        top_p: Annotated[Optional[float], Opt("--top-p", help="Nucleus sampling (default: sampled 0.95, else 1.0).")] = None,
-        max_new_tokens: Annotated[int, Opt("--max-new-tokens", min=1, help="Per answer (report: 32768).")] = 32768,
-        limit: Annotated[Optional[int], Opt("--limit", help="At most N problems per benchmark.")] = None,
-        batch_problems: Annotated[int, Opt("--batch-problems", min=1, help="Problems per generate call.")] = 8,
-        seed: Annotated[int, Opt("--seed", help="Sampling seed.")] = 0,
-        prompt_file: PromptFileOption = None, no_system: NoSystemOption = False,
-        verifier_timeout: Annotated[float, Opt("--verifier-timeout", help="Seconds per verification (code: per test case).")] = 5.0,
-        answer_policy: AnswerPolicyOption = "default",
-        base_url: BaseUrlOption = None, api_key_env: ApiKeyEnvOption = "OPENAI_API_KEY",
-        concurrency: ConcurrencyOption = 8, tensor_parallel_size: TPOption = 1, data_parallel_size: DPOption = 1,
-        batch_size: BatchOption = 32, trust_remote_code: TrustOption = False, engine_opt: EngineOptOption = None,
+        *,
+        engine: EngineSpec,
+        config: EvalConfig,
         db: DbOption = default_db(), as_json: JsonOption = False,
     ) -> None:
         """Evaluate a model on benchmarks; every output is stored (origin eval) with its verdict; resumable.
@@ -199,26 +171,7 @@ def register(app: typer.Typer) -> None:
         sampling it was measured under, the answer policy it was read under, and the standard error of the
         accuracy over problems.
         """
-        from pipeline.evaluation.protocol import PROMPTS, PROTOCOLS, parse_samples
-        from pipeline.evaluation.run import EvalConfig
-
-        if protocol is not None and protocol not in PROTOCOLS:
-            raise fail(f"--protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
-        if prompt is not None and prompt not in PROMPTS:
-            raise fail(f"--prompt must be one of {', '.join(PROMPTS)}, got {prompt!r}")
-        try:
-            per_bench = parse_samples(samples)
-        except ValueError as exc:
-            raise fail(str(exc)) from None
-        config = EvalConfig(protocol=protocol, n=n, samples=per_bench, temperature=temperature, top_p=top_p,
-                            max_new_tokens=max_new_tokens, seed=seed, batch_problems=batch_problems, limit=limit,
-                            prompt=prompt,
-                            system_prompt=Path(prompt_file).read_text("utf-8").strip() if prompt_file else None,
-                            use_system=not no_system, verifier_timeout=verifier_timeout,
-                            answer_policy=check_policy(answer_policy))
-        run_eval_cmd(db, model, engine, benchmark, config,
-                     _engine_args(base_url, api_key_env, concurrency, tensor_parallel_size, data_parallel_size,
-                                  batch_size, trust_remote_code, engine_opt), as_json)
+        run_eval_cmd(db, model, engine, benchmark, config, as_json)
 
     @app.command("report")
     def report(

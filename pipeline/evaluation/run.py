@@ -12,47 +12,70 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 from pipeline.evaluation.benchmarks import Benchmark, benchmark_problems, parse_benchmark
 from pipeline.evaluation.metrics import benchmark_metrics, majority
-from pipeline.options import opt
 from pipeline.evaluation.protocol import (
+    PROMPTS,
+    PROTOCOLS,
     PromptChoice,
     Protocol,
     default_prompt,
     engine_facts,
     mean_and_se,
+    parse_samples,
     prompt_choice,
     resolve_protocol,
 )
+from pipeline.options import Choice, opt
+from pipeline.verifier.policy import POLICIES
 from store.store import Store
+
+ProtocolName = Choice("ProtocolName", [(p, p) for p in PROTOCOLS])
+PromptName = Choice("PromptName", [(p, p) for p in PROMPTS])
+AnswerPolicyName = Choice("AnswerPolicyName", [(p, p) for p in POLICIES])
+
+
+def _samples(items: list[str] | None) -> dict[str, int] | None:
+    return parse_samples(items) if items else None
+
+
+def _prompt_file(path: Any) -> str | None:
+    return None if path is None else Path(path).read_text("utf-8").strip()
 
 
 @dataclass
 class EvalConfig:
-    """CLI flags mirror these fields (``still2 eval --help``)."""
+    """How `still2 eval` samples, prompts and grades; its options are generated from these fields."""
 
-    # greedy | sampled (pipeline/evaluation/protocol.py); None: n and temperature as given (n = 1 greedy).
-    protocol: str | None = field(default=None, metadata=opt("greedy | sampled (pass@1 over k samples)."))
-    # Samples per problem: all benchmarks (None: the protocol's; legacy 1).
-    n: int | None = field(default=None, metadata=opt("Samples per problem for every benchmark.", min=1))
-    samples: dict[str, int] = field(default_factory=dict, metadata=opt("Samples per problem per benchmark.", cli=False))
-    # None: greedy (0) for one sample, 0.6 for several; the sampled protocol: 0.6.
-    temperature: float | None = field(default=None, metadata=opt("Sampling temperature.", min=0.0))
-    top_p: float | None = field(default=None, metadata=opt("Nucleus sampling (sampled protocol: 0.95)."))
-    max_new_tokens: int = 32768
-    seed: int = 0
-    batch_problems: int = 8
-    limit: int | None = None
-    # still | cot | none | custom; None: cot for a base model, still for one trained here (or what
-    # system_prompt / use_system say).
-    prompt: str | None = field(default=None, metadata=opt("still | cot | none | custom."))
-    system_prompt: str | None = None
-    use_system: bool = True
-    verifier_timeout: float = 5.0
+    protocol: str | None = field(default=None, metadata=opt(
+        "greedy (the report's: one answer, T=0) | sampled (pass@1 averaged over k samples at T=0.6, top-p 0.95; "
+        "k: AIME 64, MATH-500 4, GPQA 8, others 4), with its standard error.", choices=ProtocolName))
+    n: int | None = field(default=None, metadata=opt(
+        "Samples per problem for every benchmark (sampled: overrides k; without --protocol: 1 = greedy, >1 sampled "
+        "at T=0.6). >1 adds pass@n and maj@n.", min=1))
+    samples: dict[str, int] = field(default_factory=dict, metadata=opt(
+        "k for one benchmark, BENCHMARK=K (repeatable), e.g. aime24=16.", cli_type=list[str], parse=_samples))
+    temperature: float | None = field(default=None, metadata=opt(
+        "Default: the protocol's (greedy 0, sampled 0.6; without --protocol 0 for n=1, 0.6 for n>1).", min=0.0))
+    top_p: float | None = field(default=None, metadata=opt("Nucleus sampling (default: sampled 0.95, else 1.0)."))
+    max_new_tokens: int = field(default=32768, metadata=opt("Per answer (report: 32768).", min=1))
+    seed: int = field(default=0, metadata=opt("Sampling seed."))
+    batch_problems: int = field(default=8, metadata=opt("Problems per generate call.", min=1))
+    limit: int | None = field(default=None, metadata=opt("At most N problems per benchmark."))
+    prompt: str | None = field(default=None, metadata=opt(
+        "still (STILL-2 system prompt) | cot (no system prompt, 'reason step by step ... \\boxed{}') | none | "
+        "custom (--prompt-file). Default: cot for a base model, still for one trained here.", choices=PromptName))
+    system_prompt: str | None = field(default=None, metadata=opt(
+        "System prompt file (default: STILL-2's).", "--prompt-file", cli_type=Path, parse=_prompt_file))
+    use_system: bool = field(default=True, metadata=opt("No system prompt in the chat.", "--no-system", negate=True))
+    verifier_timeout: float = field(default=5.0, metadata=opt("Seconds per verification (code: per test case)."))
     answer_policy: str = field(default="default", metadata=opt(
-        "Where answers may be read: strict | default | harness (pipeline/verifier/policy.py); recorded per result."))
+        "Where answers may be read: strict (boxes, anchors, bare answers), default (+ closing statements of "
+        "finished responses, MC letters in prose), harness (+ the last number, cut-off responses too; reproduces "
+        "Qwen-style harnesses). Recorded with every verdict.", choices=AnswerPolicyName))
 
     def effective_temperature(self) -> float:
         if self.temperature is not None:

@@ -13,10 +13,12 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.cli.options import cli_fields
 from pipeline.cli.schema import cli_schema
+from pipeline.engines.spec import EngineSpec
+from pipeline.evaluation.run import EvalConfig
 from pipeline.training.config import DPOTrainConfig, SFTTrainConfig, TrainResult
 
 runner = CliRunner()
-COMMANDS = {"sft": SFTTrainConfig, "dpo": DPOTrainConfig}
+COMMANDS = {"sft": [SFTTrainConfig], "dpo": [DPOTrainConfig], "eval": [EvalConfig, EngineSpec]}
 
 
 def _params(command: str) -> dict:
@@ -27,7 +29,7 @@ def _params(command: str) -> dict:
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_every_option_and_its_help_come_from_the_dataclass(command):
     params = _params(command)
-    fields = cli_fields(COMMANDS[command])
+    fields = [f for cls in COMMANDS[command] for f in cli_fields(cls)]
     assert fields, command
     for f in fields:
         assert f.name in params, f"{command}: no option for {f.name}"
@@ -114,3 +116,35 @@ def test_schema_offers_choices_from_the_fields():
     assert sft["learning_rate"]["help"] == "Learning rate."
     assert commands["dpo"]["variant"]["choices"] == ["full", "full+sft", "thought", "thought+sft"]
     assert commands["dpo"]["learning_rate"]["shown_default"] == "5e-07"
+
+
+def test_eval_builds_its_config_and_engine_from_the_fields(db_path, monkeypatch, tmp_path):
+    from store import Store
+
+    Store(db_path).init()
+    seen = []
+    monkeypatch.setattr("pipeline.cli.train_cmds.run_eval_cmd", lambda *a: seen.append(a))
+    out = runner.invoke(app, ["eval", "-b", "toy", "--db", str(db_path), "--model", "m", "--engine", "openai",
+                              "--base-url", "http://h/v1", "--protocol", "sampled", "--samples", "toy=3",
+                              "--no-system", "--answer-policy", "strict", "--max-new-tokens", "16"])
+    assert out.exit_code == 0, out.output
+    _, model, engine, benchmarks, config, _ = seen[0]
+    assert (model, benchmarks) == ("m", ["toy"])
+    assert engine == EngineSpec(engine="openai", base_url="http://h/v1")
+    assert config == EvalConfig(protocol="sampled", samples={"toy": 3}, use_system=False, answer_policy="strict",
+                                max_new_tokens=16)
+    assert runner.invoke(app, ["eval", "-b", "toy", "--db", str(db_path)]).exit_code == 0
+    assert seen[1][4] == EvalConfig() and seen[1][2] == EngineSpec()
+    for bad in (["--protocol", "best"], ["--samples", "toy=0"], ["--engine", "gpt"], ["--prompt", "x"]):
+        out = runner.invoke(app, ["eval", "-b", "toy", "--db", str(db_path), *bad])
+        assert out.exit_code != 0 and bad[1] in out.output, bad
+    assert len(seen) == 2
+
+
+def test_schema_lists_the_engine_as_a_choice():
+    commands = {c["name"]: {p["name"]: p for p in c["params"]} for c in cli_schema()["commands"]}
+    engine = commands["eval"]["engine"]
+    assert engine["type"] == "choice" and engine["choices"] == ["transformers", "vllm", "openai"]
+    assert engine["default"] == "transformers" and engine["flag"] == "--engine"
+    assert commands["eval"]["protocol"]["choices"] == ["greedy", "sampled"]
+    assert commands["eval"]["answer_policy"]["default"] == "default"
