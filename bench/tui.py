@@ -173,6 +173,15 @@ async def measure(db: Path, repeats: int = 20, search: bool = True) -> None:
             return took
         figures["open-detail (first frame)"] = [await open_detail() for _ in range(repeats)]
         figures["ppl>8 filter"] = [await timed(lambda: screen.apply_filter("ppl>8")) for _ in range(5)]
+        # still2 metrics columns (issue 16): from the index as ppl is; rows without metrics match no comparison
+        figures["metrics filter (rechecks, overthink)"] = [
+            await timed(lambda f=f: screen.apply_filter(f))
+            for f in ("rechecks>20", "overthink>0.5 verdict:correct", "after_tokens:100..200") * 3]
+        screen.apply_filter("")
+        figures["sort by rechecks"] = []
+        for _ in range(3):
+            table.cursor_column = [c.key for c in table.source.columns].index("rechecks")
+            figures["sort by rechecks"].append(await timed(table.sort_by_cursor_column))
         searches = {"search common word (gives)": "gives", "search rare word (zebra)": "zebra",
                     "search rare token (step 123456)": "123456", "search phrase (\"which gives\")": '"which gives"',
                     "search narrowed by filter": "verdict:correct domain:math iter:2 squared"}

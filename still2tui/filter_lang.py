@@ -17,7 +17,7 @@ Grammar (terms are ANDed; user values only ever travel as query parameters):
 Fields: verdict status origin model domain source problem run id tag flag answer judge rule (values);
 iter/iteration difficulty sample ppl thought_ppl len tokens chars (numbers); from ``still2 metrics``:
 rechecks, after_tokens / after_chars (thought after the first correct answer), overthink (that share of
-the thought, 0..1); a trajectory without metrics matches no comparison. ``label:any`` / ``label:none``:
+the thought, 0..1, to 3 decimals); a trajectory without metrics matches no comparison. ``label:any`` / ``label:none``:
 has a first wrong step marked (or not).
 ``len`` is tokens, falling back to characters when the token count is unknown.
 The predicate reads ``trajectory`` under the alias ``t`` and needs no join. Each filter is also
@@ -51,7 +51,8 @@ METRIC_FIELDS = {
     "rechecks": ("rechecks", "rechecks"),
     "after_tokens": ("tokens_after_correct", "after_tokens"),
     "after_chars": ("chars_after_correct", "after_chars"),
-    "overthink": ("chars_after_correct::DOUBLE / nullif(thought_chars, 0)", "overthink"),
+    "overthink": ("round(chars_after_correct::DOUBLE / nullif(thought_chars, 0), 3)", "overthink"),  # 3 decimals:
+    # the index codes each distinct value once (table_index.CODED_COLUMNS)
 }
 # ... and verdict provenance, which the in-memory index does not carry (filtered on the store, as tags).
 STORE_FIELDS = {"answer": "t.answer_source", "judge": "t.judge_verdict", "rule": "t.verdict_rule"}

@@ -3,8 +3,9 @@
 ``still2 score --tokens`` stores each token's NLL and where it ends in the scored response
 (store/token_nll.py). The detail view shows ``parse_response(text).steps``; each step is a piece of the
 scored response, found in order, and the tokens overlapping it give the step's surprise: its mean NLL
-(what the colour shows) and its total NLL (its share of the trace's mean NLL, the quantity STILL-2's
-perplexity selection ranks by).
+(what the colour shows) and its total NLL. STILL-2's selection ranks responses by perplexity, the exp of
+the mean NLL over all tokens; the *spike* is the step whose tokens raise that perplexity most, i.e. the
+step without which the response's perplexity would drop the most (``ppl_without``).
 """
 from __future__ import annotations
 
@@ -48,8 +49,22 @@ class StepSurprise:
         eligible = np.where((sizes >= MIN_PEAK_TOKENS) & ~np.isnan(self.mean), self.mean, -np.inf)
         return int(np.argmax(eligible)) if len(eligible) and np.isfinite(eligible.max()) else None
 
-    def largest_share(self) -> int | None:
-        return int(np.argmax(self.total)) if len(self.total) and self.total.max() > 0 else None
+    @property
+    def ppl(self) -> float:
+        return float(np.exp(self.mean_nll))
+
+    def ppl_without(self) -> np.ndarray:
+        """The response's perplexity with each step's tokens left out (exp of the mean NLL of the others)."""
+        sizes = np.array([e - f for f, e in self.token_ranges], dtype=np.float64)
+        rest = np.maximum(self.tokens.n_tokens - sizes, 1)
+        return np.exp((float(self.tokens.nll.sum()) - self.total) / rest)
+
+    def spike(self) -> int | None:
+        """The step that raises the response's perplexity most (None: no step raises it)."""
+        if not len(self.total):
+            return None
+        drop = self.ppl - self.ppl_without()
+        return int(np.argmax(drop)) if drop.max() > 0 else None
 
     def ranking(self) -> list[int]:
         """Steps by mean NLL, highest first (steps without tokens last)."""

@@ -43,7 +43,7 @@ FEW_VALUES = {"domain", "model", "origin", "verdict", "flags"}  # dictionary-enc
 # Filter terms on one of these columns are evaluated once per distinct value (if it has at most
 # DISTINCT_MAX of them) and mapped to the rows through each row's value code: no scan of 1M strings.
 CODED_COLUMNS = ("verdict", "origin", "model", "domain", "source", "iteration", "sample_index", "len", "n_tokens",
-                 "n_chars", "difficulty", "ppl", "thought_ppl")
+                 "n_chars", "difficulty", "ppl", "thought_ppl", "rechecks", "after_tokens", "after_chars", "overthink")
 DISTINCT_MAX = 50_000
 _COLUMN_REF = re.compile(r"\bt\.(\w+)")
 

@@ -154,7 +154,7 @@ INDEX_ROWS_SQL = """
            t.n_tokens, t.n_chars, coalesce(t.n_tokens, t.n_chars) AS len, t.status,
            pf.ppl AS ppl, pt.ppl AS thought_ppl, fl.flags, sd.doc,
            m.tokens_after_correct AS after_tokens, m.chars_after_correct AS after_chars, m.rechecks,
-           m.chars_after_correct::DOUBLE / nullif(m.thought_chars, 0) AS overthink
+           round(m.chars_after_correct::DOUBLE / nullif(m.thought_chars, 0), 3) AS overthink
     FROM trajectory t
     LEFT JOIN problem p ON p.id = t.problem_id
     LEFT JOIN (SELECT trajectory_id, arg_max(ppl, created) AS ppl FROM perplexity

@@ -2,8 +2,9 @@
 
 ``StepHeat`` is what the detail body asks while drawing: the colour of a step's number (its mean NLL)
 and, with tokens on (``h``), the step's text with every token on its own colour. ``SurpriseStrip`` is
-one line above the body: each step's mean NLL as a coloured bar, the peak step and the step with the
-largest share of the trace's NLL (the spike STILL-2's perplexity selection reacts to). ``SurpriseRanking``
+one line above the body: each step's mean NLL as a coloured bar, the peak step (highest mean NLL) and the
+spike: the step that raises the response's perplexity most, which is what STILL-2's perplexity selection
+reacts to (the perplexity with and without it). ``SurpriseRanking``
 lists the steps sorted by surprise; enter jumps to one.
 
 The colour scale is absolute (nats per token), so two traces read alike: below 0.5 nats no colour,
@@ -77,7 +78,7 @@ class StepHeat:
 
 
 class SurpriseStrip(Static):
-    """Above the steps: per-step mean NLL bars (bucketed to the width), peak and largest-share steps, keys;
+    """Above the steps: per-step mean NLL bars (bucketed to the width), the peak and spike steps, keys;
     and, after ``still2 metrics``, where the correct answer first appears and what follows it."""
 
     DEFAULT_CSS = "SurpriseStrip { height: auto; padding: 0 1; }"
@@ -101,35 +102,48 @@ class SurpriseStrip(Static):
         m = self.metrics
         if m is None:
             return None
+        width = max(self.size.width, 20)  # size: the content, inside the padding
         counts = ", ".join(f"{k} {n}" for k, n in sorted(m["recheck_counts"].items(), key=lambda kv: -kv[1]))
-        rechecks = f"{m['rechecks']} re-checks" + (f" ({counts})" if counts else "")
+        head = Text("overthinking ", style="bold")
         if m["first_correct_step"] is None:
-            return Text.assemble(("overthinking ", "bold"), "the correct answer never appears in the thought · ",
-                                 rechecks)
-        after = (f"{m['tokens_after_correct']:,} tokens" if m["tokens_after_correct"] is not None
-                 else f"{m['chars_after_correct']:,} chars")
-        return Text.assemble(("overthinking ", "bold"), "correct answer first at ",
-                             (f"step {m['first_correct_step'] + 1}", "bold"), f" ({m['first_correct_how']}) · ",
-                             (after, "bold"), " of thought after it · ", rechecks, (" · = jumps there", "dim"))
+            variants = [Text("the correct answer never appears in the thought · ") + self._rechecks(m, counts),
+                        Text("correct answer not in the thought · ") + self._rechecks(m, "")]
+        else:
+            after = (f"{m['tokens_after_correct']:,} tokens" if m["tokens_after_correct"] is not None
+                     else f"{m['chars_after_correct']:,} chars" if m["chars_after_correct"] is not None else "? chars")
+            step = (f"step {m['first_correct_step'] + 1}", "bold")
+            how = f" ({m['first_correct_how']})" if m["first_correct_how"] else ""
+            variants = [Text.assemble("correct answer first at ", step, f"{how} · ", (after, "bold"),
+                                      " of thought after it · ", self._rechecks(m, counts), (" · = jumps there", "dim")),
+                        Text.assemble("correct answer at ", step, " · ", (after, "bold"), " after it · ",
+                                      self._rechecks(m, ""), (" · =", "dim"))]
+        fitting = next((v for v in variants if head.cell_len + v.cell_len <= width), variants[-1])
+        return head + fitting
+
+    @staticmethod
+    def _rechecks(m: dict, counts: str) -> Text:
+        return Text(f"{m['rechecks']} re-checks" + (f" ({counts})" if counts else ""))
 
     def _surprise_line(self) -> Text | None:
         s = self.surprise
         if s is None:
             return Text(self.message, style="dim") if self.message else None
-        peak, share = s.peak(), s.largest_share()
-        width = max(self.size.width - 2, 20)
+        peak, spike = s.peak(), s.spike()
+        width = max(self.size.width, 20)  # size: the content, inside the padding
         head = Text.assemble(("surprise ", "bold"), f"{s.mean_nll:.2f} nats/tok ")
-        # what follows the bars, most wanted first; each part is kept only if the bars keep MIN_BARS cells
+        # what follows the bars, most wanted first, each as its longest form that leaves the bars MIN_BARS cells
         parts = []
         if peak is not None:
-            parts.append(Text(f" peak step {peak + 1} {s.mean[peak]:.1f}", style="bold"))
-        if share is not None:
-            parts.append(Text(f" · step {share + 1} holds {s.share[share]:.0%} of the NLL"))
-        parts.append(Text(f" · {s.tokens.n_tokens:,} tokens ({s.part})", style="dim"))
-        parts.append(Text(" · ! peak · h tokens · S ranking", style="dim"))
+            parts.append([Text(f" peak step {peak + 1} {s.mean[peak]:.1f}", style="bold")])
+        if spike is not None:
+            parts.append([Text(f" · spike step {spike + 1}: ppl {s.ppl:.2f}, {s.ppl_without()[spike]:.2f} without it"),
+                          Text(f" · spike step {spike + 1}")])
+        parts.append([Text(f" · {s.tokens.n_tokens:,} tokens ({s.part})", style="dim")])
+        parts.append([Text(" · ! peak · h tokens · S ranking", style="dim")])
         tail = Text()
-        for part in parts:
-            if head.cell_len + tail.cell_len + part.cell_len + MIN_BARS <= width:
+        for forms in parts:
+            part = next((f for f in forms if head.cell_len + tail.cell_len + f.cell_len + MIN_BARS <= width), None)
+            if part is not None:
                 tail.append_text(part)
         return head + self._bars(width - head.cell_len - tail.cell_len) + tail
 
@@ -150,8 +164,9 @@ class SurpriseStrip(Static):
 
 
 RANKING_COLUMNS = [Column("step", "step", 5, "", 1, numeric=True), Column("mean", "nats/tok", 8, "", 1, numeric=True),
-                   Column("share", "share", 6, "", 1, numeric=True), Column("tokens", "tokens", 6, "", 2, numeric=True),
-                   Column("text", "text", 20, "", 1, flex=True)]
+                   Column("share", "NLL share", 9, "", 2, numeric=True),
+                   Column("without", "ppl w/o it", 10, "", 2, numeric=True),
+                   Column("tokens", "tokens", 6, "", 3, numeric=True), Column("text", "text", 20, "", 1, flex=True)]
 
 
 class SurpriseRanking(ModalScreen[int | None]):
@@ -166,17 +181,21 @@ class SurpriseRanking(ModalScreen[int | None]):
     def __init__(self, surprise: StepSurprise, steps: list[str]):
         super().__init__()
         rows = []
+        without = surprise.ppl_without()
         for i in surprise.ranking():
             first, end = surprise.token_ranges[i]
             rows.append((str(i), i + 1, round(float(surprise.mean[i]), 2) if not math.isnan(surprise.mean[i]) else None,
-                         f"{surprise.share[i]:.1%}", end - first, " ".join(steps[i].split())[:300]))
+                         f"{surprise.share[i]:.1%}", round(float(without[i]), 3), end - first,
+                         " ".join(steps[i].split())[:300]))
         self.source = RowsSource(rows, RANKING_COLUMNS)
+        self.ppl = surprise.ppl
 
     def compose(self) -> ComposeResult:
         from textual.containers import Vertical
 
         with Vertical(id="ranking-box"):
-            yield Static("steps by surprise (mean NLL per token, highest first) · enter jumps to a step · escape")
+            yield Static(f"steps by surprise (mean NLL per token, highest first); the response's ppl is "
+                         f"{self.ppl:.3f} · enter jumps to a step · escape")
             yield VirtualTable(self.source, id="ranking")
 
     def on_mount(self) -> None:

@@ -197,3 +197,34 @@ def test_a_status_change_during_a_sort_is_not_lost_from_the_cached_order(tui_db,
     assert shown == sorted(shown) and shown.count("approved") == 1
     index.close()
     store.close()
+
+
+def test_metric_filters_from_value_codes_equal_the_sql_predicate(tui_db):
+    """still2 metrics columns (some NULL, overthink a ratio rounded to 3 decimals) are coded like ppl."""
+    from still2tui.filter_lang import compile_filter
+    from still2tui.table_index import CODED_COLUMNS
+
+    assert {"rechecks", "after_tokens", "after_chars", "overthink"} <= set(CODED_COLUMNS)
+    store = Store(tui_db)
+    with store.write() as conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM trajectory ORDER BY id").fetchall()]
+        insert_new(conn, "trajectory_metrics", [
+            {"trajectory_id": t, "thought_chars": 997 + k, "chars_after_correct": None if k % 5 == 0 else 31 * k,
+             "tokens_after_correct": None if k % 3 == 0 else 7 * k, "rechecks": k % 6, "version": "t"}
+            for k, t in enumerate(ids) if k % 4])
+    index = TrajectoryIndex()
+    index.load(store)
+    for text in ["rechecks>=3", "-rechecks>3", "rechecks=0", "overthink>0.5", "overthink<=0.25", "-overthink>0.5",
+                 "after_tokens:10..50", "after_chars<500", "after_tokens>0 rechecks<2 verdict:correct"]:
+        compiled = compile_filter(text)
+        want = index.db.execute(f"SELECT pos FROM trajectory t WHERE {compiled.index_where}",
+                                compiled.index_params).fetchnumpy()["pos"]
+        got = index.filter(compiled.index_clauses).tolist()
+        assert got == sorted(want.tolist()) and got, text
+        assert all(index._clause_mask(sql, params) is not None for sql, params in compiled.index_clauses), text
+        with store.read() as conn:  # the store's predicate (the path without the index) gives the same rows
+            stored = {r[0] for r in conn.execute(f"SELECT id FROM trajectory t WHERE {compiled.where}",
+                                                 compiled.params).fetchall()}
+        assert {row[0] for row in index.rows(np.array(got))} == stored, text
+    index.close()
+    store.close()

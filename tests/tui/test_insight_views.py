@@ -161,7 +161,7 @@ async def test_detail_colours_steps_by_surprise_tokens_on_demand_ranks_and_jumps
         screen, body = app.screen, app.screen.body
         assert len(body.steps) == len(steps)
         strip = str(screen.query_one(SurpriseStrip).render())
-        assert "peak step 5 5.0" in strip and "nats/tok " in strip and "step 5 holds 26% of the NLL" in strip
+        assert "peak step 5 5.0" in strip and "nats/tok " in strip and "spike step 5" in strip
         hot = heat_style(5.0)
         number = [s for s in list(body.content_line(body.line_of(4))) if "5." in s.text][0]
         assert number.style.bgcolor == hot.bgcolor
@@ -285,6 +285,14 @@ async def test_detail_shows_where_the_correct_answer_first_appears_and_jumps_the
         assert "never appears in the thought" in str(app.screen.query_one(SurpriseStrip).render())
         await pilot.press("equals_sign")
         assert app.screen.body.cursor == 0
+    async with make_app().run_test(size=(80, 24)) as pilot:  # at 80 columns each part keeps to one line
+        app = pilot.app
+        app.open_detail(tid)
+        await until(pilot, lambda: detail(app, lambda s: s.metrics is not None))
+        strip = app.screen.query_one(SurpriseStrip)
+        lines = str(strip.render()).splitlines()
+        assert lines == ["overthinking correct answer at step 4 · 150 tokens after it · 4 re-checks · ="]
+        assert all(len(line) <= strip.size.width for line in lines)
 
 
 async def test_label_filter_finds_the_labelled_rollouts(make_app, tui_db):
