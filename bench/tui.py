@@ -72,8 +72,36 @@ def build(path: Path, rows: int, thought_chars: int) -> None:
                 "trajectory_id": pa.array([f"{i:016x}" for i in flagged]),
                 "rule": pa.array([FLAGS[i % 4] for i in flagged]),
                 "reason": pa.array([f"rule {FLAGS[i % 4]} fired" for i in flagged])}))
+            insert_new(conn, "trajectory_metrics", metrics_rows(idx))
         print(f"  built {start + n:,} rows ({time.perf_counter() - t0:.0f}s)", flush=True)
     store.close()
+
+
+def metrics_rows(idx: list[int]) -> pa.Table:
+    """still2 metrics for 2 rows in 3 (the correct answer found in 2 of those), ~2,000 distinct values a column."""
+    idx = [i for i in idx if i % 3]
+    found = [i % 3 == 1 or i % 9 == 2 for i in idx]
+    after = [(i * 7919) % 2000 if f else None for i, f in zip(idx, found)]
+    return pa.table({"trajectory_id": pa.array([f"{i:016x}" for i in idx]),
+                     "thought_chars": pa.array([2000 + (i * 31) % 2000 for i in idx], pa.int32()),
+                     "chars_after_correct": pa.array([a * 2 if a is not None else None for a in after], pa.int32()),
+                     "tokens_after_correct": pa.array(after, pa.int32()),
+                     "rechecks": pa.array([(i * 13) % 60 for i in idx], pa.int32()),
+                     "version": pa.array(["bench"] * len(idx))})
+
+
+def with_metrics(db: Path) -> None:
+    """A store built before the bench wrote metrics gets them once."""
+    store = Store(db)
+    try:
+        with store.write() as conn:
+            if conn.execute("SELECT count(*) FROM trajectory_metrics").fetchone()[0]:
+                return
+            n = conn.execute("SELECT count(*) FROM trajectory").fetchone()[0]
+            for start in range(0, n, 200_000):
+                insert_new(conn, "trajectory_metrics", metrics_rows(list(range(start, min(start + 200_000, n)))))
+    finally:
+        store.close()
 
 
 def pct(values: list[float], q: float) -> float:
@@ -223,6 +251,7 @@ def main() -> None:
         db.parent.mkdir(parents=True, exist_ok=True)
         print(f"building {args.rows:,} trajectories at {db} ...")
         build(db, args.rows, args.thought_chars)
+    with_metrics(db)
     if args.build_only:
         return
     asyncio.run(measure(db, args.repeats, search=not args.no_search))
