@@ -1,4 +1,5 @@
 """Token surprise mapped onto the thought steps (still2tui/surprise.py), with hand-made token rows."""
+
 from __future__ import annotations
 
 import math
@@ -6,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
+from still2tui.surprise import locate_steps, step_surprise
 from store.token_nll import TokenNll, decode, encode
 from store.trajectory_format import parse_response, to_still
-from still2tui.surprise import locate_steps, step_surprise
 
 TEXT = to_still("Short one.\n\nA much longer second step with many words in it.\n\nOdd.", "$\\boxed{1}$")
 
@@ -27,8 +28,9 @@ def test_steps_are_located_in_order_and_get_their_tokens():
     ranges = locate_steps(TEXT, steps)
     assert [TEXT[a:b] for a, b in ranges] == steps
     second = ranges[1]
-    surprise = step_surprise({"text": TEXT}, steps, "s", "full",
-                             tokens_for(TEXT, lambda at: 3.0 if second[0] <= at < second[1] else 0.5))
+    surprise = step_surprise(
+        {"text": TEXT}, steps, "s", "full", tokens_for(TEXT, lambda at: 3.0 if second[0] <= at < second[1] else 0.5)
+    )
     assert surprise.mean[1] == pytest.approx(3.0, abs=1e-2) and surprise.mean[0] == pytest.approx(0.5, abs=1e-2)
     assert surprise.peak() == 1 and surprise.ranking()[0] == 1
     spans = surprise.token_spans(1)
