@@ -1,64 +1,45 @@
 """`still2 explore` and `still2 distill`: sample, verify and store rollouts (resumable)."""
-from __future__ import annotations
-
+# No `from __future__ import annotations`: config_command reads the annotations, and explore/distill's
+# per-command defaults are a closure value that a string annotation could not resolve.
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from pipeline.cli.common import DbOption, JsonOption, default_db, err_console, fail, print_json
-from pipeline.cli.engine_options import (
-    ApiKeyEnvOption,
-    BaseUrlOption,
-    BatchOption,
-    ConcurrencyOption,
-    DPOption,
-    EngineOptOption,
-    EngineOption,
-    ModelOption,
-    TPOption,
-    TrustOption,
-    build_engine,
-)
-from pipeline.cli.verify_cmds import AnswerPolicyOption, check_policy
+from pipeline.cli.engine_options import ModelOption
+from pipeline.cli.options import Fields, config_command
+from pipeline.engines.spec import EngineSpec
+from pipeline.explore.config import ExploreConfig
+from pipeline.explore.selection import ProblemSelection
 
-ProblemsOption = Annotated[str, typer.Option("--problems", help="all | unsolved | hardest | generated")]
-WhereOption = Annotated[Optional[str], typer.Option(help="SQL over problem (p.) and problem_stats (s.) columns.")]
+PromptFileOption = Annotated[Optional[Path], typer.Option(help="System prompt file (default: STILL-2's).")]
+NoSystemOption = Annotated[bool, typer.Option("--no-system", help="No system prompt.")]
 
 
-def run_generation(origin: str, db, engine, model, problems, where, source, split, limit, max_rollouts,
-                   want_correct, per_round, batch_problems, temperature, top_p, max_new_tokens, seed, prompt_file,
-                   no_system, iteration, run_id, verifier_timeout, as_json, engine_args: dict,
-                   complete_solutions: bool = False, instruction: str | None = None,
-                   answer_policy: str = "default") -> None:
-    from pipeline.explore.loop import ExploreConfig, derive_run_id, explore
-    from pipeline.explore.selection import select_problems
+def run_generation(origin: str, db: Path, config: ExploreConfig, selection: ProblemSelection, engine: EngineSpec,
+                   model: str | None, run_id: str | None, as_json: bool, complete_solutions: bool = False) -> None:
+    from pipeline.explore.loop import derive_run_id, explore
     from pipeline.jobs.progress import JobProgress
     from store import Store
 
-    system_prompt = Path(prompt_file).read_text(encoding="utf-8").strip() if prompt_file else None
-    config = ExploreConfig(max_rollouts=max_rollouts, want_correct=want_correct, per_round=per_round,
-                           batch_problems=batch_problems, temperature=temperature, top_p=top_p,
-                           max_new_tokens=max_new_tokens, seed=seed, system_prompt=system_prompt,
-                           use_system=not no_system, iteration=iteration, origin=origin,
-                           instruction=_instruction(instruction),
-                           verifier_timeout=verifier_timeout, answer_policy=check_policy(answer_policy))
+    config.origin = origin
     store = Store(db)
     try:
         with store.read() as conn:
-            chosen = select_problems(conn, mode=problems, where=where, source=source, split=split, limit=limit)
+            chosen = selection.select(conn)
     except ValueError as e:
         raise fail(str(e)) from None
     except Exception as e:  # noqa: BLE001 - a bad --where is the user's SQL
         raise fail(f"problem selection failed: {e}") from None
     if not chosen:
         raise fail("no problems match (they need a gold answer); add some with `still2 problems add|generate`")
-    selection = {"mode": problems, "where": where, "source": source, "split": split, "limit": limit,
-                 "ids": [p.id for p in chosen]}
-    err_console().print(f"{origin}: {len(chosen)} problems, up to {max_rollouts} rollouts each "
-                        f"(stop at {want_correct} correct); loading the {engine} engine ...")
-    eng = build_engine(engine, model, **engine_args)
-    rid = run_id or derive_run_id(origin, engine, eng.model_id, config, selection)
+    chosen_sel = {**selection.to_dict(), "ids": [p.id for p in chosen]}
+    kind = engine.engine.value
+    err_console().print(f"{origin}: {len(chosen)} problems, up to {config.max_rollouts} rollouts each "
+                        f"(stop at {config.want_correct} correct); loading the {kind} engine ...")
+    eng = engine.build(model)
+    rid = run_id or derive_run_id(origin, kind, eng.model_id, config, chosen_sel)
     try:
         with JobProgress(f"{origin} {rid}", len(chosen)) as bar:
             last = {"finished": 0}
@@ -73,14 +54,15 @@ def run_generation(origin: str, db, engine, model, problems, where, source, spli
                             tok_s=stats["tokens"] / max(stats["seconds"], 1e-9))
                 last["finished"] = info["finished"]
 
-            summary = explore(store, eng, engine, chosen, config, rid, on_batch=on_batch,
-                              run_args={"selection": selection})
+            summary = explore(store, eng, kind, chosen, config, rid, on_batch=on_batch,
+                              run_args={"selection": chosen_sel})
             if complete_solutions:
                 from pipeline.explore.complete import CompleteConfig, complete_solutions, select_sources
 
                 done = complete_solutions(store, eng, select_sources(store, f"v.run_id = '{rid}'"),
-                                          CompleteConfig(system_prompt=system_prompt, use_system=not no_system,
-                                                         seed=seed, verifier_timeout=verifier_timeout))
+                                          CompleteConfig(system_prompt=config.system_prompt,
+                                                         use_system=config.use_system, seed=config.seed,
+                                                         verifier_timeout=config.verifier_timeout))
                 err_console().print(f"completed {done.completed} missing solution section(s) with the same engine "
                                     "(`still2 complete` chooses another completer)")
     finally:
@@ -96,10 +78,8 @@ def run_generation(origin: str, db, engine, model, problems, where, source, spli
             f"{info['tokens_per_second']:.1f} tok/s, {info['seconds']:.1f}s", highlight=False)
 
 
-def _instruction(value: str | None) -> str | None:
-    from store.prompting import BOXED_INSTRUCTION
-
-    return BOXED_INSTRUCTION if value == "boxed" else value
+def _system_prompt(prompt_file: Path | None) -> str | None:
+    return Path(prompt_file).read_text(encoding="utf-8").strip() if prompt_file else None
 
 
 # Per command: explore follows the report's rule (up to 20 rollouts, stop at the first correct one);
@@ -108,65 +88,30 @@ def _instruction(value: str | None) -> str | None:
 # budget the report evaluates with (§3.1), capped by the engine at the model's context window.
 DEFAULTS = {"explore": {"max_rollouts": 20, "want_correct": 1},
             "distill": {"max_rollouts": 4, "want_correct": 4}}
-LONG_THOUGHT_TOKENS = 32768
 
 
 def register(app: typer.Typer) -> None:
     def command(origin: str, doc: str):
-        defaults = DEFAULTS[origin]
-
+        @config_command
         def cmd(
+            *,
             db: DbOption = default_db(),
-            engine: EngineOption = "transformers",
+            engine: EngineSpec,
             model: ModelOption = None,
-            problems: ProblemsOption = "all",
-            where: WhereOption = None,
-            source: Annotated[Optional[str], typer.Option(help="Only problems of this source.")] = None,
-            split: Annotated[Optional[str], typer.Option(help="Only problems of this split.")] = None,
-            limit: Annotated[Optional[int], typer.Option(help="At most this many problems.")] = None,
-            max_rollouts: Annotated[int, typer.Option(min=1, help="Rollouts per problem at most (explore: the "
-                                                                   "report's 20; distill: 4, ours).")] = defaults["max_rollouts"],
-            want_correct: Annotated[int, typer.Option(min=1, help="Stop a problem after this many correct (explore: "
-                                                                   "1, the report's rule; distill: keep them all).")] = defaults["want_correct"],
-            per_round: Annotated[int, typer.Option(min=1, help="Rollouts sampled per problem per round.")] = 4,
-            batch_problems: Annotated[int, typer.Option(min=1, help="Problems per generate call.")] = 8,
-            temperature: Annotated[float, typer.Option(min=0.0, help="0 = greedy.")] = 0.7,
-            top_p: Annotated[float, typer.Option(help="Nucleus sampling.")] = 1.0,
-            max_new_tokens: Annotated[int, typer.Option(min=1, help="Per rollout (32k, the report's evaluation "
-                                                                     "budget; the engine stops at the model's context "
-                                                                     "window).")] = LONG_THOUGHT_TOKENS,
-            seed: Annotated[int, typer.Option(help="Sampling seed (runs are reproducible per seed).")] = 0,
-            prompt_file: Annotated[Optional[Path], typer.Option(help="System prompt file (default: STILL-2's).")] = None,
-            no_system: Annotated[bool, typer.Option("--no-system", help="No system prompt.")] = False,
-            instruction: Annotated[Optional[str], typer.Option(
-                help="Text appended to each question; 'boxed' = Qwen2.5-Math's \\boxed{} instruction.")] = None,
-            iteration: Annotated[Optional[int], typer.Option(help="Self-improvement iteration t to record.")] = None,
+            selection: ProblemSelection,
+            sampling: Annotated[ExploreConfig, Fields(defaults=DEFAULTS[origin])],
+            prompt_file: PromptFileOption = None,
+            no_system: NoSystemOption = False,
             run_id: Annotated[Optional[str], typer.Option(help="Run id (default: derived from the arguments, "
                                                                  "so the same command resumes).")] = None,
-            verifier_timeout: Annotated[float, typer.Option(help="Seconds per verification at most (code: per test case).")] = 5.0,
-            answer_policy: AnswerPolicyOption = "default",
-            base_url: BaseUrlOption = None,
-            api_key_env: ApiKeyEnvOption = "OPENAI_API_KEY",
-            concurrency: ConcurrencyOption = 8,
-            tensor_parallel_size: TPOption = 1,
-            data_parallel_size: DPOption = 1,
-            batch_size: BatchOption = 32,
-            trust_remote_code: TrustOption = False,
-            engine_opt: EngineOptOption = None,
             complete_solutions: Annotated[bool, typer.Option(
                 "--complete-solutions", help="Then write missing solution sections by continuing each thought with "
                                              "this engine (see `still2 complete` for another completer).")] = False,
             as_json: JsonOption = False,
         ) -> None:
-            run_generation(origin, db, engine, model, problems, where, source, split, limit, max_rollouts,
-                           want_correct, per_round, batch_problems, temperature, top_p, max_new_tokens, seed,
-                           prompt_file, no_system, iteration, run_id, verifier_timeout, as_json,
-                           {"base_url": base_url, "api_key_env": api_key_env, "concurrency": concurrency,
-                            "tensor_parallel_size": tensor_parallel_size, "data_parallel_size": data_parallel_size,
-                            "batch_size": batch_size, "trust_remote_code": trust_remote_code,
-                            "engine_opt": engine_opt},
-                           complete_solutions=complete_solutions, instruction=instruction,
-                           answer_policy=answer_policy)
+            sampling.system_prompt, sampling.use_system = _system_prompt(prompt_file), not no_system
+            run_generation(origin, db, sampling, selection, engine, model, run_id, as_json,
+                           complete_solutions=complete_solutions)
 
         cmd.__doc__ = doc
         return cmd
@@ -181,9 +126,11 @@ def register(app: typer.Typer) -> None:
 
 def register_complete(app: typer.Typer) -> None:
     @app.command("complete")
+    @config_command
     def complete(
+        *,
         db: DbOption = default_db(),
-        engine: EngineOption = "transformers",
+        engine: EngineSpec,
         model: ModelOption = None,
         where: Annotated[Optional[str], typer.Option(
             help="Which trajectories: SQL over the trajectories view (v.), e.g. \"v.model = 'QwQ-32B-Preview'\". "
@@ -195,17 +142,9 @@ def register_complete(app: typer.Typer) -> None:
         temperature: Annotated[float, typer.Option(min=0.0, help="0 = greedy (default).")] = 0.0,
         seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
         batch_problems: Annotated[int, typer.Option(min=1, help="Trajectories per generate call.")] = 8,
-        prompt_file: Annotated[Optional[Path], typer.Option(help="System prompt file (default: STILL-2's).")] = None,
-        no_system: Annotated[bool, typer.Option("--no-system", help="No system prompt.")] = False,
+        prompt_file: PromptFileOption = None,
+        no_system: NoSystemOption = False,
         verifier_timeout: Annotated[float, typer.Option(help="Seconds per verification at most.")] = 5.0,
-        base_url: BaseUrlOption = None,
-        api_key_env: ApiKeyEnvOption = "OPENAI_API_KEY",
-        concurrency: ConcurrencyOption = 8,
-        tensor_parallel_size: TPOption = 1,
-        data_parallel_size: DPOption = 1,
-        batch_size: BatchOption = 32,
-        trust_remote_code: TrustOption = False,
-        engine_opt: EngineOptOption = None,
         as_json: JsonOption = False,
     ) -> None:
         """Write the missing solution of trajectories that have a thought but no solution (report §2.2.1).
@@ -234,12 +173,11 @@ def register_complete(app: typer.Typer) -> None:
             raise fail("no trajectory with a thought and no solution matches")
         config = CompleteConfig(max_new_tokens=max_new_tokens, temperature=temperature, seed=seed,
                                 batch_problems=batch_problems, use_system=not no_system,
-                                system_prompt=Path(prompt_file).read_text(encoding="utf-8").strip() if prompt_file else None,
+                                system_prompt=_system_prompt(prompt_file),
                                 verifier_timeout=verifier_timeout)
-        err_console().print(f"complete: {len(sources)} trajectories without a solution; loading the {engine} engine ...")
-        eng = build_engine(engine, model, base_url=base_url, api_key_env=api_key_env, concurrency=concurrency,
-                           tensor_parallel_size=tensor_parallel_size, data_parallel_size=data_parallel_size,
-                           batch_size=batch_size, trust_remote_code=trust_remote_code, engine_opt=engine_opt)
+        err_console().print(f"complete: {len(sources)} trajectories without a solution; loading the "
+                            f"{engine.engine.value} engine ...")
+        eng = engine.build(model)
         try:
             with JobProgress(f"complete {eng.model_id}", len(sources)) as bar:
                 summary = complete_solutions(store, eng, sources, config, on_batch=lambda n: bar.advance(n))

@@ -132,7 +132,7 @@ def _given(f: dataclasses.Field, value: Any) -> Any:
     if isinstance(value, enum.Enum) and meta.get("choices") is not None:
         value = value.value
     parse = meta.get("parse")
-    return parse(value) if parse is not None else value
+    return parse(value) if parse is not None and value is not None else value
 
 
 def _aliases(fields: list[dataclasses.Field]) -> dict[str, str]:

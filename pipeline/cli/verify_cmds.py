@@ -6,15 +6,10 @@ from typing import Annotated, Optional
 import typer
 
 from pipeline.cli.common import DbOption, JsonOption, default_db, open_store
+from pipeline.explore.config import ANSWER_POLICY_HELP
 
-# The answer policy option shared by grade, verify, explore and eval (names in pipeline.verifier.policy).
-AnswerPolicyOption = Annotated[
-    str,
-    typer.Option("--answer-policy", help="Where answers may be read: strict (boxes, anchors, bare answers), default "
-                                         "(+ closing statements of finished responses, MC letters in prose), harness "
-                                         "(+ the last number, cut-off responses too; reproduces Qwen-style "
-                                         "harnesses). Recorded with every verdict."),
-]
+# The answer policy option of grade, verify and eval (explore/distill take it from ExploreConfig's field).
+AnswerPolicyOption = Annotated[str, typer.Option("--answer-policy", help=ANSWER_POLICY_HELP)]
 
 
 def check_policy(name: str) -> str:

@@ -10,46 +10,17 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Callable
 
 from pipeline.engines.base import Engine, SamplingParams
+from pipeline.explore.config import ExploreConfig  # noqa: F401 - the loop's config, imported from here too
 from pipeline.explore.selection import ProblemRef
 from store import Store
 from store.ids import stable_id
 from store.ingest import add_trajectories
 from store.prompting import chat_prompt
 from store.trajectory_format import parse_response
-
-
-@dataclass
-class ExploreConfig:
-    """What an exploration (or distillation) run does. CLI flags mirror these fields."""
-
-    max_rollouts: int = 20
-    want_correct: int = 1
-    per_round: int = 4
-    batch_problems: int = 8
-    temperature: float = 0.7
-    top_p: float = 1.0
-    max_new_tokens: int = 32768
-    seed: int = 0
-    system_prompt: str | None = None
-    use_system: bool = True
-    instruction: str | None = None
-    iteration: int | None = None
-    origin: str = "explore"
-    verifier_timeout: float = 5.0
-    verifier_workers: int | None = None
-    stop: list[str] = field(default_factory=list)
-    answer_policy: str = "default"  # where answers may be read (pipeline.verifier.policy); recorded per verdict
-
-    def sampling_fingerprint(self) -> dict:
-        keys = ("temperature", "top_p", "max_new_tokens", "seed", "system_prompt", "use_system", "stop", "instruction")
-        out = {k: getattr(self, k) for k in keys}
-        if self.answer_policy != "default":  # kept out for the default so earlier runs keep their ids
-            out["answer_policy"] = self.answer_policy
-        return out
 
 
 def derive_run_id(origin: str, engine_kind: str, model_id: str, config: ExploreConfig, selection: dict) -> str:

@@ -1,11 +1,37 @@
 """Which problems an exploration run works on: all, unsolved, hardest by pass rate, or generated ones."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 
+from pipeline.options import Choice, opt
+
 MODES = ("all", "unsolved", "hardest", "generated")
+SelectionMode = Choice("SelectionMode", [(m, m) for m in MODES])
+
+
+@dataclass
+class ProblemSelection:
+    """Which problems a run works on (explore and distill's selection options)."""
+
+    mode: str = field(default="all", metadata=opt(
+        "all | unsolved (no correct rollout yet) | hardest (lowest pass rate first) | generated (gen-* sources).",
+        "--problems", cli_type=SelectionMode, parse=str))
+    where: str | None = field(default=None, metadata=opt("SQL over problem (p.) and problem_stats (s.) columns."))
+    source: str | None = field(default=None, metadata=opt("Only problems of this source."))
+    split: str | None = field(default=None, metadata=opt("Only problems of this split."))
+    limit: int | None = field(default=None, metadata=opt("At most this many problems."))
+
+    def to_dict(self) -> dict[str, Any]:
+        """As recorded in the run's args and hashed into its id (with the chosen ids added)."""
+        return {"mode": self.mode, "where": self.where, "source": self.source, "split": self.split,
+                "limit": self.limit}
+
+    def select(self, conn: duckdb.DuckDBPyConnection) -> list["ProblemRef"]:
+        return select_problems(conn, mode=self.mode, where=self.where, source=self.source, split=self.split,
+                               limit=self.limit)
 
 
 @dataclass(frozen=True)
