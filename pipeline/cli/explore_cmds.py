@@ -10,11 +10,13 @@ from pipeline.cli.common import DbOption, JsonOption, default_db, err_console, f
 from pipeline.cli.engine_options import ModelOption
 from pipeline.cli.options import Fields, config_command
 from pipeline.engines.spec import EngineSpec
-from pipeline.explore.config import ExploreConfig
+from pipeline.explore.config import ExploreConfig, read_prompt
 from pipeline.explore.selection import ProblemSelection
+from pipeline.options import field_help
 
-PromptFileOption = Annotated[Optional[Path], typer.Option(help="System prompt file (default: STILL-2's).")]
-NoSystemOption = Annotated[bool, typer.Option("--no-system", help="No system prompt.")]
+# `complete` takes the same two prompt options as explore (its own CompleteConfig has no option metadata)
+PromptFileOption = Annotated[Optional[Path], typer.Option(help=field_help(ExploreConfig, "system_prompt"))]
+NoSystemOption = Annotated[bool, typer.Option("--no-system", help=field_help(ExploreConfig, "use_system"))]
 
 
 def run_generation(origin: str, db: Path, config: ExploreConfig, selection: ProblemSelection, engine: EngineSpec,
@@ -78,10 +80,6 @@ def run_generation(origin: str, db: Path, config: ExploreConfig, selection: Prob
             f"{info['tokens_per_second']:.1f} tok/s, {info['seconds']:.1f}s", highlight=False)
 
 
-def _system_prompt(prompt_file: Path | None) -> str | None:
-    return Path(prompt_file).read_text(encoding="utf-8").strip() if prompt_file else None
-
-
 # Per command: explore follows the report's rule (up to 20 rollouts, stop at the first correct one);
 # distill collects several labelled rollouts per problem as the report does (§2.2.1: "multiple rollouts
 # to generate a diverse set of responses ... label each solution"; 4 is ours). Both get the 32k-token
@@ -100,8 +98,6 @@ def register(app: typer.Typer) -> None:
             model: ModelOption = None,
             selection: ProblemSelection,
             sampling: Annotated[ExploreConfig, Fields(defaults=DEFAULTS[origin])],
-            prompt_file: PromptFileOption = None,
-            no_system: NoSystemOption = False,
             run_id: Annotated[Optional[str], typer.Option(help="Run id (default: derived from the arguments, "
                                                                  "so the same command resumes).")] = None,
             complete_solutions: Annotated[bool, typer.Option(
@@ -109,7 +105,6 @@ def register(app: typer.Typer) -> None:
                                              "this engine (see `still2 complete` for another completer).")] = False,
             as_json: JsonOption = False,
         ) -> None:
-            sampling.system_prompt, sampling.use_system = _system_prompt(prompt_file), not no_system
             run_generation(origin, db, sampling, selection, engine, model, run_id, as_json,
                            complete_solutions=complete_solutions)
 
@@ -173,7 +168,7 @@ def register_complete(app: typer.Typer) -> None:
             raise fail("no trajectory with a thought and no solution matches")
         config = CompleteConfig(max_new_tokens=max_new_tokens, temperature=temperature, seed=seed,
                                 batch_problems=batch_problems, use_system=not no_system,
-                                system_prompt=_system_prompt(prompt_file),
+                                system_prompt=read_prompt(prompt_file) if prompt_file else None,
                                 verifier_timeout=verifier_timeout)
         err_console().print(f"complete: {len(sources)} trajectories without a solution; loading the "
                             f"{engine.engine.value} engine ...")

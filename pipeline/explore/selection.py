@@ -18,7 +18,7 @@ class ProblemSelection:
 
     mode: str = field(default="all", metadata=opt(
         "all | unsolved (no correct rollout yet) | hardest (lowest pass rate first) | generated (gen-* sources).",
-        "--problems", cli_type=SelectionMode, parse=str))
+        "--problems", choices=SelectionMode))
     where: str | None = field(default=None, metadata=opt("SQL over problem (p.) and problem_stats (s.) columns."))
     source: str | None = field(default=None, metadata=opt("Only problems of this source."))
     split: str | None = field(default=None, metadata=opt("Only problems of this split."))

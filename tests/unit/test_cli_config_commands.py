@@ -1,5 +1,6 @@
 """The pipeline commands' options come from their config dataclasses: help, choices and defaults in
 `--help`, in `still2 jobs schema` (the TUI's job form) and in what the command receives are the fields'."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,7 +43,8 @@ def test_explore_and_distill_options_are_the_config_fields(schema, command):
     assert params["engine"]["type"] == "choice" and params["engine"]["choices"] == list(ENGINE_KINDS)
     assert params["mode"]["flag"] == "--problems" and params["mode"]["choices"] == list(MODES)
     assert params["answer_policy"]["choices"] == [m.value for m in AnswerPolicyName]
-    assert "no_system" in params and "prompt_file" in params and params["no_system"]["default"] is False
+    assert params["use_system"]["flag"] == "--no-system" and params["use_system"]["default"] is False
+    assert params["system_prompt"]["flag"] == "--prompt-file" and params["system_prompt"]["type"] == "path"
 
 
 def test_distill_keeps_its_own_defaults(schema):
