@@ -1,7 +1,9 @@
 """`still2 sft`, `dpo`, `eval`, `report`, `iterate`: training, evaluation and the self-improvement loop.
 
-Flags mirror the config dataclasses (SFTTrainConfig, DPOTrainConfig, EvalConfig, IterateConfig); a
-`--recipe` presets them and flags given on the command line win. Multi-GPU training:
+The options are generated from the config dataclasses' fields (SFTTrainConfig, DPOTrainConfig,
+EvalConfig with EngineSpec, IterateConfig), where their help, flags and choices are declared. sft, dpo
+and iterate are recipe-backed: `--recipe` presets the fields, then `--config FILE`, `--set key=value`,
+then the flags given on the command line. Multi-GPU training:
 `accelerate launch --config_file pipeline/training/accelerate/ddp.yaml -m pipeline sft ...`.
 """
 from __future__ import annotations
@@ -12,21 +14,15 @@ from typing import Annotated, Any, Optional
 import typer
 
 from pipeline.cli.common import DbOption, JsonOption, default_db, err_console, fail, print_json
-from pipeline.cli.engine_options import (
-    EngineOptOption,
-)
 from pipeline.cli.options import Fields, config_command
 from pipeline.engines.spec import EngineSpec
 from pipeline.evaluation.run import EvalConfig
+from pipeline.loop.config import IterateConfig
 from pipeline.training.config import DPOTrainConfig, SFTTrainConfig
 
 Opt = typer.Option
 # sft and dpo: every field of the trainer's config, recipe-backed (only given values override the recipe)
 TRAIN_FIELDS = Fields(exclude=("dataset",), overrides=True, config_file=True)
-RecipeOption = Annotated[Optional[str], Opt("--recipe", help="Preset: still2-paper | cpu-tiny (flags override it).")]
-SeedOption = Annotated[Optional[int], Opt("--seed", help="Seed.")]
-PromptFileOption = Annotated[Optional[Path], Opt("--prompt-file", help="System prompt file (default: STILL-2's).")]
-NoSystemOption = Annotated[bool, Opt("--no-system", help="No system prompt in the chat.")]
 
 
 def _train(kind: str, db: Path, overrides: dict[str, Any], as_json: bool) -> None:
@@ -91,25 +87,6 @@ def run_eval_cmd(db: Path, model: str | None, engine: EngineSpec, benchmarks: li
                             f"prompt {rec['prompt']}, answer policy {rec['answer_policy']}, {rec['engine_version']}, dtype {rec['dtype']}, "
                             f"max {rec['max_new_tokens']} tokens, seed {rec['seed']} "
                             f"[{r['seconds']:.0f}s, run {r['run_id']}]", highlight=False)
-
-
-def _engine_options(base: dict[str, Any], items: list[str] | None) -> dict[str, Any]:
-    """KEY=VALUE items onto engine options: EngineSpec's own fields (base_url, batch_size, ...) by name, any
-    other key passed through to the engine constructor (EngineSpec.engine_opt)."""
-    from dataclasses import fields
-
-    from pipeline.engines.spec import EngineSpec, _value
-
-    known = {f.name for f in fields(EngineSpec)} - {"engine", "engine_opt"}
-    out = dict(base)
-    for item in items or []:
-        key, _, value = item.partition("=")
-        key = key.strip()
-        if key in known:
-            out[key] = _value(value)
-        else:
-            out["engine_opt"] = [*out.get("engine_opt", []), f"{key}={value}"]
-    return out
 
 
 def _iterate_help() -> str:
@@ -229,48 +206,9 @@ def register(app: typer.Typer) -> None:
             typer.echo(text, nl=False)
 
     @app.command("iterate", help=_iterate_help())
+    @config_command
     def iterate_(
-        rounds: Annotated[int, Opt("--rounds", min=1, help="Rounds T: M_1 (imitation) ... M_T (a larger T continues a loop).")] = 2,
-        recipe: RecipeOption = None,
-        name: Annotated[Optional[str], Opt("--name", help="Loop name (default: derived from the settings; same name resumes).")] = None,
-        model: Annotated[Optional[str], Opt("--model", help="Base model M_0 (still2-paper: Qwen/Qwen2.5-32B-Instruct).")] = None,
-        engine: Annotated[Optional[str], Opt("--engine", help="Engine for M_t: transformers | vllm | openai")] = None,
-        method: Annotated[Optional[str], Opt("--method", help="sft | dpo (M_1 by SFT on D_0, then DPO from M_1).")] = None,
-        seed_dataset: Annotated[Optional[str], Opt("--seed-dataset", help="D_0 already in the store (distilled data).")] = None,
-        teacher: Annotated[Optional[str], Opt("--teacher", help="Teacher model distilling D_0 in the loop (no --seed-dataset).")] = None,
-        teacher_engine: Annotated[Optional[str], Opt("--teacher-engine", help="openai (default) | vllm | transformers.")] = None,
-        teacher_opt: Annotated[Optional[list[str]], Opt("--teacher-opt", help="Teacher engine option KEY=VALUE (repeatable), e.g. base_url=http://host:8000/v1.")] = None,
-        distill_source: Annotated[Optional[str], Opt("--distill-source", help="Problems the teacher is asked (default: the pool's).")] = None,
-        distill_where: Annotated[Optional[str], Opt("--distill-where", help="SQL over problem (p.) / problem_stats (s.).")] = None,
-        distill_limit: Annotated[Optional[int], Opt("--distill-limit", help="At most N distillation problems.")] = None,
-        distill_rollouts: Annotated[Optional[int], Opt("--distill-rollouts", help="Teacher rollouts per problem (all kept).")] = None,
-        pool_source: Annotated[Optional[str], Opt("--pool-source", help="Problem source of the exploration pool.")] = None,
-        pool_split: Annotated[Optional[str], Opt("--pool-split", help="Split of the pool (default train).")] = None,
-        pool_mode: Annotated[Optional[str], Opt("--pool-mode", help="all | unsolved | hardest.")] = None,
-        pool_where: Annotated[Optional[str], Opt("--pool-where", help="SQL over problem (p.) / problem_stats (s.).")] = None,
-        pool_limit: Annotated[Optional[int], Opt("--pool-limit", help="At most N pool problems.")] = None,
-        max_rollouts: Annotated[Optional[int], Opt("--max-rollouts", help="Rollouts per problem at most (paper: 20).")] = None,
-        per_round: Annotated[Optional[int], Opt("--per-round", help="Rollouts per problem per sampling round.")] = None,
-        temperature: Annotated[Optional[float], Opt("--temperature", help="Exploration temperature.")] = None,
-        max_new_tokens: Annotated[Optional[int], Opt("--max-new-tokens", help="Per rollout (explore and distill).")] = None,
-        generate_kind: Annotated[Optional[str], Opt("--generate-kind", help="Generate train/test problems of this kind first.")] = None,
-        generate_difficulty: Annotated[Optional[int], Opt("--generate-difficulty", help="1..5.")] = None,
-        generate_train: Annotated[Optional[int], Opt("--generate-train", help="Generated pool size.")] = None,
-        generate_test: Annotated[Optional[int], Opt("--generate-test", help="Generated test set size.")] = None,
-        benchmark: Annotated[Optional[list[str]], Opt("--benchmark", "-b", help="Evaluation benchmarks (repeatable).")] = None,
-        eval_limit: Annotated[Optional[int], Opt("--eval-limit", help="At most N problems per benchmark.")] = None,
-        eval_max_new_tokens: Annotated[Optional[int], Opt("--eval-max-new-tokens", help="Per eval answer.")] = None,
-        filter_rules: Annotated[Optional[str], Opt("--filter-rules", help="Filter rules run each round, comma-separated.")] = None,
-        no_score: Annotated[bool, Opt("--no-score", help="Skip perplexity scoring.")] = False,
-        ppl_top_percent: Annotated[Optional[float], Opt("--ppl-top-percent", help="Keep the top P% highest perplexity.")] = None,
-        max_per_problem: Annotated[Optional[int], Opt("--max-per-problem", help="New members per problem per round.")] = None,
-        pair_part: Annotated[Optional[str], Opt("--pair-part", help="dpo: full | thought (default: the variant's).")] = None,
-        dpo_variant: Annotated[Optional[str], Opt("--dpo-variant", help="dpo: full | full+sft | thought | thought+sft (Table 4; thought = Table 2's STILL-2 row).")] = None,
-        train_recipe: Annotated[Optional[str], Opt("--train-recipe", help="Trainer recipe (default: the loop recipe's).")] = None,
-        train_opt: Annotated[Optional[list[str]], Opt("--train-opt", help="Trainer field KEY=VALUE (repeatable), e.g. max_steps=20.")] = None,
-        engine_opt: EngineOptOption = None,
-        seed: SeedOption = None,
-        no_system: Annotated[Optional[bool], Opt("--no-system/--system", help="Leave out the system prompt.")] = None,
+        loop: Annotated[IterateConfig, Fields(overrides=True, config_file=True)],
         recipe_table: Annotated[bool, Opt("--recipe-table", help="Print the still2-paper values (report vs ours) as a markdown table and exit.")] = False,
         db: DbOption = default_db(), as_json: JsonOption = False,
     ) -> None:
@@ -280,32 +218,13 @@ def register(app: typer.Typer) -> None:
             typer.echo(table(), nl=False)
             return
         from pipeline.cli.common import open_store
-        from pipeline.engines.spec import _value
         from pipeline.jobs.progress import JobProgress
-        from pipeline.loop.config import iterate_config
+        from pipeline.loop.config import MERGED, iterate_config
         from pipeline.loop.iterate import iterate
 
+        added = {k: loop.pop(k) for k in MERGED if k in loop}  # --engine-opt & co. add to the recipe's
         try:
-            cfg = iterate_config(recipe, rounds=rounds, name=name, model=model, engine=engine,
-                                 method=method, seed_dataset=seed_dataset, teacher=teacher,
-                                 teacher_engine=teacher_engine, distill_source=distill_source,
-                                 distill_where=distill_where, distill_limit=distill_limit,
-                                 distill_rollouts=distill_rollouts, dpo_variant=dpo_variant, pool_source=pool_source,
-                                 pool_split=pool_split, pool_mode=pool_mode, pool_where=pool_where,
-                                 pool_limit=pool_limit, max_rollouts=max_rollouts, per_round=per_round,
-                                 temperature=temperature, max_new_tokens=max_new_tokens, generate_kind=generate_kind,
-                                 generate_difficulty=generate_difficulty, generate_train=generate_train,
-                                 generate_test=generate_test, benchmarks=benchmark or None, eval_limit=eval_limit,
-                                 eval_max_new_tokens=eval_max_new_tokens,
-                                 filter_rules=[r.strip() for r in filter_rules.split(",") if r.strip()]
-                                 if filter_rules is not None else None,
-                                 score=False if no_score else None, ppl_top_percent=ppl_top_percent,
-                                 max_per_problem=max_per_problem, pair_part=pair_part, train_recipe=train_recipe,
-                                 seed=seed, use_system=None if no_system is None else not no_system)
-            extra_train = {k.strip(): _value(v) for k, _, v in (o.partition("=") for o in train_opt or [])}
-            cfg = cfg.updated(train_overrides={**cfg.train_overrides, **extra_train},
-                              engine_args=_engine_options(cfg.engine_args, engine_opt),
-                              teacher_args=_engine_options(cfg.teacher_args, teacher_opt))
+            cfg = iterate_config(loop.pop("recipe", None), **loop).merged(**added)
         except ValueError as exc:
             raise fail(str(exc)) from None
         store = open_store(db)

@@ -15,10 +15,12 @@ from pipeline.cli.options import cli_fields
 from pipeline.cli.schema import cli_schema
 from pipeline.engines.spec import EngineSpec
 from pipeline.evaluation.run import EvalConfig
+from pipeline.loop.config import IterateConfig, iterate_config
 from pipeline.training.config import DPOTrainConfig, SFTTrainConfig, TrainResult
 
 runner = CliRunner()
-COMMANDS = {"sft": [SFTTrainConfig], "dpo": [DPOTrainConfig], "eval": [EvalConfig, EngineSpec]}
+COMMANDS = {"sft": [SFTTrainConfig], "dpo": [DPOTrainConfig], "eval": [EvalConfig, EngineSpec],
+            "iterate": [IterateConfig]}
 
 
 def _params(command: str) -> dict:
@@ -148,3 +150,46 @@ def test_schema_lists_the_engine_as_a_choice():
     assert engine["default"] == "transformers" and engine["flag"] == "--engine"
     assert commands["eval"]["protocol"]["choices"] == ["greedy", "sampled"]
     assert commands["eval"]["answer_policy"]["default"] == "default"
+
+
+def test_iterate_recipe_file_set_flags_and_options_added_to_the_recipes(db_path, monkeypatch, tmp_path):
+    seen = []
+
+    def fake_iterate(store, cfg, on_step=None):
+        seen.append(cfg)
+        return {"loop": cfg.loop_name(), "ran_steps": [], "skipped_steps": [], "rounds": []}
+
+    monkeypatch.setattr("pipeline.loop.iterate.iterate", fake_iterate)
+    cfg_file = tmp_path / "loop.json"
+    cfg_file.write_text(json.dumps({"rounds": 3, "want_correct": 2, "max_rollouts": 6}))
+    out = runner.invoke(app, [
+        "iterate", "--db", str(db_path), "--recipe", "cpu-tiny", "--config", str(cfg_file), "--set", "max_rollouts=5",
+        "--max-rollouts", "7", "--engine", "vllm", "--engine-opt", "max_model_len=2048", "--engine-opt",
+        "tensor_parallel_size=2", "--teacher-opt", "base_url=http://h/v1", "--train-opt", "max_steps=20",
+        "--filter-rules", "repetition, too_long", "--no-score", "--system", "-b", "toy", "--dpo-variant", "thought",
+        "--json"])
+    assert out.exit_code == 0, out.output
+    cfg = seen[0]
+    expected = iterate_config("cpu-tiny", rounds=3, want_correct=2, max_rollouts=7, engine="vllm",
+                              filter_rules=["repetition", "too_long"], score=False, use_system=True,
+                              benchmarks=["toy"], dpo_variant="thought")
+    assert cfg == expected.merged(engine_args={"tensor_parallel_size": 2, "engine_opt": ["max_model_len=2048"]},
+                                  teacher_args={"base_url": "http://h/v1"}, train_overrides={"max_steps": 20})
+    assert cfg.engine_args == {"batch_size": 32, "tensor_parallel_size": 2, "engine_opt": ["max_model_len=2048"]}
+    assert type(cfg.engine) is str and cfg.use_system is True  # --system over the recipe's False
+    assert runner.invoke(app, ["iterate", "--db", str(db_path), "--json"]).exit_code == 0
+    assert seen[1] == IterateConfig()
+    bad = runner.invoke(app, ["iterate", "--db", str(db_path), "--method", "ppo"])
+    assert bad.exit_code != 0 and "ppo" in bad.output
+    table = runner.invoke(app, ["iterate", "--recipe-table"])
+    assert table.exit_code == 0 and table.stdout.startswith("| stage |") and len(seen) == 2
+
+
+def test_iterate_schema_offers_engines_and_methods():
+    commands = {c["name"]: {p["name"]: p for p in c["params"]} for c in cli_schema()["commands"]}
+    it = commands["iterate"]
+    assert it["engine"]["type"] == "choice" and it["engine"]["choices"] == ["transformers", "vllm", "openai"]
+    assert it["engine"]["default"] is None and it["engine"]["shown_default"] == "transformers"  # recipe-backed
+    assert it["teacher_engine"]["shown_default"] == "openai" and it["method"]["choices"] == ["sft", "dpo"]
+    assert it["engine_args"]["flag"] == "--engine-opt" and it["engine_args"]["multiple"]
+    assert "want_correct" not in it  # set by a recipe, --config or --set only
