@@ -1,26 +1,41 @@
 """Curation commands: filter (rule flags), score (perplexity), dataset {build,list,show,export,push}, pairs {build,list,export}."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
 from pipeline.cli.common import DbOption, JsonOption, default_db, err_console, fail, print_json, progress
+from pipeline.cli.options import Fields, config_command
+from pipeline.datasets.recipe import ALLOW_HELP, DatasetRecipe, parse_list
+from pipeline.options import comma_list, opt
+from pipeline.pairs.config import PairOptions
+from pipeline.scoring.config import ScoreConfig
 
 WhereOption = Annotated[Optional[str], typer.Option("--where", help="SQL condition over the trajectories view.")]
 FormatOption = Annotated[Optional[str], typer.Option("--format", help="jsonl | parquet | hf (default: from OUT's suffix).")]
-AllowOption = Annotated[Optional[str], typer.Option(
-    "--allow", help="Default exclusions to lift, comma-separated: contaminated (rows overlapping a benchmark), "
-                    "eval (evaluation outputs), test (rows on test/benchmark problems).")]
+AllowOption = Annotated[Optional[str], typer.Option("--allow", help=ALLOW_HELP)]
 
 
-def _allow(value: str | None) -> list[str]:
+@dataclass
+class FilterConfig:
+    """`still2 filter`'s options (run_filters' arguments)."""
+
+    rules: list[str] | None = field(default=None, metadata=opt(
+        "Rules to run, comma-separated (default: all).", "--rules", parse=comma_list, cli_type=str))
+    where: str | None = field(default=None, metadata=opt("SQL condition over the trajectories view.", "--where"))
+    param: list[str] = field(default_factory=list, metadata=opt(
+        "RULE.KEY=VALUE threshold override (repeatable).", "--param"))
+    chunk_size: int = field(default=2000, metadata=opt("Trajectories per read/write chunk.", min=1))
+
+
+def _allow(value: str | list[str] | None) -> list[str]:
     """--allow names, checked against the registry (an unknown one is an error naming the known ones)."""
     from pipeline.datasets.exclusions import active
-    from pipeline.datasets.recipe import parse_list
 
-    names = parse_list(value) or []
+    names = (parse_list(value) if isinstance(value, str) else value) or []
     active(names)
     return names
 
@@ -53,18 +68,16 @@ def _list_rules(as_json: bool) -> None:
     err_console().print(_table("filter rules", ["rule", "kind", "defaults", "what it flags"], rows))
 
 
-def run_filter(db: Path, rules: str | None, where: str | None, params: list[str] | None, chunk_size: int,
-               as_json: bool) -> None:
+def run_filter(db: Path, cfg: FilterConfig, as_json: bool) -> None:
     from pipeline.filters import parse_params, run_filters
     from store import StoreError
 
     store = _store(db)
-    names = [r.strip() for r in rules.split(",") if r.strip()] if rules else None
     try:
-        parsed = parse_params(params)
+        parsed = parse_params(cfg.param)
         with progress() as bar:
             task = bar.add_task("filtering", total=None)
-            report = run_filters(store, names, where=where, params=parsed, chunk_size=chunk_size,
+            report = run_filters(store, cfg.rules or None, where=cfg.where, params=parsed, chunk_size=cfg.chunk_size,
                                  on_progress=lambda n: bar.advance(task, n))
             bar.update(task, total=report.covered, completed=report.covered)
     except (ValueError, StoreError) as exc:
@@ -81,28 +94,24 @@ def run_filter(db: Path, rules: str | None, where: str | None, params: list[str]
 
 
 # -- score ----------------------------------------------------------------------------------------
-def run_score(db: Path, model: str | None, engine_kind: str, part: str, where: str | None, batch_size: int | None,
-              scorer: str | None, rescore: bool, device: str | None, as_json: bool, tokens: bool = False) -> None:
+def run_score(db: Path, cfg: ScoreConfig, as_json: bool) -> None:
     from pipeline.engines.base import make_engine
     from pipeline.scoring import score_trajectories
     from pipeline.scoring.score import parts_of
 
     store = _store(db)
     try:
-        parts_of(part)
-        opts: dict[str, Any] = {}
-        if engine_kind in ("transformers", "hf"):
-            opts = {"score_batch_size": batch_size, "device": device}
-        engine = make_engine(engine_kind, model, **opts)
+        parts_of(cfg.part)
+        engine = make_engine(cfg.engine, cfg.model, **cfg.engine_options())
     except Exception as exc:
         raise fail(str(exc)) from None
     from pipeline.jobs.progress import JobProgress
 
     try:  # a line per chunk in a log (not a terminal); each chunk is committed as it is scored
         with JobProgress("scoring", None, log_interval=5.0) as bar:
-            report = score_trajectories(store, engine, scorer=scorer, part=part, where=where,
-                                        chunk_size=max(4 * (batch_size or 0), 64), rescore=rescore,
-                                        tokens=tokens, on_progress=bar.advance, on_total=bar.set_total)
+            report = score_trajectories(store, engine, scorer=cfg.scorer, part=cfg.part, where=cfg.where,
+                                        chunk_size=max(4 * (cfg.batch_size or 0), 64), rescore=cfg.rescore,
+                                        tokens=cfg.tokens, on_progress=bar.advance, on_total=bar.set_total)
     except ValueError as exc:
         raise fail(str(exc)) from None
     finally:
@@ -145,13 +154,7 @@ def run_metrics(db: Path, where: str | None, recompute: bool, tokenizer: str, ch
 
 
 # -- dataset --------------------------------------------------------------------------------------
-def _recipe(recipe_file: Path | None, overrides: dict[str, Any]):
-    from pipeline.datasets import DatasetRecipe
-    from pipeline.datasets.recipe import parse_list, parse_mix
-
-    for key in ("exclude_flags", "origins", "models", "runs", "domains", "allow"):
-        overrides[key] = parse_list(overrides[key])
-    overrides["domain_mix"] = parse_mix(overrides["domain_mix"])
+def _recipe(recipe_file: Path | None, overrides: dict[str, Any]) -> DatasetRecipe:
     base = DatasetRecipe.from_file(recipe_file) if recipe_file else DatasetRecipe()
     return base.updated(**overrides)
 
@@ -188,46 +191,20 @@ def _dataset_app() -> typer.Typer:
                           no_args_is_help=True)
 
     @dataset.command("build")
+    @config_command
     def build(
         name: Annotated[str, typer.Argument(help="Name of the new dataset version.")],
+        *,
         recipe_file: Annotated[Optional[Path], typer.Option("--recipe", help="Recipe JSON; flags override it.")] = None,
-        parent: Annotated[Optional[str], typer.Option(help="Parent dataset; all its members are inherited.")] = None,
-        kind: Annotated[Optional[str], typer.Option(help="sft (default) or another label.")] = None,
-        exclude_flags: Annotated[Optional[str], typer.Option(help="Filter rules that exclude, comma-separated; '*' any flag (default), '' none.")] = None,
-        min_thought_chars: Annotated[Optional[int], typer.Option(help="Minimum thought length in characters.")] = None,
-        min_thought_tokens: Annotated[Optional[int], typer.Option(help="Minimum thought length in lexical tokens.")] = None,
-        min_tokens: Annotated[Optional[int], typer.Option(help="Minimum response model tokens (trajectory.n_tokens).")] = None,
-        correct_only: Annotated[Optional[bool], typer.Option("--correct-only/--any-verdict", help="Only verdict 'correct' (default on).")] = None,
-        approved_only: Annotated[Optional[bool], typer.Option("--approved-only/--any-status", help="Only approved trajectories.")] = None,
-        exclude_rejected: Annotated[Optional[bool], typer.Option("--exclude-rejected/--include-rejected", help="Leave out rejected ones (default on).")] = None,
-        origins: Annotated[Optional[str], typer.Option(help="Origins, comma-separated (distill,explore,...).")] = None,
-        models: Annotated[Optional[str], typer.Option(help="Models, comma-separated.")] = None,
-        runs: Annotated[Optional[str], typer.Option(help="Run ids, comma-separated.")] = None,
-        domains: Annotated[Optional[str], typer.Option(help="Domains, comma-separated.")] = None,
-        iteration_min: Annotated[Optional[int], typer.Option(help="Lowest iteration.")] = None,
-        iteration_max: Annotated[Optional[int], typer.Option(help="Highest iteration.")] = None,
-        where: WhereOption = None,
-        ppl_scorer: Annotated[Optional[str], typer.Option(help="Scorer whose perplexity selects.")] = None,
-        ppl_part: Annotated[Optional[str], typer.Option(help="full | thought.")] = None,
-        ppl_top_percent: Annotated[Optional[float], typer.Option(help="Keep the top P% highest-perplexity per domain.")] = None,
-        max_per_problem: Annotated[Optional[int], typer.Option(help="At most N trajectories per problem.")] = None,
-        domain_mix: Annotated[Optional[str], typer.Option(help="Domain ratios, e.g. math=0.6,code=0.2,science=0.2.")] = None,
-        hard_ratio: Annotated[Optional[float], typer.Option(help="Share of hard problems among new members.")] = None,
-        hard_pass_rate: Annotated[Optional[float], typer.Option(help="Hard = pass rate below this (default 0.5).")] = None,
-        hard_min_difficulty: Annotated[Optional[int], typer.Option(help="Hard = difficulty at least this.")] = None,
-        size: Annotated[Optional[int], typer.Option(help="At most N new members.")] = None,
-        seed: Annotated[Optional[int], typer.Option(help="Seed for sampling (default 0).")] = None,
-        allow: AllowOption = None,
+        overrides: Annotated[DatasetRecipe, Fields(overrides=True)],
         note: Annotated[Optional[str], typer.Option(help="Free-text note.")] = None,
         replace: Annotated[bool, typer.Option("--replace", help="Rebuild an existing dataset of this name.")] = False,
         db: DbOption = default_db(),
         as_json: JsonOption = False,
     ) -> None:
-        """Build a dataset version from a recipe (file and/or flags mirroring DatasetRecipe's fields)."""
+        """Build a dataset version from a recipe (a --recipe file and/or flags: DatasetRecipe's fields)."""
         from pipeline.datasets import build_dataset
 
-        overrides = {k: v for k, v in locals().items()
-                     if k not in ("name", "recipe_file", "note", "replace", "db", "as_json", "build_dataset")}
         store = _store(db)
         try:
             recipe = _recipe(recipe_file, overrides)
@@ -366,25 +343,13 @@ def _pairs_app() -> typer.Typer:
                         no_args_is_help=True)
 
     @pairs.command("build")
-    def build(
-        scorer: Annotated[Optional[str], typer.Option(help="Scorer whose perplexity is used (default: newest).")] = None,
-        part: Annotated[str, typer.Option(help="full | thought (perplexity and export cut at end of thought).")] = "full",
-        max_per_problem: Annotated[int, typer.Option(help="At most N pairs per problem.")] = 1,
-        problem: Annotated[Optional[str], typer.Option(help="Build for this problem id only.")] = None,
-        approved_only: Annotated[bool, typer.Option("--approved-only", help="Only approved trajectories.")] = False,
-        skip_flags: Annotated[str, typer.Option(help="Skip trajectories flagged by these rules ('*' any).")] = "",
-        where: WhereOption = None,
-        allow: AllowOption = None,
-        db: DbOption = default_db(),
-        as_json: JsonOption = False,
-    ) -> None:
+    @config_command
+    def build(opts: PairOptions, db: DbOption = default_db(), as_json: JsonOption = False) -> None:
         """Build pairs for problems with both outcomes; re-running adds nothing new."""
-        from pipeline.pairs import PairOptions, build_pairs
+        from pipeline.pairs import build_pairs
 
         try:
-            opts = PairOptions(scorer=scorer, part=part, max_per_problem=max_per_problem, problem=problem,
-                               approved_only=approved_only, where=where,
-                               skip_flags=[f.strip() for f in skip_flags.split(",") if f.strip()], allow=_allow(allow))
+            _allow(opts.allow)
             report = build_pairs(_store(db), opts)
         except ValueError as exc:
             raise fail(str(exc)) from None
@@ -449,12 +414,10 @@ def _pairs_app() -> typer.Typer:
 
 def register(app: typer.Typer) -> None:
     @app.command("filter")
+    @config_command
     def filter_(
-        rules: Annotated[Optional[str], typer.Option("--rules", help="Rules to run, comma-separated (default: all).")] = None,
-        where: WhereOption = None,
-        param: Annotated[Optional[list[str]], typer.Option("--param", help="RULE.KEY=VALUE threshold override (repeatable).")] = None,
+        cfg: FilterConfig,
         list_rules: Annotated[bool, typer.Option("--list", help="List the rules with their default parameters.")] = False,
-        chunk_size: Annotated[int, typer.Option(help="Trajectories per read/write chunk.")] = 2000,
         db: DbOption = default_db(),
         as_json: JsonOption = False,
     ) -> None:
@@ -466,27 +429,13 @@ def register(app: typer.Typer) -> None:
         if list_rules:
             _list_rules(as_json)
             return
-        run_filter(db, rules, where, param, chunk_size, as_json)
+        run_filter(db, cfg, as_json)
 
     @app.command("score")
-    def score(
-        model: Annotated[Optional[str], typer.Option("--model", help="Model id or folder (default: SmolLM2-135M-Instruct).")] = None,
-        engine: Annotated[str, typer.Option("--engine", help="transformers | vllm.")] = "transformers",
-        part: Annotated[str, typer.Option("--part", help="full | thought | both.")] = "full",
-        where: WhereOption = None,
-        batch_size: Annotated[Optional[int], typer.Option(
-            "--batch-size", help="Sequences per forward pass (default: 1 on CPU, 16 on a GPU).")] = None,
-        scorer: Annotated[Optional[str], typer.Option("--scorer", help="Name stored with the scores (default: model id).")] = None,
-        rescore: Annotated[bool, typer.Option("--rescore", help="Score again rows already scored by this scorer.")] = False,
-        device: Annotated[Optional[str], typer.Option("--device", help="cpu | cuda | mps (default: best available).")] = None,
-        tokens: Annotated[bool, typer.Option("--tokens", help=(
-            "Also keep each token's NLL and character span (table token_nll, 4 bytes a token) for the TUI's "
-            "surprise heatmap; rows scored before without them are scored again."))] = False,
-        db: DbOption = default_db(),
-        as_json: JsonOption = False,
-    ) -> None:
+    @config_command
+    def score(cfg: ScoreConfig, db: DbOption = default_db(), as_json: JsonOption = False) -> None:
         """Per-token mean NLL and perplexity of each response given its prompt, per (trajectory, scorer, part)."""
-        run_score(db, model, engine, part, where, batch_size, scorer, rescore, device, as_json, tokens)
+        run_score(db, cfg, as_json)
 
     @app.command("metrics")
     def metrics(

@@ -1,10 +1,28 @@
-"""Dataset versions D_t: a recipe (``DatasetRecipe``) selects trajectories on top of a parent dataset."""
+"""Dataset versions D_t: a recipe (``DatasetRecipe``) selects trajectories on top of a parent dataset.
+
+Names are imported on first use (PEP 562), so that the CLI can read the option dataclasses
+(DatasetRecipe, PairOptions, ScoreConfig) at start-up without loading pyarrow.
+"""
 from __future__ import annotations
 
-from pipeline.datasets.build import BuildResult, build_dataset, list_datasets, member_ids
-from pipeline.datasets.export import export_dataset
-from pipeline.datasets.recipe import DatasetRecipe
-from pipeline.datasets.report import dataset_summary
+import importlib
 
-__all__ = ["BuildResult", "DatasetRecipe", "build_dataset", "dataset_summary", "export_dataset",
-           "list_datasets", "member_ids"]
+_EXPORTS = {
+    "BuildResult": "pipeline.datasets.build",
+    "build_dataset": "pipeline.datasets.build",
+    "list_datasets": "pipeline.datasets.build",
+    "member_ids": "pipeline.datasets.build",
+    "export_dataset": "pipeline.datasets.export",
+    "DatasetRecipe": "pipeline.datasets.recipe",
+    "dataset_summary": "pipeline.datasets.report",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

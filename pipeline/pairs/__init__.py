@@ -1,7 +1,28 @@
-"""DPO preference pairs from scored trajectories (STILL-2 perplexity-contrast rule) and their export."""
+"""DPO preference pairs from scored trajectories (STILL-2 perplexity-contrast rule) and their export.
+
+Names are imported on first use (PEP 562), so that the CLI can read the option dataclasses
+(DatasetRecipe, PairOptions, ScoreConfig) at start-up without loading pyarrow.
+"""
 from __future__ import annotations
 
-from pipeline.pairs.build import PairOptions, PairReport, build_pairs, choose_pairs, list_pairs, pair_id
-from pipeline.pairs.export import export_pairs
+import importlib
 
-__all__ = ["PairOptions", "PairReport", "build_pairs", "choose_pairs", "export_pairs", "list_pairs", "pair_id"]
+_EXPORTS = {
+    "PairOptions": "pipeline.pairs.config",
+    "PairReport": "pipeline.pairs.build",
+    "build_pairs": "pipeline.pairs.build",
+    "choose_pairs": "pipeline.pairs.build",
+    "list_pairs": "pipeline.pairs.build",
+    "pair_id": "pipeline.pairs.build",
+    "export_pairs": "pipeline.pairs.export",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -10,29 +10,16 @@ pipeline.datasets.exclusions) unless ``allow`` names it.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pipeline.datasets import exclusions
+from pipeline.pairs.config import PairOptions
 from store.ids import stable_id
 from store.ingest import insert_new
 from store.store import Store
 
 RULE = "ppl_contrast"
-
-
-@dataclass
-class PairOptions:
-    scorer: str | None = None  # None: the scorer with the newest perplexity rows for ``part``
-    part: str = "full"
-    max_per_problem: int = 1
-    problem: str | None = None
-    approved_only: bool = False
-    skip_flags: list[str] = field(default_factory=list)  # rule names; "*" = any flag
-    where: str | None = None
-    # Default exclusions lifted by name (pipeline.datasets.exclusions); by default no contaminated row, no
-    # evaluation output and no trajectory on a test/benchmark problem is paired.
-    allow: list[str] = field(default_factory=list)
 
 
 @dataclass

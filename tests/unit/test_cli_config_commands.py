@@ -9,12 +9,16 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from pipeline.cli.curation_cmds import FilterConfig
 from pipeline.cli.schema import cli_schema
+from pipeline.datasets.recipe import PARTS, DatasetRecipe
 from pipeline.engines.base import ENGINE_KINDS
 from pipeline.engines.spec import EngineSpec
 from pipeline.explore.config import AnswerPolicyName, ExploreConfig
 from pipeline.explore.selection import MODES, ProblemSelection
 from pipeline.options import field_help
+from pipeline.pairs.config import PairOptions
+from pipeline.scoring.config import ScoreConfig
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +65,65 @@ def test_answer_policy_choices_are_the_verifiers_policies():
 def test_a_wrong_engine_is_refused_with_the_choices():
     out = CliRunner().invoke(app, ["explore", "--engine", "nope"])
     assert out.exit_code != 0 and "transformers" in out.output
+
+
+@pytest.mark.parametrize(
+    "command, cls",
+    [("score", ScoreConfig), ("filter", FilterConfig), ("dataset build", DatasetRecipe), ("pairs build", PairOptions)],
+)
+def test_curation_options_are_the_config_fields(schema, command, cls):
+    params = schema[command]
+    fields = _option_fields(cls)
+    assert fields and {f.name for f in fields} <= set(params)
+    for f in fields:
+        assert params[f.name]["help"] == f.metadata["help"], (command, f.name)
+    text = _help(command.split())
+    for f in fields:
+        assert " ".join(f.metadata["help"].split()) in text, (command, f.name)
+
+
+def test_curation_choices_and_recipe_defaults(schema):
+    assert schema["score"]["engine"]["choices"] == list(ENGINE_KINDS)
+    assert schema["score"]["part"]["choices"] == ["full", "thought", "both"]
+    assert schema["pairs build"]["part"]["choices"] == list(PARTS)
+    build = schema["dataset build"]
+    assert build["ppl_part"]["choices"] == list(PARTS)
+    # recipe-backed: nothing on the command line by default, the recipe's default shown
+    assert build["hard_pass_rate"]["default"] is None and build["hard_pass_rate"]["shown_default"] == "0.5"
+    assert build["correct_only"]["flag"] in ("--correct-only", "--any-verdict")
+
+
+def test_dataset_build_flags_override_the_recipe_file(tmp_path):
+    import json
+
+    db = tmp_path / "s.duckdb"
+    assert CliRunner().invoke(app, ["init", "--db", str(db)]).exit_code == 0
+    recipe = tmp_path / "r.json"
+    recipe.write_text(json.dumps({"min_thought_chars": 5, "origins": ["distill"], "seed": 3}))
+    out = CliRunner().invoke(
+        app,
+        [
+            "dataset",
+            "build",
+            "d1",
+            "--recipe",
+            str(recipe),
+            "--db",
+            str(db),
+            "--json",
+            "--origins",
+            "explore, distill",
+            "--domain-mix",
+            "math=1",
+            "--ppl-part",
+            "thought",
+            "--any-verdict",
+        ],
+    )
+    assert out.exit_code == 0, out.output
+    got = json.loads(out.stdout)["recipe"]
+    assert got["min_thought_chars"] == 5 and got["seed"] == 3  # from the file
+    assert got["origins"] == ["explore", "distill"] and got["domain_mix"] == {"math": 1.0}
+    assert got["ppl_part"] == "thought" and got["correct_only"] is False
+    bad = CliRunner().invoke(app, ["dataset", "build", "d2", "--db", str(db), "--domain-mix", "math"])
+    assert bad.exit_code != 0 and "DOMAIN=RATIO" in bad.output
