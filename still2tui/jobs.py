@@ -2,7 +2,7 @@
 
 Contract (owned by the CLI, never redefined here):
   ``CLI jobs schema --json``  -> {"commands": [{"name", "help", "params": [{"name", "flag", "type",
-                                 "choices", "default", "help", "required", "multiple"}]}]}
+                                 "choices", "default", "help", "required", "multiple", "argument"}]}]}
   ``CLI jobs start --db DB --json -- CMD ARGS..`` -> {"id", "pid", "log_path"} (detached)
   ``CLI jobs cancel ID``
 Job state is read from the store's ``run`` table.
@@ -30,6 +30,7 @@ class Param:
     help: str = ""
     required: bool = False
     multiple: bool = False
+    argument: bool = False  # positional (flag is None)
 
 
 @dataclass
@@ -52,7 +53,7 @@ def to_argv(command: Command, values: dict[str, Any]) -> list[str]:
             continue
         items = value if isinstance(value, list) else (str(value).split() if p.multiple else [value])
         for item in items:
-            argv += [p.flag, str(item)]
+            argv += [str(item)] if p.argument else [p.flag, str(item)]
     return argv
 
 

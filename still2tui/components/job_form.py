@@ -26,14 +26,14 @@ class JobForm(ModalScreen[list[str] | None]):
             yield Label(f"[b]{self.command.name}[/b] — {self.command.help}  (ctrl+s launches)", markup=True)
             with VerticalScroll(id="form-fields"):
                 for p in self.command.params:
-                    label = f"{p.flag}{' *' if p.required else ''}  {p.help}"
+                    label = f"{p.flag or p.name.upper()}{' *' if p.required else ''}  {p.help}"
                     if p.type == "bool":
                         yield Checkbox(label, bool(p.default), id=f"f-{p.name}")
                         continue
                     yield Label(label)
                     if p.type == "choice" and p.choices:
                         yield Select([(c, c) for c in p.choices], value=p.default if p.default in p.choices
-                                     else Select.BLANK, allow_blank=not p.required, id=f"f-{p.name}")
+                                     else Select.NULL, allow_blank=not p.required, id=f"f-{p.name}")
                     else:
                         default = "" if p.default is None else (
                             " ".join(map(str, p.default)) if isinstance(p.default, list) else str(p.default))
@@ -50,7 +50,7 @@ class JobForm(ModalScreen[list[str] | None]):
             widget = self.query_one(f"#f-{p.name}")
             value = widget.value
             if isinstance(widget, Select):
-                value = None if value is Select.BLANK else value
+                value = None if value is Select.NULL else value
             elif isinstance(widget, Input) and value != "" and not p.multiple:
                 value = int(value) if p.type == "int" else float(value) if p.type == "float" else value
                 if p.type == "float" and p.default is not None and float(p.default) == value:
@@ -63,7 +63,7 @@ class JobForm(ModalScreen[list[str] | None]):
         return out
 
     def action_launch(self) -> None:
-        missing = [p.flag for p in self.command.params if p.required and self.values().get(p.name) in (None, "", [])]
+        missing = [p.flag or p.name for p in self.command.params if p.required and self.values().get(p.name) in (None, "", [])]
         if missing:
             self.notify(f"required: {', '.join(missing)}", severity="error")
             return
