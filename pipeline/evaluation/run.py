@@ -29,21 +29,16 @@ from pipeline.evaluation.protocol import (
     prompt_choice,
     resolve_protocol,
 )
+from pipeline.explore.config import ANSWER_POLICY_HELP, AnswerPolicyName, read_prompt
 from pipeline.options import Choice, opt
-from pipeline.verifier.policy import POLICIES
 from store.store import Store
 
 ProtocolName = Choice("ProtocolName", [(p, p) for p in PROTOCOLS])
 PromptName = Choice("PromptName", [(p, p) for p in PROMPTS])
-AnswerPolicyName = Choice("AnswerPolicyName", [(p, p) for p in POLICIES])
 
 
 def _samples(items: list[str] | None) -> dict[str, int] | None:
     return parse_samples(items) if items else None
-
-
-def _prompt_file(path: Any) -> str | None:
-    return None if path is None else Path(path).read_text("utf-8").strip()
 
 
 @dataclass
@@ -69,13 +64,10 @@ class EvalConfig:
         "still (STILL-2 system prompt) | cot (no system prompt, 'reason step by step ... \\boxed{}') | none | "
         "custom (--prompt-file). Default: cot for a base model, still for one trained here.", choices=PromptName))
     system_prompt: str | None = field(default=None, metadata=opt(
-        "System prompt file (default: STILL-2's).", "--prompt-file", cli_type=Path, parse=_prompt_file))
+        "System prompt file (default: STILL-2's).", "--prompt-file", cli_type=Path, parse=read_prompt))
     use_system: bool = field(default=True, metadata=opt("No system prompt in the chat.", "--no-system", negate=True))
     verifier_timeout: float = field(default=5.0, metadata=opt("Seconds per verification (code: per test case)."))
-    answer_policy: str = field(default="default", metadata=opt(
-        "Where answers may be read: strict (boxes, anchors, bare answers), default (+ closing statements of "
-        "finished responses, MC letters in prose), harness (+ the last number, cut-off responses too; reproduces "
-        "Qwen-style harnesses). Recorded with every verdict.", choices=AnswerPolicyName))
+    answer_policy: str = field(default="default", metadata=opt(ANSWER_POLICY_HELP, choices=AnswerPolicyName))
 
     def effective_temperature(self) -> float:
         if self.temperature is not None:

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from pipeline.explore.config import read_prompt
 from pipeline.loop.paper import trainer_preset
 from pipeline.options import Choice, comma_list, opt
 from pipeline.training.lengths import OVERLENGTH
@@ -44,11 +45,6 @@ SFTPart = _choices("SFTPart", SFT_PARTS)
 
 def _path_str(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def read_prompt_file(path: Any) -> str | None:
-    """--prompt-file: the system prompt's text."""
-    return None if path is None else Path(path).read_text("utf-8").strip()
 
 
 # Shared by fields that DPOTrainConfig redeclares with its own defaults.
@@ -91,7 +87,7 @@ class TrainCommon:
         "Precision (default: bf16 on a GPU that has it, fp32 on CPU).", "--bf16/--fp32"))
     gradient_checkpointing: bool | None = field(default=None, metadata=opt("Default: on with a GPU, off on CPU."))
     system_prompt: str | None = field(default=None, metadata=opt(
-        "System prompt file (default: STILL-2's).", "--prompt-file", cli_type=Path, parse=read_prompt_file))
+        "System prompt file (default: STILL-2's).", "--prompt-file", cli_type=Path, parse=read_prompt))
     use_system: bool = field(default=True, metadata=opt("No system prompt in the chat.", "--no-system", negate=True))
     logging_steps: int = 1
     overlength: str = field(default="error", metadata=opt(
