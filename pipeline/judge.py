@@ -9,11 +9,10 @@ judge's opinion explicitly (TUI disagreements view, store/curation.accept_verdic
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
-import pyarrow as pa
-
+from pipeline.options import opt
 from store import Store
 
 # Verdict rules the verifier could not decide from; "cut_off" is decided (no credit) and is not asked.
@@ -39,16 +38,20 @@ REASON: one short sentence"""
 
 @dataclass
 class JudgeConfig:
-    """Which rows to judge and how. CLI flags mirror these fields."""
+    """Which rows to judge and how; `still2 judge`'s options are generated from these fields."""
 
-    audit: int | None = None  # judge a random sample of this many decided rows instead of the undecided ones
-    seed: int = 0  # the audit sample's seed
-    where: str | None = None  # SQL over the trajectories view, ANDed to the selection
-    limit: int | None = None  # at most this many rows
-    max_new_tokens: int = 128
-    tail_chars: int = 1500  # how much of the end of each response the judge sees
-    batch: int = 8  # prompts per generate call (one write per batch: an interrupted run resumes)
-    overwrite: bool = False  # judge again rows this model already judged
+    audit: int | None = field(default=None, metadata=opt(
+        "Judge a seeded random sample of N decided rows instead of the undecided ones (no answer found, "
+        "unparseable, timeout, error).", min=1))
+    seed: int = field(default=0, metadata=opt("Seed of the audit sample."))
+    where: str | None = field(default=None, metadata=opt("SQL filter over the trajectories view."))
+    limit: int | None = field(default=None, metadata=opt("At most this many rows.", min=1))
+    max_new_tokens: int = field(default=128, metadata=opt("Tokens of the judge's reply.", min=1))
+    tail_chars: int = field(default=1500, metadata=opt("Characters of the end of each response shown.", min=100))
+    # prompts per generate call (one write per batch: an interrupted run resumes); the CLI takes the
+    # engine's --batch-size
+    batch: int = 8
+    overwrite: bool = field(default=False, metadata=opt("Judge again rows this model judged.", "--overwrite"))
 
 
 _VERDICT = re.compile(r"verdict\s*[:：]?\s*[*\"'`]*\s*(incorrect|correct|wrong|right|yes|no)\b", re.IGNORECASE)
@@ -117,6 +120,8 @@ def judge_prompt(question: str, gold: str, text: str, tail_chars: int = 1500) ->
 
 def judge(store: Store, engine, cfg: JudgeConfig, *, on_batch: Callable[[int, dict], None] | None = None) -> dict:
     """Judge the selected rows with `engine`; returns counts per judge verdict and agreement with ours."""
+    import pyarrow as pa
+
     from pipeline.engines.base import SamplingParams
 
     model_id = engine.model_id

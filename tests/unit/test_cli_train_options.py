@@ -1,4 +1,4 @@
-"""sft, dpo, eval and iterate take their options from their config dataclasses: the help a user reads,
+"""sft, dpo, eval, iterate and judge take their options from their config dataclasses: the help a user reads,
 the jobs schema the TUI's forms are built from and the values the trainer gets all come from the fields
 (recipe < --config file < --set < flags)."""
 from __future__ import annotations
@@ -15,12 +15,13 @@ from pipeline.cli.options import cli_fields
 from pipeline.cli.schema import cli_schema
 from pipeline.engines.spec import EngineSpec
 from pipeline.evaluation.run import EvalConfig
+from pipeline.judge import JudgeConfig
 from pipeline.loop.config import IterateConfig, iterate_config
 from pipeline.training.config import DPOTrainConfig, SFTTrainConfig, TrainResult
 
 runner = CliRunner()
 COMMANDS = {"sft": [SFTTrainConfig], "dpo": [DPOTrainConfig], "eval": [EvalConfig, EngineSpec],
-            "iterate": [IterateConfig]}
+            "iterate": [IterateConfig], "judge": [JudgeConfig, EngineSpec]}
 
 
 def _params(command: str) -> dict:
@@ -193,3 +194,27 @@ def test_iterate_schema_offers_engines_and_methods():
     assert it["teacher_engine"]["shown_default"] == "openai" and it["method"]["choices"] == ["sft", "dpo"]
     assert it["engine_args"]["flag"] == "--engine-opt" and it["engine_args"]["multiple"]
     assert "want_correct" not in it  # set by a recipe, --config or --set only
+
+
+def test_judge_takes_its_batch_from_the_engine_options(db_path, monkeypatch):
+    from store import Store
+
+    Store(db_path).init()
+    seen = []
+
+    class Engine:
+        model_id = "judge-model"
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(EngineSpec, "build", lambda self, model: (seen.append(self), Engine())[1])
+    monkeypatch.setattr("pipeline.judge.judge", lambda store, eng, cfg, on_batch=None: (seen.append(cfg), {
+        "judged": 0, "mode": "undecided", "model": eng.model_id, "correct": 0, "incorrect": 0, "unsure": 0,
+        "disagree_with_verdict": 0})[1])
+    out = runner.invoke(app, ["judge", "--db", str(db_path), "--audit", "5", "--overwrite", "--json"])
+    assert out.exit_code == 0, out.output
+    spec, cfg = seen
+    assert spec == EngineSpec(batch_size=8)  # judge's own default, not EngineSpec's 32
+    assert cfg == JudgeConfig(audit=5, overwrite=True, batch=8)
+    assert runner.invoke(app, ["judge", "--db", str(db_path), "--tail-chars", "10"]).exit_code != 0  # min 100
