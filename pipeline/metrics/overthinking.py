@@ -76,7 +76,8 @@ def candidates(thought: str) -> list[Candidate]:
     for m in _SENTENCE.finditer(thought):
         sentence = m.group(0)
         how = "answer" if _ANSWER.search(sentence) else "conclusion" if _CONCLUDES.search(sentence) else None
-        if how == "conclusion" and not _doubted_after(thought, m.end()):
+        # a sentence without a full stop keeps its line break: the step may end just before it
+        if how == "conclusion" and not _doubted_after(thought, m.end() - sentence.endswith("\n")):
             continue
         if how is None:
             continue

@@ -20,7 +20,7 @@ from store.store import Store
 from store.trajectory_format import ParsedResponse, parse_response
 
 # Bump when a change can change a stored value (the candidate rules, the re-check kinds).
-VERSION = "1:" + ",".join(RECHECKS)
+VERSION = "2:" + ",".join(RECHECKS)  # 2: a conclusion without a full stop ends its step
 
 SCHEMA = pa.schema([
     ("trajectory_id", pa.string()), ("thought_chars", pa.int32()), ("first_correct_char", pa.int32()),

@@ -34,6 +34,10 @@ def test_first_correct_skips_intermediate_results_and_uses_the_verifiers_equival
     assert first_correct(boxed, "\\frac{1}{2}").how == "boxed"
     assert first_correct("The answer is $\\frac{2}{4}$ I think.", "1/2").how == "answer"
     assert first_correct("So the result is 3.\n\nNext we add.", "3") is None
+    # Sky-T1 writes conclusions without a full stop: the line break still ends the step before the doubt
+    no_stop = "4 and 5 are relatively prime.\n\nTherefore, m + n = 4 + 5 = 9\n\nWait a minute, is that all?"
+    assert first_correct(no_stop, "9").how == "conclusion"
+    assert first_correct("So x = 9\nand then y = 2\n\nWait.", "9") is None  # 'So x = 9' does not end its step
 
 
 def _store_with(store, golds: dict[str, str], thoughts: dict[str, str]):
