@@ -115,6 +115,8 @@ class SurpriseStrip(Static):
             how = f" ({m['first_correct_how']})" if m["first_correct_how"] else ""
             variants = [Text.assemble("correct answer first at ", step, f"{how} · ", (after, "bold"),
                                       " of thought after it · ", self._rechecks(m, counts), (" · = jumps there", "dim")),
+                        Text.assemble("correct answer at ", step, f"{how} · ", (after, "bold"), " after it · ",
+                                      self._rechecks(m, counts), (" · =", "dim")),
                         Text.assemble("correct answer at ", step, " · ", (after, "bold"), " after it · ",
                                       self._rechecks(m, ""), (" · =", "dim"))]
         fitting = next((v for v in variants if head.cell_len + v.cell_len <= width), variants[-1])
@@ -165,7 +167,7 @@ class SurpriseStrip(Static):
 
 RANKING_COLUMNS = [Column("step", "step", 5, "", 1, numeric=True), Column("mean", "nats/tok", 8, "", 1, numeric=True),
                    Column("share", "NLL share", 9, "", 2, numeric=True),
-                   Column("without", "ppl w/o it", 10, "", 2, numeric=True),
+                   Column("adds", "+ppl", 7, "", 2, numeric=True),
                    Column("tokens", "tokens", 6, "", 3, numeric=True), Column("text", "text", 20, "", 1, flex=True)]
 
 
@@ -185,7 +187,7 @@ class SurpriseRanking(ModalScreen[int | None]):
         for i in surprise.ranking():
             first, end = surprise.token_ranges[i]
             rows.append((str(i), i + 1, round(float(surprise.mean[i]), 2) if not math.isnan(surprise.mean[i]) else None,
-                         f"{surprise.share[i]:.1%}", round(float(without[i]), 3), end - first,
+                         f"{surprise.share[i]:.1%}", float(surprise.ppl - without[i]), end - first,
                          " ".join(steps[i].split())[:300]))
         self.source = RowsSource(rows, RANKING_COLUMNS)
         self.ppl = surprise.ppl
@@ -194,8 +196,8 @@ class SurpriseRanking(ModalScreen[int | None]):
         from textual.containers import Vertical
 
         with Vertical(id="ranking-box"):
-            yield Static(f"steps by surprise (mean NLL per token, highest first); the response's ppl is "
-                         f"{self.ppl:.3f} · enter jumps to a step · escape")
+            yield Static(f"steps by mean NLL per token · +ppl: what the step adds to the response's perplexity "
+                         f"({self.ppl:.3f}) · enter jumps · escape")
             yield VirtualTable(self.source, id="ranking")
 
     def on_mount(self) -> None:

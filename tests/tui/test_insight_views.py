@@ -179,6 +179,9 @@ async def test_detail_colours_steps_by_surprise_tokens_on_demand_ranks_and_jumps
         await until(pilot, lambda: isinstance(app.screen, SurpriseRanking))
         ranking = app.screen.query_one(VirtualTable)
         assert ranking.current_key == "4"  # the hottest step first
+        adds = [ranking.row(i)[4] for i in range(ranking.total)]  # +ppl: what each step adds to the perplexity
+        assert adds[0] == max(adds) > 0 > min(adds)  # the hot step raises it, the cold ones lower it
+        assert adds[0] == pytest.approx(screen.surprise.ppl - screen.surprise.ppl_without()[4])
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, DetailScreen))
         assert body.cursor == 4
