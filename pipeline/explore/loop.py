@@ -86,6 +86,7 @@ def explore(store: Store, engine: Engine, engine_kind: str, problems: list[Probl
             run_id: str, *, on_batch: Callable[[dict], None] | None = None, run_args: dict | None = None) -> ExploreSummary:
     """Run (or resume) exploration over `problems`; every rollout is verified and stored."""
     from pipeline.verifier import VERIFIER_VERSION, grade_many
+    from pipeline.verifier.kinds import instruction_for
 
     _register_run(store, run_id, config.origin, {"engine": engine_kind, "model": engine.model_id,
                                                   "config": asdict(config), **(run_args or {})}, "running")
@@ -112,7 +113,7 @@ def explore(store: Store, engine: Engine, engine_kind: str, problems: list[Probl
             params = SamplingParams(n=n, temperature=config.temperature, top_p=config.top_p,
                                     max_new_tokens=config.max_new_tokens, seed=seed, stop=config.stop)
             prompts = [chat_prompt(p.question, p.choices, config.system_prompt, use_system=config.use_system,
-                                   instruction=config.instruction) for p in batch]
+                                   instruction=instruction_for(config.instruction, p.answer_kind)) for p in batch]
             t0 = time.monotonic()
             results = engine.generate(prompts, params)
             gen_seconds = time.monotonic() - t0

@@ -13,6 +13,8 @@ import importlib
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from store.prompting import BOXED_INSTRUCTION
+
 from .verdict import Verdict
 
 Item = tuple[str, str, str]  # (gold, pred_text, kind)
@@ -26,6 +28,9 @@ class AnswerKind:
     help: str
     prediction: str = "\\boxed{{{}}}"  # an extracted answer written back as a prediction (maj@k votes)
     reads_policy: bool = False  # the grader takes `policy=` and (gold, pred, kind, finish_reason) items
+    # What the plain chain-of-thought instruction (BOXED_INSTRUCTION: eval's `cot` prompt, explore's
+    # `--instruction boxed`) asks of this kind: a program is not put in \boxed{}.
+    cot_instruction: str = BOXED_INSTRUCTION
 
     def as_prediction(self, extracted: str) -> str:
         return self.prediction.format(extracted)
@@ -36,6 +41,13 @@ class AnswerKind:
 
 
 KINDS: dict[str, AnswerKind] = {}
+
+
+def instruction_for(instruction: str | None, kind: str | None) -> str | None:
+    """The instruction appended to a question of this kind: the \\boxed{} one becomes the kind's own."""
+    if instruction != BOXED_INSTRUCTION or not kind or kind not in KINDS:
+        return instruction
+    return KINDS[kind].cot_instruction
 
 
 def register(kind: AnswerKind) -> None:
@@ -60,7 +72,8 @@ register(AnswerKind("int", _MATH, "an integer answer (AIME): compared as integer
 register(AnswerKind("mc", _MATH, "a multiple-choice letter A-E", reads_policy=True))
 register(AnswerKind("code", "pipeline.verifier.code:grade_programs",
                     "a program (last fenced code block) run against the problem's tests in the sandbox",
-                    prediction="```python\n{}\n```"))
+                    prediction="```python\n{}\n```",
+                    cot_instruction="Please reason step by step, and put your final program in one ```python code block."))
 
 
 def grade_by_kind(

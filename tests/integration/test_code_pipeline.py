@@ -143,3 +143,38 @@ def test_mixed_dataset_of_math_code_and_multiple_choice(store, tmp_path, db_path
     shown = json.loads(result.output)
     counts = {d["domain"]: d["count"] for d in shown["domains"]}
     assert counts == {"math": 4, "code": 3, "science": 2, "puzzle": 1}
+
+
+def test_cot_prompt_asks_code_problems_for_a_program_not_a_box(store):
+    """The backbone's plain chain-of-thought prompt appends the \\boxed{} instruction to math questions only."""
+    from store.ids import question_hash
+    from store.ingest import add_problems
+    from store.prompting import BOXED_INSTRUCTION
+
+    import_problems(store, str(MBPP), source="mbpp")
+    with store.write() as conn:
+        add_problems(conn, [{"id": "m1", "source": "mbpp", "question": "What is 2 + 2?",
+                             "question_hash": question_hash("What is 2 + 2?"), "answer": "4", "answer_kind": "int",
+                             "domain": "math", "split": "test"}])
+    seen = []
+
+    class Recorder(ScriptedCoder):
+        def generate(self, messages_list, params):
+            seen.extend(m[-1]["content"] for m in messages_list)
+            math = [i for i, m in enumerate(messages_list) if "2 + 2" in m[-1]["content"]]
+            code = [m for m in messages_list if "2 + 2" not in m[-1]["content"]]
+            out = super().generate(code, params)
+            for i in math:
+                out.insert(i, PromptResult(prompt_index=i, completions=[Completion(
+                    text="\\boxed{4}", n_tokens=3, finish_reason="stop")], prompt_tokens=5))
+            return [PromptResult(prompt_index=i, completions=r.completions, prompt_tokens=r.prompt_tokens)
+                    for i, r in enumerate(out)]
+
+    [res] = run_eval(store, Recorder({k: [v] for k, v in RIGHT.items()}), "scripted", "coder", ["mbpp"],
+                     EvalConfig(max_new_tokens=64, prompt="cot", batch_problems=8))
+    assert res["metrics"]["accuracy"] == 1.0  # 4 programs pass, 4 is right
+    math = [q for q in seen if "2 + 2" in q]
+    code = [q for q in seen if "2 + 2" not in q]
+    assert len(math) == 1 and len(code) == 4
+    assert math[0].endswith("\n" + BOXED_INSTRUCTION)
+    assert all("boxed" not in q and q.endswith("put your final program in one ```python code block.") for q in code)
