@@ -18,7 +18,7 @@ Three parts, each through the real rule (``pipeline.filters.run_filters`` over t
 
     .venv/bin/python bench/decontamination.py                      # shared + planted
     .venv/bin/python bench/ingest.py --rows 1000000 --keep --dir /tmp/ing
-    .venv/bin/python bench/decontamination.py --store /tmp/ing/a.duckdb
+    .venv/bin/python bench/decontamination.py --parts "" --store /tmp/ing/ours.duckdb   # store only
 """
 from __future__ import annotations
 
