@@ -26,6 +26,10 @@ class Action:
     action: str
     description: str
     show: bool = True
+    # Checked before the key reaches the focused widget: a key that moves the focus to a text box must, or
+    # the keys typed right after it (a burst, a paste) are already queued for the old widget and run its
+    # bindings (the r of "flag:repetition" rejected a row). Its action types the key when the box has focus.
+    priority: bool = False
 
 
 _A = Action
@@ -57,7 +61,7 @@ ACTIONS: dict[str, list[Action]] = {
         _A("table.open", "enter", "select", "Open row", show=False),
     ],
     "trajectories": [
-        _A("trajectories.filter", "slash", "focus_filter", "Filter"),
+        _A("trajectories.filter", "slash", "focus_filter", "Filter", priority=True),
         _A("trajectories.sort", "s", "sort", "Sort by column"),
         _A("trajectories.approve", "a", "status('approved')", "Approve"),
         _A("trajectories.reject", "r", "status('rejected')", "Reject"),
@@ -65,24 +69,36 @@ ACTIONS: dict[str, list[Action]] = {
         _A("trajectories.bulk_approve", "A", "bulk('approved')", "Approve filter", show=False),
         _A("trajectories.bulk_reject", "R", "bulk('rejected')", "Reject filter", show=False),
         _A("trajectories.bulk_reset", "C", "bulk('pending')", "Reset filter", show=False),
+        _A("trajectories.preview", "v", "toggle_preview", "Preview"),
         _A("trajectories.note", "n", "note", "Note", show=False),
         _A("trajectories.tag", "t", "tag", "Tag", show=False),
         _A("trajectories.bulk_tag", "T", "bulk_tag", "Tag filter", show=False),
         _A("trajectories.same_problem", "o", "same_problem", "Same problem", show=False),
         _A("trajectories.plots", "p", "plots", "Plots", show=False),
         _A("trajectories.mark", "m", "mark", "Mark two to compare", show=False),
+        _A("trajectories.columns", "vertical_line", "columns", "Choose columns", show=False),
+        _A("trajectories.copy", "y", "copy", "Copy (id, answer, text…)", show=False),
+        _A("trajectories.export", "E", "export", "Export filter to JSONL/Parquet", show=False),
     ],
     "detail": [
         _A("detail.back", "escape,backspace", "back", "Back"),
-        _A("detail.approve", "a", "status('approved')", "Approve"),
-        _A("detail.reject", "r", "status('rejected')", "Reject"),
-        _A("detail.reset", "c", "status('pending')", "Reset"),
-        _A("detail.note", "n", "note", "Note", show=False),
+        _A("detail.approve", "a", "status('approved')", "Approve+next"),
+        _A("detail.reject", "r", "status('rejected')", "Reject+next"),
+        _A("detail.reset", "c", "status('pending')", "Reset+next", show=False),
+        _A("detail.next", "right_square_bracket", "walk(1)", "Next in list"),
+        _A("detail.prev", "left_square_bracket", "walk(-1)", "Prev in list", show=False),
+        _A("detail.next_rollout", "right_curly_bracket", "rollout(1)", "Next rollout of the problem", show=False),
+        _A("detail.prev_rollout", "left_curly_bracket", "rollout(-1)", "Prev rollout of the problem", show=False),
+        _A("detail.find", "slash", "find", "Find", priority=True),
+        _A("detail.find_next", "n", "find_next(1)", "Next hit", show=False),
+        _A("detail.find_prev", "N", "find_next(-1)", "Previous hit", show=False),
+        _A("detail.loop", "L", "loop_start", "Jump to where the loop starts", show=False),
+        _A("detail.expand", "e", "expand", "Expand/collapse steps", show=False),
+        _A("detail.latex", "backslash", "toggle_latex", "LaTeX as Unicode / raw", show=False),
+        _A("detail.copy", "y", "copy", "Copy (id, answer, step, text…)", show=False),
+        _A("detail.note", "i", "note", "Note (n is the next find hit here)", show=False),
         _A("detail.tag", "t", "tag", "Tag", show=False),
-        _A("detail.next", "right_square_bracket", "rollout(1)", "Next rollout"),
-        _A("detail.prev", "left_square_bracket", "rollout(-1)", "Prev rollout"),
         _A("detail.rollouts", "o", "rollouts", "Rollouts list", show=False),
-        _A("detail.expand", "e", "expand", "Expand/collapse steps"),
         _A("detail.build_pairs", "b", "build_pairs", "Build pairs", show=False),
         _A("detail.compare", "v", "compare", "First divergence"),
         _A("detail.mark", "m", "mark", "Mark to compare", show=False),
@@ -101,15 +117,17 @@ ACTIONS: dict[str, list[Action]] = {
         _A("pairs.build", "b", "build_pairs", "Build pairs"),
         _A("pairs.sort", "s", "sort", "Sort", show=False),
         _A("pairs.divergence", "v", "divergence", "First divergence"),
+        _A("pairs.note", "n", "note", "Note", show=False),
     ],
     "problems": [
         _A("problems.open", "enter", "open_trajectories", "Trajectories"),
         _A("problems.sort", "s", "sort", "Sort"),
-        _A("problems.filter", "slash", "focus_filter", "Filter"),
+        _A("problems.filter", "slash", "focus_filter", "Filter", priority=True),
     ],
     "overview": [
         _A("overview.backbone", "b", "backbone", "Backbone"),
-        _A("overview.next_tab", "tab", "next_tab", "Next tab", show=False),
+        _A("overview.next_tab", "tab", "next_tab(1)", "Next tab", show=False),
+        _A("overview.prev_tab", "shift+tab", "next_tab(-1)", "Previous tab", show=False),
     ],
     "jobs": [
         _A("jobs.new", "n", "new_job", "New job"),
@@ -124,16 +142,20 @@ ACTIONS: dict[str, list[Action]] = {
         _A("disagreements.sort", "s", "sort", "Sort", show=False),
     ],
     "sql": [
-        _A("sql.run", "enter", "run_sql", "Run", show=False),
-        _A("sql.prev", "up", "history(-1)", "Older query", show=False),
-        _A("sql.next", "down", "history(1)", "Newer query", show=False),
-        _A("sql.focus", "slash", "focus_query", "Query"),
+        _A("sql.run", "ctrl+r,f9", "run_sql", "Run"),
+        _A("sql.prev", "alt+up", "history(-1)", "Older query", show=False),
+        _A("sql.next", "alt+down", "history(1)", "Newer query", show=False),
+        _A("sql.focus", "slash", "focus_query", "Edit query", show=False),
+        _A("sql.copy", "y", "copy_cell", "Copy cell", show=False),
+        _A("sql.copy_all", "Y", "copy_results", "Copy results (TSV)", show=False),
+        _A("sql.export", "E", "export_results", "Export results", show=False),
     ],
 }
 
 
 def bindings(scope: str) -> list[Binding]:
-    return [Binding(a.keys, a.action, a.description, show=a.show, id=a.id) for a in ACTIONS[scope]]
+    return [Binding(a.keys, a.action, a.description, show=a.show, id=a.id, priority=a.priority)
+            for a in ACTIONS[scope]]
 
 
 def all_actions() -> list[Action]:

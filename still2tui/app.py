@@ -22,10 +22,11 @@ from store import Store, StoreError
 from store.runs import repair_stale_runs
 from still2tui.actions import bindings, load_keymap
 from still2tui.commands import ScreenCommands
-from still2tui.curator import Curator
+from still2tui.curator import Curator, describe
 from still2tui.detail_rows import DetailRows
 from still2tui.jobs import PipelineCli
 from still2tui.messages import DataChanged, IndexReady, ShowTrajectories
+from still2tui.settings import UiState, curator_name
 from still2tui.table_index import TrajectoryIndex
 
 SYNC_INDEX_ROWS = 100_000  # stores up to this size build the index before the first paint
@@ -64,7 +65,8 @@ class Still2App(App):
     COMMANDS = App.COMMANDS | {ScreenCommands}
 
     def __init__(self, db: str | os.PathLike, *, cli: list[str] | None = None, keymap: dict[str, str] | None = None,
-                 live_interval: float = 1.5, history_path: Path | None = None):
+                 live_interval: float = 1.5, history_path: Path | None = None, curator: str | None = None,
+                 ui_state: UiState | None = None):
         super().__init__()
         self.store = Store(db, sticky_reads=True)
         self.store.init()
@@ -74,7 +76,9 @@ class Still2App(App):
         self.bg_store = Store(db)
         self.db_path = str(db)
         self.cli = PipelineCli(cli or [sys.executable, "-m", "pipeline"], self.db_path)
-        self.curator = Curator(self.store)
+        self.curator_name = curator or curator_name()
+        self.curator = Curator(self.store, actor=self.curator_name)
+        self.ui_state = ui_state or UiState()
         self.user_keymap = load_keymap() if keymap is None else keymap
         self.live_interval = live_interval
         self.history_path = history_path
@@ -93,9 +97,10 @@ class Still2App(App):
         gc.set_threshold(*GC_THRESHOLD)
         if self.user_keymap:
             self.set_keymap(self.user_keymap)
-        self.sub_title = Path(self.db_path).name
-        self.set_interval(0.1, self.store.poll)
-        self.set_interval(self.live_interval, self.watch_jobs)
+        self.sub_title = f"{Path(self.db_path).name} · {self.curator_name}"
+        self._last_stamp = self._file_stamp()
+        self.set_interval(0.1, self._poll_store)
+        self.set_interval(self.live_interval, self.watch_store)
         self.set_interval(SEARCH_INDEX_INTERVAL, self.catch_up_search_index)
         self.call_after_refresh(self.set_timer, SEARCH_INDEX_FIRST, self.catch_up_search_index)
 
@@ -160,46 +165,80 @@ class Still2App(App):
         gc.collect()
         gc.freeze()
 
-    def sync_index(self) -> None:
-        """After DataChanged: catch the index up with the store (appends and curation in place)."""
-        if self.index.ready and not self._index_loading and self.index.sync(self.store) == "stale":
+    def sync_index(self, deep: bool = False) -> None:
+        """After DataChanged: catch the index up with the store (appends and curation in place); ``deep``
+        after another process wrote (see TrajectoryIndex.sync)."""
+        if self.index.ready and not self._index_loading and self.index.sync(self.store, deep=deep) == "stale":
             self.ensure_index(rebuild=True)
 
     # -- live data ----------------------------------------------------------------------------------------
-    def running_jobs(self) -> int:
-        repair_stale_runs(self.store)  # rows of killed processes become `crashed` (store/runs.py)
-        with self.store.read() as conn:
-            return conn.execute("SELECT count(*) FROM run WHERE state IN ('queued', 'running')").fetchone()[0]
+    # Other processes (jobs, the CLI, a second TUI) write the store while the TUI shows it. A writer has to
+    # make our sticky read connection let go (store/connection.py), and its commit changes the file; either
+    # tells the TUI, within one ``live_interval``, to re-read: the index catches up (appended rows, statuses,
+    # or a rebuild in the background, shown as "catching up") and the shown screen reloads.
+    _writer_seen = False
+    _writes_seen = 0
+    _last_stamp: tuple = ()
 
-    def watch_jobs(self) -> None:
-        """While a job runs, re-open the read connection so rows other processes wrote show up."""
-        if self._was_running or self.running_jobs():
+    def _poll_store(self) -> None:
+        if self.store.poll():
+            self._writer_seen = True
+
+    def _file_stamp(self) -> tuple:
+        stamp = []
+        for path in (self.db_path, self.db_path + ".wal"):
+            try:
+                st = os.stat(path)
+                stamp.append((st.st_mtime_ns, st.st_size))
+            except OSError:
+                stamp.append(None)
+        return tuple(stamp)
+
+    REPAIR_EVERY = 8  # ticks between checks for runs whose process died (store/runs.py)
+    _ticks = 0
+
+    def watch_store(self) -> None:
+        """Notice what other processes wrote since the last tick, and show it."""
+        self._ticks += 1
+        if self._ticks % self.REPAIR_EVERY == 1 and repair_stale_runs(self.store):  # killed runs become `crashed`
+            self._writer_seen = True
+        released, self._writer_seen = self._writer_seen, False
+        own = Curator.writes != self._writes_seen  # our own writes changed the file too (already shown)
+        self._writes_seen = Curator.writes
+        stamp = self._file_stamp()
+        external = released or (stamp != self._last_stamp and not own)
+        self._last_stamp = stamp
+        if external:
             self.store.refresh()
-            self._was_running = bool(self.running_jobs())
+            self.sync_index(deep=True)
             self.screen.post_message(DataChanged())
-
-    _was_running = False
 
     def on_data_changed(self, event: DataChanged) -> None:
         """Every DataChanged bubbles up here after the screen has handled it: rows read before are stale."""
         self._data_changes += 1
 
+    @property
+    def catching_up(self) -> bool:
+        """The index is being rebuilt after other processes' writes (the table shows the store meanwhile)."""
+        return self._index_loading and self.index.ready
+
     def action_refresh_data(self) -> None:
+        """f5: read everything again (the index is rebuilt, whatever its signature says)."""
         self.store.refresh()
+        if self.index.ready:
+            self.ensure_index(rebuild=True)
         self.screen.post_message(DataChanged())
         self.notify("reloaded", timeout=1)
 
     # -- curation -----------------------------------------------------------------------------------------
     def action_undo(self) -> None:
         event = self.curator.undo()
-        self.notify(f"undid {event.action} on {event.n} {event.target_kind}(s)" if event else "nothing to undo",
-                    timeout=2)
+        self.notify(describe(event, "undid") if event else f"nothing of {self.curator_name}'s to undo", timeout=2)
         self.screen.post_message(DataChanged())
 
     def action_redo(self) -> None:
         event = self.curator.redo()
-        self.notify(f"redid {event.action} on {event.n} {event.target_kind}(s)" if event else "nothing to redo",
-                    timeout=2)
+        self.notify(describe(event, "redid") if event else f"nothing of {self.curator_name}'s to redo", timeout=2)
         self.screen.post_message(DataChanged())
 
     def on_show_trajectories(self, message: ShowTrajectories) -> None:
@@ -214,18 +253,40 @@ class Still2App(App):
         if isinstance(self.screen, TrajectoriesScreen):
             self.screen.apply_filter(text)
 
-    def open_detail(self, trajectory_id: str) -> None:
-        """Push the detail screen on a trajectory; one instance is installed and reused for every one."""
+    def open_detail(self, trajectory_id: str, walker=None, highlight: list[str] | None = None) -> None:
+        """Push the detail screen on a trajectory; one instance is installed and reused for every one.
+        ``walker(id, step)``: the next/previous trajectory of the list it was opened from; ``highlight``: the
+        words of the search that led there."""
         from still2tui.components.detail_screen import DetailScreen
 
         if not self.is_screen_installed("detail"):
-            self.install_screen(DetailScreen(trajectory_id), "detail")
+            screen = DetailScreen(trajectory_id)
+            screen.walker, screen.highlight = walker, list(highlight or [])
+            self.install_screen(screen, "detail")
             self.push_screen("detail")
             return
         screen = self.get_screen("detail")
-        screen.show(trajectory_id)
+        screen.walker = walker
+        screen.show(trajectory_id, highlight=list(highlight or []))
         if screen is not self.screen:
             self.push_screen(screen)
+
+    def export_selection(self, selection, path: str) -> None:
+        """Write the trajectories of a selection (every column) to a JSONL or Parquet file, in a worker."""
+        self.notify(f"exporting {selection.n:,} trajectories to {path}…", timeout=3)
+        self.run_worker(lambda: self._export(selection, path), thread=True, group="export")
+
+    def _export(self, selection, path: str) -> None:
+        from store.formats.export import export_trajectories
+
+        try:
+            ids = Curator(self.bg_store).ids(selection)
+            fmt = "parquet" if path.endswith(".parquet") else "jsonl"
+            n = export_trajectories(self.bg_store, path, fmt=fmt, shape="raw", ids=ids)
+        except Exception as exc:  # a bad path, a full disk: say so, nothing else breaks
+            self.call_from_thread(self.notify, f"export failed: {exc}", severity="error", timeout=8)
+            return
+        self.call_from_thread(self.notify, f"exported {n:,} trajectories to {path}", timeout=5)
 
     def build_pairs(self, problem_id: str) -> None:
         """Run `pairs build --problem ID` through the CLI as a job; report what the CLI says."""
@@ -242,7 +303,9 @@ class Still2App(App):
     def action_help(self) -> None:
         from still2tui.components.help_screen import HelpScreen
 
-        self.push_screen(HelpScreen(self.user_keymap))
+        from still2tui.commands import SCREEN_SCOPE
+
+        self.push_screen(HelpScreen(self.user_keymap, SCREEN_SCOPE.get(type(self.screen).__name__)))
 
     def action_toggle_dark(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"

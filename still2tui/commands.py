@@ -7,6 +7,12 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from still2tui.actions import ACTIONS
 
+
+def shown_keys(keys: str) -> str:
+    from still2tui.components.help_screen import shown_keys as shown
+
+    return shown(keys)
+
 SCREEN_SCOPE = {"TrajectoriesScreen": "trajectories", "DetailScreen": "detail", "PairsScreen": "pairs",
                 "ProblemsScreen": "problems", "OverviewScreen": "overview", "JobsScreen": "jobs",
                 "SqlScreen": "sql", "DisagreementsScreen": "disagreements"}
@@ -30,7 +36,7 @@ class ScreenCommands(Provider):
     async def discover(self) -> Hits:
         for action, target in self._actions():
             yield DiscoveryHit(action.description, partial(self._run, target, action.action),
-                               help=f"{action.keys}  ({action.id})")
+                               help=f"key: {shown_keys(action.keys)}")
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -38,4 +44,4 @@ class ScreenCommands(Provider):
             score = matcher.match(action.description)
             if score > 0:
                 yield Hit(score, matcher.highlight(action.description), partial(self._run, target, action.action),
-                          help=f"{action.keys}  ({action.id})")
+                          help=f"key: {shown_keys(action.keys)}")

@@ -1,4 +1,8 @@
-"""Curation from the TUI: each call is one short write transaction around store.curation."""
+"""Curation from the TUI: each call is one short write transaction around store.curation.
+
+Every action carries the curator's name (settings.curator_name) as the event's actor; undo and redo
+walk that curator's own actions only.
+"""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -18,6 +22,7 @@ class Selection:
     params: list
     n: int
     upto: int
+    statuses: dict[str, int] | None = None  # how many of them have each status (at the count)
 
 
 class Curator:
@@ -25,8 +30,9 @@ class Curator:
     # no write of the TUI (still2tui/detail_rows.py).
     writes = 0
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, actor: str | None = None):
         self.store = store
+        self.actor = actor
 
     @contextmanager
     def _write(self):
@@ -39,14 +45,24 @@ class Curator:
 
     def status(self, status: str, ids: list[str], kind: str = "trajectory") -> curation.Event:
         with self._write() as conn:
-            return curation.set_status(conn, status, ids=ids, kind=kind, actor="tui")
+            return curation.set_status(conn, status, ids=ids, kind=kind, actor=self.actor)
 
     def select(self, where: str, params: list) -> Selection:
         """The trajectories matching a filter now, for a bulk action the user confirms later."""
         with self.store.read() as conn:
-            n, upto = conn.execute(f"""SELECT count(*), (SELECT coalesce(max(rowid), -1) FROM trajectory)
-                                       FROM trajectory t WHERE {where}""", params).fetchone()
-        return Selection(where, list(params), n, upto)
+            n, upto, approved, rejected = conn.execute(
+                f"""SELECT count(*), (SELECT coalesce(max(rowid), -1) FROM trajectory),
+                           count(*) FILTER (WHERE t.status = 'approved'), count(*) FILTER (WHERE t.status = 'rejected')
+                    FROM trajectory t WHERE {where}""", params).fetchone()
+        return Selection(where, list(params), n, upto,
+                         {"approved": approved, "rejected": rejected, "pending": n - approved - rejected})
+
+    def ids(self, selection: Selection) -> list[str]:
+        """The ids of a selection's trajectories (an export)."""
+        with self.store.read() as conn:
+            return [r[0] for r in conn.execute(f"""SELECT t.id FROM trajectory t WHERE ({selection.where})
+                                                   AND t.rowid <= ? ORDER BY t.rowid""",
+                                               [*selection.params, selection.upto]).fetchall()]
 
     def _bulk(self, selection: Selection, apply) -> curation.Event:
         # The user's filter is parameterised; curation takes a plain where-clause, so the matching ids are
@@ -61,43 +77,48 @@ class Curator:
                 conn.execute("DROP TABLE tui_bulk")
 
     def bulk_status(self, status: str, selection: Selection) -> curation.Event:
-        return self._bulk(selection, lambda conn, w: curation.set_status(conn, status, where=w, actor="tui"))
+        return self._bulk(selection, lambda conn, w: curation.set_status(conn, status, where=w, actor=self.actor))
 
     def bulk_tag(self, tag: str, selection: Selection) -> curation.Event:
-        return self._bulk(selection, lambda conn, w: curation.add_tag(conn, tag, where=w, actor="tui"))
+        return self._bulk(selection, lambda conn, w: curation.add_tag(conn, tag, where=w, actor=self.actor))
 
     def note(self, target: str, text: str, kind: str = "trajectory") -> curation.Event:
         with self._write() as conn:
-            return curation.add_note(conn, target, text, kind=kind, actor="tui")
+            return curation.add_note(conn, target, text, kind=kind, actor=self.actor)
 
     def tag(self, tag: str, ids: list[str], kind: str = "trajectory") -> curation.Event:
         with self._write() as conn:
-            return curation.add_tag(conn, tag, ids=ids, kind=kind, actor="tui")
+            return curation.add_tag(conn, tag, ids=ids, kind=kind, actor=self.actor)
 
     def step_label(self, trajectory_id: str, step: int | None, n_steps: int) -> curation.Event:
         with self._write() as conn:
-            return curation.set_step_label(conn, trajectory_id, step, n_steps, actor="tui")
+            return curation.set_step_label(conn, trajectory_id, step, n_steps, actor=self.actor)
 
     def accept(self, source: str, ids: list[str]) -> curation.Event:
         """Make ours / the harness's / the judge's opinion the verdict of these trajectories (undoable)."""
         with self._write() as conn:
-            return curation.accept_verdict(conn, source, ids=ids, actor="tui")
+            return curation.accept_verdict(conn, source, ids=ids, actor=self.actor)
 
     def swap(self, pair_id: str) -> curation.Event:
         with self._write() as conn:
-            return curation.swap_pair(conn, pair_id, actor="tui")
+            return curation.swap_pair(conn, pair_id, actor=self.actor)
 
     def undo(self) -> curation.Event | None:
         with self._write() as conn:
-            return curation.undo(conn)
+            return curation.undo(conn, self.actor)
 
     def redo(self) -> curation.Event | None:
         with self._write() as conn:
-            return curation.redo(conn)
+            return curation.redo(conn, self.actor)
 
 
-def describe(event: curation.Event | None, verb: str = "") -> str:
-    if event is None:
-        return f"nothing to {verb or 'do'}"
-    what = event.detail if hasattr(event, "detail") else ""
-    return f"{verb + ' ' if verb else ''}{event.action}{' ' + what if what else ''} on {event.n} {event.target_kind}(s)"
+VERBS = {("set_status", "approved"): "approve", ("set_status", "rejected"): "reject",
+         ("set_status", "pending"): "reset to pending"}
+
+
+def describe(event: curation.Event, verb: str = "") -> str:
+    """``undid approve of 3 trajectories`` (what an undo or redo toast says)."""
+    what = VERBS.get((event.action, event.detail)) or {"swap": "swap", "note": "note", "tag": f"tag {event.detail}",
+                                                        "untag": f"untag {event.detail}"}.get(event.action, event.action)
+    kind = event.target_kind + ("s" if event.n != 1 else "")
+    return f"{verb + ' ' if verb else ''}{what} of {event.n:,} {kind}"

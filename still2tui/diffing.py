@@ -25,5 +25,7 @@ def word_diff(left: str, right: str, removed: str = "bold red", added: str = "bo
 
 
 def similarity(left: str, right: str) -> float:
-    a, b = (left or "").split(), (right or "").split()
+    """Share of words the two texts have in common (the same whichever text comes first: swapping a pair
+    does not change it)."""
+    a, b = sorted([(left or "").split(), (right or "").split()])
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() if a or b else 1.0

@@ -14,12 +14,14 @@ Grammar (terms are ANDed; user values only ever travel as query parameters):
                                the rule that decided the verdict
     "free text"  word          full-text search over the trajectory text (see search.py)
 
-Fields: verdict status origin model domain source problem run id tag flag answer judge rule (values);
-iter/iteration difficulty sample ppl thought_ppl len tokens chars (numbers); from ``still2 metrics``:
+Fields: verdict status origin model domain source problem run id tag flag finish answer judge rule (values);
+iter/iteration difficulty sample ppl thought_ppl tokens chars len (numbers); from ``still2 metrics``:
 rechecks, after_tokens / after_chars (thought after the first correct answer), overthink (that share of
 the thought, 0..1, to 3 decimals); a trajectory without metrics matches no comparison. ``label:any`` / ``label:none``:
 has a first wrong step marked (or not).
-``len`` is tokens, falling back to characters when the token count is unknown.
+``len`` is the length in characters (``chars``; known for every row); ``tokens`` is the token count,
+known only for rows that were generated here or scored. A value that no trajectory has (a misspelled
+``verdict:corect``) is an error that suggests the closest known values, not a silent empty result.
 The predicate reads ``trajectory`` under the alias ``t`` and needs no join. Each filter is also
 compiled for the TUI's in-memory index (still2tui/table_index.py: ``index_where``), whose narrow
 ``trajectory`` table carries domain, source, difficulty, latest perplexities and a ``pos`` key;
@@ -30,6 +32,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass, field
+from typing import Callable, Collection
 
 LATEST_PPL = ("(SELECT trajectory_id, arg_max(ppl, created) AS ppl FROM perplexity "
               "WHERE part = '{part}' GROUP BY trajectory_id)")
@@ -37,13 +40,17 @@ LATEST_PPL = ("(SELECT trajectory_id, arg_max(ppl, created) AS ppl FROM perplexi
 # field -> SQL expression over trajectory t (value fields) ...
 VALUE_FIELDS = {
     "verdict": "t.verdict", "status": "t.status", "origin": "t.origin", "model": "t.model",
-    "run": "t.run_id", "id": "t.id", "problem": "t.problem_id",
+    "run": "t.run_id", "id": "t.id", "problem": "t.problem_id", "finish": "t.finish_reason",
 }
+# value fields whose values are a fixed set (others are checked against the values the store holds)
+ENUMS = {"verdict": ("correct", "incorrect", "unverified"), "status": ("pending", "approved", "rejected")}
+# value fields checked against the store's values when a ``known`` lookup is given (ids are not)
+CHECKED = ("verdict", "status", "origin", "model", "domain", "source", "flag", "finish")
 # ... fields that live on the problem, tested through a semi-join ...
 PROBLEM_FIELDS = {"domain": "domain", "source": "source", "gold": "answer"}
 NUMBER_FIELDS = {
     "iter": "t.iteration", "iteration": "t.iteration", "sample": "t.sample_index",
-    "len": "coalesce(t.n_tokens, t.n_chars)", "tokens": "t.n_tokens", "chars": "t.n_chars",
+    "len": "t.n_chars", "tokens": "t.n_tokens", "chars": "t.n_chars",
 }
 PPL_FIELDS = {"ppl": "full", "thought_ppl": "thought"}
 # ... fields of table trajectory_metrics (still2 metrics): expression there, and the index column
@@ -58,6 +65,8 @@ METRIC_FIELDS = {
 STORE_FIELDS = {"answer": "t.answer_source", "judge": "t.judge_verdict", "rule": "t.verdict_rule"}
 FIELDS = sorted([*VALUE_FIELDS, *PROBLEM_FIELDS, *NUMBER_FIELDS, *PPL_FIELDS, *METRIC_FIELDS, *STORE_FIELDS,
                  "difficulty", "flag", "tag", "label"])
+
+Known = Callable[[str], "Collection[str] | None"]
 
 _TERM = re.compile(r"^(?P<neg>-)?(?P<field>[a-z_]+)(?P<op>:|>=|<=|!=|>|<|=)(?P<value>.*)$", re.S)
 
@@ -75,6 +84,7 @@ class Compiled:
     index_where: str | None = "TRUE"  # the same predicate over the in-memory index (None: not expressible)
     index_params: list = field(default_factory=list)
     index_clauses: list[tuple[str, list]] = field(default_factory=list)  # index_where's terms with their params
+    flags: list[str] = field(default_factory=list)  # flag rules the filter asks for (flag:x, not negated)
 
     @property
     def has_text(self) -> bool:
@@ -126,12 +136,44 @@ class _NoIndex(Exception):
     """The term has no form over the in-memory index."""
 
 
-def _term(term: str, params: list, index: bool = False) -> str:
+def suggest(value: str, choices) -> list[str]:
+    """The known values closest to a misspelled one (rapidfuzz), best first."""
+    from rapidfuzz import fuzz, process, utils
+
+    found = process.extract(value, list(choices), scorer=fuzz.WRatio, processor=utils.default_process, limit=3,
+                            score_cutoff=60)
+    return [choice for choice, _score, _i in found]
+
+
+def _check_values(term: str, name: str, values: list[str], known: Known | None) -> None:
+    """Raise FilterError for a value no trajectory has (wildcards and the flag words any/none pass)."""
+    if name not in CHECKED:
+        return
+    held = known(name) if known is not None else None
+    if held is None and name not in ENUMS:
+        return
+    choices = sorted({*ENUMS.get(name, ()), *(c for c in held or () if c is not None)})
+    lowered = {c.lower() for c in choices}
+    for v in values:
+        if "*" in v or (name == "flag" and v in ("any", "none")) or v in choices:
+            continue
+        close = suggest(v, choices)
+        hint = f"did you mean {' or '.join(close)}?" if close else ""
+        if v.lower() in lowered:
+            hint = f"values are case-sensitive: {next(c for c in choices if c.lower() == v.lower())}"
+        listed = ", ".join(choices[:12]) + (", …" if len(choices) > 12 else "")
+        raise FilterError(f"{term!r}: no trajectory has {name} {v!r}"
+                          + (f" ({hint})" if hint else "") + (f"; {name}s: {listed}" if listed else f"; no {name}s yet"))
+
+
+def _term(term: str, params: list, index: bool = False, known: Known | None = None) -> str:
     m = _TERM.match(term)
     assert m
     name, op, value = m["field"], m["op"], m["value"]
     if name not in FIELDS:
-        raise FilterError(f"{term!r}: unknown field {name!r} (fields: {', '.join(FIELDS)})")
+        close = suggest(name, FIELDS)
+        raise FilterError(f"{term!r}: unknown field {name!r}" + (f" (did you mean {' or '.join(close)}?)" if close else "")
+                          + f"; fields: {', '.join(FIELDS)}")
     if value == "":
         raise FilterError(f"{term!r}: missing value")
     values = [v for v in value.split(",") if v]
@@ -144,6 +186,8 @@ def _term(term: str, params: list, index: bool = False) -> str:
     if name in VALUE_FIELDS or name in PROBLEM_FIELDS or name in STORE_FIELDS or name in ("flag", "tag"):
         if op not in (":", "=", "!="):
             raise FilterError(f"{term!r}: {name} takes ':' (values), not {op!r}")
+        if not index:
+            _check_values(term, name, values, known)
         if name in STORE_FIELDS:
             if index:
                 raise _NoIndex(term)
@@ -185,8 +229,7 @@ def _term(term: str, params: list, index: bool = False) -> str:
         return f"t.id IN (SELECT trajectory_id FROM {LATEST_PPL.format(part=PPL_FIELDS[name])} WHERE {inner})"
     if name == "difficulty":
         return f"t.problem_id IN (SELECT id FROM problem WHERE {_numeric(term, 'difficulty', op, value, params)})"
-    expr = "t.len" if index and name == "len" else NUMBER_FIELDS[name]  # the index stores len
-    return _numeric(term, expr, op, value, params)
+    return _numeric(term, NUMBER_FIELDS[name], op, value, params)
 
 
 def split_terms(text: str) -> list[tuple[str, bool]]:
@@ -204,18 +247,27 @@ def split_terms(text: str) -> list[tuple[str, bool]]:
     return [(t, t in quoted and t != "") for t, _ in out]
 
 
-def compile_filter(text: str) -> Compiled:
-    """Compile the user's filter; raises FilterError with a message fit for the status line."""
+def compile_filter(text: str, known: Known | None = None) -> Compiled:
+    """Compile the user's filter; raises FilterError naming every bad term (one per line, fit for the status
+    line). ``known(field)``: the values the store holds for a value field (None: do not check it)."""
     params: list = []
     clauses: list[str] = []
     words: list[str] = []
     index_params: list = []
     index_clauses: list[tuple[str, list]] | None = []
+    errors: list[str] = []
+    flags: list[str] = []
     for token, quoted in split_terms(text.strip()):
         if not quoted and _TERM.match(token):
             neg = token.startswith("-")
             term = token[1:] if neg else token
-            sql = _term(term, params)
+            if not neg and term.startswith("flag:"):
+                flags += [v for v in term[5:].split(",") if v and v not in ("any", "none")]
+            try:
+                sql = _term(term, params, known=known)
+            except FilterError as exc:
+                errors.append(str(exc))
+                continue
             clauses.append(f"NOT ({sql})" if neg else sql)
             if index_clauses is not None:
                 try:
@@ -227,6 +279,38 @@ def compile_filter(text: str) -> Compiled:
                     index_clauses = None
         else:
             words.append(token)
+    if errors:
+        raise FilterError("\n".join(errors))
     index_where = None if index_clauses is None else (" AND ".join(c for c, _ in index_clauses) or "TRUE")
     return Compiled(" AND ".join(clauses) if clauses else "TRUE", params, words, text.strip(), index_where,
-                    index_params, index_clauses or [])
+                    index_params, index_clauses or [], flags)
+
+
+def flag_values(compiled: Compiled) -> list[str]:
+    """The flag rules a compiled filter asks for (the table shows them first in the flags column)."""
+    return list(compiled.flags)
+
+
+# What the help screen shows (the module docstring above is for developers).
+HELP = """Terms are ANDed; values are never pasted into SQL.
+
+  verdict:correct            a field's value; a comma means OR: status:pending,rejected
+  -origin:eval               a leading '-' negates any term
+  model:*14b*                '*' is a wildcard (case-insensitive)
+  ppl>3  chars<=2000  iter=1 comparisons on numbers: > >= < <= = !=
+  chars:500..2000            an inclusive range (either side may be empty: ppl:..4)
+  flag:repetition            has that filter flag; flag:any / flag:none
+  tag:keep                   has that tag
+  "free text"  word          search the thought and solution (lowercase: any case)
+
+  answer:statement           where the verifier read the answer (box anchor bare statement choice
+                             last_number none); judge:incorrect the LLM judge's verdict; rule:cut_off
+                             the rule that decided the verdict
+  label:any / label:none     a first wrong step is marked (or not)
+
+Value fields: verdict status origin model domain source problem run id gold tag flag finish answer
+judge rule
+Number fields: iter difficulty sample ppl thought_ppl tokens chars (len = chars); from still2 metrics:
+rechecks, after_tokens, after_chars (thought after the first correct answer), overthink (that share)
+tokens is known only for rows generated here or scored; chars for every row.
+A value no trajectory has (verdict:corect) is an error that suggests the closest ones."""

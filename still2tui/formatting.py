@@ -12,7 +12,7 @@ def cell_text(value, width: int = 24) -> str:
     if isinstance(value, float):
         text = f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
     elif isinstance(value, int):
-        text = f"{value:,}" if abs(value) >= 100_000 else str(value)
+        text = f"{value:,}" if abs(value) >= 10_000 else str(value)
     elif isinstance(value, (list, tuple)):
         text = ",".join(str(v) for v in value)
     elif isinstance(value, datetime):
@@ -24,3 +24,37 @@ def cell_text(value, width: int = 24) -> str:
 
 def pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "–"
+
+
+def answer_text(value) -> str:
+    """An answer as shown: the value, or "(none)" when no answer was extracted (never Python's None)."""
+    return "(none)" if value is None or value == "" else str(value)
+
+
+def length_text(row: dict) -> str:
+    """A trajectory's length in both units it may have: ``1,234 tokens · 5,678 chars`` (tokens when known)."""
+    parts = []
+    if row.get("n_tokens") is not None:
+        parts.append(f"{row['n_tokens']:,} tokens")
+    if row.get("n_chars") is not None:
+        parts.append(f"{row['n_chars']:,} chars")
+    return " · ".join(parts) or "length unknown"
+
+
+def scorer_name(scorer: str | None) -> str:
+    """A scorer or model as a name: a cache or checkpoint path shortened to its last meaningful part."""
+    if not scorer:
+        return "–"
+    text = str(scorer).rstrip("/")
+    if "/" not in text:
+        return text
+    if not text.startswith(("/", "~", ".")) and text.count("/") == 1:
+        return text  # a hub id: org/name
+    parts = [p for p in text.split("/") if p]
+    # .../models--org--name/snapshots/<hash> -> org/name;  .../checkpoint-500 -> run/checkpoint-500
+    for part in parts:
+        if part.startswith("models--"):
+            return part.removeprefix("models--").replace("--", "/")
+    if parts[-1].startswith("checkpoint") and len(parts) > 1:
+        return f"{parts[-2]}/{parts[-1]}"
+    return parts[-1]

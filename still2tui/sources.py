@@ -9,7 +9,7 @@ express) from the store, with a plain ``LIMIT`` for the unfiltered first page. T
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import numpy as np
 
@@ -25,10 +25,19 @@ class Column:
     key: str
     title: str
     width: int
-    sort: str  # SQL expression to order by
+    sort: str  # SQL expression to order by ("" : the column cannot be sorted)
     priority: int = 5  # lower = kept longer when the terminal is narrow
     numeric: bool = False
     flex: bool = False  # takes the width left over
+    fmt: Callable[[Any], str] | None = field(default=None, compare=False)  # the cell's text (default cell_text)
+    help: str = ""  # what the column shows (the column chooser lists it)
+
+
+def short_problem_id(value) -> str:
+    """``source:hash`` shortened to the source and 6 characters of the hash (the question says the rest)."""
+    text = str(value or "")
+    head, sep, tail = text.partition(":")
+    return f"{head}:{tail[:6]}" if sep and len(tail) > 6 else text
 
 
 class Source(Protocol):
@@ -40,23 +49,38 @@ class Source(Protocol):
     def fetch(self, offset: int, limit: int) -> list[tuple]: ...
 
 
+# The trajectories table's columns. A column's key names its value in the in-memory index
+# (table_index.DISPLAY_COLUMNS / DERIVED_COLUMNS) and in TrajectorySource's store path (STORE_VALUES or
+# the lookups in ``_store_rows``); adding a column is one entry here and one there.
 TRAJECTORY_COLUMNS = [
-    Column("problem_id", "problem", 16, "t.problem_id", 1, flex=True),
-    Column("domain", "domain", 7, "p.domain", 6),
+    Column("problem_id", "problem", 13, "t.problem_id", 4, fmt=short_problem_id,
+           help="problem id, shortened to source:hash"),
+    Column("question", "question", 16, "", 2, flex=True, help="the problem's question (first words)"),
+    Column("domain", "domain", 7, "p.domain", 7),
     Column("model", "model", 14, "t.model", 4),
-    Column("origin", "origin", 7, "t.origin", 5),
-    Column("iteration", "it", 3, "t.iteration", 7, numeric=True),
+    Column("origin", "origin", 7, "t.origin", 6, help="explore / distill / eval / import"),
+    Column("iteration", "it", 2, "t.iteration", 7, numeric=True, help="self-improvement iteration"),
+    Column("sample_index", "#", 3, "t.sample_index", 8, numeric=True, help="sample index among the rollouts"),
     Column("verdict", "verdict", 9, "t.verdict", 1),
-    Column("extracted", "answer", 9, "t.extracted", 3),
-    Column("gold", "gold", 8, "p.answer", 3),
-    Column("len", "len", 7, "coalesce(t.n_tokens, t.n_chars)", 2, numeric=True),
-    Column("ppl", "ppl", 6, "pp.ppl", 2, numeric=True),
-    Column("flags", "flags", 10, "fl.flags", 4),
+    Column("extracted", "answer", 8, "t.extracted", 2, help="the extracted final answer"),
+    Column("gold", "gold", 8, "p.answer", 2, help="the gold answer"),
+    Column("n_tokens", "tokens", 6, "t.n_tokens", 5, numeric=True,
+           help="token count (known for generated or scored rows)"),
+    Column("n_chars", "chars", 7, "t.n_chars", 3, numeric=True, help="length in characters"),
+    Column("ppl", "ppl", 5, "pp.ppl", 4, numeric=True, help="latest perplexity of the full response"),
+    Column("flags", "flags", 14, "fl.flags", 3, help="filter flags (the ones the filter asks for first)"),
     # still2 metrics: thought tokens after the first correct answer, re-check phrases
-    Column("after_tokens", "after✓", 7, "tm.tokens_after_correct", 7, numeric=True),
-    Column("rechecks", "rechk", 5, "tm.rechecks", 7, numeric=True),
+    Column("after_tokens", "after✓", 7, "tm.tokens_after_correct", 7, numeric=True,
+           help="thought tokens after the first correct answer (still2 metrics)"),
+    Column("rechecks", "rechk", 5, "tm.rechecks", 7, numeric=True, help="re-check phrases (still2 metrics)"),
+    Column("finish_reason", "finish", 6, "t.finish_reason", 6, help="why generation stopped (stop / length)"),
+    Column("tags", "tags/notes", 10, "", 5, help="tags, then ✎n for n notes"),
     Column("status", "status", 8, "t.status", 1),
 ]
+# store path: trajectory columns read as they are (the others come from the problem, perplexity, flag,
+# tag and note tables)
+STORE_VALUES = ("problem_id", "model", "origin", "iteration", "sample_index", "verdict", "extracted", "n_tokens",
+                "n_chars", "finish_reason", "status")
 SORT_JOINS = {
     "p.": "LEFT JOIN problem p ON p.id = t.problem_id",
     "pp.": f"LEFT JOIN {LATEST_PPL.format(part='full')} pp ON pp.trajectory_id = t.id",
@@ -86,7 +110,7 @@ class Query:
 
 @dataclass
 class TrajectorySource:
-    """Trajectories matching a filter, sorted by any column; rows are (id, *column values, len_is_chars).
+    """Trajectories matching a filter, sorted by any column; rows are (id, *column values).
 
     With a ready ``index``: the ordered positions of the matches (a numpy array) come from memory and a
     window of rows is one lookup of ``BLOCK`` positions. Without it: one store query for the ordered
@@ -108,8 +132,14 @@ class TrajectorySource:
         self.invalidate()
 
     def set_filter(self, text: str) -> None:
-        self.filter = compile_filter(text)
+        self.filter = compile_filter(text, known=self.known_values)
         self.invalidate()
+
+    def known_values(self, field: str) -> list | None:
+        """The values a filter field has in the store (from the index; None when it cannot say)."""
+        if self.index is None or not self.index.ready:
+            return None
+        return self.index.known_values(field)
 
     def set_sort(self, key: str, descending: bool) -> None:
         self.sort_key, self.descending = key, descending
@@ -119,7 +149,7 @@ class TrajectorySource:
         self.query = Query(self.filter, self.sort_key, self.descending)
 
     def _sort_expr(self, q: Query) -> str | None:
-        return next((c.sort for c in self.columns if c.key == q.sort_key), None)
+        return next((c.sort for c in self.columns if c.key == q.sort_key), None) or None
 
     def _uses_index(self, q: Query) -> bool:
         return self.index is not None and self.index.ready and q.filter.index_where is not None
@@ -186,7 +216,7 @@ class TrajectorySource:
         positions, complete = first
         if complete:
             q.view = positions
-        return self.index.rows(positions)
+        return self.index.rows(positions, self.row_names)
 
     def counts(self) -> tuple[int, int, int, int] | None:
         """(all trajectories, correct, approved, rejected) of the matches, when the index answers."""
@@ -228,29 +258,37 @@ class TrajectorySource:
                 return conn.execute("SELECT count(*) FROM trajectory").fetchone()[0]
         return len(self.rowids(q))
 
+    @property
+    def row_names(self) -> tuple[str, ...]:
+        """The values of a row: the id, then one per column."""
+        return ("id", *(c.key for c in self.columns))
+
     def fetch(self, offset: int, limit: int) -> list[tuple]:
         q = self.query
+        names = self.row_names
         if self._uses_index(q):
-            return self.index.rows(self.view(q)[offset:offset + limit])
+            return self.index.rows(self.view(q)[offset:offset + limit], names)
         if self._is_plain(q):
             with self.store.read() as conn:
                 wanted = [r[0] for r in conn.execute("SELECT rowid FROM trajectory ORDER BY rowid LIMIT ? OFFSET ?",
                                                      [limit, offset]).fetchall()]
         else:
             wanted = [int(r) for r in self.rowids(q)[offset:offset + limit]]
-        if not wanted:
-            return []
+        return self._store_rows(wanted, names) if wanted else []
+
+    def _store_rows(self, wanted: list[int], names: tuple[str, ...]) -> list[tuple]:
+        """Display rows of the given rowids read from the store (before the index is loaded)."""
         marks = ",".join("?" * len(wanted))
         with self.store.read() as conn:
-            rows = conn.execute(f"""
-                SELECT t.rowid, t.id, t.problem_id, t.model, t.origin, t.iteration, t.verdict, t.extracted,
-                       coalesce(t.n_tokens, t.n_chars), t.status, t.n_tokens IS NULL
-                FROM trajectory t WHERE t.rowid IN ({marks})""", wanted).fetchall()
-            ids = [r[1] for r in rows]
-            pids = sorted({r[2] for r in rows})
+            cur = conn.execute(f"SELECT t.rowid, t.id, {', '.join('t.' + n for n in STORE_VALUES)} "
+                               f"FROM trajectory t WHERE t.rowid IN ({marks})", wanted)
+            rows = [dict(zip(["rid", "id", *STORE_VALUES], r)) for r in cur.fetchall()]
+            ids = [r["id"] for r in rows]
+            pids = sorted({r["problem_id"] for r in rows})
             id_marks = ",".join("?" * len(ids))
-            problems = dict(conn.execute(
-                f"SELECT id, (domain, answer) FROM problem WHERE id IN ({','.join('?' * len(pids))})", pids).fetchall())
+            problems = {pid: (domain, gold, question) for pid, domain, gold, question in conn.execute(
+                f"""SELECT id, domain, answer, left(regexp_replace(question, '\\s+', ' ', 'g'), 240) FROM problem
+                    WHERE id IN ({','.join('?' * len(pids))})""", pids).fetchall()}
             ppl = dict(conn.execute(
                 f"""SELECT trajectory_id, arg_max(ppl, created) FROM perplexity
                     WHERE part = 'full' AND trajectory_id IN ({id_marks}) GROUP BY 1""", ids).fetchall())
@@ -260,11 +298,18 @@ class TrajectorySource:
             metrics = {r[0]: r[1:] for r in conn.execute(
                 f"""SELECT trajectory_id, tokens_after_correct, rechecks FROM trajectory_metrics
                     WHERE trajectory_id IN ({id_marks})""", ids).fetchall()}
+            tags = dict(conn.execute(
+                f"""SELECT t.id, concat_ws(' ', (SELECT string_agg(tag, ',' ORDER BY tag) FROM tag
+                                                 WHERE target_kind = 'trajectory' AND target_id = t.id),
+                                        (SELECT '✎' || count(*) FROM note WHERE target_kind = 'trajectory'
+                                         AND target_id = t.id HAVING count(*) > 0))
+                    FROM trajectory t WHERE t.id IN ({id_marks})""", ids).fetchall())
         by_rowid = {}
-        for rid, tid, pid, model, origin, it, verdict, extracted, length, status, is_chars in rows:
-            domain, gold = problems.get(pid) or (None, None)
-            by_rowid[rid] = (tid, pid, domain, model, origin, it, verdict, extracted, gold, length,
-                             ppl.get(tid), flags.get(tid), *metrics.get(tid, (None, None)), status, is_chars)
+        for r in rows:
+            r["domain"], r["gold"], r["question"] = problems.get(r["problem_id"]) or (None, None, None)
+            r["ppl"], r["flags"], r["tags"] = ppl.get(r["id"]), flags.get(r["id"]), tags.get(r["id"]) or None
+            r["after_tokens"], r["rechecks"] = metrics.get(r["id"], (None, None))
+            by_rowid[r["rid"]] = tuple(r.get(n) for n in names)
         return [by_rowid[r] for r in wanted if r in by_rowid]
 
 

@@ -29,21 +29,26 @@ from store import tui_queries as q
 from store.search_index import unique_sorted
 from still2tui.sort_orders import order, sort_key
 
-# column key of the table -> column of the index it sorts by
-SORT_COLUMNS = {"problem_id": "problem_id", "domain": "domain", "model": "model", "origin": "origin",
-                "iteration": "iteration", "verdict": "verdict", "extracted": "extracted", "gold": "gold",
-                "len": "len", "ppl": "ppl", "flags": "flags", "status": "status", "after_tokens": "after_tokens",
-                "rechecks": "rechecks"}
-# the columns of a display row, before status and len_is_chars (sources.TRAJECTORY_COLUMNS order)
-DISPLAY_COLUMNS = ("id", "problem_id", "domain", "model", "origin", "iteration", "verdict", "extracted", "gold",
-                   "len", "ppl", "flags", "after_tokens", "rechecks")
-# A display row (TrajectoryIndex.rows): DISPLAY_COLUMNS, then status and len_is_chars.
-ROW_AT = {name: i for i, name in enumerate(DISPLAY_COLUMNS + ("status", "len_is_chars"))}
-FEW_VALUES = {"domain", "model", "origin", "verdict", "flags"}  # dictionary-encoded in memory
+# Index columns kept as Arrow columns for display (a table column of the same name reads them); a new column
+# is one more name here and in store.tui_queries.INDEX_ROWS_SQL.
+DISPLAY_COLUMNS = ("id", "problem_id", "domain", "model", "origin", "iteration", "sample_index", "verdict",
+                   "extracted", "gold", "n_tokens", "n_chars", "ppl", "flags", "finish_reason", "after_tokens",
+                   "rechecks")
+# Display values that do not live in the Arrow columns: kept apart (status changes in place with curation;
+# the question per problem; tags and notes per position, refreshed when a tag or note event is seen).
+DERIVED_COLUMNS = ("status", "question", "tags")
+# The columns the index can sort by (each sorts by the index column of the same name).
+SORT_COLUMNS = ("problem_id", "domain", "model", "origin", "iteration", "sample_index", "verdict", "extracted",
+                "gold", "n_tokens", "n_chars", "ppl", "flags", "finish_reason", "status", "after_tokens", "rechecks")
+FEW_VALUES = {"domain", "model", "origin", "verdict", "flags", "finish_reason"}  # dictionary-encoded in memory
 # Filter terms on one of these columns are evaluated once per distinct value (if it has at most
 # DISTINCT_MAX of them) and mapped to the rows through each row's value code: no scan of 1M strings.
-CODED_COLUMNS = ("verdict", "origin", "model", "domain", "source", "iteration", "sample_index", "len", "n_tokens",
-                 "n_chars", "difficulty", "ppl", "thought_ppl", "rechecks", "after_tokens", "after_chars", "overthink")
+CODED_COLUMNS = ("verdict", "origin", "model", "domain", "source", "iteration", "sample_index", "n_tokens",
+                 "n_chars", "difficulty", "ppl", "thought_ppl", "finish_reason", "rechecks", "after_tokens",
+                 "after_chars", "overthink")
+# Value fields of the filter language whose known values the index can list (filter_lang's ``known``).
+KNOWN_VALUES = {"verdict": "verdict", "origin": "origin", "model": "model", "domain": "domain", "source": "source",
+                "finish": "finish_reason"}
 DISTINCT_MAX = 50_000
 _COLUMN_REF = re.compile(r"\bt\.(\w+)")
 
@@ -67,6 +72,10 @@ class TrajectoryIndex:
         self._codes = _Codes()
         self._flagged: np.ndarray | None = None  # positions with a flag (cached)
         self._undocumented: np.ndarray | None = None  # positions without a search doc (cached)
+        self._questions: dict[str, str] = {}  # problem id -> its question on one line (cut), for display
+        self._annotations: dict[int, str] = {}  # position -> "tag,tag ✎n" (tags and number of notes)
+        self._annotations_signature: tuple | None = None
+        self._verdicts: object = None  # store.tui_queries.verdicts_signature when loaded
 
     @property
     def ready(self) -> bool:
@@ -82,6 +91,9 @@ class TrajectoryIndex:
             flags = q.index_flags(conn)
             scores = q.index_scores(conn)
             problems = q.index_problems(conn)
+            annotations_signature = q.annotations_signature(conn)
+            annotations = q.index_annotations(conn)
+            verdicts = q.verdicts_signature(conn)
         db = duckdb.connect(":memory:")
         db.execute("SET threads = 2")
         n = rows.num_rows
@@ -98,6 +110,7 @@ class TrajectoryIndex:
         fresh.add_flags(flags)
         display = _Display().extend(rows)
         codes = _Codes().extend(rows)
+        questions = dict(zip(problems["id"].to_pylist(), problems["question"].to_pylist()))
         with self._lock:
             old, self.db = self.db, db
             self.n, self.rid = n, rid
@@ -109,10 +122,19 @@ class TrajectoryIndex:
             self._display = display
             self._codes = codes
             self._flagged = self._undocumented = None
+            self._questions = questions
+            self._verdicts = verdicts
+            self._set_annotations(annotations, annotations_signature)
             self._drop_orders()
             self._recount()
         if old is not None:
             old.close()
+
+    def _set_annotations(self, annotations: pa.Table, signature: tuple) -> None:
+        """Tags and notes by position (the caller holds the lock)."""
+        pos = self.positions_of_rowids(annotations["rid"].to_numpy().astype(np.int64))
+        self._annotations = {int(p): text for p, text in zip(pos.tolist(), annotations["text"].to_pylist()) if p >= 0}
+        self._annotations_signature = signature
 
     def warm(self, keys=tuple(SORT_COLUMNS), descending=(False, True)) -> None:
         """Compute sort orders and the rows of each problem ahead of use (a background worker calls this
@@ -127,15 +149,20 @@ class TrajectoryIndex:
             if self._display.table is table and self._problems is None:
                 self._problems = problems
 
-    def sync(self, store: Store) -> str:
-        """Catch up with the store: 'same', 'appended', 'statuses' or 'stale' (the caller rebuilds)."""
+    def sync(self, store: Store, deep: bool = False) -> str:
+        """Catch up with the store: 'same', 'appended', 'statuses' or 'stale' (the caller rebuilds).
+
+        ``deep``: another process wrote; also compare a checksum of every verdict (a ``still2 verify`` run
+        outside a job changes verdicts in place and nothing else the signature holds)."""
         with store.read() as conn:
             sig = q.index_signature(conn)
             old = self.signature or {}
-            if sig == old:
+            if sig == old and not (deep and q.verdicts_signature(conn) != self._verdicts):
                 return "same"
             changed = {k for k in sig if sig[k] != old.get(k)}
             if changed - {"rows", "max_rowid", "events"}:  # rescored, reflagged, new problems, a job ran
+                return "stale"
+            if deep and q.verdicts_signature(conn) != self._verdicts:  # re-verified outside a job
                 return "stale"
             appended = "rows" in changed or "max_rowid" in changed
             rows = flags = scores = None
@@ -151,11 +178,18 @@ class TrajectoryIndex:
             events = q.status_events(conn) if "events" in changed else self.events
             touched = [e for e, state in events.items() if self.events.get(e) != state]
             statuses = q.statuses_touched(conn, touched) if touched else None
+            annotations = None
+            if "events" in changed or appended:
+                annotations_signature = q.annotations_signature(conn)
+                if annotations_signature != self._annotations_signature:
+                    annotations = q.index_annotations(conn)
         with self._lock:
             if rows is not None and rows.num_rows:
                 self._append(rows, flags, scores)
             if statuses is not None and statuses.num_rows:
                 self._set_statuses(statuses)
+            if annotations is not None:
+                self._set_annotations(annotations, annotations_signature)
             self.signature, self.events = sig, events
         return "appended" if appended else "statuses"
 
@@ -303,7 +337,7 @@ class TrajectoryIndex:
             if cached is not None:
                 return cached
             version = self._orders_version
-            column = self.db.sql(f'SELECT "{SORT_COLUMNS[key]}" FROM trajectory ORDER BY pos').to_arrow_table()
+            column = self.db.sql(f'SELECT "{key}" FROM trajectory ORDER BY pos').to_arrow_table()
         positions = order(sort_key(column.column(0)), descending)
         with self._lock:
             if self._orders_version == version:  # no load, append or status change while it sorted
@@ -321,6 +355,15 @@ class TrajectoryIndex:
         mask[matches] = True
         return full[mask[full]]
 
+    def known_values(self, field: str) -> list | None:
+        """The values a filter field has in the index (None: not listed here, or too many to be coded)."""
+        with self._lock:
+            if field == "flag":
+                return [r[0] for r in self.db.execute("SELECT DISTINCT rule FROM flag").fetchall()] if self.db else None
+            column = KNOWN_VALUES.get(field)
+            values = self._codes.get(column)[0] if column else None
+            return None if values is None else values.to_pylist()
+
     def counts(self, positions: np.ndarray) -> tuple[int, int, int, int]:
         """(total in the index, correct, approved, rejected) among ``positions``."""
         with self._lock:
@@ -328,12 +371,26 @@ class TrajectoryIndex:
             return (self.n, int(np.count_nonzero(self._correct[positions])), int(np.count_nonzero(status == 1)),
                     int(np.count_nonzero(status == 2)))
 
-    def rows(self, positions: np.ndarray) -> list[tuple]:
-        """Display rows (id, *columns, len_is_chars) of the given positions, in that order."""
+    def rows(self, positions: np.ndarray, names: tuple[str, ...] = (*DISPLAY_COLUMNS, "status")) -> list[tuple]:
+        """Display rows of the given positions, in that order: one value per name of DISPLAY_COLUMNS or
+        DERIVED_COLUMNS (the table asks for the id, then its columns)."""
         if not len(positions):
             return []
+        positions = np.asarray(positions, dtype=np.int64)
         with self._lock:
-            return self._display.rows(np.asarray(positions, dtype=np.int64))
+            got = self._display.columns(positions, list(dict.fromkeys(n for n in names if n in DISPLAY_COLUMNS)))
+            for name in names:
+                if name == "status":
+                    got[name] = self._display.statuses(positions)
+                elif name == "question":
+                    pids = got["problem_id"] if "problem_id" in got else \
+                        self._display.columns(positions, ["problem_id"])["problem_id"]
+                    got[name] = [self._questions.get(p) for p in pids]
+                elif name == "tags":
+                    got[name] = [self._annotations.get(p) for p in positions.tolist()]
+                elif name not in got:
+                    got[name] = [None] * len(positions)
+        return list(zip(*(got[name] for name in names)))
 
     def detail_scores(self, rowid: int) -> dict[str, list[tuple]] | None:
         """As store.tui_queries.detail_scores, from memory (None: the row is not in the index)."""
@@ -352,16 +409,14 @@ class TrajectoryIndex:
             sample_values, sample_codes = self._codes.get("sample_index")
             if sample_values is None:  # too many distinct sample indexes to be coded: ask DuckDB
                 return self.db.execute("""
-                    SELECT id, verdict, extracted, len, status FROM trajectory WHERE problem_id = ?
+                    SELECT id, verdict, extracted, n_chars, status FROM trajectory WHERE problem_id = ?
                     ORDER BY iteration NULLS FIRST, sample_index NULLS FIRST, id LIMIT ?""",
                                        [problem_id, limit]).fetchall()
-            rows = self._display.rows(positions)
+            rows = self.rows(positions, ("id", "iteration", "verdict", "extracted", "n_chars", "status"))
             samples = [sample_values[int(c)].as_py() if c >= 0 else None for c in sample_codes[positions]]
-        ident, iteration = ROW_AT["id"], ROW_AT["iteration"]
-        keyed = sorted(zip(rows, samples), key=lambda rs: (rs[0][iteration] is not None, rs[0][iteration] or 0,
-                                                           rs[1] is not None, rs[1] or 0, rs[0][ident]))
-        shown = [ROW_AT[name] for name in ("id", "verdict", "extracted", "len", "status")]
-        return [tuple(r[k] for k in shown) for r, _ in keyed[:limit]]
+        keyed = sorted(zip(rows, samples), key=lambda rs: (rs[0][1] is not None, rs[0][1] or 0,
+                                                           rs[1] is not None, rs[1] or 0, rs[0][0]))
+        return [(r[0], *r[2:]) for r, _ in keyed[:limit]]
 
     def close(self) -> None:
         with self._lock:
@@ -478,7 +533,6 @@ class _Display:
         for name in DISPLAY_COLUMNS:
             column = rows[name].combine_chunks()
             columns[name] = pc.dictionary_encode(column) if name in FEW_VALUES else column
-        columns["len_is_chars"] = pc.is_null(rows["n_tokens"].combine_chunks())
         new = pa.table(columns)
         self.table = new if self.table is None else pa.concat_tables([self.table, new]).unify_dictionaries() \
             .combine_chunks()
@@ -501,11 +555,12 @@ class _Display:
         kind = np.array([1 if v == "approved" else 2 if v == "rejected" else 0 for v in self.status_values], np.int8)
         return kind[self.status[positions]]
 
-    def rows(self, positions: np.ndarray) -> list[tuple]:
-        got = self.table.take(pa.array(positions))
-        columns = [got[name].to_pylist() for name in DISPLAY_COLUMNS]
-        status = [self.status_values[c] for c in self.status[positions]]
-        return list(zip(*columns, status, got["len_is_chars"].to_pylist()))
+    def statuses(self, positions: np.ndarray) -> list:
+        return [self.status_values[c] for c in self.status[positions]]
+
+    def columns(self, positions: np.ndarray, names: list[str]) -> dict[str, list]:
+        got = self.table.select(names).take(pa.array(positions))
+        return {name: got[name].to_pylist() for name in names}
 
 
 class _Parts:

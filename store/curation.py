@@ -4,7 +4,9 @@ accepted verdicts.
 Every action writes one ``event`` row and one ``event_item`` per touched target with the value
 before and after, inside the caller's write transaction. ``undo`` restores the newest ``done``
 event's before-values; ``redo`` re-applies the newest ``undone`` one. A new action drops the
-redo stack (its events become ``dropped``), as in any editor. Bulk actions over a filter are one
+redo stack (its events become ``dropped``), as in any editor. Each event records its ``actor`` (the
+curator); given an actor, undo and redo walk that curator's own actions only, and a new action drops
+only that curator's redo stack, so two people curating one store never undo each other's work. Bulk actions over a filter are one
 event, so one undo reverts the whole bulk change.
 """
 from __future__ import annotations
@@ -24,6 +26,7 @@ class Event:
     target_kind: str
     field: str
     n: int
+    detail: str | None = None  # the new status, the tag, the note text
 
 
 def _target_sql(ids: list[str] | None, where: str | None) -> tuple[str, dict]:
@@ -40,17 +43,18 @@ def _target_sql(ids: list[str] | None, where: str | None) -> tuple[str, dict]:
 
 def _new_event(conn: duckdb.DuckDBPyConnection, action: str, kind: str, field: str, detail: str | None,
                actor: str | None) -> int:
-    conn.execute("UPDATE event SET state = 'dropped' WHERE state = 'undone'")
+    conn.execute("UPDATE event SET state = 'dropped' WHERE state = 'undone' AND actor IS NOT DISTINCT FROM ?", [actor])
     return conn.execute(
         "INSERT INTO event (id, action, target_kind, field, n, detail, actor) "
         "VALUES (nextval('event_seq'), ?, ?, ?, 0, ?, ?) RETURNING id",
         [action, kind, field, detail, actor]).fetchone()[0]
 
 
-def _finish(conn: duckdb.DuckDBPyConnection, event_id: int, action: str, kind: str, field: str) -> Event:
+def _finish(conn: duckdb.DuckDBPyConnection, event_id: int, action: str, kind: str, field: str,
+            detail: str | None = None) -> Event:
     n = conn.execute("SELECT count(*) FROM event_item WHERE event_id = ?", [event_id]).fetchone()[0]
     conn.execute("UPDATE event SET n = ? WHERE id = ?", [n, event_id])
-    return Event(event_id, action, kind, field, n)
+    return Event(event_id, action, kind, field, n, detail)
 
 
 def set_status(conn: duckdb.DuckDBPyConnection, status: str, *, ids: list[str] | None = None,
@@ -66,7 +70,7 @@ def set_status(conn: duckdb.DuckDBPyConnection, status: str, *, ids: list[str] |
     conn.execute(f"""UPDATE {table} SET status = $status
                      WHERE id IN (SELECT target_id FROM event_item WHERE event_id = {event_id})""",
                  {"status": status})
-    return _finish(conn, event_id, "set_status", kind, "status")
+    return _finish(conn, event_id, "set_status", kind, "status", status)
 
 
 def swap_pair(conn: duckdb.DuckDBPyConnection, pair_id: str, actor: str | None = None) -> Event:
@@ -93,7 +97,7 @@ def add_tag(conn: duckdb.DuckDBPyConnection, tag: str, *, ids: list[str] | None 
     conn.execute(f"""INSERT INTO tag (target_kind, target_id, tag)
                      SELECT $kind, target_id, $tag FROM event_item WHERE event_id = {event_id}""",
                  {"kind": kind, "tag": tag})
-    return _finish(conn, event_id, "tag", kind, "tag")
+    return _finish(conn, event_id, "tag", kind, "tag", tag)
 
 
 def remove_tag(conn: duckdb.DuckDBPyConnection, tag: str, *, ids: list[str] | None = None,
@@ -108,7 +112,7 @@ def remove_tag(conn: duckdb.DuckDBPyConnection, tag: str, *, ids: list[str] | No
     conn.execute(f"""DELETE FROM tag WHERE target_kind = $kind AND tag = $tag
                      AND target_id IN (SELECT target_id FROM event_item WHERE event_id = {event_id})""",
                  {"kind": kind, "tag": tag})
-    return _finish(conn, event_id, "untag", kind, "tag")
+    return _finish(conn, event_id, "untag", kind, "tag", tag)
 
 
 def add_note(conn: duckdb.DuckDBPyConnection, target_id: str, text: str, *, kind: str = "trajectory",
@@ -117,7 +121,7 @@ def add_note(conn: duckdb.DuckDBPyConnection, target_id: str, text: str, *, kind
     note_id = conn.execute("INSERT INTO note (target_kind, target_id, text) VALUES (?, ?, ?) RETURNING id",
                            [kind, target_id, text]).fetchone()[0]
     conn.execute("INSERT INTO event_item VALUES (?, ?, NULL, ?)", [event_id, target_id, str(note_id)])
-    return _finish(conn, event_id, "note", kind, "note")
+    return _finish(conn, event_id, "note", kind, "note", text)
 
 
 def set_step_label(conn: duckdb.DuckDBPyConnection, trajectory_id: str, step: int | None, n_steps: int,
@@ -218,16 +222,18 @@ def _apply(conn: duckdb.DuckDBPyConnection, event_id: int, backwards: bool) -> E
                         SELECT after::BIGINT, ?, target_id, ? FROM event_item WHERE event_id = ?""",
                      [kind, detail or "", event_id])
     conn.execute("UPDATE event SET state = ? WHERE id = ?", ["undone" if backwards else "done", event_id])
-    return Event(event_id, action, kind, field, n)
+    return Event(event_id, action, kind, field, n, detail)
 
 
-def undo(conn: duckdb.DuckDBPyConnection) -> Event | None:
-    """Revert the newest action still in effect; None when there is nothing to undo."""
-    row = conn.execute("SELECT max(id) FROM event WHERE state = 'done'").fetchone()
+def undo(conn: duckdb.DuckDBPyConnection, actor: str | None = None) -> Event | None:
+    """Revert the newest action still in effect (of ``actor`` when given); None when there is none."""
+    row = conn.execute("SELECT max(id) FROM event WHERE state = 'done' AND ($actor IS NULL OR actor = $actor)",
+                       {"actor": actor}).fetchone()
     return None if row[0] is None else _apply(conn, row[0], backwards=True)
 
 
-def redo(conn: duckdb.DuckDBPyConnection) -> Event | None:
-    """Re-apply the oldest undone action of the redo stack (the one undone last)."""
-    row = conn.execute("SELECT min(id) FROM event WHERE state = 'undone'").fetchone()
+def redo(conn: duckdb.DuckDBPyConnection, actor: str | None = None) -> Event | None:
+    """Re-apply the oldest undone action of the redo stack (of ``actor`` when given)."""
+    row = conn.execute("SELECT min(id) FROM event WHERE state = 'undone' AND ($actor IS NULL OR actor = $actor)",
+                       {"actor": actor}).fetchone()
     return None if row[0] is None else _apply(conn, row[0], backwards=False)

@@ -21,7 +21,9 @@ PAIRS_SQL = """
     FROM pairs WHERE {where}"""
 
 RUNS_SQL = """
-    SELECT r.id, r.id, r.kind, r.state, r.progress->>'$.done' || '/' || coalesce(r.progress->>'$.total', '?'),
+    SELECT r.id, r.id, r.kind, r.state,
+           CASE WHEN r.progress->>'$.done' IS NOT NULL
+                THEN (r.progress->>'$.done') || '/' || coalesce(r.progress->>'$.total', '?') END,
            count(t.id), count(t.id) FILTER (WHERE t.verdict = 'correct'),
            count(t.id) FILTER (WHERE t.status = 'approved'), count(t.id) FILTER (WHERE t.status = 'rejected'),
            r.started, r.ended, r.error
@@ -38,11 +40,18 @@ DATASETS_SQL = """
                 SELECT p.domain, count(*) AS n FROM dataset_member m2
                 JOIN trajectory t ON t.id = m2.member_id JOIN problem p ON p.id = t.problem_id
                 WHERE m2.dataset = d.name GROUP BY 1)),
-           round(avg(coalesce(t.n_tokens, t.n_chars))), min(coalesce(t.n_tokens, t.n_chars)),
-           max(coalesce(t.n_tokens, t.n_chars)),
+           round(avg(t.n_chars)), min(t.n_chars),
+           max(t.n_chars),
            count(t.id) FILTER (WHERE t.status = 'approved'), d.created
     FROM dataset d LEFT JOIN dataset_member m ON m.dataset = d.name
     LEFT JOIN trajectory t ON t.id = m.member_id WHERE {where} GROUP BY ALL"""
+
+EVENTS_SQL = """
+    SELECT id, ts, coalesce(actor, '–'), CASE WHEN action = 'set_status' THEN 'status → ' || detail
+                                               WHEN action IN ('tag', 'untag') THEN action || ' ' || detail
+                                               ELSE action END,
+           target_kind, n, state, CASE WHEN action = 'note' THEN detail END
+    FROM event WHERE {where}"""
 
 MODELS_SQL = """
     SELECT id, id, method, base, parent, dataset, path, run_id, created FROM model WHERE {where}"""
@@ -91,9 +100,9 @@ def detail_scores(conn: duckdb.DuckDBPyConnection, trajectory_id: str) -> dict[s
 
 
 def rollouts(conn: duckdb.DuckDBPyConnection, problem_id: str, limit: int = 500) -> list[tuple]:
-    """(id, verdict, extracted, length, status) of every trajectory of a problem, in sample order."""
+    """(id, verdict, extracted, characters, status) of every trajectory of a problem, in sample order."""
     return conn.execute("""
-        SELECT id, verdict, extracted, coalesce(n_tokens, n_chars), status FROM trajectory
+        SELECT id, verdict, extracted, n_chars, status FROM trajectory
         WHERE problem_id = ? ORDER BY iteration NULLS FIRST, sample_index NULLS FIRST, id LIMIT ?""",
                         [problem_id, limit]).fetchall()
 
@@ -105,6 +114,17 @@ def pair_sides(conn: duckdb.DuckDBPyConnection, pair_id: str) -> dict[str, Any] 
                r.text AS rejected_text
         FROM pairs pr JOIN trajectory c ON c.id = pr.chosen_id JOIN trajectory r ON r.id = pr.rejected_id
         WHERE pr.id = ?""", [pair_id])
+
+
+def pair_readiness(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """What pairs need, counted: problems with trajectories, with a single one, with both a correct and an
+    incorrect one; trajectories with a perplexity."""
+    problems, single, both = conn.execute("""
+        SELECT count(*), count(*) FILTER (WHERE n = 1), count(*) FILTER (WHERE correct > 0 AND incorrect > 0)
+        FROM (SELECT problem_id, count(*) AS n, count(*) FILTER (WHERE verdict = 'correct') AS correct,
+                     count(*) FILTER (WHERE verdict = 'incorrect') AS incorrect FROM trajectory GROUP BY 1)""").fetchall()[0]
+    scored = conn.execute("SELECT count(*) FROM (SELECT 1 FROM perplexity LIMIT 1)").fetchall()[0][0]
+    return {"problems": problems, "single": single, "both": both, "scored": scored}
 
 
 def table2(conn: duckdb.DuckDBPyConnection, backbone: str | None) -> tuple[list[str], list[str], dict]:
@@ -121,10 +141,20 @@ def table2(conn: duckdb.DuckDBPyConnection, backbone: str | None) -> tuple[list[
     return models, benchmarks, {(m, b): v for m, b, v in rows}
 
 
+def eval_trajectories(conn: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """(model, benchmark source, graded, correct, unverified) of the eval trajectories in the store (imported
+    or written by ``still2 eval``): what the Evals tab counts when no eval_result rows exist yet."""
+    return conn.execute("""
+        SELECT coalesce(t.model, '(unknown model)'), coalesce(p.source, '?'), count(*) FILTER (WHERE t.verdict <> 'unverified'),
+               count(*) FILTER (WHERE t.verdict = 'correct'), count(*) FILTER (WHERE t.verdict = 'unverified')
+        FROM trajectory t LEFT JOIN problem p ON p.id = t.problem_id WHERE t.origin = 'eval'
+        GROUP BY ALL ORDER BY 1, 2""").fetchall()
+
+
 def accuracy_by_iteration(conn: duckdb.DuckDBPyConnection, where: str, params: list) -> list[tuple]:
     return conn.execute(f"""
-        SELECT coalesce(iteration, 0), avg(CASE WHEN verdict = 'correct' THEN 1.0 ELSE 0.0 END), count(*)
-        FROM trajectory t WHERE {where} GROUP BY 1 ORDER BY 1""", params).fetchall()
+        SELECT iteration, avg(CASE WHEN verdict = 'correct' THEN 1.0 ELSE 0.0 END), count(*)
+        FROM trajectory t WHERE {where} GROUP BY 1 ORDER BY 1 NULLS FIRST""", params).fetchall()
 
 
 def histogram(conn: duckdb.DuckDBPyConnection, expr: str, where: str, params: list,
@@ -151,7 +181,7 @@ CODE_EXTRACTED = ("CASE WHEN p.answer_kind = 'code' AND t.extracted IS NOT NULL 
 INDEX_ROWS_SQL = """
     SELECT t.rowid AS rid, t.id, t.problem_id, p.domain, p.source, p.difficulty, {CODE_GOLD} AS gold,
            t.model, t.origin, t.run_id, t.iteration, t.sample_index, t.verdict, {CODE_EXTRACTED} AS extracted,
-           t.n_tokens, t.n_chars, coalesce(t.n_tokens, t.n_chars) AS len, t.status,
+           t.n_tokens, t.n_chars, t.finish_reason, t.status,
            pf.ppl AS ppl, pt.ppl AS thought_ppl, fl.flags, sd.doc,
            m.tokens_after_correct AS after_tokens, m.chars_after_correct AS after_chars, m.rechecks,
            round(m.chars_after_correct::DOUBLE / nullif(m.thought_chars, 0), 3) AS overthink
@@ -191,8 +221,34 @@ def index_scores(conn: duckdb.DuckDBPyConnection, after_rowid: int = -1):
 
 
 def index_problems(conn: duckdb.DuckDBPyConnection):
-    return _arrow(conn, "SELECT id, domain, source, CASE WHEN answer_kind = 'code' THEN 'tests: ' || (meta->>'tests') "
-                        "ELSE answer END AS answer, difficulty FROM problem", [])
+    """The problems' facts, with the question on one line and cut (the table's question column)."""
+    return _arrow(conn, """SELECT id, domain, source,
+                                  CASE WHEN answer_kind = 'code' THEN 'tests: ' || (meta->>'tests') ELSE answer END
+                                  AS answer, difficulty,
+                                  left(regexp_replace(question, '\\s+', ' ', 'g'), 240) AS question FROM problem""", [])
+
+
+def index_annotations(conn: duckdb.DuckDBPyConnection):
+    """(rid, text) of every trajectory with tags or notes: its tags, then ``✎n`` for n notes."""
+    return _arrow(conn, """
+        SELECT t.rowid AS rid, concat_ws(' ', g.tags, CASE WHEN n.n > 0 THEN '✎' || n.n END) AS text
+        FROM trajectory t
+        LEFT JOIN (SELECT target_id, string_agg(tag, ',' ORDER BY tag) AS tags FROM tag
+                   WHERE target_kind = 'trajectory' GROUP BY 1) g ON g.target_id = t.id
+        LEFT JOIN (SELECT target_id, count(*) AS n FROM note WHERE target_kind = 'trajectory' GROUP BY 1) n
+               ON n.target_id = t.id
+        WHERE g.tags IS NOT NULL OR n.n IS NOT NULL ORDER BY t.rowid""", [])
+
+
+def annotations_signature(conn: duckdb.DuckDBPyConnection) -> tuple:
+    """Changes whenever a tag or a note is added or removed (undo included)."""
+    return conn.execute("""SELECT (SELECT (count(*), max(created)) FROM tag),
+                                  (SELECT (count(*), max(id)) FROM note)""").fetchall()[0]
+
+
+def verdicts_signature(conn: duckdb.DuckDBPyConnection) -> object:
+    """A checksum of every trajectory's verdict (changes when trajectories are re-verified in place)."""
+    return conn.execute("SELECT sum(hash(verdict, extracted)) FROM trajectory").fetchall()[0][0]
 
 
 def index_signature(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:

@@ -7,32 +7,47 @@ and one widget for the problem, the steps and the solution (detail_body.py). The
 the facts, the problem and the steps; the solution (Markdown) and the rollouts list fill in right
 after it. Flags and perplexities come from the in-memory index when it is current (the store would
 scan the perplexity table for them); the row itself is usually read ahead (detail_rows.py).
+
+Curation has the table's rhythm: ``a``/``r``/``c`` act and open the next trajectory of the list the
+detail was opened from (``walker``: the trajectories table), ``]``/``[`` walk that list, ``}``/``{``
+the rollouts of the same problem. ``/`` finds words in the trace (``n``/``N`` next and previous hit);
+the words of the search that led here are highlighted and the first hit shown. ``L`` jumps to where a
+repetition-flagged trace starts to loop (loops.py).
+
+The facts are built from ``fact_lines`` (a list of functions ``row -> lines``), so another view can
+add a line (a contamination span, a per-token summary) without rewriting this screen.
 """
 from __future__ import annotations
+
+from typing import Callable
 
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.events import ScreenResume
 from textual.screen import Screen
-from textual.widgets import Header, Static
+from textual.widgets import Header, Input, Static
 
 from store.trajectory_format import parse_response
 from still2tui.actions import bindings
 from still2tui.components.detail_body import DetailBody
-from still2tui.components.surprise_view import StepHeat, SurpriseStrip
 from still2tui.components.key_footer import KeyFooter
-from still2tui.components.modals import Prompt
+from still2tui.components.modals import CopyMenu, Prompt
+from still2tui.components.surprise_view import StepHeat, SurpriseStrip
 from still2tui.components.virtual_table import VirtualTable
-from still2tui.curator import Curator
+from still2tui.formatting import answer_text, length_text, scorer_name
+from still2tui.loops import loop_start
 from still2tui.messages import DataChanged
 from still2tui.sources import Column, RowsSource
 from store.tui_queries import rollouts
 
 ROLLOUT_COLUMNS = [Column("n", "#", 3, "", 1), Column("verdict", "verdict", 9, "", 1),
-                   Column("answer", "answer", 9, "", 2), Column("len", "len", 6, "", 2, numeric=True),
+                   Column("answer", "answer", 9, "", 2), Column("chars", "chars", 7, "", 2, numeric=True),
                    Column("status", "status", 8, "", 1)]
 GOOD_BAD = {"verdict": ({"correct"}, {"incorrect"}), "status": ({"approved"}, {"rejected"})}
+VERBS = {"approved": "approved", "rejected": "rejected", "pending": "reset to pending"}
+
+Walker = Callable[[str, int], "str | None"]
 
 
 def span_line(detail: dict, row: dict, limit: int = 160) -> str:
@@ -49,18 +64,75 @@ def span_line(detail: dict, row: dict, limit: int = 160) -> str:
             f"[reverse]{escape(span)}[/reverse]")
 
 
+def _identity(r: dict) -> list[str]:
+    return [f"[b]{escape(r['id'])}[/b]  problem [b]{escape(r['problem_id'])}[/b] ({escape(str(r['domain']))}, "
+            f"difficulty {r['difficulty'] if r['difficulty'] is not None else '–'})",
+            f"{escape(str(r['model'] or 'model unknown'))} · {r['origin']} · iteration "
+            f"{r['iteration'] if r['iteration'] is not None else '–'}"
+            + (f" · sample {r['sample_index']}" if r.get("sample_index") is not None else "")
+            + f" · run {escape(str(r['run_id'] or '–'))} · {length_text(r)}"
+            + (f" · finish {escape(str(r['finish_reason']))}" if r.get("finish_reason") else "")]
+
+
+def _verdict(r: dict) -> list[str]:
+    style = {"correct": "green", "incorrect": "red"}.get(r["verdict"], "yellow")
+    reason = escape(str(r["verdict_reason"] or "–"))
+    if r.get("answer_kind") != "code":
+        lines = [f"verdict [{style}]{r['verdict']}[/]: extracted [b]{escape(answer_text(r['extracted']))}[/b] "
+                 f"vs gold [b]{escape(answer_text(r['gold']))}[/b]", f"  reason: {reason}"]
+    else:  # code: the program is the solution's last code block (shown highlighted below); the tests decide
+        program = r["extracted"]
+        size = f"{program.count(chr(10)) + 1}-line program" if program else "no program"
+        tests = escape(str(r.get("tests") or "tests"))
+        failing = r["verdict"] == "incorrect" and not str(r["verdict_reason"] or "").startswith("no_answer")
+        lines = [f"verdict [{style}]{r['verdict']}[/]: {size} vs [b]{tests}[/b]",
+                 f"  {'[red]failing test[/]' if failing else 'reason'}: {reason}"]
+    return lines + [f"  {_provenance(r)}"]
+
+
+def _status(r: dict) -> list[str]:
+    style = {"approved": "green", "rejected": "red"}.get(r["status"], "b")
+    return [f"status [{style}]{r['status']}[/]" + (f" · tags {escape(', '.join(r['tags']))}" if r["tags"] else "")]
+
+
+def _flags(r: dict) -> list[str]:
+    if not r["flag_rows"]:
+        return ["flags: none"]
+    spans = {rule: d for rule, d in (r.get("flag_details") or {}).items() if d.get("span")}
+    return ["flags: " + "; ".join(f"[red]{escape(rule)}[/] " + (span_line(spans[rule], r) if rule in spans
+                                                                 else escape(reason or ""))
+                                  for rule, reason in r["flag_rows"])]
+
+
+def _perplexity(r: dict) -> list[str]:
+    if not r["ppl_rows"]:
+        return ["perplexity: not scored"]
+    return ["perplexity: " + "; ".join(f"{escape(scorer_name(scorer))} {part} {ppl:.3g}"
+                                       for scorer, part, ppl in r["ppl_rows"])]
+
+
+def _notes(r: dict) -> list[str]:
+    return [f"note: {escape(text)}" for text in r["notes"]]
+
+
+FACT_LINES: list[Callable[[dict], list[str]]] = [_identity, _verdict, _status, _flags, _perplexity, _notes]
+
+
 class DetailScreen(Screen):
     BINDINGS = bindings("detail")
-    HELP = ("Detail: a/r/c curate, [ ] other rollouts, o rollouts list, e expand steps, x first wrong step, "
-            "v first divergence, h/S/! token surprise")
+    HELP = ("Detail: a/r/c curate and go on, ] [ the list, } { other rollouts, / find, L loop start, "
+            "x first wrong step, v first divergence, h/S/! token surprise")
 
     def __init__(self, trajectory_id: str):
         super().__init__()
         self.trajectory_id = trajectory_id
-        self.curator = Curator(self.app.store)
+        self.curator = self.app.curator
         self.row: dict = {}
         self.others: list[tuple] = []
         self.expanded = False
+        self.walker: Walker | None = None  # next/previous trajectory of the list the detail was opened from
+        self.highlight: list[str] = []  # the words of the search that led here
+        self.fact_lines = list(FACT_LINES)
         self._problem_shown: str | None = None  # the problem whose rollouts are listed
 
     def compose(self) -> ComposeResult:
@@ -70,10 +142,20 @@ class DetailScreen(Screen):
             yield VirtualTable(RowsSource([], ROLLOUT_COLUMNS), id="rollouts", good_bad=GOOD_BAD)
         yield SurpriseStrip(id="surprise")
         yield DetailBody(id="body")
+        yield Input(placeholder="find in this trace (enter; n / N next and previous hit; escape closes)", id="find")
         yield KeyFooter()
 
+    ROLLOUTS_MIN_WIDTH = 110  # narrower: the facts take the width, o shows the rollouts list
+
     def on_mount(self) -> None:
+        self.query_one("#find", Input).display = False
+        self.on_resize()
         self.show(self.trajectory_id)
+
+    def on_resize(self) -> None:
+        table = self.rollouts_table
+        if not table.has_focus:
+            table.display = self.app.size.width >= self.ROLLOUTS_MIN_WIDTH
 
     def on_screen_resume(self, event: ScreenResume) -> None:
         """Textual restyles every widget of a screen shown again; nothing this screen's widgets are styled
@@ -85,8 +167,12 @@ class DetailScreen(Screen):
 
     _styled_theme: tuple | None = None
 
-    def show(self, trajectory_id: str) -> None:
+    def show(self, trajectory_id: str, walker: Walker | None = None, highlight: list[str] | None = None) -> None:
         """Open a trajectory with the cursor on its first step (what the app calls; ``load`` keeps focus)."""
+        if walker is not None:
+            self.walker = walker
+        if highlight is not None:
+            self.highlight = highlight
         self.load(trajectory_id)
         self.set_focus(self.body, scroll_visible=False)
 
@@ -125,6 +211,8 @@ class DetailScreen(Screen):
             self._load_label()
             self.run_worker(lambda: self._read_surprise(trajectory_id, generation), thread=True, group="surprise",
                             exclusive=True)
+            if self.highlight and self.body.set_highlight(self.highlight):
+                self.body.next_hit(1)  # the search hit that brought the user here
         self.call_after_refresh(after_first_frame)
 
     _generation = 0
@@ -144,58 +232,20 @@ class DetailScreen(Screen):
         if not keep_cursor:
             table.move_to(next((i for i, o in enumerate(self.others) if o[0] == self.trajectory_id), 0))
 
-    @staticmethod
-    def _verdict_lines(r, verdict_style: str) -> list[str]:
-        reason = escape(str(r["verdict_reason"] or "–"))
-        if r.get("answer_kind") != "code":
-            return [f"verdict [{verdict_style}]{r['verdict']}[/]: extracted [b]{escape(str(r['extracted']))}[/b] "
-                    f"vs gold [b]{escape(str(r['gold']))}[/b]", f"  reason: {reason}"]
-        # code: the program is the solution's last code block (shown highlighted below); the tests decide
-        program = r["extracted"]
-        lines = f"{program.count(chr(10)) + 1}-line program" if program else "no program"
-        tests = escape(str(r.get("tests") or "tests"))
-        failing = r["verdict"] == "incorrect" and not str(r["verdict_reason"] or "").startswith("no_answer")
-        return [f"verdict [{verdict_style}]{r['verdict']}[/]: {lines} vs [b]{tests}[/b]",
-                f"  {'[red]failing test[/]' if failing else 'reason'}: {reason}"]
-
     def _facts(self) -> str:
-        r = self.row
-        verdict_style = {"correct": "green", "incorrect": "red"}.get(r["verdict"], "yellow")
-        status_style = {"approved": "green", "rejected": "red"}.get(r["status"], "")
-        length = f"{r['n_tokens']} tokens" if r["n_tokens"] is not None else f"{r['n_chars']} chars"
-        lines = [
-            f"[b]{escape(r['id'])}[/b]  problem [b]{escape(r['problem_id'])}[/b] ({escape(str(r['domain']))}, "
-            f"difficulty {r['difficulty'] if r['difficulty'] is not None else '–'})",
-            f"{escape(str(r['model'] or 'model unknown'))} · {r['origin']} · iteration {r['iteration'] if r['iteration'] is not None else '–'}"
-            f" · run {escape(str(r['run_id'] or '–'))} · {length}",
-            *self._verdict_lines(r, verdict_style),
-            f"  {_provenance(r)}",
-            f"status [{status_style or 'b'}]{r['status']}[/]"
-            + (f" · tags {escape(', '.join(r['tags']))}" if r["tags"] else ""),
-        ]
-        if r["flag_rows"]:
-            spans = {rule: d for rule, d in (r.get("flag_details") or {}).items() if d.get("span")}
-            lines.append("flags: " + "; ".join(
-                f"[red]{escape(rule)}[/] " + (span_line(spans[rule], r) if rule in spans else escape(reason or ''))
-                for rule, reason in r["flag_rows"]))
-        else:
-            lines.append("flags: none")
-        if r["ppl_rows"]:
-            lines.append("perplexity: " + "; ".join(f"{escape(scorer)} {part} {ppl:.3g}"
-                                                    for scorer, part, ppl in r["ppl_rows"]))
-        else:
-            lines.append("perplexity: not scored")
-        for text in r["notes"]:
-            lines.append(f"note: {escape(text)}")
-        return "\n".join(lines)
+        return "\n".join(line for lines in self.fact_lines for line in lines(self.row))
 
     def action_back(self) -> None:
         self.app.pop_screen()
 
+    # -- curation: act, then go on --------------------------------------------------------------------------
     def action_status(self, status: str) -> None:
-        self.curator.status(status, [self.trajectory_id])
-        self.notify(f"{status}: {self.trajectory_id}", timeout=2)
-        self.on_data_changed(DataChanged())
+        event = self.curator.status(status, [self.trajectory_id])
+        self.notify(f"{VERBS[status]}" + ("" if event.n else " (unchanged)"), timeout=2)
+        self.post_message(DataChanged())
+        if not self._walk(1, quiet=True):
+            self.on_data_changed(DataChanged())
+            self.notify("that was the last trajectory of the list", timeout=2)
 
     def refresh_facts(self) -> None:
         self.row = self.app.detail_rows.read(self.trajectory_id)
@@ -215,13 +265,34 @@ class DetailScreen(Screen):
                 self.refresh_facts()
         self.app.push_screen(Prompt(f"Tag for {self.trajectory_id}"), done)
 
+    def _walk(self, step: int, quiet: bool = False) -> bool:
+        target = self.walker(self.trajectory_id, step) if self.walker is not None else None
+        if target is None:
+            if not quiet:
+                self.notify("no next trajectory in the list" if step > 0 else "at the first trajectory of the list",
+                            timeout=2)
+            return False
+        self.load(target)
+        return True
+
+    def action_walk(self, step: int) -> None:
+        self._walk(step)
+
     def action_rollout(self, step: int) -> None:
         ids = [o[0] for o in self.others]
         if self.trajectory_id in ids and len(ids) > 1:
             self.load(ids[(ids.index(self.trajectory_id) + step) % len(ids)])
+        else:
+            self.notify("this problem has no other rollout", timeout=2)
 
     def action_rollouts(self) -> None:
-        self.rollouts_table.focus()
+        table = self.rollouts_table
+        if table.has_focus:  # o again: back to the trace (and the list hides again where it is too narrow)
+            self.set_focus(self.body)
+            self.on_resize()
+            return
+        table.display = True
+        self.set_focus(table)
 
     def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
         event.stop()
@@ -232,8 +303,63 @@ class DetailScreen(Screen):
         body = self.body
         body.set_expanded(set(range(len(body.steps))) if self.expanded else set())
 
-    def action_build_pairs(self) -> None:
-        self.app.build_pairs(self.row["problem_id"])
+    def action_toggle_latex(self) -> None:
+        self.body.set_latex(not self.body.latex)
+        self.notify("math as Unicode" if self.body.latex else "text as written (raw)", timeout=2)
+
+    # -- reading ------------------------------------------------------------------------------------------
+    def action_find(self) -> None:
+        box = self.query_one("#find", Input)
+        if box.has_focus:  # a priority binding (actions.py): in the box, / is a character
+            box.insert_text_at_cursor("/")
+            return
+        box.display = True
+        self.set_focus(box)  # now, not after a refresh: the keys typed right after / go to the box
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "find":
+            return
+        words = [event.value.strip()] if event.value.strip() else []
+        hits = self.body.set_highlight(words)
+        event.input.display = False
+        self.body.focus()
+        if not words:
+            return
+        if not hits:
+            self.notify(f"{words[0]!r} is not in this trace", severity="warning", timeout=3)
+            return
+        self.action_find_next(1)
+
+    def key_escape(self) -> bool | None:
+        box = self.query_one("#find", Input)
+        if box.has_focus:
+            box.display = False
+            self.body.focus()
+            return True
+        return None
+
+    def action_find_next(self, direction: int) -> None:
+        body = self.body
+        item = body.next_hit(direction)
+        if item is None:
+            self.notify("nothing to find: / finds words in the trace", timeout=2)
+            return
+        where = "the problem" if item < 0 else "the solution" if item == body.solution_item else f"step {item + 1}"
+        self.notify(f"{body.hits.index(item) + 1} of {len(body.hits)} parts with a hit: {where}", timeout=2)
+
+    def action_loop_start(self) -> None:
+        reasons = [reason or "" for rule, reason in self.row.get("flag_rows") or [] if rule == "repetition"]
+        step = loop_start(self.body.steps, reasons[0] if reasons else None)
+        if step is None:
+            self.notify("no loop found in this trace", timeout=2)
+            return
+        self.body.go_to(step, open_it=True)
+        self.notify(f"the loop starts at step {step + 1} of {len(self.body.steps):,}", timeout=3)
+
+    def action_copy(self) -> None:
+        body = self.body
+        step = body.steps[body.cursor] if 0 <= body.cursor < len(body.steps) else None
+        self.app.push_screen(CopyMenu(lambda: self.row, step))
 
     def action_mark(self) -> None:
         from still2tui.compare import toggle_mark
@@ -249,6 +375,9 @@ class DetailScreen(Screen):
             return
         marks(self.app).clear()
         open_divergence(self.app, self.trajectory_id, other)
+
+    def action_build_pairs(self) -> None:
+        self.app.build_pairs(self.row["problem_id"])
 
     def on_data_changed(self, event: DataChanged) -> None:
         self.app.sync_index()  # the rollouts list reads statuses from the index

@@ -1,21 +1,59 @@
-"""A form generated from the CLI's own job schema (`jobs schema --json`): one field per option."""
+"""A form generated from the CLI's own job schema (`jobs schema --json`): one line per option.
+
+The first field has the focus when the form opens (typed text is never lost), an option with a fixed
+set of values is a Select, the help of the focused option shows under the fields, and an empty field
+says what it takes ("whole number", "optional", the default) instead of a type name.
+"""
 from __future__ import annotations
+
+import re
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Select
+from textual.widget import Widget
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
-from still2tui.jobs import Command, to_argv
+from still2tui.jobs import Command, Param, to_argv
 
 INPUT_TYPES = {"int": "integer", "float": "number"}
+WHAT = {"int": "a whole number", "float": "a number", "path": "a file path", "str": "text"}
+# A help text that is only a list of values ("transformers | vllm | openai"): the option's choices, until
+# the schema carries them itself.
+_CHOICES_HELP = re.compile(r"[\w.@/-]+(?: \| [\w.@/-]+)+")
+
+
+def choices_of(p: Param) -> list[str] | None:
+    if p.choices:
+        return list(p.choices)
+    if p.type in ("str", "choice") and not p.multiple and _CHOICES_HELP.fullmatch((p.help or "").strip()):
+        return [c.strip() for c in p.help.split("|")]
+    return None
+
+
+def placeholder(p: Param) -> str:
+    what = WHAT.get(p.type, p.type)
+    if p.multiple:
+        what += "s, separated by spaces"
+    return f"{what} (required)" if p.required else f"{what} (optional)"
 
 
 class JobForm(ModalScreen[list[str] | None]):
     """Dismisses with the argv to launch (command name first), or None."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "launch", "Launch")]
+    DEFAULT_CSS = """
+    JobForm .field { height: 1; margin: 0; }
+    JobForm .field Label { width: 26; padding: 0 1 0 0; }
+    JobForm .field Input, JobForm .field Input:focus { border: none; height: 1; padding: 0 1; width: 1fr; }
+    JobForm .field Input:focus { background: $boost; }
+    JobForm .field Select { width: 1fr; height: 1; }
+    JobForm .field SelectCurrent, JobForm .field Select:focus > SelectCurrent { border: none; height: 1; padding: 0 1; }
+    JobForm .field Checkbox, JobForm .field Checkbox:focus { border: none; height: 1; padding: 0; }
+    JobForm #form-fields { height: auto; max-height: 70vh; }
+    JobForm #field-help { height: auto; min-height: 2; color: $text-muted; margin-top: 1; }
+    """
 
     def __init__(self, command: Command):
         super().__init__()
@@ -23,26 +61,41 @@ class JobForm(ModalScreen[list[str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"[b]{self.command.name}[/b] — {self.command.help}  (ctrl+s launches)", markup=True)
+            yield Label(f"[b]{self.command.name}[/b] — {self.command.help}  (ctrl+s launches, esc cancels)", markup=True)
             with VerticalScroll(id="form-fields"):
                 for p in self.command.params:
-                    label = f"{p.flag or p.name.upper()}{' *' if p.required else ''}  {p.help}"
-                    if p.type == "bool":
-                        yield Checkbox(label, bool(p.default), id=f"f-{p.name}")
-                        continue
-                    yield Label(label)
-                    if p.type == "choice" and p.choices:
-                        yield Select([(c, c) for c in p.choices], value=p.default if p.default in p.choices
-                                     else Select.NULL, allow_blank=not p.required, id=f"f-{p.name}")
-                    else:
-                        default = "" if p.default is None else (
-                            " ".join(map(str, p.default)) if isinstance(p.default, list) else str(p.default))
-                        yield Input(default, type=INPUT_TYPES.get(p.type, "text") if not p.multiple else "text",
-                                    placeholder=p.type + (" (space-separated)" if p.multiple else ""),
-                                    id=f"f-{p.name}")
+                    with Horizontal(classes="field"):
+                        yield Label(f"{p.flag or p.name.upper()}{' *' if p.required else ''}")
+                        yield self._widget(p)
+            yield Static("", id="field-help")
             with Horizontal(classes="buttons"):
                 yield Button("Launch (ctrl+s)", id="launch", variant="primary")
                 yield Button("Cancel (esc)", id="cancel")
+
+    def _widget(self, p: Param) -> Widget:
+        if p.type == "bool":
+            widget: Widget = Checkbox("", bool(p.default), id=f"f-{p.name}")
+        elif (choices := choices_of(p)) is not None:
+            widget = Select([(c, c) for c in choices], value=p.default if p.default in choices else Select.NULL,
+                            allow_blank=not p.required or p.default not in choices, id=f"f-{p.name}")
+        else:
+            default = "" if p.default is None else (
+                " ".join(map(str, p.default)) if isinstance(p.default, list) else str(p.default))
+            widget = Input(default, type=INPUT_TYPES.get(p.type, "text") if not p.multiple else "text",
+                           placeholder=placeholder(p), id=f"f-{p.name}")
+        widget.tooltip = p.help
+        return widget
+
+    def on_mount(self) -> None:
+        first = self.query("#form-fields Input, #form-fields Select, #form-fields Checkbox").first()
+        self.set_focus(first)  # now: what the user types right away goes into the form
+
+    def on_descendant_focus(self, event) -> None:
+        name = (event.widget.id or "").removeprefix("f-")
+        p = next((p for p in self.command.params if p.name == name), None)
+        if p is not None:
+            default = "" if p.default in (None, "", []) else f"  (default: {p.default})"
+            self.query_one("#field-help", Static).update(f"{p.flag or p.name.upper()}: {p.help}{default}")
 
     def values(self) -> dict:
         out = {}
@@ -63,12 +116,17 @@ class JobForm(ModalScreen[list[str] | None]):
         return out
 
     def action_launch(self) -> None:
-        missing = [p.flag or p.name for p in self.command.params if p.required and self.values().get(p.name) in (None, "", [])]
+        try:
+            values = self.values()
+        except ValueError as exc:
+            self.notify(f"not a number: {exc}", severity="error")
+            return
+        missing = [p.flag or p.name for p in self.command.params if p.required and values.get(p.name) in (None, "", [])]
         if missing:
             self.notify(f"required: {', '.join(missing)}", severity="error")
             return
         try:
-            self.dismiss(to_argv(self.command, self.values()))
+            self.dismiss(to_argv(self.command, values))
         except ValueError as exc:
             self.notify(str(exc), severity="error")
 

@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Header, Log, OptionList, Static
 from still2tui.actions import bindings
 from still2tui.components.job_form import JobForm
 from still2tui.components.key_footer import KeyFooter
+from still2tui.components.modals import Confirm
 from still2tui.formatting import cell_text
 from still2tui.jobs import CliError, tail
 from still2tui.messages import DataChanged
@@ -73,7 +74,7 @@ class JobsScreen(Screen):
         log.clear()
         row = self.rows.get(self.selected) if self.selected else None
         if row:
-            log.write_lines(tail(row[7]) or ["(no log yet)"])
+            log.write_lines(tail(row[7]) or [log_placeholder(row[7], row[2])])
 
     def follow(self) -> None:
         row = self.rows.get(self.selected) if self.selected else None
@@ -122,17 +123,36 @@ class JobsScreen(Screen):
         self.query_one(DataTable).focus()
 
     def action_cancel_job(self) -> None:
-        if not self.selected:
+        job = self.selected
+        row = self.rows.get(job) if job else None
+        if row is None:
             return
-        self.app.store.refresh()
-        try:
-            self.notify(self.app.cli.cancel(self.selected), timeout=4)
-        except (CliError, OSError) as exc:
-            self.notify(f"cancel failed: {exc}", severity="error")
-        self.action_refresh_jobs()
+        if row[2] not in ("queued", "running"):
+            self.notify(f"{job} is {row[2]}: nothing to cancel", timeout=3)
+            return
+
+        def cancel(yes: bool | None) -> None:
+            if not yes:
+                return
+            self.app.store.refresh()
+            try:
+                self.notify(self.app.cli.cancel(job), timeout=4)
+            except (CliError, OSError) as exc:
+                self.notify(f"cancel failed: {exc}", severity="error")
+            self.action_refresh_jobs()
+        self.app.push_screen(Confirm(f"Cancel the {row[1]} job {job} ({row[2]}; it resumes later with "
+                                     f"still2 jobs resume {job})?"), cancel)
 
     def on_data_changed(self, event: DataChanged) -> None:
         self.refresh_jobs()
+
+
+def log_placeholder(log_path: str | None, state: str) -> str:
+    """What the log pane says when there is no log to show."""
+    if not log_path:
+        return ("(no log file: this run was started from the command line, so its output went to that "
+                "terminal; state and progress above come from the store)")
+    return "(no log yet)" if state in ("queued", "running") else f"(the log file {log_path} is missing or empty)"
 
 
 def _progress(value) -> str:
@@ -142,7 +162,11 @@ def _progress(value) -> str:
         p = json.loads(value) if isinstance(value, str) else value
     except ValueError:
         return str(value)
+    if not isinstance(p, dict):
+        return str(p)
     done, total = p.get("done"), p.get("total")
+    if done is None:
+        return str(p.get("desc", ""))
     bar = ""
     if isinstance(done, (int, float)) and total:
         filled = int(10 * done / total)

@@ -1,16 +1,18 @@
-"""Runs, curation progress, datasets, models and the Table-2 eval comparison, one tab each."""
+"""Runs, curation progress, datasets, models, the Table-2 eval comparison, plots and the curation activity
+(who did what: the event log), one tab each. ``tab`` / ``shift+tab`` switch tabs."""
 from __future__ import annotations
 
+from rich.console import Group
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Header, Static, TabbedContent, TabPane
 
-from store.tui_queries import DATASETS_SQL, MODELS_SQL, PROGRESS_SQL, RUNS_SQL, table2
+from store.tui_queries import DATASETS_SQL, EVENTS_SQL, MODELS_SQL, PROGRESS_SQL, RUNS_SQL, eval_trajectories, table2
 from still2tui.actions import bindings
 from still2tui.components.key_footer import KeyFooter
-from still2tui.components.plots_screen import plot_texts
+from still2tui.components.plots_screen import PlotView, plot_makers
 from still2tui.components.virtual_table import VirtualTable
 from still2tui.messages import DataChanged
 from still2tui.sources import Column, SqlSource
@@ -27,13 +29,17 @@ PROGRESS_COLUMNS = [C("run", "run", 14, "run", 1, flex=True), C("origin", "origi
 DATASET_COLUMNS = [C("name", "dataset", 14, "name", 1, flex=True), C("kind", "kind", 5, "kind", 3),
                    C("parent", "parent", 12, "parent", 4), C("members", "members", 7, "members", 1, True),
                    C("inherited", "inher", 6, "inherited", 5, True), C("mix", "mix", 24, "mix", 2),
-                   C("avg_len", "avg len", 7, "avg_len", 2, True), C("min_len", "min", 6, "min_len", 6, True),
+                   C("avg_len", "avg chars", 9, "avg_len", 2, True), C("min_len", "min", 6, "min_len", 6, True),
                    C("max_len", "max", 6, "max_len", 6, True), C("approved", "appr", 6, "approved", 5, True),
                    C("created", "created", 16, "created", 7)]
 MODEL_COLUMNS = [C("id", "model", 16, "id", 1, flex=True), C("method", "method", 6, "method", 1),
                  C("base", "base", 14, "base", 3), C("parent", "parent", 12, "parent", 2),
                  C("dataset", "dataset", 12, "dataset", 2), C("path", "path", 20, "path", 6),
                  C("run_id", "run", 10, "run_id", 5), C("created", "created", 16, "created", 7)]
+EVENT_COLUMNS = [C("ts", "when", 16, "ts", 2), C("actor", "curator", 12, "actor", 1),
+                 C("what", "action", 18, "what", 1, flex=True), C("target_kind", "on", 10, "target_kind", 4),
+                 C("n", "rows", 7, "n", 1, True), C("state", "state", 7, "state", 3),
+                 C("note", "note", 24, "note", 5)]
 
 
 class OverviewScreen(Screen):
@@ -47,6 +53,7 @@ class OverviewScreen(Screen):
             "progress": SqlSource(store, PROGRESS_SQL, PROGRESS_COLUMNS, sort_key="run"),
             "datasets": SqlSource(store, DATASETS_SQL, DATASET_COLUMNS, sort_key="created"),
             "models": SqlSource(store, MODELS_SQL, MODEL_COLUMNS, sort_key="created"),
+            "events": SqlSource(store, EVENTS_SQL, EVENT_COLUMNS, sort_key="ts", descending=True),
         }
         self.backbone: str | None = None
 
@@ -66,6 +73,8 @@ class OverviewScreen(Screen):
                 yield Static("b: choose the backbone the relative gain is computed against", id="table2-note")
             with TabPane("Plots", id="tab-plots"):
                 yield VerticalScroll(id="overview-plots")
+            with TabPane("Activity", id="tab-events"):
+                yield VirtualTable(self.sources["events"], id="vt-events", empty_text="no curation yet")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -105,7 +114,19 @@ class OverviewScreen(Screen):
         if not models:
             table.add_row("no eval results yet (still2 eval writes them)")
         self.table2 = table
-        self.query_one("#table2", Static).update(table)
+        parts = [table]
+        with self.app.store.read() as conn:
+            graded = eval_trajectories(conn)
+        if graded:
+            counts = Table(title="Graded eval trajectories in the store (imported or from still2 eval), by our verifier",
+                           expand=True)
+            for name in ("model", "benchmark", "graded", "correct", "accuracy", "unverified"):
+                counts.add_column(name, justify="left" if name in ("model", "benchmark") else "right")
+            for model, source, n, correct, unverified in graded:
+                counts.add_row(model, source, f"{n:,}", f"{correct:,}", f"{100 * correct / n:.1f}" if n else "–",
+                               f"{unverified:,}")
+            parts.append(counts)
+        self.query_one("#table2", Static).update(Group(*parts))
 
     def action_backbone(self) -> None:
         with self.app.store.read() as conn:
@@ -120,16 +141,16 @@ class OverviewScreen(Screen):
             box = self.query_one("#overview-plots", VerticalScroll)
             box.remove_children()
             with self.app.store.read() as conn:
-                texts = list(plot_texts(conn, "TRUE", [], max(40, self.app.size.width - 4)))
-            box.mount_all([Static(t, classes="plot") for t in texts])
+                makers = plot_makers(conn, "TRUE", [])
+            box.mount_all([PlotView(make) for make in makers])
         else:
             for table in event.pane.query(VirtualTable).results(VirtualTable):
                 table.focus()
 
-    def action_next_tab(self) -> None:
+    def action_next_tab(self, step: int = 1) -> None:
         tabs = self.query_one(TabbedContent)
         ids = [p.id for p in tabs.query(TabPane)]
-        tabs.active = ids[(ids.index(tabs.active) + 1) % len(ids)]
+        tabs.active = ids[(ids.index(tabs.active) + step) % len(ids)]
 
     def on_data_changed(self, event: DataChanged) -> None:
         self.reload()

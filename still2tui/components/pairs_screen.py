@@ -7,11 +7,11 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
-from store.tui_queries import PAIRS_SQL, pair_sides
+from store.tui_queries import PAIRS_SQL, pair_readiness, pair_sides
 from still2tui.actions import bindings
 from still2tui.components.key_footer import KeyFooter
+from still2tui.components.modals import Confirm, Prompt
 from still2tui.components.virtual_table import VirtualTable
-from still2tui.curator import Curator
 from still2tui.diffing import similarity, word_diff
 from still2tui.formatting import cell_text
 from still2tui.messages import DataChanged
@@ -27,7 +27,7 @@ COLUMNS = [
     Column("rejected_verdict", "rejected", 9, "rejected_verdict", 2),
     Column("rejected_ppl", "r.ppl", 6, "rejected_ppl", 2, numeric=True),
     Column("rejected_tokens", "r.len", 6, "rejected_tokens", 5, numeric=True),
-    Column("rule", "rule", 10, "rule", 6),
+    Column("rule", "rule", 14, "rule", 6),
 ]
 DIFF_LIMIT = 20_000  # characters per side; difflib is quadratic in the worst case
 
@@ -38,7 +38,7 @@ class PairsScreen(Screen):
     def __init__(self):
         super().__init__()
         self.source = SqlSource(self.app.store, PAIRS_SQL, COLUMNS, sort_key="problem_id")
-        self.curator = Curator(self.app.store)
+        self.curator = self.app.curator
         self.thought_only = False
         self.shown: str | None = None
 
@@ -85,7 +85,7 @@ class PairsScreen(Screen):
             return
         self.shown = pair_id
         if pair_id is None:
-            self.query_one("#pair-title", Static).update("no pairs yet: b builds pairs for a problem (pipeline CLI)")
+            self.query_one("#pair-title", Static).update(self._why_no_pairs())
             self.query_one("#chosen", Static).update("")
             self.query_one("#rejected", Static).update("")
             return
@@ -106,19 +106,58 @@ class PairsScreen(Screen):
             Text(f"REJECTED {row['rejected_id']} · {row['rejected_verdict']} · ppl "
                  f"{cell_text(row['rejected_ppl'])}\n", style="bold") + b)
 
+    def _why_no_pairs(self) -> str:
+        """The empty screen says what is missing for pairs (not only that there are none)."""
+        with self.app.store.read() as conn:
+            counts = pair_readiness(conn)
+        if counts["both"] == 0:
+            return (f"no pairs: no problem has both a correct and an incorrect rollout ({counts['problems']:,} problems "
+                    f"have trajectories, {counts['single']:,} of them only one, as imported eval outputs do). "
+                    "Sample several rollouts per problem (still2 explore --max-rollouts 8), then b or still2 pairs build.")
+        if counts["scored"] == 0:
+            return (f"no pairs yet: {counts['both']:,} problems have correct and incorrect rollouts, but pairs are "
+                    "chosen by perplexity and none is scored: run still2 score, then b or still2 pairs build.")
+        return (f"no pairs yet: {counts['both']:,} problems have correct and incorrect rollouts; "
+                "b builds pairs for the first one (still2 pairs build for all)")
+
     def action_status(self, status: str) -> None:
         key = self.table.current_key
         if key:
             self.curator.status(status, [key], kind="pair")
             self.notify(f"pair {status}", timeout=2)
             self.reload()
+            self.table.action_move(1)  # as in the trajectories table: act, then the next pair
+
+    def action_note(self) -> None:
+        key = self.table.current_key
+        if key:
+            def done(text: str | None) -> None:
+                if text:
+                    self.curator.note(key, text, kind="pair")
+                    self.notify(f"note added to pair {key}", timeout=2)
+            self.app.push_screen(Prompt(f"Note on pair {key}"), done)
 
     def action_swap(self) -> None:
         key = self.table.current_key
-        if key:
-            self.curator.swap(key)
-            self.notify("swapped chosen and rejected", timeout=2)
-            self.reload()
+        if not key:
+            return
+        with self.app.store.read() as conn:
+            row = pair_sides(conn, key)
+        if row is None:
+            return
+
+        def swap(yes: bool | None = True) -> None:
+            if yes:
+                self.curator.swap(key)
+                self.notify("swapped chosen and rejected (u undoes)", timeout=2)
+                self.reload()
+
+        if row["rejected_verdict"] != "correct":  # the swap would make a wrong answer the preferred one
+            status = f" of this {row['status']} pair" if row["status"] != "pending" else ""
+            self.app.push_screen(Confirm(f"Swapping makes the {row['rejected_verdict']} answer the chosen side{status}: "
+                                         "DPO would learn to prefer it. Swap anyway?"), swap)
+            return
+        swap()
 
     def action_divergence(self) -> None:
         from still2tui.compare import open_divergence

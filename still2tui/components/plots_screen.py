@@ -1,10 +1,16 @@
-"""Plots of the current trajectory filter: length and perplexity histograms, accuracy per iteration."""
+"""Plots of the current trajectory filter: length (characters, and tokens where known) and perplexity
+histograms, accuracy per iteration. Each plot is a PlotView that draws itself again at its new width
+when the terminal is resized (plotext renders to a fixed width)."""
 from __future__ import annotations
 
+from typing import Callable
+
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Header, Static
 
 from store.tui_queries import accuracy_by_iteration, histogram
@@ -15,27 +21,62 @@ from still2tui.filter_lang import LATEST_PPL
 PPL_JOIN = f"JOIN {LATEST_PPL.format(part='full')} pp ON pp.trajectory_id = t.id"
 
 
-def plot_texts(conn, where: str, params: list, width: int):
-    yield plots.histogram(histogram(conn, "coalesce(t.n_tokens, t.n_chars)", where, params), "length (tokens)",
-                          width=width)
-    yield plots.histogram(histogram(conn, "pp.ppl", where, params, joins=PPL_JOIN), "perplexity", width=width)
-    yield plots.accuracy(accuracy_by_iteration(conn, where, params), width=width)
+def plot_makers(conn, where: str, params: list) -> list[Callable[[int], Text]]:
+    """One function per plot, width -> the plot as Text (the data is read now, once)."""
+    chars = histogram(conn, "t.n_chars", where, params)
+    tokens = histogram(conn, "t.n_tokens", where, params)
+    with_tokens, rows = conn.execute(f"SELECT count(t.n_tokens), count(*) FROM trajectory t WHERE {where}",
+                                     params).fetchone()
+    ppl = histogram(conn, "pp.ppl", where, params, joins=PPL_JOIN)
+    accuracy = accuracy_by_iteration(conn, where, params)
+    makers = [lambda w: plots.histogram(chars, "length (characters)", width=w)]
+    if with_tokens:
+        title = f"length (tokens; {with_tokens:,} of {rows:,} rows have a token count)"
+        makers.append(lambda w: plots.histogram(tokens, title, width=w))
+    makers.append(lambda w: plots.histogram(ppl, "perplexity (latest, full response)", width=w))
+    makers.append(lambda w: plots.accuracy(accuracy, width=w))
+    return makers
+
+
+class PlotView(Widget):
+    """A plot drawn at the widget's width (again after a resize)."""
+
+    DEFAULT_CSS = "PlotView { height: auto; width: 1fr; }"
+
+    def __init__(self, make: Callable[[int], Text], classes: str = "plot"):
+        super().__init__(classes=classes)
+        self.make = make
+        self._cache: tuple[int, Text] | None = None
+
+    def render(self) -> Text:
+        width = max(self.size.width, 40)
+        if self._cache is None or self._cache[0] != width:
+            self._cache = (width, self.make(width))
+        return self._cache[1]
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        self._cache = (max(width, 40), self.make(max(width, 40)))
+        return len(self._cache[1].plain.splitlines()) or 1
+
+    def on_resize(self) -> None:
+        self.refresh(layout=True)
 
 
 class PlotsScreen(Screen):
     BINDINGS = [Binding("escape,backspace,p", "app.pop_screen", "Back")]
 
-    def __init__(self, where: tuple[str, list]):
+    def __init__(self, where: tuple[str, list], label: str = ""):
         super().__init__()
         self.where, self.params = where
+        self.label = label
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield Static(f"plots of: {self.label or 'every trajectory'}", id="plots-title")
         yield VerticalScroll(id="plots")
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        width = max(40, self.app.size.width - 4)
         with self.app.store.read() as conn:
-            texts = list(plot_texts(conn, self.where, self.params, width))
-        self.query_one("#plots").mount_all([Static(t, classes="plot") for t in texts])
+            makers = plot_makers(conn, self.where, self.params)
+        self.query_one("#plots").mount_all([PlotView(make) for make in makers])

@@ -52,7 +52,11 @@ class ProblemsScreen(Screen):
                                              f"{'▼' if self.source.descending else '▲'}")
 
     def action_focus_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        box = self.query_one("#filter", Input)
+        if box.has_focus:  # a priority binding (actions.py): in the box, / is a character
+            box.insert_text_at_cursor("/")
+            return
+        self.set_focus(box)  # now, not after a refresh: the keys typed right after / go to the box
 
     @on(Input.Submitted, "#filter")
     def filter_submitted(self, event: Input.Submitted) -> None:

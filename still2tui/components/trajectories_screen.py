@@ -1,23 +1,35 @@
-"""The trajectories screen: filter bar, counts, the virtual table, single-row and bulk curation."""
+"""The trajectories screen: filter bar, counts, the virtual table with a preview pane, curation, export.
+
+The preview pane (preview_pane.py) follows the cursor; it is shown when the terminal is at least
+PREVIEW_MIN_WIDTH wide unless the user chose otherwise with ``v`` (remembered in settings.UiState).
+The column chooser hides and shows table columns (also remembered).
+"""
 from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
 
 from textual import on
 from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Header, Input
 
 from still2tui.actions import bindings
 from still2tui.components.filter_bar import FilterBar
 from still2tui.components.key_footer import KeyFooter
-from still2tui.components.modals import Confirm, Prompt
+from still2tui.components.modals import ColumnChooser, Confirm, CopyMenu, Prompt
+from still2tui.components.preview_pane import PreviewPane
 from still2tui.components.virtual_table import VirtualTable
-from still2tui.curator import Curator
-from still2tui.filter_lang import FilterError
+from still2tui.filter_lang import FilterError, flag_values
+from still2tui.latex import to_unicode
 from still2tui.messages import DataChanged, IndexReady
-from still2tui.sources import TrajectorySource
+from still2tui.sources import TrajectorySource, short_problem_id
 
 VERDICT_COLOURS = ({"correct"}, {"incorrect"})
 STATUS_COLOURS = ({"approved"}, {"rejected"})
+PREVIEW_MIN_WIDTH = 120  # columns from which the preview pane is shown by default
+VERBS = {"approved": "approved", "rejected": "rejected", "pending": "reset to pending"}
 
 
 class TrajectoriesScreen(Screen):
@@ -27,25 +39,56 @@ class TrajectoriesScreen(Screen):
     def __init__(self):
         super().__init__()
         self.source = TrajectorySource(self.app.store, index=self.app.index, search_store=self.app.bg_store)
-        self.curator = Curator(self.app.store)
+        self.preferred_flags: list[str] = []  # flags the filter asks for: shown first in the flags column
+        shown = {"flags": self._flags_text, "question": to_unicode}
+        self.source.columns = [dataclasses.replace(c, fmt=shown[c.key]) if c.key in shown else c
+                               for c in self.source.columns]
+        self.curator = self.app.curator
         self.filter_text = ""
         self._first_resume = True
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield FilterBar('filter: verdict:correct ppl>3 len<2000 origin:explore flag:repetition "free text"')
-        yield VirtualTable(self.source, id="table",
-                           good_bad={"verdict": VERDICT_COLOURS, "status": STATUS_COLOURS})
+        yield FilterBar('filter: verdict:correct ppl>3 chars<2000 origin:explore flag:repetition "free text"')
+        with Horizontal(id="trajectories-main"):
+            yield VirtualTable(self.source, id="table", good_bad={"verdict": VERDICT_COLOURS, "status": STATUS_COLOURS},
+                               empty_text="no trajectory matches the filter")
+            yield PreviewPane(id="preview")
         yield KeyFooter()
 
     @property
     def table(self) -> VirtualTable:
         return self.query_one(VirtualTable)
 
+    @property
+    def preview(self) -> PreviewPane:
+        return self.query_one(PreviewPane)
+
+    @property
+    def bar(self) -> FilterBar:
+        return self.query_one(FilterBar)
+
     def on_mount(self) -> None:
+        self.table.set_hidden(set(self.app.ui_state.get("columns.trajectories", [])))
+        self._layout_preview()
         self.table.focus()
         self.app.ensure_index()
         self.reload(keep_cursor=False)
+
+    def on_resize(self) -> None:
+        self._layout_preview()
+
+    def _layout_preview(self) -> None:
+        choice = self.app.ui_state.get("preview")  # None: by width
+        show = choice if choice is not None else self.app.size.width >= PREVIEW_MIN_WIDTH
+        if self.preview.display != show:
+            self.preview.display = show
+            if show:
+                self.preview.follow(self.table.current_key, force=True)
+
+    def action_toggle_preview(self) -> None:
+        self.app.ui_state.set("preview", not self.preview.display)
+        self._layout_preview()
 
     def on_index_ready(self, event: IndexReady) -> None:
         self.reload()
@@ -55,64 +98,85 @@ class TrajectoriesScreen(Screen):
         self.update_counts()
 
     def update_counts(self) -> None:
-        bar = self.query_one(FilterBar)
+        bar = self.bar
+        live = "⟳ catching up with other writers · " if self.app.catching_up else ""
         if self.source.slow and self.table.is_running_count:
             total = self.table.total
-            bar.set_counts(f"first {total:,} matches · counting…" if total else "searching…")
+            bar.set_counts(live + (f"first {total:,} matches · counting…" if total else "searching…"))
             return
         n = self.table.total
         sort = ""
         if self.source.sort_key:
-            sort = f" · sort {self.source.sort_key}{'▼' if self.source.descending else '▲'}"
+            title = next((c.title for c in self.source.columns if c.key == self.source.sort_key), self.source.sort_key)
+            sort = f" · sort {title}{'▼' if self.source.descending else '▲'}"
         parts = [f"{n:,} trajectories"]
         counts = self.source.counts() if not self.table.is_running_count else None
+        if counts is None and not self.source.slow and not (not self.source.uses_index and self.app.index_loading):
+            counts = self.store_counts()
         if counts is not None:
             total, correct, approved, rejected = counts
             parts = [f"{n:,} of {total:,} trajectories", f"{correct:,} correct",
                      f"{approved:,} approved", f"{rejected:,} rejected", f"{n - approved - rejected:,} pending"]
         elif not self.source.uses_index and self.app.index_loading:
             parts.append("indexing…")
-        elif not self.source.slow:
-            where, params = self.source.where()
-            with self.app.store.read() as conn:
-                total, correct, approved, rejected = conn.execute(f"""
-                    SELECT (SELECT count(*) FROM trajectory), count(*) FILTER (WHERE verdict = 'correct'),
-                           count(*) FILTER (WHERE status = 'approved'), count(*) FILTER (WHERE status = 'rejected')
-                    FROM trajectory t WHERE {where}""", params).fetchone()
-            parts = [f"{n:,} of {total:,} trajectories", f"{correct:,} correct",
-                     f"{approved:,} approved", f"{rejected:,} rejected", f"{n - approved - rejected:,} pending"]
-        bar.set_counts(" · ".join(parts) + sort)
+        bar.set_counts(live + " · ".join(parts) + sort)
+
+    def store_counts(self) -> tuple[int, int, int, int]:
+        where, params = self.source.where()
+        with self.app.store.read() as conn:
+            return conn.execute(f"""
+                SELECT (SELECT count(*) FROM trajectory), count(*) FILTER (WHERE verdict = 'correct'),
+                       count(*) FILTER (WHERE status = 'approved'), count(*) FILTER (WHERE status = 'rejected')
+                FROM trajectory t WHERE {where}""", params).fetchone()
 
     def on_virtual_table_highlighted(self, event: VirtualTable.Highlighted) -> None:
+        if event.table is not self.table:
+            return
         if self.source.slow:
             self.update_counts()
         # Read ahead only where the user moved the cursor: after a filter or sort the next action is
         # rarely enter, and the read would compete with that action's queries.
         if event.moved and event.key is not None and self.app.index.ready:
             self.app.detail_rows.prefetch(event.key)
+        if self.preview.display:
+            self.preview.follow(event.key)
 
     # -- filter -----------------------------------------------------------------------------------------
     def action_focus_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        box = self.query_one("#filter", Input)
+        if box.has_focus:  # a priority binding (actions.py): in the box, / is a character
+            box.insert_text_at_cursor("/")
+            return
+        self.set_focus(box)  # now, not after a refresh: the keys typed right after / go to the box
 
-    def apply_filter(self, text: str) -> None:
+    def apply_filter(self, text: str) -> bool:
+        """Show the trajectories matching ``text``; False (and the reason in the bar) if it does not compile."""
         try:
             self.source.set_filter(text)
         except FilterError as exc:
-            self.notify(str(exc), severity="error", title="filter")
-            return
+            self.bar.show_error(str(exc))
+            return False
         self.filter_text = text
-        self.query_one(FilterBar).set_text(text)
+        self.preferred_flags = flag_values(self.source.filter)
+        self.preview.highlight = list(self.source.filter.text)
+        self.bar.set_text(text)
         self.reload(keep_cursor=False)
+        return True
+
+    def _flags_text(self, value) -> str:
+        flags = str(value).split(",")
+        first = [f for f in self.preferred_flags if f in flags]
+        return ",".join(first + [f for f in flags if f not in first])
 
     @on(Input.Submitted, "#filter")
     def filter_submitted(self, event: Input.Submitted) -> None:
-        self.apply_filter(event.value)
-        self.table.focus()
+        if self.apply_filter(event.value):
+            self.set_focus(self.table)
 
     def key_escape(self) -> None:
         if self.query_one("#filter", Input).has_focus:
-            self.table.focus()
+            self.bar.revert()
+            self.set_focus(self.table)
 
     def action_sort(self) -> None:
         self.table.sort_by_cursor_column()
@@ -126,7 +190,29 @@ class TrajectoriesScreen(Screen):
     def action_plots(self) -> None:
         from still2tui.components.plots_screen import PlotsScreen
 
-        self.app.push_screen(PlotsScreen(self.source.where()))
+        self.app.push_screen(PlotsScreen(self.source.where(), self.filter_text))
+
+    def action_columns(self) -> None:
+        columns = [(c.key, c.title, c.help) for c in self.source.columns]
+
+        def done(hidden: set[str] | None) -> None:
+            if hidden is not None:
+                self.table.set_hidden(hidden)
+                self.app.ui_state.set("columns.trajectories", sorted(hidden))
+        self.app.push_screen(ColumnChooser(columns, self.table.hidden), done)
+
+    # -- walking the filtered list (the detail screen's ] and [) ----------------------------------------
+    def step(self, trajectory_id: str, delta: int) -> str | None:
+        """The trajectory ``delta`` rows from ``trajectory_id`` in the table (the cursor follows it), or None
+        at either end."""
+        table = self.table
+        if table.current_key != trajectory_id:
+            return None
+        target = table.cursor_row + delta
+        if not 0 <= target < table.total:
+            return None
+        table.move_to(target)
+        return table.current_key
 
     # -- curation ---------------------------------------------------------------------------------------
     def _current_id(self) -> str | None:
@@ -135,11 +221,20 @@ class TrajectoriesScreen(Screen):
             self.notify("no row selected", severity="warning")
         return key
 
+    def row_label(self) -> str:
+        row = self.table.current_row
+        if not row:
+            return ""
+        values = dict(zip(["id", *(c.key for c in self.source.columns)], row))
+        sample = f" #{values['sample_index']}" if values.get("sample_index") is not None else ""
+        return f"{short_problem_id(values.get('problem_id'))}{sample} · {values.get('model') or '?'}"
+
     def action_status(self, status: str) -> None:
         key = self._current_id()
         if key:
+            label = self.row_label()
             event = self.curator.status(status, [key])
-            self.notify(f"{status}: {key} ({event.n} changed)", timeout=2)
+            self.notify(f"{VERBS[status]}: {label}" + ("" if event.n else " (unchanged)"), timeout=2)
             self.post_message(DataChanged())
             self.table.action_move(1)
 
@@ -147,6 +242,7 @@ class TrajectoriesScreen(Screen):
         selection = self.curator.select(*self.source.where())
         verb = {"approved": "Approve", "rejected": "Reject", "pending": "Reset to pending"}[status]
         label = self.filter_text or "(no filter: every trajectory)"
+        already = (selection.statuses or {}).get(status, 0)
 
         def done(yes: bool | None) -> None:
             if yes:
@@ -154,25 +250,33 @@ class TrajectoriesScreen(Screen):
                 self.notify(f"{verb}: {event.n:,} trajectories changed (u undoes)")
                 self.post_message(DataChanged())
 
-        self.app.push_screen(Confirm(f"{verb} {selection.n:,} trajectories matching {label}?"), done)
+        change = selection.n - already
+        note = f" ({already:,} of them already {status}: {change:,} will change)" if already else ""
+        self.app.push_screen(Confirm(f"{verb} {selection.n:,} trajectories matching {label}?{note}"), done)
 
     def action_note(self) -> None:
         key = self._current_id()
         if key:
+            label = self.row_label()
+
             def done(text: str | None) -> None:
                 if text:
                     self.curator.note(key, text)
-                    self.notify(f"note added to {key}", timeout=2)
-            self.app.push_screen(Prompt(f"Note on {key}"), done)
+                    self.notify(f"note added to {label}", timeout=2)
+                    self.post_message(DataChanged())
+            self.app.push_screen(Prompt(f"Note on {label}"), done)
 
     def action_tag(self) -> None:
         key = self._current_id()
         if key:
+            label = self.row_label()
+
             def done(text: str | None) -> None:
                 if text:
                     self.curator.tag(text, [key])
-                    self.notify(f"tag {text} on {key}", timeout=2)
-            self.app.push_screen(Prompt(f"Tag for {key}"), done)
+                    self.notify(f"tag {text} on {label}", timeout=2)
+                    self.post_message(DataChanged())
+            self.app.push_screen(Prompt(f"Tag for {label}"), done)
 
     def action_bulk_tag(self) -> None:
         selection = self.curator.select(*self.source.where())
@@ -181,10 +285,27 @@ class TrajectoriesScreen(Screen):
             if text:
                 event = self.curator.bulk_tag(text, selection)
                 self.notify(f"tag {text} on {event.n:,} trajectories")
+                self.post_message(DataChanged())
         self.app.push_screen(Prompt(f"Tag all {selection.n:,} trajectories of the filter with:"), done)
 
+    # -- copy and export --------------------------------------------------------------------------------
+    def action_copy(self) -> None:
+        key = self._current_id()
+        if key:
+            self.app.push_screen(CopyMenu(lambda: self.app.detail_rows.get(key)))
+
+    def action_export(self) -> None:
+        default = f"still2-export-{datetime.now():%Y%m%d-%H%M%S}.jsonl"
+        selection = self.curator.select(*self.source.where())
+
+        def done(path: str | None) -> None:
+            if path:
+                self.app.export_selection(selection, path)
+        self.app.push_screen(Prompt(f"Export the {selection.n:,} trajectories of the filter to (.jsonl or .parquet; "
+                                    "every column):", default), done)
+
     def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
-        self.app.open_detail(event.key)
+        self.app.open_detail(event.key, walker=self.step, highlight=list(self.source.filter.text))
 
     def action_mark(self) -> None:
         from still2tui.compare import toggle_mark
@@ -196,6 +317,8 @@ class TrajectoriesScreen(Screen):
     def on_data_changed(self, event: DataChanged) -> None:
         self.app.sync_index()
         self.reload()
+        if self.preview.display:
+            self.preview.follow(self.table.current_key, force=True)
 
     def on_screen_resume(self) -> None:
         if self._first_resume:  # on_mount has just loaded the first page

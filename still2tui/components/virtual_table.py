@@ -11,13 +11,13 @@ from __future__ import annotations
 from rich.segment import Segment
 from rich.style import Style
 from textual import work
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from still2tui.actions import bindings
 from still2tui.formatting import cell_text
 from still2tui.sources import Column, Source
 
@@ -30,7 +30,7 @@ class VirtualTable(ScrollView, can_focus=True):
     COMPONENT_CLASSES = {"virtual-table--header", "virtual-table--cursor", "virtual-table--sorted",
                          "virtual-table--good", "virtual-table--bad", "virtual-table--dim"}
     DEFAULT_CSS = """
-    VirtualTable { height: 1fr; }
+    VirtualTable { height: 1fr; overflow-x: hidden; }
     VirtualTable > .virtual-table--header { text-style: bold; background: $panel; }
     VirtualTable > .virtual-table--cursor { background: $accent 40%; }
     VirtualTable:focus > .virtual-table--cursor { background: $accent 70%; }
@@ -39,17 +39,7 @@ class VirtualTable(ScrollView, can_focus=True):
     VirtualTable > .virtual-table--bad { color: $error; }
     VirtualTable > .virtual-table--dim { color: $text-muted; }
     """
-    BINDINGS = [
-        Binding("up,k", "move(-1)", "Up", show=False),
-        Binding("down,j", "move(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home,g", "jump(0)", "Top", show=False),
-        Binding("end,G", "jump(-1)", "Bottom", show=False),
-        Binding("left,h", "column(-1)", "Column left", show=False),
-        Binding("right,l", "column(1)", "Column right", show=False),
-        Binding("enter", "select", "Open", show=False),
-    ]
+    BINDINGS = bindings("table")  # with the registry's ids, so keys.toml remaps them
 
     cursor_row: reactive[int] = reactive(0)
     cursor_column: reactive[int] = reactive(0)
@@ -65,9 +55,11 @@ class VirtualTable(ScrollView, can_focus=True):
             super().__init__()
             self.table, self.index, self.key = table, index, key
 
-    def __init__(self, source: Source, *, id: str | None = None, good_bad: dict[str, tuple[set, set]] | None = None):
+    def __init__(self, source: Source, *, id: str | None = None, good_bad: dict[str, tuple[set, set]] | None = None,
+                 empty_text: str = "no rows"):
         super().__init__(id=id)
         self.source = source
+        self.empty_text = empty_text  # shown on the first line when there are no rows
         self.total = 0
         self._blocks: dict[int, list[tuple]] = {}
         self._pending: set[int] = set()
@@ -75,7 +67,8 @@ class VirtualTable(ScrollView, can_focus=True):
         self.is_running_count = False
         # column key -> (values shown in the "good" colour, values shown in the "bad" colour)
         self.good_bad = good_bad or {}
-        self._columns_cache: tuple | None = None  # (width, columns) -> visible_columns()
+        self.hidden: set[str] = set()  # column keys the user chose not to see (the column chooser)
+        self._columns_cache: tuple | None = None  # (width, columns, hidden) -> visible_columns()
         self._line_styles_cache: tuple | None = None  # (focused, styles) -> _line_styles()
 
     # -- data -------------------------------------------------------------------------------------------
@@ -99,7 +92,7 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def _set_total(self, total: int) -> None:
         self.total = total
-        self.virtual_size = Size(self.size.width, total + 1)
+        self.virtual_size = Size(self.row_width, total + 1)
         if self.cursor_row >= total:
             self.cursor_row = max(0, total - 1)
         self.post_message(self.Highlighted(self, self.cursor_row, self.current_key))
@@ -182,14 +175,19 @@ class VirtualTable(ScrollView, can_focus=True):
     # -- layout -----------------------------------------------------------------------------------------
     def visible_columns(self) -> list[tuple[int, Column, int]]:
         """(index in source.columns, column, width) that fit the widget's width, by priority."""
-        key = (self.size.width, self.source.columns)
+        key = (self.row_width, self.source.columns, frozenset(self.hidden))
         if self._columns_cache is None or self._columns_cache[0] != key:
             self._columns_cache = (key, self._fit_columns())
         return self._columns_cache[1]
 
+    @property
+    def row_width(self) -> int:
+        """The width rows are drawn in: the widget's, less the vertical scrollbar."""
+        return self.scrollable_content_region.width
+
     def _fit_columns(self) -> list[tuple[int, Column, int]]:
-        width = max(self.size.width - 1, 10)
-        cols = list(enumerate(self.source.columns))
+        width = max(self.row_width, 10)
+        cols = [(i, c) for i, c in enumerate(self.source.columns) if c.key not in self.hidden]
         chosen: list[tuple[int, Column]] = []
         used = 0
         for i, col in sorted(cols, key=lambda ic: (ic[1].priority, ic[0])):
@@ -209,7 +207,8 @@ class VirtualTable(ScrollView, can_focus=True):
 
     @property
     def page_rows(self) -> int:
-        return max(1, self.size.height - 1)
+        """Rows that fit under the header (the cursor row is kept among them)."""
+        return max(1, self.scrollable_content_region.height - 1)
 
     # -- rendering --------------------------------------------------------------------------------------
     def notify_style_update(self) -> None:
@@ -229,13 +228,16 @@ class VirtualTable(ScrollView, can_focus=True):
         return self._line_styles_cache[1]
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.row_width
         cols = self.visible_columns()
         if y == 0:
             return self._header(cols, width)
         index = int(self.scroll_offset.y) + y - 1
         styles = self._line_styles()
         if index >= self.total:
+            if index == 0 and not self.is_running_count:
+                dim = styles[""] + self.get_component_rich_style("virtual-table--dim")
+                return Strip([Segment(f" {self.empty_text}"[:width].ljust(width), dim)], width)
             return Strip.blank(width, styles[""])
         row = self.row(index)
         prefix = "cursor " if index == self.cursor_row else ""
@@ -243,13 +245,13 @@ class VirtualTable(ScrollView, can_focus=True):
         if row is None:
             return Strip([Segment("…".ljust(width), base)], width)
         segments = []
-        chars = len(row) > len(self.source.columns) + 1 and row[-1]
         for n, (i, col, w) in enumerate(cols):
             value = row[i + 1]
-            if chars and col.key == "len":
-                text = cell_text(value, w - 1) + "c"  # a char count, not tokens
-            else:
-                text = cell_text(value, w)
+            if col.fmt is not None and value is not None:
+                value = col.fmt(value)
+            elif col.numeric and type(value) is int:
+                value = f"{value:,}"  # one style for every count in a column
+            text = cell_text(value, w)
             text = text.rjust(w) if col.numeric else text.ljust(w)
             style = base
             good_bad = self.good_bad.get(col.key)
@@ -260,6 +262,14 @@ class VirtualTable(ScrollView, can_focus=True):
             segments.append(Segment(("" if n == 0 else " ") + text[:w], style))
         strip = Strip(segments)
         return strip.extend_cell_length(width, base).crop(0, width)
+
+    def set_hidden(self, keys: set[str]) -> None:
+        """Hide these columns (the column chooser); the cursor column moves to a shown one."""
+        self.hidden = set(keys)
+        shown = [i for i, _, _ in self.visible_columns()]
+        if shown and self.cursor_column not in shown:
+            self.cursor_column = shown[0]
+        self.refresh()
 
     def _header(self, cols, width: int) -> Strip:
         style = self.rich_style + self.get_component_rich_style("virtual-table--header")
@@ -285,7 +295,8 @@ class VirtualTable(ScrollView, can_focus=True):
         self.refresh()
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, self.total + 1)
+        self.virtual_size = Size(self.row_width, self.total + 1)
+        self._scroll_to_cursor()
 
     # -- actions ----------------------------------------------------------------------------------------
     def _scroll_to_cursor(self) -> None:
@@ -330,6 +341,9 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def sort_by_cursor_column(self) -> None:
         col = self.source.columns[self.cursor_column]
+        if not col.sort:
+            self.notify(f"the {col.title} column cannot be sorted", severity="warning", timeout=3)
+            return
         descending = not self.source.descending if self.source.sort_key == col.key else col.numeric
         self.source.set_sort(col.key, descending)
         self.reload(keep_cursor=False)

@@ -73,6 +73,14 @@ def fill(store: Store, shared: Path) -> None:
                              "VALUES (?, ?, 'accuracy', ?, 30, NULL, ?)", [m, b, v, T0])
 
 
+@pytest.fixture(autouse=True)
+def isolated_settings(monkeypatch, tmp_path):
+    """No test reads or writes the user's settings, layout state or curator name."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("STILL2_CURATOR", "tester")
+
+
 @pytest.fixture(scope="session")
 def tui_template(tmp_path_factory) -> Path:
     from tests.conftest import SHARED

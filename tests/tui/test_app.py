@@ -68,18 +68,24 @@ async def test_browse_counts_and_detail(make_app, tui_db):
         assert "verdict" in facts and "gold" in facts and "reason:" in facts and "smollm2-135m full" in facts
         assert len(detail.query_one(DetailBody).steps) > 3  # the thought split into numbered steps
         assert detail.query_one("#rollouts").total >= 1
-        await pilot.press("right_square_bracket")
+        await pilot.press("right_square_bracket")  # ] walks the table's list, as the cursor there does
         await pilot.pause()
-        assert detail.trajectory_id != first or detail.query_one("#rollouts").total == 1
+        second = detail.trajectory_id
+        assert second != first and table.current_key == second == table.row(1)[0]
         await pilot.press("e")
-        await pilot.press("a")  # approve from the detail: the facts and the rollouts list both show it
+        await pilot.press("a")  # approve, and go on to the next trajectory of the list (the table's rhythm)
         await pilot.pause()
-        assert "approved" in str(detail.query_one("#facts").render())
+        assert q(tui_db, "SELECT status FROM trajectory WHERE id = ?", [second]) == [("approved",)]
+        assert detail.trajectory_id == table.current_key == table.row(2)[0]
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert detail.trajectory_id == second and "approved" in str(detail.query_one("#facts").render())
         rollouts = detail.query_one("#rollouts")
         assert rollouts.row(rollouts.cursor_row)[-1] == "approved"
         await pilot.press("u")  # undone from the detail too
         await pilot.pause()
         assert rollouts.row(rollouts.cursor_row)[-1] == "pending"
+        assert "status pending" in str(detail.query_one("#facts").render())
         await pilot.press("escape")
         assert isinstance(app.screen, TrajectoriesScreen)
 
@@ -154,20 +160,21 @@ async def test_filter_sort_search_and_errors(make_app, tui_db):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         table = app.screen.query_one(VirtualTable)
-        await filter_to(pilot, "ppl>5 len<3000")
-        expected = q(tui_db, """SELECT count(*) FROM trajectories WHERE ppl > 5
-                                AND coalesce(n_tokens, n_chars) < 3000""")[0][0]
+        await filter_to(pilot, "ppl>5 len<3000")  # len is characters, whether or not a row has a token count
+        expected = q(tui_db, """SELECT count(*) FROM trajectories WHERE ppl > 5 AND n_chars < 3000""")[0][0]
         assert table.total == expected
         await filter_to(pilot, "origin:explore")
         assert table.total == 44
-        # sort by the len column, descending, and check the order against SQL
-        table.cursor_column = [c.key for c in table.source.columns].index("len")
+        # sort by the chars column, descending, and check the order against SQL
+        keys = [c.key for c in table.source.columns]
+        table.cursor_column = keys.index("n_chars")
+        at = keys.index("n_chars") + 1
         await pilot.press("s")  # numbers sort descending first
         await pilot.pause()
-        lens = [table.row(i)[9] for i in range(table.total)]
+        lens = [table.row(i)[at] for i in range(table.total)]
         assert lens == sorted(lens, reverse=True) and table.source.descending
         await pilot.press("s")
-        lens = [table.row(i)[9] for i in range(table.total)]
+        lens = [table.row(i)[at] for i in range(table.total)]
         assert lens == sorted(lens)
         # full-text search, case-insensitive, combined with a field filter
         await filter_to(pilot, 'origin:explore "relative speed"')
@@ -246,7 +253,13 @@ async def test_pairs_screen_curate_swap_and_build(make_app, tui_db):
         pid = table.current_key
         assert "CHOSEN" in str(app.screen.query_one("#chosen").render())
         before = q(tui_db, "SELECT chosen_id, rejected_id FROM pair WHERE id = ?", [pid])[0]
-        await pilot.press("w")
+        await pilot.press("w")  # the rejected side is incorrect: the swap asks first
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm) and "makes the incorrect answer the chosen side" in app.screen.question
+        await pilot.press("n")
+        await pilot.pause()
+        assert q(tui_db, "SELECT chosen_id, rejected_id FROM pair WHERE id = ?", [pid])[0] == before
+        await pilot.press("w", "y")
         await pilot.pause()
         assert q(tui_db, "SELECT chosen_id, rejected_id FROM pair WHERE id = ?", [pid])[0] == before[::-1]
         await pilot.press("u")
@@ -285,7 +298,7 @@ async def test_overview_runs_datasets_table2_plots(make_app, tui_db):
         assert screen.backbone == "still2-m1"
         screen.query_one("TabbedContent").active = "tab-plots"
         await pilot.pause()
-        assert len(screen.query(".plot")) == 3
+        assert len(screen.query(".plot")) == 4  # characters, tokens (some rows have them), perplexity, accuracy
 
 
 async def test_plots_of_the_filtered_set(make_app):
@@ -295,7 +308,7 @@ async def test_plots_of_the_filtered_set(make_app):
         await pilot.press("p")
         await pilot.pause()
         plots = app.screen.query(".plot")
-        assert len(plots) == 3
+        assert len(plots) == 4
 
 
 async def test_jobs_form_from_schema_launches_and_rows_arrive(make_app, tui_db):
@@ -342,22 +355,22 @@ async def test_sql_console_reads_and_cannot_write(make_app, tui_db, tmp_path):
         await pilot.pause()
         assert isinstance(app.screen, SqlScreen)
         box = app.screen.query_one("#sql-input")
-        box.value = "SELECT verdict, count(*) AS n FROM trajectories GROUP BY 1 ORDER BY 1"
-        await pilot.press("enter")
+        box.text = "SELECT verdict, count(*) AS n\nFROM trajectories\nGROUP BY 1 ORDER BY 1"  # several lines
+        await pilot.press("ctrl+r")
         assert app.screen.query_one("#sql-results").row_count == 2
         escape = tmp_path / "escaped.csv"
         for sql in ("UPDATE trajectory SET status = 'approved'", "DELETE FROM trajectory",
                     "DROP TABLE trajectory", "CREATE TABLE x (a INT)", "ATTACH ':memory:' AS m; ",
                     f"COPY trajectory TO '{escape}'", "SELECT * FROM read_csv('/etc/passwd')",
                     "INSERT INTO note (target_kind, target_id, text) VALUES ('t', 'x', 'y')"):
-            box.value = sql
-            await pilot.press("enter")
+            box.text = sql
+            await pilot.press("ctrl+r")
             status = str(app.screen.query_one("#sql-status").render())
             assert "not a read" in status or "Permission Error" in status, (sql, status)
         assert not escape.exists()
-        box.value = ""
-        await pilot.press("up")
-        assert box.value.startswith("INSERT INTO note")
+        box.text = ""
+        await pilot.press("alt+up")
+        assert box.text.startswith("INSERT INTO note")
     assert q(tui_db, "SELECT count(*) FROM trajectory WHERE status = 'approved'")[0][0] == 0
     assert q(tui_db, "SELECT count(*) FROM trajectory")[0][0] == 74
     assert q(tui_db, "SELECT count(*) FROM note")[0][0] == 0

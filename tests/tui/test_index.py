@@ -11,13 +11,19 @@ from still2tui.curator import Curator
 from still2tui.table_index import TrajectoryIndex
 
 STORE_ROWS = """
-    SELECT t.id, t.problem_id, p.domain, t.model, t.origin, t.iteration, t.verdict, left(t.extracted, 80),
-           left(p.answer, 80), coalesce(t.n_tokens, t.n_chars),
+    SELECT t.id, t.problem_id, p.domain, t.model, t.origin, t.iteration, t.sample_index, t.verdict,
+           left(t.extracted, 80), left(p.answer, 80), t.n_tokens, t.n_chars,
            (SELECT arg_max(ppl, created) FROM perplexity WHERE trajectory_id = t.id AND part = 'full'),
-           (SELECT string_agg(rule, ',' ORDER BY rule) FROM flag WHERE trajectory_id = t.id),
+           (SELECT string_agg(rule, ',' ORDER BY rule) FROM flag WHERE trajectory_id = t.id), t.finish_reason,
            (SELECT tokens_after_correct FROM trajectory_metrics WHERE trajectory_id = t.id),
            (SELECT rechecks FROM trajectory_metrics WHERE trajectory_id = t.id),
-           t.status, t.n_tokens IS NULL
+           t.status
+    FROM trajectory t LEFT JOIN problem p ON p.id = t.problem_id ORDER BY t.rowid"""
+# the values kept apart from the Arrow columns (question per problem, tags and notes per row)
+DERIVED_ROWS = """
+    SELECT t.id, left(regexp_replace(p.question, '\\s+', ' ', 'g'), 240),
+           nullif(concat_ws(' ', (SELECT string_agg(tag, ',' ORDER BY tag) FROM tag WHERE target_id = t.id),
+                            (SELECT '✎' || count(*) FROM note WHERE target_id = t.id HAVING count(*) > 0)), '')
     FROM trajectory t LEFT JOIN problem p ON p.id = t.problem_id ORDER BY t.rowid"""
 
 
@@ -25,6 +31,7 @@ def _check(index: TrajectoryIndex, store: Store) -> None:
     with store.read() as conn:
         want = conn.execute(STORE_ROWS).fetchall()
         assert index.rows(np.arange(index.n)) == want
+        assert index.rows(np.arange(index.n), ("id", "question", "tags")) == conn.execute(DERIVED_ROWS).fetchall()
         shuffled = np.random.default_rng(0).permutation(index.n)[:30]
         assert index.rows(shuffled) == [want[i] for i in shuffled]
         for tid, rid in conn.execute("SELECT id, rowid FROM trajectory").fetchall():
@@ -62,6 +69,11 @@ def test_index_rows_and_facts_equal_the_store_after_appends_and_curation(tui_db)
     Curator(store).status("rejected", ids[5:7])
     assert index.sync(store) == "statuses"
     _check(index, store)
+    Curator(store).tag("keep", ids[1:4])  # tags and notes follow the event log too
+    Curator(store).note(ids[2], "looks fine")
+    assert index.sync(store) == "statuses"
+    _check(index, store)
+    assert index.rows(np.array([2]), ("tags",)) == [("keep ✎1",)]
     total, correct, approved, rejected = index.counts(np.arange(index.n))
     assert (total, approved, rejected) == (index.n, 5, 2)
     index.close()
@@ -193,7 +205,7 @@ def test_a_status_change_during_a_sort_is_not_lost_from_the_cached_order(tui_db,
     monkeypatch.setattr(table_index, "order", order_with_a_sync_meanwhile)
     index.order("status", False)
     assert synced == ["statuses"]
-    shown = [row[table_index.ROW_AT["status"]] for row in index.rows(index.view(np.arange(index.n), "status", False))]
+    shown = [row[0] for row in index.rows(index.view(np.arange(index.n), "status", False), ("status",))]
     assert shown == sorted(shown) and shown.count("approved") == 1
     index.close()
     store.close()
