@@ -60,6 +60,11 @@ ACTIONS: dict[str, list[Action]] = {
         _A("table.right", "right,l", "column(1)", "Column right", show=False),
         _A("table.open", "enter", "select", "Open row", show=False),
     ],
+    "steps": [  # the detail view's body: problem, steps, solution
+        _A("steps.up", "up,k", "move(-1)", "Previous step", show=False),
+        _A("steps.down", "down,j", "move(1)", "Next step", show=False),
+        _A("steps.toggle", "enter,space", "toggle", "Open/close step", show=False),
+    ],
     "trajectories": [
         _A("trajectories.filter", "slash", "focus_filter", "Filter", priority=True),
         _A("trajectories.sort", "s", "sort", "Sort by column"),
@@ -141,6 +146,13 @@ ACTIONS: dict[str, list[Action]] = {
         _A("disagreements.open", "d", "toggle_open", "Open/all", show=False),
         _A("disagreements.sort", "s", "sort", "Sort", show=False),
     ],
+    "plots": [
+        _A("plots.back", "escape,backspace,p", "app.pop_screen", "Back"),
+    ],
+    "job_form": [
+        _A("job_form.launch", "ctrl+s", "launch", "Launch"),
+        _A("job_form.cancel", "escape", "cancel", "Cancel"),
+    ],
     "sql": [
         _A("sql.run", "ctrl+r,f9", "run_sql", "Run"),
         _A("sql.prev", "alt+up", "history(-1)", "Older query", show=False),
@@ -149,6 +161,7 @@ ACTIONS: dict[str, list[Action]] = {
         _A("sql.copy", "y", "copy_cell", "Copy cell", show=False),
         _A("sql.copy_all", "Y", "copy_results", "Copy results (TSV)", show=False),
         _A("sql.export", "E", "export_results", "Export results", show=False),
+        _A("sql.results", "escape", "leave_editor", "To the results", show=False),
     ],
 }
 

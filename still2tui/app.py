@@ -165,11 +165,15 @@ class Still2App(App):
         gc.collect()
         gc.freeze()
 
-    def sync_index(self, deep: bool = False) -> None:
+    def sync_index(self, deep: bool = False) -> str | None:
         """After DataChanged: catch the index up with the store (appends and curation in place); ``deep``
-        after another process wrote (see TrajectoryIndex.sync)."""
-        if self.index.ready and not self._index_loading and self.index.sync(self.store, deep=deep) == "stale":
+        after another process wrote (see TrajectoryIndex.sync). Returns what sync found (None: no index)."""
+        if not self.index.ready or self._index_loading:
+            return None
+        result = self.index.sync(self.store, deep=deep)
+        if result == "stale":
             self.ensure_index(rebuild=True)
+        return result
 
     # -- live data ----------------------------------------------------------------------------------------
     # Other processes (jobs, the CLI, a second TUI) write the store while the TUI shows it. A writer has to
@@ -210,8 +214,10 @@ class Still2App(App):
         self._last_stamp = stamp
         if external:
             self.store.refresh()
-            self.sync_index(deep=True)
-            self.screen.post_message(DataChanged())
+            # Screens drawn from the index need no reload when the index saw nothing new (our own search-index
+            # catch-up writes too); the others re-read their small tables.
+            if self.sync_index(deep=True) != "same" or not getattr(self.screen, "LIVE_FROM_INDEX", False):
+                self.screen.post_message(DataChanged())
 
     def on_data_changed(self, event: DataChanged) -> None:
         """Every DataChanged bubbles up here after the screen has handled it: rows read before are stale."""

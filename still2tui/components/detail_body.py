@@ -30,12 +30,12 @@ from rich.markdown import Markdown
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from still2tui.actions import bindings
 from still2tui.formatting import cell_text
 from still2tui.latex import markdown_source, to_unicode
 
@@ -63,11 +63,7 @@ class DetailBody(ScrollView, can_focus=True):
     DetailBody > .detail-body--current-hit { background: $warning; color: $background; text-style: bold; }
     DetailBody > .detail-body--wrong { color: $error; text-style: bold; }
     """
-    BINDINGS = [
-        Binding("up,k", "move(-1)", "Previous item", show=False),
-        Binding("down,j", "move(1)", "Next item", show=False),
-        Binding("enter,space", "toggle", "Open/close item", show=False),
-    ]
+    BINDINGS = bindings("steps")
 
     cursor: reactive[int] = reactive(0)
 

@@ -74,7 +74,8 @@ def _identity(r: dict) -> list[str]:
             + (f" · finish {escape(str(r['finish_reason']))}" if r.get("finish_reason") else "")]
 
 
-def _verdict(r: dict) -> list[str]:
+def verdict_lines(r: dict) -> list[str]:
+    """The verdict, what was compared (a program and its tests for code), the reason and its provenance."""
     style = {"correct": "green", "incorrect": "red"}.get(r["verdict"], "yellow")
     reason = escape(str(r["verdict_reason"] or "–"))
     if r.get("answer_kind") != "code":
@@ -115,10 +116,11 @@ def _notes(r: dict) -> list[str]:
     return [f"note: {escape(text)}" for text in r["notes"]]
 
 
-FACT_LINES: list[Callable[[dict], list[str]]] = [_identity, _verdict, _status, _flags, _perplexity, _notes]
+FACT_LINES: list[Callable[[dict], list[str]]] = [_identity, verdict_lines, _status, _flags, _perplexity, _notes]
 
 
 class DetailScreen(Screen):
+    LIVE_FROM_INDEX = True  # what it shows comes from the in-memory index (app.watch_store)
     BINDINGS = bindings("detail")
     HELP = ("Detail: a/r/c curate and go on, ] [ the list, } { other rollouts, / find, L loop start, "
             "x first wrong step, v first divergence, h/S/! token surprise")

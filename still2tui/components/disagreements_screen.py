@@ -13,7 +13,6 @@ from store.tui_queries import DISAGREEMENTS_SQL, disagreement
 from still2tui.actions import bindings
 from still2tui.components.key_footer import KeyFooter
 from still2tui.components.virtual_table import VirtualTable
-from still2tui.curator import Curator
 from still2tui.messages import DataChanged
 from still2tui.sources import Column, SqlSource
 
@@ -40,7 +39,7 @@ class DisagreementsScreen(Screen):
         super().__init__()
         self.source = SqlSource(self.app.store, DISAGREEMENTS_SQL, COLUMNS, sort_key="problem_id",
                                 where_sql=OPEN_ONLY)
-        self.curator = Curator(self.app.store)
+        self.curator = self.app.curator  # the curator's name on every action (per-curator undo)
         self.shown: str | None = None
 
     def compose(self) -> ComposeResult:

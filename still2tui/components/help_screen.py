@@ -16,7 +16,8 @@ from still2tui.actions import ACTIONS
 
 SCOPE_TITLES = {"app": "everywhere", "table": "tables", "trajectories": "trajectories (1)", "detail": "detail (enter)",
                 "problems": "problems (2)", "pairs": "pairs (3)", "overview": "runs / data / evals (4)",
-                "jobs": "jobs (5)", "sql": "SQL (6)"}
+                "jobs": "jobs (5)", "sql": "SQL (6)", "disagreements": "disagreements (7)",
+                "divergence": "first divergence"}
 KEY_NAMES = {"question_mark": "?", "slash": "/", "right_square_bracket": "]", "left_square_bracket": "[",
              "right_curly_bracket": "}", "left_curly_bracket": "{", "vertical_line": "|",
              "backslash": "\\", "exclamation_mark": "!", "equals_sign": "="}

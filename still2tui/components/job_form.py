@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
+from still2tui.actions import bindings
 from still2tui.jobs import Command, Param, to_argv
 
 INPUT_TYPES = {"int": "integer", "float": "number"}
@@ -42,7 +42,7 @@ def placeholder(p: Param) -> str:
 class JobForm(ModalScreen[list[str] | None]):
     """Dismisses with the argv to launch (command name first), or None."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "launch", "Launch")]
+    BINDINGS = bindings("job_form")
     DEFAULT_CSS = """
     JobForm .field { height: 1; margin: 0; }
     JobForm .field Label { width: 26; padding: 0 1 0 0; }

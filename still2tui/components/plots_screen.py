@@ -7,7 +7,6 @@ from typing import Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
@@ -15,6 +14,7 @@ from textual.widgets import Header, Static
 
 from store.tui_queries import accuracy_by_iteration, histogram
 from still2tui import plots
+from still2tui.actions import bindings
 from still2tui.components.key_footer import KeyFooter
 from still2tui.filter_lang import LATEST_PPL
 
@@ -63,7 +63,7 @@ class PlotView(Widget):
 
 
 class PlotsScreen(Screen):
-    BINDINGS = [Binding("escape,backspace,p", "app.pop_screen", "Back")]
+    BINDINGS = bindings("plots")
 
     def __init__(self, where: tuple[str, list], label: str = ""):
         super().__init__()

@@ -79,7 +79,7 @@ class CellViewer(ModalScreen[None]):
 
 
 class SqlScreen(Screen):
-    BINDINGS = bindings("sql") + [Binding("escape", "leave_editor", "Results", show=False)]
+    BINDINGS = bindings("sql")
 
     def __init__(self):
         super().__init__()

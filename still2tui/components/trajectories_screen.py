@@ -33,6 +33,7 @@ VERBS = {"approved": "approved", "rejected": "rejected", "pending": "reset to pe
 
 
 class TrajectoriesScreen(Screen):
+    LIVE_FROM_INDEX = True  # what it shows comes from the in-memory index (app.watch_store)
     BINDINGS = bindings("trajectories")
     HELP = "Trajectories: / filter, s sort, a/r/c approve/reject/reset, A/R/C on the whole filter"
 

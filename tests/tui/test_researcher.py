@@ -651,15 +651,18 @@ async def test_the_preview_is_hidden_by_default_at_80x24(make_app):
 def test_every_advertised_action_is_a_binding_with_its_id():
     from still2tui.actions import ACTIONS
     from still2tui.app import Still2App
+    from still2tui.components.disagreements_screen import DisagreementsScreen
     from still2tui.components.jobs_screen import JobsScreen
     from still2tui.components.overview_screen import OverviewScreen
+    from still2tui.components.plots_screen import PlotsScreen
     from still2tui.components.pairs_screen import PairsScreen
     from still2tui.components.problems_screen import ProblemsScreen
     from still2tui.components.sql_screen import SqlScreen
 
     owners = {"app": Still2App, "table": VirtualTable, "trajectories": TrajectoriesScreen, "detail": DetailScreen,
               "pairs": PairsScreen, "problems": ProblemsScreen, "overview": OverviewScreen, "jobs": JobsScreen,
-              "sql": SqlScreen}
+              "sql": SqlScreen, "disagreements": DisagreementsScreen, "steps": DetailBody, "plots": PlotsScreen,
+              "job_form": JobForm}
     assert set(owners) == set(ACTIONS)
     for scope, owner in owners.items():
         ids = {b.id for b in owner.BINDINGS if isinstance(b, Binding)}
