@@ -473,6 +473,35 @@ async def test_rollouts_of_the_problem_with_braces_and_pairs_advance(make_app, t
         assert table.cursor_row == 1
 
 
+async def test_curating_in_the_detail_goes_on_through_the_filtered_list(make_app, tui_db):
+    app = make_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await filter_to(pilot, "verdict:incorrect")
+        table = app.screen.query_one(VirtualTable)
+        listed = [table.row(i)[0] for i in range(4)]
+        await open_detail(pilot)
+        detail = app.screen
+        assert detail.trajectory_id == listed[0]
+        await pilot.press("a")  # approve and go on: the next row of the list, not another rollout
+        await pilot.pause()
+        assert q(tui_db, "SELECT status FROM trajectory WHERE id = ?", [listed[0]]) == [("approved",)]
+        assert detail.trajectory_id == listed[1]
+        await pilot.press("r")
+        await pilot.pause()
+        assert q(tui_db, "SELECT status FROM trajectory WHERE id = ?", [listed[1]]) == [("rejected",)]
+        assert detail.trajectory_id == listed[2]
+        await pilot.press("right_square_bracket")  # ] walks the list without acting
+        await pilot.pause()
+        assert detail.trajectory_id == listed[3]
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await pilot.pause()
+        assert detail.trajectory_id == listed[1]
+        assert q(tui_db, "SELECT count(*) FROM trajectory WHERE status != 'pending'")[0][0] == 2
+        await pilot.press("escape")
+        await pilot.pause()
+        assert table.current_key == listed[1]  # the table follows where the detail walked to
+
+
 # -- 8. the job form -------------------------------------------------------------------------------------------
 async def test_the_job_form_focuses_its_first_field_and_offers_choices(make_app, tui_db):
     app = make_app()
@@ -536,6 +565,49 @@ async def test_sql_cell_viewer_copy_and_export(make_app, tui_db, tmp_path):
     with open(out, newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == ["id", "text"] and len(rows) == 75 and rows[1][1] == first_text
+
+
+ESCAPES = {  # every way out of the store we tried: statement -> the file it would have written (or None)
+    "copy to a file": ("COPY trajectory TO '{dir}/copied.csv'", "copied.csv"),
+    "copy a query to a file": ("COPY (SELECT id FROM trajectory) TO '{dir}/q.parquet' (FORMAT parquet)", "q.parquet"),
+    "export the database": ("EXPORT DATABASE '{dir}/exported'", "exported"),
+    "attach another database read-write": ("ATTACH '{dir}/x.duckdb' (READ_WRITE)", "x.duckdb"),
+    "attach it read-only": ("ATTACH '{dir}/y.duckdb' AS y (READ_ONLY)", "y.duckdb"),
+    "read a file": ("SELECT * FROM read_csv('/etc/passwd')", None),
+    "read a file as text": ("SELECT * FROM read_text('/etc/hostname')", None),
+    "list files": ("SELECT * FROM glob('/etc/*')", None),
+    "a file as a table": ("SELECT * FROM '/etc/passwd'", None),
+    "turn the sandbox off": ("SET enable_external_access = true", None),
+    "unlock the configuration": ("RESET lock_configuration", None),
+    "load an extension": ("LOAD httpfs", None),
+    "install an extension": ("INSTALL httpfs", None),
+    "write the store": ("UPDATE trajectory SET status = 'approved'", None),
+    "hide a write after a read": ("SELECT 1; DELETE FROM trajectory", None),
+    "a write in a CTE": ("WITH x AS (DELETE FROM note RETURNING *) SELECT * FROM x", None),
+}
+
+
+async def test_the_sql_console_cannot_touch_any_file_or_database_but_the_store(make_app, tui_db, tmp_path):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("6")
+        await pilot.pause()
+        box = app.screen.query_one("#sql-input")
+        for name, (sql, leaves) in ESCAPES.items():
+            box.text = sql.format(dir=tmp_path)
+            await pilot.press("ctrl+r")
+            await pilot.pause()
+            status = str(app.screen.query_one("#sql-status").render())
+            assert "rows" not in status and ("not a read" in status or "Error" in status or "refused" in status), \
+                (name, status)
+            if leaves:
+                assert not (tmp_path / leaves).exists(), name
+        box.text = "SELECT count(*) AS n FROM trajectory"  # and the store itself still reads
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert app.screen.query_one("#sql-results").row_count == 1
+    assert q(tui_db, "SELECT count(*) FROM trajectory WHERE status = 'approved'")[0][0] == 0
+    assert q(tui_db, "SELECT count(*) FROM trajectory")[0][0] == 74
 
 
 # -- 10. pairs and evals on imported data ----------------------------------------------------------------------
