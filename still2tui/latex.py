@@ -29,8 +29,8 @@ def _simple(text: str) -> bool:
 @lru_cache(maxsize=1)
 def _converter():
     from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
-    from pylatexenc.macrospec import MacroSpec
     from pylatexenc.latexwalker import get_default_latex_context_db as walker_db
+    from pylatexenc.macrospec import MacroSpec
 
     def args(n, l2tobj) -> list[str]:
         return [l2tobj.nodelist_to_text([a]).strip() if a is not None else "" for a in n.nodeargd.argnlist]

@@ -14,9 +14,9 @@ from textual import work
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from store.trajectory_format import parse_response
 from still2tui.formatting import answer_text, cell_text, length_text
 from still2tui.latex import to_unicode
+from store.trajectory_format import parse_response
 
 DELAY = 0.08  # seconds the cursor rests before the row is read
 STEPS_SHOWN = 2  # first and last steps shown

@@ -12,9 +12,6 @@ import pytest
 from textual import events
 from textual.binding import Binding
 
-from store import Store
-from store.ingest import add_trajectories, insert_new
-from store.trajectory_format import parse_response
 from still2tui.components.detail_body import DetailBody
 from still2tui.components.detail_screen import DetailScreen
 from still2tui.components.job_form import JobForm
@@ -24,6 +21,9 @@ from still2tui.components.preview_pane import PreviewPane
 from still2tui.components.trajectories_screen import TrajectoriesScreen
 from still2tui.components.virtual_table import VirtualTable
 from still2tui.curator import Curator
+from store import Store
+from store.ingest import add_trajectories, insert_new
+from store.trajectory_format import parse_response
 from tests.tui.test_app import filter_to, q, until
 
 pytestmark = pytest.mark.asyncio
@@ -720,14 +720,15 @@ async def test_the_preview_is_hidden_by_default_at_80x24(make_app):
 
 
 # -- keys: every advertised action id can be remapped ----------------------------------------------------------
+@pytest.mark.filterwarnings("ignore::pytest.PytestWarning")
 def test_every_advertised_action_is_a_binding_with_its_id():
     from still2tui.actions import ACTIONS
     from still2tui.app import Still2App
     from still2tui.components.disagreements_screen import DisagreementsScreen
     from still2tui.components.jobs_screen import JobsScreen
     from still2tui.components.overview_screen import OverviewScreen
-    from still2tui.components.plots_screen import PlotsScreen
     from still2tui.components.pairs_screen import PairsScreen
+    from still2tui.components.plots_screen import PlotsScreen
     from still2tui.components.problems_screen import ProblemsScreen
     from still2tui.components.sql_screen import SqlScreen
 
