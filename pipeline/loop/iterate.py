@@ -17,7 +17,7 @@ Stages, with the report's names and what the store records (ledger steps are `ru
               filter         pre-processing of the new rollouts (§2.3.2 "strict pre-processing")
               score          perplexity under M_t, "the current reasoning model" (§2.3.2)
               dataset        D_t = D_{t-1} + selected explored trajectories (§2.3.2)   [sft]
-              pairs          P_t: correct/high-ppl vs incorrect/low-ppl pairs (§2.3.3) [dpo]
+              pairs          P_t = P_{t-1} + pairs on M_t's perplexity: correct/high vs incorrect/low (§2.3.3) [dpo]
     (the explore steps run in rounds t < T: the last round trains and evaluates M_T)
 
 Every step goes through the Ledger, so rerunning the same command skips finished steps and redoes
@@ -45,7 +45,7 @@ STAGES: tuple[tuple[str, str, str], ...] = (
     ("rt-score", "Perplexity under the current model M_t (§2.3.2)", "perplexity, scorer = NAME-Mt"),
     ("rt-dataset", "D_t = D_{t-1} + selected (§2.3.2)", "dataset NAME-Dt, parent D_{t-1}"),
     ("r(t+1)-train", "Self-improve: M_{t+1} = SFT(M_0, D_t) (§2.3.3)", "model NAME-M(t+1) (dataset NAME-Dt)"),
-    ("rt-pairs", "DPO pairs by perplexity (§2.3.3)  [--method dpo]", "pair, dataset NAME-Pt (kind pairs)"),
+    ("rt-pairs", "P_t = P_{t-1} + pairs by M_t's perplexity (§2.3.3)  [--method dpo]", "pair, dataset NAME-Pt (kind pairs)"),
     ("r(t+1)-train", "M_{t+1} = DPO(M_1, P_t) (§2.3.3)  [--method dpo]", "model NAME-M(t+1), parent NAME-M1"),
 )
 
@@ -178,7 +178,8 @@ def iterate(store: Store, cfg: IterateConfig, *, on_step: Callable[[str, dict], 
             engines.close()  # free memory before training
             if cfg.method == "dpo":
                 if scorer:
-                    pairs = step(t, "pairs", lambda: steps.pairs_step(store, cfg, f"{loop}-P{t}", scorer))
+                    parent = pairs["dataset"] if pairs else None
+                    pairs = step(t, "pairs", lambda: steps.pairs_step(store, cfg, f"{loop}-P{t}", scorer, parent))
                     record["pairs"] = pairs
             else:
                 ds = step(t, "dataset", lambda: steps.dataset_step(store, cfg, f"{loop}-D{t}", data, scorer))

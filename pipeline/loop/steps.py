@@ -168,30 +168,40 @@ def dataset_step(store: Store, cfg: IterateConfig, name: str, parent: str | None
     return {"dataset": name, "size": result.size, "inherited": result.inherited, "added": result.added}
 
 
-def pairs_step(store: Store, cfg: IterateConfig, name: str, scorer: str) -> dict[str, Any]:
-    """Build pairs by the perplexity-contrast rule, then collect every unrejected pair of that part into
-    dataset `name` of kind 'pairs' (the inline piece: `still2 dataset build` selects trajectories only)."""
+def pairs_step(store: Store, cfg: IterateConfig, name: str, scorer: str, parent: str | None = None) -> dict[str, Any]:
+    """P_t = P_{t-1} + the pairs built by the perplexity-contrast rule on M_t's scores (meta.scorer), collected
+    into dataset `name` of kind 'pairs' (the inline piece: `still2 dataset build` selects trajectories only).
+
+    Pairs made elsewhere (by hand, under another scorer, or with `pairs build --allow eval`) are not taken,
+    and a pair with a side the default exclusions remove (pipeline.datasets.exclusions) never enters."""
     import pyarrow as pa
 
     from pipeline.pairs import PairOptions, build_pairs
+    from pipeline.pairs.export import pair_keep_sql
     from store.ingest import insert_new
 
     part = cfg.effective_pair_part()
     report = build_pairs(store, PairOptions(scorer=scorer, part=part, max_per_problem=1,
                                             skip_flags=list(cfg.exclude_flags)))
     with store.read() as conn:
-        ids = [r[0] for r in conn.execute("SELECT id FROM pair WHERE part = ? AND status <> 'rejected' ORDER BY id",
-                                          [part]).fetchall()]
+        ids = [r[0] for r in conn.execute(f"""
+            SELECT pr.id FROM pair pr
+            WHERE pr.part = ? AND pr.status <> 'rejected' AND {pair_keep_sql([])}
+              AND (json_extract_string(pr.meta, '$.scorer') = ?
+                   OR pr.id IN (SELECT member_id FROM dataset_member WHERE dataset = ?))
+            ORDER BY pr.id""", [part, scorer, parent or ""]).fetchall()]
+        inherited = {r[0] for r in conn.execute("SELECT member_id FROM dataset_member WHERE dataset = ?",
+                                                [parent or ""]).fetchall()}
     with store.write() as conn:
         conn.execute("DELETE FROM dataset_member WHERE dataset = ?", [name])
         conn.execute("DELETE FROM dataset WHERE name = ?", [name])
-        conn.execute("INSERT INTO dataset (name, kind, recipe, n_members, note) VALUES (?, 'pairs', ?, ?, ?)",
-                     [name, json.dumps({"part": part, "scorer": scorer, "rule": "ppl_contrast"}), len(ids),
+        conn.execute("INSERT INTO dataset (name, parent, kind, recipe, n_members, note) VALUES (?, ?, 'pairs', ?, ?, ?)",
+                     [name, parent, json.dumps({"part": part, "scorer": scorer, "rule": "ppl_contrast"}), len(ids),
                       f"iterate {cfg.loop_name()}"])
         if ids:
             insert_new(conn, "dataset_member", pa.Table.from_pylist(
-                [{"dataset": name, "member_id": i, "inherited": False} for i in ids]))
-    return {"dataset": name, "pairs": len(ids), "added": report.added}
+                [{"dataset": name, "member_id": i, "inherited": i in inherited} for i in ids]))
+    return {"dataset": name, "pairs": len(ids), "inherited": len(inherited & set(ids)), "added": report.added}
 
 
 def train_step(store: Store, cfg: IterateConfig, method: str, *, name: str, dataset: str, base: str,
