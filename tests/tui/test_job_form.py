@@ -55,3 +55,14 @@ async def test_sft_and_eval_forms_from_the_cli_schema(tmp_path):
         await pilot.press("ctrl+s")
         await pilot.pause()
     assert app.argv == ["eval", "--benchmark", "math500", "--benchmark", "aime24", "--engine", "openai"]
+
+    app = FormApp(commands["iterate"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = app.screen
+        assert form.query_one("#f-engine", Select).value is Select.NULL  # the recipe decides
+        form.query_one("#f-engine", Select).value = "vllm"
+        form.query_one("#f-engine_args").value = "max_model_len=4096"
+        form.query_one("#f-score", Checkbox).value = True
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert app.argv == ["iterate", "--engine", "vllm", "--engine-opt", "max_model_len=4096", "--no-score"]
