@@ -48,6 +48,8 @@ def _param(param: Any) -> dict[str, Any]:
     default = param.default if not callable(param.default) else None
     if hasattr(default, "__fspath__"):
         default = str(default)
+    if kind == "choice" and default is not None and not isinstance(default, (list, tuple)):
+        default = str(default.value if isinstance(default, enum.Enum) else default)  # as the form offers it
     return {
         "name": param.name, "flag": flag, "argument": not is_option, "type": kind, "choices": choices,
         "default": default if isinstance(default, (str, int, float, bool, list, type(None))) else str(default),

@@ -16,6 +16,7 @@ import typer
 from pipeline.cli.common import DbOption, JsonOption, default_db, err_console, fail, print_json
 from pipeline.cli.options import Fields, config_command
 from pipeline.engines.spec import EngineSpec
+from pipeline.evaluation.report import ReportOptions
 from pipeline.evaluation.run import EvalConfig
 from pipeline.loop.config import IterateConfig
 from pipeline.training.config import DPOTrainConfig, SFTTrainConfig
@@ -151,18 +152,8 @@ def register(app: typer.Typer) -> None:
         run_eval_cmd(db, model, engine, benchmark, config, as_json)
 
     @app.command("report")
-    def report(
-        backbone: Annotated[Optional[str], Opt("--backbone", help="Model the gains are relative to (default: the base).")] = None,
-        metric: Annotated[str, Opt("--metric", help="accuracy | pass@k | maj@k.")] = "accuracy",
-        model: Annotated[Optional[list[str]], Opt("--model", help="Only these models, in this order (repeatable).")] = None,
-        benchmark: Annotated[Optional[list[str]], Opt("--benchmark", "-b", help="Only these benchmarks (repeatable).")] = None,
-        table: Annotated[int, Opt("--table", help="2: models x benchmarks with Num. Data, Acc and Gain; 3: training mixtures vs scores and lengths; 4: DPO variants.")] = 2,
-        fmt: Annotated[Optional[str], Opt("--format", help="markdown | latex | csv | json (default: a terminal table).")] = None,
-        allow_mixed: Annotated[bool, Opt("--allow-mixed-protocols", help="Print values measured under different protocols in one column, each marked with a footnote (default: refuse).")] = False,
-        no_stderr: Annotated[bool, Opt("--no-stderr", help="Leave out the standard errors of sampled results.")] = False,
-        out: Annotated[Optional[Path], Opt("--out", help="Write to this file instead of stdout.")] = None,
-        db: DbOption = default_db(), as_json: JsonOption = False,
-    ) -> None:
+    @config_command
+    def report(opts: ReportOptions, db: DbOption = default_db(), as_json: JsonOption = False) -> None:
         """The report's Tables 2, 3 and 4 from stored evals: Acc and Gain over the backbone, Num. Data, protocols.
 
         Refuses to put numbers measured under different protocols (greedy/sampled, k, temperature,
@@ -173,20 +164,14 @@ def register(app: typer.Typer) -> None:
         from pipeline.cli.common import open_store
         from pipeline.evaluation import report as rep
 
-        fmt = "json" if as_json else fmt
-        if fmt == "md":
-            fmt = "markdown"
-        if fmt not in (None, "markdown", "latex", "csv", "json"):
-            raise fail(f"--format must be markdown, latex, csv or json, got {fmt!r}")
-        if table not in (2, 3, 4):
-            raise fail(f"--table must be 2, 3 or 4, got {table}")
+        fmt = "json" if as_json else {"md": "markdown"}.get(opts.format, opts.format)
+        table, out, show_se = opts.table, opts.out, opts.show_stderr
         store = open_store(db, create=False)
         try:
-            data = rep.report_data(store, metric=metric, backbone=backbone, models=model, benchmarks=benchmark,
-                                   allow_mixed=allow_mixed)
+            data = rep.report_data(store, metric=opts.metric, backbone=opts.backbone, models=opts.models,
+                                   benchmarks=opts.benchmarks, allow_mixed=opts.allow_mixed)
         except rep.MixedProtocols as exc:
             raise fail(str(exc)) from None
-        show_se = not no_stderr
         if table != 2:
             text = rep.other_table(table, store, data, fmt or "markdown", show_se)
             if fmt is None and out is None:

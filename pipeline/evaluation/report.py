@@ -21,8 +21,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from pipeline.options import Choice, opt
 from store.store import Store
 
 BENCH_LABELS = {"math500": "MATH-OAI", "aime24": "AIME", "aime25": "AIME 2025", "amc23": "AMC 2023",
@@ -38,6 +41,33 @@ class MixedProtocols(ValueError):
 def bench_label(name: str) -> str:
     return BENCH_LABELS.get(name, name)
 
+
+FORMATS = ("markdown", "md", "latex", "csv", "json")  # md: markdown
+ReportFormat = Choice("ReportFormat", [(f, f) for f in FORMATS])
+ReportTable = Choice("ReportTable", [(t, t) for t in ("2", "3", "4")])
+
+
+@dataclass
+class ReportOptions:
+    """What `still2 report` prints and how; its options are generated from these fields."""
+
+    backbone: str | None = field(default=None, metadata=opt("Model the gains are relative to (default: the base)."))
+    metric: str = field(default="accuracy", metadata=opt("accuracy | pass@k | maj@k."))
+    models: list[str] = field(default_factory=list, metadata=opt(
+        "Only these models, in this order (repeatable).", "--model"))
+    benchmarks: list[str] = field(default_factory=list, metadata=opt(
+        "Only these benchmarks (repeatable).", "--benchmark", "-b"))
+    table: int = field(default=2, metadata=opt(
+        "2: models x benchmarks with Num. Data, Acc and Gain; 3: training mixtures vs scores and lengths; "
+        "4: DPO variants.", choices=ReportTable, parse=int))
+    format: str | None = field(default=None, metadata=opt(
+        "markdown | latex | csv | json (default: a terminal table).", choices=ReportFormat))
+    allow_mixed: bool = field(default=False, metadata=opt(
+        "Print values measured under different protocols in one column, each marked with a footnote "
+        "(default: refuse).", "--allow-mixed-protocols"))
+    show_stderr: bool = field(default=True, metadata=opt(
+        "Leave out the standard errors of sampled results.", "--no-stderr", negate=True))
+    out: Path | None = field(default=None, metadata=opt("Write to this file instead of stdout."))
 
 def _latest(conn, metric: str) -> list[dict[str, Any]]:
     cur = conn.execute("""

@@ -14,6 +14,7 @@ from pipeline.cli import app
 from pipeline.cli.options import cli_fields
 from pipeline.cli.schema import cli_schema
 from pipeline.engines.spec import EngineSpec
+from pipeline.evaluation.report import ReportOptions
 from pipeline.evaluation.run import EvalConfig
 from pipeline.judge import JudgeConfig
 from pipeline.loop.config import IterateConfig, iterate_config
@@ -21,7 +22,8 @@ from pipeline.training.config import DPOTrainConfig, SFTTrainConfig, TrainResult
 
 runner = CliRunner()
 COMMANDS = {"sft": [SFTTrainConfig], "dpo": [DPOTrainConfig], "eval": [EvalConfig, EngineSpec],
-            "iterate": [IterateConfig], "judge": [JudgeConfig, EngineSpec]}
+            "iterate": [IterateConfig], "judge": [JudgeConfig, EngineSpec],
+            "report": [ReportOptions]}
 
 
 def _params(command: str) -> dict:
@@ -194,6 +196,9 @@ def test_iterate_schema_offers_engines_and_methods():
     assert it["teacher_engine"]["shown_default"] == "openai" and it["method"]["choices"] == ["sft", "dpo"]
     assert it["engine_args"]["flag"] == "--engine-opt" and it["engine_args"]["multiple"]
     assert "want_correct" not in it  # set by a recipe, --config or --set only
+    report = commands["report"]
+    assert report["table"]["choices"] == ["2", "3", "4"] and report["table"]["default"] == "2"
+    assert report["format"]["choices"] == ["markdown", "md", "latex", "csv", "json"]
 
 
 def test_judge_takes_its_batch_from_the_engine_options(db_path, monkeypatch):
@@ -218,3 +223,19 @@ def test_judge_takes_its_batch_from_the_engine_options(db_path, monkeypatch):
     assert spec == EngineSpec(batch_size=8)  # judge's own default, not EngineSpec's 32
     assert cfg == JudgeConfig(audit=5, overwrite=True, batch=8)
     assert runner.invoke(app, ["judge", "--db", str(db_path), "--tail-chars", "10"]).exit_code != 0  # min 100
+
+
+def test_report_options(db_path, monkeypatch):
+    from store import Store
+
+    Store(db_path).init()
+    seen = []
+    monkeypatch.setattr("pipeline.evaluation.report.report_data", lambda store, **kw: seen.append(kw) or {})
+    monkeypatch.setattr("pipeline.evaluation.report.other_table", lambda *a: seen.append(a[0]) or "t\n")
+    out = runner.invoke(app, ["report", "--db", str(db_path), "--table", "3", "--format", "md", "-b", "aime24",
+                              "--model", "M1", "--allow-mixed-protocols"])
+    assert out.exit_code == 0, out.output
+    assert seen == [{"metric": "accuracy", "backbone": None, "models": ["M1"], "benchmarks": ["aime24"],
+                     "allow_mixed": True}, 3]
+    assert runner.invoke(app, ["report", "--db", str(db_path), "--table", "5"]).exit_code != 0
+    assert runner.invoke(app, ["report", "--db", str(db_path), "--format", "html"]).exit_code != 0
