@@ -110,7 +110,7 @@ ACTIONS: dict[str, list[Action]] = {
         _A("detail.label", "x", "label_step", "First wrong step"),
         _A("detail.tokens", "h", "tokens", "Token surprise", show=False),
         _A("detail.surprise", "S", "surprise_ranking", "Steps by surprise", show=False),
-        _A("detail.peak", "exclamation_mark", "surprise_peak", "Surprise peak", show=False),
+        _A("detail.peak", "exclamation_mark", "surprise_peak", "Surprise peak/spike", show=False),
         _A("detail.first_correct", "equals_sign", "first_correct", "First correct answer", show=False),
     ],
     "pairs": [

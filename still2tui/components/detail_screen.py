@@ -439,10 +439,12 @@ class DetailScreen(Screen):
                 self.notify("tokens coloured by surprise: open a step to see them", timeout=2)
 
     def action_surprise_peak(self) -> None:
+        """To the peak step (highest mean NLL); from the peak, to the spike (what raises the perplexity most)."""
         if self._need_surprise():
-            peak = self.surprise.peak()
-            if peak is not None:
-                self.body.go_to_step(peak)
+            peak, spike = self.surprise.peak(), self.surprise.spike()
+            step = spike if self.body.cursor == peak and spike is not None else peak
+            if step is not None:
+                self.body.go_to_step(step)
 
     def action_surprise_ranking(self) -> None:
         from still2tui.components.surprise_view import SurpriseRanking

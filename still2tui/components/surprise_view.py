@@ -141,7 +141,7 @@ class SurpriseStrip(Static):
             parts.append([Text(f" · spike step {spike + 1}: ppl {s.ppl:.2f}, {s.ppl_without()[spike]:.2f} without it"),
                           Text(f" · spike step {spike + 1}")])
         parts.append([Text(f" · {s.tokens.n_tokens:,} tokens ({s.part})", style="dim")])
-        parts.append([Text(" · ! peak · h tokens · S ranking", style="dim")])
+        parts.append([Text(" · ! peak, spike · h tokens · S ranking", style="dim")])
         tail = Text()
         for forms in parts:
             part = next((f for f in forms if head.cell_len + tail.cell_len + f.cell_len + MIN_BARS <= width), None)

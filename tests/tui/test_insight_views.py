@@ -149,7 +149,7 @@ def _fake_token_row(db, trajectory_id: str, hot_step: int) -> list[str]:
         store.close()
 
 
-async def test_detail_colours_steps_by_surprise_tokens_on_demand_ranks_and_jumps_to_the_peak(make_app, tui_db):
+async def test_detail_colours_steps_by_surprise_tokens_on_demand_ranks_and_jumps_to_the_peak(make_app, tui_db, monkeypatch):
     from still2tui.components.surprise_view import SurpriseRanking, SurpriseStrip, heat_style
 
     tid = q(tui_db, "SELECT id FROM trajectory WHERE verdict = 'incorrect' ORDER BY n_chars LIMIT 1")[0][0]
@@ -169,6 +169,8 @@ async def test_detail_colours_steps_by_surprise_tokens_on_demand_ranks_and_jumps
         assert cold.style.bgcolor != hot.bgcolor
         await pilot.press("exclamation_mark")  # the peak: opened, under the cursor
         assert body.cursor == 4 and 4 in body.expanded
+        await pilot.press("exclamation_mark")  # here peak and spike are one step: it stays
+        assert body.cursor == 4
         # an open step's text starts on its title line (after the marker and the number)
         text_line = list(body.content_line(body.line_of(4)))[2:]
         assert not any(s.style and s.style.bgcolor == hot.bgcolor for s in text_line)  # tokens off
@@ -186,6 +188,11 @@ async def test_detail_colours_steps_by_surprise_tokens_on_demand_ranks_and_jumps
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, DetailScreen))
         assert body.cursor == 4
+        monkeypatch.setattr(type(screen.surprise), "spike", lambda self: 1)  # a spike elsewhere than the peak
+        await pilot.press("exclamation_mark")
+        assert body.cursor == 1  # from the peak, ! goes to the spike
+        await pilot.press("exclamation_mark")
+        assert body.cursor == 4  # and back to the peak
 
 
 async def test_detail_marks_the_first_wrong_step_and_undo_redo_follow(make_app, tui_db):
