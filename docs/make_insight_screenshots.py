@@ -6,14 +6,17 @@ a real model (SmolLM2-135M-Instruct on CPU; minutes of work, so the stores are b
     still2 problems add ../shared/data/benchmarks/amc23.jsonl ../shared/data/benchmarks/aime24.jsonl --db sky.duckdb
     still2 import ../shared/data/trajectories/trajectories_skyt1_14b_amc23.jsonl --model Sky-T1-14B --db sky.duckdb
     still2 verify --db sky.duckdb && still2 metrics --db sky.duckdb
-    still2 score --tokens --model default --scorer SmolLM2-135M-Instruct --where "n_chars < 3600" --db sky.duckdb
+    still2 score --tokens --model default --scorer SmolLM2-135M-Instruct --where "n_chars < 4300" --db sky.duckdb
     # rollouts of one problem, some correct and some not
     still2 init --db smol.duckdb && still2 problems add examples/easy_arithmetic.jsonl --db smol.duckdb
     still2 explore --model default --limit 8 --max-rollouts 4 --want-correct 4 --max-new-tokens 200 \\
         --temperature 0.8 --instruction boxed --db smol.duckdb
 
-    .venv/bin/python docs/make_insight_screenshots.py --heat-db sky.duckdb --heat-id ID \\
+    .venv/bin/python docs/make_insight_screenshots.py --heat-db sky.duckdb --heat-id 360b0d021463ac77 \\
         --pair-db smol.duckdb --pair-id INCORRECT_ID
+
+(either pair of options alone writes only its screenshot). The heatmap opens the peak step and then the
+spike with ``!`` twice, its tokens coloured (``h``).
 """
 from __future__ import annotations
 
@@ -36,7 +39,7 @@ async def heatmap(db: str, trajectory_id: str, out: Path, size: tuple[int, int])
         await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause(0.5)
-        await pilot.press("exclamation_mark", "h")  # the peak step, its tokens coloured
+        await pilot.press("exclamation_mark", "exclamation_mark", "h")  # the peak, then the spike; tokens coloured
         await pilot.pause()
         app.save_screenshot(str(out))
 
@@ -57,16 +60,19 @@ async def divergence(db: str, trajectory_id: str, out: Path, size: tuple[int, in
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--heat-db", required=True)
-    ap.add_argument("--heat-id", required=True)
-    ap.add_argument("--pair-db", required=True)
-    ap.add_argument("--pair-id", required=True)
+    ap.add_argument("--heat-db")
+    ap.add_argument("--heat-id")
+    ap.add_argument("--pair-db")
+    ap.add_argument("--pair-id")
     args = ap.parse_args()
     out = ROOT / "docs" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
-    asyncio.run(heatmap(args.heat_db, args.heat_id, out / "surprise-heatmap.svg", (160, 48)))
-    asyncio.run(divergence(args.pair_db, args.pair_id, out / "first-divergence.svg", (120, 36)))
-    print("wrote", out / "surprise-heatmap.svg", out / "first-divergence.svg")
+    if args.heat_db and args.heat_id:
+        asyncio.run(heatmap(args.heat_db, args.heat_id, out / "surprise-heatmap.svg", (160, 48)))
+        print("wrote", out / "surprise-heatmap.svg")
+    if args.pair_db and args.pair_id:
+        asyncio.run(divergence(args.pair_db, args.pair_id, out / "first-divergence.svg", (120, 36)))
+        print("wrote", out / "first-divergence.svg")
 
 
 if __name__ == "__main__":
