@@ -1,20 +1,97 @@
-"""Run rows whose process is gone: every `running` row names its process (pid, host); a row whose
-process no longer exists on this host, or whose parent job has ended while it has no pid of its own,
-is repaired to `crashed` by whoever looks next (`still2 jobs`, `still2 stats`, the TUI).
+"""The `run` table's lifecycle in one place: the states a run row can be in (a registry, like
+pipeline/filters' RULES), and the only functions that write a run row: :func:`queue`, :func:`begin`,
+:func:`set_progress`, :func:`end`. Explore, the loop's ledger, training and the job runner all go
+through them, so every `running` row names its process and every final state records when it ended.
 
-Writers of run rows put :func:`owner` into the row when they mark it running (explore, the loop,
-training, the job runner), so a `kill -9` leaves a row that the next reader can recognise as stale.
-Rows of other hosts are left alone: their processes cannot be checked from here.
+Rows whose process is gone: every `running` row names its process (pid, host); a row whose process no
+longer exists on this host, or whose parent job has ended while it has no pid of its own, is repaired to
+`crashed` by whoever looks next (`still2 jobs`, `still2 stats`, the TUI). Rows of other hosts are left
+alone: their processes cannot be checked from here.
 """
 from __future__ import annotations
 
+import json
 import os
 import socket
+from dataclasses import dataclass
 from typing import Any
 
 from store.store import Store
 
-ACTIVE = ("queued", "running")
+
+@dataclass(frozen=True)
+class RunState:
+    """A state of a run row: `active` ones may still change; the others are final (`ended` is set)."""
+
+    name: str
+    active: bool
+    help: str
+
+
+STATES: dict[str, RunState] = {}
+
+
+def register_state(state: RunState) -> RunState:
+    STATES[state.name] = state
+    return state
+
+
+for _state in (
+    RunState("queued", True, "recorded by `still2 jobs start`; its runner has not started the command yet"),
+    RunState("running", True, "its process (pid, host) is working on it"),
+    RunState("done", False, "finished; progress holds its outputs"),
+    RunState("failed", False, "stopped on an error (error says which)"),
+    RunState("cancelled", False, "stopped by `still2 jobs cancel` or the TUI"),
+    RunState("crashed", False, "its process ended without recording an outcome (found by repair_stale_runs)"),
+):
+    register_state(_state)
+
+ACTIVE = tuple(name for name, state in STATES.items() if state.active)
+FINAL = tuple(name for name, state in STATES.items() if not state.active)
+
+
+def _json(value: Any) -> str | None:
+    return json.dumps(value, default=str) if value is not None else None
+
+
+def queue(store: Store, run_id: str, kind: str, args: Any, *, log_path: str | None = None,
+          parent: str | None = None) -> None:
+    """A job recorded before its process exists (the job runner starts it)."""
+    with store.write() as conn:
+        conn.execute("""INSERT INTO run (id, kind, args, state, host, log_path, parent)
+                        VALUES (?, ?, ?, 'queued', ?, ?, ?)""",
+                     [run_id, kind, _json(args), socket.gethostname(), log_path, parent])
+
+
+def begin(store: Store, run_id: str, kind: str | None = None, args: Any = None, *,
+          parent: str | None = None) -> None:
+    """Mark a run `running` under this process: a new row, or a queued/finished/crashed one restarted
+    (resume). `parent` defaults to the job this process runs under ($STILL2_RUN_ID); on a restart the
+    row keeps its kind and parent, and its args unless new ones are given."""
+    me = owner()
+    parent = parent if parent is not None else os.environ.get("STILL2_RUN_ID")
+    with store.write() as conn:
+        conn.execute("""INSERT INTO run (id, kind, args, state, pid, host, started, parent)
+                        VALUES (?, ?, ?, 'running', ?, ?, now(), ?)
+                        ON CONFLICT (id) DO UPDATE SET state = 'running', pid = excluded.pid,
+                            host = excluded.host, started = now(), ended = NULL, error = NULL,
+                            args = coalesce(excluded.args, run.args)""",
+                     [run_id, kind or "run", _json(args), me["pid"], me["host"], parent])
+
+
+def set_progress(store: Store, run_id: str, progress: dict[str, Any]) -> None:
+    with store.write() as conn:
+        conn.execute("UPDATE run SET progress = ? WHERE id = ?", [_json(progress), run_id])
+
+
+def end(store: Store, run_id: str, state: str, *, progress: dict[str, Any] | None = None,
+        error: str | None = None) -> None:
+    """Record a run's final state (one of FINAL) with its outputs and error; `ended` is now."""
+    if state not in FINAL:
+        raise ValueError(f"{state!r} is not a final run state ({', '.join(FINAL)})")
+    with store.write() as conn:
+        conn.execute("""UPDATE run SET state = ?, ended = now(), progress = coalesce(?, progress), error = ?
+                        WHERE id = ?""", [state, _json(progress), error, run_id])
 
 
 def owner() -> dict[str, Any]:

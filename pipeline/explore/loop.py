@@ -16,7 +16,7 @@ from typing import Callable
 from pipeline.engines.base import Engine, SamplingParams
 from pipeline.explore.config import ExploreConfig  # noqa: F401 - the loop's config, imported from here too
 from pipeline.explore.selection import ProblemRef
-from store import Store
+from store import Store, runs
 from store.ids import stable_id
 from store.ingest import add_trajectories
 from store.prompting import chat_prompt
@@ -63,33 +63,15 @@ def _counts(store: Store, run_id: str, ids: list[str]) -> dict[str, tuple[int, i
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
-def _register_run(store: Store, run_id: str, kind: str, args: dict, state: str, progress: dict | None = None) -> None:
-    import os
-
-    from store.runs import owner
-
-    me = owner()  # pid and host: a killed explore's row is recognised as stale (store/runs.py)
-    with store.write() as conn:
-        exists = conn.execute("SELECT 1 FROM run WHERE id = ?", [run_id]).fetchone()
-        if exists:
-            conn.execute("UPDATE run SET state = ?, progress = coalesce(?, progress), pid = ?, host = ?, "
-                         "ended = CASE WHEN ? IN ('done', 'failed') THEN now() END WHERE id = ?",
-                         [state, json.dumps(progress) if progress else None, me["pid"], me["host"], state, run_id])
-        else:
-            conn.execute("INSERT INTO run (id, kind, args, state, pid, host, started, parent) "
-                         "VALUES (?, ?, ?, ?, ?, ?, now(), ?)",
-                         [run_id, kind, json.dumps(args, default=str), state, me["pid"], me["host"],
-                          os.environ.get("STILL2_RUN_ID")])
-
-
 def explore(store: Store, engine: Engine, engine_kind: str, problems: list[ProblemRef], config: ExploreConfig,
             run_id: str, *, on_batch: Callable[[dict], None] | None = None, run_args: dict | None = None) -> ExploreSummary:
     """Run (or resume) exploration over `problems`; every rollout is verified and stored."""
     from pipeline.verifier import VERIFIER_VERSION, grade_many
     from pipeline.verifier.kinds import instruction_for
 
-    _register_run(store, run_id, config.origin, {"engine": engine_kind, "model": engine.model_id,
-                                                  "config": asdict(config), **(run_args or {})}, "running")
+    # the row names this process (pid, host): a killed explore's row is recognised as stale (store/runs.py)
+    runs.begin(store, run_id, config.origin, {"engine": engine_kind, "model": engine.model_id,
+                                              "config": asdict(config), **(run_args or {})})
     start = time.monotonic()
     counts = _counts(store, run_id, [p.id for p in problems])
 
@@ -163,5 +145,5 @@ def explore(store: Store, engine: Engine, engine_kind: str, problems: list[Probl
                              solved=sum(ok > 0 for _, ok in totals), rollouts_new=rollouts_new,
                              correct_new=correct_new, tokens_new=tokens_new, seconds=time.monotonic() - start,
                              rollouts_total=sum(n for n, _ in totals), correct_total=sum(ok for _, ok in totals))
-    _register_run(store, run_id, config.origin, {}, "done", summary.to_dict())
+    runs.end(store, run_id, "done", progress=summary.to_dict())
     return summary

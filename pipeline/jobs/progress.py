@@ -9,7 +9,6 @@ ends, so progress is printed as plain lines instead, at most every `log_interval
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -88,11 +87,10 @@ class JobProgress:
         if not force and now - self._last_write < self.interval:
             return
         self._last_write = now
-        from store import Store
+        from store import Store, runs
 
         payload = {"done": self.done, "total": self.total, "desc": self.description, **self.extra}
-        with Store(self._db).write() as conn:
-            conn.execute("UPDATE run SET progress = ? WHERE id = ?", [json.dumps(payload, default=str), self._run_id])
+        runs.set_progress(Store(self._db), self._run_id, payload)
 
 
 def _fmt(v: Any) -> str:

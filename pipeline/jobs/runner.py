@@ -12,7 +12,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,8 +19,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from store import Store
-from store.runs import ACTIVE, owner, pid_alive, repair_stale_runs
+from store import Store, runs
+from store.runs import ACTIVE, pid_alive, repair_stale_runs
+
 
 def jobs_dir(db: str | os.PathLike) -> Path:
     return Path(str(db) + ".jobs")
@@ -50,22 +50,12 @@ def start(db: str | os.PathLike, argv: list[str], *, parent: str | None = None) 
     log_dir = jobs_dir(db)
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{run_id}.log"
-    store = Store(db)
-    with store.write() as conn:
-        conn.execute("""INSERT INTO run (id, kind, args, state, host, log_path, parent)
-                        VALUES (?, ?, ?, 'queued', ?, ?, ?)""",
-                     [run_id, kind, json.dumps(argv), socket.gethostname(), str(log_path), parent])
+    runs.queue(Store(db), run_id, kind, argv, log_path=str(log_path), parent=parent)
     with open(log_path, "ab") as log:
         proc = subprocess.Popen([*_cli(), "jobs", "run", run_id, "--db", db], stdin=subprocess.DEVNULL,
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                                 cwd=os.getcwd(), env={**os.environ, "PYTHONUNBUFFERED": "1"})
     return {"id": run_id, "pid": proc.pid, "log_path": str(log_path), "kind": kind}
-
-
-def _mark(db: str, run_id: str, **fields: Any) -> None:
-    sets = ", ".join(f"{k} = ?" for k in fields)
-    with Store(db).write() as conn:
-        conn.execute(f"UPDATE run SET {sets} WHERE id = ?", [*fields.values(), run_id])
 
 
 def run(db: str, run_id: str) -> int:
@@ -90,7 +80,7 @@ def run(db: str, run_id: str) -> int:
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
-    _mark(db, run_id, state="running", **owner(), started=datetime.now())
+    runs.begin(Store(db), run_id)
     code = -1
     if not cancelled:
         child = subprocess.Popen([*_cli(), *argv], env=env, stdin=subprocess.DEVNULL)
@@ -101,7 +91,7 @@ def run(db: str, run_id: str) -> int:
         state, error = "done", None
     else:
         state, error = "failed", f"exit code {code}"
-    _mark(db, run_id, state=state, ended=datetime.now(), error=error)
+    runs.end(Store(db), run_id, state, error=error)
     repair_stale_runs(Store(db))  # the command's own run rows, if it died without recording its end
     print(f"[still2 job {run_id}] {state}" + (f" ({error})" if error else ""), flush=True)
     return 0 if state == "done" else 1
@@ -132,7 +122,7 @@ def cancel(db: str, run_id: str, timeout: float = 10.0) -> str:
             os.killpg(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    _mark(db, run_id, state="cancelled", ended=datetime.now())
+    runs.end(Store(db), run_id, "cancelled")
     return "cancelled"
 
 

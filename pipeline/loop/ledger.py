@@ -7,11 +7,10 @@ A step is done when its row says so; its outputs (dataset name, model id, figure
 from __future__ import annotations
 
 import json
-import os
-import socket
 import time
 from typing import Any, Callable
 
+from store import runs
 from store.store import Store
 
 STEP_KIND = "iterate-step"
@@ -30,19 +29,10 @@ class Ledger:
         return f"{self.loop_run}-r{round_}-{step}"
 
     def start_loop(self, config: dict[str, Any]) -> None:
-        with self.store.write() as conn:
-            conn.execute("""INSERT INTO run (id, kind, args, state, pid, host, started, parent)
-                            VALUES (?, ?, ?, 'running', ?, ?, now(), ?)
-                            ON CONFLICT (id) DO UPDATE SET state = 'running', pid = excluded.pid, host = excluded.host,
-                                                           ended = NULL, args = excluded.args, error = NULL""",
-                         [self.loop_run, LOOP_KIND, json.dumps(config, default=str), os.getpid(), socket.gethostname(),
-                          os.environ.get("STILL2_RUN_ID")])
+        runs.begin(self.store, self.loop_run, LOOP_KIND, config)
 
     def end_loop(self, state: str, summary: dict[str, Any] | None = None, error: str | None = None) -> None:
-        with self.store.write() as conn:
-            conn.execute("UPDATE run SET state = ?, ended = now(), progress = coalesce(?, progress), error = ? "
-                         "WHERE id = ?", [state, json.dumps(summary, default=str) if summary else None, error,
-                                          self.loop_run])
+        runs.end(self.store, self.loop_run, state, progress=summary, error=error)
 
     def outputs(self, round_: int, step: str) -> dict[str, Any] | None:
         with self.store.read() as conn:
@@ -53,17 +43,11 @@ class Ledger:
 
     def _mark(self, round_: int, step: str, state: str, outputs: dict | None = None, error: str | None = None) -> None:
         sid = self.step_id(round_, step)
-        args = json.dumps({"loop": self.loop, "round": round_, "step": step})
-        with self.store.write() as conn:
-            if state == "running":
-                conn.execute("""INSERT INTO run (id, kind, args, state, pid, host, started, parent)
-                                VALUES (?, ?, ?, 'running', ?, ?, now(), ?)
-                                ON CONFLICT (id) DO UPDATE SET state = 'running', pid = excluded.pid,
-                                    host = excluded.host, started = now(), ended = NULL, error = NULL""",
-                             [sid, STEP_KIND, args, os.getpid(), socket.gethostname(), self.loop_run])
-            else:
-                conn.execute("UPDATE run SET state = ?, ended = now(), progress = ?, error = ? WHERE id = ?",
-                             [state, json.dumps(outputs, default=str) if outputs is not None else None, error, sid])
+        if state == "running":
+            runs.begin(self.store, sid, STEP_KIND, {"loop": self.loop, "round": round_, "step": step},
+                       parent=self.loop_run)
+        else:
+            runs.end(self.store, sid, state, progress=outputs, error=error)
 
     def step(self, round_: int, step: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         """Run `fn` unless the step is done already; returns its outputs (with `seconds`)."""
