@@ -7,17 +7,22 @@ import typer
 from typer.core import TyperGroup
 
 class _Still2Group(TyperGroup):
-    """The root command: a store problem raised by any command ends in one line, not a traceback."""
+    """The root command: a store problem or an engine failure (server unreachable, bad model) raised by any
+    command ends in one line, not a traceback."""
 
     def invoke(self, ctx):
         from store.connection import StoreError
 
         try:
             return super().invoke(ctx)
-        except StoreError as e:
+        except Exception as e:
+            from pipeline.engines.base import EngineError
+
+            if not isinstance(e, (StoreError, EngineError)):
+                raise
             from pipeline.cli.common import fail
 
-            raise fail(str(e)) from None
+            raise fail(f"engine: {e}" if isinstance(e, EngineError) else str(e)) from None
 
 
 app = typer.Typer(

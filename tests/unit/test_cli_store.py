@@ -113,3 +113,21 @@ def test_missing_store_is_an_error_not_a_new_file(tmp_path, cmd):
     result = run(*cmd, "--db", str(db), ok=False)
     assert result.exit_code == 1 and "no store" in result.output
     assert not db.exists()
+
+
+def test_an_engine_failure_is_one_line_not_a_traceback(db_path, monkeypatch):
+    """An unreachable server (EngineError from any command) ends as `error: engine: ...` with exit code 1."""
+    from pipeline.engines.base import EngineError
+    from pipeline.engines.spec import EngineSpec
+
+    assert runner.invoke(app, ["problems", "generate", "--kind", "arithmetic", "-n", "2", "--split", "test",
+                               "--db", str(db_path)]).exit_code == 0
+
+    def unreachable(self, model):
+        raise EngineError("POST http://127.0.0.1:9/v1/chat/completions failed after 6 attempts")
+
+    monkeypatch.setattr(EngineSpec, "build", unreachable)
+    result = runner.invoke(app, ["eval", "--db", str(db_path), "--engine", "openai", "--model", "m",
+                                 "-b", "gen-arithmetic-d2-s0:test"])
+    assert result.exit_code == 1, result.output
+    assert "error: engine: POST http://127.0.0.1:9" in result.output and "Traceback" not in result.output
