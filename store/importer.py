@@ -37,7 +37,6 @@ from store.ingest import add_problems, add_trajectories, insert_new, to_arrow
 from store.store import Store, StoreError
 from store.trajectory_format import parse_response, with_reasoning
 
-DEFAULT_ORIGIN = {"still2": "distill", "skyt1": "eval"}
 READ_BATCH_ROWS = 500          # source rows mapped together
 WRITE_BATCH_ROWS = 2_000       # records per write transaction at most
 WRITE_BATCH_BYTES = 8 << 20    # and about this much text
@@ -331,7 +330,7 @@ def import_trajectories(store: Store, path: str, *, source: str | None = None, f
     rows = _Rows(path, fmt, split)
     used_layout = layout or (trajectory_formats.detect_layout(set(rows.first.data)) if rows.first
                              else "prompt-response")
-    origin = origin or DEFAULT_ORIGIN.get(used_layout, "import")
+    origin = origin or trajectory_formats.get_layout(used_layout).origin  # an unknown --layout is an error
     source_name = source or problem_formats.source_name_for(rows.path)[0]
 
     def mapper(batch: Source):

@@ -15,11 +15,15 @@ thought of the STILL layout (``store.trajectory_format.with_reasoning``).
 
 Gold answers are read when present (``gt``, ``answer``, ``gold``) to create problems that are not
 in the store yet.
+
+Each layout is a registered ``TrajectoryLayout`` (name, detection test, row mapper, default origin) in
+``TRAJECTORY_LAYOUTS``, like the filter rules in ``pipeline/filters/base.RULES``: a new layout is one
+mapper function and one ``register_layout`` line below.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from store.formats.errors import RowError
 from store.formats.readers import Source
@@ -46,16 +50,60 @@ def is_trajectory_file(keys: set[str]) -> bool:
     return bool(keys & set(RESPONSE_KEYS))
 
 
+@dataclass(frozen=True)
+class Row:
+    """One source row as a layout's mapper sees it: the data, the columns chosen by --field, and what
+    every layout reads the same way (gold answer, domain, model)."""
+
+    line: int
+    data: dict[str, Any]
+    question_keys: tuple[str, ...]
+    response_keys: tuple[str, ...]
+    gold: str | None
+    domain: str | None
+    model: str | None
+
+    def record(self, question: str, text: str, **kw: Any) -> RawTrajectory:
+        return RawTrajectory(self.line, question, text, self.gold, self.domain, model=self.model, **kw)
+
+
+@dataclass(frozen=True)
+class TrajectoryLayout:
+    """A trajectory file layout: how to recognise it from the first row's keys and map a row.
+
+    `map_row` returns the row's trajectories, or a message saying why the row is refused.
+    """
+
+    name: str
+    detect: Callable[[set[str]], bool]
+    map_row: Callable[[Row], "list[RawTrajectory] | str"]
+    origin: str = "import"  # the origin of its trajectories unless --origin says otherwise
+
+
+TRAJECTORY_LAYOUTS: dict[str, TrajectoryLayout] = {}
+FALLBACK_LAYOUT = "prompt-response"
+
+
+def register_layout(layout: TrajectoryLayout) -> TrajectoryLayout:
+    """Add a layout; detection tries layouts in registration order (the fallback last)."""
+    if layout.name in TRAJECTORY_LAYOUTS:
+        raise ValueError(f"trajectory layout {layout.name} registered twice")
+    TRAJECTORY_LAYOUTS[layout.name] = layout
+    return layout
+
+
 def detect_layout(keys: set[str]) -> str:
-    if "combined_text" in keys:
-        return "still2"
-    if "code" in keys and "question" in keys:
-        return "skyt1"
-    if keys & {"messages", "conversations"}:
-        return "messages"
-    if "prompt" in keys and "completion" in keys:
-        return "prompt-completion"
-    return "prompt-response"
+    for layout in TRAJECTORY_LAYOUTS.values():
+        if layout.name != FALLBACK_LAYOUT and layout.detect(keys):
+            return layout.name
+    return FALLBACK_LAYOUT
+
+
+def get_layout(name: str) -> TrajectoryLayout:
+    try:
+        return TRAJECTORY_LAYOUTS[name]
+    except KeyError:
+        raise ValueError(f"unknown trajectory layout {name!r}; known: {', '.join(TRAJECTORY_LAYOUTS)}") from None
 
 
 _ROLE = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
@@ -113,13 +161,78 @@ def _first(data: dict, keys: tuple[str, ...]) -> Any:
     return None
 
 
+def _still2(row: Row) -> list[RawTrajectory] | str:
+    q, text = row.data.get("question"), row.data.get("combined_text")
+    if not isinstance(q, str) or not isinstance(text, str):
+        return "STILL-2 row needs string fields question and combined_text"
+    return [row.record(q, text)]
+
+
+def _skyt1(row: Row) -> list[RawTrajectory] | str:
+    data = row.data
+    q, codes = data.get("question"), data.get("code")
+    if isinstance(codes, str):
+        codes = [codes]
+    if not isinstance(q, str) or not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+        return "Sky-T1 row needs question (string) and code (list of strings)"
+    if not codes:
+        return "Sky-T1 row has no responses (code is an empty list)"
+    preds = data.get("pred") if isinstance(data.get("pred"), list) else []
+    scores = data.get("score") if isinstance(data.get("score"), list) else []
+    return [row.record(q, code, sample_index=i, extras={
+        "harness_pred": None if i >= len(preds) or preds[i] is None else str(preds[i]),
+        "harness_correct": None if i >= len(scores) else verdict(scores[i], f"score[{i}]"),
+        "source_idx": data.get("idx")}) for i, code in enumerate(codes)]
+
+
+def _conversation(row: Row, turns: list[tuple[str, str]] | None, *turn_lists: Any) -> list[RawTrajectory] | str:
+    if not turns:
+        return "messages must be a list of {role, content} (or ShareGPT {from, value}) objects"
+    users = [c for r, c in turns if r == "user"]
+    answers = [c for r, c in turns if r == "assistant"]
+    if not users or not answers:
+        return "conversation needs at least one user and one assistant turn"
+    return [row.record(users[0], answers[-1], reasoning=_reasoning(row.data, *turn_lists))]
+
+
+def _messages(row: Row) -> list[RawTrajectory] | str:
+    turns = row.data.get("messages", row.data.get("conversations"))
+    return _conversation(row, _turns(turns), turns, row.data.get("completion"))
+
+
+def _prompt_completion(row: Row) -> list[RawTrajectory] | str:
+    prompt, completion = row.data.get("prompt"), row.data.get("completion")
+    prompt_turns = [("user", prompt)] if isinstance(prompt, str) else _turns(prompt)
+    completion_turns = [("assistant", completion)] if isinstance(completion, str) else _turns(completion)
+    turns = None if prompt_turns is None or completion_turns is None else prompt_turns + completion_turns
+    return _conversation(row, turns, row.data.get("messages", row.data.get("conversations")), completion)
+
+
+def _prompt_response(row: Row) -> list[RawTrajectory] | str:
+    q, text = _first(row.data, row.question_keys), _first(row.data, row.response_keys)
+    if not isinstance(q, str) or not isinstance(text, str):
+        return (f"row needs a question ({'/'.join(row.question_keys)}) and a response "
+                f"({'/'.join(row.response_keys)}); use --field question=COL --field response=COL")
+    return [row.record(q, text, reasoning=_reasoning(row.data))]
+
+
+# Detection order: the first layout whose test matches the first row's keys; prompt-response otherwise.
+register_layout(TrajectoryLayout("still2", lambda keys: "combined_text" in keys, _still2, origin="distill"))
+register_layout(TrajectoryLayout("skyt1", lambda keys: {"code", "question"} <= keys, _skyt1, origin="eval"))
+register_layout(TrajectoryLayout("messages", lambda keys: bool(keys & {"messages", "conversations"}), _messages))
+register_layout(TrajectoryLayout("prompt-completion", lambda keys: {"prompt", "completion"} <= keys,
+                                 _prompt_completion))
+register_layout(TrajectoryLayout(FALLBACK_LAYOUT, lambda keys: True, _prompt_response))
+
+
 def map_trajectory_rows(source: Source, *, layout: str | None = None,
                         field_map: dict[str, str] | None = None) -> tuple[list[RawTrajectory], list[RowError], str]:
     field_map = field_map or {}
     errors = list(source.errors)
     if not source.rows:
-        return [], errors, layout or "prompt-response"
+        return [], errors, layout or FALLBACK_LAYOUT
     layout = layout or detect_layout(set(source.rows[0].data))
+    mapper = get_layout(layout).map_row
     q_keys = (field_map["question"],) if "question" in field_map else (
         "question", "prompt", "problem", "instruction", "input")
     r_keys = (field_map["response"],) if "response" in field_map else (
@@ -128,61 +241,11 @@ def map_trajectory_rows(source: Source, *, layout: str | None = None,
     for row in source.rows:
         data = row.data
         gold = data.get(field_map["answer"]) if "answer" in field_map else _gold(data)
-        gold = answer_text(gold, "gold answer")
-        domain = data.get("domain") if isinstance(data.get("domain"), str) else None
-        model = data.get("model") if isinstance(data.get("model"), str) else None
-
-        def bad(msg: str) -> None:
-            errors.append(RowError(source.path, row.line, msg))
-
-        if layout == "still2":
-            q, text = data.get("question"), data.get("combined_text")
-            if not isinstance(q, str) or not isinstance(text, str):
-                bad("STILL-2 row needs string fields question and combined_text")
-                continue
-            out.append(RawTrajectory(row.line, q, text, gold, domain, model=model))
-        elif layout == "skyt1":
-            q, codes = data.get("question"), data.get("code")
-            if isinstance(codes, str):
-                codes = [codes]
-            if not isinstance(q, str) or not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
-                bad("Sky-T1 row needs question (string) and code (list of strings)")
-                continue
-            if not codes:
-                bad("Sky-T1 row has no responses (code is an empty list)")
-                continue
-            preds = data.get("pred") if isinstance(data.get("pred"), list) else []
-            scores = data.get("score") if isinstance(data.get("score"), list) else []
-            for i, code in enumerate(codes):
-                extras = {"harness_pred": None if i >= len(preds) or preds[i] is None else str(preds[i]),
-                          "harness_correct": None if i >= len(scores) else verdict(scores[i], f"score[{i}]"),
-                          "source_idx": data.get("idx")}
-                out.append(RawTrajectory(row.line, q, code, gold, domain, sample_index=i, model=model,
-                                         extras=extras))
-        elif layout in ("messages", "prompt-completion"):
-            if layout == "messages":
-                turns = _turns(data.get("messages", data.get("conversations")))
-            else:
-                prompt, completion = data.get("prompt"), data.get("completion")
-                prompt_turns = [("user", prompt)] if isinstance(prompt, str) else _turns(prompt)
-                completion_turns = [("assistant", completion)] if isinstance(completion, str) else _turns(completion)
-                turns = None if prompt_turns is None or completion_turns is None else prompt_turns + completion_turns
-            if not turns:
-                bad("messages must be a list of {role, content} (or ShareGPT {from, value}) objects")
-                continue
-            users = [c for r, c in turns if r == "user"]
-            answers = [c for r, c in turns if r == "assistant"]
-            if not users or not answers:
-                bad("conversation needs at least one user and one assistant turn")
-                continue
-            out.append(RawTrajectory(row.line, users[0], answers[-1], gold, domain, model=model,
-                                     reasoning=_reasoning(data, data.get("messages", data.get("conversations")),
-                                                          data.get("completion"))))
+        result = mapper(Row(row.line, data, q_keys, r_keys, answer_text(gold, "gold answer"),
+                            data.get("domain") if isinstance(data.get("domain"), str) else None,
+                            data.get("model") if isinstance(data.get("model"), str) else None))
+        if isinstance(result, str):
+            errors.append(RowError(source.path, row.line, result))
         else:
-            q, text = _first(data, q_keys), _first(data, r_keys)
-            if not isinstance(q, str) or not isinstance(text, str):
-                bad(f"row needs a question ({'/'.join(q_keys)}) and a response ({'/'.join(r_keys)}); "
-                    "use --field question=COL --field response=COL")
-                continue
-            out.append(RawTrajectory(row.line, q, text, gold, domain, model=model, reasoning=_reasoning(data)))
+            out.extend(result)
     return out, errors, layout
