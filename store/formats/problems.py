@@ -16,12 +16,17 @@ Known layouts (see ../shared/data/SOURCES.md for the files they come from):
                   ``code_io``: tests stored as the answer (answer_kind 'code'), see code_problems.py
 
 ``--field question=COL --field answer=COL ...`` overrides any detected column.
+
+The column layouts are registered ``ProblemLayout`` objects in ``PROBLEM_LAYOUTS`` (columns, detection
+test, answer kind, domain, an optional per-row ``adjust`` step), like the trajectory layouts and the
+filter rules; the code and choices layouts keep their own modules.
 """
 from __future__ import annotations
 
 import random
 import re
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from store.formats.choice_problems import ChoiceRowError, detect_choice_layout, map_choice_row
 from store.formats.code_problems import LAYOUTS as CODE_LAYOUTS
@@ -33,24 +38,6 @@ from store.ids import problem_id, question_hash
 
 FIELD_NAMES = ("question", "answer", "solution", "subject", "difficulty", "source_key", "split", "domain")
 
-_LAYOUTS: dict[str, dict[str, tuple[str, ...]]] = {
-    "gpqa": {"question": ("Question",), "answer": ("Correct Answer",), "solution": ("Explanation",),
-             "subject": ("Subdomain", "High-level domain"), "source_key": ("Record ID",),
-             "difficulty": ("Writer's Difficulty Estimate",)},
-    "gt": {"question": ("problem",), "answer": ("ground_truth_answer",),
-           "solution": ("ground_truth_solution",)},
-    "prompt": {"question": ("prompt",), "answer": ("answer",), "source_key": ("id", "idx")},
-    "gsm8k": {"question": ("question",), "answer": ("answer",)},
-    "math": {"question": ("problem", "question"), "answer": ("answer",), "solution": ("solution",),
-             "subject": ("subject", "type"), "difficulty": ("level",),
-             "source_key": ("unique_id", "id", "idx")},
-    "generic": {"question": ("question", "problem", "prompt", "input"),
-                "answer": ("answer", "gold", "gt", "final_answer", "target"),
-                "solution": ("solution", "rationale"), "subject": ("subject",),
-                "difficulty": ("difficulty", "level"), "source_key": ("id", "idx", "unique_id"),
-                "domain": ("domain",), "split": ("split",)},
-}
-
 _INSTRUCTION_SUFFIXES = (
     re.compile(r"\s*Please reason step by step, and put your final answer within \\boxed\{\}\.?\s*$"),
     re.compile(r"\s*Let's think step by step and output the final answer within \\boxed\{\}\.?\s*$"),
@@ -60,6 +47,48 @@ _LEVEL = re.compile(r"(\d+)")
 _INTEGER = re.compile(r"^[+-]?\d+$")
 
 
+@dataclass
+class RowDraft:
+    """A problem row being mapped: what a layout's `adjust` step may change."""
+
+    data: dict[str, Any]
+    question: str
+    raw_answer: Any
+    answer: str | None
+    solution: Any
+    choices: list[str] | None
+    meta: dict[str, Any]
+    seed: int
+
+
+@dataclass(frozen=True)
+class ProblemLayout:
+    """A problem file layout with named columns: how to recognise it, where each field is read, the
+    answer kind and domain it implies, and an optional per-row step (`adjust`: changes the draft, or
+    returns a message refusing the row)."""
+
+    name: str
+    columns: dict[str, tuple[str, ...]]
+    detect: Callable[[set[str], dict[str, Any]], bool]
+    answer_kind: str | None = None  # None: 'int' for an AIME source, else 'math'
+    domain: str = "math"
+    final_line: bool = False  # the answer must end in '#### N' (GSM8K); other layouts read it when present
+    keep_raw_answer: bool = True  # record the raw answer in meta when the stored one differs
+    adjust: Callable[[RowDraft], str | None] | None = None
+
+
+PROBLEM_LAYOUTS: dict[str, ProblemLayout] = {}
+FALLBACK_LAYOUT = "generic"
+
+
+def register_layout(layout: ProblemLayout) -> ProblemLayout:
+    """Add a layout; detection tries code layouts, then choices, then these in registration order."""
+    if layout.name in PROBLEM_LAYOUTS:
+        raise ValueError(f"problem layout {layout.name} registered twice")
+    PROBLEM_LAYOUTS[layout.name] = layout
+    return layout
+
+
 def detect_layout(first_row: dict[str, Any]) -> str:
     keys = set(first_row)
     code = detect_code_layout(keys)
@@ -67,17 +96,10 @@ def detect_layout(first_row: dict[str, Any]) -> str:
         return code
     if detect_choice_layout(keys, first_row):
         return "choices"
-    if {"Question", "Correct Answer"} <= keys:
-        return "gpqa"
-    if {"problem", "ground_truth_answer"} <= keys:
-        return "gt"
-    if "prompt" in keys and "answer" in keys and not keys & {"problem", "question"}:
-        return "prompt"
-    if "problem" in keys and "answer" in keys:
-        return "math"
-    if "question" in keys and _GSM8K_ANSWER.search(str(first_row.get("answer", ""))):
-        return "gsm8k"
-    return "generic"
+    for layout in PROBLEM_LAYOUTS.values():
+        if layout.name != FALLBACK_LAYOUT and layout.detect(keys, first_row):
+            return layout.name
+    return FALLBACK_LAYOUT
 
 
 def _pick(row: dict[str, Any], names: tuple[str, ...]) -> Any:
@@ -118,6 +140,65 @@ def source_name_for(path: str) -> tuple[str, str | None]:
     return stem, None
 
 
+def _strip_instruction(row: RowDraft) -> None:
+    """QwQ's AIME 2025 prompts end in a boxed-answer instruction: stored without it, recorded in meta."""
+    for pattern in _INSTRUCTION_SUFFIXES:
+        stripped = pattern.sub("", row.question)
+        if stripped != row.question:
+            row.meta["instruction_stripped"] = row.question[len(stripped):].strip()
+            row.question = stripped
+            break
+
+
+def _gpqa_options(row: RowDraft) -> str | None:
+    """The correct and three incorrect answers shuffled into A-D with a per-row seed (recorded)."""
+    data = row.data
+    wrong = [data.get(f"Incorrect Answer {i}") for i in (1, 2, 3)]
+    if any(w is None or str(w).strip() == "" for w in wrong):
+        return "GPQA row needs Incorrect Answer 1..3"
+    options = [str(row.raw_answer).strip()] + [str(w).strip() for w in wrong]
+    row_seed = f"{row.seed}:{data.get('Record ID') or question_hash(row.question)}"
+    order = list(range(4))
+    random.Random(row_seed).shuffle(order)
+    row.choices = [options[i] for i in order]
+    row.answer = "ABCD"[order.index(0)]
+    row.meta.update({"shuffle_seed": row_seed, "correct_text": options[0]})
+    if data.get("High-level domain"):
+        row.meta["high_level_domain"] = data["High-level domain"]
+    return None
+
+
+# Detection order (after the code and choices layouts): the first whose test matches the first row.
+register_layout(ProblemLayout(
+    "gpqa", {"question": ("Question",), "answer": ("Correct Answer",), "solution": ("Explanation",),
+             "subject": ("Subdomain", "High-level domain"), "source_key": ("Record ID",),
+             "difficulty": ("Writer's Difficulty Estimate",)},
+    lambda keys, row: {"Question", "Correct Answer"} <= keys,
+    answer_kind="mc", domain="science", keep_raw_answer=False, adjust=_gpqa_options))
+register_layout(ProblemLayout(
+    "gt", {"question": ("problem",), "answer": ("ground_truth_answer",), "solution": ("ground_truth_solution",)},
+    lambda keys, row: {"problem", "ground_truth_answer"} <= keys))
+register_layout(ProblemLayout(
+    "prompt", {"question": ("prompt",), "answer": ("answer",), "source_key": ("id", "idx")},
+    lambda keys, row: "prompt" in keys and "answer" in keys and not keys & {"problem", "question"},
+    adjust=_strip_instruction))
+register_layout(ProblemLayout(
+    "math", {"question": ("problem", "question"), "answer": ("answer",), "solution": ("solution",),
+             "subject": ("subject", "type"), "difficulty": ("level",), "source_key": ("unique_id", "id", "idx")},
+    lambda keys, row: "problem" in keys and "answer" in keys))
+register_layout(ProblemLayout(
+    "gsm8k", {"question": ("question",), "answer": ("answer",)},
+    lambda keys, row: "question" in keys and bool(_GSM8K_ANSWER.search(str(row.get("answer", "")))),
+    final_line=True, keep_raw_answer=False))
+register_layout(ProblemLayout(
+    FALLBACK_LAYOUT, {"question": ("question", "problem", "prompt", "input"),
+                      "answer": ("answer", "gold", "gt", "final_answer", "target"),
+                      "solution": ("solution", "rationale"), "subject": ("subject",),
+                      "difficulty": ("difficulty", "level"), "source_key": ("id", "idx", "unique_id"),
+                      "domain": ("domain",), "split": ("split",)},
+    lambda keys, row: True))
+
+
 def map_problem_rows(
     source: Source,
     *,
@@ -144,13 +225,14 @@ def map_problem_rows(
         records, errors = _map_special_rows(source, layout, source_name=source_name, split=split, domain=domain,
                                             answer_kind=answer_kind, difficulty=difficulty)
         return records, errors, layout
-    if layout not in _LAYOUTS:
-        raise ValueError(f"unknown layout {layout!r}; known: {', '.join([*_LAYOUTS, 'choices', *CODE_LAYOUTS])}")
-    columns = dict(_LAYOUTS[layout])
+    if layout not in PROBLEM_LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}; known: {', '.join([*PROBLEM_LAYOUTS, 'choices', *CODE_LAYOUTS])}")
+    spec = PROBLEM_LAYOUTS[layout]
+    columns = dict(spec.columns)
     for target, column in field_map.items():
         columns[target] = (column,)
-    kind = answer_kind or ("mc" if layout == "gpqa" else "int" if "aime" in source_name.lower() else "math")
-    default_domain = domain or ("science" if layout == "gpqa" else "math")
+    kind = answer_kind or spec.answer_kind or ("int" if "aime" in source_name.lower() else "math")
+    default_domain = domain or spec.domain
 
     records: list[dict] = []
     errors = list(source.errors)
@@ -172,38 +254,24 @@ def map_problem_rows(
         solution = _pick(data, columns.get("solution", ()))
         answer = canonical_answer(raw_answer)
         choices = None
-        if layout == "gsm8k" or (isinstance(raw_answer, str) and "####" in raw_answer):
+        if spec.final_line or (isinstance(raw_answer, str) and "####" in raw_answer):
             m = _GSM8K_ANSWER.search(str(raw_answer))
             if not m:
                 errors.append(RowError(source.path, row.line, "GSM8K answer has no '#### N' final line"))
                 continue
             solution = str(raw_answer)[: m.start()].strip()
             answer = m.group(1).replace(",", "").strip()
-        if layout == "prompt":
-            for pattern in _INSTRUCTION_SUFFIXES:
-                stripped = pattern.sub("", question)
-                if stripped != question:
-                    meta["instruction_stripped"] = question[len(stripped):].strip()
-                    question = stripped
-                    break
-        if layout == "gpqa":
-            wrong = [data.get(f"Incorrect Answer {i}") for i in (1, 2, 3)]
-            if any(w is None or str(w).strip() == "" for w in wrong):
-                errors.append(RowError(source.path, row.line, "GPQA row needs Incorrect Answer 1..3"))
+        if spec.adjust is not None:
+            draft = RowDraft(data, question, raw_answer, answer, solution, choices, meta, seed)
+            refused = spec.adjust(draft)
+            if refused:
+                errors.append(RowError(source.path, row.line, refused))
                 continue
-            options = [str(raw_answer).strip()] + [str(w).strip() for w in wrong]
-            row_seed = f"{seed}:{data.get('Record ID') or question_hash(question)}"
-            order = list(range(4))
-            random.Random(row_seed).shuffle(order)
-            choices = [options[i] for i in order]
-            answer = "ABCD"[order.index(0)]
-            meta.update({"shuffle_seed": row_seed, "correct_text": options[0]})
-            if data.get("High-level domain"):
-                meta["high_level_domain"] = data["High-level domain"]
+            question, answer, solution, choices = draft.question, draft.answer, draft.solution, draft.choices
         if kind == "int" and answer is not None and _INTEGER.match(answer) and len(answer) <= 4300:
             answer = str(int(answer))
-        if canonical_answer(raw_answer) != answer and layout != "gpqa":
-            meta["raw_answer"] = canonical_answer(raw_answer) if layout != "gsm8k" else None
+        if canonical_answer(raw_answer) != answer and spec.keep_raw_answer:
+            meta["raw_answer"] = canonical_answer(raw_answer)
         key = _pick(data, columns.get("source_key", ()))
         question = question.strip()
         records.append({
