@@ -157,7 +157,11 @@ def score_step(store: Store, engine, run_id: str, parts: str = "full") -> dict[s
 
 
 def dataset_step(store: Store, cfg: IterateConfig, name: str, parent: str | None, scorer: str | None) -> dict[str, Any]:
-    """D_t = D_{t-1} + new correct, unflagged explored trajectories from the global pool (all runs)."""
+    """D_t = D_{t-1} + new correct, unflagged explored trajectories.
+
+    Without perplexity selection the candidates are every exploration run's rows (the report keeps "a global
+    pool across multiple runs", §3.2); with it (still2-paper) only rows M_t scored, i.e. this round's, since
+    the perplexity is the one "recognized by the current reasoning model" (§2.3.2)."""
     from pipeline.datasets import DatasetRecipe, build_dataset
 
     recipe = DatasetRecipe(parent=parent, origins=["explore"], correct_only=True,
