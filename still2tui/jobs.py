@@ -42,7 +42,7 @@ class Command:
 
 def to_argv(command: Command, values: dict[str, Any]) -> list[str]:
     """CLI arguments for the values that differ from the defaults (required ones always)."""
-    argv = [command.name]
+    argv = command.name.split()  # "pairs build" is two words on the command line
     for p in command.params:
         value = values.get(p.name, p.default)
         if p.type == "bool":

@@ -127,3 +127,56 @@ def test_dataset_build_flags_override_the_recipe_file(tmp_path):
     assert got["ppl_part"] == "thought" and got["correct_only"] is False
     bad = CliRunner().invoke(app, ["dataset", "build", "d2", "--db", str(db), "--domain-mix", "math"])
     assert bad.exit_code != 0 and "DOMAIN=RATIO" in bad.output
+
+
+def _form_command(name: str):
+    """The TUI's view of a command (still2tui/jobs.Command) built from the real schema."""
+    from still2tui.jobs import Command, Param
+
+    (cmd,) = [c for c in cli_schema()["commands"] if c["name"] == name]
+    return Command(name, cmd["help"], [Param(**{k: p[k] for k in Param.__dataclass_fields__ if k in p})
+                                       for p in cmd["params"]])
+
+
+def test_a_job_form_round_trips_to_the_config(monkeypatch, tmp_path):
+    """Values chosen in the TUI's form become argv (still2tui.jobs.to_argv) that the command parses back into
+    the same config: choices as strings, --no-system turning use_system off, distill's own defaults kept."""
+    from pipeline.cli import explore_cmds
+    from still2tui.jobs import to_argv
+
+    seen = []
+    monkeypatch.setattr(explore_cmds, "run_generation", lambda *args, **kw: seen.append(args))
+    form = _form_command("distill")
+    argv = to_argv(form, {"engine": "openai", "base_url": "http://h/v1", "mode": "hardest", "use_system": True,
+                          "answer_policy": "strict", "temperature": 0.0})
+    assert "--no-system" in argv and argv[argv.index("--problems") + 1] == "hardest"
+    out = CliRunner().invoke(app, [*argv, "--db", str(tmp_path / "s.duckdb")])
+    assert out.exit_code == 0, out.output
+    origin, _db, sampling, selection, engine, *_ = seen[0]
+    assert origin == "distill" and engine.engine.value == "openai" and engine.base_url == "http://h/v1"
+    assert selection.mode == "hardest" and sampling.use_system is False and sampling.answer_policy == "strict"
+    assert (sampling.max_rollouts, sampling.want_correct, sampling.temperature) == (4, 4, 0.0)
+    assert type(sampling.answer_policy) is str and type(selection.mode) is str  # plain values in run ids
+
+
+def test_pairs_build_form_round_trips(monkeypatch, tmp_path):
+    import pipeline.pairs
+    from pipeline.pairs.build import PairReport
+    from still2tui.jobs import to_argv
+
+    seen = []
+
+    def fake_build(store, opts):
+        seen.append(opts)
+        return PairReport("s", opts.part, 0, 0, 0, 0)
+
+    monkeypatch.setattr(pipeline.pairs, "build_pairs", fake_build)
+    db = tmp_path / "s.duckdb"
+    assert CliRunner().invoke(app, ["init", "--db", str(db)]).exit_code == 0
+    argv = to_argv(_form_command("pairs build"), {"part": "thought", "skip_flags": "repetition, too_short",
+                                                  "allow": "eval", "max_per_problem": 2})
+    assert argv[:2] == ["pairs", "build"]  # a subcommand's words are separate arguments
+    out = CliRunner().invoke(app, [*argv, "--db", str(db)])
+    assert out.exit_code == 0, out.output
+    assert seen[0] == PairOptions(part="thought", max_per_problem=2, skip_flags=["repetition", "too_short"],
+                                  allow=["eval"])
