@@ -18,6 +18,8 @@ from pathlib import Path
 
 from textual.binding import Binding
 
+from still2tui.screens import SCREENS
+
 
 @dataclass(frozen=True)
 class Action:
@@ -35,13 +37,8 @@ class Action:
 _A = Action
 ACTIONS: dict[str, list[Action]] = {
     "app": [
-        _A("app.trajectories", "1", "app.switch_mode('trajectories')", "Trajectories"),
-        _A("app.problems", "2", "app.switch_mode('problems')", "Problems"),
-        _A("app.pairs", "3", "app.switch_mode('pairs')", "Pairs"),
-        _A("app.overview", "4", "app.switch_mode('overview')", "Runs/data/evals"),
-        _A("app.jobs", "5", "app.switch_mode('jobs')", "Jobs"),
-        _A("app.sql", "6", "app.switch_mode('sql')", "SQL"),
-        _A("app.disagreements", "7", "app.switch_mode('disagreements')", "Disagreements", show=False),
+        *(_A(f"app.{scope}", entry.key, f"app.switch_mode('{scope}')", entry.label, show=entry.show)
+          for scope, entry in SCREENS.items() if entry.is_mode),  # one per mode of the screen registry
         _A("app.undo", "u,ctrl+z", "app.undo", "Undo", show=False),
         _A("app.redo", "U,ctrl+y", "app.redo", "Redo", show=False),
         _A("app.refresh", "f5,ctrl+l", "app.refresh_data", "Reload from the store", show=False),
@@ -145,6 +142,18 @@ ACTIONS: dict[str, list[Action]] = {
         _A("disagreements.judge", "J", "accept('judge')", "Accept judge"),
         _A("disagreements.open", "d", "toggle_open", "Open/all", show=False),
         _A("disagreements.sort", "s", "sort", "Sort", show=False),
+    ],
+    "divergence": [
+        _A("divergence.back", "escape,backspace", "back", "Back"),
+        _A("divergence.first", "f", "first", "First divergence"),
+        _A("divergence.next", "n", "block(1)", "Next difference"),
+        _A("divergence.prev", "N", "block(-1)", "Prev difference"),
+        _A("divergence.open_left", "enter", "open(0)", "Open left", show=False),
+        _A("divergence.open_right", "shift+enter,o", "open(1)", "Open right", show=False),
+    ],
+    "aligned_steps": [  # the first-divergence view's two columns of steps
+        _A("aligned_steps.up", "up,k", "move(-1)", "Previous row", show=False),
+        _A("aligned_steps.down", "down,j", "move(1)", "Next row", show=False),
     ],
     "plots": [
         _A("plots.back", "escape,backspace,p", "app.pop_screen", "Back"),

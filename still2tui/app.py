@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib
 import os
 import sys
 from functools import partial
@@ -18,35 +17,22 @@ from pathlib import Path
 
 from textual.app import App
 
-from store import Store, StoreError
-from store.runs import repair_stale_runs
 from still2tui.actions import bindings, load_keymap
 from still2tui.commands import ScreenCommands
 from still2tui.curator import Curator, describe
 from still2tui.detail_rows import DetailRows
 from still2tui.jobs import PipelineCli
 from still2tui.messages import DataChanged, IndexReady, ShowTrajectories
+from still2tui.screens import make_screen, modes, scope_of
 from still2tui.settings import UiState, curator_name
 from still2tui.table_index import TrajectoryIndex
+from store import Store, StoreError
+from store.runs import repair_stale_runs
 
 SYNC_INDEX_ROWS = 100_000  # stores up to this size build the index before the first paint
 INDEX_START_DELAY = 0.05  # seconds between the first frame and the start of a background index load
 
 CSS_PATH = Path(__file__).with_name("still2tui.tcss")
-SCREENS = ("trajectories", "problems", "pairs", "overview", "jobs", "sql", "disagreements")
-
-
-SCREEN_CLASSES = {"trajectories": "TrajectoriesScreen", "problems": "ProblemsScreen", "pairs": "PairsScreen",
-                  "overview": "OverviewScreen", "jobs": "JobsScreen", "sql": "SqlScreen",
-                  "disagreements": "DisagreementsScreen"}
-
-
-def make_screen(mode: str):
-    """The screen of a mode, its module imported on first use (first paint only needs the trajectories one)."""
-    module = importlib.import_module(f"still2tui.components.{mode}_screen")
-    return getattr(module, SCREEN_CLASSES[mode])()
-
-
 # Young-generation collections every 20k container allocations instead of Python's 700: drawing a frame
 # allocates enough for several, and opening a trajectory ran ~7 of them (6-9 ms, up to 35 ms under CPU
 # load). A middle generation collected every 5 young ones keeps each pause short (< 40 ms measured on
@@ -91,7 +77,7 @@ class Still2App(App):
                                       lambda: (Curator.writes, self._data_changes))
 
     DEFAULT_MODE = "trajectories"
-    MODES = {mode: partial(make_screen, mode) for mode in SCREENS}
+    MODES = {mode: partial(make_screen, mode) for mode in modes()}
 
     def on_mount(self) -> None:
         gc.set_threshold(*GC_THRESHOLD)
@@ -309,9 +295,7 @@ class Still2App(App):
     def action_help(self) -> None:
         from still2tui.components.help_screen import HelpScreen
 
-        from still2tui.commands import SCREEN_SCOPE
-
-        self.push_screen(HelpScreen(self.user_keymap, SCREEN_SCOPE.get(type(self.screen).__name__)))
+        self.push_screen(HelpScreen(self.user_keymap, scope_of(self.screen)))
 
     def action_toggle_dark(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"

@@ -6,6 +6,7 @@ from functools import partial
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from still2tui.actions import ACTIONS
+from still2tui.screens import scope_of
 
 
 def shown_keys(keys: str) -> str:
@@ -13,17 +14,13 @@ def shown_keys(keys: str) -> str:
 
     return shown(keys)
 
-SCREEN_SCOPE = {"TrajectoriesScreen": "trajectories", "DetailScreen": "detail", "PairsScreen": "pairs",
-                "ProblemsScreen": "problems", "OverviewScreen": "overview", "JobsScreen": "jobs",
-                "SqlScreen": "sql", "DisagreementsScreen": "disagreements"}
-
 
 class ScreenCommands(Provider):
     """Context-aware: what the palette offers depends on the screen it was opened from."""
 
     def _actions(self):
         screen = self.screen
-        scope = SCREEN_SCOPE.get(type(screen).__name__)
+        scope = scope_of(screen)
         for action in ([*ACTIONS.get(scope, [])] if scope else []) + ACTIONS["app"]:
             if action.id.startswith("table."):
                 continue

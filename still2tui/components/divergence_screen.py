@@ -15,7 +15,6 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -23,12 +22,13 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Header, Static
 
-from store.trajectory_format import parse_response
-from store.tui_queries import rollout_texts
+from still2tui.actions import bindings
 from still2tui.components.key_footer import KeyFooter
 from still2tui.diffing import word_diff
 from still2tui.divergence import Alignment, align
 from still2tui.formatting import cell_text
+from store.trajectory_format import parse_response
+from store.tui_queries import rollout_texts
 
 GUTTER = 6  # "▶ 123 " before each side's text
 MARK = {"same": "=", "changed": "≠", "left": "−", "right": "+"}
@@ -49,10 +49,7 @@ class AlignedSteps(ScrollView, can_focus=True):
     AlignedSteps > .aligned-steps--bad { color: $error; text-style: bold; }
     AlignedSteps > .aligned-steps--rule { color: $panel-lighten-2; }
     """
-    BINDINGS = [
-        Binding("up,k", "move(-1)", "Previous row", show=False),
-        Binding("down,j", "move(1)", "Next row", show=False),
-    ]
+    BINDINGS = bindings("aligned_steps")
 
     cursor: reactive[int] = reactive(0)
 
@@ -230,14 +227,7 @@ def _fit(segments: list[Segment], width: int, pad: Style) -> list[Segment]:
 
 
 class DivergenceScreen(Screen):
-    BINDINGS = [
-        Binding("escape,backspace", "back", "Back"),
-        Binding("f", "first", "First divergence"),
-        Binding("n", "block(1)", "Next difference"),
-        Binding("N", "block(-1)", "Prev difference"),
-        Binding("enter", "open(0)", "Open left", show=False),
-        Binding("shift+enter,o", "open(1)", "Open right", show=False),
-    ]
+    BINDINGS = bindings("divergence")
     HELP = "Divergence: f first divergence, n/N next/previous difference, enter open left, o open right"
 
     def __init__(self, first_id: str, second_id: str):

@@ -13,11 +13,11 @@ from textual.widgets import Static
 
 from still2tui import filter_lang
 from still2tui.actions import ACTIONS
+from still2tui.screens import SCREENS
 
-SCOPE_TITLES = {"app": "everywhere", "table": "tables", "trajectories": "trajectories (1)", "detail": "detail (enter)",
-                "problems": "problems (2)", "pairs": "pairs (3)", "overview": "runs / data / evals (4)",
-                "jobs": "jobs (5)", "sql": "SQL (6)", "disagreements": "disagreements (7)",
-                "divergence": "first divergence"}
+# the screens' sections are named by the screen registry; these scopes are parts of several screens
+SCOPE_TITLES = {"app": "everywhere", "table": "tables", "aligned_steps": "first divergence: the steps",
+                **{scope: entry.title for scope, entry in SCREENS.items()}}
 KEY_NAMES = {"question_mark": "?", "slash": "/", "right_square_bracket": "]", "left_square_bracket": "[",
              "right_curly_bracket": "}", "left_curly_bracket": "{", "vertical_line": "|",
              "backslash": "\\", "exclamation_mark": "!", "equals_sign": "="}

@@ -722,20 +722,18 @@ async def test_the_preview_is_hidden_by_default_at_80x24(make_app):
 # -- keys: every advertised action id can be remapped ----------------------------------------------------------
 @pytest.mark.filterwarnings("ignore::pytest.PytestWarning")
 def test_every_advertised_action_is_a_binding_with_its_id():
+    import importlib
+
     from still2tui.actions import ACTIONS
     from still2tui.app import Still2App
-    from still2tui.components.disagreements_screen import DisagreementsScreen
-    from still2tui.components.jobs_screen import JobsScreen
-    from still2tui.components.overview_screen import OverviewScreen
-    from still2tui.components.pairs_screen import PairsScreen
-    from still2tui.components.plots_screen import PlotsScreen
-    from still2tui.components.problems_screen import ProblemsScreen
-    from still2tui.components.sql_screen import SqlScreen
+    from still2tui.components.divergence_screen import AlignedSteps
+    from still2tui.screens import SCREENS
 
-    owners = {"app": Still2App, "table": VirtualTable, "trajectories": TrajectoriesScreen, "detail": DetailScreen,
-              "pairs": PairsScreen, "problems": ProblemsScreen, "overview": OverviewScreen, "jobs": JobsScreen,
-              "sql": SqlScreen, "disagreements": DisagreementsScreen, "steps": DetailBody, "plots": PlotsScreen,
-              "job_form": JobForm}
+    # the screens from the screen registry; the other scopes are widgets used on several screens, and the app
+    owners = {scope: getattr(importlib.import_module(f"still2tui.components.{entry.module}"), entry.class_name)
+              for scope, entry in SCREENS.items()}
+    owners |= {"app": Still2App, "table": VirtualTable, "steps": DetailBody, "job_form": JobForm,
+               "aligned_steps": AlignedSteps}
     assert set(owners) == set(ACTIONS)
     for scope, owner in owners.items():
         ids = {b.id for b in owner.BINDINGS if isinstance(b, Binding)}
@@ -747,8 +745,13 @@ def test_every_advertised_action_is_a_binding_with_its_id():
 
 
 async def test_a_remapped_table_key_works(make_app):
-    app = make_app(keymap={"table.down": "J", "detail.find": "F"})
+    app = make_app(keymap={"table.down": "J", "detail.find": "F", "app.problems": "P"})
     async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("P")  # a mode key from the screen registry, remapped
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ProblemsScreen"
+        await pilot.press("1")
+        await pilot.pause()
         table = app.screen.query_one(VirtualTable)
         await pilot.press("J", "J")
         assert table.cursor_row == 2
