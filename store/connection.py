@@ -12,7 +12,8 @@ application-level ``fcntl.flock`` on a separate lock file was held around each o
   wait at most one poll interval and no one ever sees a lock error;
 * a reader that finds the lock taken queues on ``<db>.want-read`` (``LOCK_SH`` until it gets in), and a
   writer lets the queued readers in before it locks again: an import writing batch after batch in
-  short transactions never starves a reader for longer than one batch.
+  short transactions never starves a reader for longer than one batch;
+* a new reader lets an announced writer lock first, so readers that reopen in a loop cannot starve it.
 
 A sticky reader (``sticky_reads``, used by the TUI) keeps its read connection between queries, so
 a query costs no open/close; :meth:`Connector.poll` hands it back when a writer waits.
@@ -45,6 +46,17 @@ import duckdb
 MEMORY = ":memory:"
 
 READER_TURN = 2.0  # seconds a writer waits at most for the readers queued before it (see _let_readers_in)
+WRITER_TURN = 2.0  # seconds a new reader waits at most for an announced writer to take the lock (_let_writer_in)
+
+# Rows per row group of what a writer appends. DuckDB merges the small row groups that batch commits
+# leave into larger ones during checkpoints, and a merge is done inside the writer's commit, under the
+# store lock: with DuckDB's default (122,880 rows) one commit of a 400k-trajectory import took 2.0 s of
+# CPU and a polling reader waited 21 s on a loaded machine; with 16,384-row groups the longest took
+# 0.25 s (BENCHMARKS.md, "Import beside a reader"). In a spot check on those two stores, full scans
+# took the same time and the file was 20% smaller. DuckDB takes it per ATTACH (it is not stored in
+# the file), so every connection attaches the store with it.
+ROW_GROUP_SIZE = 16_384
+STORE_CATALOG = "store"  # the name the store is attached under (and made the default catalog)
 
 # Settings of every connection: a store never needs an extension DuckDB would fetch or load by itself.
 BASE_CONFIG = {"autoload_known_extensions": False, "autoinstall_known_extensions": False}
@@ -106,16 +118,25 @@ def _check_header(path: str) -> None:
 
 
 def connect_file(path: str, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """duckdb.connect with the store's settings; a file that is no store raises a one-line StoreError."""
+    """A connection to the store file with the store's settings: an in-memory DuckDB that attaches the
+    file (as the default catalog, ``store``) with ROW_GROUP_SIZE; a file that is no store raises a
+    one-line StoreError."""
     if os.path.exists(path):
         if not read_only and not os.path.isdir(path) and os.path.getsize(path) == 0:
             os.unlink(path)  # an empty file (touch, mktemp) holds nothing: DuckDB creates the store in its place
         else:
             _check_header(path)
+    # DuckDB spills to <db>.tmp for a database file, but to ./.tmp (the user's working directory) for an
+    # in-memory one that attaches it: keep the file's place.
+    conn = duckdb.connect(MEMORY, config={**BASE_CONFIG, "temp_directory": path + ".tmp"})
+    options = "READ_ONLY" if read_only else f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}"
     try:
-        return duckdb.connect(path, read_only=read_only, config=BASE_CONFIG)
+        conn.execute(f"ATTACH ? AS {STORE_CATALOG} ({options})", [path])
+        conn.execute(f"USE {STORE_CATALOG}")
     except duckdb.Error as e:
+        conn.close()
         raise store_open_error(path, e) from None
+    return conn
 
 
 def store_io_error(path: str, error: BaseException) -> StoreError | None:
@@ -183,10 +204,13 @@ class Connector:
             return os.open(path, os.O_RDONLY if not create else os.O_RDWR | os.O_CREAT, 0o644)
         except FileNotFoundError:
             pass
-        except PermissionError:
+        except OSError as e:
+            if e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise
             if create:
+                why = "its file system is read-only" if e.errno == errno.EROFS else "permission denied"
                 raise StoreError(f"cannot write to the store: its lock file {path} is not writable "
-                                 "(permission denied); reading works") from None
+                                 f"({why}); reading works") from None
             return None
         try:
             return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -249,6 +273,16 @@ class Connector:
         finally:
             os.close(fd)
 
+    def _let_writer_in(self) -> None:
+        """A reader about to lock lets an announced writer take the lock first (it waits WRITER_TURN at
+        most): a reader that reopens in a loop (the TUI, after handing its connection back to that
+        writer) would otherwise take the shared lock again before the writer's next try, and the writer
+        could wait for minutes. Readers queued behind a writer still go before the next one
+        (_let_readers_in), so neither side starves."""
+        deadline = time.monotonic() + WRITER_TURN
+        while self.writer_waiting() and time.monotonic() < deadline:
+            time.sleep(0.002)
+
     @staticmethod
     def _unlock(fd: int | None) -> None:
         if fd is None:
@@ -291,6 +325,7 @@ class Connector:
         else:
             if not os.path.exists(self.path):
                 raise StoreError(f"no store at {self.path}")
+            self._let_writer_in()
             fd = self._flock(self.lock_path, fcntl.LOCK_SH)
         try:
             conn = connect_file(self.path, read_only=not write)
@@ -407,10 +442,10 @@ class Connector:
             try:
                 conn = duckdb.connect(MEMORY, config=BASE_CONFIG)
                 try:
-                    conn.execute("ATTACH ? AS store (READ_ONLY)", [self.path])
+                    conn.execute(f"ATTACH ? AS {STORE_CATALOG} (READ_ONLY)", [self.path])
                 except duckdb.Error as e:
                     raise store_open_error(self.path, e) from None
-                conn.execute("USE store")
+                conn.execute(f"USE {STORE_CATALOG}")
                 for statement in SANDBOX_SETTINGS:
                     conn.execute(statement)
                 yield conn

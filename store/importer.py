@@ -37,6 +37,9 @@ from store.ingest import add_problems, add_trajectories, insert_new, to_arrow
 from store.store import Store, StoreError
 from store.trajectory_format import parse_response, with_reasoning
 
+# DuckDB's memory for an import's write transactions: a checkpoint otherwise takes what a whole row group
+# needs at once; with a limit it spills to <db>.tmp and works in pieces.
+WRITE_MEMORY_LIMIT = "256MB"
 READ_BATCH_ROWS = 500          # source rows mapped together
 WRITE_BATCH_ROWS = 2_000       # records per write transaction at most
 WRITE_BATCH_BYTES = 8 << 20    # and about this much text
@@ -162,8 +165,12 @@ class _Spill:
         if not records:
             return
         table = to_arrow(records)
-        with pa.ipc.new_stream(self._file, table.schema) as writer:
-            writer.write_table(table)
+        try:
+            with pa.ipc.new_stream(self._file, table.schema) as writer:
+                writer.write_table(table)
+        except OSError as e:
+            raise StoreError(f"cannot write the import's temporary file {self.path}: {e.strerror or e} "
+                             "(it holds the prepared rows, about twice the text of the file)") from None
         self.batches += 1
 
     def __iter__(self) -> Iterator[pa.Table]:
@@ -174,8 +181,12 @@ class _Spill:
             yield reader.read_all()
 
     def close(self) -> None:
-        self._file.close()
-        self.path.unlink(missing_ok=True)
+        try:
+            self._file.close()
+        except OSError:
+            pass  # a full disk: what was not flushed goes with the file
+        finally:
+            self.path.unlink(missing_ok=True)
 
 
 def _remove_stale_spills(place: Path, store_name: str) -> None:
@@ -216,6 +227,13 @@ class _Batcher:
     def flush(self) -> None:
         self.spill.add(self.pending)
         self.pending, self.bytes = [], 0
+
+
+def _limit_memory(store: Store, conn) -> None:
+    """Bound DuckDB's memory for this write connection (closed after the batch; a file store spills to
+    disk, an in-memory one cannot, so it keeps its setting)."""
+    if store.path != ":memory:":
+        conn.execute(f"SET memory_limit = '{WRITE_MEMORY_LIMIT}'")
 
 
 def _check_writable(store: Store) -> None:
@@ -265,6 +283,7 @@ def import_problems(store: Store, path: str, *, source: str | None = None, fmt: 
         tables = list(range(spill.batches))
         for i, table in zip(tables, spill):
             with store.write() as conn:
+                _limit_memory(store, conn)
                 added += add_problems(conn, table)
                 if i == len(tables) - 1:
                     _log(conn, rows.path, sha, "problems", rows.format, rows.read, added, len(errors))
@@ -360,6 +379,7 @@ def import_trajectories(store: Store, path: str, *, source: str | None = None, f
         for i, table in enumerate(spill):
             last = i == spill.batches - 1
             with store.write() as conn:
+                _limit_memory(store, conn)
                 report.problems_added += _add_batch(conn, table, pid_of, created, matched, source_name=source_name,
                                                     problem_source=problem_source, split=split, src_path=rows.path,
                                                     model=model, origin=origin, run_id=run_id,
@@ -377,20 +397,23 @@ def _add_batch(conn, table: pa.Table, pid_of: dict[str, str], created: set[str],
                source_name: str, problem_source: str | None, split: str | None, src_path: str,
                model: str | None, origin: str, run_id: str | None, iteration: int | None,
                report: ImportReport) -> int:
-    """Write one prepared batch: its new problems, then its trajectories. Returns problems added."""
-    records = table.to_pylist()
-    unknown = sorted({r["question_hash"] for r in records} - pid_of.keys())
+    """Write one prepared batch: its new problems, then its trajectories. Returns problems added.
+    The trajectories stay an Arrow table: only the id columns are computed here, row by row."""
+    cols = table.select(["question_hash", "question", "gold", "domain", "source_key", "raw_model", "text",
+                         "sample_index"]).to_pydict()
+    hashes = cols["question_hash"]
+    unknown = sorted(set(hashes) - pid_of.keys())
     known = _match_problems(conn, unknown, problem_source)
     matched.update(h for h in known if h not in created)
     pid_of.update(known)
     new_problems: dict[str, dict] = {}
-    for r in records:
-        h = r["question_hash"]
+    for i, h in enumerate(hashes):
         if h in pid_of or h in new_problems:
             continue
         new_problems[h] = {
-            "id": problem_id(source_name, r["question"]), "source": source_name, "source_key": r["source_key"],
-            "domain": r["domain"] or "math", "question": r["question"], "question_hash": h, "answer": r["gold"],
+            "id": problem_id(source_name, cols["question"][i]), "source": source_name,
+            "source_key": cols["source_key"][i], "domain": cols["domain"][i] or "math",
+            "question": cols["question"][i], "question_hash": h, "answer": cols["gold"][i],
             "answer_kind": "int" if "aime" in source_name.lower() else "math", "split": split,
             "meta": {"created_by_import": src_path},
         }
@@ -398,18 +421,17 @@ def _add_batch(conn, table: pa.Table, pid_of: dict[str, str], created: set[str],
     for h, p in new_problems.items():
         pid_of[h] = p["id"]
         created.add(h)
-    rows = []
-    for r in records:
-        pid = pid_of[r["question_hash"]]
-        the_model = model or r["raw_model"]
-        text = r["text"]
-        row = {k: v for k, v in r.items() if k not in PROBLEM_ONLY}
-        row.update({
-            "id": imported_id(pid, the_model, origin, text) if r["sample_index"] == 0
-            else imported_id(pid, the_model, origin, f"{r['sample_index']}\x00{text}"),
-            "problem_id": pid, "origin": origin, "model": the_model, "run_id": run_id, "iteration": iteration,
-            "source_file": src_path,
-        })
-        rows.append(row)
+    pids = [pid_of[h] for h in hashes]
+    models = [model or m for m in cols["raw_model"]]
+    ids = [imported_id(pid, m, origin, text if k == 0 else f"{k}\x00{text}")
+           for pid, m, text, k in zip(pids, models, cols["text"], cols["sample_index"])]
+    n = table.num_rows
+    rows = table.drop_columns(list(PROBLEM_ONLY))
+    for name, values in (("id", pa.array(ids, pa.string())), ("problem_id", pa.array(pids, pa.string())),
+                         ("model", pa.array(models, pa.string())), ("origin", pa.array([origin] * n, pa.string())),
+                         ("run_id", pa.array([run_id] * n, pa.string())),
+                         ("iteration", pa.array([iteration] * n, pa.int32())),
+                         ("source_file", pa.array([src_path] * n, pa.string()))):
+        rows = rows.append_column(name, values)
     report.added += add_trajectories(conn, rows)
     return added_problems

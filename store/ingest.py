@@ -47,9 +47,7 @@ def to_arrow(rows: Sequence[dict[str, Any]] | pa.Table) -> pa.Table:
 
 
 def _table_columns(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    return [r[0] for r in conn.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND table_schema = 'main'"
-        " ORDER BY ordinal_position", [table]).fetchall()]
+    return [r[0] for r in conn.execute("SELECT name FROM pragma_table_info(?) ORDER BY cid", [table]).fetchall()]
 
 
 def insert_new(conn: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict] | pa.Table,

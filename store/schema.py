@@ -404,7 +404,8 @@ def _version_number(value) -> int:
 
 def _refuse_foreign(conn: duckdb.DuckDBPyConnection) -> None:
     """A file with tables but no meta table is not ours (or lost its meta): never migrate over it."""
-    tables = conn.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main'").fetchone()[0]
+    tables = conn.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                          "AND schema_name = 'main'").fetchone()[0]
     if tables:
         from store.connection import StoreError
 
@@ -414,7 +415,8 @@ def _refuse_foreign(conn: duckdb.DuckDBPyConnection) -> None:
 
 def _has_meta(conn: duckdb.DuckDBPyConnection) -> bool:
     # A failing query would abort the caller's transaction, so look the table up instead.
-    return bool(conn.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' "
+    return bool(conn.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                             "AND schema_name = 'main' "
                              "AND table_name = 'meta'").fetchone()[0])
 
 

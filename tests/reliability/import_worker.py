@@ -1,4 +1,5 @@
-"""A child process for the import tests: imports a file with small, slowed-down write batches.
+"""A child process for the import tests: imports a file with small, slowed-down write batches, printing
+``batch`` when each batch's rows are written (inside its transaction, before the pause and the commit).
 
     python -m tests.reliability.import_worker DB FILE ROWS_PER_BATCH SECONDS_PER_BATCH
 """
@@ -18,6 +19,7 @@ def main() -> None:
 
     def slow_batch(conn, *args, **kwargs):
         added = add_batch(conn, *args, **kwargs)
+        print("batch", flush=True)
         time.sleep(pause)  # inside the write transaction: the lock is held this long per batch
         return added
 

@@ -37,7 +37,13 @@ def test_kill_at_random_points_then_reimport(tmp_path):
         child = subprocess.Popen([sys.executable, "-m", "tests.reliability.import_worker", str(db), str(data),
                                   str(BATCH), "0.15"], stdout=subprocess.PIPE, text=True, env=env, cwd=REPO)
         assert child.stdout.readline().strip() == "writing"
-        time.sleep(rng.uniform(0.0, 2.5))
+        # Kill points are counted in batches, not seconds (a loaded machine parses and writes slowly):
+        # while reading and parsing, or at a random moment around the k-th batch's commit.
+        k = rng.randint(0, TOTAL // BATCH - 1)
+        for _ in range(k):
+            if child.stdout.readline().strip() != "batch":
+                break
+        time.sleep(rng.uniform(0.0, 0.3 if k else 0.5))
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=60)
         rows, distinct, logs, problems = snapshot(db)

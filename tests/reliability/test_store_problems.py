@@ -197,3 +197,24 @@ def test_reader_opens_the_lock_file_read_only(real_store):
         os.open = real_open
         os.chmod(real_store, 0o644)
     assert [flags & (os.O_WRONLY | os.O_RDWR) for path, flags in opened if path == str(lock)] == [0]
+
+
+def test_write_on_a_read_only_file_system_is_one_line(real_store, monkeypatch):
+    """A store on a read-only mount (EROFS even for root): reading works, a write says why in one line."""
+    import errno
+
+    import store.connection as connection
+
+    real_open = os.open
+
+    def read_only_fs(path, flags, *args):
+        if flags & (os.O_RDWR | os.O_WRONLY | os.O_CREAT):
+            raise OSError(errno.EROFS, "Read-only file system", path)
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(connection.os, "open", read_only_fs)
+    with Store(real_store).read() as conn:
+        assert conn.execute("SELECT count(*) FROM trajectory").fetchone()[0] == 40
+    result = runner.invoke(app, ["import", str(AMC), "--db", str(real_store), "--source", "x"])
+    assert result.exit_code == 1 and not isinstance(result.exception, OSError), result.output
+    assert "not writable (its file system is read-only); reading works" in result.output
