@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/tui.py                      # builds /tmp/still2-tui-bench/store.duckdb once
     .venv/bin/python bench/tui.py --db PATH --rows N   # reuse or build elsewhere
+    .venv/bin/python bench/tui.py --no-search --preview off   # the table alone (the preview pane hidden)
 
 Goals: first paint < 1 s; p50/p95 of filter, sort, page and open-detail < 100 ms each. First paint is
 app start -> the first frame written with table rows in it (the time to import the app is printed
@@ -10,12 +11,18 @@ Open-detail is enter -> the detail screen's first frame (header, facts, problem,
 solution and the rollouts list fill in right after it). Search is the store's token index
 (store/search_index.py) for a common word, a rare word, a rare token and a phrase: the time to the
 first page of matches and the time to the count (the same when the first page waits for the count).
+The preview pane (issue 16) is shown at 160 columns unless ``--preview off``; "preview" is a cursor
+move -> the pane drawn with that row (it reads the row after the cursor has rested 80 ms). The
+machine's load average is printed before and after.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -175,7 +182,7 @@ async def measure(db: Path, repeats: int = 20, search: bool = True) -> None:
                    "flag:repetition", "iter:1..2 -flag:any", "verdict:incorrect origin:distill"]
         figures["filter"] = [await timed(lambda f=f: screen.apply_filter(f)) for f in filters * 3]
         screen.apply_filter("")
-        sorts = ["verdict", "len", "status", "model", "origin", "iteration", "ppl"]
+        sorts = ["verdict", "n_chars", "status", "model", "origin", "iteration", "ppl"]
         figures["sort"] = []
         for key in sorts * 3:
             table.cursor_column = [c.key for c in table.source.columns].index(key)
@@ -200,6 +207,16 @@ async def measure(db: Path, repeats: int = 20, search: bool = True) -> None:
             await pilot.pause()  # the move's own frame is drawn before the next enter (it is "jump")
             return took
         figures["open-detail (first frame)"] = [await open_detail() for _ in range(repeats)]
+        preview = next(iter(screen.query("PreviewPane")), None)
+        if preview is not None and preview.display:
+            async def shown() -> float:
+                t = time.perf_counter()
+                table.move_to((table.cursor_row + 7919) % max(table.total, 1))
+                target = table.current_key
+                while preview.shown != target or preview.drawn != preview._generation:
+                    await asyncio.sleep(0.002)
+                return time.perf_counter() - t
+            figures["preview (move -> pane drawn, 80 ms rest incl.)"] = [await shown() for _ in range(repeats)]
         figures["ppl>8 filter"] = [await timed(lambda: screen.apply_filter("ppl>8")) for _ in range(5)]
         # still2 metrics columns (issue 16): from the index as ppl is; rows without metrics match no comparison
         figures["metrics filter (rechecks, overthink)"] = [
@@ -245,7 +262,15 @@ def main() -> None:
     ap.add_argument("--build-only", action="store_true")
     ap.add_argument("--no-search", action="store_true", help="skip the full-text searches (minutes on 1M rows)")
     ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--preview", choices=("on", "off"), default="on",
+                    help="the preview pane beside the table (shown at 160 columns by default)")
     args = ap.parse_args()
+    # the TUI remembers the pane's state in $XDG_STATE_HOME/still2tui/ui.json: a private one for the bench
+    state = Path(tempfile.mkdtemp(prefix="still2-bench-state-"))
+    (state / "still2tui").mkdir()
+    (state / "still2tui" / "ui.json").write_text(json.dumps({"preview": args.preview == "on"}))
+    os.environ["XDG_STATE_HOME"] = str(state)
+    print(f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} (1, 5 min); preview {args.preview}")
     db = Path(args.db)
     if args.rebuild or not db.exists():
         db.parent.mkdir(parents=True, exist_ok=True)
@@ -255,6 +280,7 @@ def main() -> None:
     if args.build_only:
         return
     asyncio.run(measure(db, args.repeats, search=not args.no_search))
+    print(f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} (1, 5 min) at the end")
 
 
 if __name__ == "__main__":

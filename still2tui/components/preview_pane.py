@@ -37,6 +37,7 @@ class PreviewPane(VerticalScroll, can_focus=False):
         self._timer = None
         self.highlight: list[str] = []  # search words of the filter, highlighted in the text
         self.plain = ""  # the text shown, without styles
+        self.drawn = 0  # the generation last shown (bench/tui.py waits for it)
 
     def compose(self):
         yield Static(Text("no trajectory", style="dim"), id="preview-text")
@@ -68,6 +69,7 @@ class PreviewPane(VerticalScroll, can_focus=False):
 
     def _show(self, renderable: Group, generation: int) -> None:
         if generation == self._generation:
+            self.drawn = generation
             self.plain = "\n".join(t.plain for t in renderable.renderables)
             self.query_one("#preview-text", Static).update(renderable)
             self.scroll_home(animate=False)
