@@ -13,11 +13,11 @@ from typing import Any, Callable, Protocol
 
 import numpy as np
 
-from store import Store
-from store.search_index import intersect_sorted
 from still2tui.filter_lang import LATEST_PPL, Compiled, compile_filter
 from still2tui.search import first_positions, text_clause, text_positions, word_candidates
 from still2tui.table_index import TrajectoryIndex
+from store import Store
+from store.search_index import intersect_sorted
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,23 @@ def short_problem_id(value) -> str:
     return f"{head}:{tail[:6]}" if sep and len(tail) > 6 else text
 
 
+def answer_cell(value) -> str:
+    """An answer in a table cell: LaTeX written as Unicode (``45^\\circ`` -> ``45°``, ``\\frac{1}{2}`` -> ``1/2``)."""
+    text = str(value)
+    if ("\\" in text or "^" in text) and len(text) < 200 and "\n" not in text:
+        from still2tui.latex import math_to_unicode
+
+        return math_to_unicode(text)
+    return text
+
+
+def question_cell(value) -> str:
+    """A question in a table cell: its math as Unicode (``$\\frac{1}{2}$`` -> ``1/2``)."""
+    from still2tui.latex import to_unicode
+
+    return to_unicode(str(value))
+
+
 class Source(Protocol):
     columns: list[Column]
     sort_key: str
@@ -55,15 +72,16 @@ class Source(Protocol):
 TRAJECTORY_COLUMNS = [
     Column("problem_id", "problem", 13, "t.problem_id", 4, fmt=short_problem_id,
            help="problem id, shortened to source:hash"),
-    Column("question", "question", 16, "", 2, flex=True, help="the problem's question (first words)"),
+    Column("question", "question", 16, "", 2, flex=True, fmt=question_cell,
+           help="the problem's question (first words)"),
     Column("domain", "domain", 7, "p.domain", 7),
     Column("model", "model", 14, "t.model", 4),
     Column("origin", "origin", 7, "t.origin", 6, help="explore / distill / eval / import"),
     Column("iteration", "it", 2, "t.iteration", 7, numeric=True, help="self-improvement iteration"),
     Column("sample_index", "#", 3, "t.sample_index", 8, numeric=True, help="sample index among the rollouts"),
     Column("verdict", "verdict", 9, "t.verdict", 1),
-    Column("extracted", "answer", 8, "t.extracted", 2, help="the extracted final answer"),
-    Column("gold", "gold", 8, "p.answer", 2, help="the gold answer"),
+    Column("extracted", "answer", 8, "t.extracted", 2, fmt=answer_cell, help="the extracted final answer"),
+    Column("gold", "gold", 8, "p.answer", 2, fmt=answer_cell, help="the gold answer"),
     Column("n_tokens", "tokens", 6, "t.n_tokens", 5, numeric=True,
            help="token count (known for generated or scored rows)"),
     Column("n_chars", "chars", 7, "t.n_chars", 3, numeric=True, help="length in characters"),

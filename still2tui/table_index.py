@@ -93,7 +93,7 @@ class TrajectoryIndex:
             problems = q.index_problems(conn)
             annotations_signature = q.annotations_signature(conn)
             annotations = q.index_annotations(conn)
-            verdicts = q.verdicts_signature(conn)
+            verdicts = q.verdicts_signature(conn, int(rows["rid"][-1].as_py()) if rows.num_rows else -1)
         db = duckdb.connect(":memory:")
         db.execute("SET threads = 2")
         n = rows.num_rows
@@ -152,18 +152,24 @@ class TrajectoryIndex:
     def sync(self, store: Store, deep: bool = False) -> str:
         """Catch up with the store: 'same', 'appended', 'statuses' or 'stale' (the caller rebuilds).
 
-        ``deep``: another process wrote; also compare a checksum of every verdict (a ``still2 verify`` run
-        outside a job changes verdicts in place and nothing else the signature holds)."""
+        ``deep``: another process wrote; also compare checksums of the verdicts and statuses of the rows
+        the index holds (a ``still2 verify`` run outside a job changes verdicts in place and nothing else
+        the signature holds; ``still2 sql --write`` may set statuses without a curation event)."""
+        last_held = int(self.rid[-1]) if self.n else -1
         with store.read() as conn:
             sig = q.index_signature(conn)
             old = self.signature or {}
-            if sig == old and not (deep and q.verdicts_signature(conn) != self._verdicts):
+            in_place = q.verdicts_signature(conn, last_held) if deep else None
+            if sig == old and in_place in (None, self._verdicts):
                 return "same"
             changed = {k for k in sig if sig[k] != old.get(k)}
             if changed - {"rows", "max_rowid", "events"}:  # rescored, reflagged, new problems, a job ran
                 return "stale"
-            if deep and q.verdicts_signature(conn) != self._verdicts:  # re-verified outside a job
-                return "stale"
+            if in_place is not None and self._verdicts is not None:
+                if in_place[0] != self._verdicts[0]:  # re-verified outside a job
+                    return "stale"
+                if in_place[1] != self._verdicts[1] and "events" not in changed:  # statuses set without events
+                    return "stale"
             appended = "rows" in changed or "max_rowid" in changed
             rows = flags = scores = None
             if appended:
@@ -183,6 +189,9 @@ class TrajectoryIndex:
                 annotations_signature = q.annotations_signature(conn)
                 if annotations_signature != self._annotations_signature:
                     annotations = q.index_annotations(conn)
+                # the checksums of what the index now holds (curated statuses, appended rows)
+                in_place = q.verdicts_signature(conn, int(rows["rid"][-1].as_py()) if rows is not None
+                                                and rows.num_rows else last_held)
         with self._lock:
             if rows is not None and rows.num_rows:
                 self._append(rows, flags, scores)
@@ -191,6 +200,8 @@ class TrajectoryIndex:
             if annotations is not None:
                 self._set_annotations(annotations, annotations_signature)
             self.signature, self.events = sig, events
+            if in_place is not None:
+                self._verdicts = in_place
         return "appended" if appended else "statuses"
 
     def _append(self, rows: pa.Table, flags: pa.Table, scores: pa.Table) -> None:

@@ -11,8 +11,8 @@ from typing import Any
 import duckdb
 
 PROBLEMS_SQL = """
-    SELECT s.problem_id, s.problem_id, s.source, s.domain, s.difficulty, s.rollouts, s.correct, s.pass_rate,
-           s.trajectories, s.last_iteration, left(replace(p.question, chr(10), ' '), 200)
+    SELECT s.problem_id, s.problem_id, left(replace(p.question, chr(10), ' '), 200), s.source, s.domain,
+           s.difficulty, s.rollouts, s.correct, s.pass_rate, s.trajectories, s.correct_any, s.last_iteration
     FROM problem_stats s JOIN problem p ON p.id = s.problem_id WHERE {where}"""
 
 PAIRS_SQL = """
@@ -246,9 +246,14 @@ def annotations_signature(conn: duckdb.DuckDBPyConnection) -> tuple:
                                   (SELECT (count(*), max(id)) FROM note)""").fetchall()[0]
 
 
-def verdicts_signature(conn: duckdb.DuckDBPyConnection) -> object:
-    """A checksum of every trajectory's verdict (changes when trajectories are re-verified in place)."""
-    return conn.execute("SELECT sum(hash(verdict, extracted)) FROM trajectory").fetchall()[0][0]
+def verdicts_signature(conn: duckdb.DuckDBPyConnection, max_rowid: int | None = None) -> tuple:
+    """Checksums of the verdicts and of the statuses of the trajectories up to ``max_rowid`` (all: None).
+
+    The verdicts change when trajectories are re-verified in place; the statuses also without a curation
+    event (``still2 sql --write``). Bounded by rowid, rows appended since do not change them."""
+    bound = "" if max_rowid is None else "WHERE rowid <= ?"
+    return tuple(conn.execute(f"SELECT sum(hash(verdict, extracted)), sum(hash(rowid, status)) FROM trajectory {bound}",
+                              [] if max_rowid is None else [max_rowid]).fetchall()[0])
 
 
 def index_signature(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:

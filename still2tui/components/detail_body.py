@@ -41,6 +41,7 @@ from still2tui.latex import markdown_source, to_unicode
 
 INDENT = 4
 TITLE = 8  # columns before a step's text on its first line (" ▶ 123. ")
+TITLE_CHARS = 600  # characters of a step read for its closed line (wider than any terminal)
 PROBLEM = -1
 PENDING = object()  # a section whose text comes later (set_solution): one "…" line meanwhile
 
@@ -77,7 +78,7 @@ class DetailBody(ScrollView, can_focus=True):
         self.heat = None  # StepHeat (surprise_view.py): step numbers and, on demand, tokens in surprise colours
         self.first_wrong: int | None = None  # the step labelled as the first wrong one (marked ✗)
         self._sections: dict[str, object] = {"problem": None, "solution": None}  # Markdown source, None, PENDING
-        self._titles: dict[int, str] = {}  # step -> its first line (as shown), made when first drawn
+        self._titles: dict[int, str] = {}  # step -> its closed line (as shown), made when first drawn
         self._wrapped: dict[int, list[str]] = {}  # step -> its text wrapped at _wrap_width
         self._wrap_width = -1
         self._wrap_raw = False  # the wrapped lines are of the text as written (tokens coloured by surprise)
@@ -134,10 +135,11 @@ class DetailBody(ScrollView, can_focus=True):
         return to_unicode(text) if self.latex and not self._tokens_on else text  # token colours need the raw text
 
     def title_text(self, step: int) -> str:
+        """A closed step's line: the start of its text on one line (a step that opens with ``\\[`` or a
+        short lead-in shows the formula after it, not the delimiter alone)."""
         title = self._titles.get(step)
         if title is None:
-            stripped = self.steps[step].strip()
-            title = self._shown(stripped.splitlines()[0]) if stripped else ""
+            title = self._shown(" ".join(self.steps[step][:TITLE_CHARS].split()))
             self._titles[step] = title
         return title
 

@@ -36,6 +36,7 @@ from still2tui.components.modals import CopyMenu, Prompt
 from still2tui.components.surprise_view import StepHeat, SurpriseStrip
 from still2tui.components.virtual_table import VirtualTable
 from still2tui.formatting import answer_text, length_text, scorer_name
+from still2tui.latex import to_unicode
 from still2tui.loops import loop_start
 from still2tui.messages import DataChanged
 from still2tui.sources import Column, RowsSource
@@ -101,7 +102,7 @@ def _flags(r: dict) -> list[str]:
         return ["flags: none"]
     spans = {rule: d for rule, d in (r.get("flag_details") or {}).items() if d.get("span")}
     return ["flags: " + "; ".join(f"[red]{escape(rule)}[/] " + (span_line(spans[rule], r) if rule in spans
-                                                                 else escape(reason or ""))
+                                                                 else escape(to_unicode(reason or "")))
                                   for rule, reason in r["flag_rows"])]
 
 

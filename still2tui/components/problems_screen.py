@@ -12,19 +12,22 @@ from still2tui.components.filter_bar import FilterBar
 from still2tui.components.key_footer import KeyFooter
 from still2tui.components.virtual_table import VirtualTable
 from still2tui.messages import DataChanged, ShowTrajectories
-from still2tui.sources import Column, SqlSource
+from still2tui.sources import Column, SqlSource, question_cell, short_problem_id
 
 COLUMNS = [
-    Column("problem_id", "problem", 18, "problem_id", 1, flex=True),
-    Column("source", "source", 10, "source", 4),
+    Column("problem_id", "problem", 13, "problem_id", 1, fmt=short_problem_id,
+           help="problem id, shortened to source:hash"),
+    Column("question", "question", 20, "question", 2, flex=True, fmt=question_cell, help="the question (first words)"),
+    Column("source", "source", 8, "source", 4),
     Column("domain", "domain", 7, "domain", 5),
     Column("difficulty", "diff", 4, "difficulty", 3, numeric=True),
-    Column("rollouts", "rollouts", 8, "rollouts", 1, numeric=True),
-    Column("correct", "correct", 7, "correct", 2, numeric=True),
-    Column("pass_rate", "pass", 5, "pass_rate", 1, numeric=True),
-    Column("trajectories", "all", 6, "trajectories", 6, numeric=True),
+    Column("rollouts", "rollouts", 8, "rollouts", 1, numeric=True, help="explore and distill rollouts"),
+    Column("correct", "correct", 7, "correct", 2, numeric=True, help="correct rollouts"),
+    Column("pass_rate", "pass", 5, "pass_rate", 1, numeric=True, help="correct / rollouts"),
+    Column("trajectories", "all", 5, "trajectories", 3, numeric=True,
+           help="every trajectory of the problem, eval outputs and imports too"),
+    Column("correct_any", "all✓", 5, "correct_any", 3, numeric=True, help="correct among all of them"),
     Column("last_iteration", "it", 3, "last_iteration", 6, numeric=True),
-    Column("question", "question", 30, "question", 7),
 ]
 
 
@@ -37,7 +40,7 @@ class ProblemsScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield FilterBar("filter problems: text in id/source/domain (e.g. aime, code)")
+        yield FilterBar("filter problems: words in id, source, domain or question (e.g. aime triangle)")
         yield VirtualTable(self.source, id="problems")
         yield KeyFooter()
 

@@ -237,6 +237,37 @@ async def test_rows_and_statuses_written_elsewhere_appear_without_f5(make_app, t
         assert "1 approved" in str(app.screen.query_one("#counts").render())
 
 
+async def test_appends_elsewhere_extend_the_index_and_raw_status_writes_show(make_app, tui_db, monkeypatch):
+    from still2tui.table_index import TrajectoryIndex
+
+    loads, load = [], TrajectoryIndex.load
+
+    def counted(index, store):
+        loads.append(1)
+        load(index, store)
+    monkeypatch.setattr(TrajectoryIndex, "load", counted)
+    app = make_app(live_interval=0.2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(VirtualTable)
+        await until(pilot, lambda: app.index.ready and not app.index_loading)
+        assert len(loads) == 1
+
+        def import_elsewhere() -> None:
+            store = Store(tui_db)
+            with store.write() as conn:
+                add_trajectories(conn, conn.sql("""SELECT 'cli' || id AS id, problem_id, text, origin, model
+                                                   FROM trajectory LIMIT 2""").to_arrow_table())
+            store.close()
+        await elsewhere(import_elsewhere)
+        await until(pilot, lambda: table.total == 76)
+        assert len(loads) == 1  # appended to the index in place, not rebuilt
+        first = table.current_key
+        # a status set by hand (still2 sql --write), no curation event: the index cannot patch it, it reloads
+        await elsewhere(write, tui_db, "UPDATE trajectory SET status = 'rejected' WHERE id = ?", [first])
+        await until(pilot, lambda: table.row(0)[-1] == "rejected")
+        assert "1 rejected" in str(app.screen.query_one("#counts").render())
+
+
 async def test_a_rebuild_after_other_writes_shows_that_it_is_catching_up(make_app, tui_db, monkeypatch):
     from still2tui import app as app_module
     from still2tui.table_index import TrajectoryIndex
