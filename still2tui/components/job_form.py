@@ -50,9 +50,14 @@ class JobForm(ModalScreen[list[str] | None]):
     JobForm .field Input:focus { background: $boost; }
     JobForm .field Select { width: 1fr; height: 1; }
     JobForm .field SelectCurrent, JobForm .field Select:focus > SelectCurrent { border: none; height: 1; padding: 0 1; }
-    JobForm .field Checkbox, JobForm .field Checkbox:focus { border: none; height: 1; padding: 0; }
-    JobForm #form-fields { height: auto; max-height: 70vh; }
-    JobForm #field-help { height: auto; min-height: 2; color: $text-muted; margin-top: 1; }
+    JobForm .field Checkbox, JobForm .field Checkbox:focus { border: none; height: 1; padding: 0; width: 6; }
+    JobForm .dialog { height: 90%; }
+    JobForm .dialog > Label { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    JobForm #form-fields { height: 1fr; }
+    JobForm #field-help { height: 2; color: $text-muted; margin-top: 1; }
+    JobForm .buttons { height: 1; margin-top: 1; }
+    JobForm .buttons Button, JobForm .buttons Button:focus, JobForm .buttons Button:hover, JobForm .buttons Button.-primary {
+        height: 1; border-top: none; border-bottom: none; min-width: 12; margin-right: 2; }
     """
 
     def __init__(self, command: Command):
@@ -61,7 +66,7 @@ class JobForm(ModalScreen[list[str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"[b]{self.command.name}[/b] — {self.command.help}  (ctrl+s launches, esc cancels)", markup=True)
+            yield Label(f"[b]{self.command.name}[/b] (ctrl+s launches, esc cancels) — {self.command.help}", markup=True)
             with VerticalScroll(id="form-fields"):
                 for p in self.command.params:
                     with Horizontal(classes="field"):
