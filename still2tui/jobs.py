@@ -2,7 +2,8 @@
 
 Contract (owned by the CLI, never redefined here):
   ``CLI jobs schema --json``  -> {"commands": [{"name", "help", "params": [{"name", "flag", "type",
-                                 "choices", "default", "help", "required", "multiple", "argument"}]}]}
+                                 "choices", "default", "help", "required", "multiple", "argument",
+                                 "off_flag", "shown_default", ...}]}]}
   ``CLI jobs start --db DB --json -- CMD ARGS..`` -> {"id", "pid", "log_path"} (detached)
   ``CLI jobs cancel ID``
 Job state is read from the store's ``run`` table.
@@ -31,6 +32,8 @@ class Param:
     required: bool = False
     multiple: bool = False
     argument: bool = False  # positional (flag is None)
+    off_flag: str | None = None  # a two-way bool's other flag (--fp32 of --bf16/--fp32)
+    shown_default: str | None = None  # a recipe-backed option's effective default (its CLI default is None)
 
 
 @dataclass
@@ -46,8 +49,10 @@ def to_argv(command: Command, values: dict[str, Any]) -> list[str]:
     for p in command.params:
         value = values.get(p.name, p.default)
         if p.type == "bool":
-            if bool(value) != bool(p.default):
-                argv.append(p.flag if value else "--no-" + p.flag.removeprefix("--"))
+            # None: left to the command (a recipe-backed two-way flag); else only a change from the default
+            if value is None or (p.default is not None and bool(value) == bool(p.default)):
+                continue
+            argv.append(p.flag if value else (p.off_flag or "--no-" + p.flag.removeprefix("--")))
             continue
         if value in (None, "") or (value == p.default and not p.required):
             continue

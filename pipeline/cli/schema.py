@@ -56,6 +56,8 @@ def _param(param: Any) -> dict[str, Any]:
         "help": getattr(param, "help", None) or "", "required": bool(param.required),
         "multiple": multiple or bool(param.multiple) or param.nargs == -1,
         "min": param.min, "max": param.max,
+        # a two-way flag (--bf16/--fp32, --correct-only/--any-verdict): the flag that turns it off
+        "off_flag": (param.secondary_opts[0] if kind == "bool" and getattr(param, "secondary_opts", None) else None),
         # a recipe-backed option defaults to None on the command line; its effective default is shown instead
         "shown_default": param.show_default if isinstance(param.show_default, str) else None,
     }

@@ -116,6 +116,9 @@ class TransformersEngine(ClosingMixin):
             "local_files_only": hub_offline(),
             "revision": revision,
         }
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # the weight-loading bar is library noise between our own progress lines
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(self.model_id, **load)
             self.model = AutoModelForCausalLM.from_pretrained(self.model_id, dtype=self.dtype, **load)

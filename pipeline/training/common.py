@@ -58,7 +58,9 @@ def trainer_kwargs(cfg: TrainCommon, precision: Precision, out: Path) -> dict[st
 def load_model(path: str, precision: Precision):
     import torch
     from transformers import AutoModelForCausalLM
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # loading/saving bars; the trainer's own progress is not affected
     return AutoModelForCausalLM.from_pretrained(path, dtype=torch.bfloat16 if precision.bf16 else torch.float32)
 
 

@@ -78,8 +78,12 @@ class JobForm(ModalScreen[list[str] | None]):
                 yield Button("Cancel (esc)", id="cancel")
 
     def _widget(self, p: Param) -> Widget:
-        if p.type == "bool":
-            widget: Widget = Checkbox("", bool(p.default), id=f"f-{p.name}")
+        if p.type == "bool" and p.default is None:  # recipe-backed: on, off, or what the recipe says
+            off = p.off_flag or "--no-" + (p.flag or "").removeprefix("--")
+            widget: Widget = Select([(f"on ({p.flag})", "on"), (f"off ({off})", "off")], value=Select.NULL,
+                                    prompt=f"default ({p.shown_default or 'recipe'})", id=f"f-{p.name}")
+        elif p.type == "bool":
+            widget = Checkbox("", bool(p.default), id=f"f-{p.name}")
         elif (choices := choices_of(p)) is not None:
             widget = Select([(c, c) for c in choices], value=p.default if p.default in choices else Select.NULL,
                             allow_blank=not p.required or p.default not in choices, id=f"f-{p.name}")
@@ -109,6 +113,8 @@ class JobForm(ModalScreen[list[str] | None]):
             value = widget.value
             if isinstance(widget, Select):
                 value = None if value is Select.NULL else value
+                if p.type == "bool" and value is not None:
+                    value = value == "on"
             elif isinstance(widget, Input) and value != "" and not p.multiple:
                 value = int(value) if p.type == "int" else float(value) if p.type == "float" else value
                 if p.type == "float" and p.default is not None and float(p.default) == value:

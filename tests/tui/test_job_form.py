@@ -45,6 +45,17 @@ async def test_sft_and_eval_forms_from_the_cli_schema(tmp_path):
         await pilot.pause()
     assert app.argv == ["sft", "D1", "--recipe", "cpu-tiny", "--no-system"]
 
+    app = FormApp(commands["sft"])  # a recipe-backed two-way flag: blank (the recipe's), on, or off
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = app.screen
+        bf16 = form.query_one("#f-bf16", Select)
+        assert bf16.value is Select.NULL
+        form.query_one("#f-dataset").value = "D1"
+        bf16.value = "off"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert app.argv == ["sft", "D1", "--fp32"]
+
     app = FormApp(commands["eval"])
     async with app.run_test(size=(160, 48)) as pilot:
         form = app.screen

@@ -58,6 +58,15 @@ def test_job_argv_from_schema_values():
         "explore", "--no-resume", "--source", "a", "--source", "b", "--model", "x"]
 
 
+def test_two_way_flag_left_to_the_recipe_or_turned_either_way():
+    """A recipe-backed --bf16/--fp32 (CLI default None): blank leaves it to the recipe, off sends --fp32."""
+    cmd = Command("sft", params=[Param("bf16", "--bf16", "bool", default=None, off_flag="--fp32"),
+                                 Param("correct", "--correct-only", "bool", default=True, off_flag="--any-verdict")])
+    assert to_argv(cmd, {"bf16": None, "correct": True}) == ["sft"]
+    assert to_argv(cmd, {"bf16": False, "correct": False}) == ["sft", "--fp32", "--any-verdict"]
+    assert to_argv(cmd, {"bf16": True}) == ["sft", "--bf16"]
+
+
 def test_history_persists(tmp_path):
     h = History(tmp_path / "h.jsonl")
     h.add("SELECT 1")
