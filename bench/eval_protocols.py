@@ -60,7 +60,7 @@ def main() -> None:
     make_dataset(store, "D0", seed_teacher(store, "si-pool", args.teacher))
     store.close()
     train = ["--recipe", "cpu-tiny", "--epochs", "3", "--lr", "1e-4", "--batch-size", "8", "--per-device-batch-size",
-             "8", "--max-length", "256"]
+             "8", "--max-length", "384"]  # D_0 rows with the STILL prompt: 316 tokens
     still2("eval", "--model", "default", "-b", "si-test:test", "--protocol", "greedy", "--max-new-tokens",
            str(args.max_new_tokens), "--batch-problems", "40", db=db)
     still2("eval", "--model", "default", "-b", "si-test:test", "--protocol", "sampled", "--n", str(args.k),
