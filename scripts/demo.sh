@@ -36,7 +36,9 @@ $STILL2 verify --db "$DB" --stale
 $STILL2 filter --db "$DB"
 $STILL2 score --db "$DB" --part both --where "origin = 'explore'"
 $STILL2 pairs build --db "$DB" --max-per-problem 2
-$STILL2 dataset build demo-d1 --db "$DB" --origins explore --exclude-flags repetition,no_answer --replace
+# Correct rollouts only (the verifier found their answer); not no_answer: with --no-system SmolLM2 writes no
+# STILL sections, so no_answer ("no solution section") flags every rollout and the set came out empty.
+$STILL2 dataset build demo-d1 --db "$DB" --origins explore --exclude-flags repetition --replace
 $STILL2 dataset show demo-d1 --db "$DB"
 $STILL2 stats --db "$DB"
 

@@ -269,7 +269,8 @@ def latex_escape(text: str) -> str:
     out = []
     for ch in text:
         out.append({"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}", "$": r"\$",
-                    "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}.get(ch, ch))
+                    "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}",
+                    "±": r"$\pm$"}.get(ch, ch))  # the SE footnote, as the cells write it
     return "".join(out)
 
 

@@ -124,6 +124,7 @@ def test_latex_table2_has_the_report_layout_and_escapes(store):
     assert r"Method & Distill & Explore & Acc (\%) & Gain (\%) & Acc (\%) & Gain (\%) \\" in tex
     assert r"w/ SFT (M1) & 3 & 2 & $20.0_{\pm 2.1}$ & +100.0 & $50.0_{\pm 2.1}$ & +25.0 \\" in tex
     assert r"Prompts: cot (M0); still (M1)." in tex
+    assert r"$\pm$ = standard error over problems" in tex and "±" not in tex
     assert tex.count(r"\begin{tabular}") == 1 and r"\bottomrule" in tex
 
 
