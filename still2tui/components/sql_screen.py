@@ -133,6 +133,9 @@ class SqlScreen(Screen):
         table.add_columns(*result.names)
         for row in self.rows:
             table.add_row(*[cell_text(v, 40) for v in row])
+        # DataTable sizes its columns when its own message queue next goes idle; with the editor focused
+        # nothing may reach the table (once in tmux the columns kept their headers' widths: "Sky-T")
+        table.call_later(table.refresh)
         more = f" (first {MAX_ROWS}; E exports them all)" if result.more else ""
         status.update(f"{len(self.rows):,} rows{more} in {1000 * (time.perf_counter() - start):.0f} ms · "
                       "enter views a cell · y copies it · Y copies all · E exports")
