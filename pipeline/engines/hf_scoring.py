@@ -92,6 +92,9 @@ class PrefixScorer:
         self.head_chunk_rows = head_chunk_rows or max(8, HEAD_CHUNK_BYTES // (4 * vocab))
         self.fast = prefix_cache_usable(model)
         self._keeps_logits = "logits_to_keep" in inspect.signature(model.forward).parameters
+        # transformers 5.2x renamed the decoder's past_key_values argument to cache (the old name warns)
+        decoder_params = inspect.signature(model.get_decoder().forward).parameters
+        self._cache_arg = "cache" if "cache" in decoder_params else "past_key_values"
         self.shared: PrefixCache | None = None
         self._last: PrefixCache | None = None  # the latest batch prefix: a problem's next batch reuses it
 
@@ -115,10 +118,12 @@ class PrefixScorer:
             out = self.model.get_decoder()(
                 input_ids=torch.tensor([new], device=self.device),
                 attention_mask=torch.ones(1, len(ids), dtype=torch.long, device=self.device),
-                past_key_values=past,
                 use_cache=True,
+                **{self._cache_arg: past},
             )
-        cache = out.past_key_values
+        cache = getattr(out, "cache", None)
+        if cache is None:
+            cache = out.past_key_values
         layers = [(layer.keys, layer.values) for layer in cache.layers]
         return PrefixCache(list(ids), layers)
 
@@ -151,8 +156,8 @@ class PrefixScorer:
             # ahead, so only padded positions (never read) see it.
             hidden = self.model.get_decoder()(
                 input_ids=ids,
-                past_key_values=prefix.for_batch(len(pairs)) if prefix else None,
                 use_cache=prefix is not None,
+                **{self._cache_arg: prefix.for_batch(len(pairs)) if prefix else None},
             ).last_hidden_state
             # Hidden state at suffix position t predicts suffix token t + 1.
             rows = torch.cat([hidden[b, len(p) - 1 - skip : len(p) - 1 - skip + len(r)]

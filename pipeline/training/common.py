@@ -45,7 +45,7 @@ def trainer_kwargs(cfg: TrainCommon, precision: Precision, out: Path) -> dict[st
         "seed": cfg.seed,
         "bf16": precision.bf16,
         "use_cpu": precision.use_cpu,
-        "gradient_checkpointing": precision.gradient_checkpointing,
+        checkpointing_arg(): precision.gradient_checkpointing,
         "max_length": cfg.max_length,
         "logging_steps": cfg.logging_steps,
         "save_strategy": "no",
@@ -53,6 +53,17 @@ def trainer_kwargs(cfg: TrainCommon, precision: Precision, out: Path) -> dict[st
         "disable_tqdm": True,
         "dataloader_num_workers": 0,
     }
+
+
+def checkpointing_arg() -> str:
+    """TrainingArguments' name for gradient checkpointing: activation_checkpointing since transformers 5.2x
+    (the old name still works but warns)."""
+    import dataclasses
+
+    from transformers import TrainingArguments
+
+    names = {f.name for f in dataclasses.fields(TrainingArguments)}
+    return "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
 
 
 def load_model(path: str, precision: Precision):

@@ -42,8 +42,12 @@ def run_training(store: Store, cfg: TrainCommon, method: str, *, start: ModelRef
 
     Rows longer than `cfg.max_length` are found first (pipeline.training.lengths) and handled as
     `cfg.overlength` says; the count goes into the model's recipe."""
+    import warnings
+
     from pipeline.jobs.progress import JobProgress
 
+    # TRL 1.16 reads model.is_gradient_checkpointing, which transformers 5.2x deprecates: the library's to fix
+    warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
     main = is_main_process()
     precision = decide_precision(cfg.bf16, cfg.gradient_checkpointing)
     model_id = cfg.name or default_model_id(method, dataset, cfg, start)
