@@ -191,7 +191,7 @@ def part_planted(work: Path, seed: int) -> None:
     rng = random.Random(seed)
     chosen = rng.sample(bench, 150)
     planted: dict[str, tuple[str, str, list[str]]] = {}  # planted id -> (kind, benchmark id, rephrasings)
-    for i, (bid, source, key, question) in enumerate(chosen):
+    for i, (bid, _source, _key, question) in enumerate(chosen):
         if i < 50:
             text, names, kind = question, [], "verbatim"
         elif i < 100:

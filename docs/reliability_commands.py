@@ -39,8 +39,9 @@ def skyt1(question: str, codes: list, gt="1", score=None) -> str:
 
 def make_files(w: Path) -> None:
     """The placeholder files of the table, in the work directory."""
-    s = lambda *a: subprocess.run([sys.executable, "-m", "pipeline", *a], cwd=w, check=True,
-                                  capture_output=True)
+    def s(*a):
+        return subprocess.run([sys.executable, "-m", "pipeline", *a], cwd=w, check=True, capture_output=True)
+
     s("import", str(AMC), "--db", "base.duckdb")
     s("import", str(SKYT1), "--db", "base.duckdb")
     shutil.copy(w / "base.duckdb", w / "other.duckdb")

@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
                 path = snapshot_download(path, local_files_only=hub_offline())
                 cached = False
         except Exception as exc:  # any loader error becomes a one-line CLI error
-            raise fail(f"cannot prepare model {model!r}: {exc}")
+            raise fail(f"cannot prepare model {model!r}: {exc}") from None
         seconds = round(time.monotonic() - started, 2)
         if json_out:
             print_json({"model": model, "path": str(path), "cached": cached, "seconds": seconds})

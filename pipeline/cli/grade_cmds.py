@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
         try:
             n_lines = sum(1 for line in file.open(encoding="utf-8", errors="replace") if line.strip())
         except OSError as e:
-            raise fail(f"{file}: {e.strerror}")
+            raise fail(f"{file}: {e.strerror}") from None
         show_bar = n_lines >= 50 and sys.stderr.isatty()
         try:
             if show_bar:
@@ -52,9 +52,9 @@ def register(app: typer.Typer) -> None:
             else:
                 summary = grade_file(file, out, timeout=timeout, workers=workers, policy=policy)
         except GradeInputError as e:
-            raise fail(f"{e.path}, line {e.line}: {e.message}")
+            raise fail(f"{e.path}, line {e.line}: {e.message}") from None
         except OSError as e:
-            raise fail(f"{getattr(e, 'filename', None) or out}: {e.strerror}")
+            raise fail(f"{getattr(e, 'filename', None) or out}: {e.strerror}") from None
         summary["verifier_version"] = VERIFIER_VERSION
         if as_json:
             text = json.dumps(summary, indent=2)

@@ -92,7 +92,7 @@ def grade_by_kind(
         groups.setdefault(get(kind).grader, []).append(i)
     out: list[Verdict | None] = [None] * len(items)
     finished = 0
-    for grader, idx in groups.items():
+    for _grader, idx in groups.items():
         base = finished
 
         def group_progress(n: int, base: int = base) -> None:

@@ -178,7 +178,7 @@ def shape(s: str) -> str:
     """Top-level form of a canonical answer: "set" {..}, "tuple" (..)/[..] with a comma, "list", or "other"."""
     depth = 0
     top_comma = False
-    for i, c in enumerate(s):
+    for _i, c in enumerate(s):
         if c in "([{":
             depth += 1
         elif c in ")]}":

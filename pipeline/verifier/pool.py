@@ -188,7 +188,8 @@ class VerifierPool:
                     else:
                         start_failures += 1
                         if start_failures > 3 * self.size:
-                            raise RuntimeError("verifier workers fail to start (is sympy/math-verify installed?)")
+                            raise RuntimeError(
+                                "verifier workers fail to start (is sympy/math-verify installed?)") from None
                     continue
                 if msg in ("ready", "warm"):
                     w.ready = True

@@ -351,7 +351,7 @@ class VirtualTable(ScrollView, can_focus=True):
     def on_click(self, event) -> None:
         if event.y == 0:
             x = 0
-            for i, col, w in self.visible_columns():
+            for i, _col, w in self.visible_columns():
                 if x <= event.x < x + w + 1:
                     self.cursor_column = i
                     self.sort_by_cursor_column()

@@ -121,7 +121,7 @@ def test_mixed_dataset_of_math_code_and_multiple_choice(store, tmp_path, db_path
                              "domain": "math", "split": "train"} for i in range(6)])
         rows = conn.execute("SELECT question, answer, answer_kind, choices, meta->>'entry_point' FROM problem").fetchall()
     teacher = []
-    for q, answer, kind, choices, entry in rows:
+    for q, answer, kind, _choices, entry in rows:
         if kind == "code":
             sol = response(RIGHT[entry])
         elif kind == "mc":

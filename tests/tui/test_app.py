@@ -463,7 +463,9 @@ async def test_detail_body_shows_problem_and_solution_and_closes_them(make_app, 
                                            ON p.id = t.problem_id WHERE t.id = ?""", [tid])[0]
         text = body_text(body)
         assert text[0].strip() == "▼ Problem"
-        words = lambda s: [w for w in s.split() if w.isalpha() and len(w) > 3]  # Markdown reflows the text
+        def words(s):  # Markdown reflows the text
+            return [w for w in s.split() if w.isalpha() and len(w) > 3]
+
         shown = " ".join(text)
         assert all(w in shown for w in words(question)[:8])
         solution_at = body.line_of(body.solution_item)

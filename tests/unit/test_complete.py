@@ -67,7 +67,7 @@ def test_complete_imported_thoughts_with_a_chosen_completer(db_path, tmp_path):
                               ORDER BY t.verdict""").fetchall()
     assert after == before  # the sources are untouched
     assert len(new) == 2
-    for thought, solution, verdict, flags, model, origin, source, completer, source_thought, text in new:
+    for thought, solution, _verdict, flags, model, origin, _source, completer, source_thought, text in new:
         assert thought == source_thought and solution.startswith("The result is $\\boxed{")
         assert "solution_completed" in flags and "text_after_solution" not in flags  # cut at the end tag
         assert (model, origin, completer) == ("QwQ-32B-Preview", "distill", "stub-model")
