@@ -18,7 +18,7 @@ SMOLLM2 = DATA / "verifier_devset_smollm2.jsonl"
 # The frozen test part is never edited to fit the verifier: a change must be deliberate (bench --refreeze).
 TESTSET_SHA256 = "de85b3ad7f476dc174a8b6d871be058fa7b24ed53fa8a81f4474ee03841f76f5"
 # Real SmolLM2 rollouts labelled by hand (both splits, see bench/verifier_devset.py): frozen likewise.
-SMOLLM2_SHA256 = "6c16fcc3805d66c8ba91096344e9a936837224ab13ba31f68ec992912aa282dd"
+SMOLLM2_SHA256 = "a4665989d5928955c598d41658cb8176181715cb83f741a4b1b6de8075a94a96"
 
 
 def _rows(path: Path, split: str | None = None) -> list[dict]:
