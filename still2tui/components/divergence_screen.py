@@ -280,8 +280,9 @@ class DivergenceScreen(Screen):
             row = rows[first]
             at = " / ".join(f"{name} step {s + 1}" for name, s in (("left", row.a), ("right", row.b)) if s is not None)
             same = sum(r.kind == "same" for r in rows)
-            where = Text.assemble(f"{_count(self.alignment.shared_prefix, 'shared step')}, then they part ways at ",
-                                  (at, "bold"), f" · {same} of {len(rows)} rows the same step · "
+            shared = self.alignment.shared_prefix
+            lead = f"{_count(shared, 'shared step')}, then they part ways at " if shared else "they differ from the start: "
+            where = Text.assemble(lead, (at, "bold"), f" · {same} of {len(rows)} rows the same step · "
                                   f"{_count(len(self.alignment.blocks()), 'place')} they differ (n/N)")
         return Text("left  ") + side(a, left) + Text("\nright ") + side(b, right) + Text("\n") + where
 

@@ -327,3 +327,26 @@ async def test_label_filter_finds_the_labelled_rollouts(make_app, tui_db):
         await filter_to(pilot, "label:none verdict:incorrect")
         await until(pilot, lambda: not table.is_running_count)
         assert table.total == q(tui_db, "SELECT count(*) FROM trajectory WHERE verdict = 'incorrect'")[0][0] - 1
+
+
+async def test_two_rollouts_different_from_the_first_step_say_so(make_app, tui_db):
+    from store.ingest import add_trajectories
+    from store.trajectory_format import parse_response, to_still
+
+    problem, correct = q(tui_db, "SELECT problem_id, chosen_id FROM pair ORDER BY id LIMIT 1")[0]
+    text = to_still("Guess 3.\n\nNo reason to check.", "$\\boxed{3}$")
+    store = Store(tui_db)
+    try:
+        with store.write() as conn:
+            parsed = parse_response(text)
+            add_trajectories(conn, [{"id": "other-start", "problem_id": problem, "text": text, "origin": "explore",
+                                     "verdict": "incorrect", "thought": parsed.thought, "solution": parsed.solution,
+                                     "format_style": "still"}])
+    finally:
+        store.close()
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.push_screen(DivergenceScreen(correct, "other-start"))
+        await until(pilot, lambda: isinstance(app.screen, DivergenceScreen) and app.screen.alignment.rows)
+        title = str(app.screen.query_one("#divergence-title").render())
+        assert "they differ from the start: left step 1 / right step 1" in title and "shared" not in title
