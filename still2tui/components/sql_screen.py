@@ -16,22 +16,21 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Header, Label, Static, TextArea
 
-from rich.markup import escape
-
-from store import StoreError
-from store.output import open_output
-from store.sql_console import run_query
 from still2tui.actions import bindings
 from still2tui.components.key_footer import KeyFooter
 from still2tui.components.modals import Prompt
 from still2tui.formatting import cell_text
 from still2tui.history import History
+from store import StoreError
+from store.output import open_output
+from store.sql_console import run_query
 
 MAX_ROWS = 1000
 

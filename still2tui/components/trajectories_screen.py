@@ -24,12 +24,31 @@ from still2tui.components.virtual_table import VirtualTable
 from still2tui.filter_lang import FilterError, flag_values
 from still2tui.latex import to_unicode
 from still2tui.messages import DataChanged, IndexReady
-from still2tui.sources import TrajectorySource, short_problem_id
+from still2tui.sources import TRAJECTORY_COLUMNS, TrajectorySource, short_problem_id
 
 VERDICT_COLOURS = ({"correct"}, {"incorrect"})
 STATUS_COLOURS = ({"approved"}, {"rejected"})
 PREVIEW_MIN_WIDTH = 120  # columns from which the preview pane is shown by default
 VERBS = {"approved": "approved", "rejected": "rejected", "pending": "reset to pending"}
+
+
+FLAGS_WIDTH = next(c.width for c in TRAJECTORY_COLUMNS if c.key == "flags")
+
+
+def compact_flags(flags: list[str], width: int) -> str:
+    """Whole flag names that fit, then how many more: ``repetition +2``, not ``repetition,fo…``."""
+    text = ",".join(flags)
+    if len(text) <= width:
+        return text
+    shown: list[str] = []
+    for flag in flags:
+        more = len(flags) - len(shown) - 1
+        if len(",".join(shown + [flag])) + (len(f" +{more}") if more else 0) > width:
+            break
+        shown.append(flag)
+    shown = shown or flags[:1]
+    more = len(flags) - len(shown)
+    return ",".join(shown) + (f" +{more}" if more else "")
 
 
 class TrajectoriesScreen(Screen):
@@ -167,7 +186,7 @@ class TrajectoriesScreen(Screen):
     def _flags_text(self, value) -> str:
         flags = str(value).split(",")
         first = [f for f in self.preferred_flags if f in flags]
-        return ",".join(first + [f for f in flags if f not in first])
+        return compact_flags(first + [f for f in flags if f not in first], FLAGS_WIDTH)
 
     @on(Input.Submitted, "#filter")
     def filter_submitted(self, event: Input.Submitted) -> None:

@@ -154,6 +154,7 @@ async def test_the_table_shows_question_short_id_whole_flags_and_status(make_app
         line = next(ln for ln in text.splitlines() if short in ln)
         assert line.rstrip().endswith("rejected")  # never cut to "rejecte"
         assert "repetition" in line  # the flag the filter asked for is shown first
+        assert re.search(r"repetition( \+\d)? ", line)  # whole names, then how many more: never "repetition,fo…"
         titles = [c.title for c in table.source.columns]
         assert {"question", "tokens", "chars", "finish", "#", "tags/notes"} <= set(titles)
 
