@@ -728,7 +728,8 @@ async def test_the_preview_follows_the_cursor_and_hides(make_app, tui_db):
         assert pane.display
         await pilot.press("down", "down")
         tid = table.current_key
-        await until(pilot, lambda: pane.shown == tid and "Question" in pane.plain)
+        # drawn for this row (not the text of the row the first "down" stopped on)
+        await until(pilot, lambda: pane.shown == tid and pane.drawn == pane._generation and "Question" in pane.plain)
         question, extracted, gold = q(tui_db, """SELECT p.question, t.extracted, p.answer FROM trajectory t
                                                  JOIN problem p ON p.id = t.problem_id WHERE t.id = ?""", [tid])[0]
         assert f"answer {extracted if extracted is not None else '(none)'} vs gold {gold}" in pane.plain
