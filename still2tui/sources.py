@@ -8,8 +8,9 @@ express) from the store, with a plain ``LIMIT`` for the unfiltered first page. T
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Callable
 
 import numpy as np
 
@@ -57,13 +58,43 @@ def question_cell(value) -> str:
     return to_unicode(str(value))
 
 
-class Source(Protocol):
-    columns: list[Column]
-    sort_key: str
-    descending: bool
+class Source(ABC):
+    """What a VirtualTable reads rows from: the whole contract, with defaults (a source that has nothing
+    to say about a member keeps the default). Rows are ``(key, *one value per column)``.
 
-    def count(self) -> int: ...
-    def fetch(self, offset: int, limit: int) -> list[tuple]: ...
+    ``count``/``fetch`` take an optional ``query``: the token a slow count was started for (``query``
+    below; None for sources whose answers do not change under a running count), so a worker still busy
+    with an old filter never answers for the new one.
+    """
+
+    columns: list[Column]
+    sort_key: str = ""
+    descending: bool = False
+    query: Any = None  # the current filter+sort as a token handed to the count worker (TrajectorySource: Query)
+
+    @abstractmethod
+    def count(self, query: Any = None) -> int:
+        """Rows matching the current filter (or `query`'s)."""
+
+    @abstractmethod
+    def fetch(self, offset: int, limit: int) -> list[tuple]:
+        """Rows offset .. offset+limit in display order."""
+
+    @property
+    def slow(self) -> bool:
+        """True when counting may take long: the table counts in a worker and shows a spinner."""
+        return False
+
+    def first_rows(self, limit: int, query: Any = None) -> list[tuple] | None:
+        """The first rows ahead of a slow count, when the source can give them sooner (else None)."""
+        return None
+
+    def set_sort(self, key: str, descending: bool) -> None:
+        self.sort_key, self.descending = key, descending
+        self.invalidate()
+
+    def invalidate(self) -> None:  # noqa: B027 (a default: sources that cache nothing keep it)
+        """Forget what was read: the filter, the sort or the store changed."""
 
 
 # The trajectories table's columns. A column's key names its value in the in-memory index
@@ -127,7 +158,7 @@ class Query:
 
 
 @dataclass
-class TrajectorySource:
+class TrajectorySource(Source):
     """Trajectories matching a filter, sorted by any column; rows are (id, *column values).
 
     With a ready ``index``: the ordered positions of the matches (a numpy array) come from memory and a
@@ -332,7 +363,7 @@ class TrajectorySource:
 
 
 @dataclass
-class RowsSource:
+class RowsSource(Source):
     """Rows already in memory (``(key, *values)``), shown in their given order."""
 
     rows: list[tuple]
@@ -340,15 +371,7 @@ class RowsSource:
     sort_key: str = ""
     descending: bool = False
 
-    slow = False
-
-    def set_sort(self, key: str, descending: bool) -> None:
-        self.sort_key, self.descending = key, descending
-
-    def invalidate(self) -> None:
-        pass
-
-    def count(self) -> int:
+    def count(self, query: Any = None) -> int:
         return len(self.rows)
 
     def fetch(self, offset: int, limit: int) -> list[tuple]:
@@ -356,7 +379,7 @@ class RowsSource:
 
 
 @dataclass
-class SqlSource:
+class SqlSource(Source):
     """A small read query (problems, pairs, runs...) held in memory and sorted in Python.
 
     ``sql`` selects the row key first and then one value per column; ``{where}`` in it is replaced by
@@ -371,12 +394,6 @@ class SqlSource:
     descending: bool = False
     where_sql: str = "TRUE"
     _rows: list[tuple] | None = None
-
-    slow = False
-
-    def set_sort(self, key: str, descending: bool) -> None:
-        self.sort_key, self.descending = key, descending
-        self._rows = None
 
     def invalidate(self) -> None:
         self._rows = None
@@ -395,7 +412,7 @@ class SqlSource:
             self._rows = rows
         return self._rows
 
-    def count(self) -> int:
+    def count(self, query: Any = None) -> int:
         return len(self.rows())
 
     def fetch(self, offset: int, limit: int) -> list[tuple]:

@@ -26,6 +26,7 @@ class JobProgress:
         self.log_interval = log_interval
         self._last_write = 0.0
         self._last_line = 0.0
+        self._printed: tuple | None = None  # the state the last plain line showed (not printed twice)
         self._started = time.monotonic()
         self._lines = enabled_bar and not sys.stderr.isatty()
         enabled_bar = enabled_bar and not self._lines
@@ -73,7 +74,10 @@ class JobProgress:
         now = time.monotonic()
         if not force and now - self._last_line < self.log_interval:
             return
-        self._last_line = now
+        state = (self.done, self.total, tuple(self.extra.items()))
+        if state == self._printed:
+            return
+        self._last_line, self._printed = now, state
         of = f"/{self.total:,}" if self.total is not None else ""
         pct = f" ({100 * self.done / self.total:.0f}%)" if self.total else ""
         extra = "".join(f" {k}={_fmt(v)}" for k, v in self.extra.items())

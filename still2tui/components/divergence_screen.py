@@ -26,7 +26,7 @@ from still2tui.actions import bindings
 from still2tui.components.key_footer import KeyFooter
 from still2tui.diffing import word_diff
 from still2tui.divergence import Alignment, align
-from still2tui.formatting import cell_text
+from still2tui.formatting import cell_text, scorer_name
 from store.trajectory_format import parse_response
 from store.tui_queries import rollout_texts
 
@@ -209,10 +209,8 @@ def _count(n: int, noun: str) -> str:
 
 
 def model_name(model: str | None) -> str:
-    """A model's name for a title line: the last part of a local path (models are often cache folders)."""
-    if not model:
-        return "model unknown"
-    return model.rstrip("/").rsplit("/", 1)[-1] if model.startswith(("/", "~", ".")) else model
+    """A model's name for a title line (models are often cache folders: formatting.scorer_name)."""
+    return scorer_name(model) if model else "model unknown"
 
 
 def normal_space(text: str) -> str:

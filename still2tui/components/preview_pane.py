@@ -14,7 +14,7 @@ from textual import work
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from still2tui.formatting import answer_text, cell_text, length_text
+from still2tui.formatting import answer_text, cell_text, length_text, scorer_name
 from still2tui.latex import to_unicode
 from store.trajectory_format import parse_response
 
@@ -89,7 +89,7 @@ def render_preview(row: dict, width: int, highlight: list[str] | None = None) ->
     head.append(f"{row['verdict']}", style=f"bold {verdict_style}")
     head.append(" · ")
     head.append(f"{row['status']}", style=status_style or "bold")
-    head.append(f" · {row.get('model') or 'model unknown'} · {length_text(row)}")
+    head.append(f" · {scorer_name(row.get('model')) if row.get('model') else 'model unknown'} · {length_text(row)}")
     answer = Text("answer ")
     answer.append(answer_text(row.get("extracted")), style="bold")
     answer.append(" vs gold ")

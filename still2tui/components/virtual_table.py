@@ -81,7 +81,7 @@ class VirtualTable(ScrollView, can_focus=True):
         if self.source.slow:
             self.total = 0
             self.is_running_count = True
-            self._count_in_thread(self._generation, getattr(self.source, "query", None))
+            self._count_in_thread(self._generation, self.source.query)
         else:
             self.is_running_count = False
             self._set_total(self.source.count())
@@ -101,13 +101,12 @@ class VirtualTable(ScrollView, can_focus=True):
     def _count_in_thread(self, generation: int, query) -> None:
         """``query``: the source's Query (sources.py) when it has one, so the worker counts the filter it
         was started for even if the user has typed another meanwhile."""
-        first_rows = getattr(self.source, "first_rows", None)
-        rows = first_rows(BLOCK, query) if first_rows is not None else None
+        rows = self.source.first_rows(BLOCK, query)
         if generation != self._generation:
             return
         if rows is not None:
             self.app.call_from_thread(self._show_first_rows, rows, generation)
-        total = self.source.count(query) if query is not None else self.source.count()
+        total = self.source.count(query)
         if generation == self._generation:
             self.app.call_from_thread(self._count_done, total, generation)
 

@@ -73,3 +73,26 @@ def test_history_persists(tmp_path):
     h.add("SELECT\n2")
     again = History(tmp_path / "h.jsonl")
     assert again.items == ["SELECT 1", "SELECT\n2"] and again.step(-1) == "SELECT\n2"
+
+
+def test_source_contract_is_written_out_with_defaults():
+    """still2tui.sources.Source: count/fetch are required, every other member the table uses has a default."""
+    from still2tui.sources import Column, RowsSource, Source, SqlSource, TrajectorySource
+
+    with pytest.raises(TypeError):
+        Source()  # abstract: count and fetch
+
+    class Two(Source):
+        columns = [Column("x", "x", 3, "x", 1)]
+
+        def count(self, query=None):
+            return 2
+
+        def fetch(self, offset, limit):
+            return [("a", 1), ("b", 2)][offset:offset + limit]
+
+    two = Two()
+    assert (two.slow, two.query, two.first_rows(10)) == (False, None, None)
+    two.set_sort("x", True)
+    assert (two.sort_key, two.descending) == ("x", True)
+    assert all(issubclass(cls, Source) for cls in (RowsSource, SqlSource, TrajectorySource))
