@@ -5,7 +5,7 @@ Names are imported on first use (PEP 562), so that the CLI can read the option d
 """
 from __future__ import annotations
 
-import importlib
+from pipeline.lazy import lazy_exports
 
 _EXPORTS = {
     "BuildResult": "pipeline.datasets.build",
@@ -19,10 +19,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)
