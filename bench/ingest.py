@@ -9,6 +9,7 @@ Then `still2 stats` (a fresh process, best of 3) on the resulting store.
 
     .venv/bin/python bench/ingest.py --rows 1000000
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,32 @@ import pyarrow.parquet as pq  # noqa: E402
 from store import Store  # noqa: E402
 from store.ingest import add_problems, add_trajectories  # noqa: E402
 
-WORDS = ("so", "we", "have", "then", "therefore", "let", "x", "=", "+", "2", "3", "the", "sum", "of", "wait",
-         "check", "again", "hmm", "which", "gives", "\\frac{1}{2}", "squared", "root", "equation")
+WORDS = (
+    "so",
+    "we",
+    "have",
+    "then",
+    "therefore",
+    "let",
+    "x",
+    "=",
+    "+",
+    "2",
+    "3",
+    "the",
+    "sum",
+    "of",
+    "wait",
+    "check",
+    "again",
+    "hmm",
+    "which",
+    "gives",
+    "\\frac{1}{2}",
+    "squared",
+    "root",
+    "equation",
+)
 
 
 def synthetic(rows: int, thought_chars: int, seed: int = 0) -> pa.Table:
@@ -38,20 +63,32 @@ def synthetic(rows: int, thought_chars: int, seed: int = 0) -> pa.Table:
     bases = [" ".join(rnd.choice(WORDS) for _ in range(thought_chars // 4))[:thought_chars] for _ in range(64)]
     thoughts = [f"step {i}: " + bases[i % 64] for i in range(rows)]
     solutions = [f"The answer is \\boxed{{{i % 997}}}." for i in range(rows)]
-    texts = [f"<|begin_of_thought|>\n\n{t}\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\n{s}\n\n"
-             "<|end_of_solution|>" for t, s in zip(thoughts, solutions)]
+    texts = [
+        f"<|begin_of_thought|>\n\n{t}\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\n{s}\n\n<|end_of_solution|>"
+        for t, s in zip(thoughts, solutions)
+    ]
     verdicts = ["correct" if i % 3 == 0 else "incorrect" for i in range(rows)]
-    return pa.table({
-        "id": [f"{i:016x}" for i in range(rows)],
-        "problem_id": [f"gen:{i % 5000:06d}" for i in range(rows)],
-        "text": texts, "thought": thoughts, "solution": solutions,
-        "format_style": ["still"] * rows,
-        "verdict": verdicts, "extracted": [str(i % 997) for i in range(rows)],
-        "n_tokens": [len(t) // 4 for t in texts], "n_chars": [len(t) for t in texts],
-        "thought_chars": [len(t) for t in thoughts], "solution_chars": [len(s) for s in solutions],
-        "origin": ["explore"] * rows, "model": ["smollm2"] * rows, "run_id": [f"run{i % 7}" for i in range(rows)],
-        "iteration": [i % 3 for i in range(rows)], "sample_index": [i % 20 for i in range(rows)],
-    })
+    return pa.table(
+        {
+            "id": [f"{i:016x}" for i in range(rows)],
+            "problem_id": [f"gen:{i % 5000:06d}" for i in range(rows)],
+            "text": texts,
+            "thought": thoughts,
+            "solution": solutions,
+            "format_style": ["still"] * rows,
+            "verdict": verdicts,
+            "extracted": [str(i % 997) for i in range(rows)],
+            "n_tokens": [len(t) // 4 for t in texts],
+            "n_chars": [len(t) for t in texts],
+            "thought_chars": [len(t) for t in thoughts],
+            "solution_chars": [len(s) for s in solutions],
+            "origin": ["explore"] * rows,
+            "model": ["smollm2"] * rows,
+            "run_id": [f"run{i % 7}" for i in range(rows)],
+            "iteration": [i % 3 for i in range(rows)],
+            "sample_index": [i % 20 for i in range(rows)],
+        }
+    )
 
 
 def fresh_store(path: Path) -> Store:
@@ -59,8 +96,19 @@ def fresh_store(path: Path) -> Store:
         Path(str(path) + suffix).unlink(missing_ok=True)
     store = Store(path)
     with store.write() as conn:
-        add_problems(conn, [{"id": f"gen:{i:06d}", "source": "gen", "question": f"q{i}", "question_hash": f"h{i}",
-                             "answer": str(i % 997)} for i in range(5000)])
+        add_problems(
+            conn,
+            [
+                {
+                    "id": f"gen:{i:06d}",
+                    "source": "gen",
+                    "question": f"q{i}",
+                    "question_hash": f"h{i}",
+                    "answer": str(i % 997),
+                }
+                for i in range(5000)
+            ],
+        )
     return store
 
 
@@ -76,7 +124,9 @@ def main() -> None:
 
     t = time.perf_counter()
     table = synthetic(args.rows, args.thought_chars)
-    print(f"generated {args.rows:,} trajectories ({table.nbytes / 1e9:.2f} GB in Arrow) in {time.perf_counter() - t:.1f}s")
+    print(
+        f"generated {args.rows:,} trajectories ({table.nbytes / 1e9:.2f} GB in Arrow) in {time.perf_counter() - t:.1f}s"
+    )
     parquet = work / "trajectories.parquet"
     pq.write_table(table, parquet)
 
@@ -103,16 +153,21 @@ def main() -> None:
     stats_times = []
     for _ in range(3):
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "pipeline", "stats", "--db", str(work / "ours.duckdb")],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "pipeline", "stats", "--db", str(work / "ours.duckdb")],
+            check=True,
+            capture_output=True,
+        )
         stats_times.append(time.perf_counter() - t)
 
     print(f"A  store ingest (Arrow, dedup, PK):  {ours_s:7.2f}s  {args.rows / ours_s:10,.0f} rows/s")
     print(f"B  DuckDB read_parquet baseline:     {base_s:7.2f}s  {args.rows / base_s:10,.0f} rows/s")
     print(f"   ratio A/B = {ours_s / base_s:.2f}x  (goal: <= 2x)")
     print(f"   re-import of 100k existing rows adds 0 in {reimport_s:.2f}s")
-    print(f"   still2 stats on {args.rows:,} rows: best {min(stats_times):.2f}s of {['%.2f' % s for s in stats_times]} "
-          "(goal: < 1 s, process start included)")
+    print(
+        f"   still2 stats on {args.rows:,} rows: best {min(stats_times):.2f}s of {['%.2f' % s for s in stats_times]} "
+        "(goal: < 1 s, process start included)"
+    )
     print(f"   store file {os.path.getsize(work / 'ours.duckdb') / 1e9:.2f} GB")
     if not args.keep and not args.dir:
         shutil.rmtree(work)

@@ -4,6 +4,7 @@ so `still2 judge --engine openai --base-url URL --model stub-model` can be run b
 
     .venv/bin/python bench/judge_stub.py &          # prints the URL, serves until killed
 """
+
 from __future__ import annotations
 
 import sys

@@ -17,6 +17,7 @@ VLLM_CPU_NUM_OF_RESERVED_CPU=0, see the README). On a GPU box: `--device cuda --
                                          [--batch-size 16] [--threads 2] [--slices 10] [--device cpu]
                                          [--vllm-python .venv-vllm/bin/python]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,7 +44,7 @@ def load_samples(n: int, seed: int = 0, rollouts: int = 1) -> list[tuple[str, st
     for i in range(n):
         question, text = rows[(i // rollouts) % len(rows)]
         start = rng.randrange(0, max(1, len(text) - 3000))
-        out.append((question, text[start:start + rng.randint(300, 2500)]))
+        out.append((question, text[start : start + rng.randint(300, 2500)]))
     return out
 
 
@@ -65,7 +66,7 @@ def plain_loop(model_dir: str, device: str = "cpu"):
             prompt = tok(text, add_special_tokens=False)["input_ids"]
             resp = tok(response, add_special_tokens=False)["input_ids"]
             with torch.inference_mode():
-                logits = model(torch.tensor([prompt + resp], device=device)).logits[0, len(prompt) - 1:-1]
+                logits = model(torch.tensor([prompt + resp], device=device)).logits[0, len(prompt) - 1 : -1]
             out.append(float(torch.nn.functional.cross_entropy(logits.float(), torch.tensor(resp, device=device))))
         return out
 
@@ -77,8 +78,9 @@ def batched(model_dir: str, batch_size: int, device: str = "cpu"):
     from pipeline.engines.transformers_engine import TransformersEngine
     from store.prompting import chat_prompt
 
-    engine = TransformersEngine(model_dir, device=device, dtype="float32", score_batch_size=batch_size,
-                                score_batch_tokens=batch_size * 1024)
+    engine = TransformersEngine(
+        model_dir, device=device, dtype="float32", score_batch_size=batch_size, score_batch_tokens=batch_size * 1024
+    )
 
     def run(samples) -> list[float]:
         scores = engine.score([chat_prompt(q) for q, _ in samples], [r for _, r in samples])
@@ -96,7 +98,7 @@ def side_by_side(legs: dict, samples, slices: int) -> tuple[dict, dict]:
     names = list(legs)
     size = -(-len(samples) // slices)
     for k, at in enumerate(range(0, len(samples), size)):
-        for name in names[k % len(names):] + names[:k % len(names)]:
+        for name in names[k % len(names) :] + names[: k % len(names)]:
             started = time.perf_counter()
             values[name].extend(legs[name](at, min(at + size, len(samples))))
             seconds[name] += time.perf_counter() - started
@@ -113,7 +115,7 @@ def serve_vllm(model_dir: str, samples) -> None:
     engine = VLLMEngine(model_dir)
     prompts, responses = [chat_prompt(q) for q, _ in samples], [r for _, r in samples]
     try:
-        serve(lambda ask: [s.mean_nll() for s in engine.score(prompts[ask[0]:ask[1]], responses[ask[0]:ask[1]])])
+        serve(lambda ask: [s.mean_nll() for s in engine.score(prompts[ask[0] : ask[1]], responses[ask[0] : ask[1]])])
     finally:
         engine.close()
 
@@ -160,8 +162,9 @@ def work_ratio(model_dir: str, samples) -> tuple[float, float]:
     distinct = {tuple(p) for p, _ in pairs}
     plain = sum((len(p) + len(r)) * (body + head) + causal(len(p) + len(r)) * pair for p, r in pairs)
     scorer = shared * body + causal(shared) * pair
-    scorer += sum((len(p) - shared) * body + ((len(p) - shared) * shared + causal(len(p) - shared)) * pair
-                  for p in distinct)
+    scorer += sum(
+        (len(p) - shared) * body + ((len(p) - shared) * shared + causal(len(p) - shared)) * pair for p in distinct
+    )
     scorer += sum(len(r) * (body + head) + (len(r) * len(p) + causal(len(r))) * pair for p, r in pairs)
     return plain / scorer, sum((len(p) + len(r)) * body for p, r in pairs) / plain
 
@@ -195,7 +198,10 @@ def main() -> None:
             from pipeline.engines.default_model import ensure_default_model
 
             model_dir = str(ensure_default_model())
-        local = {"scorer": batched(model_dir, args.batch_size, args.device), "plain": plain_loop(model_dir, args.device)}
+        local = {
+            "scorer": batched(model_dir, args.batch_size, args.device),
+            "plain": plain_loop(model_dir, args.device),
+        }
         for run in local.values():
             run(samples[:2])  # warm-up: kernels
         legs = {name: (lambda start, end, run=run: run(samples[start:end])) for name, run in local.items()}
@@ -215,17 +221,27 @@ def main() -> None:
         return max(abs(a - b) / abs(b) for a, b in zip(values[name], slow))
 
     name = {"tiny": "tiny random Llama", "default": "SmolLM2-135M-Instruct"}.get(args.model, args.model)
-    print(f"{args.n} trajectories ({args.rollouts} per question), model {name}, {args.device}, {args.threads} threads,"
-          f" legs taking turns on {args.slices} slices")
+    print(
+        f"{args.n} trajectories ({args.rollouts} per question), model {name}, {args.device}, {args.threads} threads,"
+        f" legs taking turns on {args.slices} slices"
+    )
     print(f"plain per-sample HF loop : {t_slow:7.2f} s  ({args.n / t_slow:6.1f} traj/s)")
-    print(f"batched scorer (bs {args.batch_size:>3}) : {seconds['scorer']:7.2f} s  ({args.n / seconds['scorer']:6.1f} traj/s)")
-    print(f"speed-up                 : {t_slow / seconds['scorer']:7.2f}x   (max relative mean-NLL difference {gap('scorer'):.1e})")
-    print(f"work ratio plain/scorer  : {ratio:7.2f}x   (multiply-adds incl. attention; the body's linear layers are"
-          f" {body_share:.0%} of the plain loop's; the speed-up at equal arithmetic speed)")
+    print(
+        f"batched scorer (bs {args.batch_size:>3}) : {seconds['scorer']:7.2f} s  ({args.n / seconds['scorer']:6.1f} traj/s)"
+    )
+    print(
+        f"speed-up                 : {t_slow / seconds['scorer']:7.2f}x   (max relative mean-NLL difference {gap('scorer'):.1e})"
+    )
+    print(
+        f"work ratio plain/scorer  : {ratio:7.2f}x   (multiply-adds incl. attention; the body's linear layers are"
+        f" {body_share:.0%} of the plain loop's; the speed-up at equal arithmetic speed)"
+    )
     if args.vllm_python:
-        print(f"vLLM prompt_logprobs     : {seconds['vllm']:7.2f} s  ({args.n / seconds['vllm']:6.1f} traj/s), "
-              f"{t_slow / seconds['vllm']:.2f}x the plain loop (start-up {startup:.0f} s; max relative"
-              f" mean-NLL difference {gap('vllm'):.1e})")
+        print(
+            f"vLLM prompt_logprobs     : {seconds['vllm']:7.2f} s  ({args.n / seconds['vllm']:6.1f} traj/s), "
+            f"{t_slow / seconds['vllm']:.2f}x the plain loop (start-up {startup:.0f} s; max relative"
+            f" mean-NLL difference {gap('vllm'):.1e})"
+        )
 
 
 if __name__ == "__main__":

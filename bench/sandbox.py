@@ -10,6 +10,7 @@ The 164 programs are cut into slices; each slice runs through every leg, the ord
 from slice to slice, so that a busy spell of the shared machine hits all legs alike. Prints programs/s
 per leg, the ratios, and how many programs each leg passed (all three must pass 164).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -67,7 +68,7 @@ def main() -> int:
     load_before = os.getloadavg()
     for s in range(args.slices):
         idx = list(range(bounds[s], bounds[s + 1]))
-        for name in order[s % len(order):] + order[: s % len(order)]:
+        for name in order[s % len(order) :] + order[: s % len(order)]:
             t0 = time.perf_counter()
             ok = legs[name](idx)
             seconds[name] += time.perf_counter() - t0

@@ -14,6 +14,7 @@ Each accuracy is printed with a 95% bootstrap interval over test problems (10,00
 paired differences M_1 - M_0 and M_2 - M_1 with theirs. Usage:
   .venv/bin/python bench/self_improve.py [--fresh] [--db /tmp/si/still2.duckdb] [--test 200]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,12 +66,14 @@ def _reduce_once(tokens: list) -> list:
     lo, hi = open_ + 1, close
     group = tokens[lo:hi]
     if len(group) == 1 and open_ >= 0:
-        return tokens[:open_] + group + tokens[close + 1:], False
-    ops = [i for i, t in enumerate(group) if t in ("\\times", "\\div")] or [i for i, t in enumerate(group) if t in ("+", "-")]
+        return tokens[:open_] + group + tokens[close + 1 :], False
+    ops = [i for i, t in enumerate(group) if t in ("\\times", "\\div")] or [
+        i for i, t in enumerate(group) if t in ("+", "-")
+    ]
     i = ops[0]
     a, op, b = group[i - 1], group[i], group[i + 1]
     value = {"+": a + b, "-": a - b, "\\times": a * b, "\\div": a / b if b else None}[op]
-    return tokens[:lo] + group[:i - 1] + [value] + group[i + 2:] + tokens[hi:], True
+    return tokens[:lo] + group[: i - 1] + [value] + group[i + 2 :] + tokens[hi:], True
 
 
 def teacher_text(expression: str, answer: str) -> str | None:
@@ -97,11 +100,25 @@ def seed_teacher(store, source: str, n: int) -> list[str]:
     from store.ingest import add_trajectories
 
     with store.read() as conn:
-        rows = conn.execute("""SELECT id, answer, json_extract_string(meta, '$.expression') FROM problem
-                               WHERE source = ? ORDER BY try_cast(source_key AS INTEGER) LIMIT ?""", [source, n]).fetchall()
-    trajs = [{"id": stable_id("teacher-chain", pid), "problem_id": pid, "text": text, "extracted": ans,
-              "verdict": "correct", "origin": "distill", "model": "rule-teacher", "n_tokens": 40}
-             for pid, ans, expr in rows if (text := teacher_text(expr, ans))]
+        rows = conn.execute(
+            """SELECT id, answer, json_extract_string(meta, '$.expression') FROM problem
+                               WHERE source = ? ORDER BY try_cast(source_key AS INTEGER) LIMIT ?""",
+            [source, n],
+        ).fetchall()
+    trajs = [
+        {
+            "id": stable_id("teacher-chain", pid),
+            "problem_id": pid,
+            "text": text,
+            "extracted": ans,
+            "verdict": "correct",
+            "origin": "distill",
+            "model": "rule-teacher",
+            "n_tokens": 40,
+        }
+        for pid, ans, expr in rows
+        if (text := teacher_text(expr, ans))
+    ]
     with store.write() as conn:
         add_trajectories(conn, trajs)
     return [t["id"] for t in trajs]
@@ -113,18 +130,25 @@ def make_dataset(store, name: str, ids: list[str]) -> None:
     with store.write() as conn:
         if conn.execute("SELECT count(*) FROM dataset WHERE name = ?", [name]).fetchone()[0]:
             return
-        conn.execute("INSERT INTO dataset (name, kind, n_members, note) VALUES (?, 'sft', ?, 'rule teacher D_0')",
-                     [name, len(ids)])
+        conn.execute(
+            "INSERT INTO dataset (name, kind, n_members, note) VALUES (?, 'sft', ?, 'rule teacher D_0')",
+            [name, len(ids)],
+        )
         insert_new(conn, "dataset_member", [{"dataset": name, "member_id": i, "inherited": False} for i in ids])
 
 
 def eval_outcomes(store, model_id: str, source: str) -> dict[str, bool]:
     """problem id -> correct for the model's latest eval run on the test source."""
     with store.read() as conn:
-        run = conn.execute("""SELECT run_id FROM eval_result WHERE model = ? AND benchmark = ?
-                              ORDER BY created DESC LIMIT 1""", [model_id, f"{source}:test"]).fetchone()
-        rows = conn.execute("SELECT problem_id, bool_or(verdict = 'correct') FROM trajectory WHERE run_id = ? "
-                            "GROUP BY problem_id", [run[0]]).fetchall()
+        run = conn.execute(
+            """SELECT run_id FROM eval_result WHERE model = ? AND benchmark = ?
+                              ORDER BY created DESC LIMIT 1""",
+            [model_id, f"{source}:test"],
+        ).fetchone()
+        rows = conn.execute(
+            "SELECT problem_id, bool_or(verdict = 'correct') FROM trajectory WHERE run_id = ? GROUP BY problem_id",
+            [run[0]],
+        ).fetchall()
     return dict(rows)
 
 
@@ -177,15 +201,36 @@ def main() -> None:
     Path(args.db).parent.mkdir(parents=True, exist_ok=True)
     store = Store(args.db)
     store.init()
-    train_opts = {"epochs": args.epochs, "learning_rate": 1e-4, "batch_size": 8, "per_device_batch_size": 8,
-                  "max_length": 256}
-    cfg = iterate_config("cpu-tiny", rounds=2, name="bench", generate_kind=args.kind,
-                         generate_difficulty=args.difficulty, generate_train=args.train, generate_test=args.test,
-                         max_new_tokens=args.max_new_tokens, eval_max_new_tokens=args.max_new_tokens,
-                         max_rollouts=args.max_rollouts, per_round=2, temperature=0.7, batch_problems=64,
-                         eval_batch_problems=64, engine_args={"batch_size": 64}, train_overrides=train_opts,
-                         pool_mode="unsolved", pool_limit=args.pool, seed_dataset="bench-D0", max_per_problem=1,
-                         score=not args.no_score)
+    train_opts = {
+        "epochs": args.epochs,
+        "learning_rate": 1e-4,
+        "batch_size": 8,
+        "per_device_batch_size": 8,
+        "max_length": 256,
+    }
+    cfg = iterate_config(
+        "cpu-tiny",
+        rounds=2,
+        name="bench",
+        generate_kind=args.kind,
+        generate_difficulty=args.difficulty,
+        generate_train=args.train,
+        generate_test=args.test,
+        max_new_tokens=args.max_new_tokens,
+        eval_max_new_tokens=args.max_new_tokens,
+        max_rollouts=args.max_rollouts,
+        per_round=2,
+        temperature=0.7,
+        batch_problems=64,
+        eval_batch_problems=64,
+        engine_args={"batch_size": 64},
+        train_overrides=train_opts,
+        pool_mode="unsolved",
+        pool_limit=args.pool,
+        seed_dataset="bench-D0",
+        max_per_problem=1,
+        score=not args.no_score,
+    )
     timings: dict[str, float] = {}
     cpu: dict[str, float] = {}  # CPU seconds (user + system, all threads) per step: what the load does not change
     started, cpu_started = time.monotonic(), time.process_time()
@@ -198,8 +243,9 @@ def main() -> None:
         now = time.process_time()
         cpu[name] = round(now - last_cpu[0], 1)
         last_cpu[0] = now
-        print(name, json.dumps({k: v for k, v in out.items() if k not in ("path", "ids")}, default=str)[:300],
-              flush=True)
+        print(
+            name, json.dumps({k: v for k, v in out.items() if k not in ("path", "ids")}, default=str)[:300], flush=True
+        )
 
     history = iterate(store, cfg, on_step=on_step)
     wall = round(time.monotonic() - started, 1)
@@ -212,9 +258,14 @@ def main() -> None:
     intervals = bootstrap(outcomes)
     accuracy = [100 * sum(o.values()) / len(o) for o in outcomes]
     with store.read() as conn:
-        sizes = dict(conn.execute("SELECT name, n_members FROM dataset WHERE name IN ('bench-D0', 'bench-D1')").fetchall())
-    labels = ["M_0 (SmolLM2-135M-Instruct)", f"M_1 = SFT(M_0, D_0): imitation ({sizes.get('bench-D0')} distilled)",
-              f"M_2 = SFT(M_0, D_1): + exploration ({sizes.get('bench-D1')} = D_0 + explored)"]
+        sizes = dict(
+            conn.execute("SELECT name, n_members FROM dataset WHERE name IN ('bench-D0', 'bench-D1')").fetchall()
+        )
+    labels = [
+        "M_0 (SmolLM2-135M-Instruct)",
+        f"M_1 = SFT(M_0, D_0): imitation ({sizes.get('bench-D0')} distilled)",
+        f"M_2 = SFT(M_0, D_1): + exploration ({sizes.get('bench-D1')} = D_0 + explored)",
+    ]
     print(f"\nheld-out test: {len(outcomes[0])} problems ({source}), greedy, {args.max_new_tokens} new tokens")
     print("| model | accuracy (%) | 95% bootstrap interval |\n|---|---:|---|")
     for label, acc, (lo, hi) in zip(labels, accuracy, intervals):
@@ -223,12 +274,26 @@ def main() -> None:
         lo, hi = intervals[k]
         diff = accuracy[k - 2] - accuracy[k - 3]
         print(f"| {name} (paired) | {diff:+.1f} | [{lo:+.1f}, {hi:+.1f}] |")
-    print(f"\nwall {wall:.0f} s, CPU {cpu_total:.0f} s (user + system, all threads), load average at the end "
-          f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores")
-    print(json.dumps({"timings_s": timings, "cpu_s": cpu, "wall_s": wall, "cpu_total_s": cpu_total,
-                      "loadavg_end": load, "accuracy": dict(zip(models, accuracy)),
-                      "intervals": dict(zip(models + ["M1-M0", "M2-M1"], intervals)),
-                      "ran": history["ran_steps"], "skipped": history["skipped_steps"]}, indent=2))
+    print(
+        f"\nwall {wall:.0f} s, CPU {cpu_total:.0f} s (user + system, all threads), load average at the end "
+        f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores"
+    )
+    print(
+        json.dumps(
+            {
+                "timings_s": timings,
+                "cpu_s": cpu,
+                "wall_s": wall,
+                "cpu_total_s": cpu_total,
+                "loadavg_end": load,
+                "accuracy": dict(zip(models, accuracy)),
+                "intervals": dict(zip(models + ["M1-M0", "M2-M1"], intervals)),
+                "ran": history["ran_steps"],
+                "skipped": history["skipped_steps"],
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

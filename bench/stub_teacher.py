@@ -8,6 +8,7 @@ operation per step; "What is A times B?" / "What is A plus B?" get a three-step 
   .venv/bin/python bench/stub_teacher.py /tmp/url &
   still2 distill --engine openai --model stub-model --base-url $(cat /tmp/url) --source gen-arithmetic-d1-s1
 """
+
 from __future__ import annotations
 
 import re
@@ -19,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from self_improve import _reduce_once, _render, _tokens  # noqa: E402
+
 from tests.unit.test_engines_openai import StubServer  # noqa: E402
 
 
@@ -34,12 +36,16 @@ def reply(question: str, k: int) -> tuple[str, str]:
                 chain.append(_render(tokens))
         answer = chain[-1]
         steps = "\n\n".join(f"Step {i}: {a} = {b}." for i, (a, b) in enumerate(zip(chain, chain[1:]), 1))
-        return (f"The value of ${expr}$ is $\\boxed{{{answer}}}$.",
-                f"I need to evaluate {expr}.\n\n{steps}\n\nSo the value is {answer}.")
+        return (
+            f"The value of ${expr}$ is $\\boxed{{{answer}}}$.",
+            f"I need to evaluate {expr}.\n\n{steps}\n\nSo the value is {answer}.",
+        )
     a, b = (int(x) for x in re.findall(r"\d+", question)[:2])
     answer = a * b if "times" in question else a + b
-    return (f"The result is $\\boxed{{{answer}}}$.",
-            f"Let me work out: {question}\n\nRollout {k}: I compute carefully.\n\nSo it is {answer}.")
+    return (
+        f"The result is $\\boxed{{{answer}}}$.",
+        f"Let me work out: {question}\n\nRollout {k}: I compute carefully.\n\nSo it is {answer}.",
+    )
 
 
 def main() -> None:

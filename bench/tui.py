@@ -15,6 +15,7 @@ The preview pane (issue 16) is shown at 160 columns unless ``--preview off``; "p
 move -> the pane drawn with that row (it reads the row after the cursor has rested 80 ms). The
 machine's load average is printed before and after.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pyarrow as pa  # noqa: E402
 
 from bench.ingest import synthetic  # noqa: E402
-from store import Store  # noqa: E402
-from store import search_index  # noqa: E402
+from store import (
+    Store,  # noqa: E402
+    search_index,  # noqa: E402
+)
 from store.ingest import add_problems, add_trajectories, insert_new  # noqa: E402
 
 DOMAINS = ("math", "code", "science", "puzzle")
@@ -50,35 +53,68 @@ def build(path: Path, rows: int, thought_chars: int) -> None:
     t0 = time.perf_counter()
     n_problems = 5000
     with store.write() as conn:
-        add_problems(conn, [{"id": f"gen:{i:06d}", "source": "gen", "domain": DOMAINS[i % 4],
-                             "difficulty": 1 + i % 5, "question": f"Problem {i}: compute {i} * 7 + {i % 13}.",
-                             "question_hash": f"h{i}", "answer": str(i % 997)} for i in range(n_problems)])
+        add_problems(
+            conn,
+            [
+                {
+                    "id": f"gen:{i:06d}",
+                    "source": "gen",
+                    "domain": DOMAINS[i % 4],
+                    "difficulty": 1 + i % 5,
+                    "question": f"Problem {i}: compute {i} * 7 + {i % 13}.",
+                    "question_hash": f"h{i}",
+                    "answer": str(i % 997),
+                }
+                for i in range(n_problems)
+            ],
+        )
     batch = 200_000
     for start in range(0, rows, batch):
         n = min(batch, rows - start)
         table = synthetic(n, thought_chars, seed=start)
         idx = list(range(start, start + n))
         table = table.set_column(table.schema.get_field_index("id"), "id", pa.array([f"{i:016x}" for i in idx]))
-        table = table.set_column(table.schema.get_field_index("problem_id"), "problem_id",
-                                 pa.array([f"gen:{i % n_problems:06d}" for i in idx]))
-        table = table.set_column(table.schema.get_field_index("model"), "model",
-                                 pa.array([MODELS[(i // 7) % 4] for i in idx]))
-        table = table.set_column(table.schema.get_field_index("origin"), "origin",
-                                 pa.array([ORIGINS[(i // 3) % 5] for i in idx]))
+        table = table.set_column(
+            table.schema.get_field_index("problem_id"),
+            "problem_id",
+            pa.array([f"gen:{i % n_problems:06d}" for i in idx]),
+        )
+        table = table.set_column(
+            table.schema.get_field_index("model"), "model", pa.array([MODELS[(i // 7) % 4] for i in idx])
+        )
+        table = table.set_column(
+            table.schema.get_field_index("origin"), "origin", pa.array([ORIGINS[(i // 3) % 5] for i in idx])
+        )
         tokens = [None if i % 10 == 0 else 200 + (i * 7919) % 3800 for i in idx]
         table = table.set_column(table.schema.get_field_index("n_tokens"), "n_tokens", pa.array(tokens, pa.int32()))
         table = table.append_column("status", pa.array([STATUSES[(i * 31) % 5] for i in idx]))
         with store.write() as conn:
             add_trajectories(conn, table)
-            insert_new(conn, "perplexity", pa.table({
-                "trajectory_id": table["id"], "scorer": pa.array(["smollm2-135m"] * n),
-                "part": pa.array(["full"] * n), "mean_nll": pa.array([0.5 + (i * 37 % 1000) / 500 for i in idx]),
-                "ppl": pa.array([1.5 + (i * 37 % 1000) / 100 for i in idx])}))
+            insert_new(
+                conn,
+                "perplexity",
+                pa.table(
+                    {
+                        "trajectory_id": table["id"],
+                        "scorer": pa.array(["smollm2-135m"] * n),
+                        "part": pa.array(["full"] * n),
+                        "mean_nll": pa.array([0.5 + (i * 37 % 1000) / 500 for i in idx]),
+                        "ppl": pa.array([1.5 + (i * 37 % 1000) / 100 for i in idx]),
+                    }
+                ),
+            )
             flagged = [i for i in idx if i % 17 == 0]
-            insert_new(conn, "flag", pa.table({
-                "trajectory_id": pa.array([f"{i:016x}" for i in flagged]),
-                "rule": pa.array([FLAGS[i % 4] for i in flagged]),
-                "reason": pa.array([f"rule {FLAGS[i % 4]} fired" for i in flagged])}))
+            insert_new(
+                conn,
+                "flag",
+                pa.table(
+                    {
+                        "trajectory_id": pa.array([f"{i:016x}" for i in flagged]),
+                        "rule": pa.array([FLAGS[i % 4] for i in flagged]),
+                        "reason": pa.array([f"rule {FLAGS[i % 4]} fired" for i in flagged]),
+                    }
+                ),
+            )
             insert_new(conn, "trajectory_metrics", metrics_rows(idx))
         print(f"  built {start + n:,} rows ({time.perf_counter() - t0:.0f}s)", flush=True)
     store.close()
@@ -89,12 +125,16 @@ def metrics_rows(idx: list[int]) -> pa.Table:
     idx = [i for i in idx if i % 3]
     found = [i % 3 == 1 or i % 9 == 2 for i in idx]
     after = [(i * 7919) % 2000 if f else None for i, f in zip(idx, found)]
-    return pa.table({"trajectory_id": pa.array([f"{i:016x}" for i in idx]),
-                     "thought_chars": pa.array([2000 + (i * 31) % 2000 for i in idx], pa.int32()),
-                     "chars_after_correct": pa.array([a * 2 if a is not None else None for a in after], pa.int32()),
-                     "tokens_after_correct": pa.array(after, pa.int32()),
-                     "rechecks": pa.array([(i * 13) % 60 for i in idx], pa.int32()),
-                     "version": pa.array(["bench"] * len(idx))})
+    return pa.table(
+        {
+            "trajectory_id": pa.array([f"{i:016x}" for i in idx]),
+            "thought_chars": pa.array([2000 + (i * 31) % 2000 for i in idx], pa.int32()),
+            "chars_after_correct": pa.array([a * 2 if a is not None else None for a in after], pa.int32()),
+            "tokens_after_correct": pa.array(after, pa.int32()),
+            "rechecks": pa.array([(i * 13) % 60 for i in idx], pa.int32()),
+            "version": pa.array(["bench"] * len(idx)),
+        }
+    )
 
 
 def with_metrics(db: Path) -> None:
@@ -128,6 +168,7 @@ class FrameClock:
         def timed_display(app, screen, renderable):
             self.frames.append((time.perf_counter(), screen))
             return display(app, screen, renderable)
+
         App._display = timed_display
 
     def first(self, since: float, test) -> float | None:
@@ -140,6 +181,7 @@ async def measure(db: Path, repeats: int = 20, search: bool = True) -> None:
     from still2tui.app import Still2App
     from still2tui.components.detail_screen import DetailScreen
     from still2tui.components.virtual_table import VirtualTable
+
     print(f"import the app: {(time.perf_counter() - t) * 1000:.0f} ms")
     clock = FrameClock()
 
@@ -161,8 +203,10 @@ async def measure(db: Path, repeats: int = 20, search: bool = True) -> None:
         table.render_line(1)
         settled = time.perf_counter() - t0
         first_paint = clock.first(t0, table_drawn)
-        print(f"first paint (app start -> first frame with rows of {table.total:,}): {first_paint * 1000:.0f} ms"
-              f"  (Pilot idle: {settled * 1000:.0f} ms)")
+        print(
+            f"first paint (app start -> first frame with rows of {table.total:,}): {first_paint * 1000:.0f} ms"
+            f"  (Pilot idle: {settled * 1000:.0f} ms)"
+        )
         while app.index_loading or not app.index.ready:
             await asyncio.sleep(0.05)
         ready = time.perf_counter() - t0
@@ -178,8 +222,15 @@ async def measure(db: Path, repeats: int = 20, search: bool = True) -> None:
             return time.perf_counter() - t
 
         figures = {}
-        filters = ["verdict:correct", "origin:explore len<2000", "status:pending model:*m1*", "domain:code",
-                   "flag:repetition", "iter:1..2 -flag:any", "verdict:incorrect origin:distill"]
+        filters = [
+            "verdict:correct",
+            "origin:explore len<2000",
+            "status:pending model:*m1*",
+            "domain:code",
+            "flag:repetition",
+            "iter:1..2 -flag:any",
+            "verdict:incorrect origin:distill",
+        ]
         figures["filter"] = [await timed(lambda f=f: screen.apply_filter(f)) for f in filters * 3]
         screen.apply_filter("")
         sorts = ["verdict", "n_chars", "status", "model", "origin", "iteration", "ppl"]
@@ -190,8 +241,9 @@ async def measure(db: Path, repeats: int = 20, search: bool = True) -> None:
         figures["sort + filter"] = [await timed(lambda f=f: screen.apply_filter(f)) for f in filters]
         screen.apply_filter("")
         figures["page"] = [await timed(lambda: table.action_page(1)) for _ in range(repeats)]
-        figures["jump"] = [await timed(lambda i=i: table.move_to(i * 61_231 % max(table.total, 1)))
-                           for i in range(repeats)]
+        figures["jump"] = [
+            await timed(lambda i=i: table.move_to(i * 61_231 % max(table.total, 1))) for i in range(repeats)
+        ]
 
         def detail_drawn(screen) -> bool:
             return isinstance(screen, DetailScreen)
@@ -206,9 +258,11 @@ async def measure(db: Path, repeats: int = 20, search: bool = True) -> None:
             table.move_to(table.cursor_row + 7919)
             await pilot.pause()  # the move's own frame is drawn before the next enter (it is "jump")
             return took
+
         figures["open-detail (first frame)"] = [await open_detail() for _ in range(repeats)]
         preview = next(iter(screen.query("PreviewPane")), None)
         if preview is not None and preview.display:
+
             async def shown() -> float:
                 t = time.perf_counter()
                 table.move_to((table.cursor_row + 7919) % max(table.total, 1))
@@ -216,20 +270,26 @@ async def measure(db: Path, repeats: int = 20, search: bool = True) -> None:
                 while preview.shown != target or preview.drawn != preview._generation:
                     await asyncio.sleep(0.002)
                 return time.perf_counter() - t
+
             figures["preview (move -> pane drawn, 80 ms rest incl.)"] = [await shown() for _ in range(repeats)]
         figures["ppl>8 filter"] = [await timed(lambda: screen.apply_filter("ppl>8")) for _ in range(5)]
         # still2 metrics columns (issue 16): from the index as ppl is; rows without metrics match no comparison
         figures["metrics filter (rechecks, overthink)"] = [
             await timed(lambda f=f: screen.apply_filter(f))
-            for f in ("rechecks>20", "overthink>0.5 verdict:correct", "after_tokens:100..200") * 3]
+            for f in ("rechecks>20", "overthink>0.5 verdict:correct", "after_tokens:100..200") * 3
+        ]
         screen.apply_filter("")
         figures["sort by rechecks"] = []
         for _ in range(3):
             table.cursor_column = [c.key for c in table.source.columns].index("rechecks")
             figures["sort by rechecks"].append(await timed(table.sort_by_cursor_column))
-        searches = {"search common word (gives)": "gives", "search rare word (zebra)": "zebra",
-                    "search rare token (step 123456)": "123456", "search phrase (\"which gives\")": '"which gives"',
-                    "search narrowed by filter": "verdict:correct domain:math iter:2 squared"}
+        searches = {
+            "search common word (gives)": "gives",
+            "search rare word (zebra)": "zebra",
+            "search rare token (step 123456)": "123456",
+            'search phrase ("which gives")': '"which gives"',
+            "search narrowed by filter": "verdict:correct domain:math iter:2 squared",
+        }
 
         async def timed_search(text: str) -> tuple[float, float]:
             """(seconds to the first page of rows, seconds to the count) of one search."""
@@ -249,8 +309,10 @@ async def measure(db: Path, repeats: int = 20, search: bool = True) -> None:
             figures[name] = [full for _, full in runs]
             print(f"  {name}: {table.total:,} matches", flush=True)
         for name, values in figures.items():
-            print(f"{name:48} p50 {pct(values, 0.5) * 1000:7.0f} ms   p95 {pct(values, 0.95) * 1000:7.0f} ms"
-                  f"   (n={len(values)})")
+            print(
+                f"{name:48} p50 {pct(values, 0.5) * 1000:7.0f} ms   p95 {pct(values, 0.95) * 1000:7.0f} ms"
+                f"   (n={len(values)})"
+            )
 
 
 def main() -> None:
@@ -262,8 +324,12 @@ def main() -> None:
     ap.add_argument("--build-only", action="store_true")
     ap.add_argument("--no-search", action="store_true", help="skip the full-text searches (minutes on 1M rows)")
     ap.add_argument("--repeats", type=int, default=20)
-    ap.add_argument("--preview", choices=("on", "off"), default="on",
-                    help="the preview pane beside the table (shown at 160 columns by default)")
+    ap.add_argument(
+        "--preview",
+        choices=("on", "off"),
+        default="on",
+        help="the preview pane beside the table (shown at 160 columns by default)",
+    )
     args = ap.parse_args()
     # the TUI remembers the pane's state in $XDG_STATE_HOME/still2tui/ui.json: a private one for the bench
     state = Path(tempfile.mkdtemp(prefix="still2-bench-state-"))

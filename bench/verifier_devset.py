@@ -15,6 +15,7 @@ Rows: {gold, pred, kind, expected, category, note, split[, finish_reason]}. Labe
 (trajectories: by reading the final answer of each output; cut-off outputs are never correct) or by
 construction (variants). No row is copied from another grader's unit tests.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -135,12 +136,54 @@ HAND: list[tuple[str, str, str, bool, str, str]] = [
     # matrices and vectors
     ("\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "\\begin{pmatrix}1\\\\2\\end{pmatrix}", "math", True, "matrix", ""),
     ("\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "\\begin{pmatrix}2\\\\1\\end{pmatrix}", "math", False, "matrix", ""),
-    ("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "\\begin{bmatrix} 1 & 2 \\\\ 3 & 4 \\end{bmatrix}", "math", True, "matrix", ""),
-    ("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "\\begin{pmatrix} 1 & 3 \\\\ 2 & 4 \\end{pmatrix}", "math", False, "matrix", "transpose"),
-    ("\\begin{pmatrix}-\\frac{7}{4}&-2\\\\4&\\frac{1}{4}\\end{pmatrix}", "\\begin{pmatrix}-1.75&-2\\\\4&0.25\\end{pmatrix}", "math", True, "matrix", ""),
-    ("\\begin{pmatrix} 1/2 \\\\ 0 \\end{pmatrix}", "\\begin{pmatrix} \\frac{1}{2} \\\\ 0 \\end{pmatrix}", "math", True, "matrix", ""),
-    ("\\begin{pmatrix} 1 \\\\ 2 \\\\ 3 \\end{pmatrix}", "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "math", False, "matrix", ""),
-    ("\\begin{pmatrix} 0 & 0 \\\\ 0 & 0 \\end{pmatrix}", "\\begin{pmatrix} 0 & 0 \\\\ 0 & 0 \\end{pmatrix}", "math", True, "matrix", ""),
+    (
+        "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}",
+        "\\begin{bmatrix} 1 & 2 \\\\ 3 & 4 \\end{bmatrix}",
+        "math",
+        True,
+        "matrix",
+        "",
+    ),
+    (
+        "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}",
+        "\\begin{pmatrix} 1 & 3 \\\\ 2 & 4 \\end{pmatrix}",
+        "math",
+        False,
+        "matrix",
+        "transpose",
+    ),
+    (
+        "\\begin{pmatrix}-\\frac{7}{4}&-2\\\\4&\\frac{1}{4}\\end{pmatrix}",
+        "\\begin{pmatrix}-1.75&-2\\\\4&0.25\\end{pmatrix}",
+        "math",
+        True,
+        "matrix",
+        "",
+    ),
+    (
+        "\\begin{pmatrix} 1/2 \\\\ 0 \\end{pmatrix}",
+        "\\begin{pmatrix} \\frac{1}{2} \\\\ 0 \\end{pmatrix}",
+        "math",
+        True,
+        "matrix",
+        "",
+    ),
+    (
+        "\\begin{pmatrix} 1 \\\\ 2 \\\\ 3 \\end{pmatrix}",
+        "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}",
+        "math",
+        False,
+        "matrix",
+        "",
+    ),
+    (
+        "\\begin{pmatrix} 0 & 0 \\\\ 0 & 0 \\end{pmatrix}",
+        "\\begin{pmatrix} 0 & 0 \\\\ 0 & 0 \\end{pmatrix}",
+        "math",
+        True,
+        "matrix",
+        "",
+    ),
     # equations and assignments
     ("3", "x=3", "math", True, "equation", ""),
     ("x=3", "3", "math", True, "equation", ""),
@@ -278,9 +321,30 @@ HAND: list[tuple[str, str, str, bool, str, str]] = [
     ("(D)", "D", "mc", True, "mc_letter", "gold with parentheses"),
     ("\\text{(B)}", "B", "mc", True, "mc_letter", "gold with \\text"),
     ("B", "C", "mc", False, "mc_letter", ""),
-    ("B", "<|begin_of_thought|>\n\nMaybe B or C.\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\nThe correct option is C.\n\n<|end_of_solution|>", "mc", False, "mc_letter", "solution section decides"),
-    ("C", "<|begin_of_thought|>\n\nMaybe B or C.\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\nThe correct option is C.\n\n<|end_of_solution|>", "mc", True, "mc_letter", ""),
-    ("A", "<|begin_of_thought|>\n\nLet me think about option A and option B", "mc", False, "mc_letter", "truncated, no answer"),
+    (
+        "B",
+        "<|begin_of_thought|>\n\nMaybe B or C.\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\nThe correct option is C.\n\n<|end_of_solution|>",
+        "mc",
+        False,
+        "mc_letter",
+        "solution section decides",
+    ),
+    (
+        "C",
+        "<|begin_of_thought|>\n\nMaybe B or C.\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\nThe correct option is C.\n\n<|end_of_solution|>",
+        "mc",
+        True,
+        "mc_letter",
+        "",
+    ),
+    (
+        "A",
+        "<|begin_of_thought|>\n\nLet me think about option A and option B",
+        "mc",
+        False,
+        "mc_letter",
+        "truncated, no answer",
+    ),
     ("B", "Option B", "mc", True, "mc_letter", ""),
     ("C", "\\boxed{(C)}", "mc", True, "mc_letter", ""),
     ("C", "\\boxed{\\mathrm{C}}", "mc", True, "mc_letter", ""),
@@ -297,29 +361,106 @@ HAND: list[tuple[str, str, str, bool, str, str]] = [
     ("33", "33", "int", True, "int_aime", "bare"),
     ("33", "\\boxed{3}", "int", False, "int_aime", ""),
     # extraction from full outputs
-    ("5", "<|begin_of_thought|>\n\nLet me try 4. Then \\boxed{4}? No.\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\nSo the result is \\(\\boxed{5}\\).\n\n<|end_of_solution|>", "math", True, "extraction", "solution box wins over thought box"),
-    ("4", "<|begin_of_thought|>\n\nLet me try 4. Then \\boxed{4}? No.\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\nSo the result is \\(\\boxed{5}\\).\n\n<|end_of_solution|>", "math", False, "extraction", ""),
+    (
+        "5",
+        "<|begin_of_thought|>\n\nLet me try 4. Then \\boxed{4}? No.\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\nSo the result is \\(\\boxed{5}\\).\n\n<|end_of_solution|>",
+        "math",
+        True,
+        "extraction",
+        "solution box wins over thought box",
+    ),
+    (
+        "4",
+        "<|begin_of_thought|>\n\nLet me try 4. Then \\boxed{4}? No.\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\nSo the result is \\(\\boxed{5}\\).\n\n<|end_of_solution|>",
+        "math",
+        False,
+        "extraction",
+        "",
+    ),
     ("\\frac{1}{2}", "Thus the answer is \\boxed{\\frac{1}{2}}.", "math", True, "extraction", ""),
-    ("\\{1, 2\\}", "The set is \\boxed{\\{1, 2\\}} and more", "math", True, "extraction", "brace matching with escaped braces"),
-    ("\\{1, 2\\}", "The set is \\boxed{\\{1, 3\\}} and more", "math", False, "extraction", "brace matching with escaped braces"),
+    (
+        "\\{1, 2\\}",
+        "The set is \\boxed{\\{1, 2\\}} and more",
+        "math",
+        True,
+        "extraction",
+        "brace matching with escaped braces",
+    ),
+    (
+        "\\{1, 2\\}",
+        "The set is \\boxed{\\{1, 3\\}} and more",
+        "math",
+        False,
+        "extraction",
+        "brace matching with escaped braces",
+    ),
     ("2", "\\fbox{2}", "math", True, "extraction", ""),
     ("2", "\\boxed 2", "math", True, "extraction", "box without braces"),
     ("2", "First \\boxed{3}, corrected: \\boxed{2}", "math", True, "extraction", "last box"),
     ("3", "First \\boxed{3}, corrected: \\boxed{2}", "math", False, "extraction", ""),
-    ("2, 3", "The solutions are $x = \\boxed{2}$ and $x=\\boxed{3}$", "math", True, "extraction", "two boxes for a two-part gold (issue 13: was labelled last-box-only)"),
+    (
+        "2, 3",
+        "The solutions are $x = \\boxed{2}$ and $x=\\boxed{3}$",
+        "math",
+        True,
+        "extraction",
+        "two boxes for a two-part gold (issue 13: was labelled last-box-only)",
+    ),
     ("2, 3", "The solutions are \\boxed{2}, \\boxed{3}", "math", True, "extraction", "adjacent boxes joined"),
-    ("18", "Natalia sold 48/2 = 24 clips in May.\nNatalia sold 48+24 = 72 clips.\n#### 18", "math", True, "extraction", "GSM8K-style pred"),
+    (
+        "18",
+        "Natalia sold 48/2 = 24 clips in May.\nNatalia sold 48+24 = 72 clips.\n#### 18",
+        "math",
+        True,
+        "extraction",
+        "GSM8K-style pred",
+    ),
     ("72", "She sold 48 + 24 = 72 clips altogether.\nThe answer is 72.", "math", True, "extraction", ""),
-    ("72", "Final Answer: The final answer is $72$. I hope it is correct.", "math", True, "extraction", "minerva format"),
+    (
+        "72",
+        "Final Answer: The final answer is $72$. I hope it is correct.",
+        "math",
+        True,
+        "extraction",
+        "minerva format",
+    ),
     ("72", "Final Answer: The final answer is $73$. I hope it is correct.", "math", False, "extraction", ""),
     ("\\frac{3}{4}", "**Final Answer**\n\n\\[\\frac{3}{4}\\]", "math", True, "extraction", ""),
     ("12", "Answer: 12", "math", True, "extraction", ""),
     ("12", "The answer is: $12$", "math", True, "extraction", ""),
     ("12", "Answer: 12 apples", "math", True, "extraction", ""),
-    ("12", "I computed many things: 3, 7, 12 and then stopped because the text was", "math", False, "extraction", "no anchor in prose: no last-number fallback"),
-    ("10", "<|begin_of_thought|>\n\nSo the sum is 10, let me double check by computing 4+6=10 and", "math", False, "extraction", "truncated thought: no answer"),
-    ("10", "<|begin_of_thought|>\n\nSo the answer is 10. But wait, I should check" + " the other case again." * 20, "math", False, "extraction", "tentative answer in a truncated thought"),
-    ("10", "<|begin_of_thought|>\n\nwork\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\nThe sum is 4 + 6, so the answer is 10.", "math", True, "extraction", "solution without end tag still counts"),
+    (
+        "12",
+        "I computed many things: 3, 7, 12 and then stopped because the text was",
+        "math",
+        False,
+        "extraction",
+        "no anchor in prose: no last-number fallback",
+    ),
+    (
+        "10",
+        "<|begin_of_thought|>\n\nSo the sum is 10, let me double check by computing 4+6=10 and",
+        "math",
+        False,
+        "extraction",
+        "truncated thought: no answer",
+    ),
+    (
+        "10",
+        "<|begin_of_thought|>\n\nSo the answer is 10. But wait, I should check" + " the other case again." * 20,
+        "math",
+        False,
+        "extraction",
+        "tentative answer in a truncated thought",
+    ),
+    (
+        "10",
+        "<|begin_of_thought|>\n\nwork\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\nThe sum is 4 + 6, so the answer is 10.",
+        "math",
+        True,
+        "extraction",
+        "solution without end tag still counts",
+    ),
     ("10", "<think>\nfine\n</think>\nThe answer is $\\boxed{10}$", "math", True, "extraction", "R1 think tags"),
     ("\\frac{1}{2}", "$\\frac{1}{2}$", "math", True, "extraction", "bare latex with delimiters"),
     ("\\frac{1}{2}", "\\frac{1}{2}", "math", True, "extraction", "bare latex without delimiters"),
@@ -328,11 +469,39 @@ HAND: list[tuple[str, str, str, bool, str, str]] = [
     ("5", "\\boxed{}", "math", False, "extraction", "empty box"),
     ("5", "\\boxed{5", "math", False, "extraction", "unclosed box: truncated, not an answer"),
     # gold given as a worked solution
-    ("Natalia sold 48/2 = <<48/2=24>>24 clips in May.\nNatalia sold 48+24 = <<48+24=72>>72 clips altogether in April and May.\n#### 72", "72", "math", True, "gold_solution", "GSM8K rationale"),
+    (
+        "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\nNatalia sold 48+24 = <<48+24=72>>72 clips altogether in April and May.\n#### 72",
+        "72",
+        "math",
+        True,
+        "gold_solution",
+        "GSM8K rationale",
+    ),
     ("Natalia sold 48/2 = <<48/2=24>>24 clips in May.\n#### 72", "\\boxed{24}", "math", False, "gold_solution", ""),
-    ("He pays 3*400=<<3*400=1200>>1200.\n#### 1,200", "1200", "math", True, "gold_solution", "thousands in the rationale"),
-    ("We have $r = \\sqrt{0^2 + 3^2} = 3.$ Therefore, the polar coordinates are $\\boxed{\\left( 3, \\frac{\\pi}{2} \\right)}.$", "(3,\\frac{\\pi}{2})", "math", True, "gold_solution", "MATH solution"),
-    ("We have $r = 3.$ Therefore, the answer is $\\boxed{\\left( 3, \\frac{\\pi}{2} \\right)}.$", "3", "math", False, "gold_solution", ""),
+    (
+        "He pays 3*400=<<3*400=1200>>1200.\n#### 1,200",
+        "1200",
+        "math",
+        True,
+        "gold_solution",
+        "thousands in the rationale",
+    ),
+    (
+        "We have $r = \\sqrt{0^2 + 3^2} = 3.$ Therefore, the polar coordinates are $\\boxed{\\left( 3, \\frac{\\pi}{2} \\right)}.$",
+        "(3,\\frac{\\pi}{2})",
+        "math",
+        True,
+        "gold_solution",
+        "MATH solution",
+    ),
+    (
+        "We have $r = 3.$ Therefore, the answer is $\\boxed{\\left( 3, \\frac{\\pi}{2} \\right)}.$",
+        "3",
+        "math",
+        False,
+        "gold_solution",
+        "",
+    ),
     ("The value is $\\boxed{5}$.", "The value is \\boxed{5}", "math", True, "gold_solution", ""),
     # pathological inputs
     ("1", "\\boxed{9^{9^{9^{9}}}}", "math", False, "pathological", "power tower"),
@@ -405,9 +574,14 @@ HAND: list[tuple[str, str, str, bool, str, str]] = [
 
 
 # ---- issue 13: statements, cut-off responses, number words, MC prose, several boxes, number formats ----
-SKY_TEMPLATE = "<|begin_of_thought|>\n\n{thought}\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\n{sol}\n\n<|end_of_solution|>"
-LONG = ("Let me work through this carefully, one step at a time, and check each intermediate result "
-        "before moving on to the next part of the problem. ") * 3
+SKY_TEMPLATE = (
+    "<|begin_of_thought|>\n\n{thought}\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\n{sol}\n\n<|end_of_solution|>"
+)
+LONG = (
+    "Let me work through this carefully, one step at a time, and check each intermediate result "
+    "before moving on to the next part of the problem. "
+) * 3
+
 
 def sky(thought, sol):
     return SKY_TEMPLATE.format(thought=thought, sol=sol)
@@ -416,25 +590,71 @@ def sky(thought, sol):
 # Dev part: tuned on.
 DEV_NEW = [
     # closing statements (issue 13's own examples, and their near misses)
-    ("24", LONG + "360 = 2^3 * 3^2 * 5, so the count is (3+1)(2+1)(1+1).\n\nTherefore, the number of positive divisors of 360 is 24.", "math", True, "statement", ""),
+    (
+        "24",
+        LONG
+        + "360 = 2^3 * 3^2 * 5, so the count is (3+1)(2+1)(1+1).\n\nTherefore, the number of positive divisors of 360 is 24.",
+        "math",
+        True,
+        "statement",
+        "",
+    ),
     ("24", LONG + "Therefore, the number of positive divisors of 360 is 26.", "math", False, "statement", ""),
     ("7", LONG + "The circle has area 49π, so r^2 = 49.\n\nSo the radius is 7 cm.", "math", True, "statement", ""),
     ("12", LONG + "Trying again with the second equation.\n\nI keep getting m = 12.", "math", True, "statement", ""),
     ("2000", LONG + "Adding the three meals: 600 + 700 + 700 = 2000 calories.", "math", True, "statement", ""),
-    ("\\frac{10}{9}", LONG + "Putting it together, the answer is $\\frac{10}{9}$.", "math", True, "statement", "anchor"),
+    (
+        "\\frac{10}{9}",
+        LONG + "Putting it together, the answer is $\\frac{10}{9}$.",
+        "math",
+        True,
+        "statement",
+        "anchor",
+    ),
     ("(-\\infty, -2]", LONG + "Hence $t \\leq -2$ is the solution set.", "math", True, "statement", ""),
-    ("\\begin{pmatrix} 2 & -1 \\\\ -5 & 3 \\end{pmatrix}", LONG + "The inverse is $\\begin{pmatrix} 2 & -1 \\\\ -5 & 3 \\end{pmatrix}$.", "math", True, "statement", ""),
+    (
+        "\\begin{pmatrix} 2 & -1 \\\\ -5 & 3 \\end{pmatrix}",
+        LONG + "The inverse is $\\begin{pmatrix} 2 & -1 \\\\ -5 & 3 \\end{pmatrix}$.",
+        "math",
+        True,
+        "statement",
+        "",
+    ),
     ("z \\neq 4", LONG + "So we get $z \\neq 4$.", "math", True, "statement", ""),
-    ("50", sky("Carlos has $43.", "So the price is at most 50 dollars.\n\nTherefore, the original price of the most expensive shoes Carlos can afford is indeed $50."), "math", True, "statement", "Sky-T1 amc23 idx 30 shape"),
+    (
+        "50",
+        sky(
+            "Carlos has $43.",
+            "So the price is at most 50 dollars.\n\nTherefore, the original price of the most expensive shoes Carlos can afford is indeed $50.",
+        ),
+        "math",
+        True,
+        "statement",
+        "Sky-T1 amc23 idx 30 shape",
+    ),
     ("8", LONG + "So the final count is 8 and we are done.", "math", True, "statement", ""),
     ("8", LONG + "The sum of the digits is 8. Hope it helps.", "math", True, "statement", ""),
     ("3", LONG + "We need 3 more boxes than yesterday.", "math", False, "statement", "no copula: not read"),
-    ("5", LONG + "So x = 5.\n\nLet me double check: 2 * 5 = 10, which matches the total.", "math", False, "statement", "the last stated value is 10"),
+    (
+        "5",
+        LONG + "So x = 5.\n\nLet me double check: 2 * 5 = 10, which matches the total.",
+        "math",
+        False,
+        "statement",
+        "the last stated value is 10",
+    ),
     ("\\frac{1}{2}", LONG + "The probability is $\\frac{1}{2}$, which is 50%.", "math", True, "statement", ""),
     ("3, 5", LONG + "The solutions are $x = 3$ and $x = 5$.", "math", True, "statement", ""),
     ("3, 5", LONG + "The solutions are $x = 3$ and $x = 6$.", "math", False, "statement", ""),
     # added after the first run of the frozen test part showed these gaps (see BENCHMARKS.md)
-    ("36", LONG + "In total, Maria baked 36 cookies for the party.", "math", True, "statement", "concluding sentence, one value"),
+    (
+        "36",
+        LONG + "In total, Maria baked 36 cookies for the party.",
+        "math",
+        True,
+        "statement",
+        "concluding sentence, one value",
+    ),
     ("7", LONG + "So the polygon has seven sides.", "math", True, "statement", "concluding sentence, number word"),
     ("5", LONG + "Therefore, 5 apples cost $10.", "math", False, "statement", "two values: none is read"),
     ("10", LONG + "Therefore, 5 apples cost $10.", "math", False, "statement", "two values: none is read"),
@@ -443,23 +663,65 @@ DEV_NEW = [
     # the issue's examples as short predictions (a sentence, not a bare answer), with near misses
     ("(-\\infty, -2]", "Hence $t \\leq -2$ is the solution set.", "math", True, "statement", "short"),
     ("(-\\infty, -2]", "Hence $t \\leq 2$ is the solution set.", "math", False, "statement", "short"),
-    ("\\begin{pmatrix} 2 & -1 \\\\ -5 & 3 \\end{pmatrix}", "The inverse is $\\begin{pmatrix} 2 & -1 \\\\ -5 & 3 \\end{pmatrix}$.", "math", True, "statement", "short"),
-    ("\\begin{pmatrix} 2 & -1 \\\\ -5 & 3 \\end{pmatrix}", "The inverse is not $\\begin{pmatrix} 2 & -1 \\\\ -5 & 3 \\end{pmatrix}$.", "math", False, "statement", "negated"),
+    (
+        "\\begin{pmatrix} 2 & -1 \\\\ -5 & 3 \\end{pmatrix}",
+        "The inverse is $\\begin{pmatrix} 2 & -1 \\\\ -5 & 3 \\end{pmatrix}$.",
+        "math",
+        True,
+        "statement",
+        "short",
+    ),
+    (
+        "\\begin{pmatrix} 2 & -1 \\\\ -5 & 3 \\end{pmatrix}",
+        "The inverse is not $\\begin{pmatrix} 2 & -1 \\\\ -5 & 3 \\end{pmatrix}$.",
+        "math",
+        False,
+        "statement",
+        "negated",
+    ),
     ("7", "So the radius is 7 cm.", "math", True, "statement", "short"),
     ("7", "So the radius is 8 cm.", "math", False, "statement", "short"),
     ("5", "So the answer is not 5.", "math", False, "statement", "negated"),
     ("5", "Therefore, x is not 5.", "math", False, "statement", "negated"),
     ("12", "I keep getting m = 12.", "math", True, "statement", "short"),
     ("9", "is 9", "math", True, "statement", "short"),
-    ("37", LONG + "This is a combination of the usual rules. The equation should be $6 \\times 5 + 7$.", "math", False, "statement", "SmolLM2 restates the question (real rollout, shortened)"),
-    ("22", LONG + "In the context of 4 + 8 + 10, the equation is $4 + 8 + 10 = 22$.", "math", True, "statement", "SmolLM2 (real rollout)"),
+    (
+        "37",
+        LONG + "This is a combination of the usual rules. The equation should be $6 \\times 5 + 7$.",
+        "math",
+        False,
+        "statement",
+        "SmolLM2 restates the question (real rollout, shortened)",
+    ),
+    (
+        "22",
+        LONG + "In the context of 4 + 8 + 10, the equation is $4 + 8 + 10 = 22$.",
+        "math",
+        True,
+        "statement",
+        "SmolLM2 (real rollout)",
+    ),
     ("22", LONG + "So the sum is 4 + 8 + 10.", "math", False, "statement", "unevaluated"),
     ("5", LONG + "So the answer is 5, not 6.", "math", True, "statement", "a correction after the value"),
     ("6", LONG + "So the answer is 5, not 6.", "math", False, "statement", ""),
     # cut-off
     ("24", LONG + "So far the count is 24 and I need to check whether", "math", False, "cut_off", ""),
-    ("5", "<|begin_of_thought|>\n\nThe sum is 5.\n\nSo the answer is 5.", "math", False, "cut_off", "unterminated thought"),
-    ("10", "<|begin_of_thought|>\n\nwork\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\nThe sum is 4 + 6, so the answer is 10.", "math", True, "cut_off", "solution without end tag, finished sentence"),
+    (
+        "5",
+        "<|begin_of_thought|>\n\nThe sum is 5.\n\nSo the answer is 5.",
+        "math",
+        False,
+        "cut_off",
+        "unterminated thought",
+    ),
+    (
+        "10",
+        "<|begin_of_thought|>\n\nwork\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\nThe sum is 4 + 6, so the answer is 10.",
+        "math",
+        True,
+        "cut_off",
+        "solution without end tag, finished sentence",
+    ),
     # number words
     ("3", LONG + "There are three such numbers.", "math", True, "number_words", ""),
     ("3", LONG + "So the answer is three.", "math", True, "number_words", ""),
@@ -469,15 +731,36 @@ DEV_NEW = [
     ("\\text{three}", "\\boxed{3}", "math", True, "number_words", "word gold"),
     ("5", LONG + "She needs five more stickers than Tom.", "math", False, "number_words", "comparison"),
     # multiple choice in prose
-    ("B", LONG + "Comparing the options, A is too small and C overshoots, so I'd go with B.", "mc", True, "mc_prose", ""),
+    (
+        "B",
+        LONG + "Comparing the options, A is too small and C overshoots, so I'd go with B.",
+        "mc",
+        True,
+        "mc_prose",
+        "",
+    ),
     ("D", LONG + "Checking each: it must be D, not A.", "mc", True, "mc_prose", ""),
     ("A", LONG + "Checking each: it must be D, not A.", "mc", False, "mc_prose", ""),
     ("C", LONG + 'Answer: "C"', "mc", True, "mc_prose", ""),
     ("C", LONG + "C holds because the derivative is positive everywhere.", "mc", True, "mc_prose", ""),
     ("A", LONG + "C holds because the derivative is positive everywhere.", "mc", False, "mc_prose", ""),
     ("B", LONG + "I would not go with B; the right one is D.", "mc", False, "mc_prose", "negated"),
-    ("A", LONG + "It is A good idea to check every option once more.", "mc", False, "mc_prose", "article, not a letter"),
-    ("D", LONG + "Option B looks tempting but fails the second test; it must be D.", "mc", True, "mc_prose", "a mention of an option is no anchor"),
+    (
+        "A",
+        LONG + "It is A good idea to check every option once more.",
+        "mc",
+        False,
+        "mc_prose",
+        "article, not a letter",
+    ),
+    (
+        "D",
+        LONG + "Option B looks tempting but fails the second test; it must be D.",
+        "mc",
+        True,
+        "mc_prose",
+        "a mention of an option is no anchor",
+    ),
     ("B", LONG + "Option B looks tempting but fails the second test; it must be D.", "mc", False, "mc_prose", ""),
     ("D", LONG + "Of all the choices, D is correct since it is the only even one.", "mc", True, "mc_prose", ""),
     ("A", LONG + "Of all the choices, A is not correct, and D is.", "mc", False, "mc_prose", ""),
@@ -517,37 +800,119 @@ DEV_NEW = [
 TEST_HAND = [
     # closing statements of finished responses
     ("9", LONG + "After simplifying, $3^2 = 9$, so the value of the expression is 9.", "math", True, "statement", ""),
-    ("36", LONG + "Multiplying the two factors gives 4 · 9 = 36.\n\nThus the area of the rectangle is 36 square units.", "math", True, "statement", ""),
-    ("\\frac{3}{4}", LONG + "Dividing both sides by 4, we find that $x = \\frac{3}{4}$.", "math", True, "statement", ""),
+    (
+        "36",
+        LONG + "Multiplying the two factors gives 4 · 9 = 36.\n\nThus the area of the rectangle is 36 square units.",
+        "math",
+        True,
+        "statement",
+        "",
+    ),
+    (
+        "\\frac{3}{4}",
+        LONG + "Dividing both sides by 4, we find that $x = \\frac{3}{4}$.",
+        "math",
+        True,
+        "statement",
+        "",
+    ),
     ("15", LONG + "So the total number of handshakes equals 15.", "math", True, "statement", ""),
     ("15", LONG + "So the total number of handshakes equals 16.", "math", False, "statement", "wrong value"),
     ("\\sqrt{2}", LONG + "Therefore the length of the diagonal is $\\sqrt{2}$ units.", "math", True, "statement", ""),
-    ("80", LONG + "Altogether, Sam ran 80 miles during the week.", "math", True, "statement", "no copula: a human credits it"),
+    (
+        "80",
+        LONG + "Altogether, Sam ran 80 miles during the week.",
+        "math",
+        True,
+        "statement",
+        "no copula: a human credits it",
+    ),
     ("\\frac{1}{4}", LONG + "The probability that both coins land heads is 1/4.", "math", True, "statement", ""),
     ("120", LONG + "Hence there are $5! = 120$ ways to arrange the books.", "math", True, "statement", ""),
-    ("120", LONG + "Hence there are $5! = 120$ ways to arrange the books, but we need the circular ones: $4! = 24$.", "math", False, "statement", "final value is 24"),
-    ("42", sky("Trying a few values, 40 is too small and 44 too big.", "Checking the remaining case, the number of marbles is 42."), "math", True, "statement", "Sky-T1 layout without a box"),
-    ("42", sky("Trying a few values, 42 looks right.", "Checking the remaining case, the number of marbles is 41."), "math", False, "statement", "solution decides over thought"),
+    (
+        "120",
+        LONG + "Hence there are $5! = 120$ ways to arrange the books, but we need the circular ones: $4! = 24$.",
+        "math",
+        False,
+        "statement",
+        "final value is 24",
+    ),
+    (
+        "42",
+        sky(
+            "Trying a few values, 40 is too small and 44 too big.",
+            "Checking the remaining case, the number of marbles is 42.",
+        ),
+        "math",
+        True,
+        "statement",
+        "Sky-T1 layout without a box",
+    ),
+    (
+        "42",
+        sky("Trying a few values, 42 looks right.", "Checking the remaining case, the number of marbles is 41."),
+        "math",
+        False,
+        "statement",
+        "solution decides over thought",
+    ),
     ("-3", LONG + "Substituting back, the slope of the line is $-3$.", "math", True, "statement", ""),
     ("(2, -1)", LONG + "So the solution of the system is $(x, y) = (2, -1)$.", "math", True, "statement", ""),
     ("7", LONG + "So the remainder is 7. I hope this helps!", "math", True, "statement", "pleasantry after"),
     ("7", LONG + "So the remainder is 7. Let me know if you need anything else.", "math", True, "statement", ""),
-    ("7", LONG + "The remainder is 7 when n = 10, and it is 3 when n = 11.", "math", False, "statement", "last value stated is 11 (ambiguous response)"),
+    (
+        "7",
+        LONG + "The remainder is 7 when n = 10, and it is 3 when n = 11.",
+        "math",
+        False,
+        "statement",
+        "last value stated is 11 (ambiguous response)",
+    ),
     ("25", LONG + "We can see that 5^2 = 25, so the square of 5 is 25.", "math", True, "statement", ""),
     ("1000", LONG + "The total cost comes to $1000.", "math", True, "statement", "currency dollar"),
     ("1000", LONG + "The total cost comes to $1200.", "math", False, "statement", "currency dollar"),
-    ("2", LONG + "There are 2 real roots and 3 complex ones, so the equation", "math", False, "cut_off", "ends mid-sentence"),
+    (
+        "2",
+        LONG + "There are 2 real roots and 3 complex ones, so the equation",
+        "math",
+        False,
+        "cut_off",
+        "ends mid-sentence",
+    ),
     # anchors followed by a sentence
     ("4", LONG + "**Final Answer:** The minimum value is 4.", "math", True, "anchor_sentence", ""),
     ("(1, -2)", LONG + "Final answer: the point of intersection is $(1, -2)$.", "math", True, "anchor_sentence", ""),
-    ("\\frac{1}{6}", LONG + "Answer: The probability is $\\frac{1}{6}$, since only one face works.", "math", True, "anchor_sentence", ""),
-    ("\\frac{1}{6}", LONG + "Answer: The probability is $\\frac{1}{5}$, since one of five faces works.", "math", False, "anchor_sentence", ""),
+    (
+        "\\frac{1}{6}",
+        LONG + "Answer: The probability is $\\frac{1}{6}$, since only one face works.",
+        "math",
+        True,
+        "anchor_sentence",
+        "",
+    ),
+    (
+        "\\frac{1}{6}",
+        LONG + "Answer: The probability is $\\frac{1}{5}$, since one of five faces works.",
+        "math",
+        False,
+        "anchor_sentence",
+        "",
+    ),
     ("x \\ge 3", LONG + "Final Answer: Hence $x \\geq 3$ is the solution set.", "math", True, "anchor_sentence", ""),
     # cut-off responses
     ("9", LONG + "First compute 3^2 = 9. Then we need to subtract the", "math", False, "cut_off", "mid-sentence"),
     ("12", "<think>\nLet me see, 3 * 4 = 12. So the answer is 12.", "math", False, "cut_off", "unterminated thought"),
     ("12", "<think>\n3*4=12\n</think>\n\nThe product is 12.", "math", True, "statement", "finished think layout"),
-    ("12", "<|begin_of_thought|>\n\n" + LONG + "So the product is \\boxed{12} I think, but let me check the other case where", "math", False, "cut_off", "box in an unterminated thought"),
+    (
+        "12",
+        "<|begin_of_thought|>\n\n"
+        + LONG
+        + "So the product is \\boxed{12} I think, but let me check the other case where",
+        "math",
+        False,
+        "cut_off",
+        "box in an unterminated thought",
+    ),
     ("5", LONG + "Therefore, the count is 5 because each of the", "math", False, "cut_off", ""),
     # number words
     ("7", LONG + "The answer is seven.", "math", True, "number_words", ""),
@@ -555,7 +920,14 @@ TEST_HAND = [
     ("11", LONG + "In total, the number of teams is twelve.", "math", False, "number_words", ""),
     ("21", LONG + "So there are twenty-one handshakes.", "math", True, "number_words", ""),
     ("300", LONG + "The library holds three hundred books.", "math", True, "number_words", "verb holds"),
-    ("3", LONG + "Therefore, Tom has three times as many apples as Ann.", "math", False, "number_words", "comparison, not a value"),
+    (
+        "3",
+        LONG + "Therefore, Tom has three times as many apples as Ann.",
+        "math",
+        False,
+        "number_words",
+        "comparison, not a value",
+    ),
     ("2", LONG + "So the equation has two real solutions.", "math", True, "number_words", "verb has"),
     # multiple choice in prose
     ("B", LONG + "Between the four, B is correct because it keeps the ratio fixed.", "mc", True, "mc_prose", ""),
@@ -564,14 +936,42 @@ TEST_HAND = [
     ("C", LONG + 'The answer: "C"', "mc", True, "mc_prose", ""),
     ("E", LONG + "It has to be E, since the others are negative.", "mc", True, "mc_prose", ""),
     ("B", LONG + "I pick option B.", "mc", True, "mc_prose", ""),
-    ("B", LONG + "I would not pick B here; D matches all three conditions, so D it is.", "mc", False, "mc_prose", "negated"),
-    ("A", LONG + "A is a tempting choice but the numbers say otherwise, so it should be C.", "mc", False, "mc_prose", ""),
+    (
+        "B",
+        LONG + "I would not pick B here; D matches all three conditions, so D it is.",
+        "mc",
+        False,
+        "mc_prose",
+        "negated",
+    ),
+    (
+        "A",
+        LONG + "A is a tempting choice but the numbers say otherwise, so it should be C.",
+        "mc",
+        False,
+        "mc_prose",
+        "",
+    ),
     # several boxes for a several-part gold
     ("(1,2), (3,4)", "Part (a): $\\boxed{(1,2)}$. Part (b): $\\boxed{(3,4)}$.", "math", True, "multi_box", ""),
     ("(1,2), (3,4)", "Part (a): $\\boxed{(1,2)}$. Part (b): $\\boxed{(3,5)}$.", "math", False, "multi_box", ""),
     ("2, 7", "The smaller root is $\\boxed{2}$, and the larger root is $\\boxed{7}$.", "math", True, "multi_box", ""),
-    ("2, 7", "First I guessed $\\boxed{3}$, but the roots are $\\boxed{2}$ and $\\boxed{8}$.", "math", False, "multi_box", ""),
-    ("7", "The smaller root is $\\boxed{2}$, and the larger root is $\\boxed{7}$.", "math", True, "multi_box", "single gold: last box"),
+    (
+        "2, 7",
+        "First I guessed $\\boxed{3}$, but the roots are $\\boxed{2}$ and $\\boxed{8}$.",
+        "math",
+        False,
+        "multi_box",
+        "",
+    ),
+    (
+        "7",
+        "The smaller root is $\\boxed{2}$, and the larger root is $\\boxed{7}$.",
+        "math",
+        True,
+        "multi_box",
+        "single gold: last box",
+    ),
     # number formats
     ("1000000", "\\boxed{1\\,000\\,000}", "math", True, "number_format", ""),
     ("23456", "\\boxed{23,\\!456}", "math", True, "number_format", ""),
@@ -588,7 +988,14 @@ TEST_HAND = [
     ("2\\frac{1}{4}", "\\boxed{2\n\\frac{1}{4}}", "math", False, "near_miss", "newline, not a mixed number"),
     ("\\frac{9}{4}", "$2$\n$\\frac{1}{4}$", "math", False, "near_miss", "two lines"),
     ("2\\frac{1}{4}", "\\boxed{2\\frac{1}{4}}", "math", True, "near_miss", ""),
-    ("10", LONG + "We have 10 apples and 4 pears, and we need to find the total number of fruits.", "math", False, "near_miss", "a finished sentence that states no result"),
+    (
+        "10",
+        LONG + "We have 10 apples and 4 pears, and we need to find the total number of fruits.",
+        "math",
+        False,
+        "near_miss",
+        "a finished sentence that states no result",
+    ),
     ("6", LONG + "Is the answer 6?", "math", False, "near_miss", "a question"),
     # huge and tiny numbers
     ("1", "\\boxed{0.3\\times10^{-8574}}", "math", False, "huge_numbers", ""),
@@ -603,7 +1010,10 @@ def _variants_equal(ans: str, rng: random.Random) -> list[tuple[str, str]]:
     """Equivalent presentations of a MATH answer (as model outputs would write it)."""
     out = [
         (f"So the final answer is $\\boxed{{{ans}}}$.", "boxed in a sentence"),
-        (f"<|begin_of_thought|>\n\nwork\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\nThus the answer is \\( \\boxed{{{ans}}} \\)\n\n<|end_of_solution|>", "Sky-T1 output"),
+        (
+            f"<|begin_of_thought|>\n\nwork\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\nThus the answer is \\( \\boxed{{{ans}}} \\)\n\n<|end_of_solution|>",
+            "Sky-T1 output",
+        ),
     ]
     alt = ans.replace("\\frac", "\\dfrac") if "\\frac" in ans else None
     if alt:
@@ -671,31 +1081,87 @@ def build() -> list[dict]:
     for p in picked:
         ans = p["answer"]
         for pred, note in _variants_equal(ans, rng):
-            rows.append(dict(gold=ans, pred=pred, kind="math", expected=True, category="math500_equiv",
-                             note=f"{p['unique_id']}: {note}"))
+            rows.append(
+                dict(
+                    gold=ans,
+                    pred=pred,
+                    kind="math",
+                    expected=True,
+                    category="math500_equiv",
+                    note=f"{p['unique_id']}: {note}",
+                )
+            )
         if not _SKIP_PERTURB.search(ans):
             bad = _perturb(ans, rng)
             if bad is not None and bad != ans:
-                rows.append(dict(gold=ans, pred=f"The final answer is $\\boxed{{{bad}}}$.", kind="math", expected=False,
-                                 category="math500_wrong", note=f"{p['unique_id']}: one digit changed"))
+                rows.append(
+                    dict(
+                        gold=ans,
+                        pred=f"The final answer is $\\boxed{{{bad}}}$.",
+                        kind="math",
+                        expected=False,
+                        category="math500_wrong",
+                        note=f"{p['unique_id']}: one digit changed",
+                    )
+                )
     # MATH solutions as gold (worked solution with \boxed)
     for p in picked[:40]:
-        rows.append(dict(gold=p["solution"], pred=f"\\boxed{{{p['answer']}}}", kind="math", expected=True,
-                         category="gold_solution", note=f"{p['unique_id']}: gold is the full solution"))
+        rows.append(
+            dict(
+                gold=p["solution"],
+                pred=f"\\boxed{{{p['answer']}}}",
+                kind="math",
+                expected=True,
+                category="gold_solution",
+                note=f"{p['unique_id']}: gold is the full solution",
+            )
+        )
     gsm = [json.loads(l) for l in open(SHARED / "benchmarks" / "gsm8k_test.jsonl", encoding="utf-8")]
     for g in rng.sample(gsm, 40):
         final = g["answer"].split("####")[-1].strip().replace(",", "")
         n = int(final)
-        rows.append(dict(gold=g["answer"], pred=f"The answer is {n:,}.", kind="math", expected=True,
-                         category="gsm8k", note="rationale gold, thousands separator in pred"))
-        rows.append(dict(gold=g["answer"], pred=f"So she has $\\boxed{{{n + rng.choice([1, -1, 10])}}}$ left.",
-                         kind="math", expected=False, category="gsm8k", note="off by a bit"))
+        rows.append(
+            dict(
+                gold=g["answer"],
+                pred=f"The answer is {n:,}.",
+                kind="math",
+                expected=True,
+                category="gsm8k",
+                note="rationale gold, thousands separator in pred",
+            )
+        )
+        rows.append(
+            dict(
+                gold=g["answer"],
+                pred=f"So she has $\\boxed{{{n + rng.choice([1, -1, 10])}}}$ left.",
+                kind="math",
+                expected=False,
+                category="gsm8k",
+                note="off by a bit",
+            )
+        )
     aime = [json.loads(l) for l in open(SHARED / "benchmarks" / "aime24.jsonl", encoding="utf-8")]
     for a in aime:
-        rows.append(dict(gold=a["answer"], pred=f"Therefore $m+n = \\boxed{{{int(a['answer'])}}}$.", kind="int",
-                         expected=True, category="int_aime", note=f"aime24 id {a['id']}: zero-padded gold"))
-        rows.append(dict(gold=a["answer"], pred=f"\\boxed{{{int(a['answer']) + 1}}}", kind="int", expected=False,
-                         category="int_aime", note=f"aime24 id {a['id']}"))
+        rows.append(
+            dict(
+                gold=a["answer"],
+                pred=f"Therefore $m+n = \\boxed{{{int(a['answer'])}}}$.",
+                kind="int",
+                expected=True,
+                category="int_aime",
+                note=f"aime24 id {a['id']}: zero-padded gold",
+            )
+        )
+        rows.append(
+            dict(
+                gold=a["answer"],
+                pred=f"\\boxed{{{int(a['answer']) + 1}}}",
+                kind="int",
+                expected=False,
+                category="int_aime",
+                note=f"aime24 id {a['id']}",
+            )
+        )
     for g, p, k, e, c, n in HAND + DEV_NEW:
         rows.append(dict(gold=g, pred=p, kind=k, expected=e, category=c, note=n))
     for r in rows:
@@ -704,8 +1170,9 @@ def build() -> list[dict]:
 
 
 def build_test() -> list[dict]:
-    return [dict(gold=g, pred=p, kind=k, expected=e, category=c, note=n, split="test")
-            for g, p, k, e, c, n in TEST_HAND]
+    return [
+        dict(gold=g, pred=p, kind=k, expected=e, category=c, note=n, split="test") for g, p, k, e, c, n in TEST_HAND
+    ]
 
 
 def _read(path: Path) -> list[dict]:
@@ -726,8 +1193,12 @@ def evaluate(rows: list[dict], workers: int | None = None, timeout: float = 5.0,
     from pipeline.verifier import grade_many
 
     t0 = time.monotonic()
-    verdicts = grade_many([(r["gold"], r["pred"], r["kind"], r.get("finish_reason")) for r in rows],
-                          workers=workers, timeout=timeout, policy=policy)
+    verdicts = grade_many(
+        [(r["gold"], r["pred"], r["kind"], r.get("finish_reason")) for r in rows],
+        workers=workers,
+        timeout=timeout,
+        policy=policy,
+    )
     secs = time.monotonic() - t0
     stats: dict[str, dict[str, int]] = defaultdict(lambda: {"n": 0, "ok": 0, "fp": 0, "fn": 0})
     errors = []
@@ -758,9 +1229,11 @@ def report(stats, errors, secs, show_errors: bool, title: str = "") -> dict:
         if not (v.equal or show_errors):
             continue
         kind = "FALSE POSITIVE" if v.equal else "false negative"
-        print(f"\n[{kind}] {r['category']}: {r['note']}\n  gold={r['gold'][:120]!r}\n  pred={r['pred'][-160:]!r}\n"
-              f"  extracted={v.extracted!r} source={v.answer_source} gold_x={v.gold!r} rule={v.rule} "
-              f"reason={v.reason}")
+        print(
+            f"\n[{kind}] {r['category']}: {r['note']}\n  gold={r['gold'][:120]!r}\n  pred={r['pred'][-160:]!r}\n"
+            f"  extracted={v.extracted!r} source={v.answer_source} gold_x={v.gold!r} rule={v.rule} "
+            f"reason={v.reason}"
+        )
     return {"accuracy": acc, **total}
 
 
@@ -789,12 +1262,14 @@ def main() -> int:
             print(f"wrote {len(test)} rows to {TESTSET.relative_to(ROOT)} (frozen)")
     out = {}
     fp = 0
-    for split in (("dev", "test") if args.split == "both" else (args.split,)):
+    for split in ("dev", "test") if args.split == "both" else (args.split,):
         rows = load(split)
         stats, errors, _, secs = evaluate(rows, workers=args.workers, policy=args.policy)
         title = {"dev": "dev part (tuned on)", "test": "frozen test part (never tuned on)"}[split]
-        out[split] = {"per_category": stats, "total": report(stats, errors, secs, args.show_errors,
-                                                              f"{title}, policy {args.policy}")}
+        out[split] = {
+            "per_category": stats,
+            "total": report(stats, errors, secs, args.show_errors, f"{title}, policy {args.policy}"),
+        }
         fp += out[split]["total"]["fp"]
     if args.json:
         print(json.dumps(out))

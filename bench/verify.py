@@ -12,6 +12,7 @@ while the worker works). Our result cache is cleared first; the worker pool is s
 (its one-off start-up, imports + a parser warm-up on WARMUP, is printed separately) and the baseline
 process runs the same WARMUP pairs through math-verify before its timing starts.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -93,11 +94,15 @@ def main() -> int:
     fp_base = sum(b and not e for b, e in zip(base, exp))
     print(f"mixed set: {n} items (dev set minus pathological); pool start-up {startup:.2f} s (not timed below)")
     print(f"plain math-verify : {t_base:7.2f} s  {n / t_base:8.1f} verdicts/s  accuracy {acc_base:.3f}  FP {fp_base}")
-    print(f"still2 verifier   : {t_ours:7.2f} s  {n / t_ours:8.1f} verdicts/s  accuracy {acc_ours:.3f}  FP {fp_ours}"
-          f"  (grade_many, workers={args.workers})")
+    print(
+        f"still2 verifier   : {t_ours:7.2f} s  {n / t_ours:8.1f} verdicts/s  accuracy {acc_ours:.3f}  FP {fp_ours}"
+        f"  (grade_many, workers={args.workers})"
+    )
     print(f"speed-up          : {t_base / t_ours:.1f}x  (goal >= 2x)")
-    print(f"one grade() per item: {t_single:.2f} s total; slowest single case {slowest[0]:.3f} s (goal < 2 s): "
-          f"{slowest[1]} -> {slowest[2].rule if slowest[2] else None}")
+    print(
+        f"one grade() per item: {t_single:.2f} s total; slowest single case {slowest[0]:.3f} s (goal < 2 s): "
+        f"{slowest[1]} -> {slowest[2].rule if slowest[2] else None}"
+    )
     print(f"slowest math-verify case: {slow_base[0]:.3f} s: {slow_base[1]}")
     return 0
 

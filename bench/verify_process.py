@@ -18,6 +18,7 @@ The plain script is what a researcher would write: `verify(parse(gold), parse(pr
 math-verify's own timeouts on. Ours is the CLI as users run it (`still2 grade FILE --out F`, default workers).
 `--slowest` then grades every row alone in-process (pool started) and prints the slowest single case.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,7 +36,7 @@ SHARED = ROOT.parent / "shared" / "data"
 PY = sys.executable
 STILL2 = str(Path(PY).with_name("still2"))
 
-PLAIN = r'''
+PLAIN = r"""
 import json, sys
 from math_verify import parse, verify
 n = ok = 0
@@ -47,7 +48,7 @@ for line in open(sys.argv[1], encoding="utf-8"):
         pass
     n += 1
 print(json.dumps({"n": n, "equal": ok}))
-'''
+"""
 
 
 def held_out_shaped(seed: int = 357) -> list[dict]:
@@ -75,18 +76,26 @@ def distinct_rows(n: int, seed: int = 10_000) -> list[dict]:
     math500 = [json.loads(l) for l in open(SHARED / "benchmarks" / "math500.jsonl", encoding="utf-8")]
     for p in math500:
         a = p["answer"]
-        rows += [{"gold": a, "pred": f"So the final answer is $\\boxed{{{a}}}$.", "kind": "math"},
-                 {"gold": a, "pred": f"Thus the answer is \\( {a} \\).", "kind": "math"},
-                 {"gold": a, "pred": f"${a}$", "kind": "math"},
-                 {"gold": p["solution"], "pred": f"\\boxed{{{a}}}", "kind": "math"}]
+        rows += [
+            {"gold": a, "pred": f"So the final answer is $\\boxed{{{a}}}$.", "kind": "math"},
+            {"gold": a, "pred": f"Thus the answer is \\( {a} \\).", "kind": "math"},
+            {"gold": a, "pred": f"${a}$", "kind": "math"},
+            {"gold": p["solution"], "pred": f"\\boxed{{{a}}}", "kind": "math"},
+        ]
     for fname in ("gsm8k_test.jsonl", "gsm8k_train.jsonl"):
         for line in open(SHARED / "benchmarks" / fname, encoding="utf-8"):
             g = json.loads(line)
             v = int(g["answer"].split("####")[-1].strip().replace(",", ""))
             w = v + rng.choice([1, -1, 10])
-            rows += [{"gold": g["answer"], "pred": f"The answer is {v:,}.", "kind": "math"},
-                     {"gold": g["answer"], "pred": "Adding it all up step by step gives the total we need. "
-                                                   f"Therefore, she has {w} dollars left.", "kind": "math"}]
+            rows += [
+                {"gold": g["answer"], "pred": f"The answer is {v:,}.", "kind": "math"},
+                {
+                    "gold": g["answer"],
+                    "pred": "Adding it all up step by step gives the total we need. "
+                    f"Therefore, she has {w} dollars left.",
+                    "kind": "math",
+                },
+            ]
             if len(rows) >= 2 * n:
                 break
     seen, out = set(), []
@@ -135,18 +144,36 @@ def bench_verify(args) -> None:
             golds = {}
             for r in rows:
                 golds.setdefault((r["gold"], r["kind"]), f"p{len(golds)}")
-            insert_new(conn, "problem", [{"id": pid, "source": "bench", "question": "q", "question_hash": pid,
-                                          "answer": g, "answer_kind": k} for (g, k), pid in golds.items()])
-            add_trajectories(conn, [{"id": f"t{i}", "problem_id": golds[(r["gold"], r["kind"])], "text": r["pred"],
-                                     "origin": "import"} for i, r in enumerate(rows)])
+            insert_new(
+                conn,
+                "problem",
+                [
+                    {"id": pid, "source": "bench", "question": "q", "question_hash": pid, "answer": g, "answer_kind": k}
+                    for (g, k), pid in golds.items()
+                ],
+            )
+            add_trajectories(
+                conn,
+                [
+                    {"id": f"t{i}", "problem_id": golds[(r["gold"], r["kind"])], "text": r["pred"], "origin": "import"}
+                    for i, r in enumerate(rows)
+                ],
+            )
         store.close()
-    pairs.write_text("".join(json.dumps({"gold": r["gold"], "pred": r["pred"]}, ensure_ascii=False) + "\n"
-                             for r in rows), encoding="utf-8")
+    pairs.write_text(
+        "".join(json.dumps({"gold": r["gold"], "pred": r["pred"]}, ensure_ascii=False) + "\n" for r in rows),
+        encoding="utf-8",
+    )
     plain = args.dir / "plain_math_verify.py"
     plain.write_text(PLAIN, encoding="utf-8")
     print(f"{db}: {len(rows)} distinct stored trajectories; load {os.getloadavg()}")
-    _report("still2 verify", [STILL2, "verify", "--db", str(db)], "plain math-verify", [PY, str(plain), str(pairs)],
-            args.repeat)
+    _report(
+        "still2 verify",
+        [STILL2, "verify", "--db", str(db)],
+        "plain math-verify",
+        [PY, str(plain), str(pairs)],
+        args.repeat,
+    )
     if args.slowest:
         slowest(rows)
 

@@ -5,6 +5,7 @@ PYTHONPATH so the worker imports this checkout.
 one JSON request for one JSON reply at a time, so a leg in another interpreter can take turns with the
 legs in this one; replies are marked lines on stdout (libraries may print their own lines there too).
 """
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,9 @@ class Worker:
     def __init__(self, python: str, script: str, argv: list[str]) -> None:
         command, env = _command(python, script, argv)
         self.log = tempfile.TemporaryFile(mode="w+")
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
-                                        text=True, env=env)
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True, env=env
+        )
 
     def ask(self, request) -> Any:
         assert self.process.stdin and self.process.stdout
@@ -48,10 +50,11 @@ class Worker:
         self.process.stdin.flush()
         for line in self.process.stdout:
             if line.startswith(REPLY):
-                return json.loads(line[len(REPLY):])
+                return json.loads(line[len(REPLY) :])
         self.log.seek(0)
-        raise SystemExit(f"worker {' '.join(self.process.args[:2])} died ({self.process.wait()}):\n"
-                         f"{self.log.read()[-4000:]}")
+        raise SystemExit(
+            f"worker {' '.join(self.process.args[:2])} died ({self.process.wait()}):\n{self.log.read()[-4000:]}"
+        )
 
     def close(self) -> None:
         if self.process.stdin:

@@ -18,6 +18,7 @@ a real model (SmolLM2-135M-Instruct on CPU; minutes of work, so the stores are b
 (either pair of options alone writes only its screenshot). The heatmap opens the peak step and then the
 spike with ``!`` twice, its tokens coloured (``h``).
 """
+
 from __future__ import annotations
 
 import argparse

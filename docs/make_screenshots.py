@@ -1,7 +1,8 @@
 """Writes docs/screenshots/*.svg: every screen of the TUI on the test store (shared data), via Pilot.
 
-    .venv/bin/python docs/make_screenshots.py
+.venv/bin/python docs/make_screenshots.py
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -16,8 +17,16 @@ from store import Store  # noqa: E402
 from tests.conftest import SHARED  # noqa: E402
 from tests.tui.conftest import FAKE_CLI, fill  # noqa: E402
 
-SHOTS = [("trajectories", []), ("detail", ["enter"]), ("problems", ["2"]), ("pairs", ["3"]),
-         ("overview-runs", ["4"]), ("jobs", ["5"]), ("sql", ["6"]), ("help", ["question_mark"])]
+SHOTS = [
+    ("trajectories", []),
+    ("detail", ["enter"]),
+    ("problems", ["2"]),
+    ("pairs", ["3"]),
+    ("overview-runs", ["4"]),
+    ("jobs", ["5"]),
+    ("sql", ["6"]),
+    ("help", ["question_mark"]),
+]
 
 
 async def main() -> None:
@@ -38,8 +47,11 @@ async def main() -> None:
                 if name == "evals":
                     app.screen.query_one("TabbedContent").active = "tab-evals"
                 if name == "sql":
-                    app.screen.query_one("#sql-input").value = (
-                        "SELECT origin, verdict, count(*) n, round(avg(ppl), 2) ppl FROM trajectories GROUP BY ALL")
+                    app.screen.query_one(
+                        "#sql-input"
+                    ).value = (
+                        "SELECT origin, verdict, count(*) n, round(avg(ppl), 2) ppl FROM trajectories GROUP BY ALL"
+                    )
                     await pilot.press("enter")
                 await pilot.pause()
                 app.save_screenshot(str(out / f"{name}.svg"))

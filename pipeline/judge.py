@@ -6,6 +6,7 @@ the gold answer, and stores its verdict (correct | incorrect | unsure), the mode
 in `judge_verdict`, `judge_model`, `judge_reason`. It never touches `verdict`: a curator accepts the
 judge's opinion explicitly (TUI disagreements view, store/curation.accept_verdict), undoably.
 """
+
 from __future__ import annotations
 
 import re
@@ -40,9 +41,14 @@ REASON: one short sentence"""
 class JudgeConfig:
     """Which rows to judge and how; `still2 judge`'s options are generated from these fields."""
 
-    audit: int | None = field(default=None, metadata=opt(
-        "Judge a seeded random sample of N decided rows instead of the undecided ones (no answer found, "
-        "unparseable, timeout, error).", min=1))
+    audit: int | None = field(
+        default=None,
+        metadata=opt(
+            "Judge a seeded random sample of N decided rows instead of the undecided ones (no answer found, "
+            "unparseable, timeout, error).",
+            min=1,
+        ),
+    )
     seed: int = field(default=0, metadata=opt("Seed of the audit sample."))
     where: str | None = field(default=None, metadata=opt("SQL filter over the trajectories view."))
     limit: int | None = field(default=None, metadata=opt("At most this many rows.", min=1))
@@ -57,8 +63,15 @@ class JudgeConfig:
 _VERDICT = re.compile(r"verdict\s*[:：]?\s*[*\"'`]*\s*(incorrect|correct|wrong|right|yes|no)\b", re.IGNORECASE)
 _FIRST_WORD = re.compile(r"\b(incorrect|not\s+correct|wrong|correct|right)\b", re.IGNORECASE)
 _REASON = re.compile(r"reason\s*[:：]\s*(.+)", re.IGNORECASE)
-_MEANING = {"incorrect": "incorrect", "wrong": "incorrect", "no": "incorrect", "not correct": "incorrect",
-            "correct": "correct", "right": "correct", "yes": "correct"}
+_MEANING = {
+    "incorrect": "incorrect",
+    "wrong": "incorrect",
+    "no": "incorrect",
+    "not correct": "incorrect",
+    "correct": "correct",
+    "right": "correct",
+    "yes": "correct",
+}
 
 
 def parse_judgement(reply: str) -> tuple[str, str]:
@@ -98,7 +111,7 @@ def _selection_sql(cfg: JudgeConfig) -> tuple[str, dict]:
     if cfg.audit is not None and cfg.limit is not None:
         n = min(cfg.audit, cfg.limit)
     sql = f"""SELECT t.id, p.question, p.answer, t.text FROM trajectory t JOIN problem p ON p.id = t.problem_id
-              WHERE {' AND '.join(clauses)} ORDER BY {order}""" + (f" LIMIT {int(n)}" if n is not None else "")
+              WHERE {" AND ".join(clauses)} ORDER BY {order}""" + (f" LIMIT {int(n)}" if n is not None else "")
     return sql, params
 
 
@@ -129,16 +142,24 @@ def judge(store: Store, engine, cfg: JudgeConfig, *, on_batch: Callable[[int, di
     counts = {"correct": 0, "incorrect": 0, "unsure": 0}
     params = SamplingParams(n=1, temperature=0.0, max_new_tokens=cfg.max_new_tokens, seed=cfg.seed)
     for start in range(0, len(rows), cfg.batch):
-        chunk = rows[start:start + cfg.batch]
+        chunk = rows[start : start + cfg.batch]
         results = engine.generate([judge_prompt(q, g, t, cfg.tail_chars) for _, q, g, t in chunk], params)
         parsed = [parse_judgement(r.completions[0].text if r.completions else "") for r in results]
-        update = pa.table({"id": [r[0] for r in chunk], "judge_verdict": [p[0] for p in parsed],
-                           "judge_reason": [p[1] for p in parsed]})
+        update = pa.table(
+            {
+                "id": [r[0] for r in chunk],
+                "judge_verdict": [p[0] for p in parsed],
+                "judge_reason": [p[1] for p in parsed],
+            }
+        )
         with store.write() as conn:
             conn.register("judged", update)
-            conn.execute("""UPDATE trajectory SET judge_verdict = j.judge_verdict, judge_reason = j.judge_reason,
+            conn.execute(
+                """UPDATE trajectory SET judge_verdict = j.judge_verdict, judge_reason = j.judge_reason,
                                    judge_model = $model
-                            FROM judged j WHERE trajectory.id = j.id""", {"model": model_id})
+                            FROM judged j WHERE trajectory.id = j.id""",
+                {"model": model_id},
+            )
             conn.unregister("judged")
         for v, _ in parsed:
             counts[v] += 1
@@ -146,9 +167,18 @@ def judge(store: Store, engine, cfg: JudgeConfig, *, on_batch: Callable[[int, di
             on_batch(len(chunk), counts)
     with store.read() as conn:
         ids = [r[0] for r in rows]
-        agree = conn.execute("""SELECT count(*) FILTER (WHERE judge_verdict = verdict),
+        agree = conn.execute(
+            """SELECT count(*) FILTER (WHERE judge_verdict = verdict),
                                        count(*) FILTER (WHERE judge_verdict IN ('correct', 'incorrect')
                                                         AND judge_verdict <> verdict)
-                                FROM trajectory WHERE id IN (SELECT unnest(?))""", [ids]).fetchone()
-    return {"model": model_id, "judged": len(rows), **counts, "agree_with_verdict": agree[0],
-            "disagree_with_verdict": agree[1], "mode": "audit" if cfg.audit is not None else "undecided"}
+                                FROM trajectory WHERE id IN (SELECT unnest(?))""",
+            [ids],
+        ).fetchone()
+    return {
+        "model": model_id,
+        "judged": len(rows),
+        **counts,
+        "agree_with_verdict": agree[0],
+        "disagree_with_verdict": agree[1],
+        "mode": "audit" if cfg.audit is not None else "undecided",
+    }

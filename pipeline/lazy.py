@@ -1,6 +1,7 @@
 """Lazy package exports (PEP 562): a package names what it exports and where each name lives, and a
 name's module is imported on first use, so that the CLI can read option dataclasses at start-up without
 loading what the work needs (pyarrow, torch)."""
+
 from __future__ import annotations
 
 import importlib

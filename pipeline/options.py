@@ -5,6 +5,7 @@ becomes the field's value. `pipeline/cli/options.py` turns a dataclass into Type
 and `still2 jobs schema` (hence the TUI's job forms) reads those options, so help text, choices and
 defaults have a single source. Plain Python: no Typer import here.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,10 +20,19 @@ class Choice(str, enum.Enum):
         return str(self.value)
 
 
-def opt(help: str, *flags: str, min: float | None = None, max: float | None = None,
-        parse: Callable[[Any], Any] | None = None, cli_type: Any = None, cli: bool = True,
-        envvar: str | None = None, metavar: str | None = None, choices: type[enum.Enum] | None = None,
-        negate: bool = False) -> dict[str, Any]:
+def opt(
+    help: str,
+    *flags: str,
+    min: float | None = None,
+    max: float | None = None,
+    parse: Callable[[Any], Any] | None = None,
+    cli_type: Any = None,
+    cli: bool = True,
+    envvar: str | None = None,
+    metavar: str | None = None,
+    choices: type[enum.Enum] | None = None,
+    negate: bool = False,
+) -> dict[str, Any]:
     """Metadata for `dataclasses.field(metadata=opt(...))`.
 
     flags: the option's names (default `--field-name`; a bool gets `--name/--no-name`).
@@ -33,8 +43,19 @@ def opt(help: str, *flags: str, min: float | None = None, max: float | None = No
       field receives the member's string value.
     negate: the flag turns the field off (`--no-system` sets use_system False; not given: the default).
     """
-    return {"help": help, "flags": flags, "min": min, "max": max, "parse": parse, "cli_type": cli_type,
-            "cli": cli, "envvar": envvar, "metavar": metavar, "choices": choices, "negate": negate}
+    return {
+        "help": help,
+        "flags": flags,
+        "min": min,
+        "max": max,
+        "parse": parse,
+        "cli_type": cli_type,
+        "cli": cli,
+        "envvar": envvar,
+        "metavar": metavar,
+        "choices": choices,
+        "negate": negate,
+    }
 
 
 def comma_list(value: Any) -> list[str] | None:

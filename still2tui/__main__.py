@@ -1,4 +1,5 @@
 """`python -m still2tui` opens the TUI (what `still2 tui` runs)."""
+
 from still2tui.app import main
 
 main()

@@ -9,6 +9,7 @@ users remap keys in ``$XDG_CONFIG_HOME/still2tui/keys.toml``::
 
 which the app applies with Textual's keymap (binding ids are the registry ids).
 """
+
 from __future__ import annotations
 
 import os
@@ -37,8 +38,11 @@ class Action:
 _A = Action
 ACTIONS: dict[str, list[Action]] = {
     "app": [
-        *(_A(f"app.{scope}", entry.key, f"app.switch_mode('{scope}')", entry.label, show=entry.show)
-          for scope, entry in SCREENS.items() if entry.is_mode),  # one per mode of the screen registry
+        *(
+            _A(f"app.{scope}", entry.key, f"app.switch_mode('{scope}')", entry.label, show=entry.show)
+            for scope, entry in SCREENS.items()
+            if entry.is_mode
+        ),  # one per mode of the screen registry
         _A("app.undo", "u,ctrl+z", "app.undo", "Undo", show=False),
         _A("app.redo", "U,ctrl+y", "app.redo", "Redo", show=False),
         _A("app.refresh", "f5,ctrl+l", "app.refresh_data", "Reload from the store", show=False),
@@ -176,8 +180,7 @@ ACTIONS: dict[str, list[Action]] = {
 
 
 def bindings(scope: str) -> list[Binding]:
-    return [Binding(a.keys, a.action, a.description, show=a.show, id=a.id, priority=a.priority)
-            for a in ACTIONS[scope]]
+    return [Binding(a.keys, a.action, a.description, show=a.show, id=a.id, priority=a.priority) for a in ACTIONS[scope]]
 
 
 def all_actions() -> list[Action]:

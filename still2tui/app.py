@@ -6,6 +6,7 @@ Pipeline steps run only as subprocesses of the CLI (``cli``, default ``python -m
 The in-memory TrajectoryIndex (table_index.py) is loaded on first use: at once for small stores,
 in a worker thread for large ones (the first page is painted straight from the store meanwhile).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,9 +51,17 @@ class Still2App(App):
     BINDINGS = bindings("app")
     COMMANDS = App.COMMANDS | {ScreenCommands}
 
-    def __init__(self, db: str | os.PathLike, *, cli: list[str] | None = None, keymap: dict[str, str] | None = None,
-                 live_interval: float = 1.5, history_path: Path | None = None, curator: str | None = None,
-                 ui_state: UiState | None = None):
+    def __init__(
+        self,
+        db: str | os.PathLike,
+        *,
+        cli: list[str] | None = None,
+        keymap: dict[str, str] | None = None,
+        live_interval: float = 1.5,
+        history_path: Path | None = None,
+        curator: str | None = None,
+        ui_state: UiState | None = None,
+    ):
         super().__init__()
         self.store = Store(db, sticky_reads=True)
         self.store.init()
@@ -73,8 +82,9 @@ class Still2App(App):
         self._search_indexing = False
         self._data_changes = 0  # DataChanged messages seen (other processes' writes among them)
         self._gc_threshold = gc.get_threshold()
-        self.detail_rows = DetailRows(self.store, self.index, lambda: not self._index_loading,
-                                      lambda: (Curator.writes, self._data_changes))
+        self.detail_rows = DetailRows(
+            self.store, self.index, lambda: not self._index_loading, lambda: (Curator.writes, self._data_changes)
+        )
 
     DEFAULT_MODE = "trajectories"
     MODES = {mode: partial(make_screen, mode) for mode in modes()}

@@ -1,4 +1,5 @@
 """Command palette provider: the actions of the current screen and the app, by description."""
+
 from __future__ import annotations
 
 from functools import partial
@@ -32,13 +33,18 @@ class ScreenCommands(Provider):
 
     async def discover(self) -> Hits:
         for action, target in self._actions():
-            yield DiscoveryHit(action.description, partial(self._run, target, action.action),
-                               help=f"key: {shown_keys(action.keys)}")
+            yield DiscoveryHit(
+                action.description, partial(self._run, target, action.action), help=f"key: {shown_keys(action.keys)}"
+            )
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for action, target in self._actions():
             score = matcher.match(action.description)
             if score > 0:
-                yield Hit(score, matcher.highlight(action.description), partial(self._run, target, action.action),
-                          help=f"key: {shown_keys(action.keys)}")
+                yield Hit(
+                    score,
+                    matcher.highlight(action.description),
+                    partial(self._run, target, action.action),
+                    help=f"key: {shown_keys(action.keys)}",
+                )

@@ -4,6 +4,7 @@
 divergence view on the two. From the detail view, ``v`` compares with a marked rollout, else with the
 first rollout of the same problem whose verdict differs (correct vs incorrect), else the next one.
 """
+
 from __future__ import annotations
 
 

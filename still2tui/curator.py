@@ -3,13 +3,13 @@
 Every action carries the curator's name (settings.curator_name) as the event's actor; undo and redo
 walk that curator's own actions only.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from store import Store
-from store import curation
+from store import Store, curation
 
 
 @dataclass(frozen=True)
@@ -53,24 +53,39 @@ class Curator:
             n, upto, approved, rejected = conn.execute(
                 f"""SELECT count(*), (SELECT coalesce(max(rowid), -1) FROM trajectory),
                            count(*) FILTER (WHERE t.status = 'approved'), count(*) FILTER (WHERE t.status = 'rejected')
-                    FROM trajectory t WHERE {where}""", params).fetchone()
-        return Selection(where, list(params), n, upto,
-                         {"approved": approved, "rejected": rejected, "pending": n - approved - rejected})
+                    FROM trajectory t WHERE {where}""",
+                params,
+            ).fetchone()
+        return Selection(
+            where,
+            list(params),
+            n,
+            upto,
+            {"approved": approved, "rejected": rejected, "pending": n - approved - rejected},
+        )
 
     def ids(self, selection: Selection) -> list[str]:
         """The ids of a selection's trajectories (an export)."""
         with self.store.read() as conn:
-            return [r[0] for r in conn.execute(f"""SELECT t.id FROM trajectory t WHERE ({selection.where})
+            return [
+                r[0]
+                for r in conn.execute(
+                    f"""SELECT t.id FROM trajectory t WHERE ({selection.where})
                                                    AND t.rowid <= ? ORDER BY t.rowid""",
-                                               [*selection.params, selection.upto]).fetchall()]
+                    [*selection.params, selection.upto],
+                ).fetchall()
+            ]
 
     def _bulk(self, selection: Selection, apply) -> curation.Event:
         # The user's filter is parameterised; curation takes a plain where-clause, so the matching ids are
         # materialised first (same transaction) and the clause only names that temp table.
         with self._write() as conn:
             conn.execute("DROP TABLE IF EXISTS tui_bulk")
-            conn.execute(f"""CREATE TEMP TABLE tui_bulk AS SELECT t.id FROM trajectory t
-                             WHERE ({selection.where}) AND t.rowid <= ?""", [*selection.params, selection.upto])
+            conn.execute(
+                f"""CREATE TEMP TABLE tui_bulk AS SELECT t.id FROM trajectory t
+                             WHERE ({selection.where}) AND t.rowid <= ?""",
+                [*selection.params, selection.upto],
+            )
             try:
                 return apply(conn, "id IN (SELECT id FROM tui_bulk)")
             finally:
@@ -112,13 +127,20 @@ class Curator:
             return curation.redo(conn, self.actor)
 
 
-VERBS = {("set_status", "approved"): "approve", ("set_status", "rejected"): "reject",
-         ("set_status", "pending"): "reset to pending"}
+VERBS = {
+    ("set_status", "approved"): "approve",
+    ("set_status", "rejected"): "reject",
+    ("set_status", "pending"): "reset to pending",
+}
 
 
 def describe(event: curation.Event, verb: str = "") -> str:
     """``undid approve of 3 trajectories`` (what an undo or redo toast says)."""
-    what = VERBS.get((event.action, event.detail)) or {"swap": "swap", "note": "note", "tag": f"tag {event.detail}",
-                                                        "untag": f"untag {event.detail}"}.get(event.action, event.action)
+    what = VERBS.get((event.action, event.detail)) or {
+        "swap": "swap",
+        "note": "note",
+        "tag": f"tag {event.detail}",
+        "untag": f"untag {event.detail}",
+    }.get(event.action, event.action)
     kind = event.target_kind + ("s" if event.n != 1 else "")
     return f"{verb + ' ' if verb else ''}{what} of {event.n:,} {kind}"

@@ -6,19 +6,21 @@ the trajectories table, ``prefetch`` reads that row in a thread (one read at a t
 wins), and ``get`` hands it over when the store has not been written since the read began (``token``
 changes with every write the TUI makes or is told about); otherwise ``get`` reads it itself.
 """
+
 from __future__ import annotations
 
 import threading
 from typing import Callable
 
+from still2tui.table_index import TrajectoryIndex
 from store import Store
 from store.tui_queries import detail, detail_scores
-from still2tui.table_index import TrajectoryIndex
 
 
 class DetailRows:
-    def __init__(self, store: Store, index: TrajectoryIndex, index_current: Callable[[], bool],
-                 token: Callable[[], object]):
+    def __init__(
+        self, store: Store, index: TrajectoryIndex, index_current: Callable[[], bool], token: Callable[[], object]
+    ):
         self.store, self.index = store, index
         self.index_current = index_current  # the index is loaded and not being rebuilt
         self.token = token

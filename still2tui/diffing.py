@@ -1,4 +1,5 @@
 """Word-level diff of two texts (difflib), as Rich Text for the two sides of a pair."""
+
 from __future__ import annotations
 
 import difflib

@@ -8,6 +8,7 @@ difflib's SequenceMatcher then aligns the two identity sequences, so the alignme
 order and tolerates small rewordings. Replaced blocks are paired row by row; what is left over shows
 on one side only.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -55,9 +56,8 @@ class Alignment:
 
 
 def align(a: list[str], b: list[str], same_step: int = SAME_STEP) -> Alignment:
-    from rapidfuzz import fuzz, process
-
     import numpy as np
+    from rapidfuzz import fuzz, process
 
     na, nb = [normalise(s) for s in a], [normalise(s) for s in b]
     numbers_a, numbers_b = [_NUMBER.findall(s) for s in na], [_NUMBER.findall(s) for s in nb]

@@ -27,6 +27,7 @@ compiled for the TUI's in-memory index (still2tui/table_index.py: ``index_where`
 ``trajectory`` table carries domain, source, difficulty, latest perplexities and a ``pos`` key;
 tag filters have no index form (``index_where`` is None) and run on the store.
 """
+
 from __future__ import annotations
 
 import re
@@ -34,13 +35,20 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Callable, Collection
 
-LATEST_PPL = ("(SELECT trajectory_id, arg_max(ppl, created) AS ppl FROM perplexity "
-              "WHERE part = '{part}' GROUP BY trajectory_id)")
+LATEST_PPL = (
+    "(SELECT trajectory_id, arg_max(ppl, created) AS ppl FROM perplexity WHERE part = '{part}' GROUP BY trajectory_id)"
+)
 
 # field -> SQL expression over trajectory t (value fields) ...
 VALUE_FIELDS = {
-    "verdict": "t.verdict", "status": "t.status", "origin": "t.origin", "model": "t.model",
-    "run": "t.run_id", "id": "t.id", "problem": "t.problem_id", "finish": "t.finish_reason",
+    "verdict": "t.verdict",
+    "status": "t.status",
+    "origin": "t.origin",
+    "model": "t.model",
+    "run": "t.run_id",
+    "id": "t.id",
+    "problem": "t.problem_id",
+    "finish": "t.finish_reason",
 }
 # value fields whose values are a fixed set (others are checked against the values the store holds)
 ENUMS = {"verdict": ("correct", "incorrect", "unverified"), "status": ("pending", "approved", "rejected")}
@@ -49,8 +57,12 @@ CHECKED = ("verdict", "status", "origin", "model", "domain", "source", "flag", "
 # ... fields that live on the problem, tested through a semi-join ...
 PROBLEM_FIELDS = {"domain": "domain", "source": "source", "gold": "answer"}
 NUMBER_FIELDS = {
-    "iter": "t.iteration", "iteration": "t.iteration", "sample": "t.sample_index",
-    "len": "t.n_chars", "tokens": "t.n_tokens", "chars": "t.n_chars",
+    "iter": "t.iteration",
+    "iteration": "t.iteration",
+    "sample": "t.sample_index",
+    "len": "t.n_chars",
+    "tokens": "t.n_tokens",
+    "chars": "t.n_chars",
 }
 PPL_FIELDS = {"ppl": "full", "thought_ppl": "thought"}
 # ... fields of table trajectory_metrics (still2 metrics): expression there, and the index column
@@ -63,8 +75,20 @@ METRIC_FIELDS = {
 }
 # ... and verdict provenance, which the in-memory index does not carry (filtered on the store, as tags).
 STORE_FIELDS = {"answer": "t.answer_source", "judge": "t.judge_verdict", "rule": "t.verdict_rule"}
-FIELDS = sorted([*VALUE_FIELDS, *PROBLEM_FIELDS, *NUMBER_FIELDS, *PPL_FIELDS, *METRIC_FIELDS, *STORE_FIELDS,
-                 "difficulty", "flag", "tag", "label"])
+FIELDS = sorted(
+    [
+        *VALUE_FIELDS,
+        *PROBLEM_FIELDS,
+        *NUMBER_FIELDS,
+        *PPL_FIELDS,
+        *METRIC_FIELDS,
+        *STORE_FIELDS,
+        "difficulty",
+        "flag",
+        "tag",
+        "label",
+    ]
+)
 
 Known = Callable[[str], "Collection[str] | None"]
 
@@ -140,8 +164,9 @@ def suggest(value: str, choices) -> list[str]:
     """The known values closest to a misspelled one (rapidfuzz), best first."""
     from rapidfuzz import fuzz, process, utils
 
-    found = process.extract(value, list(choices), scorer=fuzz.WRatio, processor=utils.default_process, limit=3,
-                            score_cutoff=60)
+    found = process.extract(
+        value, list(choices), scorer=fuzz.WRatio, processor=utils.default_process, limit=3, score_cutoff=60
+    )
     return [choice for choice, _score, _i in found]
 
 
@@ -162,8 +187,11 @@ def _check_values(term: str, name: str, values: list[str], known: Known | None) 
         if v.lower() in lowered:
             hint = f"values are case-sensitive: {next(c for c in choices if c.lower() == v.lower())}"
         listed = ", ".join(choices[:12]) + (", …" if len(choices) > 12 else "")
-        raise FilterError(f"{term!r}: no trajectory has {name} {v!r}"
-                          + (f" ({hint})" if hint else "") + (f"; {name}s: {listed}" if listed else f"; no {name}s yet"))
+        raise FilterError(
+            f"{term!r}: no trajectory has {name} {v!r}"
+            + (f" ({hint})" if hint else "")
+            + (f"; {name}s: {listed}" if listed else f"; no {name}s yet")
+        )
 
 
 def _term(term: str, params: list, index: bool = False, known: Known | None = None) -> str:
@@ -172,8 +200,11 @@ def _term(term: str, params: list, index: bool = False, known: Known | None = No
     name, op, value = m["field"], m["op"], m["value"]
     if name not in FIELDS:
         close = suggest(name, FIELDS)
-        raise FilterError(f"{term!r}: unknown field {name!r}" + (f" (did you mean {' or '.join(close)}?)" if close else "")
-                          + f"; fields: {', '.join(FIELDS)}")
+        raise FilterError(
+            f"{term!r}: unknown field {name!r}"
+            + (f" (did you mean {' or '.join(close)}?)" if close else "")
+            + f"; fields: {', '.join(FIELDS)}"
+        )
     if value == "":
         raise FilterError(f"{term!r}: missing value")
     values = [v for v in value.split(",") if v]
@@ -198,7 +229,8 @@ def _term(term: str, params: list, index: bool = False, known: Known | None = No
             sql = f"coalesce({_equals(f't.{name}', values, params)}, false)"  # as the store's semi-join
         elif index and name == "flag":
             sql = {"any": "t.pos IN (SELECT pos FROM flag)", "none": "t.pos NOT IN (SELECT pos FROM flag)"}.get(
-                values[0] if len(values) == 1 else "", "")
+                values[0] if len(values) == 1 else "", ""
+            )
             sql = sql or f"t.pos IN (SELECT pos FROM flag WHERE {_equals('rule', values, params)})"
         elif index and name == "tag":
             raise _NoIndex(term)
@@ -211,8 +243,10 @@ def _term(term: str, params: list, index: bool = False, known: Known | None = No
         elif name == "flag":
             sql = f"t.id IN (SELECT trajectory_id FROM flag WHERE {_equals('rule', values, params)})"
         else:
-            sql = (f"t.id IN (SELECT target_id FROM tag WHERE target_kind = 'trajectory' "
-                   f"AND {_equals('tag', values, params)})")
+            sql = (
+                f"t.id IN (SELECT target_id FROM tag WHERE target_kind = 'trajectory' "
+                f"AND {_equals('tag', values, params)})"
+            )
         return f"NOT ({sql})" if op == "!=" else sql
     if name in METRIC_FIELDS:
         store_expr, index_column = METRIC_FIELDS[name]
@@ -282,8 +316,16 @@ def compile_filter(text: str, known: Known | None = None) -> Compiled:
     if errors:
         raise FilterError("\n".join(errors))
     index_where = None if index_clauses is None else (" AND ".join(c for c, _ in index_clauses) or "TRUE")
-    return Compiled(" AND ".join(clauses) if clauses else "TRUE", params, words, text.strip(), index_where,
-                    index_params, index_clauses or [], flags)
+    return Compiled(
+        " AND ".join(clauses) if clauses else "TRUE",
+        params,
+        words,
+        text.strip(),
+        index_where,
+        index_params,
+        index_clauses or [],
+        flags,
+    )
 
 
 def flag_values(compiled: Compiled) -> list[str]:

@@ -1,4 +1,5 @@
 """How values look in cells and panels: one place for number, list and None formatting."""
+
 from __future__ import annotations
 
 from datetime import datetime

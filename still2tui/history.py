@@ -1,4 +1,5 @@
 """SQL console history: in memory, appended to a file under the user's state dir (one query per line)."""
+
 from __future__ import annotations
 
 import json

@@ -8,6 +8,7 @@ Contract (owned by the CLI, never redefined here):
   ``CLI jobs cancel ID``
 Job state is read from the store's ``run`` table.
 """
+
 from __future__ import annotations
 
 import json
@@ -67,17 +68,23 @@ class PipelineCli:
         self.base, self.db, self.timeout = list(base), db, timeout
 
     def _run(self, args: list[str]) -> subprocess.CompletedProcess:
-        return subprocess.run([*self.base, *args], capture_output=True, text=True, timeout=self.timeout,
-                              stdin=subprocess.DEVNULL)
+        return subprocess.run(
+            [*self.base, *args], capture_output=True, text=True, timeout=self.timeout, stdin=subprocess.DEVNULL
+        )
 
     def schema(self) -> list[Command]:
         out = self._run(["jobs", "schema", "--json"])
         if out.returncode != 0:
             raise CliError((out.stderr or out.stdout).strip() or f"exit {out.returncode}")
         data = json.loads(out.stdout)
-        return [Command(c["name"], c.get("help", ""),
-                        [Param(**{k: p.get(k) for k in Param.__dataclass_fields__ if k in p}) for p in c["params"]])
-                for c in data["commands"]]
+        return [
+            Command(
+                c["name"],
+                c.get("help", ""),
+                [Param(**{k: p.get(k) for k in Param.__dataclass_fields__ if k in p}) for p in c["params"]],
+            )
+            for c in data["commands"]
+        ]
 
     def start(self, argv: list[str]) -> dict:
         out = self._run(["jobs", "start", "--db", self.db, "--json", "--", *argv])

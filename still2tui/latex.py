@@ -9,13 +9,15 @@ the space written after an operator macro or before an operator is kept (LaTeX d
 operators itself: ``\\theta = 30`` reads ``θ = 30``, not ``θ= 30``). A segment pylatexenc cannot parse is
 kept as written. Results are cached per segment (traces repeat the same expressions many times).
 """
+
 from __future__ import annotations
 
 import re
 from functools import lru_cache
 
-MATH = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|(?<![\\$])\$([^$\n]+?)\$|\\boxed\{((?:[^{}]|\{[^{}]*\})*)\}",
-                  re.S)
+MATH = re.compile(
+    r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|(?<![\\$])\$([^$\n]+?)\$|\\boxed\{((?:[^{}]|\{[^{}]*\})*)\}", re.S
+)
 SUPERSCRIPT = str.maketrans("0123456789+-=()nix", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱˣ")
 SUBSCRIPT = str.maketrans("0123456789+-=()", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎")
 _SUP = re.compile(r"\^\{([0-9+\-=()nix]{1,8})\}|\^([0-9])")
@@ -28,16 +30,96 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
 _SPACED_MACRO = re.compile(r"\\([A-Za-z]+)(\s+)(?=([^\s{\[^_]))")
 _OPERATOR_CHARS = set("=+-<>*/|:,;!")
 _OPERATOR_MACROS = {
-    "cdot", "times", "div", "pm", "mp", "in", "notin", "ni", "leq", "le", "geq", "ge", "neq", "ne", "approx",
-    "equiv", "sim", "simeq", "cong", "propto", "subset", "subseteq", "supset", "supseteq", "cup", "cap", "to",
-    "rightarrow", "leftarrow", "Rightarrow", "Leftarrow", "leftrightarrow", "Leftrightarrow", "implies", "iff",
-    "mid", "parallel", "perp", "wedge", "vee", "land", "lor", "oplus", "otimes", "circ", "ast", "setminus",
-    "mapsto", "quad", "qquad", "cdots", "ldots", "dots", "forall", "exists", "therefore", "because",
+    "cdot",
+    "times",
+    "div",
+    "pm",
+    "mp",
+    "in",
+    "notin",
+    "ni",
+    "leq",
+    "le",
+    "geq",
+    "ge",
+    "neq",
+    "ne",
+    "approx",
+    "equiv",
+    "sim",
+    "simeq",
+    "cong",
+    "propto",
+    "subset",
+    "subseteq",
+    "supset",
+    "supseteq",
+    "cup",
+    "cap",
+    "to",
+    "rightarrow",
+    "leftarrow",
+    "Rightarrow",
+    "Leftarrow",
+    "leftrightarrow",
+    "Leftrightarrow",
+    "implies",
+    "iff",
+    "mid",
+    "parallel",
+    "perp",
+    "wedge",
+    "vee",
+    "land",
+    "lor",
+    "oplus",
+    "otimes",
+    "circ",
+    "ast",
+    "setminus",
+    "mapsto",
+    "quad",
+    "qquad",
+    "cdots",
+    "ldots",
+    "dots",
+    "forall",
+    "exists",
+    "therefore",
+    "because",
     # functions, which LaTeX also spaces ("\\sin \\theta": "sin θ")
-    "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "log", "ln",
-    "exp", "lim", "max", "min", "det", "gcd", "lcm"}
-_EXTRA_SYMBOLS = {"implies": "⟹", "iff": "⟺", "land": "∧", "lor": "∨", "therefore": "∴", "because": "∵",
-                  "lt": "<", "gt": ">"}
+    "sin",
+    "cos",
+    "tan",
+    "cot",
+    "sec",
+    "csc",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "log",
+    "ln",
+    "exp",
+    "lim",
+    "max",
+    "min",
+    "det",
+    "gcd",
+    "lcm",
+}
+_EXTRA_SYMBOLS = {
+    "implies": "⟹",
+    "iff": "⟺",
+    "land": "∧",
+    "lor": "∨",
+    "therefore": "∴",
+    "because": "∵",
+    "lt": "<",
+    "gt": ">",
+}
 
 
 def _simple(text: str) -> bool:
@@ -74,15 +156,33 @@ def _converter():
         return f" (mod {args(n, l2tobj)[-1]})"
 
     text_db = get_default_latex_context_db().filter_context()
-    text_db.add_context_category("still2", prepend=True, macros=[
-        MacroTextSpec(name, simplify_repl=fn) for name, fn in (
-            ("frac", frac), ("dfrac", frac), ("tfrac", frac), ("cfrac", frac), ("binom", binom),
-            ("dbinom", binom), ("tbinom", binom), ("pmod", pmod), ("sqrt", sqrt), ("overline", overline))]
-        + [MacroTextSpec(name, simplify_repl=text) for name, text in _EXTRA_SYMBOLS.items()])
+    text_db.add_context_category(
+        "still2",
+        prepend=True,
+        macros=[
+            MacroTextSpec(name, simplify_repl=fn)
+            for name, fn in (
+                ("frac", frac),
+                ("dfrac", frac),
+                ("tfrac", frac),
+                ("cfrac", frac),
+                ("binom", binom),
+                ("dbinom", binom),
+                ("tbinom", binom),
+                ("pmod", pmod),
+                ("sqrt", sqrt),
+                ("overline", overline),
+            )
+        ]
+        + [MacroTextSpec(name, simplify_repl=text) for name, text in _EXTRA_SYMBOLS.items()],
+    )
     parse_db = walker_db().filter_context()
-    parse_db.add_context_category("still2", prepend=True, macros=[
-        MacroSpec(name, "{{") for name in ("frac", "dfrac", "tfrac", "cfrac", "binom", "dbinom", "tbinom")
-    ] + [MacroSpec("pmod", "{")])
+    parse_db.add_context_category(
+        "still2",
+        prepend=True,
+        macros=[MacroSpec(name, "{{") for name in ("frac", "dfrac", "tfrac", "cfrac", "binom", "dbinom", "tbinom")]
+        + [MacroSpec("pmod", "{")],
+    )
     return LatexNodes2Text(latex_context=text_db, math_mode="text", strict_latex_spaces=False), parse_db
 
 
@@ -104,6 +204,7 @@ def math_to_unicode(latex: str) -> str:
         spec = parse_db.get_macro_spec(m[1])
         takes_args = spec is not None and getattr(spec.args_parser, "argspec", None)
         return m[0] if takes_args else f"\\{m[1]}{{}}{m[2]}"
+
     source = _SPACED_MACRO.sub(keep_space, source)
     try:
         nodes, _, _ = LatexWalker(source, latex_context=parse_db, tolerant_parsing=False).get_latex_nodes()
@@ -117,8 +218,14 @@ def to_unicode(text: str) -> str:
     """The text with every math segment converted (prose untouched)."""
     if "$" not in text and "\\" not in text:
         return text
-    return MATH.sub(lambda m: math_to_unicode(next(g for g in m.groups() if g is not None))
-                    if not m.group(0).startswith("\\boxed") else "⟦" + math_to_unicode(m.group(5)) + "⟧", text)
+    return MATH.sub(
+        lambda m: (
+            math_to_unicode(next(g for g in m.groups() if g is not None))
+            if not m.group(0).startswith("\\boxed")
+            else "⟦" + math_to_unicode(m.group(5)) + "⟧"
+        ),
+        text,
+    )
 
 
 def escape_markdown(text: str) -> str:
@@ -131,7 +238,7 @@ def markdown_source(text: str, latex: bool = True) -> str:
     ``latex=False``, every backslash kept (Markdown would read ``\\(`` as an escaped parenthesis)."""
     out, last = [], 0
     for m in MATH.finditer(text):
-        out.append(text[last:m.start()].replace("\\", "\\\\"))
+        out.append(text[last : m.start()].replace("\\", "\\\\"))
         out.append(escape_markdown(to_unicode(m.group(0))) if latex else m.group(0).replace("\\", "\\\\"))
         last = m.end()
     out.append(text[last:].replace("\\", "\\\\"))

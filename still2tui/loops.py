@@ -6,6 +6,7 @@ reason (or when the quote is not found), the loop starts at the first step whose
 ``MIN_COUNT`` times among the steps. Written by hand: this is the filter's notion of a loop mapped
 onto the TUI's steps.
 """
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Messages the app's screens send each other (posted to the app, which routes them)."""
+
 from __future__ import annotations
 
 from textual.message import Message

@@ -1,4 +1,5 @@
 """Terminal plots (plotext) rendered to Rich Text: histograms and accuracy per iteration."""
+
 from __future__ import annotations
 
 import plotext as plt
@@ -42,4 +43,5 @@ def accuracy(rows: list[tuple], title: str = "accuracy per iteration", width: in
         plt.plot(xs, ys, marker="dot", color="green")
         plt.xticks(xs)
         plt.ylim(0, 100)
+
     return _render(width, height, title, draw)

@@ -7,6 +7,7 @@ keys in ``still2tui/actions.py`` under a scope of its own (``BINDINGS = bindings
 ``register_screen(ScreenEntry(...))`` line below (with ``key`` for a mode reached from anywhere,
 without one for a screen that is pushed, like the detail view).
 """
+
 from __future__ import annotations
 
 import importlib

@@ -11,6 +11,7 @@ there are many, counting the matches takes seconds (a read of all text), so ``fi
 the first page before: it reads the text of the candidates in display order, a chunk at a time, until
 the page is full.
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -18,8 +19,15 @@ from typing import Callable
 import numpy as np
 
 from store import Store
-from store.search_index import (Candidates, candidates, intersect_sorted, matching_rowids, predicate, search,
-                                unique_sorted)
+from store.search_index import (
+    Candidates,
+    candidates,
+    intersect_sorted,
+    matching_rowids,
+    predicate,
+    search,
+    unique_sorted,
+)
 
 FIRST_PAGE_ABOVE = 20_000  # matches to check beyond this: the first page is found before the count
 FIRST_CHUNK = 4  # pages in the first chunk of candidates read
@@ -43,8 +51,16 @@ def text_positions(store: Store, index, word: str, found: Candidates | None = No
         doc_pos = index.positions_of_docs(hits.docs)
         # Docs indexed after the in-memory index was loaded (the search index catches up in the background).
         late = hits.docs[doc_pos < 0]
-        late_ids = [r[0] for r in conn.execute("SELECT trajectory_id FROM search_doc WHERE doc IN (SELECT unnest(?))",
-                                               [late.tolist()]).fetchall()] if len(late) else []
+        late_ids = (
+            [
+                r[0]
+                for r in conn.execute(
+                    "SELECT trajectory_id FROM search_doc WHERE doc IN (SELECT unnest(?))", [late.tolist()]
+                ).fetchall()
+            ]
+            if len(late)
+            else []
+        )
     pos = np.concatenate([doc_pos, index.positions_of_ids(hits.unindexed_ids + late_ids)])
     return unique_sorted(pos[pos >= 0])
 
@@ -54,9 +70,16 @@ def word_candidates(store: Store, words: list[str]) -> dict[str, Candidates]:
         return {word: candidates(conn, word) for word in words}
 
 
-def first_positions(store: Store, index, words: list[str], found: dict[str, Candidates],
-                    filtered: Callable[[], np.ndarray], sort_key: str, descending: bool,
-                    limit: int) -> tuple[np.ndarray, bool] | None:
+def first_positions(
+    store: Store,
+    index,
+    words: list[str],
+    found: dict[str, Candidates],
+    filtered: Callable[[], np.ndarray],
+    sort_key: str,
+    descending: bool,
+    limit: int,
+) -> tuple[np.ndarray, bool] | None:
     """The first ``limit`` positions, in display order, of ``filtered()`` (sorted positions) whose text
     holds every word, and whether they are all of them: a prefix of the exact view, found by reading the
     text of as few candidates as it takes. None when the exact answer is as quick (no text to read or
@@ -77,7 +100,7 @@ def first_positions(store: Store, index, words: list[str], found: dict[str, Cand
     start, chunk = 0, FIRST_CHUNK * limit
     with store.read() as conn:
         for _ in range(CHUNKS):
-            part = order[start:start + chunk]
+            part = order[start : start + chunk]
             hits = set(matching_rowids(conn, rid[part], words).tolist())
             first += [p for p, r in zip(part.tolist(), rid[part].tolist()) if r in hits]
             start += len(part)

@@ -7,6 +7,7 @@ event log says who did what. It comes from ``$STILL2_CURATOR``, else ``curator =
 Layout choices (hidden columns per table, the preview pane) are written by the TUI itself to
 ``$XDG_STATE_HOME/still2tui/ui.json``; a missing or broken file means the defaults.
 """
+
 from __future__ import annotations
 
 import getpass

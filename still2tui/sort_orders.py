@@ -7,6 +7,7 @@ rowid``; NULLs go last ascending and first descending, as ``ASC NULLS LAST`` / `
 Strings are replaced by their rank among the distinct values (bytewise, DuckDB's default collation),
 so every column but floats sorts as small integers (Arrow uses a counting sort for those).
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -6,6 +6,7 @@ in-memory TrajectoryIndex once it is loaded (table_index.py); before that (or fo
 express) from the store, with a plain ``LIMIT`` for the unfiltered first page. The small listings
 (problems, pairs, runs) are held in memory.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -101,10 +102,18 @@ class Source(ABC):
 # (table_index.DISPLAY_COLUMNS / DERIVED_COLUMNS) and in TrajectorySource's store path (STORE_VALUES or
 # the lookups in ``_store_rows``); adding a column is one entry here and one there.
 TRAJECTORY_COLUMNS = [
-    Column("problem_id", "problem", 13, "t.problem_id", 4, fmt=short_problem_id,
-           help="problem id, shortened to source:hash"),
-    Column("question", "question", 16, "", 2, flex=True, fmt=question_cell,
-           help="the problem's question (first words)"),
+    Column(
+        "problem_id",
+        "problem",
+        13,
+        "t.problem_id",
+        4,
+        fmt=short_problem_id,
+        help="problem id, shortened to source:hash",
+    ),
+    Column(
+        "question", "question", 16, "", 2, flex=True, fmt=question_cell, help="the problem's question (first words)"
+    ),
     Column("domain", "domain", 7, "p.domain", 7),
     Column("model", "model", 14, "t.model", 4),
     Column("origin", "origin", 7, "t.origin", 6, help="explore / distill / eval / import"),
@@ -113,14 +122,22 @@ TRAJECTORY_COLUMNS = [
     Column("verdict", "verdict", 9, "t.verdict", 1),
     Column("extracted", "answer", 8, "t.extracted", 2, fmt=answer_cell, help="the extracted final answer"),
     Column("gold", "gold", 8, "p.answer", 2, fmt=answer_cell, help="the gold answer"),
-    Column("n_tokens", "tokens", 6, "t.n_tokens", 5, numeric=True,
-           help="token count (known for generated or scored rows)"),
+    Column(
+        "n_tokens", "tokens", 6, "t.n_tokens", 5, numeric=True, help="token count (known for generated or scored rows)"
+    ),
     Column("n_chars", "chars", 7, "t.n_chars", 3, numeric=True, help="length in characters"),
     Column("ppl", "ppl", 5, "pp.ppl", 4, numeric=True, help="latest perplexity of the full response"),
     Column("flags", "flags", 14, "fl.flags", 3, help="filter flags (the ones the filter asks for first)"),
     # still2 metrics: thought tokens after the first correct answer, re-check phrases
-    Column("after_tokens", "after✓", 7, "tm.tokens_after_correct", 7, numeric=True,
-           help="thought tokens after the first correct answer (still2 metrics)"),
+    Column(
+        "after_tokens",
+        "after✓",
+        7,
+        "tm.tokens_after_correct",
+        7,
+        numeric=True,
+        help="thought tokens after the first correct answer (still2 metrics)",
+    ),
     Column("rechecks", "rechk", 5, "tm.rechecks", 7, numeric=True, help="re-check phrases (still2 metrics)"),
     Column("finish_reason", "finish", 6, "t.finish_reason", 6, help="why generation stopped (stop / length)"),
     Column("tags", "tags/notes", 10, "", 5, help="tags, then ✎n for n notes"),
@@ -128,13 +145,26 @@ TRAJECTORY_COLUMNS = [
 ]
 # store path: trajectory columns read as they are (the others come from the problem, perplexity, flag,
 # tag and note tables)
-STORE_VALUES = ("problem_id", "model", "origin", "iteration", "sample_index", "verdict", "extracted", "n_tokens",
-                "n_chars", "finish_reason", "status")
+STORE_VALUES = (
+    "problem_id",
+    "model",
+    "origin",
+    "iteration",
+    "sample_index",
+    "verdict",
+    "extracted",
+    "n_tokens",
+    "n_chars",
+    "finish_reason",
+    "status",
+)
 SORT_JOINS = {
     "p.": "LEFT JOIN problem p ON p.id = t.problem_id",
     "pp.": f"LEFT JOIN {LATEST_PPL.format(part='full')} pp ON pp.trajectory_id = t.id",
-    "fl.": ("LEFT JOIN (SELECT trajectory_id, string_agg(rule, ',' ORDER BY rule) AS flags FROM flag "
-            "GROUP BY trajectory_id) fl ON fl.trajectory_id = t.id"),
+    "fl.": (
+        "LEFT JOIN (SELECT trajectory_id, string_agg(rule, ',' ORDER BY rule) AS flags FROM flag "
+        "GROUP BY trajectory_id) fl ON fl.trajectory_id = t.id"
+    ),
     "tm.": "LEFT JOIN trajectory_metrics tm ON tm.trajectory_id = t.id",
 }
 
@@ -205,8 +235,12 @@ class TrajectorySource(Source):
 
     def _is_plain(self, q: Query) -> bool:
         """Unfiltered, unsorted, from the store: count(*) and LIMIT answer it at once."""
-        return not self._uses_index(q) and q.filter.where == "TRUE" and not q.filter.has_text \
+        return (
+            not self._uses_index(q)
+            and q.filter.where == "TRUE"
+            and not q.filter.has_text
             and self._sort_expr(q) is None
+        )
 
     @property
     def uses_index(self) -> bool:
@@ -220,8 +254,12 @@ class TrajectorySource(Source):
         if self._is_plain(q):
             return False
         expr = self._sort_expr(q) or ""
-        return q.filter.has_text or "perplexity" in q.filter.where or "trajectory_metrics" in q.filter.where \
+        return (
+            q.filter.has_text
+            or "perplexity" in q.filter.where
+            or "trajectory_metrics" in q.filter.where
             or expr.startswith(("pp.", "fl.", "tm."))
+        )
 
     def view(self, q: Query) -> np.ndarray:
         """Index positions of the matching rows in display order (index path only)."""
@@ -258,8 +296,16 @@ class TrajectorySource(Source):
         q = q or self.query
         if not (self._uses_index(q) and q.filter.has_text) or q.view is not None:
             return None
-        first = first_positions(self._search_store, self.index, q.filter.text, self._candidates(q),
-                                lambda: self._filtered(q), q.sort_key, q.descending, limit)
+        first = first_positions(
+            self._search_store,
+            self.index,
+            q.filter.text,
+            self._candidates(q),
+            lambda: self._filtered(q),
+            q.sort_key,
+            q.descending,
+            limit,
+        )
         if first is None:
             return None
         positions, complete = first
@@ -288,8 +334,10 @@ class TrajectorySource(Source):
             return f"SELECT t.rowid AS r FROM trajectory t WHERE {clause}", params
         joins = " ".join(j for prefix, j in SORT_JOINS.items() if expr.startswith(prefix))
         direction = "DESC NULLS FIRST" if q.descending else "ASC NULLS LAST"
-        return (f"SELECT t.rowid AS r FROM trajectory t {joins} WHERE {clause} "
-                f"ORDER BY {expr} {direction}, t.rowid", params)
+        return (
+            f"SELECT t.rowid AS r FROM trajectory t {joins} WHERE {clause} ORDER BY {expr} {direction}, t.rowid",
+            params,
+        )
 
     def rowids(self, q: Query) -> np.ndarray:
         if q.rowids is None:
@@ -316,43 +364,72 @@ class TrajectorySource(Source):
         q = self.query
         names = self.row_names
         if self._uses_index(q):
-            return self.index.rows(self.view(q)[offset:offset + limit], names)
+            return self.index.rows(self.view(q)[offset : offset + limit], names)
         if self._is_plain(q):
             with self.store.read() as conn:
-                wanted = [r[0] for r in conn.execute("SELECT rowid FROM trajectory ORDER BY rowid LIMIT ? OFFSET ?",
-                                                     [limit, offset]).fetchall()]
+                wanted = [
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT rowid FROM trajectory ORDER BY rowid LIMIT ? OFFSET ?", [limit, offset]
+                    ).fetchall()
+                ]
         else:
-            wanted = [int(r) for r in self.rowids(q)[offset:offset + limit]]
+            wanted = [int(r) for r in self.rowids(q)[offset : offset + limit]]
         return self._store_rows(wanted, names) if wanted else []
 
     def _store_rows(self, wanted: list[int], names: tuple[str, ...]) -> list[tuple]:
         """Display rows of the given rowids read from the store (before the index is loaded)."""
         marks = ",".join("?" * len(wanted))
         with self.store.read() as conn:
-            cur = conn.execute(f"SELECT t.rowid, t.id, {', '.join('t.' + n for n in STORE_VALUES)} "
-                               f"FROM trajectory t WHERE t.rowid IN ({marks})", wanted)
+            cur = conn.execute(
+                f"SELECT t.rowid, t.id, {', '.join('t.' + n for n in STORE_VALUES)} "
+                f"FROM trajectory t WHERE t.rowid IN ({marks})",
+                wanted,
+            )
             rows = [dict(zip(["rid", "id", *STORE_VALUES], r)) for r in cur.fetchall()]
             ids = [r["id"] for r in rows]
             pids = sorted({r["problem_id"] for r in rows})
             id_marks = ",".join("?" * len(ids))
-            problems = {pid: (domain, gold, question) for pid, domain, gold, question in conn.execute(
-                f"""SELECT id, domain, answer, left(regexp_replace(question, '\\s+', ' ', 'g'), 240) FROM problem
-                    WHERE id IN ({','.join('?' * len(pids))})""", pids).fetchall()}
-            ppl = dict(conn.execute(
-                f"""SELECT trajectory_id, arg_max(ppl, created) FROM perplexity
-                    WHERE part = 'full' AND trajectory_id IN ({id_marks}) GROUP BY 1""", ids).fetchall())
-            flags = dict(conn.execute(
-                f"""SELECT trajectory_id, string_agg(rule, ',' ORDER BY rule) FROM flag
-                    WHERE trajectory_id IN ({id_marks}) GROUP BY 1""", ids).fetchall())
-            metrics = {r[0]: r[1:] for r in conn.execute(
-                f"""SELECT trajectory_id, tokens_after_correct, rechecks FROM trajectory_metrics
-                    WHERE trajectory_id IN ({id_marks})""", ids).fetchall()}
-            tags = dict(conn.execute(
-                f"""SELECT t.id, concat_ws(' ', (SELECT string_agg(tag, ',' ORDER BY tag) FROM tag
+            problems = {
+                pid: (domain, gold, question)
+                for pid, domain, gold, question in conn.execute(
+                    f"""SELECT id, domain, answer, left(regexp_replace(question, '\\s+', ' ', 'g'), 240) FROM problem
+                    WHERE id IN ({",".join("?" * len(pids))})""",
+                    pids,
+                ).fetchall()
+            }
+            ppl = dict(
+                conn.execute(
+                    f"""SELECT trajectory_id, arg_max(ppl, created) FROM perplexity
+                    WHERE part = 'full' AND trajectory_id IN ({id_marks}) GROUP BY 1""",
+                    ids,
+                ).fetchall()
+            )
+            flags = dict(
+                conn.execute(
+                    f"""SELECT trajectory_id, string_agg(rule, ',' ORDER BY rule) FROM flag
+                    WHERE trajectory_id IN ({id_marks}) GROUP BY 1""",
+                    ids,
+                ).fetchall()
+            )
+            metrics = {
+                r[0]: r[1:]
+                for r in conn.execute(
+                    f"""SELECT trajectory_id, tokens_after_correct, rechecks FROM trajectory_metrics
+                    WHERE trajectory_id IN ({id_marks})""",
+                    ids,
+                ).fetchall()
+            }
+            tags = dict(
+                conn.execute(
+                    f"""SELECT t.id, concat_ws(' ', (SELECT string_agg(tag, ',' ORDER BY tag) FROM tag
                                                  WHERE target_kind = 'trajectory' AND target_id = t.id),
                                         (SELECT '✎' || count(*) FROM note WHERE target_kind = 'trajectory'
                                          AND target_id = t.id HAVING count(*) > 0))
-                    FROM trajectory t WHERE t.id IN ({id_marks})""", ids).fetchall())
+                    FROM trajectory t WHERE t.id IN ({id_marks})""",
+                    ids,
+                ).fetchall()
+            )
         by_rowid = {}
         for r in rows:
             r["domain"], r["gold"], r["question"] = problems.get(r["problem_id"]) or (None, None, None)
@@ -375,7 +452,7 @@ class RowsSource(Source):
         return len(self.rows)
 
     def fetch(self, offset: int, limit: int) -> list[tuple]:
-        return self.rows[offset:offset + limit]
+        return self.rows[offset : offset + limit]
 
 
 @dataclass
@@ -405,8 +482,9 @@ class SqlSource(Source):
             keys = [c.key for c in self.columns]
             if self.sort_key in keys:
                 i = keys.index(self.sort_key) + 1
-                present = sorted((r for r in rows if r[i] is not None), key=lambda r: (r[i], str(r[0])),
-                                 reverse=self.descending)
+                present = sorted(
+                    (r for r in rows if r[i] is not None), key=lambda r: (r[i], str(r[0])), reverse=self.descending
+                )
                 missing = [r for r in rows if r[i] is None]
                 rows = present + missing
             self._rows = rows
@@ -416,4 +494,4 @@ class SqlSource(Source):
         return len(self.rows())
 
     def fetch(self, offset: int, limit: int) -> list[tuple]:
-        return self.rows()[offset:offset + limit]
+        return self.rows()[offset : offset + limit]

@@ -7,6 +7,7 @@ scored response, found in order, and the tokens overlapping it give the step's s
 the mean NLL over all tokens; the *spike* is the step whose tokens raise that perplexity most, i.e. the
 step without which the response's perplexity would drop the most (``ppl_without``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from store.token_nll import TokenNll, scored_text
-from store.trajectory_format import BEGIN_THOUGHT, BEGIN_THINK
+from store.trajectory_format import BEGIN_THINK, BEGIN_THOUGHT
 
 MIN_PEAK_TOKENS = 3  # a step needs this many tokens to be the peak (one odd token is not a spike)
 

@@ -15,6 +15,7 @@ problem are kept by position too, so opening a trajectory scans no table.
 seen), curation (the undo log) updates statuses in place, and anything else (new perplexities or
 flags, a job starting or ending) rebuilds the index. All methods are thread-safe.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,31 +25,86 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from still2tui.sort_orders import order, sort_key
 from store import Store
 from store import tui_queries as q
 from store.search_index import unique_sorted
-from still2tui.sort_orders import order, sort_key
 
 # Index columns kept as Arrow columns for display (a table column of the same name reads them); a new column
 # is one more name here and in store.tui_queries.INDEX_ROWS_SQL.
-DISPLAY_COLUMNS = ("id", "problem_id", "domain", "model", "origin", "iteration", "sample_index", "verdict",
-                   "extracted", "gold", "n_tokens", "n_chars", "ppl", "flags", "finish_reason", "after_tokens",
-                   "rechecks")
+DISPLAY_COLUMNS = (
+    "id",
+    "problem_id",
+    "domain",
+    "model",
+    "origin",
+    "iteration",
+    "sample_index",
+    "verdict",
+    "extracted",
+    "gold",
+    "n_tokens",
+    "n_chars",
+    "ppl",
+    "flags",
+    "finish_reason",
+    "after_tokens",
+    "rechecks",
+)
 # Display values that do not live in the Arrow columns: kept apart (status changes in place with curation;
 # the question per problem; tags and notes per position, refreshed when a tag or note event is seen).
 DERIVED_COLUMNS = ("status", "question", "tags")
 # The columns the index can sort by (each sorts by the index column of the same name).
-SORT_COLUMNS = ("problem_id", "domain", "model", "origin", "iteration", "sample_index", "verdict", "extracted",
-                "gold", "n_tokens", "n_chars", "ppl", "flags", "finish_reason", "status", "after_tokens", "rechecks")
+SORT_COLUMNS = (
+    "problem_id",
+    "domain",
+    "model",
+    "origin",
+    "iteration",
+    "sample_index",
+    "verdict",
+    "extracted",
+    "gold",
+    "n_tokens",
+    "n_chars",
+    "ppl",
+    "flags",
+    "finish_reason",
+    "status",
+    "after_tokens",
+    "rechecks",
+)
 FEW_VALUES = {"domain", "model", "origin", "verdict", "flags", "finish_reason"}  # dictionary-encoded in memory
 # Filter terms on one of these columns are evaluated once per distinct value (if it has at most
 # DISTINCT_MAX of them) and mapped to the rows through each row's value code: no scan of 1M strings.
-CODED_COLUMNS = ("verdict", "origin", "model", "domain", "source", "iteration", "sample_index", "n_tokens",
-                 "n_chars", "difficulty", "ppl", "thought_ppl", "finish_reason", "rechecks", "after_tokens",
-                 "after_chars", "overthink")
+CODED_COLUMNS = (
+    "verdict",
+    "origin",
+    "model",
+    "domain",
+    "source",
+    "iteration",
+    "sample_index",
+    "n_tokens",
+    "n_chars",
+    "difficulty",
+    "ppl",
+    "thought_ppl",
+    "finish_reason",
+    "rechecks",
+    "after_tokens",
+    "after_chars",
+    "overthink",
+)
 # Value fields of the filter language whose known values the index can list (filter_lang's ``known``).
-KNOWN_VALUES = {"verdict": "verdict", "origin": "origin", "model": "model", "domain": "domain", "source": "source",
-                "finish": "finish_reason"}
+KNOWN_VALUES = {
+    "verdict": "verdict",
+    "origin": "origin",
+    "model": "model",
+    "domain": "domain",
+    "source": "source",
+    "finish": "finish_reason",
+}
 DISTINCT_MAX = 50_000
 _COLUMN_REF = re.compile(r"\bt\.(\w+)")
 
@@ -190,8 +246,9 @@ class TrajectoryIndex:
                 if annotations_signature != self._annotations_signature:
                     annotations = q.index_annotations(conn)
                 # the checksums of what the index now holds (curated statuses, appended rows)
-                in_place = q.verdicts_signature(conn, int(rows["rid"][-1].as_py()) if rows is not None
-                                                and rows.num_rows else last_held)
+                in_place = q.verdicts_signature(
+                    conn, int(rows["rid"][-1].as_py()) if rows is not None and rows.num_rows else last_held
+                )
         with self._lock:
             if rows is not None and rows.num_rows:
                 self._append(rows, flags, scores)
@@ -289,8 +346,9 @@ class TrajectoryIndex:
                     mask = got if mask is None else mask & got
             if rest:
                 where = " AND ".join(sql for sql, _ in rest)
-                pos = self.db.execute(f"SELECT pos FROM trajectory t WHERE {where}",
-                                      [p for _, params in rest for p in params]).fetchnumpy()["pos"]
+                pos = self.db.execute(
+                    f"SELECT pos FROM trajectory t WHERE {where}", [p for _, params in rest for p in params]
+                ).fetchnumpy()["pos"]
                 got = np.zeros(self.n, bool)
                 got[np.asarray(pos, dtype=np.int64)] = True
                 mask = got if mask is None else mask & got
@@ -321,8 +379,11 @@ class TrajectoryIndex:
             if values is None:
                 return None
         # Each distinct value once (plus NULL, code -1), with the clause's own SQL: the same semantics.
-        distinct = pa.array([*values, None]) if isinstance(values, list) else \
-            pa.concat_arrays([values, pa.nulls(1, values.type)])
+        distinct = (
+            pa.array([*values, None])
+            if isinstance(values, list)
+            else pa.concat_arrays([values, pa.nulls(1, values.type)])
+        )
         table = pa.table({"code": pa.array([*range(len(values)), -1], pa.int64()), column: distinct})
         self.db.register("distinct_values", table)
         try:
@@ -379,8 +440,12 @@ class TrajectoryIndex:
         """(total in the index, correct, approved, rejected) among ``positions``."""
         with self._lock:
             status = self._display.status_kinds(positions)
-            return (self.n, int(np.count_nonzero(self._correct[positions])), int(np.count_nonzero(status == 1)),
-                    int(np.count_nonzero(status == 2)))
+            return (
+                self.n,
+                int(np.count_nonzero(self._correct[positions])),
+                int(np.count_nonzero(status == 1)),
+                int(np.count_nonzero(status == 2)),
+            )
 
     def rows(self, positions: np.ndarray, names: tuple[str, ...] = (*DISPLAY_COLUMNS, "status")) -> list[tuple]:
         """Display rows of the given positions, in that order: one value per name of DISPLAY_COLUMNS or
@@ -394,8 +459,11 @@ class TrajectoryIndex:
                 if name == "status":
                     got[name] = self._display.statuses(positions)
                 elif name == "question":
-                    pids = got["problem_id"] if "problem_id" in got else \
-                        self._display.columns(positions, ["problem_id"])["problem_id"]
+                    pids = (
+                        got["problem_id"]
+                        if "problem_id" in got
+                        else self._display.columns(positions, ["problem_id"])["problem_id"]
+                    )
                     got[name] = [self._questions.get(p) for p in pids]
                 elif name == "tags":
                     got[name] = [self._annotations.get(p) for p in positions.tolist()]
@@ -419,14 +487,18 @@ class TrajectoryIndex:
             positions = self._problems.positions(problem_id)
             sample_values, sample_codes = self._codes.get("sample_index")
             if sample_values is None:  # too many distinct sample indexes to be coded: ask DuckDB
-                return self.db.execute("""
+                return self.db.execute(
+                    """
                     SELECT id, verdict, extracted, n_chars, status FROM trajectory WHERE problem_id = ?
                     ORDER BY iteration NULLS FIRST, sample_index NULLS FIRST, id LIMIT ?""",
-                                       [problem_id, limit]).fetchall()
+                    [problem_id, limit],
+                ).fetchall()
             rows = self.rows(positions, ("id", "iteration", "verdict", "extracted", "n_chars", "status"))
             samples = [sample_values[int(c)].as_py() if c >= 0 else None for c in sample_codes[positions]]
-        keyed = sorted(zip(rows, samples), key=lambda rs: (rs[0][1] is not None, rs[0][1] or 0,
-                                                           rs[1] is not None, rs[1] or 0, rs[0][0]))
+        keyed = sorted(
+            zip(rows, samples),
+            key=lambda rs: (rs[0][1] is not None, rs[0][1] or 0, rs[1] is not None, rs[1] or 0, rs[0][0]),
+        )
         return [(r[0], *r[2:]) for r, _ in keyed[:limit]]
 
     def close(self) -> None:
@@ -439,8 +511,11 @@ class TrajectoryIndex:
 def _doc_positions(table: np.ndarray, docs: pa.ChunkedArray, first_pos: int) -> np.ndarray:
     """Extend the doc -> position table with rows ``first_pos..`` whose docs are ``docs`` (NULL: none)."""
     values = docs.to_numpy(zero_copy_only=False)
-    values = np.asarray([-1 if v is None or v != v else int(v) for v in values], np.int64) \
-        if values.dtype == object or values.dtype.kind == "f" else values.astype(np.int64)
+    values = (
+        np.asarray([-1 if v is None or v != v else int(v) for v in values], np.int64)
+        if values.dtype == object or values.dtype.kind == "f"
+        else values.astype(np.int64)
+    )
     top = int(values.max(initial=-1))
     if top >= len(table):
         table = np.concatenate([table, np.full(top + 1 - len(table), -1, np.int64)])
@@ -545,8 +620,9 @@ class _Display:
             column = rows[name].combine_chunks()
             columns[name] = pc.dictionary_encode(column) if name in FEW_VALUES else column
         new = pa.table(columns)
-        self.table = new if self.table is None else pa.concat_tables([self.table, new]).unify_dictionaries() \
-            .combine_chunks()
+        self.table = (
+            new if self.table is None else pa.concat_tables([self.table, new]).unify_dictionaries().combine_chunks()
+        )
         self.status = np.concatenate([self.status, self._codes(rows["status"].to_pylist())])
         return self
 

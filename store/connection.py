@@ -30,6 +30,7 @@ a scanner). Opening a file that is not a DuckDB store raises a one-line :class:`
 :meth:`Connector.sandboxed` gives the SQL console a read-only connection that cannot reach any other
 file or change any setting.
 """
+
 from __future__ import annotations
 
 import errno
@@ -61,8 +62,11 @@ STORE_CATALOG = "store"  # the name the store is attached under (and made the de
 # Settings of every connection: a store never needs an extension DuckDB would fetch or load by itself.
 BASE_CONFIG = {"autoload_known_extensions": False, "autoinstall_known_extensions": False}
 # Settings the SQL console's sandbox adds once the store is attached (see Connector.sandboxed).
-SANDBOX_SETTINGS = ("SET enable_external_access = false", "SET allow_community_extensions = false",
-                    "SET lock_configuration = true")
+SANDBOX_SETTINGS = (
+    "SET enable_external_access = false",
+    "SET allow_community_extensions = false",
+    "SET lock_configuration = true",
+)
 
 
 class StoreError(Exception):
@@ -79,14 +83,20 @@ def store_open_error(path: str, error: BaseException) -> StoreError:
     """A one-line message for a file DuckDB cannot open as a store."""
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     lowered = text.lower()
-    if "not a valid duckdb database file" in lowered or "unable to open database" in lowered \
-            or "sqlite" in lowered or "file header" in lowered:
+    if (
+        "not a valid duckdb database file" in lowered
+        or "unable to open database" in lowered
+        or "sqlite" in lowered
+        or "file header" in lowered
+    ):
         return StoreError(f"{path} is not a still2 store (not a DuckDB database file)")
     if "could not read enough bytes" in lowered or "corrupt" in lowered or "checksum" in lowered:
         return StoreError(f"{path} is damaged (truncated or corrupt: {text}); restore it from a copy")
     if "permission denied" in lowered:
-        return StoreError(f"{path}: permission denied ({'writing needs' if 'write' in lowered else 'needs'} "
-                          "access to the file and its directory)")
+        return StoreError(
+            f"{path}: permission denied ({'writing needs' if 'write' in lowered else 'needs'} "
+            "access to the file and its directory)"
+        )
     if "is a directory" in lowered or os.path.isdir(path):
         return StoreError(f"{path} is a directory, not a store file")
     if "conflicting lock" in lowered:
@@ -145,10 +155,13 @@ def store_io_error(path: str, error: BaseException) -> StoreError | None:
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     lowered = text.lower()
     if "no space left" in lowered or "disk is full" in lowered:
-        return StoreError(f"{path}: no space left on the device; this write was not completed "
-                          "(free some space and run the command again)")
+        return StoreError(
+            f"{path}: no space left on the device; this write was not completed "
+            "(free some space and run the command again)"
+        )
     if isinstance(error, (duckdb.IOException, duckdb.FatalException, duckdb.InternalException)) and (
-            "could not read enough bytes" in lowered or "corrupt" in lowered or "checksum" in lowered):
+        "could not read enough bytes" in lowered or "corrupt" in lowered or "checksum" in lowered
+    ):
         return StoreError(f"{path} is damaged (truncated or corrupt: {text}); restore it from a copy")
     if isinstance(error, duckdb.FatalException):
         return StoreError(f"{path}: DuckDB stopped on a fatal error, nothing more was written: {text}")
@@ -209,8 +222,9 @@ class Connector:
                 raise
             if create:
                 why = "its file system is read-only" if e.errno == errno.EROFS else "permission denied"
-                raise StoreError(f"cannot write to the store: its lock file {path} is not writable "
-                                 f"({why}); reading works") from None
+                raise StoreError(
+                    f"cannot write to the store: its lock file {path} is not writable ({why}); reading works"
+                ) from None
             return None
         try:
             return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)

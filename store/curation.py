@@ -9,6 +9,7 @@ curator); given an actor, undo and redo walk that curator's own actions only, an
 only that curator's redo stack, so two people curating one store never undo each other's work. Bulk actions over a filter are one
 event, so one undo reverts the whole bulk change.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,35 +42,50 @@ def _target_sql(ids: list[str] | None, where: str | None) -> tuple[str, dict]:
     return " AND ".join(clauses), params
 
 
-def _new_event(conn: duckdb.DuckDBPyConnection, action: str, kind: str, field: str, detail: str | None,
-               actor: str | None) -> int:
+def _new_event(
+    conn: duckdb.DuckDBPyConnection, action: str, kind: str, field: str, detail: str | None, actor: str | None
+) -> int:
     conn.execute("UPDATE event SET state = 'dropped' WHERE state = 'undone' AND actor IS NOT DISTINCT FROM ?", [actor])
     return conn.execute(
         "INSERT INTO event (id, action, target_kind, field, n, detail, actor) "
         "VALUES (nextval('event_seq'), ?, ?, ?, 0, ?, ?) RETURNING id",
-        [action, kind, field, detail, actor]).fetchone()[0]
+        [action, kind, field, detail, actor],
+    ).fetchone()[0]
 
 
-def _finish(conn: duckdb.DuckDBPyConnection, event_id: int, action: str, kind: str, field: str,
-            detail: str | None = None) -> Event:
+def _finish(
+    conn: duckdb.DuckDBPyConnection, event_id: int, action: str, kind: str, field: str, detail: str | None = None
+) -> Event:
     n = conn.execute("SELECT count(*) FROM event_item WHERE event_id = ?", [event_id]).fetchone()[0]
     conn.execute("UPDATE event SET n = ? WHERE id = ?", [n, event_id])
     return Event(event_id, action, kind, field, n, detail)
 
 
-def set_status(conn: duckdb.DuckDBPyConnection, status: str, *, ids: list[str] | None = None,
-               where: str | None = None, kind: str = "trajectory", actor: str | None = None) -> Event:
+def set_status(
+    conn: duckdb.DuckDBPyConnection,
+    status: str,
+    *,
+    ids: list[str] | None = None,
+    where: str | None = None,
+    kind: str = "trajectory",
+    actor: str | None = None,
+) -> Event:
     """Set status on trajectories (or pairs) chosen by ids and/or a SQL filter over the table."""
     if status not in STATUSES:
         raise ValueError(f"status must be one of {', '.join(STATUSES)}")
     table = TARGETS[kind]
     clause, params = _target_sql(ids, where)
     event_id = _new_event(conn, "set_status", kind, "status", status, actor)
-    conn.execute(f"""INSERT INTO event_item SELECT {event_id}, id, status, $status FROM {table}
-                     WHERE {clause} AND status <> $status""", {**params, "status": status})
-    conn.execute(f"""UPDATE {table} SET status = $status
+    conn.execute(
+        f"""INSERT INTO event_item SELECT {event_id}, id, status, $status FROM {table}
+                     WHERE {clause} AND status <> $status""",
+        {**params, "status": status},
+    )
+    conn.execute(
+        f"""UPDATE {table} SET status = $status
                      WHERE id IN (SELECT target_id FROM event_item WHERE event_id = {event_id})""",
-                 {"status": status})
+        {"status": status},
+    )
     return _finish(conn, event_id, "set_status", kind, "status", status)
 
 
@@ -79,59 +95,86 @@ def swap_pair(conn: duckdb.DuckDBPyConnection, pair_id: str, actor: str | None =
     if row is None:
         raise ValueError(f"no pair {pair_id}")
     event_id = _new_event(conn, "swap", "pair", "chosen_id,rejected_id", None, actor)
-    conn.execute("INSERT INTO event_item VALUES (?, ?, ?, ?)",
-                 [event_id, pair_id, f"{row[0]}\t{row[1]}", f"{row[1]}\t{row[0]}"])
+    conn.execute(
+        "INSERT INTO event_item VALUES (?, ?, ?, ?)", [event_id, pair_id, f"{row[0]}\t{row[1]}", f"{row[1]}\t{row[0]}"]
+    )
     conn.execute("UPDATE pair SET chosen_id = ?, rejected_id = ? WHERE id = ?", [row[1], row[0], pair_id])
     return _finish(conn, event_id, "swap", "pair", "chosen_id,rejected_id")
 
 
-def add_tag(conn: duckdb.DuckDBPyConnection, tag: str, *, ids: list[str] | None = None, where: str | None = None,
-            kind: str = "trajectory", actor: str | None = None) -> Event:
+def add_tag(
+    conn: duckdb.DuckDBPyConnection,
+    tag: str,
+    *,
+    ids: list[str] | None = None,
+    where: str | None = None,
+    kind: str = "trajectory",
+    actor: str | None = None,
+) -> Event:
     table = TARGETS[kind]
     clause, params = _target_sql(ids, where)
     event_id = _new_event(conn, "tag", kind, "tag", tag, actor)
-    conn.execute(f"""INSERT INTO event_item SELECT {event_id}, id, NULL, $tag FROM {table} t
+    conn.execute(
+        f"""INSERT INTO event_item SELECT {event_id}, id, NULL, $tag FROM {table} t
                      WHERE {clause} AND NOT EXISTS (SELECT 1 FROM tag g WHERE g.target_kind = $kind
                                                     AND g.target_id = t.id AND g.tag = $tag)""",
-                 {**params, "tag": tag, "kind": kind})
-    conn.execute(f"""INSERT INTO tag (target_kind, target_id, tag)
+        {**params, "tag": tag, "kind": kind},
+    )
+    conn.execute(
+        f"""INSERT INTO tag (target_kind, target_id, tag)
                      SELECT $kind, target_id, $tag FROM event_item WHERE event_id = {event_id}""",
-                 {"kind": kind, "tag": tag})
+        {"kind": kind, "tag": tag},
+    )
     return _finish(conn, event_id, "tag", kind, "tag", tag)
 
 
-def remove_tag(conn: duckdb.DuckDBPyConnection, tag: str, *, ids: list[str] | None = None,
-               where: str | None = None, kind: str = "trajectory", actor: str | None = None) -> Event:
+def remove_tag(
+    conn: duckdb.DuckDBPyConnection,
+    tag: str,
+    *,
+    ids: list[str] | None = None,
+    where: str | None = None,
+    kind: str = "trajectory",
+    actor: str | None = None,
+) -> Event:
     table = TARGETS[kind]
     clause, params = _target_sql(ids, where)
     event_id = _new_event(conn, "untag", kind, "tag", tag, actor)
-    conn.execute(f"""INSERT INTO event_item SELECT {event_id}, g.target_id, $tag, NULL FROM tag g
+    conn.execute(
+        f"""INSERT INTO event_item SELECT {event_id}, g.target_id, $tag, NULL FROM tag g
                      WHERE g.target_kind = $kind AND g.tag = $tag
                        AND g.target_id IN (SELECT id FROM {table} WHERE {clause})""",
-                 {**params, "tag": tag, "kind": kind})
-    conn.execute(f"""DELETE FROM tag WHERE target_kind = $kind AND tag = $tag
+        {**params, "tag": tag, "kind": kind},
+    )
+    conn.execute(
+        f"""DELETE FROM tag WHERE target_kind = $kind AND tag = $tag
                      AND target_id IN (SELECT target_id FROM event_item WHERE event_id = {event_id})""",
-                 {"kind": kind, "tag": tag})
+        {"kind": kind, "tag": tag},
+    )
     return _finish(conn, event_id, "untag", kind, "tag", tag)
 
 
-def add_note(conn: duckdb.DuckDBPyConnection, target_id: str, text: str, *, kind: str = "trajectory",
-             actor: str | None = None) -> Event:
+def add_note(
+    conn: duckdb.DuckDBPyConnection, target_id: str, text: str, *, kind: str = "trajectory", actor: str | None = None
+) -> Event:
     event_id = _new_event(conn, "note", kind, "note", text, actor)
-    note_id = conn.execute("INSERT INTO note (target_kind, target_id, text) VALUES (?, ?, ?) RETURNING id",
-                           [kind, target_id, text]).fetchone()[0]
+    note_id = conn.execute(
+        "INSERT INTO note (target_kind, target_id, text) VALUES (?, ?, ?) RETURNING id", [kind, target_id, text]
+    ).fetchone()[0]
     conn.execute("INSERT INTO event_item VALUES (?, ?, NULL, ?)", [event_id, target_id, str(note_id)])
     return _finish(conn, event_id, "note", kind, "note", text)
 
 
-def set_step_label(conn: duckdb.DuckDBPyConnection, trajectory_id: str, step: int | None, n_steps: int,
-                   actor: str | None = None) -> Event:
+def set_step_label(
+    conn: duckdb.DuckDBPyConnection, trajectory_id: str, step: int | None, n_steps: int, actor: str | None = None
+) -> Event:
     """Mark step ``step`` (0-based, of ``n_steps`` thought steps) as the trajectory's first wrong step, or
     clear its label with ``step=None``. Stored in ``step_label``; values in the event log are "step/n_steps"."""
     if step is not None and not 0 <= step < n_steps:
         raise ValueError(f"step {step} is not one of the {n_steps} steps")
-    row = conn.execute("SELECT first_wrong_step, n_steps FROM step_label WHERE trajectory_id = ?",
-                       [trajectory_id]).fetchone()
+    row = conn.execute(
+        "SELECT first_wrong_step, n_steps FROM step_label WHERE trajectory_id = ?", [trajectory_id]
+    ).fetchone()
     before = None if row is None else f"{row[0]}/{row[1]}"
     after = None if step is None else f"{step}/{n_steps}"
     if before == after:  # nothing changes: no event, so undo skips it
@@ -142,13 +185,14 @@ def set_step_label(conn: duckdb.DuckDBPyConnection, trajectory_id: str, step: in
     return _finish(conn, event_id, "step_label", "trajectory", "first_wrong_step")
 
 
-def _put_step_label(conn: duckdb.DuckDBPyConnection, trajectory_id: str, value: str | None,
-                    actor: str | None) -> None:
+def _put_step_label(conn: duckdb.DuckDBPyConnection, trajectory_id: str, value: str | None, actor: str | None) -> None:
     conn.execute("DELETE FROM step_label WHERE trajectory_id = ?", [trajectory_id])
     if value is not None:
         step, n_steps = (int(v) for v in value.split("/"))
-        conn.execute("INSERT INTO step_label (trajectory_id, first_wrong_step, n_steps, actor) VALUES (?, ?, ?, ?)",
-                     [trajectory_id, step, n_steps, actor])
+        conn.execute(
+            "INSERT INTO step_label (trajectory_id, first_wrong_step, n_steps, actor) VALUES (?, ?, ?, ?)",
+            [trajectory_id, step, n_steps, actor],
+        )
 
 
 # Whose verdict a curator can accept for a trajectory (the disagreements view): the verifier's own, the
@@ -158,15 +202,25 @@ VERDICT_SOURCES = ("ours", "harness", "judge")
 _OURS = "CASE WHEN verdict_by IS NULL THEN verdict ELSE verifier_verdict END"
 _ACCEPTED = {
     "ours": (_OURS, "NULL", "NULL", f"{_OURS} IS NOT NULL"),
-    "harness": ("CASE WHEN harness_correct THEN 'correct' ELSE 'incorrect' END", "'harness'", _OURS,
-                "harness_correct IS NOT NULL"),
+    "harness": (
+        "CASE WHEN harness_correct THEN 'correct' ELSE 'incorrect' END",
+        "'harness'",
+        _OURS,
+        "harness_correct IS NOT NULL",
+    ),
     "judge": ("judge_verdict", "'judge'", _OURS, "judge_verdict IN ('correct', 'incorrect')"),
 }
 _VERDICT_STATE = "verdict || chr(9) || coalesce(verdict_by, '') || chr(9) || coalesce(verifier_verdict, '')"
 
 
-def accept_verdict(conn: duckdb.DuckDBPyConnection, source: str, *, ids: list[str] | None = None,
-                   where: str | None = None, actor: str | None = None) -> Event:
+def accept_verdict(
+    conn: duckdb.DuckDBPyConnection,
+    source: str,
+    *,
+    ids: list[str] | None = None,
+    where: str | None = None,
+    actor: str | None = None,
+) -> Event:
     """Make `source`'s opinion (ours | harness | judge) the trajectory's verdict; rows where that source has
     no opinion are left alone. A later `still2 verify` keeps an accepted harness/judge verdict."""
     if source not in _ACCEPTED:
@@ -175,65 +229,89 @@ def accept_verdict(conn: duckdb.DuckDBPyConnection, source: str, *, ids: list[st
     clause, params = _target_sql(ids, where)
     event_id = _new_event(conn, "accept_verdict", "trajectory", "verdict", source, actor)
     after = f"{verdict} || chr(9) || coalesce({by}, '') || chr(9) || coalesce({kept}, '')"
-    conn.execute(f"""INSERT INTO event_item SELECT {event_id}, id, {_VERDICT_STATE}, {after} FROM trajectory
-                     WHERE {clause} AND {has} AND {_VERDICT_STATE} <> {after}""", params)
+    conn.execute(
+        f"""INSERT INTO event_item SELECT {event_id}, id, {_VERDICT_STATE}, {after} FROM trajectory
+                     WHERE {clause} AND {has} AND {_VERDICT_STATE} <> {after}""",
+        params,
+    )
     _set_verdict_state(conn, event_id, "after")
     return _finish(conn, event_id, "accept_verdict", "trajectory", "verdict")
 
 
 def _set_verdict_state(conn: duckdb.DuckDBPyConnection, event_id: int, value: str) -> None:
-    conn.execute(f"""UPDATE trajectory SET verdict = split_part(ei.{value}, chr(9), 1),
+    conn.execute(
+        f"""UPDATE trajectory SET verdict = split_part(ei.{value}, chr(9), 1),
                                            verdict_by = nullif(split_part(ei.{value}, chr(9), 2), ''),
                                            verifier_verdict = nullif(split_part(ei.{value}, chr(9), 3), '')
-                     FROM event_item ei WHERE ei.event_id = ? AND trajectory.id = ei.target_id""", [event_id])
+                     FROM event_item ei WHERE ei.event_id = ? AND trajectory.id = ei.target_id""",
+        [event_id],
+    )
 
 
 def _apply(conn: duckdb.DuckDBPyConnection, event_id: int, backwards: bool) -> Event:
     action, kind, field, detail, n = conn.execute(
-        "SELECT action, target_kind, field, detail, n FROM event WHERE id = ?", [event_id]).fetchone()
+        "SELECT action, target_kind, field, detail, n FROM event WHERE id = ?", [event_id]
+    ).fetchone()
     table = TARGETS[kind]
     value = "before" if backwards else "after"
     if action == "set_status":
-        conn.execute(f"""UPDATE {table} SET status = ei.{value} FROM event_item ei
-                         WHERE ei.event_id = ? AND {table}.id = ei.target_id""", [event_id])
+        conn.execute(
+            f"""UPDATE {table} SET status = ei.{value} FROM event_item ei
+                         WHERE ei.event_id = ? AND {table}.id = ei.target_id""",
+            [event_id],
+        )
     elif action == "accept_verdict":
         _set_verdict_state(conn, event_id, value)
     elif action == "swap":
-        conn.execute(f"""UPDATE pair SET chosen_id = split_part(ei.{value}, chr(9), 1),
+        conn.execute(
+            f"""UPDATE pair SET chosen_id = split_part(ei.{value}, chr(9), 1),
                                          rejected_id = split_part(ei.{value}, chr(9), 2)
-                         FROM event_item ei WHERE ei.event_id = ? AND pair.id = ei.target_id""", [event_id])
+                         FROM event_item ei WHERE ei.event_id = ? AND pair.id = ei.target_id""",
+            [event_id],
+        )
     elif (action, backwards) in (("tag", True), ("untag", False)):
-        conn.execute("""DELETE FROM tag WHERE target_kind = ? AND tag = ?
+        conn.execute(
+            """DELETE FROM tag WHERE target_kind = ? AND tag = ?
                         AND target_id IN (SELECT target_id FROM event_item WHERE event_id = ?)""",
-                     [kind, detail, event_id])
+            [kind, detail, event_id],
+        )
     elif action in ("tag", "untag"):
-        conn.execute("""INSERT INTO tag (target_kind, target_id, tag)
-                        SELECT ?, target_id, ? FROM event_item WHERE event_id = ?""", [kind, detail, event_id])
+        conn.execute(
+            """INSERT INTO tag (target_kind, target_id, tag)
+                        SELECT ?, target_id, ? FROM event_item WHERE event_id = ?""",
+            [kind, detail, event_id],
+        )
     elif action == "note" and backwards:
-        conn.execute("""DELETE FROM note WHERE id IN (SELECT after::BIGINT FROM event_item WHERE event_id = ?)""",
-                     [event_id])
+        conn.execute(
+            """DELETE FROM note WHERE id IN (SELECT after::BIGINT FROM event_item WHERE event_id = ?)""", [event_id]
+        )
     elif action == "step_label":
         actor = conn.execute("SELECT actor FROM event WHERE id = ?", [event_id]).fetchone()[0]
         for target, before, after in conn.execute(
-                "SELECT target_id, before, after FROM event_item WHERE event_id = ?", [event_id]).fetchall():
+            "SELECT target_id, before, after FROM event_item WHERE event_id = ?", [event_id]
+        ).fetchall():
             _put_step_label(conn, target, before if backwards else after, actor)
     elif action == "note":
-        conn.execute("""INSERT INTO note (id, target_kind, target_id, text)
+        conn.execute(
+            """INSERT INTO note (id, target_kind, target_id, text)
                         SELECT after::BIGINT, ?, target_id, ? FROM event_item WHERE event_id = ?""",
-                     [kind, detail or "", event_id])
+            [kind, detail or "", event_id],
+        )
     conn.execute("UPDATE event SET state = ? WHERE id = ?", ["undone" if backwards else "done", event_id])
     return Event(event_id, action, kind, field, n, detail)
 
 
 def undo(conn: duckdb.DuckDBPyConnection, actor: str | None = None) -> Event | None:
     """Revert the newest action still in effect (of ``actor`` when given); None when there is none."""
-    row = conn.execute("SELECT max(id) FROM event WHERE state = 'done' AND ($actor IS NULL OR actor = $actor)",
-                       {"actor": actor}).fetchone()
+    row = conn.execute(
+        "SELECT max(id) FROM event WHERE state = 'done' AND ($actor IS NULL OR actor = $actor)", {"actor": actor}
+    ).fetchone()
     return None if row[0] is None else _apply(conn, row[0], backwards=True)
 
 
 def redo(conn: duckdb.DuckDBPyConnection, actor: str | None = None) -> Event | None:
     """Re-apply the oldest undone action of the redo stack (of ``actor`` when given)."""
-    row = conn.execute("SELECT min(id) FROM event WHERE state = 'undone' AND ($actor IS NULL OR actor = $actor)",
-                       {"actor": actor}).fetchone()
+    row = conn.execute(
+        "SELECT min(id) FROM event WHERE state = 'undone' AND ($actor IS NULL OR actor = $actor)", {"actor": actor}
+    ).fetchone()
     return None if row[0] is None else _apply(conn, row[0], backwards=False)

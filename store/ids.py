@@ -1,4 +1,5 @@
 """Stable identifiers: the same content always gets the same id, so re-imports and resumed jobs add nothing."""
+
 from __future__ import annotations
 
 import hashlib
@@ -28,9 +29,7 @@ def stable_id(*parts: object) -> str:
 
 
 # The same rule in SQL, for bulk ingest where the caller gave no id (keep in sync with imported_id).
-IMPORTED_ID_SQL = (
-    "substr(sha1(concat_ws(chr(0), problem_id, coalesce(model, ''), origin, text)), 1, 16)"
-)
+IMPORTED_ID_SQL = "substr(sha1(concat_ws(chr(0), problem_id, coalesce(model, ''), origin, text)), 1, 16)"
 
 
 def imported_id(problem_id: str, model: str | None, origin: str, text: str) -> str:

@@ -15,6 +15,7 @@ An import runs in two steps, and only the second holds the store's write lock:
 Ids are content hashes, so importing a file twice adds nothing; a killed import leaves whole batches
 and no import_log row, and running it again adds exactly the rows that are missing.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,9 +41,9 @@ from store.trajectory_format import parse_response, with_reasoning
 # DuckDB's memory for an import's write transactions: a checkpoint otherwise takes what a whole row group
 # needs at once; with a limit it spills to <db>.tmp and works in pieces.
 WRITE_MEMORY_LIMIT = "256MB"
-READ_BATCH_ROWS = 500          # source rows mapped together
-WRITE_BATCH_ROWS = 2_000       # records per write transaction at most
-WRITE_BATCH_BYTES = 8 << 20    # and about this much text
+READ_BATCH_ROWS = 500  # source rows mapped together
+WRITE_BATCH_ROWS = 2_000  # records per write transaction at most
+WRITE_BATCH_BYTES = 8 << 20  # and about this much text
 
 
 @dataclass
@@ -65,19 +66,39 @@ class ImportReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "path": self.path, "kind": self.kind, "format": self.format, "layout": self.layout,
-            "rows_read": self.rows_read, "added": self.added, "problems_added": self.problems_added,
-            "problems_matched": self.problems_matched, "incomplete": self.incomplete,
+            "path": self.path,
+            "kind": self.kind,
+            "format": self.format,
+            "layout": self.layout,
+            "rows_read": self.rows_read,
+            "added": self.added,
+            "problems_added": self.problems_added,
+            "problems_matched": self.problems_matched,
+            "incomplete": self.incomplete,
             "skipped": [{"line": e.line, "error": e.message} for e in self.skipped],
         }
 
 
 def _log(conn, path: str, sha: str, kind: str, fmt: str, read: int, added: int, skipped: int) -> None:
-    insert_new(conn, "import_log", [{"path": path, "sha256": sha, "kind": kind, "format": fmt,
-                                     "rows_read": read, "rows_added": added, "rows_skipped": skipped}])
+    insert_new(
+        conn,
+        "import_log",
+        [
+            {
+                "path": path,
+                "sha256": sha,
+                "kind": kind,
+                "format": fmt,
+                "rows_read": read,
+                "rows_added": added,
+                "rows_skipped": skipped,
+            }
+        ],
+    )
 
 
 # ---- reading -----------------------------------------------------------------------------------
+
 
 class _Rows:
     """A file's row stream with the first good row peeked (for layout detection) and rows counted."""
@@ -141,6 +162,7 @@ def _map(mapper: Callable[[Source], tuple[list, list[RowError], str]], batch: So
 
 # ---- the spill: prepared batches on disk between the two steps ----------------------------------
 
+
 class _Spill:
     """Record batches written as consecutive Arrow IPC streams (each with its own schema) in one file."""
 
@@ -157,8 +179,9 @@ class _Spill:
             except OSError:
                 continue
         else:
-            raise StoreError(f"cannot create a temporary file for the import beside {store.path} or in "
-                             f"{tempfile.gettempdir()}")
+            raise StoreError(
+                f"cannot create a temporary file for the import beside {store.path} or in {tempfile.gettempdir()}"
+            )
         self.batches = 0
 
     def add(self, records: list[dict]) -> None:
@@ -169,8 +192,10 @@ class _Spill:
             with pa.ipc.new_stream(self._file, table.schema) as writer:
                 writer.write_table(table)
         except OSError as e:
-            raise StoreError(f"cannot write the import's temporary file {self.path}: {e.strerror or e} "
-                             "(it holds the prepared rows, about twice the text of the file)") from None
+            raise StoreError(
+                f"cannot write the import's temporary file {self.path}: {e.strerror or e} "
+                "(it holds the prepared rows, about twice the text of the file)"
+            ) from None
         self.batches += 1
 
     def __iter__(self) -> Iterator[pa.Table]:
@@ -193,7 +218,7 @@ def _remove_stale_spills(place: Path, store_name: str) -> None:
     """Spill files left by killed imports (their process is gone) are removed."""
     for leftover in place.glob(f"{store_name}.import-*.arrow"):
         try:
-            pid = int(leftover.name[len(store_name) + len(".import-"):].split("-")[0])
+            pid = int(leftover.name[len(store_name) + len(".import-") :].split("-")[0])
             os.kill(pid, 0)
         except ProcessLookupError:
             leftover.unlink(missing_ok=True)
@@ -252,10 +277,22 @@ def _finish_reading(path: str, errors: list[RowError], total: int, skip_bad: boo
 
 # ---- problems ----------------------------------------------------------------------------------
 
-def import_problems(store: Store, path: str, *, source: str | None = None, fmt: str | None = None,
-                    layout: str | None = None, field_map: dict[str, str] | None = None,
-                    split: str | None = None, domain: str | None = None, answer_kind: str | None = None,
-                    difficulty: int | None = None, seed: int = 0, skip_bad: bool = False) -> ImportReport:
+
+def import_problems(
+    store: Store,
+    path: str,
+    *,
+    source: str | None = None,
+    fmt: str | None = None,
+    layout: str | None = None,
+    field_map: dict[str, str] | None = None,
+    split: str | None = None,
+    domain: str | None = None,
+    answer_kind: str | None = None,
+    difficulty: int | None = None,
+    seed: int = 0,
+    skip_bad: bool = False,
+) -> ImportReport:
     _check_writable(store)
     rows = _Rows(path, fmt, split)
     guessed_name, guessed_split = problem_formats.source_name_for(rows.path)
@@ -263,8 +300,16 @@ def import_problems(store: Store, path: str, *, source: str | None = None, fmt: 
 
     def mapper(batch: Source):
         return problem_formats.map_problem_rows(
-            batch, source_name=source or guessed_name, layout=used_layout, field_map=field_map,
-            split=split or guessed_split, domain=domain, answer_kind=answer_kind, difficulty=difficulty, seed=seed)
+            batch,
+            source_name=source or guessed_name,
+            layout=used_layout,
+            field_map=field_map,
+            split=split or guessed_split,
+            domain=domain,
+            answer_kind=answer_kind,
+            difficulty=difficulty,
+            seed=seed,
+        )
 
     errors: list[RowError] = []
     with _spill(store) as spill:
@@ -290,11 +335,13 @@ def import_problems(store: Store, path: str, *, source: str | None = None, fmt: 
         if not tables:
             with store.write() as conn:
                 _log(conn, rows.path, sha, "problems", rows.format, rows.read, 0, len(errors))
-        return ImportReport(rows.path, "problems", rows.format, used_layout, rows.read, added, skipped=errors,
-                            batches=spill.batches)
+        return ImportReport(
+            rows.path, "problems", rows.format, used_layout, rows.read, added, skipped=errors, batches=spill.batches
+        )
 
 
 # ---- trajectories ------------------------------------------------------------------------------
+
 
 def _match_problems(conn, hashes: list[str], prefer_source: str | None) -> dict[str, str]:
     """question_hash -> problem id for hashes already in the store (preferred source first, then oldest)."""
@@ -328,27 +375,49 @@ def _trajectory_fields(raw: trajectory_formats.RawTrajectory, layout: str) -> di
     if raw.extras.get("source_idx") is not None:
         meta["source_idx"] = raw.extras["source_idx"]
     return {
-        "question_hash": question_hash(raw.question), "question": raw.question.strip(), "gold": raw.gold,
-        "domain": raw.domain, "source_key": str(raw.extras.get("source_idx", raw.line)),
-        "text": text, "thought": parsed.thought, "solution": parsed.solution,
-        "format_style": parsed.style, "format_flags": list(parsed.flags),
-        "harness_pred": raw.extras.get("harness_pred"), "harness_correct": raw.extras.get("harness_correct"),
-        "raw_model": raw.model, "sample_index": raw.sample_index, "source_line": raw.line, "meta": meta,
+        "question_hash": question_hash(raw.question),
+        "question": raw.question.strip(),
+        "gold": raw.gold,
+        "domain": raw.domain,
+        "source_key": str(raw.extras.get("source_idx", raw.line)),
+        "text": text,
+        "thought": parsed.thought,
+        "solution": parsed.solution,
+        "format_style": parsed.style,
+        "format_flags": list(parsed.flags),
+        "harness_pred": raw.extras.get("harness_pred"),
+        "harness_correct": raw.extras.get("harness_correct"),
+        "raw_model": raw.model,
+        "sample_index": raw.sample_index,
+        "source_line": raw.line,
+        "meta": meta,
     }
 
 
 PROBLEM_ONLY = ("question_hash", "question", "gold", "domain", "source_key", "raw_model")
 
 
-def import_trajectories(store: Store, path: str, *, source: str | None = None, fmt: str | None = None,
-                        layout: str | None = None, field_map: dict[str, str] | None = None,
-                        split: str | None = None, model: str | None = None, origin: str | None = None,
-                        run_id: str | None = None, iteration: int | None = None,
-                        problem_source: str | None = None, skip_bad: bool = False) -> ImportReport:
+def import_trajectories(
+    store: Store,
+    path: str,
+    *,
+    source: str | None = None,
+    fmt: str | None = None,
+    layout: str | None = None,
+    field_map: dict[str, str] | None = None,
+    split: str | None = None,
+    model: str | None = None,
+    origin: str | None = None,
+    run_id: str | None = None,
+    iteration: int | None = None,
+    problem_source: str | None = None,
+    skip_bad: bool = False,
+) -> ImportReport:
     _check_writable(store)
     rows = _Rows(path, fmt, split)
-    used_layout = layout or (trajectory_formats.detect_layout(set(rows.first.data)) if rows.first
-                             else "prompt-response")
+    used_layout = layout or (
+        trajectory_formats.detect_layout(set(rows.first.data)) if rows.first else "prompt-response"
+    )
     origin = origin or trajectory_formats.get_layout(used_layout).origin  # an unknown --layout is an error
     source_name = source or problem_formats.source_name_for(rows.path)[0]
 
@@ -371,8 +440,9 @@ def import_trajectories(store: Store, path: str, *, source: str | None = None, f
         _finish_reading(rows.path, errors, rows.read, skip_bad)
         sha = source_sha256(rows.path, rows.format, split)
 
-        report = ImportReport(rows.path, "trajectories", rows.format, used_layout, rows.read, 0, skipped=errors,
-                              batches=spill.batches)
+        report = ImportReport(
+            rows.path, "trajectories", rows.format, used_layout, rows.read, 0, skipped=errors, batches=spill.batches
+        )
         pid_of: dict[str, str] = {}
         created: set[str] = set()
         matched: set[str] = set()
@@ -380,10 +450,22 @@ def import_trajectories(store: Store, path: str, *, source: str | None = None, f
             last = i == spill.batches - 1
             with store.write() as conn:
                 _limit_memory(store, conn)
-                report.problems_added += _add_batch(conn, table, pid_of, created, matched, source_name=source_name,
-                                                    problem_source=problem_source, split=split, src_path=rows.path,
-                                                    model=model, origin=origin, run_id=run_id,
-                                                    iteration=iteration, report=report)
+                report.problems_added += _add_batch(
+                    conn,
+                    table,
+                    pid_of,
+                    created,
+                    matched,
+                    source_name=source_name,
+                    problem_source=problem_source,
+                    split=split,
+                    src_path=rows.path,
+                    model=model,
+                    origin=origin,
+                    run_id=run_id,
+                    iteration=iteration,
+                    report=report,
+                )
                 if last:
                     _log(conn, rows.path, sha, "trajectories", rows.format, rows.read, report.added, len(errors))
         if spill.batches == 0:
@@ -393,14 +475,28 @@ def import_trajectories(store: Store, path: str, *, source: str | None = None, f
         return report
 
 
-def _add_batch(conn, table: pa.Table, pid_of: dict[str, str], created: set[str], matched: set[str], *,
-               source_name: str, problem_source: str | None, split: str | None, src_path: str,
-               model: str | None, origin: str, run_id: str | None, iteration: int | None,
-               report: ImportReport) -> int:
+def _add_batch(
+    conn,
+    table: pa.Table,
+    pid_of: dict[str, str],
+    created: set[str],
+    matched: set[str],
+    *,
+    source_name: str,
+    problem_source: str | None,
+    split: str | None,
+    src_path: str,
+    model: str | None,
+    origin: str,
+    run_id: str | None,
+    iteration: int | None,
+    report: ImportReport,
+) -> int:
     """Write one prepared batch: its new problems, then its trajectories. Returns problems added.
     The trajectories stay an Arrow table: only the id columns are computed here, row by row."""
-    cols = table.select(["question_hash", "question", "gold", "domain", "source_key", "raw_model", "text",
-                         "sample_index"]).to_pydict()
+    cols = table.select(
+        ["question_hash", "question", "gold", "domain", "source_key", "raw_model", "text", "sample_index"]
+    ).to_pydict()
     hashes = cols["question_hash"]
     unknown = sorted(set(hashes) - pid_of.keys())
     known = _match_problems(conn, unknown, problem_source)
@@ -411,10 +507,15 @@ def _add_batch(conn, table: pa.Table, pid_of: dict[str, str], created: set[str],
         if h in pid_of or h in new_problems:
             continue
         new_problems[h] = {
-            "id": problem_id(source_name, cols["question"][i]), "source": source_name,
-            "source_key": cols["source_key"][i], "domain": cols["domain"][i] or "math",
-            "question": cols["question"][i], "question_hash": h, "answer": cols["gold"][i],
-            "answer_kind": "int" if "aime" in source_name.lower() else "math", "split": split,
+            "id": problem_id(source_name, cols["question"][i]),
+            "source": source_name,
+            "source_key": cols["source_key"][i],
+            "domain": cols["domain"][i] or "math",
+            "question": cols["question"][i],
+            "question_hash": h,
+            "answer": cols["gold"][i],
+            "answer_kind": "int" if "aime" in source_name.lower() else "math",
+            "split": split,
             "meta": {"created_by_import": src_path},
         }
     added_problems = add_problems(conn, list(new_problems.values()))
@@ -423,15 +524,21 @@ def _add_batch(conn, table: pa.Table, pid_of: dict[str, str], created: set[str],
         created.add(h)
     pids = [pid_of[h] for h in hashes]
     models = [model or m for m in cols["raw_model"]]
-    ids = [imported_id(pid, m, origin, text if k == 0 else f"{k}\x00{text}")
-           for pid, m, text, k in zip(pids, models, cols["text"], cols["sample_index"])]
+    ids = [
+        imported_id(pid, m, origin, text if k == 0 else f"{k}\x00{text}")
+        for pid, m, text, k in zip(pids, models, cols["text"], cols["sample_index"])
+    ]
     n = table.num_rows
     rows = table.drop_columns(list(PROBLEM_ONLY))
-    for name, values in (("id", pa.array(ids, pa.string())), ("problem_id", pa.array(pids, pa.string())),
-                         ("model", pa.array(models, pa.string())), ("origin", pa.array([origin] * n, pa.string())),
-                         ("run_id", pa.array([run_id] * n, pa.string())),
-                         ("iteration", pa.array([iteration] * n, pa.int32())),
-                         ("source_file", pa.array([src_path] * n, pa.string()))):
+    for name, values in (
+        ("id", pa.array(ids, pa.string())),
+        ("problem_id", pa.array(pids, pa.string())),
+        ("model", pa.array(models, pa.string())),
+        ("origin", pa.array([origin] * n, pa.string())),
+        ("run_id", pa.array([run_id] * n, pa.string())),
+        ("iteration", pa.array([iteration] * n, pa.int32())),
+        ("source_file", pa.array([src_path] * n, pa.string())),
+    ):
         rows = rows.append_column(name, values)
     report.added += add_trajectories(conn, rows)
     return added_problems

@@ -4,6 +4,7 @@ Callers build a ``pyarrow.Table`` (or a list of dicts, converted here) with any 
 table's columns; missing columns take their defaults, missing ids and lengths are computed in SQL.
 Never insert row by row (FINDINGS.md: Arrow ~11x faster than executemany).
 """
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,7 @@ def to_arrow(rows: Sequence[dict[str, Any]] | pa.Table) -> pa.Table:
     for key in rows[0]:
         values = [r.get(key) for r in rows]
         if key in JSON_COLUMNS:
-            values = [None if v is None else (v if isinstance(v, str) else json.dumps(v, default=str))
-                      for v in values]
+            values = [None if v is None else (v if isinstance(v, str) else json.dumps(v, default=str)) for v in values]
         columns[key] = values
     return pa.table(columns)
 
@@ -50,8 +50,13 @@ def _table_columns(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [r[0] for r in conn.execute("SELECT name FROM pragma_table_info(?) ORDER BY cid", [table]).fetchall()]
 
 
-def insert_new(conn: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict] | pa.Table,
-               computed: dict[str, str] | None = None, optional_inputs: Sequence[str] = ()) -> int:
+def insert_new(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    rows: Sequence[dict] | pa.Table,
+    computed: dict[str, str] | None = None,
+    optional_inputs: Sequence[str] = (),
+) -> int:
     """Insert rows whose key is not in ``table`` yet (and the first of duplicate keys); returns rows added.
 
     ``computed`` maps a column to a SQL expression over the incoming columns, used when the

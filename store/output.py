@@ -10,6 +10,7 @@
 
 Any OS error (disk full, permission denied) becomes one :class:`OutputError` naming the file.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """How a problem becomes a chat prompt: the STILL-2 system prompt and the question (with A-D options)."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -21,9 +22,14 @@ def render_question(question: str, choices: list[str] | None = None) -> str:
 BOXED_INSTRUCTION = "Please reason step by step, and put your final answer within \\boxed{}."
 
 
-def chat_prompt(question: str, choices: list[str] | None = None,
-                system_prompt: str | None = None, *, use_system: bool = True,
-                instruction: str | None = None) -> list[dict[str, str]]:
+def chat_prompt(
+    question: str,
+    choices: list[str] | None = None,
+    system_prompt: str | None = None,
+    *,
+    use_system: bool = True,
+    instruction: str | None = None,
+) -> list[dict[str, str]]:
     """Chat messages for a problem; ``system_prompt=None`` means the STILL-2 prompt.
 
     ``instruction`` is appended to the question (e.g. BOXED_INSTRUCTION, as Qwen2.5-Math's eval does).

@@ -8,6 +8,7 @@ longer exists on this host, or whose parent job has ended while it has no pid of
 `crashed` by whoever looks next (`still2 jobs`, `still2 stats`, the TUI). Rows of other hosts are left
 alone: their processes cannot be checked from here.
 """
+
 from __future__ import annotations
 
 import json
@@ -54,29 +55,33 @@ def _json(value: Any) -> str | None:
     return json.dumps(value, default=str) if value is not None else None
 
 
-def queue(store: Store, run_id: str, kind: str, args: Any, *, log_path: str | None = None,
-          parent: str | None = None) -> None:
+def queue(
+    store: Store, run_id: str, kind: str, args: Any, *, log_path: str | None = None, parent: str | None = None
+) -> None:
     """A job recorded before its process exists (the job runner starts it)."""
     with store.write() as conn:
-        conn.execute("""INSERT INTO run (id, kind, args, state, host, log_path, parent)
+        conn.execute(
+            """INSERT INTO run (id, kind, args, state, host, log_path, parent)
                         VALUES (?, ?, ?, 'queued', ?, ?, ?)""",
-                     [run_id, kind, _json(args), socket.gethostname(), log_path, parent])
+            [run_id, kind, _json(args), socket.gethostname(), log_path, parent],
+        )
 
 
-def begin(store: Store, run_id: str, kind: str | None = None, args: Any = None, *,
-          parent: str | None = None) -> None:
+def begin(store: Store, run_id: str, kind: str | None = None, args: Any = None, *, parent: str | None = None) -> None:
     """Mark a run `running` under this process: a new row, or a queued/finished/crashed one restarted
     (resume). `parent` defaults to the job this process runs under ($STILL2_RUN_ID); on a restart the
     row keeps its kind and parent, and its args unless new ones are given."""
     me = owner()
     parent = parent if parent is not None else os.environ.get("STILL2_RUN_ID")
     with store.write() as conn:
-        conn.execute("""INSERT INTO run (id, kind, args, state, pid, host, started, parent)
+        conn.execute(
+            """INSERT INTO run (id, kind, args, state, pid, host, started, parent)
                         VALUES (?, ?, ?, 'running', ?, ?, now(), ?)
                         ON CONFLICT (id) DO UPDATE SET state = 'running', pid = excluded.pid,
                             host = excluded.host, started = now(), ended = NULL, error = NULL,
                             args = coalesce(excluded.args, run.args)""",
-                     [run_id, kind or "run", _json(args), me["pid"], me["host"], parent])
+            [run_id, kind or "run", _json(args), me["pid"], me["host"], parent],
+        )
 
 
 def set_progress(store: Store, run_id: str, progress: dict[str, Any]) -> None:
@@ -84,14 +89,18 @@ def set_progress(store: Store, run_id: str, progress: dict[str, Any]) -> None:
         conn.execute("UPDATE run SET progress = ? WHERE id = ?", [_json(progress), run_id])
 
 
-def end(store: Store, run_id: str, state: str, *, progress: dict[str, Any] | None = None,
-        error: str | None = None) -> None:
+def end(
+    store: Store, run_id: str, state: str, *, progress: dict[str, Any] | None = None, error: str | None = None
+) -> None:
     """Record a run's final state (one of FINAL) with its outputs and error; `ended` is now."""
     if state not in FINAL:
         raise ValueError(f"{state!r} is not a final run state ({', '.join(FINAL)})")
     with store.write() as conn:
-        conn.execute("""UPDATE run SET state = ?, ended = now(), progress = coalesce(?, progress), error = ?
-                        WHERE id = ?""", [state, _json(progress), error, run_id])
+        conn.execute(
+            """UPDATE run SET state = ?, ended = now(), progress = coalesce(?, progress), error = ?
+                        WHERE id = ?""",
+            [state, _json(progress), error, run_id],
+        )
 
 
 def owner() -> dict[str, Any]:
@@ -141,8 +150,11 @@ def repair_stale_runs(store: Store) -> list[str]:
             break
         with store.write() as conn:
             stale = stale_runs(conn)  # again under the write lock: a process may have finished meanwhile
-            conn.execute("""UPDATE run SET state = 'crashed', ended = coalesce(ended, now()),
+            conn.execute(
+                """UPDATE run SET state = 'crashed', ended = coalesce(ended, now()),
                                    error = coalesce(error, 'its process ended without recording an outcome')
-                            WHERE id IN (SELECT unnest(?)) AND state = 'running'""", [stale])
+                            WHERE id IN (SELECT unnest(?)) AND state = 'running'""",
+                [stale],
+            )
         repaired.extend(stale)
     return repaired

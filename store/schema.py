@@ -3,6 +3,7 @@
 Tables hold facts; views join them the way a researcher queries them. Views are recreated whenever
 their definition changes, so they are never part of a migration. README.md documents every column.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -276,19 +277,22 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (
         7,
         "evaluation protocol: what every eval result was measured under, and its standard error",
-        [f"ALTER TABLE eval_result ADD COLUMN {column}" for column in (
-            "stderr DOUBLE",            # standard error of the value over problems
-            "protocol VARCHAR",         # greedy | sampled | custom
-            "prompt VARCHAR",           # still | cot | none | custom:<hash>
-            "engine VARCHAR",
-            "engine_version VARCHAR",
-            "dtype VARCHAR",
-            "max_new_tokens INTEGER",
-            "seed INTEGER",
-            "temperature DOUBLE",
-            "top_p DOUBLE",
-            "samples INTEGER",          # k samples per problem
-        )],
+        [
+            f"ALTER TABLE eval_result ADD COLUMN {column}"
+            for column in (
+                "stderr DOUBLE",  # standard error of the value over problems
+                "protocol VARCHAR",  # greedy | sampled | custom
+                "prompt VARCHAR",  # still | cot | none | custom:<hash>
+                "engine VARCHAR",
+                "engine_version VARCHAR",
+                "dtype VARCHAR",
+                "max_new_tokens INTEGER",
+                "seed INTEGER",
+                "temperature DOUBLE",
+                "top_p DOUBLE",
+                "samples INTEGER",  # k samples per problem
+            )
+        ],
     ),
     (
         8,
@@ -398,35 +402,42 @@ def _version_number(value) -> int:
     except (TypeError, ValueError):
         from store.connection import StoreError
 
-        raise StoreError(f"the store's meta table is damaged: schema_version is {value!r}, not a number "
-                         "(restore the store from a copy)") from None
+        raise StoreError(
+            f"the store's meta table is damaged: schema_version is {value!r}, not a number "
+            "(restore the store from a copy)"
+        ) from None
 
 
 def _refuse_foreign(conn: duckdb.DuckDBPyConnection) -> None:
     """A file with tables but no meta table is not ours (or lost its meta): never migrate over it."""
-    tables = conn.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-                          "AND schema_name = 'main'").fetchone()[0]
+    tables = conn.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'"
+    ).fetchone()[0]
     if tables:
         from store.connection import StoreError
 
-        raise StoreError("this DuckDB file has tables but no still2 meta table: it is not a still2 store, "
-                         "or its meta table was dropped (restore it from a copy)")
+        raise StoreError(
+            "this DuckDB file has tables but no still2 meta table: it is not a still2 store, "
+            "or its meta table was dropped (restore it from a copy)"
+        )
 
 
 def _has_meta(conn: duckdb.DuckDBPyConnection) -> bool:
     # A failing query would abort the caller's transaction, so look the table up instead.
-    return bool(conn.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-                             "AND schema_name = 'main' "
-                             "AND table_name = 'meta'").fetchone()[0])
+    return bool(
+        conn.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main' "
+            "AND table_name = 'meta'"
+        ).fetchone()[0]
+    )
 
 
 def _refuse_newer(version: int) -> None:
     if version > SCHEMA_VERSION:
         from store.connection import StoreError
 
-        raise StoreError(
-            f"store schema v{version} is newer than this still2 (v{SCHEMA_VERSION}): upgrade still2tui"
-        )
+        raise StoreError(f"store schema v{version} is newer than this still2 (v{SCHEMA_VERSION}): upgrade still2tui")
 
 
 def needs_setup(conn: duckdb.DuckDBPyConnection, upto: int = SCHEMA_VERSION) -> bool:

@@ -21,6 +21,7 @@ new rows unindexed so bulk ingest keeps DuckDB's speed; they are scanned until t
 :func:`search` (and its parts :func:`candidates`, :func:`scan`, :func:`matching_rowids` for callers
 that check a few rows first).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -61,17 +62,22 @@ def catch_up(conn: duckdb.DuckDBPyConnection, limit: int | None = CATCH_UP_BATCH
 def pending(conn: duckdb.DuckDBPyConnection, upto: int | None = None) -> int:
     """How many trajectories are not indexed, or have no doc up to ``upto`` (two cheap counts; 0 on an
     up-to-date store)."""
-    n_traj, n_doc = conn.execute("""SELECT (SELECT count(*) FROM trajectory),
+    n_traj, n_doc = conn.execute(
+        """SELECT (SELECT count(*) FROM trajectory),
                                            (SELECT count(*) FROM search_doc WHERE ? IS NULL OR doc <= ?)""",
-                                 [upto, upto]).fetchall()[0]
+        [upto, upto],
+    ).fetchall()[0]
     return max(0, n_traj - n_doc)
 
 
 def _index(conn: duckdb.DuckDBPyConnection, where: str, params: list) -> int:
     conn.execute("DROP TABLE IF EXISTS search_new").fetchall()
-    conn.execute(f"""CREATE TEMP TABLE search_new AS
+    conn.execute(
+        f"""CREATE TEMP TABLE search_new AS
                      SELECT (SELECT coalesce(max(doc), 0) FROM search_doc) + row_number() OVER (ORDER BY rowid) AS doc,
-                            id, text FROM trajectory WHERE {where}""", params).fetchall()
+                            id, text FROM trajectory WHERE {where}""",
+        params,
+    ).fetchall()
     try:
         n = conn.execute("SELECT count(*) FROM search_new").fetchall()[0][0]
         if n:
@@ -160,7 +166,7 @@ def candidates(conn: duckdb.DuckDBPyConnection, word: str) -> Candidates:
     docs: np.ndarray | None = None
     for run in runs:
         found = _docs(conn, "SELECT unnest(docs) AS d FROM search_posting WHERE contains(token, ?)", [run])
-        found = found[:np.searchsorted(found, upto, side="right")]  # sorted: a view, no copy
+        found = found[: np.searchsorted(found, upto, side="right")]  # sorted: a view, no copy
         docs = found if docs is None else intersect_sorted(docs, found)
         if not len(docs):
             return Candidates(docs, True, upto)
@@ -185,9 +191,14 @@ def search(conn: duckdb.DuckDBPyConnection, word: str, found: Candidates | None 
     sql_pred, param = predicate(word)
     unindexed: list[str] = []
     if pending(conn, found.upto):
-        unindexed = [r[0] for r in conn.execute(f"""SELECT id FROM trajectory WHERE {sql_pred} AND id NOT IN
+        unindexed = [
+            r[0]
+            for r in conn.execute(
+                f"""SELECT id FROM trajectory WHERE {sql_pred} AND id NOT IN
                                                     (SELECT trajectory_id FROM search_doc WHERE doc <= ?)""",
-                                                [param, found.upto]).fetchall()]
+                [param, found.upto],
+            ).fetchall()
+        ]
     if found.exact:
         return Hits(found.docs, unindexed, 0)
     return Hits(verify(conn, found.docs, word), unindexed, len(found.docs))
@@ -207,8 +218,9 @@ def scan(conn: duckdb.DuckDBPyConnection, words: list[str]) -> np.ndarray:
     import numpy as np
 
     preds, params = _predicates(words)
-    return np.asarray(conn.execute(f"SELECT rowid AS r FROM trajectory WHERE {preds}", params).fetchnumpy()["r"],
-                      dtype=np.int64)
+    return np.asarray(
+        conn.execute(f"SELECT rowid AS r FROM trajectory WHERE {preds}", params).fetchnumpy()["r"], dtype=np.int64
+    )
 
 
 def matching_rowids(conn: duckdb.DuckDBPyConnection, rowids: np.ndarray, words: list[str]) -> np.ndarray:
@@ -220,26 +232,38 @@ def matching_rowids(conn: duckdb.DuckDBPyConnection, rowids: np.ndarray, words: 
         return np.empty(0, np.int64)
     preds, params = _predicates(words)
     params["r"] = np.asarray(rowids, dtype=np.int64).tolist()
-    got = conn.execute(f"SELECT rowid AS r FROM trajectory WHERE rowid IN (SELECT unnest($r)) AND {preds}",
-                       params).fetchnumpy()["r"]
+    got = conn.execute(
+        f"SELECT rowid AS r FROM trajectory WHERE rowid IN (SELECT unnest($r)) AND {preds}", params
+    ).fetchnumpy()["r"]
     return np.asarray(got, dtype=np.int64)
 
 
 def verify(conn: duckdb.DuckDBPyConnection, docs: np.ndarray, word: str) -> np.ndarray:
     """The subset of ``docs`` (at most VERIFY_SCAN_ABOVE) whose text contains ``word``."""
     pred, param = predicate(word, "t.text")
-    return _docs(conn, f"""
+    return _docs(
+        conn,
+        f"""
         WITH c AS (SELECT doc, trajectory_id FROM search_doc WHERE doc IN (SELECT unnest($docs)))
-        SELECT c.doc AS d FROM c JOIN trajectory t ON t.id = c.trajectory_id WHERE {pred.replace('?', '$w')}""",
-                 {"docs": docs.tolist(), "w": param})
+        SELECT c.doc AS d FROM c JOIN trajectory t ON t.id = c.trajectory_id WHERE {pred.replace("?", "$w")}""",
+        {"docs": docs.tolist(), "w": param},
+    )
 
 
 def search_ids(conn: duckdb.DuckDBPyConnection, word: str, found: Candidates | None = None) -> set[str]:
     """The ids of :func:`search`'s matches (tests and tools; the TUI maps docs to positions itself)."""
     hits = search(conn, word, found)
     if hits.rowids is not None:
-        return {r[0] for r in conn.execute("SELECT id FROM trajectory WHERE rowid IN (SELECT unnest(?))",
-                                           [hits.rowids.tolist()]).fetchall()}
-    ids = {r[0] for r in conn.execute("SELECT trajectory_id FROM search_doc WHERE doc IN (SELECT unnest(?))",
-                                      [hits.docs.tolist()]).fetchall()}
+        return {
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM trajectory WHERE rowid IN (SELECT unnest(?))", [hits.rowids.tolist()]
+            ).fetchall()
+        }
+    ids = {
+        r[0]
+        for r in conn.execute(
+            "SELECT trajectory_id FROM search_doc WHERE doc IN (SELECT unnest(?))", [hits.docs.tolist()]
+        ).fetchall()
+    }
     return ids | set(hits.unindexed_ids)

@@ -11,6 +11,7 @@ Two independent walls, so neither alone has to be perfect:
 
 ``write=True`` (``still2 sql --write``) runs the text as given on the store's write connection.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -22,12 +23,14 @@ import duckdb
 from store.connection import StoreError
 from store.store import Store
 
-READ_STATEMENTS = frozenset({
-    duckdb.StatementType.SELECT,   # also DESCRIBE, SHOW, SUMMARIZE, VALUES, FROM-first queries
-    duckdb.StatementType.EXPLAIN,
-    duckdb.StatementType.PRAGMA,   # table_info, version, database_list; setting pragmas hit the locked config
-    duckdb.StatementType.CALL,     # table functions such as pragma_version(); file readers hit the sandbox
-})
+READ_STATEMENTS = frozenset(
+    {
+        duckdb.StatementType.SELECT,  # also DESCRIBE, SHOW, SUMMARIZE, VALUES, FROM-first queries
+        duckdb.StatementType.EXPLAIN,
+        duckdb.StatementType.PRAGMA,  # table_info, version, database_list; setting pragmas hit the locked config
+        duckdb.StatementType.CALL,  # table functions such as pragma_version(); file readers hit the sandbox
+    }
+)
 
 
 class SqlRefused(StoreError):
@@ -49,8 +52,10 @@ def read_statements(query: str) -> list[Any]:
     for n, statement in enumerate(statements, start=1):
         if statement.type not in READ_STATEMENTS:
             where = f"statement {n} of {len(statements)}" if len(statements) > 1 else "the statement"
-            raise SqlRefused(f"{where} is {_kind(statement)}, not a read: the SQL console only reads "
-                             "(pass --write to `still2 sql` to modify the store)")
+            raise SqlRefused(
+                f"{where} is {_kind(statement)}, not a read: the SQL console only reads "
+                "(pass --write to `still2 sql` to modify the store)"
+            )
     return statements
 
 

@@ -1,4 +1,5 @@
 """The Store: one DuckDB file per project, opened under locks, schema migrated on first use."""
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,14 @@ class Store:
     across processes. Keep write blocks short and batch rows through Arrow.
     """
 
-    def __init__(self, path: str | os.PathLike = "still2.duckdb", *, lock_timeout: float = 600.0,
-                 upto: int = SCHEMA_VERSION, sticky_reads: bool = False):
+    def __init__(
+        self,
+        path: str | os.PathLike = "still2.duckdb",
+        *,
+        lock_timeout: float = 600.0,
+        upto: int = SCHEMA_VERSION,
+        sticky_reads: bool = False,
+    ):
         self.path = str(path)
         self.connector = Connector(self.path, lock_timeout=lock_timeout)
         self.connector.sticky_reads = sticky_reads

@@ -14,6 +14,7 @@
 
 Four bytes per token: a 12k-token Sky-T1 trace takes 48 KB.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -71,8 +72,9 @@ def decode(nll: bytes, token_chars: bytes, text_chars: int) -> TokenNll:
     return TokenNll(values, ends, int(text_chars))
 
 
-def scored_text(text: str, format_style: str | None, thought: str | None, solution: str | None,
-                part: str = "full") -> str | None:
+def scored_text(
+    text: str, format_style: str | None, thought: str | None, solution: str | None, part: str = "full"
+) -> str | None:
     """The response text a scorer saw for ``part`` (what ``token_nll`` offsets refer to)."""
     full = training_text(text, format_style, thought, solution)
     return full if part == "full" else thought_prefix(full)
@@ -80,10 +82,13 @@ def scored_text(text: str, format_style: str | None, thought: str | None, soluti
 
 def read(conn: Any, trajectory_id: str, scorer: str | None = None) -> tuple[str, str, TokenNll] | None:
     """(scorer, part, tokens) of a trajectory: the given scorer's (else the newest), part ``full`` first."""
-    rows = conn.execute("""
+    rows = conn.execute(
+        """
         SELECT scorer, part, nll, token_chars, text_chars FROM token_nll
         WHERE trajectory_id = ? AND (? IS NULL OR scorer = ?)
-        ORDER BY part = 'full' DESC, created DESC LIMIT 1""", [trajectory_id, scorer, scorer]).fetchall()
+        ORDER BY part = 'full' DESC, created DESC LIMIT 1""",
+        [trajectory_id, scorer, scorer],
+    ).fetchall()
     if not rows:
         return None
     scorer, part, nll, chars, text_chars = rows[0]

@@ -2,10 +2,10 @@
 
 Plain SQL over the documented tables and views; no Textual, no torch.
 """
+
 from __future__ import annotations
 
 import json
-
 from typing import Any
 
 import duckdb
@@ -73,47 +73,75 @@ def detail(conn: duckdb.DuckDBPyConnection, trajectory_id: str, scores: bool = T
     if row is None:
         raise KeyError(trajectory_id)
     # Two primary-key lookups: a join would hash the whole problem table.
-    row.update(_one(conn, "SELECT domain, difficulty, question, answer AS gold, source, answer_kind, "
-                          "meta->>'tests' AS tests FROM problem WHERE id = ?", [row["problem_id"]])
-               or dict.fromkeys(("domain", "difficulty", "question", "gold", "source", "answer_kind", "tests")))
+    row.update(
+        _one(
+            conn,
+            "SELECT domain, difficulty, question, answer AS gold, source, answer_kind, "
+            "meta->>'tests' AS tests FROM problem WHERE id = ?",
+            [row["problem_id"]],
+        )
+        or dict.fromkeys(("domain", "difficulty", "question", "gold", "source", "answer_kind", "tests"))
+    )
     if scores:
         row.update(detail_scores(conn, trajectory_id))
-    row["tags"] = [r[0] for r in conn.execute(
-        "SELECT tag FROM tag WHERE target_kind = 'trajectory' AND target_id = ? ORDER BY tag",
-        [trajectory_id]).fetchall()]
-    row["notes"] = [r[0] for r in conn.execute(
-        "SELECT text FROM note WHERE target_kind = 'trajectory' AND target_id = ? ORDER BY id",
-        [trajectory_id]).fetchall()]
+    row["tags"] = [
+        r[0]
+        for r in conn.execute(
+            "SELECT tag FROM tag WHERE target_kind = 'trajectory' AND target_id = ? ORDER BY tag", [trajectory_id]
+        ).fetchall()
+    ]
+    row["notes"] = [
+        r[0]
+        for r in conn.execute(
+            "SELECT text FROM note WHERE target_kind = 'trajectory' AND target_id = ? ORDER BY id", [trajectory_id]
+        ).fetchall()
+    ]
     # Structured flag details (e.g. the contamination rule's matched span), by rule.
-    row["flag_details"] = {rule: json.loads(d) for rule, d in conn.execute(
-        "SELECT rule, detail FROM flag WHERE trajectory_id = ? AND detail IS NOT NULL ORDER BY rule",
-        [trajectory_id]).fetchall()}
+    row["flag_details"] = {
+        rule: json.loads(d)
+        for rule, d in conn.execute(
+            "SELECT rule, detail FROM flag WHERE trajectory_id = ? AND detail IS NOT NULL ORDER BY rule",
+            [trajectory_id],
+        ).fetchall()
+    }
     return row
 
 
 def detail_scores(conn: duckdb.DuckDBPyConnection, trajectory_id: str) -> dict[str, list[tuple]]:
     """``flag_rows`` (rule, reason) and ``ppl_rows`` (scorer, part, ppl) of one trajectory."""
-    return {"flag_rows": conn.execute("SELECT rule, reason FROM flag WHERE trajectory_id = ? ORDER BY rule",
-                                      [trajectory_id]).fetchall(),
-            "ppl_rows": conn.execute("""SELECT scorer, part, ppl FROM perplexity WHERE trajectory_id = ?
-                                        ORDER BY scorer, part""", [trajectory_id]).fetchall()}
+    return {
+        "flag_rows": conn.execute(
+            "SELECT rule, reason FROM flag WHERE trajectory_id = ? ORDER BY rule", [trajectory_id]
+        ).fetchall(),
+        "ppl_rows": conn.execute(
+            """SELECT scorer, part, ppl FROM perplexity WHERE trajectory_id = ?
+                                        ORDER BY scorer, part""",
+            [trajectory_id],
+        ).fetchall(),
+    }
 
 
 def rollouts(conn: duckdb.DuckDBPyConnection, problem_id: str, limit: int = 500) -> list[tuple]:
     """(id, verdict, extracted, characters, status) of every trajectory of a problem, in sample order."""
-    return conn.execute("""
+    return conn.execute(
+        """
         SELECT id, verdict, extracted, n_chars, status FROM trajectory
         WHERE problem_id = ? ORDER BY iteration NULLS FIRST, sample_index NULLS FIRST, id LIMIT ?""",
-                        [problem_id, limit]).fetchall()
+        [problem_id, limit],
+    ).fetchall()
 
 
 def pair_sides(conn: duckdb.DuckDBPyConnection, pair_id: str) -> dict[str, Any] | None:
     """A pair with both texts (thought and full) for the diff view."""
-    return _one(conn, """
+    return _one(
+        conn,
+        """
         SELECT pr.*, c.thought AS chosen_thought, c.text AS chosen_text, r.thought AS rejected_thought,
                r.text AS rejected_text
         FROM pairs pr JOIN trajectory c ON c.id = pr.chosen_id JOIN trajectory r ON r.id = pr.rejected_id
-        WHERE pr.id = ?""", [pair_id])
+        WHERE pr.id = ?""",
+        [pair_id],
+    )
 
 
 def pair_readiness(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -152,29 +180,38 @@ def eval_trajectories(conn: duckdb.DuckDBPyConnection) -> list[tuple]:
 
 
 def accuracy_by_iteration(conn: duckdb.DuckDBPyConnection, where: str, params: list) -> list[tuple]:
-    return conn.execute(f"""
+    return conn.execute(
+        f"""
         SELECT iteration, avg(CASE WHEN verdict = 'correct' THEN 1.0 ELSE 0.0 END), count(*)
-        FROM trajectory t WHERE {where} GROUP BY 1 ORDER BY 1 NULLS FIRST""", params).fetchall()
+        FROM trajectory t WHERE {where} GROUP BY 1 ORDER BY 1 NULLS FIRST""",
+        params,
+    ).fetchall()
 
 
-def histogram(conn: duckdb.DuckDBPyConnection, expr: str, where: str, params: list,
-              bins: int = 30, joins: str = "") -> list[tuple[float, int]]:
+def histogram(
+    conn: duckdb.DuckDBPyConnection, expr: str, where: str, params: list, bins: int = 30, joins: str = ""
+) -> list[tuple[float, int]]:
     """(bin start, count) of a numeric SQL expression over the filtered trajectories (computed in SQL)."""
     lo, hi = conn.execute(f"SELECT min({expr}), max({expr}) FROM trajectory t {joins} WHERE {where}", params).fetchone()
     if lo is None:
         return []
     width = (hi - lo) / bins or 1
-    rows = conn.execute(f"""
+    rows = conn.execute(
+        f"""
         SELECT least(floor(({expr} - ?) / ?), ?) AS b, count(*) FROM trajectory t {joins}
-        WHERE {where} AND {expr} IS NOT NULL GROUP BY 1 ORDER BY 1""", [lo, width, bins - 1, *params]).fetchall()
+        WHERE {where} AND {expr} IS NOT NULL GROUP BY 1 ORDER BY 1""",
+        [lo, width, bins - 1, *params],
+    ).fetchall()
     return [(lo + b * width, n) for b, n in rows]
 
 
 # Code problems keep their tests (JSON) as the answer and the program as the extracted answer: short labels.
 CODE_GOLD = "CASE WHEN p.answer_kind = 'code' THEN 'tests: ' || (p.meta->>'tests') ELSE left(p.answer, 80) END"
-CODE_EXTRACTED = ("CASE WHEN p.answer_kind = 'code' AND t.extracted IS NOT NULL THEN 'program, ' || "
-                  "(length(t.extracted) - length(replace(t.extracted, chr(10), '')) + 1) || ' lines' "
-                  "ELSE left(t.extracted, 80) END")
+CODE_EXTRACTED = (
+    "CASE WHEN p.answer_kind = 'code' AND t.extracted IS NOT NULL THEN 'program, ' || "
+    "(length(t.extracted) - length(replace(t.extracted, chr(10), '')) + 1) || ' lines' "
+    "ELSE left(t.extracted, 80) END"
+)
 
 # -- the TUI's in-memory index of trajectories (still2tui/table_index.py) ---------------------------------
 # One narrow row per trajectory: ids and the small display/filter columns, never the text.
@@ -201,43 +238,62 @@ INDEX_ROWS_SQL = """
 def index_rows(conn: duckdb.DuckDBPyConnection, after_rowid: int = -1):
     """Arrow table of the index rows of trajectories with ``rowid > after_rowid``, in rowid order."""
     new = "" if after_rowid < 0 else "trajectory_id IN (SELECT id FROM trajectory WHERE rowid > $after)"
-    sql = INDEX_ROWS_SQL.format(new_ppl=f"AND {new}" if new else "", new_flag=f"WHERE {new}" if new else "",
-                                CODE_GOLD=CODE_GOLD, CODE_EXTRACTED=CODE_EXTRACTED)
+    sql = INDEX_ROWS_SQL.format(
+        new_ppl=f"AND {new}" if new else "",
+        new_flag=f"WHERE {new}" if new else "",
+        CODE_GOLD=CODE_GOLD,
+        CODE_EXTRACTED=CODE_EXTRACTED,
+    )
     return _arrow(conn, sql, {"after": after_rowid})
 
 
 def index_flags(conn: duckdb.DuckDBPyConnection, after_rowid: int = -1):
     """(rid, rule, reason) of every flag on trajectories with ``rowid > after_rowid``."""
-    return _arrow(conn, """SELECT t.rowid AS rid, f.rule, f.reason FROM flag f JOIN trajectory t ON t.id = f.trajectory_id
-                           WHERE t.rowid > ?""", [after_rowid])
+    return _arrow(
+        conn,
+        """SELECT t.rowid AS rid, f.rule, f.reason FROM flag f JOIN trajectory t ON t.id = f.trajectory_id
+                           WHERE t.rowid > ?""",
+        [after_rowid],
+    )
 
 
 def index_scores(conn: duckdb.DuckDBPyConnection, after_rowid: int = -1):
     """(rid, scorer, part, ppl) of every perplexity of trajectories with ``rowid > after_rowid``, in
     (rowid, scorer, part) order (the detail view lists them all)."""
-    return _arrow(conn, """SELECT t.rowid AS rid, p.scorer, p.part, p.ppl FROM perplexity p
+    return _arrow(
+        conn,
+        """SELECT t.rowid AS rid, p.scorer, p.part, p.ppl FROM perplexity p
                            JOIN trajectory t ON t.id = p.trajectory_id WHERE t.rowid > ? ORDER BY 1, 2, 3""",
-                  [after_rowid])
+        [after_rowid],
+    )
 
 
 def index_problems(conn: duckdb.DuckDBPyConnection):
     """The problems' facts, with the question on one line and cut (the table's question column)."""
-    return _arrow(conn, """SELECT id, domain, source,
+    return _arrow(
+        conn,
+        """SELECT id, domain, source,
                                   CASE WHEN answer_kind = 'code' THEN 'tests: ' || (meta->>'tests') ELSE answer END
                                   AS answer, difficulty,
-                                  left(regexp_replace(question, '\\s+', ' ', 'g'), 240) AS question FROM problem""", [])
+                                  left(regexp_replace(question, '\\s+', ' ', 'g'), 240) AS question FROM problem""",
+        [],
+    )
 
 
 def index_annotations(conn: duckdb.DuckDBPyConnection):
     """(rid, text) of every trajectory with tags or notes: its tags, then ``✎n`` for n notes."""
-    return _arrow(conn, """
+    return _arrow(
+        conn,
+        """
         SELECT t.rowid AS rid, concat_ws(' ', g.tags, CASE WHEN n.n > 0 THEN '✎' || n.n END) AS text
         FROM trajectory t
         LEFT JOIN (SELECT target_id, string_agg(tag, ',' ORDER BY tag) AS tags FROM tag
                    WHERE target_kind = 'trajectory' GROUP BY 1) g ON g.target_id = t.id
         LEFT JOIN (SELECT target_id, count(*) AS n FROM note WHERE target_kind = 'trajectory' GROUP BY 1) n
                ON n.target_id = t.id
-        WHERE g.tags IS NOT NULL OR n.n IS NOT NULL ORDER BY t.rowid""", [])
+        WHERE g.tags IS NOT NULL OR n.n IS NOT NULL ORDER BY t.rowid""",
+        [],
+    )
 
 
 def annotations_signature(conn: duckdb.DuckDBPyConnection) -> tuple:
@@ -252,8 +308,12 @@ def verdicts_signature(conn: duckdb.DuckDBPyConnection, max_rowid: int | None = 
     The verdicts change when trajectories are re-verified in place; the statuses also without a curation
     event (``still2 sql --write``). Bounded by rowid, rows appended since do not change them."""
     bound = "" if max_rowid is None else "WHERE rowid <= ?"
-    return tuple(conn.execute(f"SELECT sum(hash(verdict, extracted)), sum(hash(rowid, status)) FROM trajectory {bound}",
-                              [] if max_rowid is None else [max_rowid]).fetchall()[0])
+    return tuple(
+        conn.execute(
+            f"SELECT sum(hash(verdict, extracted)), sum(hash(rowid, status)) FROM trajectory {bound}",
+            [] if max_rowid is None else [max_rowid],
+        ).fetchall()[0]
+    )
 
 
 def index_signature(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
@@ -266,22 +326,37 @@ def index_signature(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
                                  (SELECT list((id, state) ORDER BY id) FROM run),
                                  (SELECT (max(id), count(*) FILTER (WHERE state = 'done'),
                                           count(*) FILTER (WHERE state = 'undone')) FROM event)""").fetchall()[0]
-    keys = ("rows", "max_rowid", "ppl", "ppl_created", "flags", "flags_created", "problems", "metrics", "runs",
-            "events")
+    keys = (
+        "rows",
+        "max_rowid",
+        "ppl",
+        "ppl_created",
+        "flags",
+        "flags_created",
+        "problems",
+        "metrics",
+        "runs",
+        "events",
+    )
     return dict(zip(keys, row))
 
 
 def status_events(conn: duckdb.DuckDBPyConnection) -> dict[int, str]:
     """{event id: state} of the status changes on trajectories (the undo log)."""
-    return dict(conn.execute("""SELECT id, state FROM event WHERE target_kind = 'trajectory'
-                                AND field = 'status'""").fetchall())
+    return dict(
+        conn.execute("""SELECT id, state FROM event WHERE target_kind = 'trajectory'
+                                AND field = 'status'""").fetchall()
+    )
 
 
 def statuses_touched(conn: duckdb.DuckDBPyConnection, event_ids: list[int]):
     """Current (rid, status) of every trajectory touched by the given events."""
-    return _arrow(conn, """SELECT t.rowid AS rid, t.status FROM trajectory t WHERE t.id IN (
+    return _arrow(
+        conn,
+        """SELECT t.rowid AS rid, t.status FROM trajectory t WHERE t.id IN (
                                SELECT target_id FROM event_item WHERE event_id IN (SELECT unnest(?)))""",
-                  [event_ids])
+        [event_ids],
+    )
 
 
 def _arrow(conn: duckdb.DuckDBPyConnection, sql: str, params):
@@ -290,16 +365,20 @@ def _arrow(conn: duckdb.DuckDBPyConnection, sql: str, params):
 
 def rollout_texts(conn: duckdb.DuckDBPyConnection, ids: list[str]) -> list[dict[str, Any]]:
     """id, problem_id, verdict, model and text of the given trajectories (the divergence view)."""
-    cur = conn.execute("""SELECT id, problem_id, verdict, model, text FROM trajectory
-                          WHERE id IN (SELECT unnest(?))""", [ids])
+    cur = conn.execute(
+        """SELECT id, problem_id, verdict, model, text FROM trajectory
+                          WHERE id IN (SELECT unnest(?))""",
+        [ids],
+    )
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
 def step_label(conn: duckdb.DuckDBPyConnection, trajectory_id: str) -> tuple[int, int] | None:
     """(first wrong step, step count when labelled) of a trajectory, or None."""
-    rows = conn.execute("SELECT first_wrong_step, n_steps FROM step_label WHERE trajectory_id = ?",
-                        [trajectory_id]).fetchall()
+    rows = conn.execute(
+        "SELECT first_wrong_step, n_steps FROM step_label WHERE trajectory_id = ?", [trajectory_id]
+    ).fetchall()
     return rows[0] if rows else None
 
 
@@ -328,9 +407,15 @@ def disagreement(conn: duckdb.DuckDBPyConnection, trajectory_id: str, tail_chars
     row = _one(conn, f"SELECT * FROM ({DISAGREEMENT_OPINIONS}) o WHERE id = ?", [trajectory_id])
     if row is None:
         return None
-    row.update(_one(conn, """SELECT p.question, right(t.text, ?) AS tail, length(t.text) AS n_chars, t.finish_reason
+    row.update(
+        _one(
+            conn,
+            """SELECT p.question, right(t.text, ?) AS tail, length(t.text) AS n_chars, t.finish_reason
                              FROM trajectory t LEFT JOIN problem p ON p.id = t.problem_id WHERE t.id = ?""",
-                    [tail_chars, trajectory_id]) or {})
+            [tail_chars, trajectory_id],
+        )
+        or {}
+    )
     return row
 
 
@@ -338,9 +423,12 @@ def trajectory_metrics(conn: duckdb.DuckDBPyConnection, trajectory_id: str) -> d
     """The ``still2 metrics`` row of a trajectory (``recheck_counts`` decoded), or None."""
     import json
 
-    row = _one(conn, """SELECT first_correct_step, first_correct_how, chars_after_correct, tokens_after_correct,
+    row = _one(
+        conn,
+        """SELECT first_correct_step, first_correct_how, chars_after_correct, tokens_after_correct,
                                rechecks, recheck_counts FROM trajectory_metrics WHERE trajectory_id = ?""",
-               [trajectory_id])
+        [trajectory_id],
+    )
     if row is not None:
         row["recheck_counts"] = json.loads(row["recheck_counts"] or "{}")
     return row

@@ -1,4 +1,5 @@
 """Shared fixtures: a fresh store per test and the read-only data in ../shared (skipped when absent)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -9,6 +9,7 @@ the file tree, paths-info, and ``resolve`` (HEAD and GET) for downloads. Writes 
 
     python tests/hub_stub.py --port 8765 --token hf_test      # serve until interrupted
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,14 +61,15 @@ def tree(files: dict[str, bytes], prefix: str, recursive: bool) -> list[dict]:
     for path, body in sorted(files.items()):
         if prefix and not path.startswith(prefix + "/"):
             continue
-        rest = path[len(prefix) + 1:] if prefix else path
+        rest = path[len(prefix) + 1 :] if prefix else path
         parts = rest.split("/")
         for i in range(1, len(parts) if recursive else min(2, len(parts))):
             dirs.add("/".join(filter(None, [prefix, *parts[:i]])))
         if recursive or len(parts) == 1:
             entries.append({"type": "file", "path": path, "size": len(body), "oid": hashlib.sha1(body).hexdigest()})
-    return [{"type": "directory", "path": d, "oid": hashlib.sha1(d.encode()).hexdigest(), "size": 0}
-            for d in sorted(dirs)] + entries
+    return [
+        {"type": "directory", "path": d, "oid": hashlib.sha1(d.encode()).hexdigest(), "size": 0} for d in sorted(dirs)
+    ] + entries
 
 
 def make_handler(state: HubState):
@@ -81,8 +83,13 @@ def make_handler(state: HubState):
                 return True
             return self.headers.get("authorization", "") == f"Bearer {state.token}"
 
-        def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None,
-                  content_type: str = "application/json") -> None:
+        def _send(
+            self,
+            status: int,
+            body: bytes = b"",
+            headers: dict[str, str] | None = None,
+            content_type: str = "application/json",
+        ) -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
@@ -113,8 +120,11 @@ def make_handler(state: HubState):
 
             content = body.get("content", "")
             try:
-                meta = yaml.safe_load(content) if not content.startswith("---") else yaml.safe_load(
-                    content.split("---", 2)[1])
+                meta = (
+                    yaml.safe_load(content)
+                    if not content.startswith("---")
+                    else yaml.safe_load(content.split("---", 2)[1])
+                )
             except yaml.YAMLError as exc:
                 return self._error(400, f"invalid YAML: {exc}")
             if not isinstance(meta, dict):
@@ -142,8 +152,11 @@ def make_handler(state: HubState):
                         repo_id = f"user/{repo_id}"
                     url = f"http://{self.headers['host']}/{repo_type}s/{repo_id}"
                     if (repo_type, repo_id) in state.repos:  # the Hub answers 409 with the repo's url
-                        return self._send(409, json.dumps({"error": "You already created this repo", "url": url}).encode(),
-                                          {"X-Error-Message": "You already created this repo"})
+                        return self._send(
+                            409,
+                            json.dumps({"error": "You already created this repo", "url": url}).encode(),
+                            {"X-Error-Message": "You already created this repo"},
+                        )
                     repo = Repo(repo_type, repo_id, bool(data.get("private")) or data.get("visibility") == "private")
                     repo.branches["main"] = state.new_commit(repo, {".gitattributes": b""}, "initial commit", None)
                     state.repos[(repo_type, repo_id)] = repo
@@ -164,8 +177,10 @@ def make_handler(state: HubState):
                     if self._repo(m) is None:
                         return self._error(404, "Repository not found")
                     files = json.loads(self._body())["files"]
-                    return self._json(200, {"files": [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False}
-                                                      for f in files]})
+                    return self._json(
+                        200,
+                        {"files": [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in files]},
+                    )
                 m = re.fullmatch(rf"/api/{_REPO}/paths-info/(?P<rev>.+)", path)
                 if m:
                     repo = self._repo(m)
@@ -173,9 +188,11 @@ def make_handler(state: HubState):
                     if found is None:
                         return self._error(404, "Repository or revision not found")
                     raw = self._body().decode()
-                    wanted = (json.loads(raw)["paths"] if raw.startswith("{")
-                              else [unquote(v) for k, v in (kv.split("=", 1) for kv in raw.split("&") if kv)
-                                    if k == "paths"])
+                    wanted = (
+                        json.loads(raw)["paths"]
+                        if raw.startswith("{")
+                        else [unquote(v) for k, v in (kv.split("=", 1) for kv in raw.split("&") if kv) if k == "paths"]
+                    )
                     everything = tree(found[1], "", True)
                     return self._json(200, [e for e in everything if e["path"] in set(wanted)])
                 m = re.fullmatch(rf"/api/{_REPO}/commit/(?P<rev>.+)", path)
@@ -196,14 +213,21 @@ def make_handler(state: HubState):
                         elif item["key"] == "deletedFile":
                             files.pop(value["path"], None)
                         elif item["key"] == "deletedFolder":
-                            files = {p: b for p, b in files.items() if not p.startswith(value["path"].rstrip("/") + "/")}
+                            files = {
+                                p: b for p, b in files.items() if not p.startswith(value["path"].rstrip("/") + "/")
+                            }
                         else:
                             return self._error(400, f"unsupported commit operation {item['key']}")
                     sha = state.new_commit(repo, files, message, parent)
                     repo.branches[m["rev"]] = sha
-                    return self._json(200, {"commitUrl": f"http://{self.headers['host']}/{repo.repo_type}s/"
-                                                         f"{repo.repo_id}/commit/{sha}",
-                                            "commitOid": sha, "pullRequestUrl": None})
+                    return self._json(
+                        200,
+                        {
+                            "commitUrl": f"http://{self.headers['host']}/{repo.repo_type}s/{repo.repo_id}/commit/{sha}",
+                            "commitOid": sha,
+                            "pullRequestUrl": None,
+                        },
+                    )
             return self._error(404, f"no route POST {path}")
 
         def do_GET(self) -> None:  # noqa: N802
@@ -217,9 +241,18 @@ def make_handler(state: HubState):
                     if found is None:
                         return self._error(404, "Repository or revision not found")
                     sha, files = found
-                    return self._json(200, {"id": repo.repo_id, "sha": sha, "private": repo.private,
-                                            "siblings": [{"rfilename": p} for p in sorted(files)],
-                                            "lastModified": "2026-01-01T00:00:00.000Z", "tags": [], "downloads": 0})
+                    return self._json(
+                        200,
+                        {
+                            "id": repo.repo_id,
+                            "sha": sha,
+                            "private": repo.private,
+                            "siblings": [{"rfilename": p} for p in sorted(files)],
+                            "lastModified": "2026-01-01T00:00:00.000Z",
+                            "tags": [],
+                            "downloads": 0,
+                        },
+                    )
                 m = re.fullmatch(rf"/api/{_REPO}/tree/(?P<rev>[^/]+)(?:/(?P<sub>.*))?", path)
                 if m:
                     repo = self._repo(m)
@@ -229,8 +262,9 @@ def make_handler(state: HubState):
                     _, files = found
                     recursive = "recursive=true" in (urlparse(self.path).query or "").lower()
                     return self._json(200, tree(files, (m["sub"] or "").strip("/"), recursive))
-                m = re.fullmatch(rf"/(?:(?P<type>dataset|space)s/)?(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<file>.+)",
-                                 path)
+                m = re.fullmatch(
+                    r"/(?:(?P<type>dataset|space)s/)?(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<file>.+)", path
+                )
                 if m:
                     repo = state.repos.get((m["type"] or "model", m["repo"]))
                     found = repo.files(m["rev"]) if self._readable(repo) else None
@@ -238,9 +272,16 @@ def make_handler(state: HubState):
                         return self._error(404, "Entry not found")
                     sha, files = found
                     body = files[m["file"]]
-                    return self._send(200, body, {"X-Repo-Commit": sha, "ETag": f'"{hashlib.sha1(body).hexdigest()}"',
-                                                  "X-Linked-Size": str(len(body))},
-                                      content_type="application/octet-stream")
+                    return self._send(
+                        200,
+                        body,
+                        {
+                            "X-Repo-Commit": sha,
+                            "ETag": f'"{hashlib.sha1(body).hexdigest()}"',
+                            "X-Linked-Size": str(len(body)),
+                        },
+                        content_type="application/octet-stream",
+                    )
             return self._error(404, f"no route GET {path}")
 
         do_HEAD = do_GET  # noqa: N815

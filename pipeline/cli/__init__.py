@@ -1,10 +1,12 @@
 """The `still2` Typer application: assembles the command modules; every heavy import stays inside commands."""
+
 from __future__ import annotations
 
 import importlib
 
 import typer
 from typer.core import TyperGroup
+
 
 class _Still2Group(TyperGroup):
     """The root command: a store problem or an engine failure (server unreachable, bad model) raised by any
@@ -36,7 +38,20 @@ app = typer.Typer(
 )
 
 # Each module exposes register(app); the order is the order of --help.
-COMMAND_MODULES = ("store_cmds", "problems_cmds", "grade_cmds", "sandbox_cmds", "verify_cmds", "judge_cmds", "explore_cmds", "engine_cmds", "jobs_cmds", "curation_cmds", "train_cmds", "tui_cmds")
+COMMAND_MODULES = (
+    "store_cmds",
+    "problems_cmds",
+    "grade_cmds",
+    "sandbox_cmds",
+    "verify_cmds",
+    "judge_cmds",
+    "explore_cmds",
+    "engine_cmds",
+    "jobs_cmds",
+    "curation_cmds",
+    "train_cmds",
+    "tui_cmds",
+)
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"pipeline.cli.{_name}").register(app)

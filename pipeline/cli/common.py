@@ -1,4 +1,5 @@
 """Shared CLI plumbing: the --db/--json options, the console, and turning domain errors into exit codes."""
+
 from __future__ import annotations
 
 import json

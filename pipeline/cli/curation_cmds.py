@@ -1,4 +1,5 @@
 """Curation commands: filter (rule flags), score (perplexity), dataset {build,list,show,export,push}, pairs {build,list,export}."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -15,7 +16,9 @@ from pipeline.pairs.config import PairOptions
 from pipeline.scoring.config import ScoreConfig
 
 WhereOption = Annotated[Optional[str], typer.Option("--where", help="SQL condition over the trajectories view.")]
-FormatOption = Annotated[Optional[str], typer.Option("--format", help="jsonl | parquet | hf (default: from OUT's suffix).")]
+FormatOption = Annotated[
+    Optional[str], typer.Option("--format", help="jsonl | parquet | hf (default: from OUT's suffix).")
+]
 AllowOption = Annotated[Optional[str], typer.Option("--allow", help=ALLOW_HELP)]
 
 
@@ -23,11 +26,14 @@ AllowOption = Annotated[Optional[str], typer.Option("--allow", help=ALLOW_HELP)]
 class FilterConfig:
     """`still2 filter`'s options (run_filters' arguments)."""
 
-    rules: list[str] | None = field(default=None, metadata=opt(
-        "Rules to run, comma-separated (default: all).", "--rules", parse=comma_list, cli_type=str))
+    rules: list[str] | None = field(
+        default=None,
+        metadata=opt("Rules to run, comma-separated (default: all).", "--rules", parse=comma_list, cli_type=str),
+    )
     where: str | None = field(default=None, metadata=opt("SQL condition over the trajectories view.", "--where"))
-    param: list[str] = field(default_factory=list, metadata=opt(
-        "RULE.KEY=VALUE threshold override (repeatable).", "--param"))
+    param: list[str] = field(
+        default_factory=list, metadata=opt("RULE.KEY=VALUE threshold override (repeatable).", "--param")
+    )
     chunk_size: int = field(default=2000, metadata=opt("Trajectories per read/write chunk.", min=1))
 
 
@@ -77,8 +83,14 @@ def run_filter(db: Path, cfg: FilterConfig, as_json: bool) -> None:
         parsed = parse_params(cfg.param)
         with progress() as bar:
             task = bar.add_task("filtering", total=None)
-            report = run_filters(store, cfg.rules or None, where=cfg.where, params=parsed, chunk_size=cfg.chunk_size,
-                                 on_progress=lambda n: bar.advance(task, n))
+            report = run_filters(
+                store,
+                cfg.rules or None,
+                where=cfg.where,
+                params=parsed,
+                chunk_size=cfg.chunk_size,
+                on_progress=lambda n: bar.advance(task, n),
+            )
             bar.update(task, total=report.covered, completed=report.covered)
     except (ValueError, StoreError) as exc:
         raise fail(str(exc)) from None
@@ -87,10 +99,16 @@ def run_filter(db: Path, cfg: FilterConfig, as_json: bool) -> None:
     if as_json:
         print_json(report.to_dict())
         return
-    rows = [[c.rule, c.checked, c.flagged, f"{c.checked / c.seconds:,.0f}" if c.seconds else "-"]
-            for c in report.counts]
-    err_console().print(_table(f"{report.covered:,} trajectories covered (flags replaced per rule)",
-                               ["rule", "checked", "flagged", "per second"], rows))
+    rows = [
+        [c.rule, c.checked, c.flagged, f"{c.checked / c.seconds:,.0f}" if c.seconds else "-"] for c in report.counts
+    ]
+    err_console().print(
+        _table(
+            f"{report.covered:,} trajectories covered (flags replaced per rule)",
+            ["rule", "checked", "flagged", "per second"],
+            rows,
+        )
+    )
 
 
 # -- score ----------------------------------------------------------------------------------------
@@ -109,9 +127,18 @@ def run_score(db: Path, cfg: ScoreConfig, as_json: bool) -> None:
 
     try:  # a line per chunk in a log (not a terminal); each chunk is committed as it is scored
         with JobProgress("scoring", None, log_interval=5.0) as bar:
-            report = score_trajectories(store, engine, scorer=cfg.scorer, part=cfg.part, where=cfg.where,
-                                        chunk_size=max(4 * (cfg.batch_size or 0), 64), rescore=cfg.rescore,
-                                        tokens=cfg.tokens, on_progress=bar.advance, on_total=bar.set_total)
+            report = score_trajectories(
+                store,
+                engine,
+                scorer=cfg.scorer,
+                part=cfg.part,
+                where=cfg.where,
+                chunk_size=max(4 * (cfg.batch_size or 0), 64),
+                rescore=cfg.rescore,
+                tokens=cfg.tokens,
+                on_progress=bar.advance,
+                on_total=bar.set_total,
+            )
     except ValueError as exc:
         raise fail(str(exc)) from None
     finally:
@@ -120,9 +147,12 @@ def run_score(db: Path, cfg: ScoreConfig, as_json: bool) -> None:
         print_json(report.to_dict())
         return
     rate = report.tokens / report.seconds if report.seconds else 0
-    err_console().print(f"[bold]{report.scorer}[/]: {report.selected:,} trajectories, scored "
-                        + ", ".join(f"{p} {n:,}" for p, n in report.scored.items())
-                        + f", {report.tokens:,} tokens in {report.seconds:.1f}s ({rate:,.0f} tok/s)", highlight=False)
+    err_console().print(
+        f"[bold]{report.scorer}[/]: {report.selected:,} trajectories, scored "
+        + ", ".join(f"{p} {n:,}" for p, n in report.scored.items())
+        + f", {report.tokens:,} tokens in {report.seconds:.1f}s ({rate:,.0f} tok/s)",
+        highlight=False,
+    )
 
 
 # -- metrics --------------------------------------------------------------------------------------
@@ -134,9 +164,15 @@ def run_metrics(db: Path, where: str | None, recompute: bool, tokenizer: str, ch
     try:
         with progress() as bar:
             task = bar.add_task("metrics", total=None)
-            report = compute_metrics(store, where=where, recompute=recompute, tokenizer=tokenizer,
-                                     chunk_size=chunk_size, on_progress=lambda n: bar.advance(task, n),
-                                     on_total=lambda n: bar.update(task, total=n))
+            report = compute_metrics(
+                store,
+                where=where,
+                recompute=recompute,
+                tokenizer=tokenizer,
+                chunk_size=chunk_size,
+                on_progress=lambda n: bar.advance(task, n),
+                on_total=lambda n: bar.update(task, total=n),
+            )
     except (ValueError, OSError, StoreError) as exc:
         raise fail(str(exc)) from None
     except Exception as exc:  # a bad --where surfaces as a DuckDB error
@@ -147,10 +183,12 @@ def run_metrics(db: Path, where: str | None, recompute: bool, tokenizer: str, ch
         print_json(report.to_dict())
         return
     kinds = ", ".join(f"{k} {n:,}" for k, n in sorted(report.counts.items(), key=lambda kv: -kv[1])) or "none"
-    err_console().print(f"{report.computed:,} of {report.selected:,} trajectories: correct answer found in the "
-                        f"thought of {report.with_correct:,}; re-checks {report.rechecks:,} ({kinds}); "
-                        f"tokens by {report.tokenizer or '(characters only)'}; {report.seconds:.1f}s",
-                        highlight=False)
+    err_console().print(
+        f"{report.computed:,} of {report.selected:,} trajectories: correct answer found in the "
+        f"thought of {report.with_correct:,}; re-checks {report.rechecks:,} ({kinds}); "
+        f"tokens by {report.tokenizer or '(characters only)'}; {report.seconds:.1f}s",
+        highlight=False,
+    )
 
 
 # -- dataset --------------------------------------------------------------------------------------
@@ -162,33 +200,50 @@ def _recipe(recipe_file: Path | None, overrides: dict[str, Any]) -> DatasetRecip
 def _print_excluded(excluded: dict[str, dict[str, int]]) -> None:
     rows = [[name, group, n] for name, groups in excluded.items() for group, n in groups.items()]
     if rows:
-        err_console().print(_table("left out by default exclusions (lift with --allow NAME)",
-                                   ["exclusion", "group", "rows"], rows))
+        err_console().print(
+            _table("left out by default exclusions (lift with --allow NAME)", ["exclusion", "group", "rows"], rows)
+        )
 
 
 def _print_summary(s: dict[str, Any]) -> None:
     c = err_console()
-    c.print(f"[bold]{s['name']}[/] ({s['kind']}): {s['n_members']:,} members"
-            + (f", parent {s['parent']}" if s["parent"] else "")
-            + (f" - ancestors {' <- '.join(s['ancestors'])}" if s["ancestors"] else ""), highlight=False)
+    c.print(
+        f"[bold]{s['name']}[/] ({s['kind']}): {s['n_members']:,} members"
+        + (f", parent {s['parent']}" if s["parent"] else "")
+        + (f" - ancestors {' <- '.join(s['ancestors'])}" if s["ancestors"] else ""),
+        highlight=False,
+    )
     cols = ["domain", "count", "avg thought chars", "avg solution chars", "avg tokens", "inherited"]
     keys = ["domain", "count", "avg_thought_chars", "avg_solution_chars", "avg_tokens", "inherited"]
-    c.print(_table("composition (STILL-2 Table 3 layout)", cols,
-                   [[d[k] for k in keys] for d in s["domains"] + [s["total"]]]))
+    c.print(
+        _table(
+            "composition (STILL-2 Table 3 layout)", cols, [[d[k] for k in keys] for d in s["domains"] + [s["total"]]]
+        )
+    )
     if s.get("excluded"):
         _print_excluded(s["excluded"])
     elif s.get("excluded") is not None:
         c.print("no rows left out by the default exclusions", highlight=False)
-    c.print(_table("difficulty", ["level", "difficulty", "count"],
-                   [[d["level"], d["difficulty"], d["count"]] for d in s["difficulty"]]))
-    c.print(_table("lineage", ["origin", "run", "model", "iteration", "count", "inherited"],
-                   [[d["origin"], d["run_id"], d["model"], d["iteration"], d["count"], d["inherited"]]
-                    for d in s["lineage"]]))
+    c.print(
+        _table(
+            "difficulty",
+            ["level", "difficulty", "count"],
+            [[d["level"], d["difficulty"], d["count"]] for d in s["difficulty"]],
+        )
+    )
+    c.print(
+        _table(
+            "lineage",
+            ["origin", "run", "model", "iteration", "count", "inherited"],
+            [[d["origin"], d["run_id"], d["model"], d["iteration"], d["count"], d["inherited"]] for d in s["lineage"]],
+        )
+    )
 
 
 def _dataset_app() -> typer.Typer:
-    dataset = typer.Typer(help="Dataset versions D_t = parent + selected trajectories (recipe recorded).",
-                          no_args_is_help=True)
+    dataset = typer.Typer(
+        help="Dataset versions D_t = parent + selected trajectories (recipe recorded).", no_args_is_help=True
+    )
 
     @dataset.command("build")
     @config_command
@@ -216,13 +271,21 @@ def _dataset_app() -> typer.Typer:
         if as_json:
             print_json({**result.to_dict(), "recipe": recipe.to_dict()})
             return
-        err_console().print(f"[bold]{name}[/]: {result.size:,} members ({result.inherited:,} inherited, "
-                            f"{result.added:,} new of {result.selection.candidates:,} candidates)", highlight=False)
+        err_console().print(
+            f"[bold]{name}[/]: {result.size:,} members ({result.inherited:,} inherited, "
+            f"{result.added:,} new of {result.selection.candidates:,} candidates)",
+            highlight=False,
+        )
         _print_excluded(result.excluded)
         strata = result.selection.strata
         if len(strata) > 1 or "all" not in strata:
-            err_console().print(_table("strata", ["stratum", "available", "taken"],
-                                       [[k, v["available"], v["taken"]] for k, v in strata.items()]))
+            err_console().print(
+                _table(
+                    "strata",
+                    ["stratum", "available", "taken"],
+                    [[k, v["available"], v["taken"]] for k, v in strata.items()],
+                )
+            )
 
     @dataset.command("list")
     def list_(db: DbOption = default_db(), as_json: JsonOption = False) -> None:
@@ -233,13 +296,20 @@ def _dataset_app() -> typer.Typer:
         if as_json:
             print_json(rows)
             return
-        err_console().print(_table("datasets", ["name", "parent", "kind", "members", "new", "created"],
-                                   [[r["name"], r["parent"], r["kind"], r["n_members"], r["added"],
-                                     str(r["created"])[:19]] for r in rows]))
+        err_console().print(
+            _table(
+                "datasets",
+                ["name", "parent", "kind", "members", "new", "created"],
+                [[r["name"], r["parent"], r["kind"], r["n_members"], r["added"], str(r["created"])[:19]] for r in rows],
+            )
+        )
 
     @dataset.command("show")
-    def show(name: Annotated[str, typer.Argument(help="Dataset name.")], db: DbOption = default_db(),
-             as_json: JsonOption = False) -> None:
+    def show(
+        name: Annotated[str, typer.Argument(help="Dataset name.")],
+        db: DbOption = default_db(),
+        as_json: JsonOption = False,
+    ) -> None:
         """Size, per-domain counts and average lengths (Table 3 layout), difficulty mix and lineage."""
         from pipeline.datasets import dataset_summary
 
@@ -259,8 +329,16 @@ def _dataset_app() -> typer.Typer:
         shape: Annotated[str, typer.Option(help="messages | prompt-completion | raw.")] = "messages",
         fmt: FormatOption = None,
         no_system: Annotated[bool, typer.Option("--no-system", help="Leave out the system prompt.")] = False,
-        with_meta: Annotated[bool, typer.Option("--with-meta", help="Add id, problem_id, origin, model, verdict.")] = False,
-        card: Annotated[bool, typer.Option("--card", help="OUT is a folder: data/train-00000-of-00001.parquet and a Hugging Face dataset card (README.md) generated from the store.")] = False,
+        with_meta: Annotated[
+            bool, typer.Option("--with-meta", help="Add id, problem_id, origin, model, verdict.")
+        ] = False,
+        card: Annotated[
+            bool,
+            typer.Option(
+                "--card",
+                help="OUT is a folder: data/train-00000-of-00001.parquet and a Hugging Face dataset card (README.md) generated from the store.",
+            ),
+        ] = False,
         license: Annotated[str, typer.Option("--license", help="License in the card's metadata (--card).")] = "other",
         allow: AllowOption = None,
         db: DbOption = default_db(),
@@ -277,16 +355,26 @@ def _dataset_app() -> typer.Typer:
             if card:
                 from pipeline.datasets.hub import export_folder
 
-                info = export_folder(_store(db), name, out, shape=shape, use_system=not no_system,
-                                     with_meta=with_meta, license=license)
+                info = export_folder(
+                    _store(db), name, out, shape=shape, use_system=not no_system, with_meta=with_meta, license=license
+                )
                 if as_json:
                     print_json(info)
                 else:
-                    err_console().print(f"wrote {info['rows']:,} rows ({shape}) and the dataset card to {out}/",
-                                        highlight=False)
+                    err_console().print(
+                        f"wrote {info['rows']:,} rows ({shape}) and the dataset card to {out}/", highlight=False
+                    )
                 return
-            n = export_dataset(_store(db), name, out, shape=shape, fmt=fmt, use_system=not no_system,
-                               with_meta=with_meta, allow=_allow(allow))
+            n = export_dataset(
+                _store(db),
+                name,
+                out,
+                shape=shape,
+                fmt=fmt,
+                use_system=not no_system,
+                with_meta=with_meta,
+                allow=_allow(allow),
+            )
         except ValueError as exc:
             raise fail(str(exc)) from None
         if as_json:
@@ -299,12 +387,18 @@ def _dataset_app() -> typer.Typer:
         name: Annotated[str, typer.Argument(help="Dataset name.")],
         repo_id: Annotated[str, typer.Argument(help="Hub dataset repo, e.g. me/still2-math-d1 (created if missing).")],
         private: Annotated[bool, typer.Option("--private", help="Create the repo private.")] = False,
-        revision: Annotated[Optional[str], typer.Option("--revision", help="Branch for this version (default: the dataset name).")] = None,
+        revision: Annotated[
+            Optional[str], typer.Option("--revision", help="Branch for this version (default: the dataset name).")
+        ] = None,
         main: Annotated[bool, typer.Option("--main/--no-main", help="Also commit to main (default on).")] = True,
-        token_env: Annotated[str, typer.Option("--token-env", help="Environment variable holding the Hub token.")] = "HF_TOKEN",
+        token_env: Annotated[
+            str, typer.Option("--token-env", help="Environment variable holding the Hub token.")
+        ] = "HF_TOKEN",
         shape: Annotated[str, typer.Option(help="messages | prompt-completion | raw.")] = "messages",
         no_system: Annotated[bool, typer.Option("--no-system", help="Leave out the system prompt.")] = False,
-        with_meta: Annotated[bool, typer.Option("--with-meta", help="Add id, problem_id, origin, model, verdict.")] = False,
+        with_meta: Annotated[
+            bool, typer.Option("--with-meta", help="Add id, problem_id, origin, model, verdict.")
+        ] = False,
         license: Annotated[str, typer.Option("--license", help="License in the card's metadata.")] = "other",
         db: DbOption = default_db(),
         as_json: JsonOption = False,
@@ -319,9 +413,19 @@ def _dataset_app() -> typer.Typer:
 
         store = _store(db)
         try:
-            info = push_dataset(store, name, repo_id, private=private, revision=revision, update_main=main,
-                                token_env=token_env, shape=shape, use_system=not no_system, with_meta=with_meta,
-                                license=license)
+            info = push_dataset(
+                store,
+                name,
+                repo_id,
+                private=private,
+                revision=revision,
+                update_main=main,
+                token_env=token_env,
+                shape=shape,
+                use_system=not no_system,
+                with_meta=with_meta,
+                license=license,
+            )
         except ValueError as exc:
             raise fail(str(exc)) from None
         except Exception as exc:  # HTTP errors from the Hub (auth, network) name the URL and status
@@ -329,18 +433,23 @@ def _dataset_app() -> typer.Typer:
         if as_json:
             print_json(info)
         else:
-            err_console().print(f"pushed {info['rows']:,} rows of {name} to {info['endpoint']}/datasets/{repo_id} "
-                                f"(revision {info['revision']}; commits "
-                                + ", ".join(f"{k} {v[:10]}" for k, v in info["commits"].items()) + ")",
-                                highlight=False)
+            err_console().print(
+                f"pushed {info['rows']:,} rows of {name} to {info['endpoint']}/datasets/{repo_id} "
+                f"(revision {info['revision']}; commits "
+                + ", ".join(f"{k} {v[:10]}" for k, v in info["commits"].items())
+                + ")",
+                highlight=False,
+            )
 
     return dataset
 
 
 # -- pairs ----------------------------------------------------------------------------------------
 def _pairs_app() -> typer.Typer:
-    pairs = typer.Typer(help="DPO pairs: chosen = correct with higher perplexity, rejected = incorrect with lower.",
-                        no_args_is_help=True)
+    pairs = typer.Typer(
+        help="DPO pairs: chosen = correct with higher perplexity, rejected = incorrect with lower.",
+        no_args_is_help=True,
+    )
 
     @pairs.command("build")
     @config_command
@@ -359,7 +468,8 @@ def _pairs_app() -> typer.Typer:
             err_console().print(
                 f"{report.added:,} new pairs ({report.candidates:,} found) from {report.problems_with_both:,} of "
                 f"{report.problems:,} scored problems with both outcomes; scorer {report.scorer}, part {report.part}",
-                highlight=False)
+                highlight=False,
+            )
 
     @pairs.command("list")
     def list_(
@@ -377,15 +487,33 @@ def _pairs_app() -> typer.Typer:
             print_json(rows)
             return
         fmt = lambda v: "" if v is None else f"{v:.3f}"  # noqa: E731
-        err_console().print(_table("pairs", ["id", "problem", "part", "status", "chosen", "ppl", "rejected", "ppl"],
-                                   [[r["id"], r["problem_id"], r["part"], r["status"], r["chosen_id"],
-                                     fmt(r["chosen_ppl"]), r["rejected_id"], fmt(r["rejected_ppl"])] for r in rows]))
+        err_console().print(
+            _table(
+                "pairs",
+                ["id", "problem", "part", "status", "chosen", "ppl", "rejected", "ppl"],
+                [
+                    [
+                        r["id"],
+                        r["problem_id"],
+                        r["part"],
+                        r["status"],
+                        r["chosen_id"],
+                        fmt(r["chosen_ppl"]),
+                        r["rejected_id"],
+                        fmt(r["rejected_ppl"]),
+                    ]
+                    for r in rows
+                ],
+            )
+        )
 
     @pairs.command("export")
     def export(
         out: Annotated[Path, typer.Argument(help="Output file (.jsonl, .parquet) or folder (HF save_to_disk).")],
         part: Annotated[Optional[str], typer.Option(help="Override each pair's part: full | thought.")] = None,
-        approved_only: Annotated[bool, typer.Option("--approved-only", help="Only approved pairs (default: all but rejected).")] = False,
+        approved_only: Annotated[
+            bool, typer.Option("--approved-only", help="Only approved pairs (default: all but rejected).")
+        ] = False,
         problem: Annotated[Optional[str], typer.Option(help="Only this problem.")] = None,
         fmt: FormatOption = None,
         no_system: Annotated[bool, typer.Option("--no-system", help="Leave out the system prompt.")] = False,
@@ -400,8 +528,17 @@ def _pairs_app() -> typer.Typer:
         if part not in (None, "full", "thought"):
             raise fail(f"--part must be full or thought, got {part!r}")
         try:
-            n = export_pairs(_store(db), out, part=part, include_pending=not approved_only, problem=problem,
-                             fmt=fmt, use_system=not no_system, with_meta=with_meta, allow=_allow(allow))
+            n = export_pairs(
+                _store(db),
+                out,
+                part=part,
+                include_pending=not approved_only,
+                problem=problem,
+                fmt=fmt,
+                use_system=not no_system,
+                with_meta=with_meta,
+                allow=_allow(allow),
+            )
         except ValueError as exc:
             raise fail(str(exc)) from None
         if as_json:
@@ -417,7 +554,9 @@ def register(app: typer.Typer) -> None:
     @config_command
     def filter_(
         cfg: FilterConfig,
-        list_rules: Annotated[bool, typer.Option("--list", help="List the rules with their default parameters.")] = False,
+        list_rules: Annotated[
+            bool, typer.Option("--list", help="List the rules with their default parameters.")
+        ] = False,
         db: DbOption = default_db(),
         as_json: JsonOption = False,
     ) -> None:
@@ -441,9 +580,16 @@ def register(app: typer.Typer) -> None:
     def metrics(
         where: WhereOption = None,
         recompute: Annotated[bool, typer.Option("--recompute", help="Compute again rows already computed.")] = False,
-        tokenizer: Annotated[str, typer.Option("--tokenizer", help=(
-            "Counts tokens after the first correct answer: default (SmolLM2's), a model id or folder, or none "
-            "(characters only)."))] = "default",
+        tokenizer: Annotated[
+            str,
+            typer.Option(
+                "--tokenizer",
+                help=(
+                    "Counts tokens after the first correct answer: default (SmolLM2's), a model id or folder, or none "
+                    "(characters only)."
+                ),
+            ),
+        ] = "default",
         chunk_size: Annotated[int, typer.Option(help="Trajectories per read/write chunk.")] = 200,
         db: DbOption = default_db(),
         as_json: JsonOption = False,

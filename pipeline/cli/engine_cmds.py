@@ -1,4 +1,5 @@
 """CLI commands about models and engines: `still2 prepare-model`."""
+
 from __future__ import annotations
 
 from typing import Annotated

@@ -1,4 +1,5 @@
 """`still2 grade FILE.jsonl`: grade {gold, pred, kind} rows with the answer verifier and write them back."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,20 +13,34 @@ from pipeline.cli.verify_cmds import AnswerPolicyOption, check_policy
 def register(app: typer.Typer) -> None:
     @app.command("grade")
     def grade(
-        file: Annotated[Path, typer.Argument(help='JSONL rows {"gold": ..., "pred": ..., "kind": "math"|"mc"|"int"|"code"} '
-                                                  '(optional "finish_reason": "stop"|"length").')],
+        file: Annotated[
+            Path,
+            typer.Argument(
+                help='JSONL rows {"gold": ..., "pred": ..., "kind": "math"|"mc"|"int"|"code"} '
+                '(optional "finish_reason": "stop"|"length").'
+            ),
+        ],
         out: Annotated[
             Optional[Path], typer.Option("--out", "-o", help="Write graded rows here (default: stdout).")
         ] = None,
         as_json: Annotated[
             bool, typer.Option("--json", help="Print the summary as JSON (stdout with --out, else stderr).")
         ] = False,
-        timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Hard time limit per row (reading the "
-                                                                          "answer, and the comparison), seconds "
-                                                                          "(code: per test case).")] = 5.0,
+        timeout: Annotated[
+            float,
+            typer.Option(
+                "--timeout",
+                min=0.1,
+                help="Hard time limit per row (reading the answer, and the comparison), seconds (code: per test case).",
+            ),
+        ] = 5.0,
         answer_policy: AnswerPolicyOption = "default",
-        workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="Worker processes (default: CPUs).")] = None,
-        db: Annotated[Optional[Path], typer.Option("--db", hidden=True, help="Accepted for uniformity; unused.")] = None,
+        workers: Annotated[
+            Optional[int], typer.Option("--workers", min=1, help="Worker processes (default: CPUs).")
+        ] = None,
+        db: Annotated[
+            Optional[Path], typer.Option("--db", hidden=True, help="Accepted for uniformity; unused.")
+        ] = None,
     ) -> None:
         """Grade predictions against gold answers; adds `equal`, `extracted`, `reason` and `answer_source` to every
         row."""
@@ -47,8 +62,14 @@ def register(app: typer.Typer) -> None:
             if show_bar:
                 with progress() as bar:
                     task = bar.add_task("grading", total=n_lines)
-                    summary = grade_file(file, out, timeout=timeout, workers=workers, policy=policy,
-                                         progress=lambda n: bar.update(task, completed=n))
+                    summary = grade_file(
+                        file,
+                        out,
+                        timeout=timeout,
+                        workers=workers,
+                        policy=policy,
+                        progress=lambda n: bar.update(task, completed=n),
+                    )
             else:
                 summary = grade_file(file, out, timeout=timeout, workers=workers, policy=policy)
         except GradeInputError as e:
@@ -73,12 +94,13 @@ def register(app: typer.Typer) -> None:
         table.add_column("timeouts", justify="right", style="yellow")
         table.add_column("unparseable", justify="right")
         table.add_column("cut off", justify="right")
-        table.add_row(*(str(summary[k]) for k in ("n", "equal", "not_equal", "no_answer", "timeouts", "unparseable",
-                                                   "cut_off")))
+        table.add_row(
+            *(str(summary[k]) for k in ("n", "equal", "not_equal", "no_answer", "timeouts", "unparseable", "cut_off"))
+        )
         con = err_console()
         con.print(table)
-        con.print("answer read from: " + ", ".join(f"{k} {v}" for k, v in summary["by_source"].items()),
-                  highlight=False)
+        con.print(
+            "answer read from: " + ", ".join(f"{k} {v}" for k, v in summary["by_source"].items()), highlight=False
+        )
         if out is not None:
             con.print(f"wrote {summary['n']} rows to {out} in {summary['seconds']} s", highlight=False)
-

@@ -1,4 +1,5 @@
 """`still2 jobs start|list|logs|cancel|resume|schema` and the hidden runner `jobs run`."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -9,8 +10,9 @@ from pipeline.cli.common import DbOption, JsonOption, console, default_db, fail,
 
 
 def register(app: typer.Typer) -> None:
-    jobs = typer.Typer(help="Detached jobs: run any command in the background; state and progress in the store.",
-                       no_args_is_help=True)
+    jobs = typer.Typer(
+        help="Detached jobs: run any command in the background; state and progress in the store.", no_args_is_help=True
+    )
     app.add_typer(jobs, name="jobs")
 
     @jobs.command("start", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -26,8 +28,9 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(info)
         else:
-            console().print(f"started job [bold]{info['id']}[/] (pid {info['pid']}); log: {info['log_path']}",
-                            soft_wrap=True)
+            console().print(
+                f"started job [bold]{info['id']}[/] (pid {info['pid']}); log: {info['log_path']}", soft_wrap=True
+            )
 
     @jobs.command("run", hidden=True)
     def run_(run_id: str, db: DbOption = default_db()) -> None:
@@ -37,8 +40,12 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(run(str(db), run_id))
 
     @jobs.command("list")
-    def list_(db: DbOption = default_db(), active: Annotated[bool, typer.Option(help="Only queued/running.")] = False,
-              limit: Annotated[int, typer.Option(help="How many.")] = 30, as_json: JsonOption = False) -> None:
+    def list_(
+        db: DbOption = default_db(),
+        active: Annotated[bool, typer.Option(help="Only queued/running.")] = False,
+        limit: Annotated[int, typer.Option(help="How many.")] = 30,
+        as_json: JsonOption = False,
+    ) -> None:
         """List jobs, newest first, with state and progress."""
         from pipeline.jobs.runner import list_jobs
 
@@ -52,14 +59,23 @@ def register(app: typer.Typer) -> None:
         for r in rows:
             p = r["progress"] or {}
             prog = f"{p.get('done', '')}/{p.get('total', '') or '?'}" if p else ""
-            table.add_row(r["id"], r["state"], prog, str(r["started"] or "")[:19], str(r["ended"] or "")[:19],
-                          " ".join(r["args"])[:60])
+            table.add_row(
+                r["id"],
+                r["state"],
+                prog,
+                str(r["started"] or "")[:19],
+                str(r["ended"] or "")[:19],
+                " ".join(r["args"])[:60],
+            )
         console().print(table)
 
     @jobs.command("logs")
-    def logs(run_id: str, db: DbOption = default_db(),
-             follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing until the job ends.")] = False,
-             tail: Annotated[int, typer.Option(help="Lines from the end (0 = all).")] = 0) -> None:
+    def logs(
+        run_id: str,
+        db: DbOption = default_db(),
+        follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing until the job ends.")] = False,
+        tail: Annotated[int, typer.Option(help="Lines from the end (0 = all).")] = 0,
+    ) -> None:
         """Print a job's log."""
         import sys
         import time

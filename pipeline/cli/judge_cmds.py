@@ -1,4 +1,5 @@
 """`still2 judge`: a second opinion from an LLM on undecided verdicts or a random audit sample."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -53,4 +54,6 @@ def register(app: typer.Typer) -> None:
             err_console().print(
                 f"judged {result['judged']} {result['mode']} rows with {result['model']}: {result['correct']} correct, "
                 f"{result['incorrect']} incorrect, {result['unsure']} unsure; {result['disagree_with_verdict']} "
-                f"disagree with the stored verdict (see the TUI's disagreements view)", highlight=False)
+                f"disagree with the stored verdict (see the TUI's disagreements view)",
+                highlight=False,
+            )

@@ -11,6 +11,7 @@ function a dict of only the values given on the command line (every option defau
 field's own default is shown in the help), for commands whose defaults come from a recipe. `config_file=True` adds `--config FILE` (JSON, YAML or TOML) and repeatable
 `--set key=value` for that group; flags given on the command line win over both.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -83,8 +84,9 @@ def _two_way(flags: tuple[str, ...]) -> bool:
     return any("/" in flag for flag in flags)
 
 
-def _option(cls: type, f: dataclasses.Field, hints: dict[str, Any], overrides: bool,
-            defaults: dict[str, Any] | None = None) -> inspect.Parameter:
+def _option(
+    cls: type, f: dataclasses.Field, hints: dict[str, Any], overrides: bool, defaults: dict[str, Any] | None = None
+) -> inspect.Parameter:
     meta = f.metadata
     annotation = meta.get("cli_type") or meta.get("choices") or _strip_optional(hints[f.name])
     default = (defaults or {}).get(f.name, field_default(f))
@@ -93,9 +95,12 @@ def _option(cls: type, f: dataclasses.Field, hints: dict[str, Any], overrides: b
         # `--no-x` (given: the field is False) or `--no-x/--x`; not given: the field's default
         flags = flags or ("--no-" + f.name.replace("_", "-"),)
         two_way = _two_way(flags)
-        return inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=None if two_way else False,
-                                 annotation=Annotated[Optional[bool] if two_way else bool,
-                                                      typer.Option(*flags, help=meta.get("help", ""))])
+        return inspect.Parameter(
+            f.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None if two_way else False,
+            annotation=Annotated[Optional[bool] if two_way else bool, typer.Option(*flags, help=meta.get("help", ""))],
+        )
     if not flags:
         flag = "--" + f.name.replace("_", "-")
         flags = (f"{flag}/--no-{flag[2:]}",) if annotation is bool else (flag,)
@@ -112,7 +117,9 @@ def _option(cls: type, f: dataclasses.Field, hints: dict[str, Any], overrides: b
     if overrides or default is None or required:
         cli_annotation: Any = Optional[annotation] if not required else annotation
         cli_default: Any = ... if required else None
-        if default not in (dataclasses.MISSING, None) and not (isinstance(default, (list, tuple, dict)) and not default):
+        if default not in (dataclasses.MISSING, None) and not (
+            isinstance(default, (list, tuple, dict)) and not default
+        ):
             kwargs["show_default"] = _show(default)
     elif isinstance(default, (list, tuple, dict)):
         cli_annotation, cli_default = Optional[annotation], None
@@ -120,15 +127,18 @@ def _option(cls: type, f: dataclasses.Field, hints: dict[str, Any], overrides: b
             kwargs["show_default"] = _show(default)
     else:
         cli_annotation, cli_default = annotation, default
-    return inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=cli_default,
-                             annotation=Annotated[cli_annotation, typer.Option(*flags, **kwargs)])
+    return inspect.Parameter(
+        f.name,
+        inspect.Parameter.KEYWORD_ONLY,
+        default=cli_default,
+        annotation=Annotated[cli_annotation, typer.Option(*flags, **kwargs)],
+    )
 
 
 def _given(f: dataclasses.Field, value: Any) -> Any:
     meta = f.metadata
     if meta.get("negate"):
-        return None if value is None or (value is False and not _two_way(tuple(meta.get("flags") or ()))) \
-            else not value
+        return None if value is None or (value is False and not _two_way(tuple(meta.get("flags") or ()))) else not value
     if isinstance(value, enum.Enum) and meta.get("choices") is not None:
         value = value.value
     parse = meta.get("parse")
@@ -213,8 +223,10 @@ def config_command(func):
         field_hints = typing.get_type_hints(annotation)
         for f in fields:
             if f.name in seen:
-                raise TypeError(f"{func.__name__}: option {f.name!r} comes from both {seen[f.name]} and "
-                                f"{annotation.__name__}; exclude it from one (Fields(exclude=...))")
+                raise TypeError(
+                    f"{func.__name__}: option {f.name!r} comes from both {seen[f.name]} and "
+                    f"{annotation.__name__}; exclude it from one (Fields(exclude=...))"
+                )
             seen[f.name] = annotation.__name__
             params.append(_option(annotation, f, field_hints, spec.overrides or spec.config_file, spec.defaults))
         groups[p.name] = (annotation, spec, fields)
@@ -222,15 +234,32 @@ def config_command(func):
             with_config.append(p.name)
             aliases.update(_aliases(fields))
     if with_config:
-        params.append(inspect.Parameter(
-            _CONFIG_PARAM, inspect.Parameter.KEYWORD_ONLY, default=None,
-            annotation=Annotated[Optional[Path], typer.Option(
-                "--config", help="Options from a JSON, YAML or TOML file (flags given here win).")]))
-        params.append(inspect.Parameter(
-            _SET_PARAM, inspect.Parameter.KEYWORD_ONLY, default=None,
-            annotation=Annotated[Optional[list[str]], typer.Option(
-                "--set", help="Set any field as key=value (repeatable; JSON values; field or flag names), "
-                         "e.g. --set max_steps=20.")]))
+        params.append(
+            inspect.Parameter(
+                _CONFIG_PARAM,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=Annotated[
+                    Optional[Path],
+                    typer.Option("--config", help="Options from a JSON, YAML or TOML file (flags given here win)."),
+                ],
+            )
+        )
+        params.append(
+            inspect.Parameter(
+                _SET_PARAM,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=Annotated[
+                    Optional[list[str]],
+                    typer.Option(
+                        "--set",
+                        help="Set any field as key=value (repeatable; JSON values; field or flag names), "
+                        "e.g. --set max_steps=20.",
+                    ),
+                ],
+            )
+        )
     names = [p.name for p in params]
     if len(set(names)) != len(names):
         raise TypeError(f"{func.__name__}: duplicate parameter names {names}")

@@ -1,4 +1,5 @@
 """`still2 sandbox`: what isolation the code sandbox has on this machine, and (--check) proof by probes."""
+
 from __future__ import annotations
 
 from typing import Annotated, Optional
@@ -11,9 +12,12 @@ from pipeline.cli.common import JsonOption, print_json
 def register(app: typer.Typer) -> None:
     @app.command("sandbox")
     def sandbox(
-        check: Annotated[bool, typer.Option("--check", help="Run hostile probe programs and show what they did.")] = False,
-        name: Annotated[Optional[str], typer.Option("--sandbox", help="Sandbox to describe (default: $STILL2_SANDBOX "
-                                                                       "or local).")] = None,
+        check: Annotated[
+            bool, typer.Option("--check", help="Run hostile probe programs and show what they did.")
+        ] = False,
+        name: Annotated[
+            Optional[str], typer.Option("--sandbox", help="Sandbox to describe (default: $STILL2_SANDBOX or local).")
+        ] = None,
         as_json: JsonOption = False,
     ) -> None:
         """Describe the sandbox that runs code answers (network, processes, files, disk, uid)."""

@@ -3,6 +3,7 @@
 The TUI may not import the pipeline (layering), so it runs this command and reads the result:
 no second definition of any option exists to drift.
 """
+
 from __future__ import annotations
 
 import enum
@@ -12,8 +13,23 @@ from pathlib import PurePath
 from typing import Any
 
 # Commands a user launches as jobs, in the order the TUI offers them (missing ones are skipped).
-JOB_COMMANDS = ("explore", "distill", "verify", "filter", "score", "metrics", "dataset build", "pairs build", "sft",
-                "dpo", "eval", "iterate", "import", "problems generate", "report")
+JOB_COMMANDS = (
+    "explore",
+    "distill",
+    "verify",
+    "filter",
+    "score",
+    "metrics",
+    "dataset build",
+    "pairs build",
+    "sft",
+    "dpo",
+    "eval",
+    "iterate",
+    "import",
+    "problems generate",
+    "report",
+)
 HIDDEN_PARAMS = {"db", "as_json", "json_out", "help"}
 
 
@@ -51,11 +67,17 @@ def _param(param: Any) -> dict[str, Any]:
     if kind == "choice" and default is not None and not isinstance(default, (list, tuple)):
         default = str(default.value if isinstance(default, enum.Enum) else default)  # as the form offers it
     return {
-        "name": param.name, "flag": flag, "argument": not is_option, "type": kind, "choices": choices,
+        "name": param.name,
+        "flag": flag,
+        "argument": not is_option,
+        "type": kind,
+        "choices": choices,
         "default": default if isinstance(default, (str, int, float, bool, list, type(None))) else str(default),
-        "help": getattr(param, "help", None) or "", "required": bool(param.required),
+        "help": getattr(param, "help", None) or "",
+        "required": bool(param.required),
         "multiple": multiple or bool(param.multiple) or param.nargs == -1,
-        "min": param.min, "max": param.max,
+        "min": param.min,
+        "max": param.max,
         # a two-way flag (--bf16/--fp32, --correct-only/--any-verdict): the flag that turns it off
         "off_flag": (param.secondary_opts[0] if kind == "bool" and getattr(param, "secondary_opts", None) else None),
         # a recipe-backed option defaults to None on the command line; its effective default is shown instead

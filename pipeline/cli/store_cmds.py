@@ -1,4 +1,5 @@
 """Store commands: init, import, export, sql, stats."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -38,8 +39,10 @@ def _print_report(report, as_json: bool) -> None:
         print_json(report.to_dict())
         return
     c = err_console()
-    line = (f"[bold]{report.path}[/]: {report.kind} ({report.format}, layout {report.layout}) - "
-            f"{report.rows_read} rows read, [green]{report.added} added[/]")
+    line = (
+        f"[bold]{report.path}[/]: {report.kind} ({report.format}, layout {report.layout}) - "
+        f"{report.rows_read} rows read, [green]{report.added} added[/]"
+    )
     if report.kind == "trajectories":
         line += f", {report.problems_matched} problems matched, {report.problems_added} problems created"
     c.print(line, highlight=False, soft_wrap=True)
@@ -50,8 +53,10 @@ def _print_report(report, as_json: bool) -> None:
         if len(report.skipped) > 20:
             c.print(f"  ... and {len(report.skipped) - 20} more (--json lists them all)")
     if report.incomplete:
-        c.print("[yellow]the file could not be read to its end: rows after the last line above were not "
-                "imported[/]", highlight=False)
+        c.print(
+            "[yellow]the file could not be read to its end: rows after the last line above were not imported[/]",
+            highlight=False,
+        )
 
 
 def run_import(db: Path, files: list[Path], kind: str, as_json: bool, **options) -> None:
@@ -65,14 +70,43 @@ def run_import(db: Path, files: list[Path], kind: str, as_json: bool, **options)
         try:
             file_kind = kind if kind != "auto" else detect_kind(str(f), options.get("fmt"), options.get("split"))
             if file_kind == "problems":
-                opts = {k: v for k, v in options.items()
-                        if k in ("source", "fmt", "layout", "field_map", "split", "domain", "answer_kind",
-                                 "difficulty", "seed", "skip_bad")}
+                opts = {
+                    k: v
+                    for k, v in options.items()
+                    if k
+                    in (
+                        "source",
+                        "fmt",
+                        "layout",
+                        "field_map",
+                        "split",
+                        "domain",
+                        "answer_kind",
+                        "difficulty",
+                        "seed",
+                        "skip_bad",
+                    )
+                }
                 report = import_problems(store, str(f), **opts)
             else:
-                opts = {k: v for k, v in options.items()
-                        if k in ("source", "fmt", "layout", "field_map", "split", "model", "origin", "run_id",
-                                 "iteration", "problem_source", "skip_bad")}
+                opts = {
+                    k: v
+                    for k, v in options.items()
+                    if k
+                    in (
+                        "source",
+                        "fmt",
+                        "layout",
+                        "field_map",
+                        "split",
+                        "model",
+                        "origin",
+                        "run_id",
+                        "iteration",
+                        "problem_source",
+                        "skip_bad",
+                    )
+                }
                 report = import_trajectories(store, str(f), **opts)
         except (StoreError, RowError, ValueError) as e:
             raise fail(str(e)) from None
@@ -93,8 +127,12 @@ def register(app: typer.Typer) -> None:
         store = Store(db)
         existed = store.exists
         store.init()
-        info = {"db": str(db), "schema_version": store.schema_version(), "created": not existed,
-                "latest_version": SCHEMA_VERSION}
+        info = {
+            "db": str(db),
+            "schema_version": store.schema_version(),
+            "created": not existed,
+            "latest_version": SCHEMA_VERSION,
+        }
         if as_json:
             print_json(info)
         else:
@@ -105,45 +143,85 @@ def register(app: typer.Typer) -> None:
         files: Annotated[list[Path], typer.Argument(help="JSONL/JSON/Parquet/CSV files, datasets folders or hub ids.")],
         db: DbOption = default_db(),
         kind: Annotated[str, typer.Option(help="auto | problems | trajectories")] = "auto",
-        fmt: Annotated[Optional[str], typer.Option("--format", help="jsonl | json | parquet | csv | hf | hf-hub")] = None,
-        layout: Annotated[Optional[str], typer.Option(help="Force a layout (see README), e.g. skyt1, still2, gpqa.")] = None,
+        fmt: Annotated[
+            Optional[str], typer.Option("--format", help="jsonl | json | parquet | csv | hf | hf-hub")
+        ] = None,
+        layout: Annotated[
+            Optional[str], typer.Option(help="Force a layout (see README), e.g. skyt1, still2, gpqa.")
+        ] = None,
         field: FieldOption = None,
         source: Annotated[Optional[str], typer.Option(help="Source name (default: from the file name).")] = None,
         split: Annotated[Optional[str], typer.Option(help="Split to record / dataset split to read.")] = None,
         model: Annotated[Optional[str], typer.Option(help="Model that generated the trajectories.")] = None,
-        origin: Annotated[Optional[str], typer.Option(help="distill | explore | eval | import (default by layout).")] = None,
-        problem_source: Annotated[Optional[str], typer.Option(help="Prefer problems of this source when matching questions.")] = None,
-        skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Import the good rows and report the bad ones.")] = False,
+        origin: Annotated[
+            Optional[str], typer.Option(help="distill | explore | eval | import (default by layout).")
+        ] = None,
+        problem_source: Annotated[
+            Optional[str], typer.Option(help="Prefer problems of this source when matching questions.")
+        ] = None,
+        skip_bad: Annotated[
+            bool, typer.Option("--skip-bad", help="Import the good rows and report the bad ones.")
+        ] = False,
         seed: Annotated[int, typer.Option(help="Seed for shuffling multiple-choice options (GPQA).")] = 0,
         as_json: JsonOption = False,
     ) -> None:
         """Import problems or trajectories (kind auto-detected); all-or-nothing per file, idempotent."""
         if kind not in ("auto", "problems", "trajectories"):
             raise fail("--kind must be auto, problems or trajectories")
-        run_import(db, files, kind, as_json, fmt=fmt, layout=layout, field_map=parse_fields(field),
-                   source=source, split=split, model=model, origin=origin, problem_source=problem_source,
-                   skip_bad=skip_bad, seed=seed)
+        run_import(
+            db,
+            files,
+            kind,
+            as_json,
+            fmt=fmt,
+            layout=layout,
+            field_map=parse_fields(field),
+            source=source,
+            split=split,
+            model=model,
+            origin=origin,
+            problem_source=problem_source,
+            skip_bad=skip_bad,
+            seed=seed,
+        )
 
     @app.command()
     def export(
         out: Annotated[Path, typer.Argument(help="Output: .jsonl, .parquet, or a folder (HF save_to_disk).")],
         db: DbOption = default_db(),
-        what: Annotated[str, typer.Option(help="trajectories | pairs | problems | prm (step labels: prompt, "
-                                                "completions, labels)")] = "trajectories",
+        what: Annotated[
+            str, typer.Option(help="trajectories | pairs | problems | prm (step labels: prompt, completions, labels)")
+        ] = "trajectories",
         shape: Annotated[str, typer.Option(help="messages | prompt-completion | raw (trajectories)")] = "messages",
-        where: Annotated[Optional[str], typer.Option(help="SQL filter over the trajectories view (or pair table), "
-                                                          "e.g. \"verdict = 'correct' AND status != 'rejected'\".")] = None,
+        where: Annotated[
+            Optional[str],
+            typer.Option(
+                help="SQL filter over the trajectories view (or pair table), "
+                "e.g. \"verdict = 'correct' AND status != 'rejected'\"."
+            ),
+        ] = None,
         dataset: Annotated[Optional[str], typer.Option(help="Only members of this dataset version.")] = None,
         part: Annotated[Optional[str], typer.Option(help="Pairs: full | thought (cut at <|end_of_thought|>).")] = None,
         fmt: Annotated[Optional[str], typer.Option("--format", help="jsonl | parquet | hf (default from OUT).")] = None,
         no_system: Annotated[bool, typer.Option("--no-system", help="Leave the system prompt out.")] = False,
         with_meta: Annotated[bool, typer.Option("--with-meta", help="Add id/problem/origin columns.")] = False,
-        with_correct: Annotated[bool, typer.Option("--with-correct", help=(
-            "prm: also verified-correct rollouts, every step labelled good (ours: a right answer does not "
-            "prove every step)."))] = False,
-        allow: Annotated[Optional[str], typer.Option(
-            help="Default exclusions to lift, comma-separated: contaminated, eval (evaluation outputs), test "
-                 "(rows on test/benchmark problems); trajectories and pairs leave them out otherwise.")] = None,
+        with_correct: Annotated[
+            bool,
+            typer.Option(
+                "--with-correct",
+                help=(
+                    "prm: also verified-correct rollouts, every step labelled good (ours: a right answer does not "
+                    "prove every step)."
+                ),
+            ),
+        ] = False,
+        allow: Annotated[
+            Optional[str],
+            typer.Option(
+                help="Default exclusions to lift, comma-separated: contaminated, eval (evaluation outputs), test "
+                "(rows on test/benchmark problems); trajectories and pairs leave them out otherwise."
+            ),
+        ] = None,
         as_json: JsonOption = False,
     ) -> None:
         """Export trajectories, pairs, problems or step labels (PRM) in TRL-ready shapes."""
@@ -161,18 +239,34 @@ def register(app: typer.Typer) -> None:
                     member = f"v.id IN (SELECT member_id FROM dataset_member WHERE dataset = '{dataset.replace(chr(39), '')}')"
                     where = f"({where}) AND {member}" if where else member
                 kept = keep_sql(lifted, "v.id")
-                n = ex.export_trajectories(store, out, fmt=fmt, shape=shape,
-                                           where=f"({where}) AND {kept}" if where else kept,
-                                           use_system=not no_system, with_meta=with_meta)
+                n = ex.export_trajectories(
+                    store,
+                    out,
+                    fmt=fmt,
+                    shape=shape,
+                    where=f"({where}) AND {kept}" if where else kept,
+                    use_system=not no_system,
+                    with_meta=with_meta,
+                )
             elif what == "pairs":
                 kept = keep_sql(lifted, "pr.chosen_id", "pr.rejected_id")
-                n = ex.export_pairs(store, out, fmt=fmt, where=f"({where}) AND {kept}" if where else kept,
-                                    part=part, use_system=not no_system, with_meta=with_meta)
+                n = ex.export_pairs(
+                    store,
+                    out,
+                    fmt=fmt,
+                    where=f"({where}) AND {kept}" if where else kept,
+                    part=part,
+                    use_system=not no_system,
+                    with_meta=with_meta,
+                )
             elif what == "problems":
                 with store.read() as conn:
                     clause = f"WHERE {where}" if where else ""
-                    rows = conn.sql(f"SELECT * EXCLUDE (question_hash) FROM problem {clause} "
-                                    "ORDER BY source, id").to_arrow_table().to_pylist()
+                    rows = (
+                        conn.sql(f"SELECT * EXCLUDE (question_hash) FROM problem {clause} ORDER BY source, id")
+                        .to_arrow_table()
+                        .to_pylist()
+                    )
                 ex.write_rows(rows, out, ex.format_for(out, fmt))
                 n = len(rows)
             elif what == "prm":
@@ -182,8 +276,11 @@ def register(app: typer.Typer) -> None:
                 ex.write_rows(got.rows, out, ex.format_for(out, fmt))
                 n = len(got.rows)
                 if got.stale:
-                    err_console().print(f"[yellow]skipped {len(got.stale)} label(s) whose steps changed since "
-                                        f"labelling: {', '.join(got.stale[:5])}[/]", highlight=False)
+                    err_console().print(
+                        f"[yellow]skipped {len(got.stale)} label(s) whose steps changed since "
+                        f"labelling: {', '.join(got.stale[:5])}[/]",
+                        highlight=False,
+                    )
             else:
                 raise fail("--what must be trajectories, pairs, problems or prm")
         except (StoreError, ValueError) as e:
@@ -269,11 +366,18 @@ def print_stats(info: dict) -> None:
     from rich.table import Table
 
     c = console()
-    c.print(" ".join(f"[bold]{info[k]}[/] {k.replace('_', ' ')}" for k in
-                     ("problems", "trajectories", "pairs", "datasets", "models", "runs")), highlight=False)
-    for title, rows in (("problems", info["problems_by_source"]),
-                        ("trajectories", info["trajectories_by_origin"]),
-                        ("runs", info["runs_by_state"])):
+    c.print(
+        " ".join(
+            f"[bold]{info[k]}[/] {k.replace('_', ' ')}"
+            for k in ("problems", "trajectories", "pairs", "datasets", "models", "runs")
+        ),
+        highlight=False,
+    )
+    for title, rows in (
+        ("problems", info["problems_by_source"]),
+        ("trajectories", info["trajectories_by_origin"]),
+        ("runs", info["runs_by_state"]),
+    ):
         if not rows:
             continue
         table = Table(*rows[0].keys(), title=title, title_justify="left")

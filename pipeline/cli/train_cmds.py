@@ -6,6 +6,7 @@ and iterate are recipe-backed: `--recipe` presets the fields, then `--config FIL
 then the flags given on the command line. Multi-GPU training:
 `accelerate launch --config_file pipeline/training/accelerate/ddp.yaml -m pipeline sft ...`.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -49,12 +50,16 @@ def _train(kind: str, db: Path, overrides: dict[str, Any], as_json: bool) -> Non
         print_json(result.to_dict())
     else:
         m = result.metrics
-        err_console().print(f"[bold]{result.model_id}[/] ({kind} from {result.parent}): {m['steps']} steps, "
-                            f"train loss {m['train_loss']:.4f}, {m['seconds']:.1f}s -> {result.path}", highlight=False)
+        err_console().print(
+            f"[bold]{result.model_id}[/] ({kind} from {result.parent}): {m['steps']} steps, "
+            f"train loss {m['train_loss']:.4f}, {m['seconds']:.1f}s -> {result.path}",
+            highlight=False,
+        )
 
 
-def run_eval_cmd(db: Path, model: str | None, engine: EngineSpec, benchmarks: list[str], config: EvalConfig,
-                 as_json: bool) -> None:
+def run_eval_cmd(
+    db: Path, model: str | None, engine: EngineSpec, benchmarks: list[str], config: EvalConfig, as_json: bool
+) -> None:
     from pipeline.cli.common import open_store
     from pipeline.evaluation.run import run_eval
     from pipeline.jobs.progress import JobProgress
@@ -69,8 +74,15 @@ def run_eval_cmd(db: Path, model: str | None, engine: EngineSpec, benchmarks: li
         raise fail(str(exc)) from None
     try:
         with JobProgress(f"eval {ref.id}", None) as bar:
-            results = run_eval(store, eng, engine.engine.value, ref.id, benchmarks, config,
-                               on_batch=lambda info: bar.advance(info["rollouts"], correct=info["correct"]))
+            results = run_eval(
+                store,
+                eng,
+                engine.engine.value,
+                ref.id,
+                benchmarks,
+                config,
+                on_batch=lambda info: bar.advance(info["rollouts"], correct=info["correct"]),
+            )
     except ValueError as exc:
         raise fail(str(exc)) from None
     finally:
@@ -80,26 +92,33 @@ def run_eval_cmd(db: Path, model: str | None, engine: EngineSpec, benchmarks: li
         return
     for r in results:
         se = r["stderr"]["accuracy"]
-        figures = ", ".join(f"{k} {100 * v:.1f}%" + (f" ± {100 * se:.1f} (SE)" if k == "accuracy" else "")
-                            for k, v in r["metrics"].items())
+        figures = ", ".join(
+            f"{k} {100 * v:.1f}%" + (f" ± {100 * se:.1f} (SE)" if k == "accuracy" else "")
+            for k, v in r["metrics"].items()
+        )
         rec = r["record"]
-        err_console().print(f"[bold]{r['model']}[/] on {r['benchmark']} ({r['problems']} problems, k={r['n']}): "
-                            f"{figures}\n  protocol {rec['protocol']} (T={rec['temperature']}, top-p {rec['top_p']}), "
-                            f"prompt {rec['prompt']}, answer policy {rec['answer_policy']}, {rec['engine_version']}, dtype {rec['dtype']}, "
-                            f"max {rec['max_new_tokens']} tokens, seed {rec['seed']} "
-                            f"[{r['seconds']:.0f}s, run {r['run_id']}]", highlight=False)
+        err_console().print(
+            f"[bold]{r['model']}[/] on {r['benchmark']} ({r['problems']} problems, k={r['n']}): "
+            f"{figures}\n  protocol {rec['protocol']} (T={rec['temperature']}, top-p {rec['top_p']}), "
+            f"prompt {rec['prompt']}, answer policy {rec['answer_policy']}, {rec['engine_version']}, dtype {rec['dtype']}, "
+            f"max {rec['max_new_tokens']} tokens, seed {rec['seed']} "
+            f"[{r['seconds']:.0f}s, run {r['run_id']}]",
+            highlight=False,
+        )
 
 
 def _iterate_help() -> str:
     from pipeline.loop.iterate import stage_table
 
     lines = stage_table(markdown=False).splitlines()
-    return ("The loop as the STILL-2 report runs it: imitate (M_1 = SFT(M_0, D_0)), then each round explore with "
-            "the latest model M_t -> filter -> score with M_t -> D_t = D_{t-1} + selected -> M_{t+1} = SFT(M_0, D_t) "
-            "(or DPO from M_1). Each step is recorded (run kind iterate-step); rerunning the same command skips "
-            "finished steps.\n\nStages (ledger step, the report's stage, what the store records):\n\n"
-            + "\n\n".join(lines)
-            + "\n\n--recipe still2-paper: the report's values and ours; see --recipe-table.")
+    return (
+        "The loop as the STILL-2 report runs it: imitate (M_1 = SFT(M_0, D_0)), then each round explore with "
+        "the latest model M_t -> filter -> score with M_t -> D_t = D_{t-1} + selected -> M_{t+1} = SFT(M_0, D_t) "
+        "(or DPO from M_1). Each step is recorded (run kind iterate-step); rerunning the same command skips "
+        "finished steps.\n\nStages (ledger step, the report's stage, what the store records):\n\n"
+        + "\n\n".join(lines)
+        + "\n\n--recipe still2-paper: the report's values and ours; see --recipe-table."
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -108,7 +127,8 @@ def register(app: typer.Typer) -> None:
     def sft(
         dataset: Annotated[str, typer.Argument(help="Dataset version to train on (see `still2 dataset list`).")],
         train: Annotated[SFTTrainConfig, TRAIN_FIELDS],
-        db: DbOption = default_db(), as_json: JsonOption = False,
+        db: DbOption = default_db(),
+        as_json: JsonOption = False,
     ) -> None:
         """Supervised fine-tuning (TRL SFTTrainer) on a dataset version; loss on the response only.
 
@@ -119,10 +139,13 @@ def register(app: typer.Typer) -> None:
     @app.command("dpo")
     @config_command
     def dpo(
-        dataset: Annotated[Optional[str], typer.Argument(help="A dataset of kind 'pairs' (optional with --where).")] = None,
+        dataset: Annotated[
+            Optional[str], typer.Argument(help="A dataset of kind 'pairs' (optional with --where).")
+        ] = None,
         *,
         train: Annotated[DPOTrainConfig, TRAIN_FIELDS],
-        db: DbOption = default_db(), as_json: JsonOption = False,
+        db: DbOption = default_db(),
+        as_json: JsonOption = False,
     ) -> None:
         """DPO (+ an SFT loss) on pairs, from M_1 unless --from; the reference model is the start model.
 
@@ -136,12 +159,22 @@ def register(app: typer.Typer) -> None:
     @app.command("eval")
     @config_command
     def eval_(
-        benchmark: Annotated[list[str], Opt("--benchmark", "-b", help="math500 | aime24 | aime25 | amc23 | gsm8k | gpqa | SOURCE[:SPLIT] (repeatable).")],
-        model: Annotated[Optional[str], Opt("--model", help="Model id from the store, folder, HF id, served name or 'default'.")] = None,
+        benchmark: Annotated[
+            list[str],
+            Opt(
+                "--benchmark",
+                "-b",
+                help="math500 | aime24 | aime25 | amc23 | gsm8k | gpqa | SOURCE[:SPLIT] (repeatable).",
+            ),
+        ],
+        model: Annotated[
+            Optional[str], Opt("--model", help="Model id from the store, folder, HF id, served name or 'default'.")
+        ] = None,
         *,
         engine: EngineSpec,
         config: EvalConfig,
-        db: DbOption = default_db(), as_json: JsonOption = False,
+        db: DbOption = default_db(),
+        as_json: JsonOption = False,
     ) -> None:
         """Evaluate a model on benchmarks; every output is stored (origin eval) with its verdict; resumable.
 
@@ -168,8 +201,14 @@ def register(app: typer.Typer) -> None:
         table, out, show_se = opts.table, opts.out, opts.show_stderr
         store = open_store(db, create=False)
         try:
-            data = rep.report_data(store, metric=opts.metric, backbone=opts.backbone, models=opts.models,
-                                   benchmarks=opts.benchmarks, allow_mixed=opts.allow_mixed)
+            data = rep.report_data(
+                store,
+                metric=opts.metric,
+                backbone=opts.backbone,
+                models=opts.models,
+                benchmarks=opts.benchmarks,
+                allow_mixed=opts.allow_mixed,
+            )
         except rep.MixedProtocols as exc:
             raise fail(str(exc)) from None
         if table != 2:
@@ -181,9 +220,12 @@ def register(app: typer.Typer) -> None:
             err_console().print(rep.to_rich(data, show_se))
             return
         else:
-            text = {"json": lambda: json.dumps(data, indent=2, default=str) + "\n", "csv": lambda: rep.to_csv(data),
-                    "latex": lambda: rep.to_latex(data, show_se),
-                    "markdown": lambda: rep.to_markdown(data, show_se)}[fmt or "markdown"]()
+            text = {
+                "json": lambda: json.dumps(data, indent=2, default=str) + "\n",
+                "csv": lambda: rep.to_csv(data),
+                "latex": lambda: rep.to_latex(data, show_se),
+                "markdown": lambda: rep.to_markdown(data, show_se),
+            }[fmt or "markdown"]()
         if out:
             out.write_text(text, encoding="utf-8")
             err_console().print(f"wrote {out}")
@@ -194,8 +236,12 @@ def register(app: typer.Typer) -> None:
     @config_command
     def iterate_(
         loop: Annotated[IterateConfig, Fields(overrides=True, config_file=True)],
-        recipe_table: Annotated[bool, Opt("--recipe-table", help="Print the still2-paper values (report vs ours) as a markdown table and exit.")] = False,
-        db: DbOption = default_db(), as_json: JsonOption = False,
+        recipe_table: Annotated[
+            bool,
+            Opt("--recipe-table", help="Print the still2-paper values (report vs ours) as a markdown table and exit."),
+        ] = False,
+        db: DbOption = default_db(),
+        as_json: JsonOption = False,
     ) -> None:
         if recipe_table:
             from pipeline.loop.paper import recipe_table as table
@@ -222,10 +268,16 @@ def register(app: typer.Typer) -> None:
             print_json(history)
             return
         c = err_console()
-        c.print(f"[bold]{history['loop']}[/]: ran {len(history['ran_steps'])} step(s), skipped "
-                f"{len(history['skipped_steps'])} finished", highlight=False)
+        c.print(
+            f"[bold]{history['loop']}[/]: ran {len(history['ran_steps'])} step(s), skipped "
+            f"{len(history['skipped_steps'])} finished",
+            highlight=False,
+        )
         for r in history["rounds"]:
             acc = (r.get("eval") or {}).get("accuracy") or {}
             model_id = (r.get("train") or {}).get("model") or r.get("model")
-            c.print(f"  round {r.get('round', 0)}: {model_id} "
-                    + ", ".join(f"{b} {100 * (v or 0):.1f}%" for b, v in acc.items()), highlight=False)
+            c.print(
+                f"  round {r.get('round', 0)}: {model_id} "
+                + ", ".join(f"{b} {100 * (v or 0):.1f}%" for b, v in acc.items()),
+                highlight=False,
+            )

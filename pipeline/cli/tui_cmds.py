@@ -1,4 +1,5 @@
 """`still2 tui`: opens the Textual app in a fresh process (the pipeline never imports Textual)."""
+
 from __future__ import annotations
 
 import os

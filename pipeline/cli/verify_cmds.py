@@ -1,4 +1,5 @@
 """`still2 verify`: re-verify trajectories in the store with the current verifier."""
+
 from __future__ import annotations
 
 from typing import Annotated, Optional
@@ -26,11 +27,18 @@ def register(app: typer.Typer) -> None:
     def verify(
         db: DbOption = default_db(),
         where: Annotated[Optional[str], typer.Option(help="SQL filter over the trajectories view.")] = None,
-        stale: Annotated[bool, typer.Option("--stale", help="Only never-verified rows or rows verified by "
-                                                             "another verifier version or answer policy.")] = False,
+        stale: Annotated[
+            bool,
+            typer.Option(
+                "--stale",
+                help="Only never-verified rows or rows verified by another verifier version or answer policy.",
+            ),
+        ] = False,
         batch: Annotated[int, typer.Option(min=1, help="Trajectories per write.")] = 2000,
-        timeout: Annotated[float, typer.Option(min=0.1, help="Hard time limit per item (reading the answer, and "
-                                                             "the comparison), seconds.")] = 5.0,
+        timeout: Annotated[
+            float,
+            typer.Option(min=0.1, help="Hard time limit per item (reading the answer, and the comparison), seconds."),
+        ] = 5.0,
         workers: Annotated[Optional[int], typer.Option(min=1, help="Worker processes (default: CPUs).")] = None,
         answer_policy: AnswerPolicyOption = "default",
         as_json: JsonOption = False,
@@ -47,9 +55,16 @@ def register(app: typer.Typer) -> None:
             total = conn.execute("SELECT count(*) FROM trajectory").fetchone()[0]
         try:
             with JobProgress("verify", total) as bar:
-                result = reverify(store, where=where, stale_only=stale, batch=batch, timeout=timeout,
-                                  workers=workers, policy=answer_policy,
-                                  on_batch=lambda n, ok: bar.advance(n, correct=ok))
+                result = reverify(
+                    store,
+                    where=where,
+                    stale_only=stale,
+                    batch=batch,
+                    timeout=timeout,
+                    workers=workers,
+                    policy=answer_policy,
+                    on_batch=lambda n, ok: bar.advance(n, correct=ok),
+                )
         except Exception as e:  # noqa: BLE001 - a bad --where is the user's SQL
             if type(e).__module__.startswith(("duckdb", "_duckdb")):
                 raise fail(f"query failed: {e}") from None
@@ -57,6 +72,9 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(result)
         else:
-            err_console().print(f"verified {result['verified']} trajectories: {result['correct']} correct, "
-                                f"{result['changed']} verdicts changed (verifier {result['verifier_version']}, "
-                                f"answer policy {result['answer_policy']})", highlight=False)
+            err_console().print(
+                f"verified {result['verified']} trajectories: {result['correct']} correct, "
+                f"{result['changed']} verdicts changed (verifier {result['verifier_version']}, "
+                f"answer policy {result['answer_policy']})",
+                highlight=False,
+            )

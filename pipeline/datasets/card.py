@@ -8,6 +8,7 @@ the verifier version and answer policy behind the verdicts, the domain mix and l
 The YAML header holds what the Hub indexes (license, language, tags, size category, task) and the
 ``configs`` entry that tells ``datasets.load_dataset`` where the data files are.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,16 +22,24 @@ DATA_FILE = "data/train-00000-of-00001.parquet"
 
 
 def _size_category(n: int) -> str:
-    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
-                        (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M")):
+    for limit, name in (
+        (1_000, "n<1K"),
+        (10_000, "1K<n<10K"),
+        (100_000, "10K<n<100K"),
+        (1_000_000, "100K<n<1M"),
+        (10_000_000, "1M<n<10M"),
+    ):
         if n < limit:
             return name
     return "10M<n<100M"
 
 
 def _column_exists(conn, table: str, column: str) -> bool:
-    return bool(conn.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
-                             [table, column]).fetchall()[0][0])
+    return bool(
+        conn.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ?", [table, column]
+        ).fetchall()[0][0]
+    )
 
 
 def card_facts(store: Store, name: str) -> dict[str, Any]:
@@ -53,9 +62,13 @@ def card_facts(store: Store, name: str) -> dict[str, Any]:
                    coalesce({policy}, 'default') AS answer_policy, verdict, count(*) AS count
             FROM trajectory WHERE id IN ({members}) GROUP BY ALL ORDER BY count DESC""")
         runs = [r["run_id"] for r in summary["lineage"] if r["run_id"]]
-        run_info = q(f"""SELECT id, kind, args->>'engine' AS engine, args->>'model' AS model, state
+        run_info = (
+            q(f"""SELECT id, kind, args->>'engine' AS engine, args->>'model' AS model, state
                          FROM run WHERE id IN (SELECT DISTINCT run_id FROM trajectory WHERE id IN ({members}))
-                         ORDER BY id""") if runs else []
+                         ORDER BY id""")
+            if runs
+            else []
+        )
         # What the filter rules flagged among the rollouts the members were drawn from (same runs, or
         # same origins for imported rows without a run).
         pool = f"""SELECT id FROM trajectory WHERE run_id IN (SELECT DISTINCT run_id FROM trajectory
@@ -72,36 +85,57 @@ def card_facts(store: Store, name: str) -> dict[str, Any]:
         bench = benchmark_name_sql("p")
         benchmarks = q(f"""SELECT {bench} AS benchmark, count(*) AS problems FROM problem p
                            WHERE {bench} IS NOT NULL GROUP BY ALL ORDER BY benchmark""")
-        models = q(f"""SELECT id, method, base, parent, created FROM model WHERE dataset = $name ORDER BY created""")
-    return {"name": name, "summary": summary, "lengths": lengths, "verification": verification,
-            "runs": run_info, "pool_size": pool_size, "flags": flags, "benchmarks": benchmarks,
-            "trained_models": models}
+        models = q("""SELECT id, method, base, parent, created FROM model WHERE dataset = $name ORDER BY created""")
+    return {
+        "name": name,
+        "summary": summary,
+        "lengths": lengths,
+        "verification": verification,
+        "runs": run_info,
+        "pool_size": pool_size,
+        "flags": flags,
+        "benchmarks": benchmarks,
+        "trained_models": models,
+    }
 
 
 def _yaml_list(items: list[str]) -> str:
     return "".join(f"\n- {json.dumps(i)}" for i in items)
 
 
-def render_card(facts: dict[str, Any], *, license: str = "other", shape: str = "messages",
-                repo_id: str | None = None, revision: str | None = None) -> str:
+def render_card(
+    facts: dict[str, Any],
+    *,
+    license: str = "other",
+    shape: str = "messages",
+    repo_id: str | None = None,
+    revision: str | None = None,
+) -> str:
     s = facts["summary"]
     n = s["n_members"]
     domains = [d["domain"] for d in s["domains"]]
-    header = (f"---\nlicense: {license}\nlanguage:\n- en\npretty_name: {json.dumps(s['name'])}\n"
-              f"size_categories:\n- {_size_category(n)}\ntask_categories:\n- text-generation\n"
-              f"tags:{_yaml_list(['reasoning', 'long-form-thought', 'still2', 'synthetic', *domains])}\n"
-              f"configs:\n- config_name: default\n  data_files:\n  - split: train\n    path: {DATA_DIR}/train-*.parquet\n"
-              "---\n")
-    out = [header, f"# {s['name']}\n",
-           f"Slow-thinking trajectories (`<|begin_of_thought|>` ... `<|end_of_thought|>` then "
-           f"`<|begin_of_solution|>` ... `<|end_of_solution|>`) selected with the STILL-2 recipe "
-           f"(\"imitate, explore, self-improve\"): {n:,} rows, dataset version `{s['name']}` ({s['kind']}) "
-           f"of a still2tui store. This card was generated from the store by `still2 dataset export --card`.\n"]
+    header = (
+        f"---\nlicense: {license}\nlanguage:\n- en\npretty_name: {json.dumps(s['name'])}\n"
+        f"size_categories:\n- {_size_category(n)}\ntask_categories:\n- text-generation\n"
+        f"tags:{_yaml_list(['reasoning', 'long-form-thought', 'still2', 'synthetic', *domains])}\n"
+        f"configs:\n- config_name: default\n  data_files:\n  - split: train\n    path: {DATA_DIR}/train-*.parquet\n"
+        "---\n"
+    )
+    out = [
+        header,
+        f"# {s['name']}\n",
+        f"Slow-thinking trajectories (`<|begin_of_thought|>` ... `<|end_of_thought|>` then "
+        f"`<|begin_of_solution|>` ... `<|end_of_solution|>`) selected with the STILL-2 recipe "
+        f'("imitate, explore, self-improve"): {n:,} rows, dataset version `{s["name"]}` ({s["kind"]}) '
+        f"of a still2tui store. This card was generated from the store by `still2 dataset export --card`.\n",
+    ]
     if s.get("note"):
         out.append(f"Note: {s['note']}\n")
     if repo_id:
         rev = f', revision="{revision}"' if revision else ""
-        out.append(f"```python\nfrom datasets import load_dataset\nds = load_dataset(\"{repo_id}\"{rev}, split=\"train\")\n```\n")
+        out.append(
+            f'```python\nfrom datasets import load_dataset\nds = load_dataset("{repo_id}"{rev}, split="train")\n```\n'
+        )
     out.append(_fields(shape))
     out.append(_composition(facts))
     out.append(_lineage(facts))
@@ -120,83 +154,141 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
 
 
 def _fields(shape: str) -> str:
-    fields = {"messages": "`messages`: the system prompt (STILL-2's), the question, and the response",
-              "prompt-completion": "`prompt` (system prompt and question as chat messages) and `completion` "
-                                   "(the response as an assistant message); TRL computes the loss on the completion",
-              "raw": "every column of the store's `trajectories` view"}.get(shape, shape)
+    fields = {
+        "messages": "`messages`: the system prompt (STILL-2's), the question, and the response",
+        "prompt-completion": "`prompt` (system prompt and question as chat messages) and `completion` "
+        "(the response as an assistant message); TRL computes the loss on the completion",
+        "raw": "every column of the store's `trajectories` view",
+    }.get(shape, shape)
     return f"## Data fields\n\nOne split, `train`, in TRL's `{shape}` shape: {fields}.\n"
 
 
 def _composition(facts: dict[str, Any]) -> str:
     s, length = facts["summary"], facts["lengths"]
-    rows = [[d["domain"], d["count"], f"{100 * d['count'] / max(1, s['n_members']):.1f}%", d["avg_thought_chars"],
-             d["avg_solution_chars"], d["avg_tokens"], d["inherited"]] for d in s["domains"]]
-    text = ["## Composition\n", _table(["domain", "rows", "share", "avg thought chars", "avg solution chars",
-                                        "avg tokens", "inherited"], rows)]
-    text.append(_table(["difficulty level", "difficulty", "rows"],
-                       [[d["level"], d["difficulty"], d["count"]] for d in s["difficulty"]]))
-    text.append("Length statistics (model tokens of the whole response; characters of the thought and solution):\n\n"
-                + _table(["rows", "tokens mean", "median", "p90", "max", "thought chars mean", "median",
-                          "solution chars mean"],
-                         [[length["n"], length["tokens_mean"], length["tokens_median"], length["tokens_p90"],
-                           length["tokens_max"], length["thought_chars_mean"], length["thought_chars_median"],
-                           length["solution_chars_mean"]]]))
+    rows = [
+        [
+            d["domain"],
+            d["count"],
+            f"{100 * d['count'] / max(1, s['n_members']):.1f}%",
+            d["avg_thought_chars"],
+            d["avg_solution_chars"],
+            d["avg_tokens"],
+            d["inherited"],
+        ]
+        for d in s["domains"]
+    ]
+    text = [
+        "## Composition\n",
+        _table(["domain", "rows", "share", "avg thought chars", "avg solution chars", "avg tokens", "inherited"], rows),
+    ]
+    text.append(
+        _table(
+            ["difficulty level", "difficulty", "rows"],
+            [[d["level"], d["difficulty"], d["count"]] for d in s["difficulty"]],
+        )
+    )
+    text.append(
+        "Length statistics (model tokens of the whole response; characters of the thought and solution):\n\n"
+        + _table(
+            ["rows", "tokens mean", "median", "p90", "max", "thought chars mean", "median", "solution chars mean"],
+            [
+                [
+                    length["n"],
+                    length["tokens_mean"],
+                    length["tokens_median"],
+                    length["tokens_p90"],
+                    length["tokens_max"],
+                    length["thought_chars_mean"],
+                    length["thought_chars_median"],
+                    length["solution_chars_mean"],
+                ]
+            ],
+        )
+    )
     return "\n".join(text)
 
 
 def _lineage(facts: dict[str, Any]) -> str:
     s = facts["summary"]
-    text = ["## Lineage\n",
-            (f"Parent version: `{s['parent']}`" + (f" (ancestors: {' <- '.join(s['ancestors'])})" if s["ancestors"] else "")
-             + "; its members are inherited.\n") if s["parent"] else "No parent version: every member was selected here.\n"]
-    text.append(_table(["origin", "run", "model", "iteration", "rows", "inherited"],
-                       [[d["origin"], d["run_id"], d["model"], d["iteration"], d["count"], d["inherited"]]
-                        for d in s["lineage"]]))
+    text = [
+        "## Lineage\n",
+        (
+            f"Parent version: `{s['parent']}`"
+            + (f" (ancestors: {' <- '.join(s['ancestors'])})" if s["ancestors"] else "")
+            + "; its members are inherited.\n"
+        )
+        if s["parent"]
+        else "No parent version: every member was selected here.\n",
+    ]
+    text.append(
+        _table(
+            ["origin", "run", "model", "iteration", "rows", "inherited"],
+            [[d["origin"], d["run_id"], d["model"], d["iteration"], d["count"], d["inherited"]] for d in s["lineage"]],
+        )
+    )
     if facts["runs"]:
-        text.append("Runs:\n\n" + _table(["run", "kind", "engine", "model", "state"],
-                                         [[r["id"], r["kind"], r["engine"], r["model"], r["state"]]
-                                          for r in facts["runs"]]))
+        text.append(
+            "Runs:\n\n"
+            + _table(
+                ["run", "kind", "engine", "model", "state"],
+                [[r["id"], r["kind"], r["engine"], r["model"], r["state"]] for r in facts["runs"]],
+            )
+        )
     if facts["trained_models"]:
-        text.append("Models trained on this version in the store: "
-                    + ", ".join(f"`{m['id']}` ({m['method']} from {m['parent'] or m['base']})"
-                                for m in facts["trained_models"]) + ".\n")
+        text.append(
+            "Models trained on this version in the store: "
+            + ", ".join(f"`{m['id']}` ({m['method']} from {m['parent'] or m['base']})" for m in facts["trained_models"])
+            + ".\n"
+        )
     return "\n".join(text)
 
 
 def _recipe(s: dict[str, Any]) -> str:
-    return ("## Recipe\n\nThe selection settings (`DatasetRecipe`; rebuilding from the same store and recipe gives "
-            "the same members):\n\n```json\n" + json.dumps(s["recipe"], indent=2, sort_keys=True) + "\n```\n")
+    return (
+        "## Recipe\n\nThe selection settings (`DatasetRecipe`; rebuilding from the same store and recipe gives "
+        "the same members):\n\n```json\n" + json.dumps(s["recipe"], indent=2, sort_keys=True) + "\n```\n"
+    )
 
 
 def _filters(facts: dict[str, Any]) -> str:
     if not facts["flags"]:
-        return (f"## Filters\n\nNo filter rule flagged any of the {facts['pool_size']:,} rollouts of the runs the "
-                "members come from (or no rule was run).\n")
+        return (
+            f"## Filters\n\nNo filter rule flagged any of the {facts['pool_size']:,} rollouts of the runs the "
+            "members come from (or no rule was run).\n"
+        )
     rows = [[f["rule"], f["flagged"], f["in_dataset"], "; ".join(f["examples"] or [])[:300]] for f in facts["flags"]]
-    return (f"## Filters\n\nFlags among the {facts['pool_size']:,} rollouts of the runs the members come from "
-            "(`still2 filter`; the recipe's `exclude_flags` says which keep a row out):\n\n"
-            + _table(["rule", "flagged", "in this dataset", "example reasons"], rows))
+    return (
+        f"## Filters\n\nFlags among the {facts['pool_size']:,} rollouts of the runs the members come from "
+        "(`still2 filter`; the recipe's `exclude_flags` says which keep a row out):\n\n"
+        + _table(["rule", "flagged", "in this dataset", "example reasons"], rows)
+    )
 
 
 def _decontamination(facts: dict[str, Any]) -> str:
     s = facts["summary"]
     excluded = s.get("excluded")
     benches = ", ".join(f"{b['benchmark']} ({b['problems']:,} problems)" for b in facts["benchmarks"]) or "none"
-    text = ["## Decontamination\n",
-            f"Checked against the benchmark and test-split problems in the store: {benches}. Rule `contamination` "
-            "(word 5-grams covering 60% of a benchmark question with its numbers, fuzzy ratio >= 95 on questions, "
-            "13-grams on responses; see still2tui's README).\n"]
+    text = [
+        "## Decontamination\n",
+        f"Checked against the benchmark and test-split problems in the store: {benches}. Rule `contamination` "
+        "(word 5-grams covering 60% of a benchmark question with its numbers, fuzzy ratio >= 95 on questions, "
+        "13-grams on responses; see still2tui's README).\n",
+    ]
     if excluded is None:
         text.append("This version was built before exclusions were recorded: no count is available.\n")
     elif excluded:
         rows = [[name, group, n] for name, groups in excluded.items() for group, n in groups.items()]
-        text.append("Rows left out by the default exclusions when this version was built:\n\n"
-                    + _table(["exclusion", "benchmark", "rows removed"], rows))
+        text.append(
+            "Rows left out by the default exclusions when this version was built:\n\n"
+            + _table(["exclusion", "benchmark", "rows removed"], rows)
+        )
     else:
         text.append("No row was left out: no candidate matched a benchmark problem.\n")
     allowed = s["recipe"].get("allow") or []
     if allowed:
-        text.append(f"**The recipe lifted these exclusions: {', '.join(allowed)}.** Contaminated rows may be present.\n")
+        text.append(
+            f"**The recipe lifted these exclusions: {', '.join(allowed)}.** Contaminated rows may be present.\n"
+        )
     flagged = next((f["in_dataset"] for f in facts["flags"] if f["rule"] == "contamination"), 0)
     text.append(f"Members flagged `contamination` now: {flagged}.\n")
     return "\n".join(text)
@@ -204,9 +296,11 @@ def _decontamination(facts: dict[str, Any]) -> str:
 
 def _verification(facts: dict[str, Any]) -> str:
     rows = [[v["verifier_version"], v["answer_policy"], v["verdict"], v["count"]] for v in facts["verification"]]
-    return ("## Verification\n\nVerdicts by still2tui's verifier against each problem's gold answer (math-verify and "
-            "sympy equivalence; a hard timeout per item):\n\n"
-            + _table(["verifier version", "answer policy", "verdict", "rows"], rows))
+    return (
+        "## Verification\n\nVerdicts by still2tui's verifier against each problem's gold answer (math-verify and "
+        "sympy equivalence; a hard timeout per item):\n\n"
+        + _table(["verifier version", "answer policy", "verdict", "rows"], rows)
+    )
 
 
 def write_card(store: Store, name: str, path, **kw) -> str:

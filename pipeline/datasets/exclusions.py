@@ -12,6 +12,7 @@ exclusion applies to every build unless the recipe lists it in ``allow``; the ro
 counted per exclusion and group, stored with the dataset (``dataset.excluded``) and printed by
 ``dataset show``. Add a kind by registering another ``Exclusion``.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -59,8 +60,9 @@ def sql_columns(exclusions: list[Exclusion]) -> list[str]:
     return [f'{e.group_sql} AS "excl_{e.name}"' for e in exclusions if e.group_sql]
 
 
-def apply(conn: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]],
-          exclusions: list[Exclusion]) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
+def apply(
+    conn: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], exclusions: list[Exclusion]
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
     """Remove excluded rows (each counted once, under the first exclusion that removes it)."""
     removed: dict[str, tuple[str, str]] = {}
     for e in exclusions:
@@ -97,21 +99,24 @@ def _contaminated(conn: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -
     detector = prepare_contamination(conn, RULE.params())
     if not detector.items:
         return {}
-    questions = dict(conn.execute("SELECT id, question FROM problem WHERE id IN (SELECT unnest(?))",
-                                  [problem_ids]).fetchall())
+    questions = dict(
+        conn.execute("SELECT id, question FROM problem WHERE id IN (SELECT unnest(?))", [problem_ids]).fetchall()
+    )
     matches = problem_findings(detector, questions)
     return {r["id"]: matches[r["problem_id"]].item.benchmark for r in rows if r["problem_id"] in matches}
 
 
-CONTAMINATED = register(Exclusion(
-    name="contaminated",
-    help="rows overlapping a benchmark / test-split problem: flagged by `filter --rules contamination`, "
-         "or whose question matches one now",
-    group_sql="(SELECT any_value(coalesce(json_extract_string(f.detail, '$.benchmark'), 'flagged')) FROM flag f "
-              "WHERE f.trajectory_id = v.id AND f.rule = 'contamination')",
-    find=_contaminated,
-    flag_rules=("contamination",),
-))
+CONTAMINATED = register(
+    Exclusion(
+        name="contaminated",
+        help="rows overlapping a benchmark / test-split problem: flagged by `filter --rules contamination`, "
+        "or whose question matches one now",
+        group_sql="(SELECT any_value(coalesce(json_extract_string(f.detail, '$.benchmark'), 'flagged')) FROM flag f "
+        "WHERE f.trajectory_id = v.id AND f.rule = 'contamination')",
+        find=_contaminated,
+        flag_rules=("contamination",),
+    )
+)
 
 
 def _benchmark_sources() -> str:
@@ -121,21 +126,27 @@ def _benchmark_sources() -> str:
 
 
 # Evaluation outputs: a correct greedy answer on MATH-500 is not a demonstration to train on.
-EVAL_OUTPUTS = register(Exclusion(
-    name="eval",
-    help="evaluation outputs (origin 'eval'); grouped by problem source",
-    group_sql="CASE WHEN v.origin = 'eval' THEN coalesce(v.source, 'eval') END",
-))
+EVAL_OUTPUTS = register(
+    Exclusion(
+        name="eval",
+        help="evaluation outputs (origin 'eval'); grouped by problem source",
+        group_sql="CASE WHEN v.origin = 'eval' THEN coalesce(v.source, 'eval') END",
+    )
+)
 # Rows on test problems: a test split, a benchmark source, or a problem some model was evaluated on.
-TEST_PROBLEMS = register(Exclusion(
-    name="test",
-    help="rows on test problems: split 'test', a benchmark source (math500, aime24, ...) or any problem a "
-         "model was evaluated on; grouped by problem source",
-    group_sql=("CASE WHEN v.source IN (" + _benchmark_sources() + ") "
-               "OR v.problem_id IN (SELECT id FROM problem WHERE split = 'test') "
-               "OR v.problem_id IN (SELECT problem_id FROM trajectory WHERE origin = 'eval') "
-               "THEN coalesce(v.source, 'test') END"),
-))
+TEST_PROBLEMS = register(
+    Exclusion(
+        name="test",
+        help="rows on test problems: split 'test', a benchmark source (math500, aime24, ...) or any problem a "
+        "model was evaluated on; grouped by problem source",
+        group_sql=(
+            "CASE WHEN v.source IN (" + _benchmark_sources() + ") "
+            "OR v.problem_id IN (SELECT id FROM problem WHERE split = 'test') "
+            "OR v.problem_id IN (SELECT problem_id FROM trajectory WHERE origin = 'eval') "
+            "THEN coalesce(v.source, 'test') END"
+        ),
+    )
+)
 
 
 def excluded_sql(allow: list[str]) -> str | None:
@@ -159,5 +170,7 @@ def keep_sql(allow: list[str], *columns: str) -> str:
 def check_origins(origins: list[str] | None, allow: list[str] | None) -> None:
     """Asking for origin 'eval' without lifting the 'eval' exclusion would select nothing silently: say so."""
     if "eval" in (origins or []) and "eval" not in (allow or []):
-        raise ValueError("origin 'eval' holds evaluation outputs, which stay out of training data unless asked "
-                         "for by name: add --allow eval (and --allow test for rows on benchmark problems)")
+        raise ValueError(
+            "origin 'eval' holds evaluation outputs, which stay out of training data unless asked "
+            "for by name: add --allow eval (and --allow test for rows on benchmark problems)"
+        )

@@ -7,6 +7,7 @@ the repo is created if missing (``private`` as asked), each dataset version goes
 The endpoint comes from ``HF_ENDPOINT`` as for any huggingface_hub client, the token from an
 environment variable (``HF_TOKEN`` by default).
 """
+
 from __future__ import annotations
 
 import os
@@ -20,16 +21,26 @@ from pipeline.datasets.export import export_dataset
 from store.store import Store
 
 
-def export_folder(store: Store, name: str, out_dir: str | Path, *, shape: str = "messages", use_system: bool = True,
-                  with_meta: bool = False, license: str = "other", repo_id: str | None = None,
-                  revision: str | None = None) -> dict[str, Any]:
+def export_folder(
+    store: Store,
+    name: str,
+    out_dir: str | Path,
+    *,
+    shape: str = "messages",
+    use_system: bool = True,
+    with_meta: bool = False,
+    license: str = "other",
+    repo_id: str | None = None,
+    revision: str | None = None,
+) -> dict[str, Any]:
     """Write DIR/data/train-00000-of-00001.parquet and DIR/README.md (the card); returns rows and files."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ValueError(f"{out} exists and is not a folder: --card writes a folder (data/ and README.md)")
     (out / DATA_FILE).parent.mkdir(parents=True, exist_ok=True)
-    rows = export_dataset(store, name, out / DATA_FILE, shape=shape, fmt="parquet", use_system=use_system,
-                          with_meta=with_meta)
+    rows = export_dataset(
+        store, name, out / DATA_FILE, shape=shape, fmt="parquet", use_system=use_system, with_meta=with_meta
+    )
     write_card(store, name, out / "README.md", license=license, shape=shape, repo_id=repo_id, revision=revision)
     return {"dataset": name, "dir": str(out), "rows": rows, "files": [DATA_FILE, "README.md"], "shape": shape}
 
@@ -40,10 +51,21 @@ def branch_name(name: str) -> str:
     return re.sub(r"\.\.+|/+", "-", cleaned)
 
 
-def push_dataset(store: Store, name: str, repo_id: str, *, private: bool = False, revision: str | None = None,
-                 update_main: bool = True, token_env: str = "HF_TOKEN", shape: str = "messages",
-                 use_system: bool = True, with_meta: bool = False, license: str = "other",
-                 commit_message: str | None = None) -> dict[str, Any]:
+def push_dataset(
+    store: Store,
+    name: str,
+    repo_id: str,
+    *,
+    private: bool = False,
+    revision: str | None = None,
+    update_main: bool = True,
+    token_env: str = "HF_TOKEN",
+    shape: str = "messages",
+    use_system: bool = True,
+    with_meta: bool = False,
+    license: str = "other",
+    commit_message: str | None = None,
+) -> dict[str, Any]:
     """Upload the dataset's folder to ``repo_id`` (a dataset repo): the version's branch, and main."""
     from huggingface_hub import HfApi
 
@@ -53,8 +75,17 @@ def push_dataset(store: Store, name: str, repo_id: str, *, private: bool = False
     branch = revision or branch_name(name)
     api = HfApi(token=token)
     with tempfile.TemporaryDirectory(prefix="still2-push-") as tmp:
-        info = export_folder(store, name, tmp, shape=shape, use_system=use_system, with_meta=with_meta,
-                             license=license, repo_id=repo_id, revision=branch)
+        info = export_folder(
+            store,
+            name,
+            tmp,
+            shape=shape,
+            use_system=use_system,
+            with_meta=with_meta,
+            license=license,
+            repo_id=repo_id,
+            revision=branch,
+        )
         message = commit_message or f"still2 dataset {name}: {info['rows']:,} rows ({shape})"
         url = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
         commits = {}
@@ -62,8 +93,17 @@ def push_dataset(store: Store, name: str, repo_id: str, *, private: bool = False
             api.create_branch(repo_id, branch=branch, repo_type="dataset", exist_ok=True)
         targets = [branch] + (["main"] if update_main and branch != "main" else [])
         for target in targets:
-            commit = api.upload_folder(folder_path=tmp, repo_id=repo_id, repo_type="dataset", revision=target,
-                                       commit_message=message)
+            commit = api.upload_folder(
+                folder_path=tmp, repo_id=repo_id, repo_type="dataset", revision=target, commit_message=message
+            )
             commits[target] = commit.oid
-    return {**info, "dir": None, "repo_id": repo_id, "url": str(url), "revision": branch, "commits": commits,
-            "private": private, "endpoint": api.endpoint}
+    return {
+        **info,
+        "dir": None,
+        "repo_id": repo_id,
+        "url": str(url),
+        "revision": branch,
+        "commits": commits,
+        "private": private,
+        "endpoint": api.endpoint,
+    }

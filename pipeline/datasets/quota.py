@@ -1,4 +1,5 @@
 """Seeded, deterministic sampling with ratios: stable order keys and largest-remainder quotas."""
+
 from __future__ import annotations
 
 import hashlib

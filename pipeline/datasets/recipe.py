@@ -4,6 +4,7 @@ The recipe is stored as JSON in ``dataset.recipe``; building again from the same
 gives the same members. ``still2 dataset build``'s flags are generated from the fields' metadata
 (``--min-thought-chars`` for ``min_thought_chars`` ...); a ``--recipe FILE.json`` gives the base.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,10 @@ from pipeline.options import Choice, opt
 
 PARTS = ("full", "thought")
 Part = Choice("Part", [(p, p) for p in PARTS])
-ALLOW_HELP = ("Default exclusions to lift, comma-separated: contaminated (rows overlapping a benchmark), "
-              "eval (evaluation outputs), test (rows on test/benchmark problems).")
+ALLOW_HELP = (
+    "Default exclusions to lift, comma-separated: contaminated (rows overlapping a benchmark), "
+    "eval (evaluation outputs), test (rows on test/benchmark problems)."
+)
 
 
 def parse_list(value: str | None) -> list[str] | None:
@@ -50,18 +53,27 @@ class DatasetRecipe:
 
     parent: str | None = field(default=None, metadata=opt("Parent dataset; all its members are inherited."))
     kind: str = field(default="sft", metadata=opt("sft or another label."))
-    exclude_flags: list[str] = field(default_factory=lambda: ["*"], metadata=_names(
-        "Filter rules that exclude, comma-separated; '*' any flag (default), '' none."))
+    exclude_flags: list[str] = field(
+        default_factory=lambda: ["*"],
+        metadata=_names("Filter rules that exclude, comma-separated; '*' any flag (default), '' none."),
+    )
     min_thought_chars: int = field(default=0, metadata=opt("Minimum thought length in characters."))
-    min_thought_tokens: int = field(default=0, metadata=opt(
-        "Minimum thought length in lexical tokens (words and punctuation marks, as in the too_short rule)."))
-    min_tokens: int = field(default=0, metadata=opt(
-        "Minimum response model tokens (trajectory.n_tokens; unknown counts as too short)."))
+    min_thought_tokens: int = field(
+        default=0,
+        metadata=opt(
+            "Minimum thought length in lexical tokens (words and punctuation marks, as in the too_short rule)."
+        ),
+    )
+    min_tokens: int = field(
+        default=0, metadata=opt("Minimum response model tokens (trajectory.n_tokens; unknown counts as too short).")
+    )
     correct_only: bool = field(default=True, metadata=opt("Only verdict 'correct'.", "--correct-only/--any-verdict"))
-    approved_only: bool = field(default=False, metadata=opt(
-        "Only approved trajectories.", "--approved-only/--any-status"))
-    exclude_rejected: bool = field(default=True, metadata=opt(
-        "Leave out rejected ones.", "--exclude-rejected/--include-rejected"))
+    approved_only: bool = field(
+        default=False, metadata=opt("Only approved trajectories.", "--approved-only/--any-status")
+    )
+    exclude_rejected: bool = field(
+        default=True, metadata=opt("Leave out rejected ones.", "--exclude-rejected/--include-rejected")
+    )
     origins: list[str] = field(default_factory=list, metadata=_names("Origins, comma-separated (distill,explore,...)."))
     models: list[str] = field(default_factory=list, metadata=_names("Models, comma-separated."))
     runs: list[str] = field(default_factory=list, metadata=_names("Run ids, comma-separated."))
@@ -71,18 +83,25 @@ class DatasetRecipe:
     where: str | None = field(default=None, metadata=opt("SQL condition over the trajectories view."))
     ppl_scorer: str | None = field(default=None, metadata=opt("Scorer whose perplexity selects."))
     ppl_part: str = field(default="full", metadata=opt("Which perplexity selects: full or thought.", choices=Part))
-    ppl_top_percent: float | None = field(default=None, metadata=opt(
-        "Keep the top P% highest-perplexity per domain."))
+    ppl_top_percent: float | None = field(default=None, metadata=opt("Keep the top P% highest-perplexity per domain."))
     max_per_problem: int | None = field(default=None, metadata=opt("At most N trajectories per problem."))
-    domain_mix: dict[str, float] = field(default_factory=dict, metadata=opt(
-        "Domain ratios, e.g. math=0.6,code=0.2,science=0.2; domains not listed are left out.",
-        parse=parse_mix, cli_type=str))
-    hard_ratio: float | None = field(default=None, metadata=opt(
-        "Share of hard problems among new members (hard: see --hard-pass-rate, --hard-min-difficulty)."))
+    domain_mix: dict[str, float] = field(
+        default_factory=dict,
+        metadata=opt(
+            "Domain ratios, e.g. math=0.6,code=0.2,science=0.2; domains not listed are left out.",
+            parse=parse_mix,
+            cli_type=str,
+        ),
+    )
+    hard_ratio: float | None = field(
+        default=None,
+        metadata=opt("Share of hard problems among new members (hard: see --hard-pass-rate, --hard-min-difficulty)."),
+    )
     hard_pass_rate: float = field(default=0.5, metadata=opt("Hard = pass rate below this."))
     hard_min_difficulty: int | None = field(default=None, metadata=opt("Hard = difficulty at least this."))
-    size: int | None = field(default=None, metadata=opt(
-        "At most N new members (default: as many as the ratios allow)."))
+    size: int | None = field(
+        default=None, metadata=opt("At most N new members (default: as many as the ratios allow).")
+    )
     seed: int = field(default=0, metadata=opt("Seed for sampling."))
     allow: list[str] = field(default_factory=list, metadata=_names(ALLOW_HELP))
 
@@ -140,4 +159,3 @@ class DatasetRecipe:
         data = self.to_dict()
         data.update({k: v for k, v in overrides.items() if v is not None})
         return DatasetRecipe.from_dict(data)
-

@@ -1,5 +1,6 @@
 """What a dataset holds: size, per-domain counts and lengths (STILL-2 report Table 3), difficulty, lineage,
 and the rows its build left out (per exclusion and benchmark)."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,14 @@ def dataset_summary(store: Store, name: str) -> dict[str, Any]:
         if not dataset_exists(conn, name):
             raise ValueError(f"no dataset named {name!r}")
         recipe = load_recipe(conn, name)
-        info = conn.sql("SELECT name, parent, kind, n_members, note, created, excluded FROM dataset WHERE name = $name",
-                        params={"name": name}).to_arrow_table().to_pylist()[0]
+        info = (
+            conn.sql(
+                "SELECT name, parent, kind, n_members, note, created, excluded FROM dataset WHERE name = $name",
+                params={"name": name},
+            )
+            .to_arrow_table()
+            .to_pylist()[0]
+        )
         # exclusion -> group (e.g. benchmark) -> rows the build left out; None for datasets built before
         info["excluded"] = json.loads(info["excluded"]) if info["excluded"] else None
         q = lambda sql: conn.sql(sql, params={"name": name}).to_arrow_table().to_pylist()  # noqa: E731
@@ -51,5 +58,12 @@ def dataset_summary(store: Store, name: str) -> dict[str, Any]:
         while parent and parent not in chain and dataset_exists(conn, parent):
             chain.append(parent)
             parent = conn.execute("SELECT parent FROM dataset WHERE name = ?", [parent]).fetchall()[0][0]
-    return {**info, "recipe": recipe.to_dict(), "domains": domains, "total": total[0], "difficulty": difficulty,
-            "lineage": lineage, "ancestors": chain}
+    return {
+        **info,
+        "recipe": recipe.to_dict(),
+        "domains": domains,
+        "total": total[0],
+        "difficulty": difficulty,
+        "lineage": lineage,
+        "ancestors": chain,
+    }

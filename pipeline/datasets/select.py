@@ -6,6 +6,7 @@ extra ``where``; trajectories already in the parent are skipped) -> default excl
 percent per domain) -> ``max_per_problem`` -> domain and hard/normal quotas filled in a seeded
 order -> ``size``. Ties are always broken by id, so the result never depends on row order.
 """
+
 from __future__ import annotations
 
 import math
@@ -30,8 +31,14 @@ class Selection:
     excluded: dict[str, dict[str, int]] = field(default_factory=dict)  # exclusion -> group -> rows removed
 
     def to_dict(self) -> dict[str, Any]:
-        return {"selected": len(self.ids), "candidates": self.candidates, "after_ppl": self.after_ppl,
-                "after_per_problem": self.after_per_problem, "strata": self.strata, "excluded": self.excluded}
+        return {
+            "selected": len(self.ids),
+            "candidates": self.candidates,
+            "after_ppl": self.after_ppl,
+            "after_per_problem": self.after_per_problem,
+            "strata": self.strata,
+            "excluded": self.excluded,
+        }
 
 
 def hard_sql(recipe: DatasetRecipe, pass_rate: str = "ps.pass_rate", difficulty: str = "v.difficulty") -> str:
@@ -48,8 +55,11 @@ def excluded_members(conn, ids: list[str], recipe: DatasetRecipe) -> tuple[set[s
     if not ids or not chosen:
         return set(), {}
     cols = ", ".join(["v.id", "v.problem_id", *exclusions.sql_columns(chosen)])
-    rows = conn.sql(f"SELECT {cols} FROM trajectories v WHERE v.id IN (SELECT unnest($ids))",
-                    params={"ids": ids}).to_arrow_table().to_pylist()
+    rows = (
+        conn.sql(f"SELECT {cols} FROM trajectories v WHERE v.id IN (SELECT unnest($ids))", params={"ids": ids})
+        .to_arrow_table()
+        .to_pylist()
+    )
     kept, counts = exclusions.apply(conn, rows, chosen)
     return set(ids) - {r["id"] for r in kept}, counts
 
@@ -91,8 +101,10 @@ def candidate_query(recipe: DatasetRecipe) -> tuple[str, dict[str, Any]]:
         where.append(f"({recipe.where})")
     ppl_join, ppl_col = "", "NULL::DOUBLE"
     if recipe.ppl_scorer:
-        ppl_join = ("LEFT JOIN (SELECT trajectory_id, arg_max(ppl, created) AS ppl FROM perplexity "
-                    "WHERE scorer = $scorer AND part = $part GROUP BY trajectory_id) px ON px.trajectory_id = v.id")
+        ppl_join = (
+            "LEFT JOIN (SELECT trajectory_id, arg_max(ppl, created) AS ppl FROM perplexity "
+            "WHERE scorer = $scorer AND part = $part GROUP BY trajectory_id) px ON px.trajectory_id = v.id"
+        )
         ppl_col = "px.ppl"
         params.update(scorer=recipe.ppl_scorer, part=recipe.ppl_part)
     excl = "".join(", " + c for c in exclusions.sql_columns(exclusions.active(recipe.allow)))
@@ -141,8 +153,12 @@ def _stratum(row: dict, recipe: DatasetRecipe) -> str:
 
 def _ratios(recipe: DatasetRecipe) -> dict[str, float]:
     domains = recipe.domain_mix or {"": 1.0}
-    hardness = {"hard": recipe.hard_ratio, "normal": 1 - recipe.hard_ratio} if recipe.hard_ratio is not None else {"": 1.0}
-    return {"/".join(p for p in (d, h) if p) or "all": rd * rh for d, rd in domains.items() for h, rh in hardness.items()}
+    hardness = (
+        {"hard": recipe.hard_ratio, "normal": 1 - recipe.hard_ratio} if recipe.hard_ratio is not None else {"": 1.0}
+    )
+    return {
+        "/".join(p for p in (d, h) if p) or "all": rd * rh for d, rd in domains.items() for h, rh in hardness.items()
+    }
 
 
 def select_members(conn, recipe: DatasetRecipe) -> Selection:
@@ -167,6 +183,8 @@ def select_members(conn, recipe: DatasetRecipe) -> Selection:
     else:
         take = {"all": min(available.get("all", 0), recipe.size if recipe.size is not None else candidates)}
     chosen = [r["id"] for k, group in strata.items() for r in group[: take.get(k, 0)]]
-    report = {k: {"available": available.get(k, 0), "taken": take.get(k, 0)}
-              for k in sorted(set(available) | set(_ratios(recipe)))}
+    report = {
+        k: {"available": available.get(k, 0), "taken": take.get(k, 0)}
+        for k in sorted(set(available) | set(_ratios(recipe)))
+    }
     return Selection(sorted(chosen), candidates, after_ppl, after_problem, report, excluded)

@@ -2,6 +2,7 @@
 
 Importing this package is cheap: torch, transformers and vllm are imported only when an engine is built.
 """
+
 from pipeline.engines.base import (
     ENGINE_KINDS,
     Completion,

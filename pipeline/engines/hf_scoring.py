@@ -14,6 +14,7 @@ Models whose output layer does more than a linear map (logit soft-capping or sca
 are not plain per-layer key/value tensors (sliding windows, hybrids) fall back to one full forward
 per batch with `logits_to_keep`, which is always correct.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -77,8 +78,9 @@ class PrefixCache:
         from transformers import DynamicCache
 
         # Views, not copies: the model concatenates new states onto them, which allocates anyway.
-        return DynamicCache(ddp_cache_data=[(k.expand(size, -1, -1, -1), v.expand(size, -1, -1, -1))
-                                            for k, v in self.layers])
+        return DynamicCache(
+            ddp_cache_data=[(k.expand(size, -1, -1, -1), v.expand(size, -1, -1, -1)) for k, v in self.layers]
+        )
 
 
 class PrefixScorer:
@@ -160,8 +162,9 @@ class PrefixScorer:
                 **{self._cache_arg: prefix.for_batch(len(pairs)) if prefix else None},
             ).last_hidden_state
             # Hidden state at suffix position t predicts suffix token t + 1.
-            rows = torch.cat([hidden[b, len(p) - 1 - skip : len(p) - 1 - skip + len(r)]
-                              for b, (p, r) in enumerate(pairs)])
+            rows = torch.cat(
+                [hidden[b, len(p) - 1 - skip : len(p) - 1 - skip + len(r)] for b, (p, r) in enumerate(pairs)]
+            )
             targets = torch.tensor([t for _, r in pairs for t in r], device=self.device)
             values = self._head_logprobs(rows, targets).tolist()
         out, at = [], 0
@@ -177,8 +180,9 @@ class PrefixScorer:
         parts = []
         for at in range(0, rows.shape[0], self.head_chunk_rows):
             logits = head(rows[at : at + self.head_chunk_rows]).float()
-            parts.append(-torch.nn.functional.cross_entropy(logits, targets[at : at + self.head_chunk_rows],
-                                                            reduction="none"))
+            parts.append(
+                -torch.nn.functional.cross_entropy(logits, targets[at : at + self.head_chunk_rows], reduction="none")
+            )
         return torch.cat(parts)
 
     def _score_full(self, pairs: list[Pair]) -> list[list[float]]:

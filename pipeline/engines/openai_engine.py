@@ -4,6 +4,7 @@ Plain stdlib HTTP (urllib) in a thread pool: the `openai` package is not a depen
 exponential backoff on 429, 5xx, timeouts and dropped connections; several base URLs are used round-robin
 (one `vllm serve` replica each = data parallelism across servers).
 """
+
 from __future__ import annotations
 
 import http.client
@@ -205,8 +206,14 @@ class OpenAIEngine(ClosingMixin):
         share = elapsed / max(1, len(choices))
         # The teacher's thought: a split-out reasoning field becomes the STILL thought, the content its solution.
         completions = [
-            Completion(with_reasoning(t, r, truncated=f == "length"), c, f, reasoning=r, seconds=share,
-                       content=t if r is not None else None)
+            Completion(
+                with_reasoning(t, r, truncated=f == "length"),
+                c,
+                f,
+                reasoning=r,
+                seconds=share,
+                content=t if r is not None else None,
+            )
             for t, c, f, r in zip(contents, counts, reasons, reasonings)
         ]
         return completions, int(usage.get("prompt_tokens") or 0)
@@ -235,9 +242,7 @@ class OpenAIEngine(ClosingMixin):
         return PromptResult(index, completions, prompt_tokens)
 
     def generate(self, messages_list: list[Messages], params: SamplingParams) -> list[PromptResult]:
-        futures = [
-            self._prompt_pool.submit(self._one_prompt, i, m, params) for i, m in enumerate(messages_list)
-        ]
+        futures = [self._prompt_pool.submit(self._one_prompt, i, m, params) for i, m in enumerate(messages_list)]
         results = []
         for i, future in enumerate(futures):
             try:

@@ -1,4 +1,5 @@
 """Turning chat messages into prompt tokens the same way in every local engine (generation and scoring)."""
+
 from __future__ import annotations
 
 from typing import Any

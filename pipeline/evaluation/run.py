@@ -8,6 +8,7 @@ the model (cot for a base model, still for a trained one). Every output is store
 with their standard error and what they were measured under (protocol, prompt, engine and version,
 dtype, max tokens, seed, temperature, top-p, k, answer policy).
 """
+
 from __future__ import annotations
 
 import time
@@ -45,26 +46,51 @@ def _samples(items: list[str] | None) -> dict[str, int] | None:
 class EvalConfig:
     """How `still2 eval` samples, prompts and grades; its options are generated from these fields."""
 
-    protocol: str | None = field(default=None, metadata=opt(
-        "greedy (the report's: one answer, T=0) | sampled (pass@1 averaged over k samples at T=0.6, top-p 0.95; "
-        "k: AIME 64, MATH-500 4, GPQA 8, others 4), with its standard error.", choices=ProtocolName))
-    n: int | None = field(default=None, metadata=opt(
-        "Samples per problem for every benchmark (sampled: overrides k; without --protocol: 1 = greedy, >1 sampled "
-        "at T=0.6). >1 adds pass@n and maj@n.", min=1))
-    samples: dict[str, int] = field(default_factory=dict, metadata=opt(
-        "k for one benchmark, BENCHMARK=K (repeatable), e.g. aime24=16.", cli_type=list[str], parse=_samples))
-    temperature: float | None = field(default=None, metadata=opt(
-        "Default: the protocol's (greedy 0, sampled 0.6; without --protocol 0 for n=1, 0.6 for n>1).", min=0.0))
+    protocol: str | None = field(
+        default=None,
+        metadata=opt(
+            "greedy (the report's: one answer, T=0) | sampled (pass@1 averaged over k samples at T=0.6, top-p 0.95; "
+            "k: AIME 64, MATH-500 4, GPQA 8, others 4), with its standard error.",
+            choices=ProtocolName,
+        ),
+    )
+    n: int | None = field(
+        default=None,
+        metadata=opt(
+            "Samples per problem for every benchmark (sampled: overrides k; without --protocol: 1 = greedy, >1 sampled "
+            "at T=0.6). >1 adds pass@n and maj@n.",
+            min=1,
+        ),
+    )
+    samples: dict[str, int] = field(
+        default_factory=dict,
+        metadata=opt(
+            "k for one benchmark, BENCHMARK=K (repeatable), e.g. aime24=16.", cli_type=list[str], parse=_samples
+        ),
+    )
+    temperature: float | None = field(
+        default=None,
+        metadata=opt(
+            "Default: the protocol's (greedy 0, sampled 0.6; without --protocol 0 for n=1, 0.6 for n>1).", min=0.0
+        ),
+    )
     top_p: float | None = field(default=None, metadata=opt("Nucleus sampling (default: sampled 0.95, else 1.0)."))
     max_new_tokens: int = field(default=32768, metadata=opt("Per answer (report: 32768).", min=1))
     seed: int = field(default=0, metadata=opt("Sampling seed."))
     batch_problems: int = field(default=8, metadata=opt("Problems per generate call.", min=1))
     limit: int | None = field(default=None, metadata=opt("At most N problems per benchmark."))
-    prompt: str | None = field(default=None, metadata=opt(
-        "still (STILL-2 system prompt) | cot (no system prompt, 'reason step by step ... \\boxed{}') | none | "
-        "custom (--prompt-file). Default: cot for a base model, still for one trained here.", choices=PromptName))
-    system_prompt: str | None = field(default=None, metadata=opt(
-        "System prompt file (default: STILL-2's).", "--prompt-file", cli_type=Path, parse=read_prompt))
+    prompt: str | None = field(
+        default=None,
+        metadata=opt(
+            "still (STILL-2 system prompt) | cot (no system prompt, 'reason step by step ... \\boxed{}') | none | "
+            "custom (--prompt-file). Default: cot for a base model, still for one trained here.",
+            choices=PromptName,
+        ),
+    )
+    system_prompt: str | None = field(
+        default=None,
+        metadata=opt("System prompt file (default: STILL-2's).", "--prompt-file", cli_type=Path, parse=read_prompt),
+    )
     use_system: bool = field(default=True, metadata=opt("No system prompt in the chat.", "--no-system", negate=True))
     verifier_timeout: float = field(default=5.0, metadata=opt("Seconds per verification (code: per test case)."))
     answer_policy: str = field(default="default", metadata=opt(ANSWER_POLICY_HELP, choices=AnswerPolicyName))
@@ -82,8 +108,9 @@ class EvalConfig:
             return Protocol(name, n, temperature, 1.0 if self.top_p is None else self.top_p)
         if self.protocol == "greedy" and ((self.n or 1) > 1 or any(v > 1 for v in self.samples.values())):
             raise ValueError("the greedy protocol draws one answer per problem; use --protocol sampled for k samples")
-        return resolve_protocol(self.protocol, benchmark, samples=self.samples, k=self.n,
-                                temperature=self.temperature, top_p=self.top_p)
+        return resolve_protocol(
+            self.protocol, benchmark, samples=self.samples, k=self.n, temperature=self.temperature, top_p=self.top_p
+        )
 
     def prompt_for(self, conn, model_id: str) -> PromptChoice:
         if self.prompt is not None:
@@ -116,19 +143,31 @@ class NamedEngine:
 def _explore_config(cfg: EvalConfig, proto: Protocol, prompt: PromptChoice):
     from pipeline.explore.loop import ExploreConfig
 
-    return ExploreConfig(max_rollouts=proto.samples, want_correct=proto.samples + 1, per_round=proto.samples,
-                         batch_problems=cfg.batch_problems, temperature=proto.temperature,
-                         top_p=proto.top_p, max_new_tokens=cfg.max_new_tokens, seed=cfg.seed,
-                         system_prompt=prompt.system_prompt, use_system=prompt.use_system,
-                         instruction=prompt.instruction, origin="eval", verifier_timeout=cfg.verifier_timeout,
-                         answer_policy=cfg.answer_policy)
+    return ExploreConfig(
+        max_rollouts=proto.samples,
+        want_correct=proto.samples + 1,
+        per_round=proto.samples,
+        batch_problems=cfg.batch_problems,
+        temperature=proto.temperature,
+        top_p=proto.top_p,
+        max_new_tokens=cfg.max_new_tokens,
+        seed=cfg.seed,
+        system_prompt=prompt.system_prompt,
+        use_system=prompt.use_system,
+        instruction=prompt.instruction,
+        origin="eval",
+        verifier_timeout=cfg.verifier_timeout,
+        answer_policy=cfg.answer_policy,
+    )
 
 
 def _outcomes(store: Store, run_id: str, ids: list[str]) -> dict[str, list[tuple[bool, str | None]]]:
     with store.read() as conn:
-        rows = conn.execute("""SELECT problem_id, verdict = 'correct', extracted FROM trajectory
+        rows = conn.execute(
+            """SELECT problem_id, verdict = 'correct', extracted FROM trajectory
                                WHERE run_id = ? AND problem_id IN (SELECT unnest(?)) ORDER BY problem_id, sample_index""",
-                            [run_id, ids]).fetchall()
+            [run_id, ids],
+        ).fetchall()
     out: dict[str, list[tuple[bool, str | None]]] = {}
     for pid, ok, extracted in rows:
         out.setdefault(pid, []).append((bool(ok), extracted))
@@ -144,14 +183,27 @@ def _majority_verdicts(problems, outcomes, timeout: float, policy: str = "defaul
     todo = [(pid, m) for pid, m in todo if m is not None]
     from pipeline.verifier.kinds import get as answer_kind
 
-    verdicts = grade_many([(gold[pid].answer, answer_kind(gold[pid].answer_kind).as_prediction(m), gold[pid].answer_kind)
-                           for pid, m in todo],
-                          timeout=timeout, policy=policy)
+    verdicts = grade_many(
+        [
+            (gold[pid].answer, answer_kind(gold[pid].answer_kind).as_prediction(m), gold[pid].answer_kind)
+            for pid, m in todo
+        ],
+        timeout=timeout,
+        policy=policy,
+    )
     return {pid: v.equal for (pid, _), v in zip(todo, verdicts)}
 
 
-def write_results(store: Store, model_id: str, benchmark: str, metrics: dict[str, float], n: int,
-                  run_id: str, record: dict[str, Any] | None = None, stderr: dict[str, float] | None = None) -> None:
+def write_results(
+    store: Store,
+    model_id: str,
+    benchmark: str,
+    metrics: dict[str, float],
+    n: int,
+    run_id: str,
+    record: dict[str, Any] | None = None,
+    stderr: dict[str, float] | None = None,
+) -> None:
     """Replace this run's rows for (model, benchmark): a resumed eval does not duplicate them.
 
     ``record`` (protocol, prompt, engine, engine_version, dtype, max_new_tokens, seed, temperature,
@@ -160,20 +212,53 @@ def write_results(store: Store, model_id: str, benchmark: str, metrics: dict[str
     record = record or {}
     columns = ["model", "benchmark", "metric", "value", "n", "run_id", "stderr", *RECORD_COLUMNS]
     with store.write() as conn:
-        conn.execute("DELETE FROM eval_result WHERE model = ? AND benchmark = ? AND run_id = ?",
-                     [model_id, benchmark, run_id])
-        conn.executemany(f"INSERT INTO eval_result ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                         [[model_id, benchmark, metric, value, n, run_id, (stderr or {}).get(metric),
-                           *[record.get(c) for c in RECORD_COLUMNS]] for metric, value in metrics.items()])
+        conn.execute(
+            "DELETE FROM eval_result WHERE model = ? AND benchmark = ? AND run_id = ?", [model_id, benchmark, run_id]
+        )
+        conn.executemany(
+            f"INSERT INTO eval_result ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            [
+                [
+                    model_id,
+                    benchmark,
+                    metric,
+                    value,
+                    n,
+                    run_id,
+                    (stderr or {}).get(metric),
+                    *[record.get(c) for c in RECORD_COLUMNS],
+                ]
+                for metric, value in metrics.items()
+            ],
+        )
 
 
-RECORD_COLUMNS = ("protocol", "prompt", "engine", "engine_version", "dtype", "max_new_tokens", "seed", "temperature",
-                  "top_p", "samples", "answer_policy")
+RECORD_COLUMNS = (
+    "protocol",
+    "prompt",
+    "engine",
+    "engine_version",
+    "dtype",
+    "max_new_tokens",
+    "seed",
+    "temperature",
+    "top_p",
+    "samples",
+    "answer_policy",
+)
 
 
-def evaluate_benchmark(store: Store, engine, engine_kind: str, model_id: str, bench: Benchmark, cfg: EvalConfig,
-                       *, on_batch: Callable[[dict], None] | None = None,
-                       prompt: PromptChoice | None = None) -> dict[str, Any]:
+def evaluate_benchmark(
+    store: Store,
+    engine,
+    engine_kind: str,
+    model_id: str,
+    bench: Benchmark,
+    cfg: EvalConfig,
+    *,
+    on_batch: Callable[[dict], None] | None = None,
+    prompt: PromptChoice | None = None,
+) -> dict[str, Any]:
     from pipeline.explore.loop import derive_run_id, explore
 
     problems = benchmark_problems(store, bench, cfg.limit)
@@ -185,24 +270,56 @@ def evaluate_benchmark(store: Store, engine, engine_kind: str, model_id: str, be
     selection = {"benchmark": bench.name, "ids": [p.id for p in problems]}
     run_id = derive_run_id("eval", engine_kind, model_id, config, selection)
     started = time.monotonic()
-    summary = explore(store, NamedEngine(engine, model_id), engine_kind, problems, config, run_id,
-                      on_batch=on_batch, run_args={"benchmark": bench.name, "eval": asdict(cfg),
-                                                   "protocol": asdict(proto), "prompt": prompt.label})
+    summary = explore(
+        store,
+        NamedEngine(engine, model_id),
+        engine_kind,
+        problems,
+        config,
+        run_id,
+        on_batch=on_batch,
+        run_args={"benchmark": bench.name, "eval": asdict(cfg), "protocol": asdict(proto), "prompt": prompt.label},
+    )
     outcomes = _outcomes(store, run_id, selection["ids"])
     maj = _majority_verdicts(problems, outcomes, cfg.verifier_timeout, cfg.answer_policy) if proto.samples > 1 else None
     metrics = benchmark_metrics(outcomes, proto.samples, maj)
     _, se = mean_and_se([sum(ok for ok, _ in rs) / len(rs) for rs in outcomes.values()])
-    record = {"protocol": proto.name, "prompt": prompt.label, **engine_facts(engine, engine_kind),
-              "max_new_tokens": cfg.max_new_tokens, "seed": cfg.seed, "temperature": proto.temperature,
-              "top_p": proto.top_p, "samples": proto.samples, "answer_policy": cfg.answer_policy}
+    record = {
+        "protocol": proto.name,
+        "prompt": prompt.label,
+        **engine_facts(engine, engine_kind),
+        "max_new_tokens": cfg.max_new_tokens,
+        "seed": cfg.seed,
+        "temperature": proto.temperature,
+        "top_p": proto.top_p,
+        "samples": proto.samples,
+        "answer_policy": cfg.answer_policy,
+    }
     write_results(store, model_id, bench.name, metrics, len(problems), run_id, record, {"accuracy": se})
-    return {"model": model_id, "benchmark": bench.name, "problems": len(problems), "n": proto.samples,
-            "run_id": run_id, "metrics": metrics, "stderr": {"accuracy": se}, "record": record,
-            "seconds": round(time.monotonic() - started, 2), "tokens": summary.tokens_new}
+    return {
+        "model": model_id,
+        "benchmark": bench.name,
+        "problems": len(problems),
+        "n": proto.samples,
+        "run_id": run_id,
+        "metrics": metrics,
+        "stderr": {"accuracy": se},
+        "record": record,
+        "seconds": round(time.monotonic() - started, 2),
+        "tokens": summary.tokens_new,
+    }
 
 
-def run_eval(store: Store, engine, engine_kind: str, model_id: str, benchmarks: list[str], cfg: EvalConfig,
-             *, on_batch: Callable[[dict], None] | None = None) -> list[dict[str, Any]]:
+def run_eval(
+    store: Store,
+    engine,
+    engine_kind: str,
+    model_id: str,
+    benchmarks: list[str],
+    cfg: EvalConfig,
+    *,
+    on_batch: Callable[[dict], None] | None = None,
+) -> list[dict[str, Any]]:
     if cfg.n is not None and cfg.n < 1:
         raise ValueError("n must be >= 1")
     parsed = [parse_benchmark(b) for b in benchmarks]
@@ -212,5 +329,7 @@ def run_eval(store: Store, engine, engine_kind: str, model_id: str, benchmarks: 
         cfg.protocol_for(b.name)  # bad combinations fail before any generation
     with store.read() as conn:
         prompt = cfg.prompt_for(conn, model_id)
-    return [evaluate_benchmark(store, engine, engine_kind, model_id, b, cfg, on_batch=on_batch, prompt=prompt)
-            for b in parsed]
+    return [
+        evaluate_benchmark(store, engine, engine_kind, model_id, b, cfg, on_batch=on_batch, prompt=prompt)
+        for b in parsed
+    ]

@@ -14,6 +14,7 @@ thought author as its source; format flag `solution_completed`; meta.completed_f
 meta.completer = the completing model) with its own verdict. Its id hashes (source, completer), so a
 rerun completes only what is left.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -28,8 +29,10 @@ from store.trajectory_format import BEGIN_SOLUTION, BEGIN_THOUGHT, END_SOLUTION,
 
 COMPLETED_FLAG = "solution_completed"
 # Rows a completion makes sense for: a non-blank thought, no solution, not cut inside the thought.
-TODO = ("v.thought IS NOT NULL AND length(trim(v.thought)) > 0 AND v.solution IS NULL "
-        "AND NOT list_contains(coalesce(v.format_flags, []::VARCHAR[]), 'truncated')")
+TODO = (
+    "v.thought IS NOT NULL AND length(trim(v.thought)) > 0 AND v.solution IS NULL "
+    "AND NOT list_contains(coalesce(v.format_flags, []::VARCHAR[]), 'truncated')"
+)
 
 
 @dataclass
@@ -71,11 +74,15 @@ def select_sources(store: Store, where: str | None = None) -> list[dict]:
     (SQL over the trajectories view, alias v)."""
     clause = f"{TODO} AND ({where})" if where else TODO
     with store.read() as conn:
-        return conn.sql(f"""
+        return (
+            conn.sql(f"""
             SELECT v.id, v.problem_id, v.thought, v.question, v.gold, v.answer_kind, v.origin, v.model,
                    v.iteration, v.run_id, p.choices
             FROM trajectories v LEFT JOIN problem p ON p.id = v.problem_id
-            WHERE {clause} ORDER BY v.id""").to_arrow_table().to_pylist()
+            WHERE {clause} ORDER BY v.id""")
+            .to_arrow_table()
+            .to_pylist()
+        )
 
 
 def finished_text(prefix: str, continuation: str) -> str:
@@ -86,47 +93,87 @@ def finished_text(prefix: str, continuation: str) -> str:
     return prefix + continuation
 
 
-def complete_solutions(store: Store, engine: Engine, sources: list[dict], config: CompleteConfig, *,
-                       on_batch: Callable[[int], None] | None = None) -> CompleteSummary:
+def complete_solutions(
+    store: Store,
+    engine: Engine,
+    sources: list[dict],
+    config: CompleteConfig,
+    *,
+    on_batch: Callable[[int], None] | None = None,
+) -> CompleteSummary:
     from pipeline.verifier import VERIFIER_VERSION, grade_many
 
     with store.read() as conn:
-        done = {r[0] for r in conn.execute(
-            "SELECT id FROM trajectory WHERE id IN (SELECT unnest(?))",
-            [[completion_id(s["id"], engine.model_id) for s in sources]]).fetchall()}
+        done = {
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM trajectory WHERE id IN (SELECT unnest(?))",
+                [[completion_id(s["id"], engine.model_id) for s in sources]],
+            ).fetchall()
+        }
     todo = [s for s in sources if completion_id(s["id"], engine.model_id) not in done]
     completed = correct = 0
     for b in range(0, len(todo), config.batch_problems):
-        batch = todo[b:b + config.batch_problems]
+        batch = todo[b : b + config.batch_problems]
         prefixes = [assistant_prefix(s["thought"]) for s in batch]
-        prompts = [chat_prompt(s["question"], s["choices"], config.system_prompt, use_system=config.use_system)
-                   + [{"role": "assistant", "content": prefix}] for s, prefix in zip(batch, prefixes)]
-        params = SamplingParams(n=1, temperature=config.temperature, max_new_tokens=config.max_new_tokens,
-                                seed=config.seed)
+        prompts = [
+            chat_prompt(s["question"], s["choices"], config.system_prompt, use_system=config.use_system)
+            + [{"role": "assistant", "content": prefix}]
+            for s, prefix in zip(batch, prefixes)
+        ]
+        params = SamplingParams(
+            n=1, temperature=config.temperature, max_new_tokens=config.max_new_tokens, seed=config.seed
+        )
         results = engine.generate(prompts, params)
         texts = [finished_text(prefix, r.completions[0].text) for prefix, r in zip(prefixes, results)]
-        verdicts = grade_many([(s["gold"], text, s["answer_kind"], r.completions[0].finish_reason)
-                               for s, text, r in zip(batch, texts, results)],
-                              timeout=config.verifier_timeout, policy=config.answer_policy)
+        verdicts = grade_many(
+            [
+                (s["gold"], text, s["answer_kind"], r.completions[0].finish_reason)
+                for s, text, r in zip(batch, texts, results)
+            ],
+            timeout=config.verifier_timeout,
+            policy=config.answer_policy,
+        )
         rows = []
         for source, text, result, verdict in zip(batch, texts, results, verdicts):
             parsed = parse_response(text)
             completion = result.completions[0]
-            rows.append({
-                "id": completion_id(source["id"], engine.model_id), "problem_id": source["problem_id"],
-                "text": text, "thought": parsed.thought, "solution": parsed.solution, "format_style": parsed.style,
-                "format_flags": [*parsed.flags, COMPLETED_FLAG], "extracted": verdict.extracted,
-                "verdict": "correct" if verdict.equal else "incorrect", "verdict_reason": verdict.reason,
-                "answer_source": verdict.answer_source, "answer_policy": config.answer_policy,
-                "verdict_rule": verdict.rule, "verifier_version": VERIFIER_VERSION, "n_tokens": completion.n_tokens, "origin": source["origin"],
-                "model": source["model"], "run_id": None, "iteration": source["iteration"],
-                "finish_reason": completion.finish_reason, "seconds": completion.seconds,
-                "sampling": {"temperature": config.temperature, "max_new_tokens": config.max_new_tokens,
-                             "seed": config.seed},
-                # run_id stays empty: a run's rows are its rollouts (explore resumes from their count)
-                "meta": {"completed_from": source["id"], "completer": engine.model_id,
-                         "source_run": source["run_id"]},
-            })
+            rows.append(
+                {
+                    "id": completion_id(source["id"], engine.model_id),
+                    "problem_id": source["problem_id"],
+                    "text": text,
+                    "thought": parsed.thought,
+                    "solution": parsed.solution,
+                    "format_style": parsed.style,
+                    "format_flags": [*parsed.flags, COMPLETED_FLAG],
+                    "extracted": verdict.extracted,
+                    "verdict": "correct" if verdict.equal else "incorrect",
+                    "verdict_reason": verdict.reason,
+                    "answer_source": verdict.answer_source,
+                    "answer_policy": config.answer_policy,
+                    "verdict_rule": verdict.rule,
+                    "verifier_version": VERIFIER_VERSION,
+                    "n_tokens": completion.n_tokens,
+                    "origin": source["origin"],
+                    "model": source["model"],
+                    "run_id": None,
+                    "iteration": source["iteration"],
+                    "finish_reason": completion.finish_reason,
+                    "seconds": completion.seconds,
+                    "sampling": {
+                        "temperature": config.temperature,
+                        "max_new_tokens": config.max_new_tokens,
+                        "seed": config.seed,
+                    },
+                    # run_id stays empty: a run's rows are its rollouts (explore resumes from their count)
+                    "meta": {
+                        "completed_from": source["id"],
+                        "completer": engine.model_id,
+                        "source_run": source["run_id"],
+                    },
+                }
+            )
         with store.write() as conn:
             add_trajectories(conn, rows)
         completed += len(rows)

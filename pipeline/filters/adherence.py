@@ -1,9 +1,9 @@
 """Rule ``format`` (format adherence): the STILL-2 layout - four tags present, in order, sections non-empty."""
+
 from __future__ import annotations
 
-from store.trajectory_format import parse_response
-
 from pipeline.filters.base import Rule, register
+from store.trajectory_format import parse_response
 
 _GLOSS = {
     "no_tags": "no tags at all",

@@ -1,5 +1,6 @@
 """Rule ``no_answer``: the solution states no final answer (no \\boxed{}, no "the answer is"; for code
 problems: no program in the solution)."""
+
 from __future__ import annotations
 
 import re
@@ -43,9 +44,11 @@ def check_no_answer(row: dict, p: dict) -> str | None:
     return "no \\boxed{} or final-answer statement in the solution"
 
 
-RULE = register(Rule(
-    name="no_answer",
-    check=check_no_answer,
-    defaults={"require_solution": True},
-    columns=("solution", "answer_kind"),
-))
+RULE = register(
+    Rule(
+        name="no_answer",
+        check=check_no_answer,
+        defaults={"require_solution": True},
+        columns=("solution", "answer_kind"),
+    )
+)

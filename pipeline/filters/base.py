@@ -13,6 +13,7 @@ Three kinds of rule:
 A reason is a human-readable sentence saying what was found, with the numbers and a snippet; a rule
 may return a ``Finding`` instead, whose ``detail`` (JSON) is stored beside the reason in ``flag.detail``.
 """
+
 from __future__ import annotations
 
 import inspect

@@ -31,10 +31,10 @@ Each flag's reason names the benchmark, the benchmark problem and the matched sp
 holds the same as JSON with the span's character offsets (the TUI highlights it). Problems are
 checked once per run however many rollouts they have.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from pipeline.filters.base import Finding, Rule, register, snippet
 from pipeline.filters.ngram_index import BenchItem, Match, NgramIndex, normalized, numbers, words
@@ -81,12 +81,19 @@ class Detector:
         from rapidfuzz import fuzz, process
 
         norm = [normalized(q) for q in questions]
-        todo = [i for i, q in enumerate(norm) if q and (not self.fuzzy_max_words
-                                                        or len(q.split()) <= self.fuzzy_max_words)]
+        todo = [
+            i for i, q in enumerate(norm) if q and (not self.fuzzy_max_words or len(q.split()) <= self.fuzzy_max_words)
+        ]
         if not todo:
             return {}
-        scores = process.cdist([norm[i] for i in todo], self._normalized, scorer=fuzz.ratio,
-                               score_cutoff=self.fuzzy_ratio, dtype=np.float32, workers=1)
+        scores = process.cdist(
+            [norm[i] for i in todo],
+            self._normalized,
+            scorer=fuzz.ratio,
+            score_cutoff=self.fuzzy_ratio,
+            dtype=np.float32,
+            workers=1,
+        )
         out = {}
         for row, i in enumerate(todo):
             hits = np.flatnonzero(scores[row] >= self.fuzzy_ratio)
@@ -96,8 +103,9 @@ class Detector:
             if len(hits):
                 best = int(max(hits, key=lambda j: (scores[row][j], -j)))
                 item = self.items[best]
-                out[i] = Match(item, "fuzzy", 0, round(float(scores[row][best]), 1), 0, len(questions[i]), 0,
-                               len(item.question))
+                out[i] = Match(
+                    item, "fuzzy", 0, round(float(scores[row][best]), 1), 0, len(questions[i]), 0, len(item.question)
+                )
         return out
 
     def check_questions(self, questions: list[str]) -> list[Match | None]:
@@ -121,28 +129,44 @@ class Detector:
 
 def describe(match: Match, field_name: str, text: str) -> Finding:
     """The flag for one match: a sentence naming benchmark, problem and span, and the JSON detail."""
-    span = text[match.start:match.end]
+    span = text[match.start : match.end]
     if match.method == "fuzzy":
         how = f"fuzzy ratio {match.score:.0f} on normalised text"
     else:
         n = match.method.removeprefix("ngram")
-        how = (f"{match.shared} shared {n}-word n-gram{'s' if match.shared != 1 else ''} covering "
-               f"{100 * match.score:.0f}% of its words, longest span {len(words(span))} words")
+        how = (
+            f"{match.shared} shared {n}-word n-gram{'s' if match.shared != 1 else ''} covering "
+            f"{100 * match.score:.0f}% of its words, longest span {len(words(span))} words"
+        )
     reason = f"{field_name} matches {match.item.label} ({how}): “{snippet(span, 120)}”"
-    detail = {"benchmark": match.item.benchmark, "benchmark_problem_id": match.item.problem_id,
-              "benchmark_key": match.item.source_key, "method": match.method, "field": field_name,
-              "shared": match.shared, "score": match.score, "span": [match.start, match.end],
-              "span_text": span, "benchmark_span": [match.bench_start, match.bench_end],
-              "benchmark_span_text": match.item.question[match.bench_start:match.bench_end]}
+    detail = {
+        "benchmark": match.item.benchmark,
+        "benchmark_problem_id": match.item.problem_id,
+        "benchmark_key": match.item.source_key,
+        "method": match.method,
+        "field": field_name,
+        "shared": match.shared,
+        "score": match.score,
+        "span": [match.start, match.end],
+        "span_text": span,
+        "benchmark_span": [match.bench_start, match.bench_end],
+        "benchmark_span_text": match.item.question[match.bench_start : match.bench_end],
+    }
     return Finding(reason, detail)
 
 
 def prepare_contamination(conn, p: dict) -> Detector:
     specs = [s.strip() for s in str(p["benchmarks"]).split(",") if s.strip()]
-    return Detector(load_benchmark_items(conn, specs), question_ngram=int(p["question_ngram"]),
-                    text_ngram=int(p["text_ngram"]), fuzzy_ratio=float(p["fuzzy_ratio"]),
-                    fuzzy_max_words=int(p["fuzzy_max_words"]), boilerplate=int(p["boilerplate"]),
-                    min_coverage=float(p["min_coverage"]), require_numbers=bool(p["require_numbers"]))
+    return Detector(
+        load_benchmark_items(conn, specs),
+        question_ngram=int(p["question_ngram"]),
+        text_ngram=int(p["text_ngram"]),
+        fuzzy_ratio=float(p["fuzzy_ratio"]),
+        fuzzy_max_words=int(p["fuzzy_max_words"]),
+        boilerplate=int(p["boilerplate"]),
+        min_coverage=float(p["min_coverage"]),
+        require_numbers=bool(p["require_numbers"]),
+    )
 
 
 def problem_findings(detector: Detector, problems: dict[str, str]) -> dict[str, Match]:
@@ -186,16 +210,26 @@ def check_contamination(rows: list[dict], p: dict, detector: Detector) -> dict[s
     return out
 
 
-RULE = register(Rule(
-    name="contamination",
-    check=check_contamination,
-    defaults={"benchmarks": "", "question_ngram": 5, "text_ngram": 13, "fuzzy_ratio": 95.0,
-              "fuzzy_max_words": 0, "boilerplate": 3, "min_coverage": 0.6, "require_numbers": True,
-              "check_text": True},
-    kind="batch",
-    columns=("question", "text"),
-    prepare=prepare_contamination,
-))
+RULE = register(
+    Rule(
+        name="contamination",
+        check=check_contamination,
+        defaults={
+            "benchmarks": "",
+            "question_ngram": 5,
+            "text_ngram": 13,
+            "fuzzy_ratio": 95.0,
+            "fuzzy_max_words": 0,
+            "boilerplate": 3,
+            "min_coverage": 0.6,
+            "require_numbers": True,
+            "check_text": True,
+        },
+        kind="batch",
+        columns=("question", "text"),
+        prepare=prepare_contamination,
+    )
+)
 
 
 def new_problem_overlaps(conn, new_ids: set[str]) -> list[tuple[str, str, Match]]:
@@ -208,8 +242,6 @@ def new_problem_overlaps(conn, new_ids: set[str]) -> list[tuple[str, str, Match]
         return []
     new_bench = bool(new_ids & detector.bench_ids)
     rows = conn.execute("SELECT id, question FROM problem ORDER BY id").fetchall()
-    todo = {pid: q for pid, q in rows
-            if pid not in detector.bench_ids and (new_bench or pid in new_ids)}
+    todo = {pid: q for pid, q in rows if pid not in detector.bench_ids and (new_bench or pid in new_ids)}
     found = problem_findings(detector, todo)
-    return [(pid, todo[pid], m) for pid, m in sorted(found.items())
-            if pid in new_ids or m.item.problem_id in new_ids]
+    return [(pid, todo[pid], m) for pid, m in sorted(found.items()) if pid in new_ids or m.item.problem_id in new_ids]

@@ -4,6 +4,7 @@ Within each problem, trajectories are visited in a fixed order (approved first, 
 then by id); the first of a group is kept unflagged and every later member is flagged with the
 id of the one it duplicates. Only the trajectories a run covers are compared.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -45,7 +46,7 @@ def _minhash(text: str, p: dict):
 
     tokens = words(text.lower())
     k = p["shingle"]
-    shingles = {" ".join(tokens[i:i + k]).encode() for i in range(max(1, len(tokens) - k + 1))}
+    shingles = {" ".join(tokens[i : i + k]).encode() for i in range(max(1, len(tokens) - k + 1))}
     mh = MinHash(num_perm=p["num_perm"], seed=p["seed"])
     mh.update_batch(list(shingles))
     return mh
@@ -73,20 +74,25 @@ def check_near_duplicate(rows: list[dict], p: dict) -> dict[str, str]:
             similarity = (np.vstack(kept) == signature).mean(axis=1)
             best = int(np.argmax(similarity))
             if similarity[best] >= p["threshold"]:
-                out[row["id"]] = (f"near duplicate of {kept_ids[best]} (estimated Jaccard {similarity[best]:.2f} "
-                                  f"over {p['shingle']}-word shingles ≥ {p['threshold']})")
+                out[row["id"]] = (
+                    f"near duplicate of {kept_ids[best]} (estimated Jaccard {similarity[best]:.2f} "
+                    f"over {p['shingle']}-word shingles ≥ {p['threshold']})"
+                )
                 continue
         kept_ids.append(row["id"])
         kept.append(signature)
     return out
 
 
-DUPLICATE = register(Rule(name="duplicate", check=check_duplicate, defaults={}, kind="group",
-                          columns=("text", "verdict", "status")))
-NEAR_DUPLICATE = register(Rule(
-    name="near_duplicate",
-    check=check_near_duplicate,
-    defaults={"threshold": 0.8, "shingle": 5, "num_perm": 128, "seed": 1, "min_words": 20},
-    kind="group",
-    columns=("text", "verdict", "status"),
-))
+DUPLICATE = register(
+    Rule(name="duplicate", check=check_duplicate, defaults={}, kind="group", columns=("text", "verdict", "status"))
+)
+NEAR_DUPLICATE = register(
+    Rule(
+        name="near_duplicate",
+        check=check_near_duplicate,
+        defaults={"threshold": 0.8, "shingle": 5, "num_perm": 128, "seed": 1, "min_words": 20},
+        kind="group",
+        columns=("text", "verdict", "status"),
+    )
+)

@@ -1,4 +1,5 @@
 """Rule ``gibberish``: character and token statistics that ordinary prose, math and code never reach."""
+
 from __future__ import annotations
 
 import re
@@ -16,7 +17,7 @@ def _min_window_distinct(tokens: list[str], window: int) -> float:
     if len(ids) < window:
         return len(set(ids)) / max(1, len(ids))
     step = max(1, window // 2)
-    return min(len(set(ids[i:i + window])) for i in range(0, len(ids) - window + 1, step)) / window
+    return min(len(set(ids[i : i + window])) for i in range(0, len(ids) - window + 1, step)) / window
 
 
 def check_gibberish(row: dict, p: dict) -> str | None:
@@ -50,9 +51,18 @@ def check_gibberish(row: dict, p: dict) -> str | None:
     return "; ".join(found) or None
 
 
-RULE = register(Rule(
-    name="gibberish",
-    check=check_gibberish,
-    defaults={"max_symbol_ratio": 0.5, "min_chars": 50, "max_word_chars": 200, "max_bad_chars": 0,
-              "window": 100, "min_distinct_ratio": 0.05, "min_words": 100},
-))
+RULE = register(
+    Rule(
+        name="gibberish",
+        check=check_gibberish,
+        defaults={
+            "max_symbol_ratio": 0.5,
+            "min_chars": 50,
+            "max_word_chars": 200,
+            "max_bad_chars": 0,
+            "window": 100,
+            "min_distinct_ratio": 0.05,
+            "min_words": 100,
+        },
+    )
+)

@@ -1,4 +1,5 @@
 """Rule ``language_mix``: Chinese characters in an English response, or English prose in a Chinese one."""
+
 from __future__ import annotations
 
 import re
@@ -43,8 +44,10 @@ def check_language_mix(row: dict, p: dict) -> str | None:
         if ratio <= p["max_ratio"]:
             return None
         first = CJK_RUN.search(text)
-        return (f"English problem, {len(cjk)} CJK characters ({ratio:.1%} of letters) in the response, "
-                f'e.g. "{snippet(first.group(0), 40)}"')
+        return (
+            f"English problem, {len(cjk)} CJK characters ({ratio:.1%} of letters) in the response, "
+            f'e.g. "{snippet(first.group(0), 40)}"'
+        )
     prose = _MATH.sub(" ", text)
     latin = len(LATIN.findall(prose))
     cjk = len(CJK.findall(prose))
@@ -52,13 +55,17 @@ def check_language_mix(row: dict, p: dict) -> str | None:
     if latin < p["min_chars"] or ratio <= p["max_latin_ratio"]:
         return None
     first = _LATIN_WORD.search(prose)
-    return (f"Chinese problem, {latin} Latin letters outside math ({ratio:.0%} of letters) in the response, "
-            f'e.g. "{snippet(first.group(0) if first else "", 40)}"')
+    return (
+        f"Chinese problem, {latin} Latin letters outside math ({ratio:.0%} of letters) in the response, "
+        f'e.g. "{snippet(first.group(0) if first else "", 40)}"'
+    )
 
 
-RULE = register(Rule(
-    name="language_mix",
-    check=check_language_mix,
-    defaults={"max_ratio": 0.001, "min_chars": 5, "max_latin_ratio": 0.3},
-    columns=("text", "question"),
-))
+RULE = register(
+    Rule(
+        name="language_mix",
+        check=check_language_mix,
+        defaults={"max_ratio": 0.001, "min_chars": 5, "max_latin_ratio": 0.3},
+        columns=("text", "question"),
+    )
+)

@@ -1,4 +1,5 @@
 """Rule ``too_short``: thought or solution below a length in characters or lexical tokens (DuckDB SQL)."""
+
 from __future__ import annotations
 
 from pipeline.filters.base import Rule, register
@@ -11,12 +12,16 @@ def _clauses(part: str, min_chars: int, min_tokens: int) -> list[str]:
     col = f"t.{part}"
     out = []
     if min_chars > 0:
-        out.append(f"CASE WHEN {col} IS NOT NULL AND length({col}) < {min_chars} "
-                   f"THEN '{part} ' || length({col}) || ' chars < {min_chars}' END")
+        out.append(
+            f"CASE WHEN {col} IS NOT NULL AND length({col}) < {min_chars} "
+            f"THEN '{part} ' || length({col}) || ' chars < {min_chars}' END"
+        )
     if min_tokens > 0:
         count = _TOKENS.format(col=col)
-        out.append(f"CASE WHEN {col} IS NOT NULL AND {count} < {min_tokens} "
-                   f"THEN '{part} ' || {count} || ' tokens < {min_tokens}' END")
+        out.append(
+            f"CASE WHEN {col} IS NOT NULL AND {count} < {min_tokens} "
+            f"THEN '{part} ' || {count} || ' tokens < {min_tokens}' END"
+        )
     return out
 
 
@@ -29,21 +34,28 @@ def check_too_short(p: dict) -> str:
     not checked here (rule ``format`` flags it). The STILL-2 report drops short examples: longer
     thoughts train better.
     """
-    clauses = (_clauses("thought", int(p["min_thought_chars"]), int(p["min_thought_tokens"]))
-               + _clauses("solution", int(p["min_solution_chars"]), int(p["min_solution_tokens"])))
+    clauses = _clauses("thought", int(p["min_thought_chars"]), int(p["min_thought_tokens"])) + _clauses(
+        "solution", int(p["min_solution_chars"]), int(p["min_solution_tokens"])
+    )
     if not clauses:
         return "NULL"
     return f"nullif(concat_ws('; ', {', '.join(clauses)}), '')"
 
 
-RULE = register(Rule(
-    name="too_short",
-    check=check_too_short,
-    defaults={"min_thought_chars": 1000, "min_solution_chars": 50, "min_thought_tokens": 0,
-              "min_solution_tokens": 0},
-    kind="sql",
-    columns=(),
-))
+RULE = register(
+    Rule(
+        name="too_short",
+        check=check_too_short,
+        defaults={
+            "min_thought_chars": 1000,
+            "min_solution_chars": 50,
+            "min_thought_tokens": 0,
+            "min_solution_tokens": 0,
+        },
+        kind="sql",
+        columns=(),
+    )
+)
 
 
 def check_too_long(p: dict) -> str:
@@ -59,15 +71,18 @@ def check_too_long(p: dict) -> str:
     max_tokens = int(p["max_tokens"])
     clauses = ["CASE WHEN t.finish_reason = 'length' THEN 'generation stopped at its token limit' END"]
     if max_tokens > 0:
-        clauses.insert(0, f"CASE WHEN t.n_tokens > {max_tokens} "
-                          f"THEN 'response ' || t.n_tokens || ' tokens > {max_tokens}' END")
+        clauses.insert(
+            0, f"CASE WHEN t.n_tokens > {max_tokens} THEN 'response ' || t.n_tokens || ' tokens > {max_tokens}' END"
+        )
     return f"nullif(concat_ws('; ', {', '.join(clauses)}), '')"
 
 
-TOO_LONG = register(Rule(
-    name="too_long",
-    check=check_too_long,
-    defaults={"max_tokens": 32768},
-    kind="sql",
-    columns=(),
-))
+TOO_LONG = register(
+    Rule(
+        name="too_long",
+        check=check_too_long,
+        defaults={"max_tokens": 32768},
+        kind="sql",
+        columns=(),
+    )
+)

@@ -14,6 +14,7 @@ Hits are confirmed word by word and turned into a ``Match``: the benchmark probl
 best covered by shared n-grams, the coverage, and the longest contiguous matched span as character
 offsets into the checked text (what the TUI highlights).
 """
+
 from __future__ import annotations
 
 import re
@@ -75,13 +76,13 @@ class Match:
     """The best benchmark match of one checked text."""
 
     item: BenchItem
-    method: str            # "ngram8", "ngram13", "fuzzy"
-    shared: int            # shared n-grams (fuzzy: 0)
-    score: float           # fuzzy ratio (0-100), or coverage: share of the benchmark question's words
-                           # inside shared n-grams (0-1)
-    start: int             # matched span in the checked text (characters)
+    method: str  # "ngram8", "ngram13", "fuzzy"
+    shared: int  # shared n-grams (fuzzy: 0)
+    score: float  # fuzzy ratio (0-100), or coverage: share of the benchmark question's words
+    # inside shared n-grams (0-1)
+    start: int  # matched span in the checked text (characters)
     end: int
-    bench_start: int       # the same span in the benchmark question
+    bench_start: int  # the same span in the benchmark question
     bench_end: int
 
 
@@ -92,7 +93,7 @@ def _hash_windows(ids: np.ndarray, n: int) -> np.ndarray:
         return np.zeros(0, dtype=np.uint64)
     h = np.zeros(count, dtype=np.uint64)
     for k in range(n):
-        h = h * _MULTIPLIER + ids[k:k + count]
+        h = h * _MULTIPLIER + ids[k : k + count]
     return h
 
 
@@ -175,8 +176,9 @@ class NgramIndex:
         """Every number of benchmark problem ``idx`` occurs in the text (as often): a copy keeps them."""
         return not (self.item_numbers[idx] - text_numbers)
 
-    def best_match(self, text: str, n: int, positions: list[int] | None = None,
-                   require_numbers: bool = False) -> Match | None:
+    def best_match(
+        self, text: str, n: int, positions: list[int] | None = None, require_numbers: bool = False
+    ) -> Match | None:
         """The benchmark problem best covered by confirmed shared n-grams with ``text``, with its longest span.
 
         ``require_numbers``: only problems whose numbers all occur in ``text`` count (a problem with
@@ -189,13 +191,13 @@ class NgramIndex:
             positions = range(len(ws) - n + 1)
         shared: dict[int, list[tuple[int, int]]] = defaultdict(list)  # item -> [(text pos, bench pos)]
         for p in positions:
-            window = ws[p:p + n]
+            window = ws[p : p + n]
             if len(window) < n or any(w not in self.vocab for w in window):
                 continue
             ids = np.array([self.vocab[w] for w in window], dtype=np.uint64)
             h = int(_hash_windows(ids, n)[0])
             for idx, bpos in self.where[n].get(h, ()):
-                if self.item_words[idx][bpos:bpos + n] == window:
+                if self.item_words[idx][bpos : bpos + n] == window:
                     shared[idx].append((p, bpos))
         if require_numbers:
             shared = {i: hits for i, hits in shared.items() if self.keeps_numbers(i, text_numbers)}
@@ -206,9 +208,16 @@ class NgramIndex:
         hits = sorted(set(shared[best]))
         first, last, bfirst, blast = _longest_run(hits, n)
         bench_tokens = words_with_offsets(self.items[best].question)
-        return Match(self.items[best], f"ngram{n}", len({p for p, _ in hits}),
-                     round(len(covered[best]) / len(self.item_words[best]), 3),
-                     tokens[first][1], tokens[last][2], bench_tokens[bfirst][1], bench_tokens[blast][2])
+        return Match(
+            self.items[best],
+            f"ngram{n}",
+            len({p for p, _ in hits}),
+            round(len(covered[best]) / len(self.item_words[best]), 3),
+            tokens[first][1],
+            tokens[last][2],
+            bench_tokens[bfirst][1],
+            bench_tokens[blast][2],
+        )
 
     def matches(self, texts: list[str], n: int, require_numbers: bool = False) -> dict[int, Match]:
         """text index -> best match, for every text sharing at least one indexed n-gram."""

@@ -1,4 +1,5 @@
 """Rule ``repetition``: loops - the same word n-grams or lines repeated over a large part of the text."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -29,14 +30,26 @@ def check_repetition(row: dict, p: dict) -> str | None:
         top_line, count = max(repeated_lines.items(), key=lambda kv: (kv[1] * len(kv[0]), kv[0]))
         example = f'most repeated line ×{count}: "{snippet(top_line)}"'
     else:
-        example = f'most repeated {p["n"]}-gram ×{top_count}: "{snippet(" ".join(tokens[top_start:top_start + p["n"]]))}"'
-    return (f"{coverage:.0%} of {len(tokens):,} words in {p['n']}-word sequences repeated ≥{p['min_count']}×, "
-            f"repeated lines {line_share:.0%} of the text; {example}")
+        example = (
+            f'most repeated {p["n"]}-gram ×{top_count}: "{snippet(" ".join(tokens[top_start : top_start + p["n"]]))}"'
+        )
+    return (
+        f"{coverage:.0%} of {len(tokens):,} words in {p['n']}-word sequences repeated ≥{p['min_count']}×, "
+        f"repeated lines {line_share:.0%} of the text; {example}"
+    )
 
 
-RULE = register(Rule(
-    name="repetition",
-    check=check_repetition,
-    defaults={"n": 20, "min_count": 3, "max_ratio": 0.3, "line_min_chars": 10, "max_line_ratio": 0.3,
-              "min_words": 60},
-))
+RULE = register(
+    Rule(
+        name="repetition",
+        check=check_repetition,
+        defaults={
+            "n": 20,
+            "min_count": 3,
+            "max_ratio": 0.3,
+            "line_min_chars": 10,
+            "max_line_ratio": 0.3,
+            "min_words": 60,
+        },
+    )
+)

@@ -6,6 +6,7 @@ ones, so re-running with other thresholds replaces the old verdicts. With a grou
 whole problems (group rules see all covered rollouts of a problem); otherwise they are consecutive
 runs of the table, so a read touches only its own row groups. Each chunk is one short write.
 """
+
 from __future__ import annotations
 
 import time
@@ -37,9 +38,19 @@ class FilterReport:
     counts: list[RuleCount]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"covered": self.covered,
-                "rules": [{"rule": c.rule, "checked": c.checked, "flagged": c.flagged,
-                           "seconds": round(c.seconds, 3), "params": c.params} for c in self.counts]}
+        return {
+            "covered": self.covered,
+            "rules": [
+                {
+                    "rule": c.rule,
+                    "checked": c.checked,
+                    "flagged": c.flagged,
+                    "seconds": round(c.seconds, 3),
+                    "params": c.params,
+                }
+                for c in self.counts
+            ],
+        }
 
 
 def covered_ids(store: Store, where: str | None) -> list[tuple[int, str, str]]:
@@ -79,7 +90,7 @@ def chunks_by_problem(rows: list[tuple[int, str, str]], size: int) -> list[Chunk
 def chunks_by_rowid(rows: list[tuple[int, str, str]], size: int) -> list[Chunk]:
     """Consecutive runs of the table (rules that look at one row, or a batch, at a time): each read touches
     only its row groups, where a chunk of whole problems scattered over a large table scans all of it."""
-    return [_chunk(rows[i:i + size]) for i in range(0, len(rows), size)]
+    return [_chunk(rows[i : i + size]) for i in range(0, len(rows), size)]
 
 
 def _chunk(rows: list[tuple[int, str, str]]) -> Chunk:
@@ -90,11 +101,12 @@ def _chunk(rows: list[tuple[int, str, str]]) -> Chunk:
 def _read_chunk(conn, chunk: Chunk, rules: list[Rule], params: dict[str, dict]) -> tuple[list[dict], dict[str, list]]:
     needed = sorted({c for r in rules if r.kind != "sql" for c in r.columns} - set(_BASE_COLUMNS))
     select = [f"t.{c}" for c in _BASE_COLUMNS] + [f"{_SOURCES.get(c, 't.' + c)} AS {c}" for c in needed]
-    select += [f"{r.check(params[r.name])} AS \"sql_{r.name}\"" for r in rules if r.kind == "sql"]
+    select += [f'{r.check(params[r.name])} AS "sql_{r.name}"' for r in rules if r.kind == "sql"]
     table = conn.sql(
         f"SELECT {', '.join(select)} FROM trajectory t LEFT JOIN problem p ON p.id = t.problem_id "
         "WHERE t.rowid BETWEEN $lo AND $hi AND t.id IN (SELECT unnest($ids)) ORDER BY t.problem_id, t.id",
-        params={"ids": chunk.ids, "lo": chunk.lo, "hi": chunk.hi}).to_arrow_table()
+        params={"ids": chunk.ids, "lo": chunk.lo, "hi": chunk.hi},
+    ).to_arrow_table()
     sql_results = {r.name: table.column(f"sql_{r.name}").to_pylist() for r in rules if r.kind == "sql"}
     rows = table.select([c for c in table.column_names if not c.startswith("sql_")]).to_pylist()
     return rows, sql_results
@@ -120,8 +132,12 @@ def _flag_rows(rule_name: str, found: dict, params: dict) -> list[dict]:
     rows = []
     with_detail = any(isinstance(r, Finding) for r in found.values())
     for tid, reason in sorted(found.items()):
-        row = {"trajectory_id": tid, "rule": rule_name,
-               "reason": reason.reason if isinstance(reason, Finding) else reason, "params": params}
+        row = {
+            "trajectory_id": tid,
+            "rule": rule_name,
+            "reason": reason.reason if isinstance(reason, Finding) else reason,
+            "params": params,
+        }
         if with_detail:
             row["detail"] = dict(reason.detail) if isinstance(reason, Finding) else None
         rows.append(row)
@@ -132,17 +148,24 @@ def _write(conn, ids: list[str], hits: dict[str, dict[str, str]], params: dict[s
     conn.register("covered_chunk", pa.table({"id": ids}))
     try:
         for rule_name, found in hits.items():
-            conn.execute("DELETE FROM flag WHERE rule = ? AND trajectory_id IN (SELECT id FROM covered_chunk)",
-                         [rule_name])
+            conn.execute(
+                "DELETE FROM flag WHERE rule = ? AND trajectory_id IN (SELECT id FROM covered_chunk)", [rule_name]
+            )
             if found:
                 insert_new(conn, "flag", _flag_rows(rule_name, found, params[rule_name]))
     finally:
         conn.unregister("covered_chunk")
 
 
-def run_filters(store: Store, rules: list[str] | None = None, *, where: str | None = None,
-                params: dict[str, dict] | None = None, chunk_size: int = 2000,
-                on_progress: Callable[[int], None] | None = None) -> FilterReport:
+def run_filters(
+    store: Store,
+    rules: list[str] | None = None,
+    *,
+    where: str | None = None,
+    params: dict[str, dict] | None = None,
+    chunk_size: int = 2000,
+    on_progress: Callable[[int], None] | None = None,
+) -> FilterReport:
     """Evaluate rules on the covered trajectories and replace their flags; returns counts per rule."""
     chosen = get_rules(rules)
     merged = {r.name: r.params((params or {}).get(r.name)) for r in chosen}

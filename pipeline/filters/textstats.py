@@ -1,4 +1,5 @@
 """Shared text statistics for the rules: word splitting, word ids, n-gram repetition coverage."""
+
 from __future__ import annotations
 
 import re

@@ -7,6 +7,7 @@ TUI and `still2 jobs list` can show it. Outside a job it is only the rich bar.
 When stderr is not a terminal (a job's log file, `nohup`, a scheduler) a rich bar draws nothing until it
 ends, so progress is printed as plain lines instead, at most every `log_interval` seconds.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,15 @@ from typing import Any
 
 
 class JobProgress:
-    def __init__(self, description: str, total: int | None, *, interval: float = 2.0, enabled_bar: bool = True,
-                 log_interval: float = 10.0):
+    def __init__(
+        self,
+        description: str,
+        total: int | None,
+        *,
+        interval: float = 2.0,
+        enabled_bar: bool = True,
+        log_interval: float = 10.0,
+    ):
         self.description = description
         self.total = total
         self.done = 0

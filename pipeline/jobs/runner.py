@@ -6,6 +6,7 @@ command as its child with STILL2_RUN_ID / STILL2_DB set, forwards SIGTERM (cance
 how it ended. A runner that died without recording (kill -9, reboot) is shown as `crashed`;
 `resume` starts the same command again (every pipeline command is resumable and idempotent).
 """
+
 from __future__ import annotations
 
 import json
@@ -52,9 +53,15 @@ def start(db: str | os.PathLike, argv: list[str], *, parent: str | None = None) 
     log_path = log_dir / f"{run_id}.log"
     runs.queue(Store(db), run_id, kind, argv, log_path=str(log_path), parent=parent)
     with open(log_path, "ab") as log:
-        proc = subprocess.Popen([*_cli(), "jobs", "run", run_id, "--db", db], stdin=subprocess.DEVNULL,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                cwd=os.getcwd(), env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        proc = subprocess.Popen(
+            [*_cli(), "jobs", "run", run_id, "--db", db],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=os.getcwd(),
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
     return {"id": run_id, "pid": proc.pid, "log_path": str(log_path), "kind": kind}
 
 
@@ -133,9 +140,12 @@ def list_jobs(db: str, *, limit: int = 50, active_only: bool = False) -> list[di
     # Rows without a log are logical runs (explore, sft, ...) that jobs and commands register.
     where = "WHERE log_path IS NOT NULL" + (" AND state IN ('queued', 'running')" if active_only else "")
     with store.read() as conn:
-        cur = conn.execute(f"""SELECT id, kind, state, pid, args, progress, started, ended, error, log_path, parent
+        cur = conn.execute(
+            f"""SELECT id, kind, state, pid, args, progress, started, ended, error, log_path, parent
                                FROM run {where} ORDER BY coalesce(started, ended) DESC NULLS FIRST, id DESC
-                               LIMIT ?""", [limit])
+                               LIMIT ?""",
+            [limit],
+        )
         names = [d[0] for d in cur.description]
         rows = [dict(zip(names, r)) for r in cur.fetchall()]
     for r in rows:

@@ -4,6 +4,7 @@
 values, then --config FILE / --set key=value, then flags.
 still2-paper's values come from pipeline/loop/paper.py, where each is marked as the report's or ours.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,12 +21,26 @@ RECIPES: dict[str, dict[str, Any]] = {
     # The report's values and ours, each marked in pipeline/loop/paper.py (README's table comes from there).
     "still2-paper": loop_preset(),
     # The whole loop on CPU in minutes: SmolLM2-135M, generated arithmetic, short answers (all ours).
-    "cpu-tiny": {"generate_kind": "arithmetic", "generate_difficulty": 1, "generate_train": 48,
-                 "generate_test": 24, "max_rollouts": 4, "want_correct": 1, "per_round": 4,
-                 "batch_problems": 16, "temperature": 0.8, "max_new_tokens": 96, "eval_max_new_tokens": 96,
-                 "eval_batch_problems": 24, "use_system": False, "train_recipe": "cpu-tiny",
-                 "filter_rules": ["repetition", "gibberish", "language_mix", "too_long"], "max_per_problem": 2,
-                 "distill_rollouts": 2, "engine_args": {"batch_size": 32}},
+    "cpu-tiny": {
+        "generate_kind": "arithmetic",
+        "generate_difficulty": 1,
+        "generate_train": 48,
+        "generate_test": 24,
+        "max_rollouts": 4,
+        "want_correct": 1,
+        "per_round": 4,
+        "batch_problems": 16,
+        "temperature": 0.8,
+        "max_new_tokens": 96,
+        "eval_max_new_tokens": 96,
+        "eval_batch_problems": 24,
+        "use_system": False,
+        "train_recipe": "cpu-tiny",
+        "filter_rules": ["repetition", "gibberish", "language_mix", "too_long"],
+        "max_per_problem": 2,
+        "distill_rollouts": 2,
+        "engine_args": {"batch_size": 32},
+    },
 }
 LoopRecipe = Choice("LoopRecipe", [(r, r) for r in RECIPES])
 Method = Choice("Method", [("sft", "sft"), ("dpo", "dpo")])
@@ -69,27 +84,48 @@ class IterateConfig:
     """Everything `still2 iterate` does; its options are generated from these fields (cli=False: set by a
     recipe, --config or --set only)."""
 
-    rounds: int = _f(2, "Rounds T: M_1 (imitation) ... M_T; M_t explores to build D_t for M_{t+1} (a larger T "
-                        "continues a loop).", min=1)
-    recipe: str | None = _f(None, "Preset: still2-paper | cpu-tiny (--config, --set and flags override it; see "
-                                  "--recipe-table).", "--recipe", choices=LoopRecipe)
-    name: str | None = _f(None, "Loop name: prefixes datasets (NAME-D1 ...) and models (NAME-M1 ...); default: "
-                                "derived from the settings (same settings, same name: a rerun resumes).")
+    rounds: int = _f(
+        2,
+        "Rounds T: M_1 (imitation) ... M_T; M_t explores to build D_t for M_{t+1} (a larger T continues a loop).",
+        min=1,
+    )
+    recipe: str | None = _f(
+        None,
+        "Preset: still2-paper | cpu-tiny (--config, --set and flags override it; see --recipe-table).",
+        "--recipe",
+        choices=LoopRecipe,
+    )
+    name: str | None = _f(
+        None,
+        "Loop name: prefixes datasets (NAME-D1 ...) and models (NAME-M1 ...); default: "
+        "derived from the settings (same settings, same name: a rerun resumes).",
+    )
     model: str = _f("default", "Base model M_0 every M_t is trained from (still2-paper: Qwen/Qwen2.5-32B-Instruct).")
     engine: str = _f("transformers", "Engine for M_t.", choices=EngineKind)
-    engine_args: dict[str, Any] = _f(dict, "Engine option for M_t KEY=VALUE (repeatable), e.g. batch_size=16 or "
-                                           "max_model_len=4096.", "--engine-opt", cli_type=list[str],
-                                     parse=engine_items)
-    method: str = _f("sft", "sft: M_t = SFT(M_0, D_{t-1}) | dpo: M_1 = SFT(M_0, D_0), then M_t = DPO(M_1, P_{t-1}).",
-                     choices=Method)
+    engine_args: dict[str, Any] = _f(
+        dict,
+        "Engine option for M_t KEY=VALUE (repeatable), e.g. batch_size=16 or max_model_len=4096.",
+        "--engine-opt",
+        cli_type=list[str],
+        parse=engine_items,
+    )
+    method: str = _f(
+        "sft", "sft: M_t = SFT(M_0, D_{t-1}) | dpo: M_1 = SFT(M_0, D_0), then M_t = DPO(M_1, P_{t-1}).", choices=Method
+    )
     seed_dataset: str | None = _f(None, "D_0 (distilled data) when it is already in the store.")
     # Imitation data built in the loop when there is no seed dataset: a teacher distils D_0.
-    teacher: str | None = _f(None, "Teacher model distilling D_0 in round 0 when there is no --seed-dataset (served "
-                                   "name, folder or 'default').")
+    teacher: str | None = _f(
+        None,
+        "Teacher model distilling D_0 in round 0 when there is no --seed-dataset (served name, folder or 'default').",
+    )
     teacher_engine: str = _f("openai", "Engine of the teacher (openai: an API such as R1's).", choices=EngineKind)
-    teacher_args: dict[str, Any] = _f(dict, "Teacher engine option KEY=VALUE (repeatable), e.g. "
-                                            "base_url=http://host:8000/v1.", "--teacher-opt", cli_type=list[str],
-                                      parse=engine_items)
+    teacher_args: dict[str, Any] = _f(
+        dict,
+        "Teacher engine option KEY=VALUE (repeatable), e.g. base_url=http://host:8000/v1.",
+        "--teacher-opt",
+        cli_type=list[str],
+        parse=engine_items,
+    )
     distill_source: str | None = _f(None, "Problems the teacher is asked (default: the pool's).")
     distill_where: str | None = _f(None, "SQL over problem (p.) / problem_stats (s.) for the distillation problems.")
     distill_limit: int | None = _f(None, "At most N distillation problems.")
@@ -115,25 +151,35 @@ class IterateConfig:
     max_new_tokens: int = _f(1024, "Tokens per rollout (explore and distill).")
     seed: int = _f(0, "Seed.")
     system_prompt: str | None = _f(None, "System prompt (None: STILL-2's).", cli=False)
-    use_system: bool = _f(True, "Leave out the system prompt (--system: send it).", "--no-system/--system",
-                          negate=True)
-    filter_rules: list[str] = _f(lambda: ["repetition", "gibberish", "language_mix", "too_long"],
-                                 "Filter rules run on each round's rollouts (and the distilled D_0), comma-separated.",
-                                 parse=comma_list, cli_type=str)
+    use_system: bool = _f(True, "Leave out the system prompt (--system: send it).", "--no-system/--system", negate=True)
+    filter_rules: list[str] = _f(
+        lambda: ["repetition", "gibberish", "language_mix", "too_long"],
+        "Filter rules run on each round's rollouts (and the distilled D_0), comma-separated.",
+        parse=comma_list,
+        cli_type=str,
+    )
     exclude_flags: list[str] = _f(lambda: ["*"], "Flags that keep a trajectory out of D_t ('*' = any).", cli=False)
-    score: bool = _f(True, "Skip perplexity scoring with M_t (needed for perplexity selection and DPO pairs).",
-                     "--no-score", negate=True)
+    score: bool = _f(
+        True,
+        "Skip perplexity scoring with M_t (needed for perplexity selection and DPO pairs).",
+        "--no-score",
+        negate=True,
+    )
     max_per_problem: int | None = _f(None, "New members of D_t per problem per round (highest perplexity first).")
     ppl_top_percent: float | None = _f(None, "Keep the top P% highest-perplexity new trajectories per domain.")
-    pair_part: str | None = _f(None, "dpo: pairs of full responses or of thoughts (default: the DPO variant's part).",
-                               choices=DPOPart)
-    dpo_variant: str | None = _f(None, "dpo: a Table 4 row (thought = Table 2's STILL-2 row).",
-                                 choices=DPOVariantName)
+    pair_part: str | None = _f(
+        None, "dpo: pairs of full responses or of thoughts (default: the DPO variant's part).", choices=DPOPart
+    )
+    dpo_variant: str | None = _f(None, "dpo: a Table 4 row (thought = Table 2's STILL-2 row).", choices=DPOVariantName)
     train_recipe: str | None = _f(None, "Trainer recipe (default: the loop recipe's).", choices=RecipeName)
-    train_overrides: dict[str, Any] = _f(dict, "Trainer field KEY=VALUE (repeatable), e.g. max_steps=20.",
-                                         "--train-opt", cli_type=list[str], parse=key_values)
-    benchmarks: list[str] = _f(list, "Benchmarks M_0 and every M_t are evaluated on (repeatable).", "--benchmark",
-                               "-b")
+    train_overrides: dict[str, Any] = _f(
+        dict,
+        "Trainer field KEY=VALUE (repeatable), e.g. max_steps=20.",
+        "--train-opt",
+        cli_type=list[str],
+        parse=key_values,
+    )
+    benchmarks: list[str] = _f(list, "Benchmarks M_0 and every M_t are evaluated on (repeatable).", "--benchmark", "-b")
     eval_limit: int | None = _f(None, "At most N problems per benchmark.")
     eval_max_new_tokens: int = _f(32768, "Tokens per eval answer (report: 32k).")
     eval_batch_problems: int = _f(8, "Problems per eval generate call.", cli=False)

@@ -23,6 +23,7 @@ Stages, with the report's names and what the store records (ledger steps are `ru
 Every step goes through the Ledger, so rerunning the same command skips finished steps and redoes
 only the interrupted one (explore resumes inside itself as well); a larger --rounds continues a loop.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -45,7 +46,11 @@ STAGES: tuple[tuple[str, str, str], ...] = (
     ("rt-score", "Perplexity under the current model M_t (§2.3.2)", "perplexity, scorer = NAME-Mt"),
     ("rt-dataset", "D_t = D_{t-1} + selected (§2.3.2)", "dataset NAME-Dt, parent D_{t-1}"),
     ("r(t+1)-train", "Self-improve: M_{t+1} = SFT(M_0, D_t) (§2.3.3)", "model NAME-M(t+1) (dataset NAME-Dt)"),
-    ("rt-pairs", "P_t = P_{t-1} + pairs by M_t's perplexity (§2.3.3)  [--method dpo]", "pair, dataset NAME-Pt (kind pairs)"),
+    (
+        "rt-pairs",
+        "P_t = P_{t-1} + pairs by M_t's perplexity (§2.3.3)  [--method dpo]",
+        "pair, dataset NAME-Pt (kind pairs)",
+    ),
     ("r(t+1)-train", "M_{t+1} = DPO(M_1, P_t) (§2.3.3)  [--method dpo]", "model NAME-M(t+1), parent NAME-M1"),
 )
 
@@ -102,8 +107,10 @@ def iterate(store: Store, cfg: IterateConfig, *, on_step: Callable[[str, dict], 
 
     cfg.validate()
     if not cfg.seed_dataset and not cfg.teacher:
-        raise ValueError("the loop starts by imitation (M_1 = SFT(M_0, D_0)): give --seed-dataset D_0 "
-                         "(e.g. distilled data in the store) or --teacher MODEL to distil D_0 in the loop")
+        raise ValueError(
+            "the loop starts by imitation (M_1 = SFT(M_0, D_0)): give --seed-dataset D_0 "
+            "(e.g. distilled data in the store) or --teacher MODEL to distil D_0 in the loop"
+        )
     loop = cfg.loop_name()
     ledger = Ledger(store, loop)
     ledger.start_loop({**cfg.to_dict(), "loop": loop})
@@ -120,8 +127,9 @@ def iterate(store: Store, cfg: IterateConfig, *, on_step: Callable[[str, dict], 
     def evaluate(round_: int, model_id: str) -> dict | None:
         if not benchmarks:
             return None
-        return step(round_, "eval", lambda: steps.eval_step(store, engines.get(store, model_id), cfg, model_id,
-                                                            benchmarks))
+        return step(
+            round_, "eval", lambda: steps.eval_step(store, engines.get(store, model_id), cfg, model_id, benchmarks)
+        )
 
     try:
         m0 = resolve(store, cfg.model)
@@ -145,11 +153,17 @@ def iterate(store: Store, cfg: IterateConfig, *, on_step: Callable[[str, dict], 
             record: dict[str, Any] = {"round": t}
             name = f"{loop}-M{t}"
             if t == 1 or cfg.method == "sft":
-                train = step(t, "train", lambda: steps.train_step(store, cfg, "sft", name=name, dataset=data,
-                                                                  base=m0.id))
+                train = step(
+                    t, "train", lambda: steps.train_step(store, cfg, "sft", name=name, dataset=data, base=m0.id)
+                )
             elif pairs and pairs["pairs"]:
-                train = step(t, "train", lambda: steps.train_step(store, cfg, "dpo", name=name,
-                                                                  dataset=pairs["dataset"], base=m0.id, start=m1))
+                train = step(
+                    t,
+                    "train",
+                    lambda: steps.train_step(
+                        store, cfg, "dpo", name=name, dataset=pairs["dataset"], base=m0.id, start=m1
+                    ),
+                )
             else:
                 train = step(t, "train", lambda: {"model": latest, "skipped": "no pairs"})
             record["train"] = train
@@ -166,15 +180,21 @@ def iterate(store: Store, cfg: IterateConfig, *, on_step: Callable[[str, dict], 
             pool = step(t, "pool", lambda: steps.pool_step(store, cfg))
             if not pool["ids"]:
                 raise ValueError("the exploration pool is empty: add problems (or use --recipe cpu-tiny to generate)")
-            ex = step(t, "explore", lambda: steps.explore_step(store, engines.get(store, latest), cfg, t,
-                                                               steps.pool_refs(store, pool["ids"])))
+            ex = step(
+                t,
+                "explore",
+                lambda: steps.explore_step(
+                    store, engines.get(store, latest), cfg, t, steps.pool_refs(store, pool["ids"])
+                ),
+            )
             record["explore"] = ex
             step(t, "filter", lambda: steps.filter_step(store, cfg, ex["run_id"]))
             scorer = None
             if cfg.score:
                 parts = "both" if cfg.method == "dpo" and cfg.effective_pair_part() == "thought" else "full"
-                scorer = step(t, "score", lambda: steps.score_step(store, engines.get(store, latest), ex["run_id"],
-                                                                   parts))["scorer"]
+                scorer = step(
+                    t, "score", lambda: steps.score_step(store, engines.get(store, latest), ex["run_id"], parts)
+                )["scorer"]
             engines.close()  # free memory before training
             if cfg.method == "dpo":
                 if scorer:

@@ -4,6 +4,7 @@ A step is done when its row says so; its outputs (dataset name, model id, figure
 `progress` JSON, so a rerun skips it and reads what it produced. An interrupted step (row left
 'running' by a killed process, or 'failed') is simply run again.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,9 @@ class Ledger:
     def _mark(self, round_: int, step: str, state: str, outputs: dict | None = None, error: str | None = None) -> None:
         sid = self.step_id(round_, step)
         if state == "running":
-            runs.begin(self.store, sid, STEP_KIND, {"loop": self.loop, "round": round_, "step": step},
-                       parent=self.loop_run)
+            runs.begin(
+                self.store, sid, STEP_KIND, {"loop": self.loop, "round": round_, "step": step}, parent=self.loop_run
+            )
         else:
             runs.end(self.store, sid, state, progress=outputs, error=error)
 
@@ -69,8 +71,11 @@ class Ledger:
 
     def steps(self) -> list[dict[str, Any]]:
         with self.store.read() as conn:
-            rows = conn.execute("""SELECT id, args, state, progress, started, ended FROM run
+            rows = conn.execute(
+                """SELECT id, args, state, progress, started, ended FROM run
                                    WHERE kind = ? AND parent = ? ORDER BY started""",
-                                [STEP_KIND, self.loop_run]).fetchall()
-        return [{"id": r[0], **json.loads(r[1]), "state": r[2], "outputs": json.loads(r[3]) if r[3] else None}
-                for r in rows]
+                [STEP_KIND, self.loop_run],
+            ).fetchall()
+        return [
+            {"id": r[0], **json.loads(r[1]), "state": r[2], "outputs": json.loads(r[3]) if r[3] else None} for r in rows
+        ]

@@ -13,6 +13,7 @@ the thought writes after that candidate is what a length-control curator wants t
 *Re-checks.* ``RECHECKS`` is the registry of phrase kinds a thought uses to re-examine itself; a
 single combined pattern counts each occurrence once, under one kind.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,10 @@ from dataclasses import dataclass
 RECHECKS: dict[str, str] = {
     "wait": r"\bwait\b",
     "double_check": r"\bdouble[- ]?check",
-    "verify": (r"\blet(?:'s| me| us)\s+(?:verify|check|confirm|make sure|re-?check|re-?examine|re-?evaluate"
-               r"|reconsider|re-?calculate|re-?compute|re-?verify|see if|test)\b"),
+    "verify": (
+        r"\blet(?:'s| me| us)\s+(?:verify|check|confirm|make sure|re-?check|re-?examine|re-?evaluate"
+        r"|reconsider|re-?calculate|re-?compute|re-?verify|see if|test)\b"
+    ),
     "alternatively": r"\balternatively\b",
     "another_way": r"\b(?:another|different|other)\s+(?:way|approach|method)\b",
     "hmm": r"\bhmm+\b",
@@ -52,8 +55,10 @@ def _doubted_after(thought: str, end: int) -> bool:
     gap = _STEP_END.match(thought, end)
     if gap is None:
         return False
-    rest = thought[gap.end():].lstrip()
+    rest = thought[gap.end() :].lstrip()
     return not rest or _RECHECK.search(rest[:DOUBT_WINDOW]) is not None
+
+
 _MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
 _NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?(?:/\d+)?(?![\w])")
 MAX_CANDIDATE_CHARS = 200
@@ -71,8 +76,11 @@ def candidates(thought: str) -> list[Candidate]:
     """Candidate answers of a thought in text order (see the module docstring)."""
     from pipeline.verifier.latex import find_boxes
 
-    found = [Candidate(content, start, end, "boxed") for content, start, end in find_boxes(thought)
-             if content.strip() and len(content) <= MAX_CANDIDATE_CHARS]
+    found = [
+        Candidate(content, start, end, "boxed")
+        for content, start, end in find_boxes(thought)
+        if content.strip() and len(content) <= MAX_CANDIDATE_CHARS
+    ]
     for m in _SENTENCE.finditer(thought):
         sentence = m.group(0)
         how = "answer" if _ANSWER.search(sentence) else "conclusion" if _CONCLUDES.search(sentence) else None
@@ -92,8 +100,9 @@ def candidates(thought: str) -> list[Candidate]:
     return found
 
 
-def first_correct(thought: str, gold: str, kind: str = "math", *, batch: int = 64,
-                  timeout: float = 5.0) -> Candidate | None:
+def first_correct(
+    thought: str, gold: str, kind: str = "math", *, batch: int = 64, timeout: float = 5.0
+) -> Candidate | None:
     """The earliest candidate answer of ``thought`` the verifier finds equal to ``gold`` (None: none is)."""
     from pipeline.verifier import grade_many
 
@@ -101,7 +110,7 @@ def first_correct(thought: str, gold: str, kind: str = "math", *, batch: int = 6
         return None
     found = candidates(thought)
     for at in range(0, len(found), batch):
-        chunk = found[at:at + batch]
+        chunk = found[at : at + batch]
         verdicts = grade_many([(gold, f"\\boxed{{{c.text}}}", kind) for c in chunk], timeout=timeout)
         for c, v in zip(chunk, verdicts):
             if v.equal:

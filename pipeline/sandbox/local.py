@@ -10,6 +10,7 @@ verdict is a timeout or a sandbox error, never a pass. Inside, the runner forks 
 program cannot leave anything for the next. Runners start with a scrubbed environment (no key or token of
 the caller) and `python -I` (no PYTHONPATH, no user site).
 """
+
 from __future__ import annotations
 
 import json
@@ -33,16 +34,39 @@ TMPFS_MB = 64  # ours: the work directory's size when it can be a tmpfs
 STARTUP_SECONDS = 15.0  # slack on top of a run's total_seconds (a runner starting on a loaded machine)
 START_TIMEOUT = 60.0
 JOBS_PER_RUNNER = 2000  # a runner is replaced after this many programs (bounds any slow growth)
-SYSTEM_READ_PATHS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/ld.so.cache", "/etc/localtime",
-                     "/etc/ssl", "/dev/null", "/dev/zero", "/dev/urandom", "/dev/random",
-                     "/sys/devices/system/cpu")
+SYSTEM_READ_PATHS = (
+    "/usr",
+    "/lib",
+    "/lib64",
+    "/lib32",
+    "/bin",
+    "/sbin",
+    "/etc/ld.so.cache",
+    "/etc/localtime",
+    "/etc/ssl",
+    "/dev/null",
+    "/dev/zero",
+    "/dev/urandom",
+    "/dev/random",
+    "/sys/devices/system/cpu",
+)
 
 
 def clean_env(home: str) -> dict[str, str]:
     """The whole environment of a runner: nothing of the caller's (API keys, tokens) leaks in."""
-    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": home,
-            "TMPDIR": home, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8",
-            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "HOME": home,
+        "TMPDIR": home,
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONIOENCODING": "utf-8",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
 
 
 def read_paths() -> list[str]:
@@ -63,8 +87,13 @@ class _Runner:
         self.err = open(os.path.join(self.basedir, "runner.err"), "wb")
         self.proc = subprocess.Popen(
             [*isolation.prefix, sys.executable, "-I", runner, "--serve", self.basedir],
-            cwd=self.basedir, env=clean_env(self.basedir), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=self.err, start_new_session=True)
+            cwd=self.basedir,
+            env=clean_env(self.basedir),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.err,
+            start_new_session=True,
+        )
         self.fd = self.proc.stdout.fileno()
         os.set_blocking(self.fd, False)
         self.buffer = b""
@@ -134,9 +163,13 @@ class LocalSandbox:
 
     def _confine(self, slot: int) -> dict[str, Any]:
         uid = self.isolation.uid_for(slot)
-        return {"uid": uid, "gid": uid, "landlock_abi": self.isolation.landlock_abi,
-                "read_paths": self._read_paths, "tmpfs_mb": self.tmpfs_mb if "mount" in self.isolation.namespaces
-                else 0}
+        return {
+            "uid": uid,
+            "gid": uid,
+            "landlock_abi": self.isolation.landlock_abi,
+            "read_paths": self._read_paths,
+            "tmpfs_mb": self.tmpfs_mb if "mount" in self.isolation.namespaces else 0,
+        }
 
     def _replace(self, r: _Runner) -> None:
         self.respawns += 1
@@ -218,12 +251,25 @@ class LocalSandbox:
                     self.killed += 1
                     self._replace(r)
                     hard = runs[i].limits.total_seconds + self.startup_seconds
-                    finish(i, Report(ok=False, n=0, passed=0, seconds=hard,
-                                     failure={"test": 0, "kind": "timeout",
-                                              "detail": f"hard deadline of {hard:g} s hit, sandbox killed"}))
+                    finish(
+                        i,
+                        Report(
+                            ok=False,
+                            n=0,
+                            passed=0,
+                            seconds=hard,
+                            failure={
+                                "test": 0,
+                                "kind": "timeout",
+                                "detail": f"hard deadline of {hard:g} s hit, sandbox killed",
+                            },
+                        ),
+                    )
                 elif not r.ready and now >= r.started + START_TIMEOUT:
-                    raise RuntimeError(f"a sandbox runner did not start within {START_TIMEOUT:.0f} s "
-                                       f"({r.last_error() or 'no message'})")
+                    raise RuntimeError(
+                        f"a sandbox runner did not start within {START_TIMEOUT:.0f} s "
+                        f"({r.last_error() or 'no message'})"
+                    )
         return results  # type: ignore[return-value]
 
     def close(self) -> None:

@@ -4,6 +4,7 @@ Each probe is a program and the outcome that means "contained"; the check report
 happened. A probe that is not contained is printed as such, never hidden: on a machine without namespaces
 or Landlock some are expected to escape (see `describe()`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,19 +36,33 @@ PROBES = (
     Probe("memory bomb", "x = bytearray(1 << 34)", "memory"),
     Probe("fork bomb", "import os\nwhile True:\n    os.fork()", "processes"),
     Probe("huge output", "import sys\nwhile True:\n    sys.stdout.write('x' * 65536)", "output"),
-    Probe("read /etc/passwd", "try:\n    open('/etc/passwd').read()\n    print('read')\nexcept OSError:\n"
-          "    print('blocked')", "blocked"),
-    Probe("write outside", "try:\n    open('/tmp/still2-sandbox-probe', 'w').write('x')\n    print('wrote')\n"
-          "except OSError:\n    print('blocked')", "blocked"),
-    Probe("open a socket", "import socket\ntry:\n    socket.create_connection(('1.1.1.1', 53), timeout=1)\n"
-          "    print('connected')\nexcept OSError:\n    print('blocked')", "blocked"),
-    Probe("read secrets from env", "import os\nprint('blocked' if not any(k.endswith(('KEY', 'TOKEN', 'SECRET')) "
-          "for k in os.environ) else sorted(os.environ))", "blocked"),
+    Probe(
+        "read /etc/passwd",
+        "try:\n    open('/etc/passwd').read()\n    print('read')\nexcept OSError:\n    print('blocked')",
+        "blocked",
+    ),
+    Probe(
+        "write outside",
+        "try:\n    open('/tmp/still2-sandbox-probe', 'w').write('x')\n    print('wrote')\n"
+        "except OSError:\n    print('blocked')",
+        "blocked",
+    ),
+    Probe(
+        "open a socket",
+        "import socket\ntry:\n    socket.create_connection(('1.1.1.1', 53), timeout=1)\n"
+        "    print('connected')\nexcept OSError:\n    print('blocked')",
+        "blocked",
+    ),
+    Probe(
+        "read secrets from env",
+        "import os\nprint('blocked' if not any(k.endswith(('KEY', 'TOKEN', 'SECRET')) "
+        "for k in os.environ) else sorted(os.environ))",
+        "blocked",
+    ),
 )
 
 
 def run_probes(sandbox: Sandbox) -> list[tuple[str, bool, str]]:
     """(probe, contained, what happened) for every probe."""
-    runs = [Run(p.program, {"style": "io", "cases": [{"input": "", "output": "blocked\n"}]}, LIMITS)
-            for p in PROBES]
+    runs = [Run(p.program, {"style": "io", "cases": [{"input": "", "output": "blocked\n"}]}, LIMITS) for p in PROBES]
     return [(p.name, *p.verdict(r)) for p, r in zip(PROBES, sandbox.run_many(runs))]

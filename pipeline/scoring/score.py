@@ -7,6 +7,7 @@ already scored by the same scorer are skipped unless ``rescore``, so a killed ru
 keeps each token's NLL and character span in table ``token_nll`` (store/token_nll.py; rows scored before
 without them are scored again).
 """
+
 from __future__ import annotations
 
 import math
@@ -15,12 +16,12 @@ from typing import Any, Callable
 
 import pyarrow as pa
 
+from pipeline.scoring.tokens import TOKEN_NLL_SCHEMA, token_row
 from store.formats.export import training_text
 from store.ingest import upsert
 from store.prompting import chat_prompt
 from store.store import Store
 from store.trajectory_format import thought_prefix
-from pipeline.scoring.tokens import TOKEN_NLL_SCHEMA, token_row
 
 PARTS = ("full", "thought")
 
@@ -50,31 +51,48 @@ def parts_of(part: str) -> list[str]:
 _HAS_THOUGHT_END = "(strpos(v.text, '<|end_of_thought|>') > 0 OR strpos(v.text, '</think>') > 0)"
 
 
-def _todo(store: Store, scorer: str, parts: list[str], where: str | None, rescore: bool,
-          tokens: bool = False) -> list[str]:
+def _todo(
+    store: Store, scorer: str, parts: list[str], where: str | None, rescore: bool, tokens: bool = False
+) -> list[str]:
     """Ids with some requested part not yet scored by ``scorer`` (a thought part needs an end-of-thought tag);
     with ``tokens``, a part scored without its per-token row counts as not scored."""
     clauses = [f"({where})"] if where else []
     if not rescore:
         tables = ("perplexity", "token_nll") if tokens else ("perplexity",)
-        missing = ["((" + " OR ".join(f"NOT EXISTS (SELECT 1 FROM {table} px WHERE px.trajectory_id = v.id "
-                                      f"AND px.scorer = $scorer AND px.part = '{part}')" for table in tables)
-                   + f"){' AND ' + _HAS_THOUGHT_END if part == 'thought' else ''})"
-                   for part in parts]
+        missing = [
+            "(("
+            + " OR ".join(
+                f"NOT EXISTS (SELECT 1 FROM {table} px WHERE px.trajectory_id = v.id "
+                f"AND px.scorer = $scorer AND px.part = '{part}')"
+                for table in tables
+            )
+            + f"){' AND ' + _HAS_THOUGHT_END if part == 'thought' else ''})"
+            for part in parts
+        ]
         clauses.append("(" + " OR ".join(missing) + ")")
     # Rollouts of one problem share their whole prompt: chunks by problem let the scorer reuse its cache.
-    sql = ("SELECT v.id FROM trajectories v" + (" WHERE " + " AND ".join(clauses) if clauses else "")
-           + " ORDER BY v.problem_id, v.id")
+    sql = (
+        "SELECT v.id FROM trajectories v"
+        + (" WHERE " + " AND ".join(clauses) if clauses else "")
+        + " ORDER BY v.problem_id, v.id"
+    )
     with store.read() as conn:
         return [r[0] for r in conn.sql(sql, params=None if rescore else {"scorer": scorer}).fetchall()]
 
 
 def _load(store: Store, ids: list[str]) -> list[dict]:
     with store.read() as conn:
-        return conn.sql("""
+        return (
+            conn.sql(
+                """
             SELECT t.id, t.text, t.format_style, t.thought, t.solution, p.question, p.choices
             FROM trajectory t JOIN problem p ON p.id = t.problem_id
-            WHERE t.id IN (SELECT unnest($ids)) ORDER BY t.id""", params={"ids": ids}).to_arrow_table().to_pylist()
+            WHERE t.id IN (SELECT unnest($ids)) ORDER BY t.id""",
+                params={"ids": ids},
+            )
+            .to_arrow_table()
+            .to_pylist()
+        )
 
 
 def _requests(rows: list[dict], parts: list[str], system_prompt: str | None) -> list[tuple[str, str, list, str]]:
@@ -93,16 +111,25 @@ def _write(store: Store, scorer: str, results: list[dict], token_rows: list[dict
     if not results:
         return
     with store.write() as conn:
-        upsert(conn, "perplexity", pa.Table.from_pylist(
-            [{k: r[k] for k in ("trajectory_id", "scorer", "part", "mean_nll", "ppl", "n_tokens")} for r in results]))
+        upsert(
+            conn,
+            "perplexity",
+            pa.Table.from_pylist(
+                [{k: r[k] for k in ("trajectory_id", "scorer", "part", "mean_nll", "ppl", "n_tokens")} for r in results]
+            ),
+        )
         if token_rows:
             upsert(conn, "token_nll", pa.Table.from_pylist(token_rows, schema=TOKEN_NLL_SCHEMA))
-        full = pa.Table.from_pylist([{"id": r["trajectory_id"], "n": r["n_tokens"]} for r in results
-                                     if r["part"] == "full"], schema=pa.schema([("id", pa.string()), ("n", pa.int64())]))
+        full = pa.Table.from_pylist(
+            [{"id": r["trajectory_id"], "n": r["n_tokens"]} for r in results if r["part"] == "full"],
+            schema=pa.schema([("id", pa.string()), ("n", pa.int64())]),
+        )
         conn.register("scored_tokens", full)
         try:
-            conn.execute("UPDATE trajectory SET n_tokens = s.n FROM scored_tokens s "
-                         "WHERE trajectory.id = s.id AND trajectory.n_tokens IS NULL")
+            conn.execute(
+                "UPDATE trajectory SET n_tokens = s.n FROM scored_tokens s "
+                "WHERE trajectory.id = s.id AND trajectory.n_tokens IS NULL"
+            )
         finally:
             conn.unregister("scored_tokens")
 
@@ -112,8 +139,12 @@ def _chunks(store: Store, ids: list[str], chunk_size: int, chunk_chars: int) -> 
     characters of text: each chunk is scored and committed before the next, so on a CPU with long
     trajectories (45k characters) a killed run loses minutes, not the whole run."""
     with store.read() as conn:
-        length = dict(conn.sql("SELECT id, coalesce(n_chars, length(text)) FROM trajectory "
-                               "WHERE id IN (SELECT unnest($ids))", params={"ids": ids}).fetchall())
+        length = dict(
+            conn.sql(
+                "SELECT id, coalesce(n_chars, length(text)) FROM trajectory WHERE id IN (SELECT unnest($ids))",
+                params={"ids": ids},
+            ).fetchall()
+        )
     chunks: list[list[str]] = []
     current: list[str] = []
     chars = 0
@@ -128,12 +159,21 @@ def _chunks(store: Store, ids: list[str], chunk_size: int, chunk_chars: int) -> 
     return chunks
 
 
-def score_trajectories(store: Store, engine, *, scorer: str | None = None, part: str = "full",
-                       where: str | None = None, chunk_size: int = 64, chunk_chars: int = 60_000,
-                       rescore: bool = False,
-                       system_prompt: str | None = None, tokens: bool = False,
-                       on_progress: Callable[[int], None] | None = None,
-                       on_total: Callable[[int], None] | None = None) -> ScoreReport:
+def score_trajectories(
+    store: Store,
+    engine,
+    *,
+    scorer: str | None = None,
+    part: str = "full",
+    where: str | None = None,
+    chunk_size: int = 64,
+    chunk_chars: int = 60_000,
+    rescore: bool = False,
+    system_prompt: str | None = None,
+    tokens: bool = False,
+    on_progress: Callable[[int], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> ScoreReport:
     """Score the selected trajectories with ``engine.score`` and store mean NLL and perplexity."""
     import time
 
@@ -154,8 +194,16 @@ def score_trajectories(store: Store, engine, *, scorer: str | None = None, part:
             if math.isnan(nll):
                 report.skipped += 1
                 continue
-            results.append({"trajectory_id": tid, "scorer": scorer, "part": p, "mean_nll": nll,
-                            "ppl": math.exp(min(nll, 700.0)), "n_tokens": s.n_tokens})
+            results.append(
+                {
+                    "trajectory_id": tid,
+                    "scorer": scorer,
+                    "part": p,
+                    "mean_nll": nll,
+                    "ppl": math.exp(min(nll, 700.0)),
+                    "n_tokens": s.n_tokens,
+                }
+            )
             report.scored[p] += 1
             report.tokens += s.n_tokens
             if tokens:

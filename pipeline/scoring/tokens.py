@@ -4,6 +4,7 @@ The engines tokenize a response on its own (``pipeline.engines.prompts.encode_pa
 ``return_offsets_mapping`` gives each token's character span, which is what lets the TUI colour the
 thought's steps and tokens (store/token_nll.py describes the stored layout).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,9 +13,17 @@ import pyarrow as pa
 
 from store.token_nll import encode
 
-TOKEN_NLL_SCHEMA = pa.schema([("trajectory_id", pa.string()), ("scorer", pa.string()), ("part", pa.string()),
-                              ("n_tokens", pa.int32()), ("text_chars", pa.int32()), ("nll", pa.binary()),
-                              ("token_chars", pa.binary())])
+TOKEN_NLL_SCHEMA = pa.schema(
+    [
+        ("trajectory_id", pa.string()),
+        ("scorer", pa.string()),
+        ("part", pa.string()),
+        ("n_tokens", pa.int32()),
+        ("text_chars", pa.int32()),
+        ("nll", pa.binary()),
+        ("token_chars", pa.binary()),
+    ]
+)
 
 
 def token_ends(tokenizer: Any, response: str, n_tokens: int) -> list[int]:
@@ -33,9 +42,15 @@ def token_ends(tokenizer: Any, response: str, n_tokens: int) -> list[int]:
     return [end for _, end in offsets]
 
 
-def token_row(tokenizer: Any, trajectory_id: str, scorer: str, part: str, response: str,
-              logprobs: list[float]) -> dict:
+def token_row(tokenizer: Any, trajectory_id: str, scorer: str, part: str, response: str, logprobs: list[float]) -> dict:
     ends = token_ends(tokenizer, response, len(logprobs))
     nll, chars = encode([-lp for lp in logprobs], ends)
-    return {"trajectory_id": trajectory_id, "scorer": scorer, "part": part, "n_tokens": len(logprobs),
-            "text_chars": len(response), "nll": nll, "token_chars": chars}
+    return {
+        "trajectory_id": trajectory_id,
+        "scorer": scorer,
+        "part": part,
+        "n_tokens": len(logprobs),
+        "text_chars": len(response),
+        "nll": nll,
+        "token_chars": chars,
+    }

@@ -2,6 +2,7 @@
 
 torch / transformers / trl / peft are imported inside the functions that train, never at import time.
 """
+
 from pipeline.training.config import DPOTrainConfig, SFTTrainConfig, TrainResult
 
 __all__ = ["DPOTrainConfig", "SFTTrainConfig", "TrainResult"]

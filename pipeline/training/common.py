@@ -3,6 +3,7 @@
 Saving follows the multi-process rules: `trainer.save_model` runs on every process (ZeRO-3 and FSDP
 gather the shards there); merging LoRA, writing the tokenizer and registering happen on the main one.
 """
+
 from __future__ import annotations
 
 import json
@@ -90,8 +91,13 @@ def peft_config(cfg: TrainCommon):
     from peft import LoraConfig
 
     targets = cfg.lora_target_modules or ["all-linear"]
-    return LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, task_type="CAUSAL_LM",
-                      target_modules="all-linear" if targets == ["all-linear"] else list(targets))
+    return LoraConfig(
+        r=cfg.lora_r,
+        lora_alpha=cfg.lora_alpha,
+        lora_dropout=cfg.lora_dropout,
+        task_type="CAUSAL_LM",
+        target_modules="all-linear" if targets == ["all-linear"] else list(targets),
+    )
 
 
 def progress_callback(bar):
@@ -126,8 +132,9 @@ def _merge_lora(start_path: str, adapter_dir: Path, out: Path, precision: Precis
     merged.save_pretrained(str(out))
 
 
-def save_trained(trainer, tokenizer, cfg: TrainCommon, start_path: str, out: Path, precision: Precision,
-                 info: dict[str, Any]) -> bool:
+def save_trained(
+    trainer, tokenizer, cfg: TrainCommon, start_path: str, out: Path, precision: Precision, info: dict[str, Any]
+) -> bool:
     """Write safetensors + tokenizer to `out` (LoRA: merged model, adapter kept in out/adapter).
 
     Every process must call this; returns True on the main process, which is the one to register.
@@ -147,6 +154,11 @@ def save_trained(trainer, tokenizer, cfg: TrainCommon, start_path: str, out: Pat
 
 def train_metrics(train_output, started: float, rows: int) -> dict[str, Any]:
     metrics = dict(train_output.metrics or {})
-    return {"train_loss": round(float(train_output.training_loss), 6), "steps": int(train_output.global_step),
-            "seconds": round(time.monotonic() - started, 2), "examples": rows, "processes": world_size(),
-            **{k: v for k, v in metrics.items() if k in ("train_runtime", "train_samples_per_second")}}
+    return {
+        "train_loss": round(float(train_output.training_loss), 6),
+        "steps": int(train_output.global_step),
+        "seconds": round(time.monotonic() - started, 2),
+        "examples": rows,
+        "processes": world_size(),
+        **{k: v for k, v in metrics.items() if k in ("train_runtime", "train_samples_per_second")},
+    }

@@ -1,4 +1,5 @@
 """Training rows from the store in TRL shapes: SFT prompt/completion from a dataset's members, DPO pairs."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,8 +23,12 @@ def dataset_kind(store: Store, name: str) -> str:
 def dataset_members(store: Store, name: str) -> list[str]:
     dataset_kind(store, name)
     with store.read() as conn:
-        return [r[0] for r in conn.execute(
-            "SELECT member_id FROM dataset_member WHERE dataset = ? ORDER BY member_id", [name]).fetchall()]
+        return [
+            r[0]
+            for r in conn.execute(
+                "SELECT member_id FROM dataset_member WHERE dataset = ? ORDER BY member_id", [name]
+            ).fetchall()
+        ]
 
 
 def split_ids(rows: list[dict[str, Any]], meta: tuple[str, ...]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -32,8 +37,9 @@ def split_ids(rows: list[dict[str, Any]], meta: tuple[str, ...]) -> tuple[list[d
     return [{k: v for k, v in r.items() if k not in meta} for r in rows], ids
 
 
-def sft_rows(store: Store, dataset: str, *, system_prompt: str | None = None,
-             use_system: bool = True, with_ids: bool = False):
+def sft_rows(
+    store: Store, dataset: str, *, system_prompt: str | None = None, use_system: bool = True, with_ids: bool = False
+):
     """prompt (system + user) / completion (assistant) rows: TRL puts the loss on the completion only.
 
     With ``with_ids``: (rows, trajectory ids)."""
@@ -41,15 +47,29 @@ def sft_rows(store: Store, dataset: str, *, system_prompt: str | None = None,
         raise ValueError(f"dataset {dataset!r} has no members")
     # Members by a qualified subquery: trajectory_rows(ids=...) leaves `id` ambiguous against its problem join.
     members = f"v.id IN (SELECT member_id FROM dataset_member WHERE dataset = {_quote(dataset)})"
-    rows = trajectory_rows(store, shape="prompt-completion", where=members, system_prompt=system_prompt,
-                           use_system=use_system, with_meta=True)
+    rows = trajectory_rows(
+        store,
+        shape="prompt-completion",
+        where=members,
+        system_prompt=system_prompt,
+        use_system=use_system,
+        with_meta=True,
+    )
     rows, ids = split_ids(rows, ("id", "problem_id", "origin", "model", "verdict"))
     return (rows, ids) if with_ids else rows
 
 
-def dpo_rows(store: Store, *, dataset: str | None = None, where: str | None = None, part: str | None = None,
-             system_prompt: str | None = None, use_system: bool = True, sft_part: str | None = None,
-             with_ids: bool = False):
+def dpo_rows(
+    store: Store,
+    *,
+    dataset: str | None = None,
+    where: str | None = None,
+    part: str | None = None,
+    system_prompt: str | None = None,
+    use_system: bool = True,
+    sft_part: str | None = None,
+    with_ids: bool = False,
+):
     """prompt / chosen / rejected rows; thought-part pairs are cut after <|end_of_thought|>.
 
     Rejected pairs (status 'rejected') are left out; `dataset` (kind 'pairs') restricts to its members.
@@ -66,14 +86,23 @@ def dpo_rows(store: Store, *, dataset: str | None = None, where: str | None = No
     if where:
         clauses.append(f"({where})")
     where_sql = " AND ".join(clauses)
-    rows = pair_rows(store, where=where_sql, part=part, system_prompt=system_prompt, use_system=use_system,
-                     with_meta=True)
+    rows = pair_rows(
+        store, where=where_sql, part=part, system_prompt=system_prompt, use_system=use_system, with_meta=True
+    )
     if not rows:
         raise ValueError("no pairs selected (build some with `still2 pairs build`)")
     if sft_part in ("full", "thought") and any(r["part"] != sft_part for r in rows):
-        sft = {r["id"]: r["chosen"] for r in pair_rows(store, where=where_sql, part=sft_part,
-                                                        system_prompt=system_prompt, use_system=use_system,
-                                                        with_meta=True)}
+        sft = {
+            r["id"]: r["chosen"]
+            for r in pair_rows(
+                store,
+                where=where_sql,
+                part=sft_part,
+                system_prompt=system_prompt,
+                use_system=use_system,
+                with_meta=True,
+            )
+        }
         for r in rows:
             r["sft_chosen"] = sft[r["id"]]
     rows, ids = split_ids(rows, ("id", "problem_id", "part"))

@@ -7,6 +7,7 @@ Table 4's caption says), thought, or none. When both parts agree, TRL computes b
 response: Table 4's "Thought, SFT" row), `SplitPartsDPOTrainer` adds the SFT term itself from one
 more forward pass over prompt + the chosen response's `sft_part`.
 """
+
 from __future__ import annotations
 
 from pipeline.training.common import load_model, peft_config
@@ -69,12 +70,15 @@ def split_parts_trainer_class():
                 masks = [[0] * len(e["prompt_ids"]) + [1] * len(e["sft_ids"]) for e in examples]
                 if max_length is not None:
                     seqs, masks = [s[:max_length] for s in seqs], [m[:max_length] for m in masks]
-                batch["sft_input_ids"] = pad([torch.tensor(s) for s in seqs], padding_value=pad_id,
-                                             padding_side="right")
-                batch["sft_attention_mask"] = pad([torch.ones(len(s), dtype=torch.long) for s in seqs],
-                                                  padding_value=0, padding_side="right")
-                batch["sft_completion_mask"] = pad([torch.tensor(m, dtype=torch.long) for m in masks],
-                                                   padding_value=0, padding_side="right")
+                batch["sft_input_ids"] = pad(
+                    [torch.tensor(s) for s in seqs], padding_value=pad_id, padding_side="right"
+                )
+                batch["sft_attention_mask"] = pad(
+                    [torch.ones(len(s), dtype=torch.long) for s in seqs], padding_value=0, padding_side="right"
+                )
+                batch["sft_completion_mask"] = pad(
+                    [torch.tensor(m, dtype=torch.long) for m in masks], padding_value=0, padding_side="right"
+                )
                 return batch
 
             self.data_collator = collate
@@ -122,8 +126,14 @@ def build_dpo_trainer(cfg: DPOTrainConfig, rows: list[dict], path: str, tokenize
 
     settings = loss_settings(cfg, rows)
     args = DPOConfig(**common, beta=cfg.beta, **_trl_loss(settings))
-    kwargs = dict(model=load_model(path, precision), ref_model=None, args=args, train_dataset=Dataset.from_list(rows),
-                  processing_class=tokenizer, peft_config=peft_config(cfg))
+    kwargs = dict(
+        model=load_model(path, precision),
+        ref_model=None,
+        args=args,
+        train_dataset=Dataset.from_list(rows),
+        processing_class=tokenizer,
+        peft_config=peft_config(cfg),
+    )
     if split_parts(rows) and cfg.sft_active:
         return split_parts_trainer_class()(**kwargs, sft_weight=cfg.sft_weight)
     return DPOTrainer(**kwargs)
@@ -131,13 +141,30 @@ def build_dpo_trainer(cfg: DPOTrainConfig, rows: list[dict], path: str, tokenize
 
 def run_dpo(store: Store, cfg: DPOTrainConfig, *, show_progress: bool = True) -> TrainResult | None:
     cfg.validate()
-    rows, ids = dpo_rows(store, dataset=cfg.dataset, where=cfg.where, part=cfg.part, system_prompt=cfg.system_prompt,
-                         use_system=cfg.use_system, sft_part=cfg.sft_part if cfg.sft_active else None, with_ids=True)
+    rows, ids = dpo_rows(
+        store,
+        dataset=cfg.dataset,
+        where=cfg.where,
+        part=cfg.part,
+        system_prompt=cfg.system_prompt,
+        use_system=cfg.use_system,
+        sft_part=cfg.sft_part if cfg.sft_active else None,
+        with_ids=True,
+    )
     start = start_model(store, cfg)
 
     def make_trainer(path, tokenizer, common, precision, kept_rows):
         return build_dpo_trainer(cfg, kept_rows, path, tokenizer, common, precision)
 
-    return run_training(store, cfg, "dpo", start=start, dataset=cfg.dataset, rows=rows, ids=ids,
-                        make_trainer=make_trainer, show_progress=show_progress,
-                        extra_recipe={"pairs": len(rows), **loss_settings(cfg, rows)})
+    return run_training(
+        store,
+        cfg,
+        "dpo",
+        start=start,
+        dataset=cfg.dataset,
+        rows=rows,
+        ids=ids,
+        make_trainer=make_trainer,
+        show_progress=show_progress,
+        extra_recipe={"pairs": len(rows), **loss_settings(cfg, rows)},
+    )

@@ -2,6 +2,7 @@
 
 The trainer-specific part (building the TRL trainer) is a callable passed in by `sft.py` / `dpo.py`.
 """
+
 from __future__ import annotations
 
 import time
@@ -35,9 +36,19 @@ def _quiet(trainer) -> None:
     trainer.remove_callback(PrinterCallback)
 
 
-def run_training(store: Store, cfg: TrainCommon, method: str, *, start: ModelRef, dataset: str | None,
-                 rows: list[dict[str, Any]], ids: list[str], make_trainer: MakeTrainer, show_progress: bool = True,
-                 extra_recipe: dict[str, Any] | None = None) -> TrainResult | None:
+def run_training(
+    store: Store,
+    cfg: TrainCommon,
+    method: str,
+    *,
+    start: ModelRef,
+    dataset: str | None,
+    rows: list[dict[str, Any]],
+    ids: list[str],
+    make_trainer: MakeTrainer,
+    show_progress: bool = True,
+    extra_recipe: dict[str, Any] | None = None,
+) -> TrainResult | None:
     """Train, save and register; returns the result on the main process, None on the others.
 
     Rows longer than `cfg.max_length` are found first (pipeline.training.lengths) and handled as
@@ -61,28 +72,57 @@ def run_training(store: Store, cfg: TrainCommon, method: str, *, start: ModelRef
         rows, lengths = check_lengths(tokenizer, rows, ids, cfg.max_length, cfg.overlength)
         recipe["lengths"] = lengths.to_dict()
         if not rows:
-            raise ValueError(f"no training example is within max_length {cfg.max_length} "
-                             f"(longest {lengths.longest} tokens): raise --max-length")
+            raise ValueError(
+                f"no training example is within max_length {cfg.max_length} "
+                f"(longest {lengths.longest} tokens): raise --max-length"
+            )
         trainer = make_trainer(start_path, tokenizer, trainer_kwargs(cfg, precision, out), precision, rows)
         _quiet(trainer)
         if len(trainer.train_dataset) == 0:
-            raise ValueError(f"no training example left after tokenizing with max_length {cfg.max_length} "
-                             "(prompts alone fill it): raise --max-length")
+            raise ValueError(
+                f"no training example left after tokenizing with max_length {cfg.max_length} "
+                "(prompts alone fill it): raise --max-length"
+            )
         started = time.monotonic()
         with JobProgress(f"{method} {model_id}", None, enabled_bar=show_progress and main) as bar:
             if main:
                 trainer.add_callback(progress_callback(bar))
             output = trainer.train()
         metrics = train_metrics(output, started, len(rows))
-        info = {"id": model_id, "method": method, "from": start.id, "base": start.base, "dataset": dataset,
-                "metrics": metrics, "recipe": recipe}
+        info = {
+            "id": model_id,
+            "method": method,
+            "from": start.id,
+            "base": start.base,
+            "dataset": dataset,
+            "metrics": metrics,
+            "recipe": recipe,
+        }
         if not save_trained(trainer, tokenizer, cfg, start_path, out, precision, info):
             return None
-        register(store, model_id=model_id, path=str(out), base=start.base, parent=start.id, dataset=dataset,
-                 method=method, recipe=recipe, metrics=metrics, run_id=run_id)
+        register(
+            store,
+            model_id=model_id,
+            path=str(out),
+            base=start.base,
+            parent=start.id,
+            dataset=dataset,
+            method=method,
+            recipe=recipe,
+            metrics=metrics,
+            run_id=run_id,
+        )
         end_run(store, run_id, "done", progress={"model": model_id, **metrics})
-        return TrainResult(model_id=model_id, path=str(out), parent=start.id, base=start.base, dataset=dataset,
-                           method=method, metrics=metrics, run_id=run_id)
+        return TrainResult(
+            model_id=model_id,
+            path=str(out),
+            parent=start.id,
+            base=start.base,
+            dataset=dataset,
+            method=method,
+            metrics=metrics,
+            run_id=run_id,
+        )
     except BaseException as exc:
         if main and run_id:
             end_run(store, run_id, "failed", error=f"{type(exc).__name__}: {exc}")

@@ -3,6 +3,7 @@
 Under `accelerate launch` every process runs the same command; only the main one (RANK 0) may write
 to the store or the model folder's metadata.
 """
+
 from __future__ import annotations
 
 import os

@@ -6,6 +6,7 @@ the chat template first; what happens to the long ones is the config's `overleng
 "error" (the default: stop and name them), "drop" (train without them), or "truncate" (TRL's cut,
 chosen knowingly). The count is recorded with the model either way.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -39,8 +40,9 @@ def row_length(tokenizer, row: dict[str, Any]) -> int:
     return max(_tokens(tokenizer, row["prompt"] + row[key]) for key in COMPLETION_KEYS if key in row)
 
 
-def check_lengths(tokenizer, rows: list[dict[str, Any]], ids: list[str], max_length: int,
-                  policy: str) -> tuple[list[dict[str, Any]], LengthReport]:
+def check_lengths(
+    tokenizer, rows: list[dict[str, Any]], ids: list[str], max_length: int, policy: str
+) -> tuple[list[dict[str, Any]], LengthReport]:
     """The rows to train on under `policy`, and what was found; raises ValueError for "error"."""
     if policy not in OVERLENGTH:
         raise ValueError(f"overlength must be one of {', '.join(OVERLENGTH)}, got {policy!r}")
@@ -52,7 +54,8 @@ def check_lengths(tokenizer, rows: list[dict[str, Any]], ids: list[str], max_len
             f"{len(over)} of {len(rows)} training sequence(s) are longer than max_length {max_length} "
             f"(longest {report.longest} tokens; first: {', '.join(over[:5])}). TRL would cut them and their "
             "solutions would be lost: raise --max-length, flag them with `still2 filter --rules too_long` and "
-            "rebuild the dataset, or pass --overlength drop | truncate")
+            "rebuild the dataset, or pass --overlength drop | truncate"
+        )
     if over and policy == "drop":
         keep = {i for i, n in enumerate(lengths) if n <= max_length}
         rows = [r for i, r in enumerate(rows) if i in keep]

@@ -3,6 +3,7 @@
 A spec is a model id from table `model`, 'default' (SmolLM2-135M-Instruct), a local folder, an HF id or an
 OpenAI-served model name. A model not yet in the table is registered as method 'base' (a lineage root).
 """
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,9 @@ def models_dir(store: Store) -> Path:
 
 
 def _row(conn, model_id: str) -> ModelRef | None:
-    row = conn.execute("SELECT id, path, coalesce(method, ?), base, parent FROM model WHERE id = ?",
-                       [BASE_METHOD, model_id]).fetchone()
+    row = conn.execute(
+        "SELECT id, path, coalesce(method, ?), base, parent FROM model WHERE id = ?", [BASE_METHOD, model_id]
+    ).fetchone()
     if not row:
         return None
     return ModelRef(id=row[0], path=row[1], method=row[2], base=row[3] or row[0], parent=row[4])
@@ -73,8 +75,10 @@ def resolve(store: Store, spec: str | None, *, register: bool = True) -> ModelRe
     ref = ModelRef(id=model_id, path=path, method=BASE_METHOD, base=model_id)
     if register:
         with store.write() as conn:
-            conn.execute("INSERT INTO model (id, path, method) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                         [ref.id, ref.path, BASE_METHOD])
+            conn.execute(
+                "INSERT INTO model (id, path, method) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                [ref.id, ref.path, BASE_METHOD],
+            )
     return ref
 
 
@@ -88,20 +92,44 @@ def load_path(ref: ModelRef) -> str:
 def first_sft(store: Store, root: str | None) -> ModelRef | None:
     """M_1: the first SFT model trained in the lineage of `root` (None: of any lineage)."""
     with store.read() as conn:
-        row = conn.execute("SELECT id FROM model WHERE method = 'sft' AND (? IS NULL OR base = ?) "
-                           "ORDER BY created, id LIMIT 1", [root, root]).fetchone()
+        row = conn.execute(
+            "SELECT id FROM model WHERE method = 'sft' AND (? IS NULL OR base = ?) ORDER BY created, id LIMIT 1",
+            [root, root],
+        ).fetchone()
         return _row(conn, row[0]) if row else None
 
 
-def register(store: Store, *, model_id: str, path: str, base: str, parent: str, dataset: str | None,
-             method: str, recipe: dict[str, Any], metrics: dict[str, Any], run_id: str | None) -> None:
+def register(
+    store: Store,
+    *,
+    model_id: str,
+    path: str,
+    base: str,
+    parent: str,
+    dataset: str | None,
+    method: str,
+    recipe: dict[str, Any],
+    metrics: dict[str, Any],
+    run_id: str | None,
+) -> None:
     """Insert (or replace: a redone training step) the trained model's row."""
     with store.write() as conn:
         conn.execute("DELETE FROM model WHERE id = ?", [model_id])
-        conn.execute("""INSERT INTO model (id, path, base, parent, dataset, method, recipe, metrics, run_id)
+        conn.execute(
+            """INSERT INTO model (id, path, base, parent, dataset, method, recipe, metrics, run_id)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                     [model_id, path, base, parent, dataset, method, json.dumps(recipe, default=str),
-                      json.dumps(metrics, default=str), run_id])
+            [
+                model_id,
+                path,
+                base,
+                parent,
+                dataset,
+                method,
+                json.dumps(recipe, default=str),
+                json.dumps(metrics, default=str),
+                run_id,
+            ],
+        )
 
 
 def model_exists(store: Store, model_id: str) -> bool:

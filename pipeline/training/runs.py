@@ -1,5 +1,6 @@
 """Run rows for training jobs (kind 'sft' | 'dpo'): started, done or failed, with the outcome as progress
 (the lifecycle itself is store/runs.py)."""
+
 from __future__ import annotations
 
 import json
@@ -17,6 +18,7 @@ def start_run(store: Store, kind: str, args: dict[str, Any]) -> str:
     return run_id
 
 
-def end_run(store: Store, run_id: str, state: str, *, progress: dict[str, Any] | None = None,
-            error: str | None = None) -> None:
+def end_run(
+    store: Store, run_id: str, state: str, *, progress: dict[str, Any] | None = None, error: str | None = None
+) -> None:
     runs.end(store, run_id, state, progress=progress, error=error)

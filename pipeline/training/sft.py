@@ -1,4 +1,5 @@
 """`still2 sft`: TRL SFTTrainer on a dataset version, loss on the response only, from M_0 by default."""
+
 from __future__ import annotations
 
 from pipeline.training.common import load_model, peft_config
@@ -16,8 +17,7 @@ def run_sft(store: Store, cfg: SFTTrainConfig, *, show_progress: bool = True) ->
     cfg.validate()
     if not cfg.dataset:
         raise ValueError("sft needs a dataset (see `still2 dataset list`)")
-    rows, ids = sft_rows(store, cfg.dataset, system_prompt=cfg.system_prompt, use_system=cfg.use_system,
-                         with_ids=True)
+    rows, ids = sft_rows(store, cfg.dataset, system_prompt=cfg.system_prompt, use_system=cfg.use_system, with_ids=True)
     start = resolve(store, cfg.from_model or cfg.base or "default", register=is_main_process())
 
     def make_trainer(path, tokenizer, common, precision, kept_rows):
@@ -25,8 +25,22 @@ def run_sft(store: Store, cfg: SFTTrainConfig, *, show_progress: bool = True) ->
         from trl import SFTConfig, SFTTrainer
 
         args = SFTConfig(**common, completion_only_loss=True, packing=False)
-        return SFTTrainer(model=load_model(path, precision), args=args, train_dataset=Dataset.from_list(kept_rows),
-                          processing_class=tokenizer, peft_config=peft_config(cfg))
+        return SFTTrainer(
+            model=load_model(path, precision),
+            args=args,
+            train_dataset=Dataset.from_list(kept_rows),
+            processing_class=tokenizer,
+            peft_config=peft_config(cfg),
+        )
 
-    return run_training(store, cfg, "sft", start=start, dataset=cfg.dataset, rows=rows, ids=ids,
-                        make_trainer=make_trainer, show_progress=show_progress)
+    return run_training(
+        store,
+        cfg,
+        "sft",
+        start=start,
+        dataset=cfg.dataset,
+        rows=rows,
+        ids=ids,
+        make_trainer=make_trainer,
+        show_progress=show_progress,
+    )

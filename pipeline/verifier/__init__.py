@@ -5,6 +5,7 @@ Fast paths (canonical strings, numbers, choice letters) run in-process; the symb
 extracted prediction, the extracted gold, a human-readable reason, the id of the deciding rule and where the
 answer was read (`answer_source`), under an answer policy (strict / default / harness, see policy.py).
 """
+
 from __future__ import annotations
 
 from .extract import Extraction, cut_off_reason, extract, extract_answer
@@ -16,6 +17,20 @@ from .verdict import Verdict
 # Bump when a change can flip a verdict: stored verdicts with an older version get re-verified.
 VERIFIER_VERSION = "2.0.1"
 
-__all__ = ["VERIFIER_VERSION", "Verdict", "Extraction", "extract", "extract_answer", "cut_off_reason", "grade",
-           "grade_many", "grade_file", "GradeInputError", "AnswerPolicy", "POLICIES", "DEFAULT_POLICY", "SOURCES",
-           "get_policy"]
+__all__ = [
+    "VERIFIER_VERSION",
+    "Verdict",
+    "Extraction",
+    "extract",
+    "extract_answer",
+    "cut_off_reason",
+    "grade",
+    "grade_many",
+    "grade_file",
+    "GradeInputError",
+    "AnswerPolicy",
+    "POLICIES",
+    "DEFAULT_POLICY",
+    "SOURCES",
+    "get_policy",
+]

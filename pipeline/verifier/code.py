@@ -6,6 +6,7 @@ with the value actually returned, or the input with the expected and actual outp
 exception, or the limit that was hit. Rules: `tests` (decided by running them), `timeout`, `no_answer`
 (no program found), `error` (the sandbox failed: never a pass). The program's `timeout` is per test case.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -41,6 +42,7 @@ _PROGRAM_LINE = re.compile(r"\(solution line (\d+)\)")
 
 def _code_lines(reason: str, offset: int) -> str:
     """Line numbers of the composed program -> lines of the model's code (or of the prompt before it)."""
+
     def renumber(m: re.Match) -> str:
         n = int(m.group(1))
         return f"(line {n - offset} of the code)" if n > offset else f"(line {n} of the prompt)"
@@ -79,8 +81,14 @@ def reason_for(report, tests: CodeTests) -> tuple[bool, str, str]:
         if "assertion" in f:
             got = f" (got {_show(f['actual'])})" if "actual" in f else ""
             return False, TESTS, f"tests: {where} failed: {_show(f['assertion'], n=2 * SHOW)}{got}"
-        return False, TESTS, (f"tests: {where} failed:{given} expected {_show(f.get('expected', ''), io)} "
-                              f"got {_show(f.get('actual', ''), io)}")
+        return (
+            False,
+            TESTS,
+            (
+                f"tests: {where} failed:{given} expected {_show(f.get('expected', ''), io)} "
+                f"got {_show(f.get('actual', ''), io)}"
+            ),
+        )
     return False, TESTS, f"tests: {where}{given}: {detail}"
 
 
@@ -121,8 +129,13 @@ def grade_programs(
             out[i] = Verdict(False, None, tests.describe(), f"no_answer: {found.note}", R.NO_ANSWER)
             continue
         if tests.language != "python":
-            out[i] = Verdict(False, found.program, tests.describe(),
-                             f"error: only Python programs run here, not {tests.language}", R.ERROR)
+            out[i] = Verdict(
+                False,
+                found.program,
+                tests.describe(),
+                f"error: only Python programs run here, not {tests.language}",
+                R.ERROR,
+            )
             continue
         parsed[i] = (tests, found.program)
         key = _cache_key(gold_s, found.program)

@@ -7,6 +7,7 @@ gives nothing: code drafted in a thought is not the answer. A block left open at
 is not taken. With no fence at all, a section that parses as a Python module defining something is taken
 as a bare program.
 """
+
 from __future__ import annotations
 
 import ast

@@ -1,6 +1,7 @@
 """A small safe evaluator for constant LaTeX expressions (numbers, + - * / ^, \\frac, \\sqrt, \\pi, \\infty,
 parentheses, implicit products) to 60-digit mpmath values: decides `2\\sqrt{2}` vs `\\sqrt{8}` or tuples of
 such constants without sympy. Anything outside the grammar returns None (the symbolic path decides)."""
+
 from __future__ import annotations
 
 import re

@@ -1,14 +1,22 @@
 """Answer extraction: find the final answer in a model output (or a worked gold solution) as a string."""
+
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 
 from .latex import find_boxes, last_box_group, last_boxed, match_brace, unwrap_commands
 from .policy import ANCHOR, BARE, BOX, CHOICE, LAST_NUMBER, NONE, STATEMENT, AnswerPolicy, get_policy
-from .statements import choice_in_prose, closing_statement, last_number, mask_spans, math_spans, read_value
-from .statements import prose_words, value_of_sentence
+from .statements import (
+    choice_in_prose,
+    closing_statement,
+    last_number,
+    mask_spans,
+    math_spans,
+    prose_words,
+    read_value,
+    value_of_sentence,
+)
 
 # Full outputs are scanned linearly; beyond this size only the tail is looked at.
 MAX_TEXT_CHARS = 2_000_000
@@ -161,8 +169,10 @@ def cut_off_reason(text: str, finish_reason: str | None = None) -> str | None:
             if body.endswith(tag):
                 body = body[: -len(tag)].rstrip()
         last_line = body[body.rfind("\n") + 1 :]
-        if body and not _FINISHED_END.search(body[-3:]) and not (
-            "\\boxed" in last_line or "\\fbox" in last_line or _ANCHORS.search(last_line)
+        if (
+            body
+            and not _FINISHED_END.search(body[-3:])
+            and not ("\\boxed" in last_line or "\\fbox" in last_line or _ANCHORS.search(last_line))
         ):
             return "cut off: the response ends mid-sentence"
     return None
@@ -173,8 +183,11 @@ def _is_prose(s: str) -> bool:
     return len(prose_words(s)) >= 2
 
 
-_COPULA_WORD = re.compile(r"(?<![\\A-Za-z])(?:is|are|was|were|equals?|get|gets|getting|got|gives?|obtain|makes?|totals?|costs?)"
-                          r"(?![A-Za-z])", re.IGNORECASE)
+_COPULA_WORD = re.compile(
+    r"(?<![\\A-Za-z])(?:is|are|was|were|equals?|get|gets|getting|got|gives?|obtain|makes?|totals?|costs?)"
+    r"(?![A-Za-z])",
+    re.IGNORECASE,
+)
 
 
 def _short_statement(text: str) -> bool:
@@ -193,8 +206,9 @@ def _read_anchored(a: str) -> str:
     return a
 
 
-def extract(text: str, kind: str = "math", policy: str | AnswerPolicy | None = None,
-            finish_reason: str | None = None) -> Extraction:
+def extract(
+    text: str, kind: str = "math", policy: str | AnswerPolicy | None = None, finish_reason: str | None = None
+) -> Extraction:
     """The final answer of a model output (or a bare answer) with where it came from.
 
     kind "math"/"int": the last \\boxed{}/\\fbox{} of the solution section, then anchors ("the final answer is",
@@ -249,8 +263,9 @@ def extract(text: str, kind: str = "math", policy: str | AnswerPolicy | None = N
     return Extraction(None, cut_off=cut)  # an empty or unclosed box is a broken answer, not a bare one
 
 
-def extract_answer(text: str, kind: str = "math", policy: str | AnswerPolicy | None = None,
-                   finish_reason: str | None = None) -> str | None:
+def extract_answer(
+    text: str, kind: str = "math", policy: str | AnswerPolicy | None = None, finish_reason: str | None = None
+) -> str | None:
     """The final answer of a model output (or a bare answer) as a string, or None (see extract)."""
     return extract(text, kind, policy, finish_reason).answer
 
@@ -356,5 +371,16 @@ def extract_choice(text: str, policy: str | AnswerPolicy | None = None) -> str |
     return _extract_choice(text, get_policy(policy), cut_off_reason(text)).answer
 
 
-__all__ = ["extract", "extract_answer", "extract_gold", "extract_choice", "choice_letter", "cut_off_reason",
-           "sections", "sanitize", "Extraction", "KINDS", "match_brace"]
+__all__ = [
+    "extract",
+    "extract_answer",
+    "extract_gold",
+    "extract_choice",
+    "choice_letter",
+    "cut_off_reason",
+    "sections",
+    "sanitize",
+    "Extraction",
+    "KINDS",
+    "match_brace",
+]

@@ -1,5 +1,6 @@
 """Grading: extraction, then the fast paths (canonical strings, plain numbers, choice letters) in-process,
 then the symbolic comparison in the worker pool under a hard timeout; results are cached."""
+
 from __future__ import annotations
 
 import re
@@ -10,17 +11,16 @@ from contextlib import contextmanager
 from typing import Callable, Iterable
 
 from . import verdict as R
-from .extract import KINDS, choice_letter, extract, extract_gold
-from .guards import MAX_ANSWER_CHARS
-from .policy import BOX, NONE, AnswerPolicy, get_policy
-from .statements import number_words_value, prose_words
-from .guards import refuse_reason
-from .structures import interval_union, matrix_cells
-from .normalize import canon, shape, split_assignment
 from .evaluate import evaluate, identity, number_value, same_equation, values_equal
 from .evaluate import show as show_value
+from .extract import KINDS, choice_letter, extract, extract_gold
+from .guards import MAX_ANSWER_CHARS, refuse_reason
+from .normalize import canon, shape, split_assignment
 from .numbers import numbers_equal, show, to_number
+from .policy import BOX, NONE, AnswerPolicy, get_policy
 from .pool import get_pool
+from .statements import number_words_value, prose_words
+from .structures import interval_union, matrix_cells
 from .verdict import Verdict
 
 CACHE_SIZE = 100_000
@@ -121,6 +121,7 @@ def _fast_structures(gc: str, pc: str, gs: str, ps: str):
         return True, R.NUMERIC, f"numeric: all {len(gv)} components equal"
     if "tuple" in (gs, ps):
         return None  # "(3,4)" vs "3,4": let math-verify decide
+
     # unordered: "1, 2", "\{1, 2\}" or a single value
     def covered(xs, ys):
         return all(any(_scalars_equal(x, y) for y in ys) for x in xs)
@@ -173,8 +174,10 @@ def _fast_intervals(gc: str, pc: str):
     def same(x, y):
         return x[1] == y[1] and x[3] == y[3] and _scalars_equal(x[0], y[0]) and _scalars_equal(x[2], y[2])
 
-    eq = len(gi) == len(pi) and all(any(same(x, y) for y in pi) for x in gi) and all(
-        any(same(y, x) for x in gi) for y in pi
+    eq = (
+        len(gi) == len(pi)
+        and all(any(same(x, y) for y in pi) for x in gi)
+        and all(any(same(y, x) for x in gi) for y in pi)
     )
     return eq, R.NUMERIC, f"numeric: intervals {'equal' if eq else 'differ'} ({_short(pc)} vs {_short(gc)})"
 
@@ -193,7 +196,11 @@ def _fast(gc: str, pc: str) -> tuple[bool, str, str] | None:
         return True, R.EXACT, f"exact: {_short(pc)} == {_short(gc)}"
     if "\\ldots" in gc or "\\ldots" in pc:
         if ("\\ldots" in gc) != ("\\ldots" in pc):
-            return False, R.STRUCTURE, f"structure: only one side goes on with an ellipsis ({_short(pc)} vs {_short(gc)})"
+            return (
+                False,
+                R.STRUCTURE,
+                f"structure: only one side goes on with an ellipsis ({_short(pc)} vs {_short(gc)})",
+            )
         gc, pc = _without_ellipsis(gc), _without_ellipsis(pc)
         if not gc or not pc:
             return False, R.STRUCTURE, "structure: an ellipsis alone"
@@ -306,7 +313,9 @@ def _prepare(gold, pred_text, kind: str, policy=None, finish_reason: str | None 
         if px is None:
             if ex.cut_off:
                 return _Prepared(Verdict(False, None, gx, ex.cut_off, R.CUT_OFF))
-            return _Prepared(Verdict(False, None, gx, "no_answer: no choice letter found in the prediction", R.NO_ANSWER))
+            return _Prepared(
+                Verdict(False, None, gx, "no_answer: no choice letter found in the prediction", R.NO_ANSWER)
+            )
         eq = px == gx
         return _Prepared(Verdict(eq, px, gx, f"mc_letter: {px} {'==' if eq else '!='} {gx}", R.MC_LETTER, ex.source))
     ex = extract(pred_s, "int" if kind == "int" else "math", policy, finish_reason)
@@ -316,8 +325,11 @@ def _prepare(gold, pred_text, kind: str, policy=None, finish_reason: str | None 
     if px is None:
         if ex.cut_off:
             return _Prepared(Verdict(False, None, gx, ex.cut_off, R.CUT_OFF))
-        return _Prepared(Verdict(False, None, gx, "no_answer: no \\boxed{}, final-answer anchor or closing statement "
-                                 "found", R.NO_ANSWER))
+        return _Prepared(
+            Verdict(
+                False, None, gx, "no_answer: no \\boxed{}, final-answer anchor or closing statement found", R.NO_ANSWER
+            )
+        )
     for who, s in (("prediction", px), ("gold", gx)):
         why = refuse_reason(s)
         if why:
@@ -331,8 +343,9 @@ def _prepare(gold, pred_text, kind: str, policy=None, finish_reason: str | None 
         return _Prepared(Verdict(False, px, gx, "no_answer: the extracted answer is empty", R.NO_ANSWER, src))
     gc, pc = _number_words(gc, pc)
     if _prose(px):
-        return _Prepared(Verdict(False, px, gx, "unparseable: the extracted answer is prose, not mathematics",
-                                 R.UNPARSEABLE, src))
+        return _Prepared(
+            Verdict(False, px, gx, "unparseable: the extracted answer is prose, not mathematics", R.UNPARSEABLE, src)
+        )
     fast = _fast(gc, pc)
     if fast is not None:
         return _Prepared(Verdict(fast[0], px, gx, fast[2], fast[1], src))
@@ -369,8 +382,11 @@ def _on_alarm(signum, frame):
 def _alarm_handler():
     """Install the read-deadline handler for this call when a hard per-item limit is possible here: the
     main thread of a process whose interval timer is free. Yields whether it is in force."""
-    usable = (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-              and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
+    usable = (
+        hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+        and signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    )
     if not usable:
         yield False
         return
@@ -392,8 +408,7 @@ def _prepare_within(item, policy, timeout: float, alarm: bool) -> _Prepared:
     try:
         return _prepare(gold, pred, kind, policy, finish_reason)
     except _ReadDeadline:
-        return _Prepared(Verdict(False, None, None, f"timeout: reading the answer exceeded {timeout:.1f} s",
-                                 R.TIMEOUT))
+        return _Prepared(Verdict(False, None, None, f"timeout: reading the answer exceeded {timeout:.1f} s", R.TIMEOUT))
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
 
@@ -467,7 +482,14 @@ def grade_answers(
     return out  # type: ignore[return-value]
 
 
-def grade(gold: str, pred_text: str, kind: str = "math", *, timeout: float = 5.0,
-          policy: str | AnswerPolicy | None = None, finish_reason: str | None = None) -> Verdict:
+def grade(
+    gold: str,
+    pred_text: str,
+    kind: str = "math",
+    *,
+    timeout: float = 5.0,
+    policy: str | AnswerPolicy | None = None,
+    finish_reason: str | None = None,
+) -> Verdict:
     """Grade one prediction (full model output or bare answer) against a gold answer or worked solution."""
     return grade_many([(gold, pred_text, kind, finish_reason)], timeout=timeout, policy=policy)[0]

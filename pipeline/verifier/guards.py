@@ -1,4 +1,5 @@
 """Cheap pre-sympy guards: refuse answers that are too long or whose literal powers are astronomically large."""
+
 from __future__ import annotations
 
 import math
@@ -23,7 +24,7 @@ def _exponent_log10(s: str, i: int, depth: int = 0) -> float | None:
     m = re.match(r"\s*(\d+)\s*(?:\^\s*(\{|\d+))?", inner)
     if not m:
         return None
-    base = int(m.group(1)) if len(m.group(1)) < 300 else 10 ** 300
+    base = int(m.group(1)) if len(m.group(1)) < 300 else 10**300
     if m.group(2) is None:
         return math.log10(max(base, 1)) if j > 0 else None
     sub = _exponent_log10(inner, m.start(2), depth + 1)
@@ -34,7 +35,7 @@ def _exponent_log10(s: str, i: int, depth: int = 0) -> float | None:
         return 0.0
     if sub > 300:
         return math.inf
-    return (10 ** sub) * math.log10(base)
+    return (10**sub) * math.log10(base)
 
 
 def power_too_large(s: str) -> bool:
@@ -50,7 +51,7 @@ def power_too_large(s: str) -> bool:
             continue
         if lg > 300:
             return True
-        if (10 ** lg) * math.log10(base) > MAX_DIGITS_ESTIMATE:
+        if (10**lg) * math.log10(base) > MAX_DIGITS_ESTIMATE:
             return True
     return False
 

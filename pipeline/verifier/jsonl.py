@@ -1,4 +1,5 @@
 """`grade_file`: grade a JSONL file of {gold, pred, kind} rows and write them back with the verdict fields."""
+
 from __future__ import annotations
 
 import json
@@ -43,7 +44,9 @@ def _json_line(line: str, path, n: int):
         raise GradeInputError(path, n, "JSON nested too deeply") from None
     except ValueError as e:  # Python refuses integers of more than 4,300 digits
         if "digits" in str(e):
-            raise GradeInputError(path, n, "a JSON integer with more than 4,300 digits (write it as a string)") from None
+            raise GradeInputError(
+                path, n, "a JSON integer with more than 4,300 digits (write it as a string)"
+            ) from None
         raise GradeInputError(path, n, f"invalid JSON ({e})") from None
 
 
@@ -57,7 +60,9 @@ def read_rows(path: str | os.PathLike) -> list[tuple[int, dict[str, Any]]]:
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as e:
-                raise GradeInputError(path, n, f"not UTF-8 text ({e.reason} at byte {e.start + 1} of the line)") from None
+                raise GradeInputError(
+                    path, n, f"not UTF-8 text ({e.reason} at byte {e.start + 1} of the line)"
+                ) from None
             if n == 1 and line.startswith("\ufeff"):
                 line = line[1:]
             if not line.strip():
@@ -74,7 +79,7 @@ def read_rows(path: str | os.PathLike) -> list[tuple[int, dict[str, Any]]]:
                 raise GradeInputError(path, n, f"kind must be one of {', '.join(kind_names())}, got {kind!r}")
             fr = row.get("finish_reason")
             if fr is not None and not isinstance(fr, str):
-                raise GradeInputError(path, n, "field 'finish_reason' must be a string (e.g. \"stop\" or \"length\")")
+                raise GradeInputError(path, n, 'field \'finish_reason\' must be a string (e.g. "stop" or "length")')
             rows.append((n, row))
     return rows
 

@@ -7,6 +7,7 @@ in its worker pool, a code grader its sandbox, only when a batch of that kind is
 answers are read from prose (`reads_policy`) also gets each item's finish_reason (4-tuples) and the
 answer policy (pipeline/verifier/policy.py).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -66,14 +67,25 @@ def get(name: str) -> AnswerKind:
 
 
 _MATH = "pipeline.verifier.grader:grade_answers"
-register(AnswerKind("math", _MATH, "a mathematical answer (\\boxed{}, anchors, statements), compared symbolically",
-                    reads_policy=True))
+register(
+    AnswerKind(
+        "math",
+        _MATH,
+        "a mathematical answer (\\boxed{}, anchors, statements), compared symbolically",
+        reads_policy=True,
+    )
+)
 register(AnswerKind("int", _MATH, "an integer answer (AIME): compared as integers", reads_policy=True))
 register(AnswerKind("mc", _MATH, "a multiple-choice letter A-E", reads_policy=True))
-register(AnswerKind("code", "pipeline.verifier.code:grade_programs",
-                    "a program (last fenced code block) run against the problem's tests in the sandbox",
-                    prediction="```python\n{}\n```",
-                    cot_instruction="Please reason step by step, and put your final program in one ```python code block."))
+register(
+    AnswerKind(
+        "code",
+        "pipeline.verifier.code:grade_programs",
+        "a program (last fenced code block) run against the problem's tests in the sandbox",
+        prediction="```python\n{}\n```",
+        cot_instruction="Please reason step by step, and put your final program in one ```python code block.",
+    )
+)
 
 
 def grade_by_kind(
@@ -85,8 +97,9 @@ def grade_by_kind(
     policy=None,
 ) -> list[Verdict]:
     """Grade items of any registered kinds: each grader gets its items in one batch; order preserved."""
-    items = [(it[0], it[1], (it[2] if len(it) > 2 and it[2] else "math"), it[3] if len(it) > 3 else None)
-             for it in items]
+    items = [
+        (it[0], it[1], (it[2] if len(it) > 2 and it[2] else "math"), it[3] if len(it) > 3 else None) for it in items
+    ]
     groups: dict[str, list[int]] = {}
     for i, (_, _, kind, _) in enumerate(items):
         groups.setdefault(get(kind).grader, []).append(i)
@@ -101,11 +114,13 @@ def grade_by_kind(
 
         kind = KINDS[items[idx[0]][2]]
         if kind.reads_policy:
-            verdicts = kind.load()([items[i] for i in idx], workers=workers, timeout=timeout,
-                                   progress=group_progress, policy=policy)
+            verdicts = kind.load()(
+                [items[i] for i in idx], workers=workers, timeout=timeout, progress=group_progress, policy=policy
+            )
         else:
-            verdicts = kind.load()([items[i][:3] for i in idx], workers=workers, timeout=timeout,
-                                   progress=group_progress)
+            verdicts = kind.load()(
+                [items[i][:3] for i in idx], workers=workers, timeout=timeout, progress=group_progress
+            )
         for i, v in zip(idx, verdicts):
             out[i] = v
         finished += len(idx)

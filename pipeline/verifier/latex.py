@@ -1,4 +1,5 @@
 """Linear-time LaTeX scanning helpers: brace matching and locating \\boxed{...} / \\fbox{...} groups."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """Canonical answer strings: strip presentation (delimiters, \\text, units, \\$, degrees, spacing, trailing
 punctuation) without changing the mathematics, so equal answers often become identical strings."""
+
 from __future__ import annotations
 
 import re
@@ -7,8 +8,24 @@ from functools import lru_cache
 
 from .latex import match_brace, strip_command_wrapper, unwrap_commands
 
-_WRAP_TEXT = ("\\textbf", "\\textit", "\\textrm", "\\textnormal", "\\textsf", "\\texttt", "\\text", "\\mathrm",
-              "\\mathbf", "\\mathit", "\\mathsf", "\\mbox", "\\boldsymbol", "\\bm", "\\emph", "\\hbox")
+_WRAP_TEXT = (
+    "\\textbf",
+    "\\textit",
+    "\\textrm",
+    "\\textnormal",
+    "\\textsf",
+    "\\texttt",
+    "\\text",
+    "\\mathrm",
+    "\\mathbf",
+    "\\mathit",
+    "\\mathsf",
+    "\\mbox",
+    "\\boldsymbol",
+    "\\bm",
+    "\\emph",
+    "\\hbox",
+)
 
 # Unit words removed after a number. Single letters (m, s, g) are only removed inside \text{...}.
 _UNITS = (

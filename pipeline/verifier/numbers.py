@@ -1,5 +1,6 @@
 """The numeric fast path: read plain numbers (integers, decimals, fractions, mixed numbers, percents,
 scientific notation) as exact rationals and compare them without sympy."""
+
 from __future__ import annotations
 
 import re

@@ -11,12 +11,20 @@ Where an answer came from (`answer_source`, stored with every verdict):
     last_number  the last number anywhere in the text (harness policy only)
     none         nothing was read (or the response was cut off)
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 BOX, ANCHOR, BARE, STATEMENT, CHOICE, LAST_NUMBER, NONE = (
-    "box", "anchor", "bare", "statement", "choice", "last_number", "none")
+    "box",
+    "anchor",
+    "bare",
+    "statement",
+    "choice",
+    "last_number",
+    "none",
+)
 SOURCES = (BOX, ANCHOR, BARE, STATEMENT, CHOICE, LAST_NUMBER, NONE)
 
 
@@ -41,13 +49,28 @@ class AnswerPolicy:
 POLICIES: dict[str, AnswerPolicy] = {
     p.name: p
     for p in (
-        AnswerPolicy("strict", statements=False, last_number=False, credit_cut_off=False,
-                     help="boxes, answer anchors and bare answers only"),
-        AnswerPolicy("default", statements=True, last_number=False, credit_cut_off=False,
-                     help="strict + the closing statement of a finished response and MC letters in prose"),
-        AnswerPolicy("harness", statements=True, last_number=True, credit_cut_off=True,
-                     help="default + the last number of the text, cut-off responses included "
-                          "(reproduces Qwen-style harness numbers)"),
+        AnswerPolicy(
+            "strict",
+            statements=False,
+            last_number=False,
+            credit_cut_off=False,
+            help="boxes, answer anchors and bare answers only",
+        ),
+        AnswerPolicy(
+            "default",
+            statements=True,
+            last_number=False,
+            credit_cut_off=False,
+            help="strict + the closing statement of a finished response and MC letters in prose",
+        ),
+        AnswerPolicy(
+            "harness",
+            statements=True,
+            last_number=True,
+            credit_cut_off=True,
+            help="default + the last number of the text, cut-off responses included "
+            "(reproduces Qwen-style harness numbers)",
+        ),
     )
 }
 DEFAULT_POLICY = "default"

@@ -4,6 +4,7 @@ overruns is killed and replaced, a worker that dies is replaced; results come ba
 Workers are plain subprocesses (`python -m pipeline.verifier.worker`) talking over two pipes: no fork of
 a possibly multi-threaded parent, and no re-import of the caller's __main__ (which spawn/forkserver do).
 """
+
 from __future__ import annotations
 
 import atexit
@@ -189,7 +190,8 @@ class VerifierPool:
                         start_failures += 1
                         if start_failures > 3 * self.size:
                             raise RuntimeError(
-                                "verifier workers fail to start (is sympy/math-verify installed?)") from None
+                                "verifier workers fail to start (is sympy/math-verify installed?)"
+                            ) from None
                     continue
                 if msg in ("ready", "warm"):
                     w.ready = True

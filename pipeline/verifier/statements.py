@@ -7,6 +7,7 @@ Everything here works on a bounded tail of the response (TAIL_CHARS), so its cos
 the response. Each rule is narrow on purpose: a value is read only where a sentence *states* it (after
 a copula such as "is"/"="/"equals", or as the sentence's final formula), never "the last number".
 """
+
 from __future__ import annotations
 
 import re
@@ -52,10 +53,14 @@ def _looks_like_currency(inner: str) -> bool:
 
 
 # Words an answer may contain (functions, connectives, constants); other runs of 3+ letters are prose.
-MATH_WORDS = frozenset("and or sin cos tan cot sec csc log ln exp sqrt pi inf infty deg mod gcd lcm max min det arg "
-                       "sinh cosh tanh arcsin arccos arctan lim dx dy dt".split())
-_ENV_OR_TEXT = re.compile(r"\\(?:begin|end)\{[A-Za-z*]*\}|\\(?:text|textbf|textit|textrm|mathrm|mbox|operatorname)"
-                          r"\s*\{[^{}]*\}|\\[A-Za-z]+")
+MATH_WORDS = frozenset(
+    "and or sin cos tan cot sec csc log ln exp sqrt pi inf infty deg mod gcd lcm max min det arg "
+    "sinh cosh tanh arcsin arccos arctan lim dx dy dt".split()
+)
+_ENV_OR_TEXT = re.compile(
+    r"\\(?:begin|end)\{[A-Za-z*]*\}|\\(?:text|textbf|textit|textrm|mathrm|mbox|operatorname)"
+    r"\s*\{[^{}]*\}|\\[A-Za-z]+"
+)
 _WORD3 = re.compile(r"(?<![A-Za-z])[A-Za-z]{3,}(?![A-Za-z])")
 
 
@@ -106,26 +111,32 @@ _NUMBER_RE = re.compile(rf"^\s*({_NUMBER})(?=\s|$|[.,;:!?)])")
 _SEPARATOR = re.compile(r"^\s*(?:,\s*(?:and|or)\b|,|;|\band\b|\bor\b|&)\s*")
 _WORDS_AFTER = re.compile(r"^\s*((?:[A-Za-z][A-Za-z'/-]*\.?\s*){0,%d})$" % MAX_UNIT_WORDS)
 # Words that turn a value into a comparison or an operation: "5 more than x", "3 times as many".
-_NOT_UNITS = frozenset("than of times less more fewer greater smaller larger bigger higher lower plus minus "
-                       "over divided multiplied squared cubed to from before after if when while".split())
+_NOT_UNITS = frozenset(
+    "than of times less more fewer greater smaller larger bigger higher lower plus minus "
+    "over divided multiplied squared cubed to from before after if when while".split()
+)
 _COPULA = re.compile(
     r"(?:\b(?:is|are|was|were|be|equals?|equal\s+to|gives?|gave|yields?|get|gets|getting|got|obtain|obtained|"
     r"becomes?|comes?\s+(?:out\s+)?to|totals|totaled|totalled|makes|amounts?\s+to|results?\s+in|costs?|costing)\b|=|:)"
     r"(?:\s*(?:indeed|exactly|just|only|now|still|then|also|thus|therefore|clearly|simply|actually|"
     r"precisely|equal\s+to|to|the\s+number|the\s+value|a\s+total\s+of)\b)*\s*",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _COST = re.compile(r"cost", re.IGNORECASE)  # "It costs 3,50 €." states a price only when its subject has no number
 _TRAILER = re.compile(
     r"(?:,\s*|\s+)(?:which|since|because|as|so\s+that|where|when|I\s+hope|hope|"
     r"and\s+(?:so|this|that|thus|we|I|it|the|there)|"
     r"thus|hence|therefore|giving|making|meaning|i\.e\.|that\s+is|not)\b.*$",
-    re.IGNORECASE | re.S)
+    re.IGNORECASE | re.S,
+)
 _ANSWER_NOUN = re.compile(
     r"^\s*(?:is|are|gives?|would\s+be|will\s+be)\s+(?:the|our)\s+(?:final\s+|correct\s+|desired\s+|required\s+)?"
     r"(?:answer|solution|solutions|solution\s+set|result|value|values|range|domain|set\s+of\s+solutions)\b",
-    re.IGNORECASE)
-_NEGATION = re.compile(r"\b(?:not|never|no\s+longer|cannot|isn't|aren't|wasn't|doesn't|don't|can't)\b|n't\b",
-                       re.IGNORECASE)
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(
+    r"\b(?:not|never|no\s+longer|cannot|isn't|aren't|wasn't|doesn't|don't|can't)\b|n't\b", re.IGNORECASE
+)
 _LEAD = re.compile(r"^[\s*#>\-•]+|^\d+\.\s+")
 _END_PUNCT = re.compile(r"[\s.!?;:,*]+$")
 
@@ -278,7 +289,8 @@ def value_of_sentence(sent: str) -> str | None:
 _CONCLUSION = re.compile(
     r"^\W*(?:so|thus|hence|therefore|altogether|in\s+total|in\s+all|overall|finally|in\s+conclusion|"
     r"consequently|as\s+a\s+result)\b|\bwe\s+(?:find|found|get|got|obtain|obtained|conclude|see|have)\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _ANY_NUMBER = re.compile(r"(?<![\w.])[-−]?\d[\d,]*(?:\.\d+)?(?!\w|\.\d)")
 
 
@@ -293,7 +305,9 @@ def _single_value(sent: str, spans, masked: str) -> str | None:
         j = i
         while j + 1 < len(words) and number_words_value(sent[words[i].start() : words[j + 1].end()]) is not None:
             j += 1
-        found.append((words[i].start(), words[j].end(), str(number_words_value(sent[words[i].start() : words[j].end()]))))
+        found.append(
+            (words[i].start(), words[j].end(), str(number_words_value(sent[words[i].start() : words[j].end()])))
+        )
         i = j + 1
     if len(found) != 1:
         return None
@@ -304,9 +318,12 @@ def _single_value(sent: str, spans, masked: str) -> str | None:
     return value
 
 
-_STATES_SOMETHING = re.compile(r"\d|\x00|\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-                               r"thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|"
-                               r"fifty|sixty|seventy|eighty|ninety|hundred|thousand|million)\b", re.IGNORECASE)
+_STATES_SOMETHING = re.compile(
+    r"\d|\x00|\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|"
+    r"fifty|sixty|seventy|eighty|ninety|hundred|thousand|million)\b",
+    re.IGNORECASE,
+)
 
 
 # A sum or product of integer literals left unevaluated ("The equation should be $6 \times 5 + 7$.") restates
@@ -347,14 +364,18 @@ _AFTER_LETTER = r"(?=\s*$|\s*[.,;:!?)\]\"'”’*]|\s+(?:because|since|as|for|he
 _PROSE_CHOICE = re.compile(
     r"(?:\b(?:go|going|went|stick|sticking|stay)\s+with|\b(?:choose|chose|choosing|pick|picked|picking|select|"
     r"selected|selecting|opt\s+for|circle|mark)|\b(?:must|should|would|has\s+to|have\s+to|will|can\s+only|could\s+only)"
-    r"\s+be|\b(?:it'?s|it\s+is|that'?s|that\s+is))\s+(?:option\s+|choice\s+|answer\s+|letter\s+)?" + _LETTER + _AFTER_LETTER
+    r"\s+be|\b(?:it'?s|it\s+is|that'?s|that\s+is))\s+(?:option\s+|choice\s+|answer\s+|letter\s+)?"
+    + _LETTER
+    + _AFTER_LETTER
 )
 _LEADING_CHOICE = re.compile(
-    r"(?:^|(?<=[\s(\"'“‘]))(?:option\s+|choice\s+)?" + _LETTER
+    r"(?:^|(?<=[\s(\"'“‘]))(?:option\s+|choice\s+)?"
+    + _LETTER
     + r"\s+(?:holds|works|fits|is\s+(?:the\s+)?(?:correct|right|true|best|answer))\b"
 )
-_NEGATED = re.compile(r"\b(?:not|n't|never|rather\s+than|instead\s+of|wouldn'?t|shouldn'?t|can'?t|cannot)\s+\S*\s*\S*$",
-                      re.IGNORECASE)
+_NEGATED = re.compile(
+    r"\b(?:not|n't|never|rather\s+than|instead\s+of|wouldn'?t|shouldn'?t|can'?t|cannot)\s+\S*\s*\S*$", re.IGNORECASE
+)
 
 
 def choice_in_prose(section: str) -> str | None:

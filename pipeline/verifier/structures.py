@@ -1,5 +1,6 @@
 """Fast readers for answer structures: unions of intervals written as intervals or inequalities in one
 variable, and matrices; elements are handed to a scalar reader supplied by the caller."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """The symbolic comparison run inside worker processes: math-verify (parse + verify, gold first) on the
 canonical strings, with a soft alarm, plus guards that can only turn "equal" into "not equal"."""
+
 from __future__ import annotations
 
 import logging
@@ -49,9 +50,13 @@ def _parse(s: str) -> list:
 
 
 def _plain_number(e) -> bool:
-    return isinstance(e, Basic) and not isinstance(e, MatrixBase) and getattr(e, "is_number", False) and not e.atoms(
-        sympy.Symbol
-    ) and isinstance(e, sympy.Expr)
+    return (
+        isinstance(e, Basic)
+        and not isinstance(e, MatrixBase)
+        and getattr(e, "is_number", False)
+        and not e.atoms(sympy.Symbol)
+        and isinstance(e, sympy.Expr)
+    )
 
 
 def _guard_numbers(g, p) -> str | None:

@@ -1,4 +1,5 @@
 """The Verdict record every grading call returns, and the short rule ids that can decide one."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass

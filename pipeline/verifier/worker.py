@@ -2,6 +2,7 @@
 announces itself ready, then answers (task_id, gold, pred, soft_timeout) requests with compare() results.
 On a "warm" request it first runs the parser warm-up (WARMUP) and answers "warm": a pool asks for it only
 when it expects many comparisons, since the warm-up costs about as much CPU as a handful of them."""
+
 from __future__ import annotations
 
 import sys

@@ -20,6 +20,7 @@ Decorations: a line's segments pass through ``self.decorators`` (callables ``(it
 segments) -> segments``) after the built-in highlighting, so another view (a per-token heatmap, a
 contamination span) can colour the body without rewriting it.
 """
+
 from __future__ import annotations
 
 import re
@@ -49,9 +50,16 @@ Decorator = Callable[[int | None, str, list[Segment]], list[Segment]]
 
 
 class DetailBody(ScrollView, can_focus=True):
-    COMPONENT_CLASSES = {"detail-body--marker", "detail-body--cursor", "detail-body--text",
-                         "detail-body--title", "detail-body--dim", "detail-body--hit", "detail-body--current-hit",
-                         "detail-body--wrong"}
+    COMPONENT_CLASSES = {
+        "detail-body--marker",
+        "detail-body--cursor",
+        "detail-body--text",
+        "detail-body--title",
+        "detail-body--dim",
+        "detail-body--hit",
+        "detail-body--current-hit",
+        "detail-body--wrong",
+    }
     DEFAULT_CSS = """
     DetailBody { height: 1fr; overflow-x: hidden; scrollbar-gutter: stable; }
     DetailBody > .detail-body--marker { color: $accent; text-style: bold; }
@@ -95,8 +103,9 @@ class DetailBody(ScrollView, can_focus=True):
         self.hit_line: int | None = None  # the content line of the current hit
 
     # -- content ----------------------------------------------------------------------------------------
-    def show(self, problem: str | None, steps: list[str], expanded: set[int] | None = None,
-             solution: object = PENDING) -> None:
+    def show(
+        self, problem: str | None, steps: list[str], expanded: set[int] | None = None, solution: object = PENDING
+    ) -> None:
         """Show another trajectory, scrolled to the top with the cursor on the first step."""
         self._sections = {"problem": problem, "solution": solution}
         self.steps = steps
@@ -174,13 +183,18 @@ class DetailBody(ScrollView, can_focus=True):
         if source is PENDING:
             lines = [Strip([Segment("…", self._style("dim"))])]
         else:
-            text = markdown_source(source, self.latex) if source else \
-                ("_(no solution)_" if section == "solution" else "(no problem text)")
+            text = (
+                markdown_source(source, self.latex)
+                if source
+                else ("_(no solution)_" if section == "solution" else "(no problem text)")
+            )
             inner = max(width - INDENT, 10)
             options = self.app.console_options.update(highlight=False, width=inner, height=None)
             segments = self.app.console.render(Markdown(text), options)
-            lines = [Strip(line) for line in Segment.split_and_crop_lines(segments, inner, include_new_lines=False,
-                                                                           pad=False)] or [Strip([])]
+            lines = [
+                Strip(line)
+                for line in Segment.split_and_crop_lines(segments, inner, include_new_lines=False, pad=False)
+            ] or [Strip([])]
         self._markdown_cache[section] = (key, lines)
         return lines
 
@@ -266,8 +280,10 @@ class DetailBody(ScrollView, can_focus=True):
         """The base style plus a component's ("" none; "cursor marker": the marker under the cursor)."""
         if self._styles is None or self._styles[0] != self.has_focus:
             base = self.rich_style
-            part = {name: self.get_component_rich_style(f"detail-body--{name}")
-                    for name in ("marker", "cursor", "text", "title", "dim", "hit", "current-hit", "wrong")}
+            part = {
+                name: self.get_component_rich_style(f"detail-body--{name}")
+                for name in ("marker", "cursor", "text", "title", "dim", "hit", "current-hit", "wrong")
+            }
             styles = {"": base, **{name: base + style for name, style in part.items()}}
             styles.update({f"cursor {name}": styles["cursor"] + part[name] for name in ("marker", "title", "wrong")})
             self._styles = (self.has_focus, styles)
@@ -341,8 +357,9 @@ class DetailBody(ScrollView, can_focus=True):
         if self.heat is None:
             return None
         self._text_lines(step, width)  # the same wrapping (and the caches reset when the mode changes)
-        return self.heat.step_lines(step, self.steps[step].strip(), max(width - TITLE, 10), self.app.console,
-                                    self._style("text"))
+        return self.heat.step_lines(
+            step, self.steps[step].strip(), max(width - TITLE, 10), self.app.console, self._style("text")
+        )
 
     def _title_line(self, kind: str, item: int, width: int) -> list[Segment]:
         prefix = "cursor " if item == self.cursor else ""
@@ -392,8 +409,9 @@ class DetailBody(ScrollView, can_focus=True):
             return None
         here = self.hit if self.hit is not None else (self.cursor - 1 if direction > 0 else self.cursor + 1)
         later = [h for h in self.hits if (h > here if direction > 0 else h < here)]
-        target = (later[0] if direction > 0 else later[-1]) if later else \
-            (self.hits[0] if direction > 0 else self.hits[-1])
+        target = (
+            (later[0] if direction > 0 else later[-1]) if later else (self.hits[0] if direction > 0 else self.hits[-1])
+        )
         self.go_to(target, open_it=True)
         self.hit = target
         self.hit_line = self._first_hit_line(target)

@@ -17,6 +17,7 @@ repetition-flagged trace starts to loop (loops.py).
 The facts are built from ``fact_lines`` (a list of functions ``row -> lines``), so another view can
 add a line (a contamination span, a per-token summary) without rewriting this screen.
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -28,7 +29,6 @@ from textual.events import ScreenResume
 from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
-from store.trajectory_format import parse_response
 from still2tui.actions import bindings
 from still2tui.components.detail_body import DetailBody
 from still2tui.components.key_footer import KeyFooter
@@ -40,11 +40,16 @@ from still2tui.latex import to_unicode
 from still2tui.loops import loop_start
 from still2tui.messages import DataChanged
 from still2tui.sources import Column, RowsSource
+from store.trajectory_format import parse_response
 from store.tui_queries import rollouts
 
-ROLLOUT_COLUMNS = [Column("n", "#", 3, "", 1), Column("verdict", "verdict", 9, "", 1),
-                   Column("answer", "answer", 9, "", 2), Column("chars", "chars", 7, "", 2, numeric=True),
-                   Column("status", "status", 8, "", 1)]
+ROLLOUT_COLUMNS = [
+    Column("n", "#", 3, "", 1),
+    Column("verdict", "verdict", 9, "", 1),
+    Column("answer", "answer", 9, "", 2),
+    Column("chars", "chars", 7, "", 2, numeric=True),
+    Column("status", "status", 8, "", 1),
+]
 GOOD_BAD = {"verdict": ({"correct"}, {"incorrect"}), "status": ({"approved"}, {"rejected"})}
 VERBS = {"approved": "approved", "rejected": "rejected", "pending": "reset to pending"}
 
@@ -58,21 +63,30 @@ def span_line(detail: dict, row: dict, limit: int = 160) -> str:
     span = " ".join(text[start:end].split())
     span = span if len(span) <= limit else span[: limit - 1] + "…"
     score = detail.get("score")
-    how = (f"ratio {score:.0f}" if detail.get("method") == "fuzzy"
-           else f"{100 * score:.0f}% of its words" if isinstance(score, (int, float)) else "")
-    return (f"{detail.get('field', '')} matches {escape(str(detail.get('benchmark', '')))} "
-            f"{escape(str(detail.get('benchmark_key') or detail.get('benchmark_problem_id') or ''))} ({how}): "
-            f"[reverse]{escape(span)}[/reverse]")
+    how = (
+        f"ratio {score:.0f}"
+        if detail.get("method") == "fuzzy"
+        else f"{100 * score:.0f}% of its words"
+        if isinstance(score, (int, float))
+        else ""
+    )
+    return (
+        f"{detail.get('field', '')} matches {escape(str(detail.get('benchmark', '')))} "
+        f"{escape(str(detail.get('benchmark_key') or detail.get('benchmark_problem_id') or ''))} ({how}): "
+        f"[reverse]{escape(span)}[/reverse]"
+    )
 
 
 def _identity(r: dict) -> list[str]:
-    return [f"[b]{escape(r['id'])}[/b]  problem [b]{escape(r['problem_id'])}[/b] ({escape(str(r['domain']))}, "
-            f"difficulty {r['difficulty'] if r['difficulty'] is not None else '–'})",
-            f"{escape(str(r['model'] or 'model unknown'))} · {r['origin']} · iteration "
-            f"{r['iteration'] if r['iteration'] is not None else '–'}"
-            + (f" · sample {r['sample_index']}" if r.get("sample_index") is not None else "")
-            + f" · run {escape(str(r['run_id'] or '–'))} · {length_text(r)}"
-            + (f" · finish {escape(str(r['finish_reason']))}" if r.get("finish_reason") else "")]
+    return [
+        f"[b]{escape(r['id'])}[/b]  problem [b]{escape(r['problem_id'])}[/b] ({escape(str(r['domain']))}, "
+        f"difficulty {r['difficulty'] if r['difficulty'] is not None else '–'})",
+        f"{escape(str(r['model'] or 'model unknown'))} · {r['origin']} · iteration "
+        f"{r['iteration'] if r['iteration'] is not None else '–'}"
+        + (f" · sample {r['sample_index']}" if r.get("sample_index") is not None else "")
+        + f" · run {escape(str(r['run_id'] or '–'))} · {length_text(r)}"
+        + (f" · finish {escape(str(r['finish_reason']))}" if r.get("finish_reason") else ""),
+    ]
 
 
 def verdict_lines(r: dict) -> list[str]:
@@ -80,15 +94,20 @@ def verdict_lines(r: dict) -> list[str]:
     style = {"correct": "green", "incorrect": "red"}.get(r["verdict"], "yellow")
     reason = escape(str(r["verdict_reason"] or "–"))
     if r.get("answer_kind") != "code":
-        lines = [f"verdict [{style}]{r['verdict']}[/]: extracted [b]{escape(answer_text(r['extracted']))}[/b] "
-                 f"vs gold [b]{escape(answer_text(r['gold']))}[/b]", f"  reason: {reason}"]
+        lines = [
+            f"verdict [{style}]{r['verdict']}[/]: extracted [b]{escape(answer_text(r['extracted']))}[/b] "
+            f"vs gold [b]{escape(answer_text(r['gold']))}[/b]",
+            f"  reason: {reason}",
+        ]
     else:  # code: the program is the solution's last code block (shown highlighted below); the tests decide
         program = r["extracted"]
         size = f"{program.count(chr(10)) + 1}-line program" if program else "no program"
         tests = escape(str(r.get("tests") or "tests"))
         failing = r["verdict"] == "incorrect" and not str(r["verdict_reason"] or "").startswith("no_answer")
-        lines = [f"verdict [{style}]{r['verdict']}[/]: {size} vs [b]{tests}[/b]",
-                 f"  {'[red]failing test[/]' if failing else 'reason'}: {reason}"]
+        lines = [
+            f"verdict [{style}]{r['verdict']}[/]: {size} vs [b]{tests}[/b]",
+            f"  {'[red]failing test[/]' if failing else 'reason'}: {reason}",
+        ]
     return lines + [f"  {_provenance(r)}"]
 
 
@@ -101,16 +120,23 @@ def _flags(r: dict) -> list[str]:
     if not r["flag_rows"]:
         return ["flags: none"]
     spans = {rule: d for rule, d in (r.get("flag_details") or {}).items() if d.get("span")}
-    return ["flags: " + "; ".join(f"[red]{escape(rule)}[/] " + (span_line(spans[rule], r) if rule in spans
-                                                                 else escape(to_unicode(reason or "")))
-                                  for rule, reason in r["flag_rows"])]
+    return [
+        "flags: "
+        + "; ".join(
+            f"[red]{escape(rule)}[/] "
+            + (span_line(spans[rule], r) if rule in spans else escape(to_unicode(reason or "")))
+            for rule, reason in r["flag_rows"]
+        )
+    ]
 
 
 def _perplexity(r: dict) -> list[str]:
     if not r["ppl_rows"]:
         return ["perplexity: not scored"]
-    return ["perplexity: " + "; ".join(f"{escape(scorer_name(scorer))} {part} {ppl:.3g}"
-                                       for scorer, part, ppl in r["ppl_rows"])]
+    return [
+        "perplexity: "
+        + "; ".join(f"{escape(scorer_name(scorer))} {part} {ppl:.3g}" for scorer, part, ppl in r["ppl_rows"])
+    ]
 
 
 def _notes(r: dict) -> list[str]:
@@ -123,8 +149,10 @@ FACT_LINES: list[Callable[[dict], list[str]]] = [_identity, verdict_lines, _stat
 class DetailScreen(Screen):
     LIVE_FROM_INDEX = True  # what it shows comes from the in-memory index (app.watch_store)
     BINDINGS = bindings("detail")
-    HELP = ("Detail: a/r/c curate and go on, ] [ the list, } { other rollouts, / find, L loop start, "
-            "x first wrong step, v first divergence, h/S/! token surprise")
+    HELP = (
+        "Detail: a/r/c curate and go on, ] [ the list, } { other rollouts, / find, L loop start, "
+        "x first wrong step, v first divergence, h/S/! token surprise"
+    )
 
     def __init__(self, trajectory_id: str):
         super().__init__()
@@ -212,10 +240,12 @@ class DetailScreen(Screen):
             self._problem_shown = self.row["problem_id"]
             self.body.set_solution(self.row["solution"])
             self._load_label()
-            self.run_worker(lambda: self._read_surprise(trajectory_id, generation), thread=True, group="surprise",
-                            exclusive=True)
+            self.run_worker(
+                lambda: self._read_surprise(trajectory_id, generation), thread=True, group="surprise", exclusive=True
+            )
             if self.highlight and self.body.set_highlight(self.highlight):
                 self.body.next_hit(1)  # the search hit that brought the user here
+
         self.call_after_refresh(after_first_frame)
 
     _generation = 0
@@ -229,8 +259,10 @@ class DetailScreen(Screen):
             with self.app.store.read() as conn:
                 self.others = rollouts(conn, problem_id)
         table = self.rollouts_table
-        table.source.rows = [(tid, "▶" if tid == self.trajectory_id else str(i + 1), verdict, answer, length, status)
-                             for i, (tid, verdict, answer, length, status) in enumerate(self.others)]
+        table.source.rows = [
+            (tid, "▶" if tid == self.trajectory_id else str(i + 1), verdict, answer, length, status)
+            for i, (tid, verdict, answer, length, status) in enumerate(self.others)
+        ]
         table.reload(keep_cursor=keep_cursor)
         if not keep_cursor:
             table.move_to(next((i for i, o in enumerate(self.others) if o[0] == self.trajectory_id), 0))
@@ -259,6 +291,7 @@ class DetailScreen(Screen):
             if text:
                 self.curator.note(self.trajectory_id, text)
                 self.refresh_facts()
+
         self.app.push_screen(Prompt(f"Note on {self.trajectory_id}"), done)
 
     def action_tag(self) -> None:
@@ -266,14 +299,16 @@ class DetailScreen(Screen):
             if text:
                 self.curator.tag(text, [self.trajectory_id])
                 self.refresh_facts()
+
         self.app.push_screen(Prompt(f"Tag for {self.trajectory_id}"), done)
 
     def _walk(self, step: int, quiet: bool = False) -> bool:
         target = self.walker(self.trajectory_id, step) if self.walker is not None else None
         if target is None:
             if not quiet:
-                self.notify("no next trajectory in the list" if step > 0 else "at the first trajectory of the list",
-                            timeout=2)
+                self.notify(
+                    "no next trajectory in the list" if step > 0 else "at the first trajectory of the list", timeout=2
+                )
             return False
         self.load(target)
         return True
@@ -400,9 +435,9 @@ class DetailScreen(Screen):
         self.body.go_to_step(step)
 
     def _read_surprise(self, trajectory_id: str, generation: int) -> None:
+        from still2tui.surprise import step_surprise
         from store import token_nll
         from store.tui_queries import trajectory_metrics
-        from still2tui.surprise import step_surprise
 
         with self.app.bg_store.read() as conn:
             found = token_nll.read(conn, trajectory_id)
@@ -412,7 +447,9 @@ class DetailScreen(Screen):
             scorer, part, tokens = found
             row, steps = self.row, self.body.steps
             surprise = step_surprise(row, steps, scorer, part, tokens) if row.get("id") == trajectory_id else None
-            message = "" if surprise else "token surprise: the text changed since it was scored (score --tokens --rescore)"
+            message = (
+                "" if surprise else "token surprise: the text changed since it was scored (score --tokens --rescore)"
+            )
         if found is not None or metrics is not None:
             self.app.call_from_thread(self._show_surprise, surprise, message, metrics, generation)
 
@@ -451,9 +488,11 @@ class DetailScreen(Screen):
         from still2tui.components.surprise_view import SurpriseRanking
 
         if self._need_surprise():
+
             def done(step: int | None) -> None:
                 if step is not None:
                     self.body.go_to_step(step)
+
             self.app.push_screen(SurpriseRanking(self.surprise, self.body.steps), done)
 
     def _load_label(self) -> None:
@@ -478,23 +517,33 @@ class DetailScreen(Screen):
         body.first_wrong = None if clear else step
         body.refresh()
         note = "" if clear or self.row["verdict"] != "correct" else " (this rollout is verified correct)"
-        self.notify(f"step {step + 1}: label cleared" if clear else
-                    f"step {step + 1} marked as the first wrong step{note} (u undoes)",
-                    severity="warning" if note else "information", timeout=3)
+        self.notify(
+            f"step {step + 1}: label cleared"
+            if clear
+            else f"step {step + 1} marked as the first wrong step{note} (u undoes)",
+            severity="warning" if note else "information",
+            timeout=3,
+        )
         if event.n:
             self.post_message(DataChanged())
 
 
 def _provenance(r: dict) -> str:
     """Where the answer was read and under which policy; the harness's and the judge's opinions; who decided."""
-    parts = [f"read from [b]{escape(str(r.get('answer_source') or '–'))}[/b] "
-             f"(answer policy {escape(str(r.get('answer_policy') or '–'))})"]
+    parts = [
+        f"read from [b]{escape(str(r.get('answer_source') or '–'))}[/b] "
+        f"(answer policy {escape(str(r.get('answer_policy') or '–'))})"
+    ]
     if r.get("harness_correct") is not None:
         parts.append(f"harness {'correct' if r['harness_correct'] else 'incorrect'}")
     if r.get("judge_verdict"):
-        parts.append(f"judge {escape(r['judge_verdict'])} ({escape(str(r.get('judge_model')))}: "
-                     f"{escape(str(r.get('judge_reason') or ''))[:80]})")
+        parts.append(
+            f"judge {escape(r['judge_verdict'])} ({escape(str(r.get('judge_model')))}: "
+            f"{escape(str(r.get('judge_reason') or ''))[:80]})"
+        )
     if r.get("verdict_by"):
-        parts.append(f"[b]verdict accepted from the {escape(r['verdict_by'])}[/b] (ours: "
-                     f"{escape(str(r.get('verifier_verdict')))})")
+        parts.append(
+            f"[b]verdict accepted from the {escape(r['verdict_by'])}[/b] (ours: "
+            f"{escape(str(r.get('verifier_verdict')))})"
+        )
     return " · ".join(parts)

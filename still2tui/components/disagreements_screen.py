@@ -1,6 +1,7 @@
 """The disagreements view: trajectories on which our verifier, the imported harness and the LLM judge
 (`still2 judge`) do not agree, side by side, with keys to accept one opinion as the verdict. Every
 acceptance is a curation event (store/curation.accept_verdict): u undoes it, U redoes it."""
+
 from __future__ import annotations
 
 from rich.markup import escape
@@ -9,12 +10,12 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
-from store.tui_queries import DISAGREEMENTS_SQL, disagreement
 from still2tui.actions import bindings
 from still2tui.components.key_footer import KeyFooter
 from still2tui.components.virtual_table import VirtualTable
 from still2tui.messages import DataChanged
 from still2tui.sources import Column, SqlSource
+from store.tui_queries import DISAGREEMENTS_SQL, disagreement
 
 COLUMNS = [
     Column("problem_id", "problem", 16, "problem_id", 1, flex=True),
@@ -37,8 +38,7 @@ class DisagreementsScreen(Screen):
 
     def __init__(self):
         super().__init__()
-        self.source = SqlSource(self.app.store, DISAGREEMENTS_SQL, COLUMNS, sort_key="problem_id",
-                                where_sql=OPEN_ONLY)
+        self.source = SqlSource(self.app.store, DISAGREEMENTS_SQL, COLUMNS, sort_key="problem_id", where_sql=OPEN_ONLY)
         self.curator = self.app.curator  # the curator's name on every action (per-curator undo)
         self.shown: str | None = None
 
@@ -62,7 +62,8 @@ class DisagreementsScreen(Screen):
         self.table.reload()
         which = "open (not accepted yet)" if self.source.where_sql == OPEN_ONLY else "all, accepted ones included"
         self.query_one("#disagreements-counts", Static).update(
-            f"{self.source.count():,} disagreements · {which} · d toggles · v ours, H harness, J judge, u undo")
+            f"{self.source.count():,} disagreements · {which} · d toggles · v ours, H harness, J judge, u undo"
+        )
         self.show_row(self.table.current_key, force=True)
 
     def on_virtual_table_highlighted(self, event: VirtualTable.Highlighted) -> None:

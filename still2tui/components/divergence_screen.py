@@ -7,6 +7,7 @@ line-API widget, so they scroll together by construction. The screen opens on th
 Keys: up/down move between rows, f first divergence, n/N next/previous differing block, enter opens
 the highlighted row's left rollout in the detail view (shift+enter: the right one), escape back.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_right
@@ -37,8 +38,14 @@ MARK = {"same": "=", "changed": "≠", "left": "−", "right": "+"}
 class AlignedSteps(ScrollView, can_focus=True):
     """The aligned rows of two step lists; one cursor row; renders only the lines on screen."""
 
-    COMPONENT_CLASSES = {"aligned-steps--dim", "aligned-steps--cursor", "aligned-steps--first",
-                         "aligned-steps--good", "aligned-steps--bad", "aligned-steps--rule"}
+    COMPONENT_CLASSES = {
+        "aligned-steps--dim",
+        "aligned-steps--cursor",
+        "aligned-steps--first",
+        "aligned-steps--good",
+        "aligned-steps--bad",
+        "aligned-steps--rule",
+    }
     DEFAULT_CSS = """
     AlignedSteps { height: 1fr; overflow-x: hidden; scrollbar-gutter: stable; }
     AlignedSteps > .aligned-steps--dim { color: $text-muted; }
@@ -133,8 +140,10 @@ class AlignedSteps(ScrollView, can_focus=True):
         wrap_a = [_segments(line, console) for line in a.wrap(console, inner)] if text_a else []
         wrap_b = [_segments(line, console) for line in b.wrap(console, inner)] if text_b else []
         height = max(len(wrap_a), len(wrap_b), 1)
-        lines = [(list(wrap_a[k]) if k < len(wrap_a) else [], list(wrap_b[k]) if k < len(wrap_b) else [])
-                 for k in range(height)]
+        lines = [
+            (list(wrap_a[k]) if k < len(wrap_a) else [], list(wrap_b[k]) if k < len(wrap_b) else [])
+            for k in range(height)
+        ]
         self._lines[i] = lines
         return lines
 
@@ -265,8 +274,12 @@ class DivergenceScreen(Screen):
     def _title(self, a: dict, b: dict, left: list[str], right: list[str]) -> Text:
         def side(r: dict, steps: list[str]) -> Text:
             colour = {"correct": "green", "incorrect": "red"}.get(r["verdict"], "yellow")
-            return Text.assemble((r["id"], "bold"), " ", (r["verdict"], colour),
-                                 f" · {_count(len(steps), 'step')} · {model_name(r['model'])}")
+            return Text.assemble(
+                (r["id"], "bold"),
+                " ",
+                (r["verdict"], colour),
+                f" · {_count(len(steps), 'step')} · {model_name(r['model'])}",
+            )
 
         first = self.alignment.first_divergence
         rows = self.alignment.rows
@@ -279,9 +292,17 @@ class DivergenceScreen(Screen):
             at = " / ".join(f"{name} step {s + 1}" for name, s in (("left", row.a), ("right", row.b)) if s is not None)
             same = sum(r.kind == "same" for r in rows)
             shared = self.alignment.shared_prefix
-            lead = f"{_count(shared, 'shared step')}, then they part ways at " if shared else "they differ from the start: "
-            where = Text.assemble(lead, (at, "bold"), f" · {same} of {len(rows)} rows the same step · "
-                                  f"{_count(len(self.alignment.blocks()), 'place')} they differ (n/N)")
+            lead = (
+                f"{_count(shared, 'shared step')}, then they part ways at "
+                if shared
+                else "they differ from the start: "
+            )
+            where = Text.assemble(
+                lead,
+                (at, "bold"),
+                f" · {same} of {len(rows)} rows the same step · "
+                f"{_count(len(self.alignment.blocks()), 'place')} they differ (n/N)",
+            )
         return Text("left  ") + side(a, left) + Text("\nright ") + side(b, right) + Text("\n") + where
 
     def action_first(self) -> None:

@@ -5,6 +5,7 @@ one-line box left only the border lines and hid the text being typed). A filter 
 leaves its text in the box to be corrected, and the counts line says why and which filter the table
 still shows, so the bar and the table never disagree silently.
 """
+
 from __future__ import annotations
 
 from rich.markup import escape

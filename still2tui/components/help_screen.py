@@ -1,5 +1,6 @@
 """The help screen: the keys of the screen it was opened from first, then every other screen's, with the
 user's remaps applied, and the filter language (filter_lang.HELP)."""
+
 from __future__ import annotations
 
 from rich.console import Group
@@ -16,11 +17,24 @@ from still2tui.actions import ACTIONS
 from still2tui.screens import SCREENS
 
 # the screens' sections are named by the screen registry; these scopes are parts of several screens
-SCOPE_TITLES = {"app": "everywhere", "table": "tables", "aligned_steps": "first divergence: the steps",
-                **{scope: entry.title for scope, entry in SCREENS.items()}}
-KEY_NAMES = {"question_mark": "?", "slash": "/", "right_square_bracket": "]", "left_square_bracket": "[",
-             "right_curly_bracket": "}", "left_curly_bracket": "{", "vertical_line": "|",
-             "backslash": "\\", "exclamation_mark": "!", "equals_sign": "="}
+SCOPE_TITLES = {
+    "app": "everywhere",
+    "table": "tables",
+    "aligned_steps": "first divergence: the steps",
+    **{scope: entry.title for scope, entry in SCREENS.items()},
+}
+KEY_NAMES = {
+    "question_mark": "?",
+    "slash": "/",
+    "right_square_bracket": "]",
+    "left_square_bracket": "[",
+    "right_curly_bracket": "}",
+    "left_curly_bracket": "{",
+    "vertical_line": "|",
+    "backslash": "\\",
+    "exclamation_mark": "!",
+    "equals_sign": "=",
+}
 
 
 def shown_keys(keys: str) -> str:
@@ -37,11 +51,16 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         order = ([self.scope] if self.scope in ACTIONS else []) + [s for s in ACTIONS if s != self.scope]
-        parts = [Text("Keys (remap them in $XDG_CONFIG_HOME/still2tui/keys.toml by the id on the right)",
-                      style="bold")]
+        parts = [Text("Keys (remap them in $XDG_CONFIG_HOME/still2tui/keys.toml by the id on the right)", style="bold")]
         for scope in order:
-            table = Table(title=SCOPE_TITLES.get(scope, scope), title_justify="left", expand=True, box=None,
-                          show_header=False, title_style="bold underline")
+            table = Table(
+                title=SCOPE_TITLES.get(scope, scope),
+                title_justify="left",
+                expand=True,
+                box=None,
+                show_header=False,
+                title_style="bold underline",
+            )
             table.add_column("keys", style="bold", width=18)
             table.add_column("action", ratio=3)
             table.add_column("id", style="dim", ratio=2)

@@ -4,6 +4,7 @@ The first field has the focus when the form opens (typed text is never lost), an
 set of values is a Select, the help of the focused option shows under the fields, and an empty field
 says what it takes ("whole number", "optional", the default) instead of a type name.
 """
+
 from __future__ import annotations
 
 import re
@@ -80,18 +81,33 @@ class JobForm(ModalScreen[list[str] | None]):
     def _widget(self, p: Param) -> Widget:
         if p.type == "bool" and p.default is None:  # recipe-backed: on, off, or what the recipe says
             off = p.off_flag or "--no-" + (p.flag or "").removeprefix("--")
-            widget: Widget = Select([(f"on ({p.flag})", "on"), (f"off ({off})", "off")], value=Select.NULL,
-                                    prompt=f"default ({p.shown_default or 'recipe'})", id=f"f-{p.name}")
+            widget: Widget = Select(
+                [(f"on ({p.flag})", "on"), (f"off ({off})", "off")],
+                value=Select.NULL,
+                prompt=f"default ({p.shown_default or 'recipe'})",
+                id=f"f-{p.name}",
+            )
         elif p.type == "bool":
             widget = Checkbox("", bool(p.default), id=f"f-{p.name}")
         elif (choices := choices_of(p)) is not None:
-            widget = Select([(c, c) for c in choices], value=p.default if p.default in choices else Select.NULL,
-                            allow_blank=not p.required or p.default not in choices, id=f"f-{p.name}")
+            widget = Select(
+                [(c, c) for c in choices],
+                value=p.default if p.default in choices else Select.NULL,
+                allow_blank=not p.required or p.default not in choices,
+                id=f"f-{p.name}",
+            )
         else:
-            default = "" if p.default is None else (
-                " ".join(map(str, p.default)) if isinstance(p.default, list) else str(p.default))
-            widget = Input(default, type=INPUT_TYPES.get(p.type, "text") if not p.multiple else "text",
-                           placeholder=placeholder(p), id=f"f-{p.name}")
+            default = (
+                ""
+                if p.default is None
+                else (" ".join(map(str, p.default)) if isinstance(p.default, list) else str(p.default))
+            )
+            widget = Input(
+                default,
+                type=INPUT_TYPES.get(p.type, "text") if not p.multiple else "text",
+                placeholder=placeholder(p),
+                id=f"f-{p.name}",
+            )
         widget.tooltip = p.help
         return widget
 

@@ -1,4 +1,5 @@
 """The jobs screen: runs with live progress, a log tail, launching from a schema-made form, cancelling."""
+
 from __future__ import annotations
 
 import json
@@ -52,8 +53,9 @@ class JobsScreen(Screen):
         current = self.selected
         table.clear()
         for r in rows:
-            table.add_row(r[0], r[1], r[2], _progress(r[3]), cell_text(r[4]), cell_text(r[5]),
-                          cell_text(r[6], 40), key=r[0])
+            table.add_row(
+                r[0], r[1], r[2], _progress(r[3]), cell_text(r[4]), cell_text(r[5]), cell_text(r[6], 40), key=r[0]
+            )
         if current in self.rows:
             table.move_cursor(row=list(self.rows).index(current))
         elif rows:
@@ -140,8 +142,11 @@ class JobsScreen(Screen):
             except (CliError, OSError) as exc:
                 self.notify(f"cancel failed: {exc}", severity="error")
             self.action_refresh_jobs()
-        self.app.push_screen(Confirm(f"Cancel the {row[1]} job {job} ({row[2]}; it resumes later with "
-                                     f"still2 jobs resume {job})?"), cancel)
+
+        self.app.push_screen(
+            Confirm(f"Cancel the {row[1]} job {job} ({row[2]}; it resumes later with still2 jobs resume {job})?"),
+            cancel,
+        )
 
     def on_data_changed(self, event: DataChanged) -> None:
         self.refresh_jobs()
@@ -150,8 +155,10 @@ class JobsScreen(Screen):
 def log_placeholder(log_path: str | None, state: str) -> str:
     """What the log pane says when there is no log to show."""
     if not log_path:
-        return ("(no log file: this run was started from the command line, so its output went to that "
-                "terminal; state and progress above come from the store)")
+        return (
+            "(no log file: this run was started from the command line, so its output went to that "
+            "terminal; state and progress above come from the store)"
+        )
     return "(no log yet)" if state in ("queued", "running") else f"(the log file {log_path} is missing or empty)"
 
 

@@ -4,6 +4,7 @@ Textual's Footer mounts a widget per key and mounts them all again whenever the 
 draws the same line (same theme variables) from ``screen.active_bindings`` and only repaints. A click
 on a key presses it.
 """
+
 from __future__ import annotations
 
 from rich.cells import cell_len
@@ -63,8 +64,12 @@ class KeyFooter(Widget):
         keys, palette = self._keys()
         right: list[Segment] = []
         if palette:
-            right = [Segment("▏", separator), Segment(palette[1], key_style), Segment(f" {palette[2]}", text_style),
-                     Segment(" ", base)]
+            right = [
+                Segment("▏", separator),
+                Segment(palette[1], key_style),
+                Segment(f" {palette[2]}", text_style),
+                Segment(" ", base),
+            ]
         room = width - sum(cell_len(s.text) for s in right)
         segments, spans, x = [], [], 0
         for key, shown, description, enabled in keys:

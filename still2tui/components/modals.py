@@ -3,6 +3,7 @@
 Copying goes to the terminal's clipboard with OSC 52 (Textual's ``copy_to_clipboard``), which works
 over SSH and inside tmux (``set -g set-clipboard on``).
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -72,10 +73,17 @@ class ColumnChooser(ModalScreen[set[str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label("Columns to show (space ticks, enter applies, escape cancels; narrow terminals drop the "
-                        "least important ones first)")
-            yield SelectionList(*[Selection(f"{title:10} {help_}" if help_ else title, key, key not in self.hidden)
-                                  for key, title, help_ in self.columns], id="columns")
+            yield Label(
+                "Columns to show (space ticks, enter applies, escape cancels; narrow terminals drop the "
+                "least important ones first)"
+            )
+            yield SelectionList(
+                *[
+                    Selection(f"{title:10} {help_}" if help_ else title, key, key not in self.hidden)
+                    for key, title, help_ in self.columns
+                ],
+                id="columns",
+            )
 
     def action_done(self) -> None:
         shown = set(self.query_one(SelectionList).selected)
@@ -92,9 +100,15 @@ class CopyMenu(ModalScreen[None]):
     the cursor, when there is one."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
-    CHOICES = [("id", "trajectory id"), ("extracted", "extracted answer"), ("question", "question"),
-               ("step", "the step under the cursor"), ("thought", "the thought"), ("solution", "the solution"),
-               ("text", "the whole text")]
+    CHOICES = [
+        ("id", "trajectory id"),
+        ("extracted", "extracted answer"),
+        ("question", "question"),
+        ("step", "the step under the cursor"),
+        ("thought", "the thought"),
+        ("solution", "the solution"),
+        ("text", "the whole text"),
+    ]
 
     def __init__(self, row: Callable[[], dict], step: str | None = None):
         super().__init__()
@@ -103,8 +117,10 @@ class CopyMenu(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Copy to the clipboard (OSC 52; in tmux: set -g set-clipboard on)")
-            yield OptionList(*[Option(label, id=key) for key, label in self.CHOICES
-                               if key != "step" or self.step is not None], id="copy-choices")
+            yield OptionList(
+                *[Option(label, id=key) for key, label in self.CHOICES if key != "step" or self.step is not None],
+                id="copy-choices",
+            )
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         key = event.option.id

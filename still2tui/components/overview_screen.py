@@ -1,5 +1,6 @@
 """Runs, curation progress, datasets, models, the Table-2 eval comparison, plots and the curation activity
 (who did what: the event log), one tab each. ``tab`` / ``shift+tab`` switch tabs."""
+
 from __future__ import annotations
 
 from rich.console import Group
@@ -9,37 +10,68 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Header, Static, TabbedContent, TabPane
 
-from store.tui_queries import DATASETS_SQL, EVENTS_SQL, MODELS_SQL, PROGRESS_SQL, RUNS_SQL, eval_trajectories, table2
 from still2tui.actions import bindings
 from still2tui.components.key_footer import KeyFooter
 from still2tui.components.plots_screen import PlotView, plot_makers
 from still2tui.components.virtual_table import VirtualTable
 from still2tui.messages import DataChanged
 from still2tui.sources import Column, SqlSource
+from store.tui_queries import DATASETS_SQL, EVENTS_SQL, MODELS_SQL, PROGRESS_SQL, RUNS_SQL, eval_trajectories, table2
 
 C = Column
-RUN_COLUMNS = [C("id", "run", 14, "id", 1, flex=True), C("kind", "kind", 8, "kind", 1), C("state", "state", 9, "state", 1),
-               C("progress", "progress", 9, "progress", 3), C("trajectories", "traj", 7, "trajectories", 1, True),
-               C("correct", "correct", 7, "correct", 2, True), C("approved", "appr", 6, "approved", 4, True),
-               C("rejected", "rej", 6, "rejected", 4, True), C("started", "started", 16, "started", 5),
-               C("ended", "ended", 16, "ended", 6), C("error", "error", 20, "error", 7)]
-PROGRESS_COLUMNS = [C("run", "run", 14, "run", 1, flex=True), C("origin", "origin", 8, "origin", 2),
-                    C("trajectories", "traj", 8, "trajectories", 1, True), C("approved", "approved", 8, "approved", 1, True),
-                    C("rejected", "rejected", 8, "rejected", 1, True), C("pending", "pending", 8, "pending", 1, True)]
-DATASET_COLUMNS = [C("name", "dataset", 14, "name", 1, flex=True), C("kind", "kind", 5, "kind", 3),
-                   C("parent", "parent", 12, "parent", 4), C("members", "members", 7, "members", 1, True),
-                   C("inherited", "inher", 6, "inherited", 5, True), C("mix", "mix", 24, "mix", 2),
-                   C("avg_len", "avg chars", 9, "avg_len", 2, True), C("min_len", "min", 6, "min_len", 6, True),
-                   C("max_len", "max", 6, "max_len", 6, True), C("approved", "appr", 6, "approved", 5, True),
-                   C("created", "created", 16, "created", 7)]
-MODEL_COLUMNS = [C("id", "model", 16, "id", 1, flex=True), C("method", "method", 6, "method", 1),
-                 C("base", "base", 14, "base", 3), C("parent", "parent", 12, "parent", 2),
-                 C("dataset", "dataset", 12, "dataset", 2), C("path", "path", 20, "path", 6),
-                 C("run_id", "run", 10, "run_id", 5), C("created", "created", 16, "created", 7)]
-EVENT_COLUMNS = [C("ts", "when", 16, "ts", 2), C("actor", "curator", 12, "actor", 1),
-                 C("what", "action", 18, "what", 1, flex=True), C("target_kind", "on", 10, "target_kind", 4),
-                 C("n", "rows", 7, "n", 1, True), C("state", "state", 7, "state", 3),
-                 C("note", "note", 24, "note", 5)]
+RUN_COLUMNS = [
+    C("id", "run", 14, "id", 1, flex=True),
+    C("kind", "kind", 8, "kind", 1),
+    C("state", "state", 9, "state", 1),
+    C("progress", "progress", 9, "progress", 3),
+    C("trajectories", "traj", 7, "trajectories", 1, True),
+    C("correct", "correct", 7, "correct", 2, True),
+    C("approved", "appr", 6, "approved", 4, True),
+    C("rejected", "rej", 6, "rejected", 4, True),
+    C("started", "started", 16, "started", 5),
+    C("ended", "ended", 16, "ended", 6),
+    C("error", "error", 20, "error", 7),
+]
+PROGRESS_COLUMNS = [
+    C("run", "run", 14, "run", 1, flex=True),
+    C("origin", "origin", 8, "origin", 2),
+    C("trajectories", "traj", 8, "trajectories", 1, True),
+    C("approved", "approved", 8, "approved", 1, True),
+    C("rejected", "rejected", 8, "rejected", 1, True),
+    C("pending", "pending", 8, "pending", 1, True),
+]
+DATASET_COLUMNS = [
+    C("name", "dataset", 14, "name", 1, flex=True),
+    C("kind", "kind", 5, "kind", 3),
+    C("parent", "parent", 12, "parent", 4),
+    C("members", "members", 7, "members", 1, True),
+    C("inherited", "inher", 6, "inherited", 5, True),
+    C("mix", "mix", 24, "mix", 2),
+    C("avg_len", "avg chars", 9, "avg_len", 2, True),
+    C("min_len", "min", 6, "min_len", 6, True),
+    C("max_len", "max", 6, "max_len", 6, True),
+    C("approved", "appr", 6, "approved", 5, True),
+    C("created", "created", 16, "created", 7),
+]
+MODEL_COLUMNS = [
+    C("id", "model", 16, "id", 1, flex=True),
+    C("method", "method", 6, "method", 1),
+    C("base", "base", 14, "base", 3),
+    C("parent", "parent", 12, "parent", 2),
+    C("dataset", "dataset", 12, "dataset", 2),
+    C("path", "path", 20, "path", 6),
+    C("run_id", "run", 10, "run_id", 5),
+    C("created", "created", 16, "created", 7),
+]
+EVENT_COLUMNS = [
+    C("ts", "when", 16, "ts", 2),
+    C("actor", "curator", 12, "actor", 1),
+    C("what", "action", 18, "what", 1, flex=True),
+    C("target_kind", "on", 10, "target_kind", 4),
+    C("n", "rows", 7, "n", 1, True),
+    C("state", "state", 7, "state", 3),
+    C("note", "note", 24, "note", 5),
+]
 
 
 class OverviewScreen(Screen):
@@ -118,13 +150,16 @@ class OverviewScreen(Screen):
         with self.app.store.read() as conn:
             graded = eval_trajectories(conn)
         if graded:
-            counts = Table(title="Graded eval trajectories in the store (imported or from still2 eval), by our verifier",
-                           expand=True)
+            counts = Table(
+                title="Graded eval trajectories in the store (imported or from still2 eval), by our verifier",
+                expand=True,
+            )
             for name in ("model", "benchmark", "graded", "correct", "accuracy", "unverified"):
                 counts.add_column(name, justify="left" if name in ("model", "benchmark") else "right")
             for model, source, n, correct, unverified in graded:
-                counts.add_row(model, source, f"{n:,}", f"{correct:,}", f"{100 * correct / n:.1f}" if n else "–",
-                               f"{unverified:,}")
+                counts.add_row(
+                    model, source, f"{n:,}", f"{correct:,}", f"{100 * correct / n:.1f}" if n else "–", f"{unverified:,}"
+                )
             parts.append(counts)
         self.query_one("#table2", Static).update(Group(*parts))
 

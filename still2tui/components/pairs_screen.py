@@ -1,4 +1,5 @@
 """The pairs screen: DPO pairs, chosen and rejected side by side with a word-level diff; curate and swap."""
+
 from __future__ import annotations
 
 from rich.text import Text
@@ -7,7 +8,6 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
-from store.tui_queries import PAIRS_SQL, pair_readiness, pair_sides
 from still2tui.actions import bindings
 from still2tui.components.key_footer import KeyFooter
 from still2tui.components.modals import Confirm, Prompt
@@ -16,6 +16,7 @@ from still2tui.diffing import similarity, word_diff
 from still2tui.formatting import cell_text
 from still2tui.messages import DataChanged
 from still2tui.sources import Column, SqlSource
+from store.tui_queries import PAIRS_SQL, pair_readiness, pair_sides
 
 COLUMNS = [
     Column("problem_id", "problem", 16, "problem_id", 1, flex=True),
@@ -45,10 +46,15 @@ class PairsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="pairs-counts")
-        yield VirtualTable(self.source, id="pairs-table",
-                           good_bad={"status": ({"approved"}, {"rejected"}),
-                                     "chosen_verdict": ({"correct"}, {"incorrect"}),
-                                     "rejected_verdict": ({"correct"}, {"incorrect"})})
+        yield VirtualTable(
+            self.source,
+            id="pairs-table",
+            good_bad={
+                "status": ({"approved"}, {"rejected"}),
+                "chosen_verdict": ({"correct"}, {"incorrect"}),
+                "rejected_verdict": ({"correct"}, {"incorrect"}),
+            },
+        )
         yield Static(id="pair-title")
         with Horizontal(id="pair-sides"):
             with VerticalScroll(classes="side", id="chosen-side"):
@@ -73,8 +79,9 @@ class PairsScreen(Screen):
         with self.app.store.read() as conn:
             counts = dict(conn.execute("SELECT status, count(*) FROM pair GROUP BY 1").fetchall())
         self.query_one("#pairs-counts", Static).update(
-            f"{sum(counts.values()):,} pairs · " + " · ".join(f"{counts.get(s, 0):,} {s}"
-                                                         for s in ("approved", "rejected", "pending")))
+            f"{sum(counts.values()):,} pairs · "
+            + " · ".join(f"{counts.get(s, 0):,} {s}" for s in ("approved", "rejected", "pending"))
+        )
         self.show_pair(self.table.current_key, force=True)
 
     def on_virtual_table_highlighted(self, event: VirtualTable.Highlighted) -> None:
@@ -98,27 +105,42 @@ class PairsScreen(Screen):
         a, b = word_diff(left, right)
         self.query_one("#pair-title", Static).update(
             f"pair {pair_id} · {row['status']} · diff of {'thought' if self.thought_only else 'full text'} "
-            f"(d toggles) · {similarity(left, right):.0%} same words")
+            f"(d toggles) · {similarity(left, right):.0%} same words"
+        )
         self.query_one("#chosen", Static).update(
-            Text(f"CHOSEN {row['chosen_id']} · {row['chosen_verdict']} · ppl {cell_text(row['chosen_ppl'])}\n",
-                 style="bold") + a)
+            Text(
+                f"CHOSEN {row['chosen_id']} · {row['chosen_verdict']} · ppl {cell_text(row['chosen_ppl'])}\n",
+                style="bold",
+            )
+            + a
+        )
         self.query_one("#rejected", Static).update(
-            Text(f"REJECTED {row['rejected_id']} · {row['rejected_verdict']} · ppl "
-                 f"{cell_text(row['rejected_ppl'])}\n", style="bold") + b)
+            Text(
+                f"REJECTED {row['rejected_id']} · {row['rejected_verdict']} · ppl {cell_text(row['rejected_ppl'])}\n",
+                style="bold",
+            )
+            + b
+        )
 
     def _why_no_pairs(self) -> str:
         """The empty screen says what is missing for pairs (not only that there are none)."""
         with self.app.store.read() as conn:
             counts = pair_readiness(conn)
         if counts["both"] == 0:
-            return (f"no pairs: no problem has both a correct and an incorrect rollout ({counts['problems']:,} problems "
-                    f"have trajectories, {counts['single']:,} of them only one, as imported eval outputs do). "
-                    "Sample several rollouts per problem (still2 explore --max-rollouts 8), then b or still2 pairs build.")
+            return (
+                f"no pairs: no problem has both a correct and an incorrect rollout ({counts['problems']:,} problems "
+                f"have trajectories, {counts['single']:,} of them only one, as imported eval outputs do). "
+                "Sample several rollouts per problem (still2 explore --max-rollouts 8), then b or still2 pairs build."
+            )
         if counts["scored"] == 0:
-            return (f"no pairs yet: {counts['both']:,} problems have correct and incorrect rollouts, but pairs are "
-                    "chosen by perplexity and none is scored: run still2 score, then b or still2 pairs build.")
-        return (f"no pairs yet: {counts['both']:,} problems have correct and incorrect rollouts; "
-                "b builds pairs for the first one (still2 pairs build for all)")
+            return (
+                f"no pairs yet: {counts['both']:,} problems have correct and incorrect rollouts, but pairs are "
+                "chosen by perplexity and none is scored: run still2 score, then b or still2 pairs build."
+            )
+        return (
+            f"no pairs yet: {counts['both']:,} problems have correct and incorrect rollouts; "
+            "b builds pairs for the first one (still2 pairs build for all)"
+        )
 
     def action_status(self, status: str) -> None:
         key = self.table.current_key
@@ -131,10 +153,12 @@ class PairsScreen(Screen):
     def action_note(self) -> None:
         key = self.table.current_key
         if key:
+
             def done(text: str | None) -> None:
                 if text:
                     self.curator.note(key, text, kind="pair")
                     self.notify(f"note added to pair {key}", timeout=2)
+
             self.app.push_screen(Prompt(f"Note on pair {key}"), done)
 
     def action_swap(self) -> None:
@@ -154,8 +178,13 @@ class PairsScreen(Screen):
 
         if row["rejected_verdict"] != "correct":  # the swap would make a wrong answer the preferred one
             status = f" of this {row['status']} pair" if row["status"] != "pending" else ""
-            self.app.push_screen(Confirm(f"Swapping makes the {row['rejected_verdict']} answer the chosen side{status}: "
-                                         "DPO would learn to prefer it. Swap anyway?"), swap)
+            self.app.push_screen(
+                Confirm(
+                    f"Swapping makes the {row['rejected_verdict']} answer the chosen side{status}: "
+                    "DPO would learn to prefer it. Swap anyway?"
+                ),
+                swap,
+            )
             return
         swap()
 

@@ -1,6 +1,7 @@
 """Plots of the current trajectory filter: length (characters, and tokens where known) and perplexity
 histograms, accuracy per iteration. Each plot is a PlotView that draws itself again at its new width
 when the terminal is resized (plotext renders to a fixed width)."""
+
 from __future__ import annotations
 
 from typing import Callable
@@ -12,11 +13,11 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Header, Static
 
-from store.tui_queries import accuracy_by_iteration, histogram
 from still2tui import plots
 from still2tui.actions import bindings
 from still2tui.components.key_footer import KeyFooter
 from still2tui.filter_lang import LATEST_PPL
+from store.tui_queries import accuracy_by_iteration, histogram
 
 PPL_JOIN = f"JOIN {LATEST_PPL.format(part='full')} pp ON pp.trajectory_id = t.id"
 
@@ -25,8 +26,9 @@ def plot_makers(conn, where: str, params: list) -> list[Callable[[int], Text]]:
     """One function per plot, width -> the plot as Text (the data is read now, once)."""
     chars = histogram(conn, "t.n_chars", where, params)
     tokens = histogram(conn, "t.n_tokens", where, params)
-    with_tokens, rows = conn.execute(f"SELECT count(t.n_tokens), count(*) FROM trajectory t WHERE {where}",
-                                     params).fetchone()
+    with_tokens, rows = conn.execute(
+        f"SELECT count(t.n_tokens), count(*) FROM trajectory t WHERE {where}", params
+    ).fetchone()
     ppl = histogram(conn, "pp.ppl", where, params, joins=PPL_JOIN)
     accuracy = accuracy_by_iteration(conn, where, params)
     makers = [lambda w: plots.histogram(chars, "length (characters)", width=w)]

@@ -6,6 +6,7 @@ a worker thread after the cursor has rested ``DELAY`` seconds (through app.detai
 also serves the detail view if the row is opened); a newer cursor move makes an older read's result
 be dropped. Rendering is Rich Text built in the worker; the UI thread only swaps it in.
 """
+
 from __future__ import annotations
 
 from rich.console import Group
@@ -132,7 +133,7 @@ def render_preview(row: dict, width: int, highlight: list[str] | None = None) ->
         parts.append(Text(""))
         parts.append(Text("Solution (end)", style="bold underline"))
         flat = " ".join(to_unicode(solution).split())
-        parts.append(Text(("…" + flat[-width * 3:]) if len(flat) > width * 3 else flat))
+        parts.append(Text(("…" + flat[-width * 3 :]) if len(flat) > width * 3 else flat))
     for text in parts:
         for word in highlight or []:
             if isinstance(text, Text):

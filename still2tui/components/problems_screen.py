@@ -1,4 +1,5 @@
 """The problems screen: pass rate per problem over rollouts and iterations; enter shows its trajectories."""
+
 from __future__ import annotations
 
 from textual import on
@@ -6,17 +7,18 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Header, Input
 
-from store.tui_queries import PROBLEMS_SQL
 from still2tui.actions import bindings
 from still2tui.components.filter_bar import FilterBar
 from still2tui.components.key_footer import KeyFooter
 from still2tui.components.virtual_table import VirtualTable
 from still2tui.messages import DataChanged, ShowTrajectories
 from still2tui.sources import Column, SqlSource, question_cell, short_problem_id
+from store.tui_queries import PROBLEMS_SQL
 
 COLUMNS = [
-    Column("problem_id", "problem", 13, "problem_id", 1, fmt=short_problem_id,
-           help="problem id, shortened to source:hash"),
+    Column(
+        "problem_id", "problem", 13, "problem_id", 1, fmt=short_problem_id, help="problem id, shortened to source:hash"
+    ),
     Column("question", "question", 20, "question", 2, flex=True, fmt=question_cell, help="the question (first words)"),
     Column("source", "source", 8, "source", 4),
     Column("domain", "domain", 7, "domain", 5),
@@ -24,8 +26,15 @@ COLUMNS = [
     Column("rollouts", "rollouts", 8, "rollouts", 1, numeric=True, help="explore and distill rollouts"),
     Column("correct", "correct", 7, "correct", 2, numeric=True, help="correct rollouts"),
     Column("pass_rate", "pass", 5, "pass_rate", 1, numeric=True, help="correct / rollouts"),
-    Column("trajectories", "all", 5, "trajectories", 3, numeric=True,
-           help="every trajectory of the problem, eval outputs and imports too"),
+    Column(
+        "trajectories",
+        "all",
+        5,
+        "trajectories",
+        3,
+        numeric=True,
+        help="every trajectory of the problem, eval outputs and imports too",
+    ),
     Column("correct_any", "all✓", 5, "correct_any", 3, numeric=True, help="correct among all of them"),
     Column("last_iteration", "it", 3, "last_iteration", 6, numeric=True),
 ]
@@ -51,8 +60,9 @@ class ProblemsScreen(Screen):
     def reload(self) -> None:
         table = self.query_one(VirtualTable)
         table.reload()
-        self.query_one(FilterBar).set_counts(f"{table.total:,} problems · sort {self.source.sort_key}"
-                                             f"{'▼' if self.source.descending else '▲'}")
+        self.query_one(FilterBar).set_counts(
+            f"{table.total:,} problems · sort {self.source.sort_key}{'▼' if self.source.descending else '▲'}"
+        )
 
     def action_focus_filter(self) -> None:
         box = self.query_one("#filter", Input)
@@ -64,9 +74,12 @@ class ProblemsScreen(Screen):
     @on(Input.Submitted, "#filter")
     def filter_submitted(self, event: Input.Submitted) -> None:
         words = event.value.split()
-        self.source.where_sql = " AND ".join(
-            ["(s.problem_id ILIKE ? OR s.source ILIKE ? OR s.domain ILIKE ? OR p.question ILIKE ?)"] * len(words)
-        ) or "TRUE"
+        self.source.where_sql = (
+            " AND ".join(
+                ["(s.problem_id ILIKE ? OR s.source ILIKE ? OR s.domain ILIKE ? OR p.question ILIKE ?)"] * len(words)
+            )
+            or "TRUE"
+        )
         self.source.params = [f"%{w}%" for w in words for _ in range(4)]
         self.reload()
         self.query_one(VirtualTable).focus()

@@ -7,6 +7,7 @@ exports the whole result (not only the rows shown) to CSV, JSONL or Parquet. Sta
 store/sql_console.py: read statements only, on a sandboxed connection that cannot reach other files
 (the export is written by the TUI, not by DuckDB).
 """
+
 from __future__ import annotations
 
 import csv
@@ -90,10 +91,13 @@ class SqlScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield TextArea("", id="sql-input", soft_wrap=True, show_line_numbers=False, tab_behavior="indent")
-        yield Static("ctrl+r runs · alt+up/down history · escape to the results (enter views a cell, y copies it, "
-                     "Y copies all, E exports) · tables: problem trajectory run flag perplexity pair dataset "
-                     "dataset_member model eval_result note tag event · views: trajectories problem_stats "
-                     "curation_progress pairs", id="sql-status")
+        yield Static(
+            "ctrl+r runs · alt+up/down history · escape to the results (enter views a cell, y copies it, "
+            "Y copies all, E exports) · tables: problem trajectory run flag perplexity pair dataset "
+            "dataset_member model eval_result note tag event · views: trajectories problem_stats "
+            "curation_progress pairs",
+            id="sql-status",
+        )
         yield DataTable(id="sql-results", zebra_stripes=True)
         yield KeyFooter()
 
@@ -136,8 +140,10 @@ class SqlScreen(Screen):
         # nothing may reach the table (once in tmux the columns kept their headers' widths: "Sky-T")
         table.call_later(table.refresh)
         more = f" (first {MAX_ROWS}; E exports them all)" if result.more else ""
-        status.update(f"{len(self.rows):,} rows{more} in {1000 * (time.perf_counter() - start):.0f} ms · "
-                      "enter views a cell · y copies it · Y copies all · E exports")
+        status.update(
+            f"{len(self.rows):,} rows{more} in {1000 * (time.perf_counter() - start):.0f} ms · "
+            "enter views a cell · y copies it · Y copies all · E exports"
+        )
 
     def action_history(self, delta: int) -> None:
         text = self.history.step(delta)
@@ -166,8 +172,9 @@ class SqlScreen(Screen):
             self.notify(f"copied {name}", timeout=2)
 
     def action_copy_results(self) -> None:
-        lines = ["\t".join(self.names)] + ["\t".join("" if v is None else str(v).replace("\t", " ").replace("\n", " ")
-                                                     for v in r) for r in self.rows]
+        lines = ["\t".join(self.names)] + [
+            "\t".join("" if v is None else str(v).replace("\t", " ").replace("\n", " ") for v in r) for r in self.rows
+        ]
         self.app.copy_to_clipboard("\n".join(lines))
         self.notify(f"copied {len(self.rows):,} rows as TSV", timeout=2)
 
@@ -187,5 +194,11 @@ class SqlScreen(Screen):
                 self.notify(f"export failed: {exc}", severity="error", timeout=8)
                 return
             self.notify(f"exported {len(result.rows):,} rows to {path}", timeout=4)
-        self.app.push_screen(Prompt("Export the whole result to (.csv, .jsonl or .parquet):",
-                                    f"still2-sql-{datetime.now():%Y%m%d-%H%M%S}.csv"), done)
+
+        self.app.push_screen(
+            Prompt(
+                "Export the whole result to (.csv, .jsonl or .parquet):",
+                f"still2-sql-{datetime.now():%Y%m%d-%H%M%S}.csv",
+            ),
+            done,
+        )

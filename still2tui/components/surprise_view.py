@@ -10,6 +10,7 @@ lists the steps sorted by surprise; enter jumps to one.
 The colour scale is absolute (nats per token), so two traces read alike: below 0.5 nats no colour,
 then pale yellow to dark red from 6 nats up (ours).
 """
+
 from __future__ import annotations
 
 import math
@@ -28,8 +29,14 @@ from still2tui.sources import Column, RowsSource
 from still2tui.surprise import StepSurprise
 
 # (lowest NLL in nats, background, foreground)
-HEAT = [(0.5, "#fff3b0", "#000000"), (1.0, "#ffd166", "#000000"), (2.0, "#f8961e", "#000000"),
-        (3.0, "#f3722c", "#000000"), (4.0, "#e63946", "#ffffff"), (6.0, "#9d0208", "#ffffff")]
+HEAT = [
+    (0.5, "#fff3b0", "#000000"),
+    (1.0, "#ffd166", "#000000"),
+    (2.0, "#f8961e", "#000000"),
+    (3.0, "#f3722c", "#000000"),
+    (4.0, "#e63946", "#ffffff"),
+    (6.0, "#9d0208", "#ffffff"),
+]
 _STYLES = [Style(bgcolor=Color.parse(bg), color=Color.parse(fg)) for _, bg, fg in HEAT]
 _BARS = " ▁▂▃▄▅▆▇█"
 BAR_TOP = 4.0  # nats at which the strip's bar is full
@@ -72,7 +79,9 @@ class StepHeat:
                 style = heat_style(nll)
                 if style is not None and end > start:
                     styled.stylize(style, start, end)
-            got = [list(Segment.apply_style(line.render(console), base)) for line in styled.wrap(console, width)] or [[]]
+            got = [list(Segment.apply_style(line.render(console), base)) for line in styled.wrap(console, width)] or [
+                []
+            ]
             self._lines[key] = got
         return got
 
@@ -106,19 +115,49 @@ class SurpriseStrip(Static):
         counts = ", ".join(f"{k} {n}" for k, n in sorted(m["recheck_counts"].items(), key=lambda kv: -kv[1]))
         head = Text("overthinking ", style="bold")
         if m["first_correct_step"] is None:
-            variants = [Text("the correct answer never appears in the thought · ") + self._rechecks(m, counts),
-                        Text("correct answer not in the thought · ") + self._rechecks(m, "")]
+            variants = [
+                Text("the correct answer never appears in the thought · ") + self._rechecks(m, counts),
+                Text("correct answer not in the thought · ") + self._rechecks(m, ""),
+            ]
         else:
-            after = (f"{m['tokens_after_correct']:,} tokens" if m["tokens_after_correct"] is not None
-                     else f"{m['chars_after_correct']:,} chars" if m["chars_after_correct"] is not None else "? chars")
+            after = (
+                f"{m['tokens_after_correct']:,} tokens"
+                if m["tokens_after_correct"] is not None
+                else f"{m['chars_after_correct']:,} chars"
+                if m["chars_after_correct"] is not None
+                else "? chars"
+            )
             step = (f"step {m['first_correct_step'] + 1}", "bold")
             how = f" ({m['first_correct_how']})" if m["first_correct_how"] else ""
-            variants = [Text.assemble("correct answer first at ", step, f"{how} · ", (after, "bold"),
-                                      " of thought after it · ", self._rechecks(m, counts), (" · = jumps there", "dim")),
-                        Text.assemble("correct answer at ", step, f"{how} · ", (after, "bold"), " after it · ",
-                                      self._rechecks(m, counts), (" · =", "dim")),
-                        Text.assemble("correct answer at ", step, " · ", (after, "bold"), " after it · ",
-                                      self._rechecks(m, ""), (" · =", "dim"))]
+            variants = [
+                Text.assemble(
+                    "correct answer first at ",
+                    step,
+                    f"{how} · ",
+                    (after, "bold"),
+                    " of thought after it · ",
+                    self._rechecks(m, counts),
+                    (" · = jumps there", "dim"),
+                ),
+                Text.assemble(
+                    "correct answer at ",
+                    step,
+                    f"{how} · ",
+                    (after, "bold"),
+                    " after it · ",
+                    self._rechecks(m, counts),
+                    (" · =", "dim"),
+                ),
+                Text.assemble(
+                    "correct answer at ",
+                    step,
+                    " · ",
+                    (after, "bold"),
+                    " after it · ",
+                    self._rechecks(m, ""),
+                    (" · =", "dim"),
+                ),
+            ]
         fitting = next((v for v in variants if head.cell_len + v.cell_len <= width), variants[-1])
         return head + fitting
 
@@ -138,8 +177,12 @@ class SurpriseStrip(Static):
         if peak is not None:
             parts.append([Text(f" peak step {peak + 1} {s.mean[peak]:.1f}", style="bold")])
         if spike is not None:
-            parts.append([Text(f" · spike step {spike + 1}: ppl {s.ppl:.2f}, {s.ppl_without()[spike]:.2f} without it"),
-                          Text(f" · spike step {spike + 1}")])
+            parts.append(
+                [
+                    Text(f" · spike step {spike + 1}: ppl {s.ppl:.2f}, {s.ppl_without()[spike]:.2f} without it"),
+                    Text(f" · spike step {spike + 1}"),
+                ]
+            )
         parts.append([Text(f" · {s.tokens.n_tokens:,} tokens ({s.part})", style="dim")])
         parts.append([Text(" · ! peak, spike · h tokens · S ranking", style="dim")])
         tail = Text()
@@ -165,10 +208,14 @@ class SurpriseStrip(Static):
         return out
 
 
-RANKING_COLUMNS = [Column("step", "step", 5, "", 1, numeric=True), Column("mean", "nats/tok", 8, "", 1, numeric=True),
-                   Column("share", "NLL share", 9, "", 2, numeric=True),
-                   Column("adds", "+ppl", 7, "", 2, numeric=True),
-                   Column("tokens", "tokens", 6, "", 3, numeric=True), Column("text", "text", 20, "", 1, flex=True)]
+RANKING_COLUMNS = [
+    Column("step", "step", 5, "", 1, numeric=True),
+    Column("mean", "nats/tok", 8, "", 1, numeric=True),
+    Column("share", "NLL share", 9, "", 2, numeric=True),
+    Column("adds", "+ppl", 7, "", 2, numeric=True),
+    Column("tokens", "tokens", 6, "", 3, numeric=True),
+    Column("text", "text", 20, "", 1, flex=True),
+]
 
 
 class SurpriseRanking(ModalScreen[int | None]):
@@ -186,9 +233,17 @@ class SurpriseRanking(ModalScreen[int | None]):
         without = surprise.ppl_without()
         for i in surprise.ranking():
             first, end = surprise.token_ranges[i]
-            rows.append((str(i), i + 1, round(float(surprise.mean[i]), 2) if not math.isnan(surprise.mean[i]) else None,
-                         f"{surprise.share[i]:.1%}", float(surprise.ppl - without[i]), end - first,
-                         " ".join(steps[i].split())[:300]))
+            rows.append(
+                (
+                    str(i),
+                    i + 1,
+                    round(float(surprise.mean[i]), 2) if not math.isnan(surprise.mean[i]) else None,
+                    f"{surprise.share[i]:.1%}",
+                    float(surprise.ppl - without[i]),
+                    end - first,
+                    " ".join(steps[i].split())[:300],
+                )
+            )
         self.source = RowsSource(rows, RANKING_COLUMNS)
         self.ppl = surprise.ppl
 
@@ -196,8 +251,10 @@ class SurpriseRanking(ModalScreen[int | None]):
         from textual.containers import Vertical
 
         with Vertical(id="ranking-box"):
-            yield Static(f"steps by mean NLL per token · +ppl: what the step adds to the response's perplexity "
-                         f"({self.ppl:.3f}) · enter jumps · escape")
+            yield Static(
+                f"steps by mean NLL per token · +ppl: what the step adds to the response's perplexity "
+                f"({self.ppl:.3f}) · enter jumps · escape"
+            )
             yield VirtualTable(self.source, id="ranking")
 
     def on_mount(self) -> None:

@@ -4,6 +4,7 @@ The preview pane (preview_pane.py) follows the cursor; it is shown when the term
 PREVIEW_MIN_WIDTH wide unless the user chose otherwise with ``v`` (remembered in settings.UiState).
 The column chooser hides and shows table columns (also remembered).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -61,8 +62,9 @@ class TrajectoriesScreen(Screen):
         self.source = TrajectorySource(self.app.store, index=self.app.index, search_store=self.app.bg_store)
         self.preferred_flags: list[str] = []  # flags the filter asks for: shown first in the flags column
         shown = {"flags": self._flags_text, "question": to_unicode}
-        self.source.columns = [dataclasses.replace(c, fmt=shown[c.key]) if c.key in shown else c
-                               for c in self.source.columns]
+        self.source.columns = [
+            dataclasses.replace(c, fmt=shown[c.key]) if c.key in shown else c for c in self.source.columns
+        ]
         self.curator = self.app.curator
         self.filter_text = ""
         self._first_resume = True
@@ -71,8 +73,12 @@ class TrajectoriesScreen(Screen):
         yield Header()
         yield FilterBar('filter: verdict:correct ppl>3 chars<2000 origin:explore flag:repetition "free text"')
         with Horizontal(id="trajectories-main"):
-            yield VirtualTable(self.source, id="table", good_bad={"verdict": VERDICT_COLOURS, "status": STATUS_COLOURS},
-                               empty_text="no trajectory matches the filter")
+            yield VirtualTable(
+                self.source,
+                id="table",
+                good_bad={"verdict": VERDICT_COLOURS, "status": STATUS_COLOURS},
+                empty_text="no trajectory matches the filter",
+            )
             yield PreviewPane(id="preview")
         yield KeyFooter()
 
@@ -135,8 +141,13 @@ class TrajectoriesScreen(Screen):
             counts = self.store_counts()
         if counts is not None:
             total, correct, approved, rejected = counts
-            parts = [f"{n:,} of {total:,} trajectories", f"{correct:,} correct",
-                     f"{approved:,} approved", f"{rejected:,} rejected", f"{n - approved - rejected:,} pending"]
+            parts = [
+                f"{n:,} of {total:,} trajectories",
+                f"{correct:,} correct",
+                f"{approved:,} approved",
+                f"{rejected:,} rejected",
+                f"{n - approved - rejected:,} pending",
+            ]
         elif not self.source.uses_index and self.app.index_loading:
             parts.append("indexing…")
         bar.set_counts(live + " · ".join(parts) + sort)
@@ -144,10 +155,13 @@ class TrajectoriesScreen(Screen):
     def store_counts(self) -> tuple[int, int, int, int]:
         where, params = self.source.where()
         with self.app.store.read() as conn:
-            return conn.execute(f"""
+            return conn.execute(
+                f"""
                 SELECT (SELECT count(*) FROM trajectory), count(*) FILTER (WHERE verdict = 'correct'),
                        count(*) FILTER (WHERE status = 'approved'), count(*) FILTER (WHERE status = 'rejected')
-                FROM trajectory t WHERE {where}""", params).fetchone()
+                FROM trajectory t WHERE {where}""",
+                params,
+            ).fetchone()
 
     def on_virtual_table_highlighted(self, event: VirtualTable.Highlighted) -> None:
         if event.table is not self.table:
@@ -219,6 +233,7 @@ class TrajectoriesScreen(Screen):
             if hidden is not None:
                 self.table.set_hidden(hidden)
                 self.app.ui_state.set("columns.trajectories", sorted(hidden))
+
         self.app.push_screen(ColumnChooser(columns, self.table.hidden), done)
 
     # -- walking the filtered list (the detail screen's ] and [) ----------------------------------------
@@ -284,6 +299,7 @@ class TrajectoriesScreen(Screen):
                     self.curator.note(key, text)
                     self.notify(f"note added to {label}", timeout=2)
                     self.post_message(DataChanged())
+
             self.app.push_screen(Prompt(f"Note on {label}"), done)
 
     def action_tag(self) -> None:
@@ -296,6 +312,7 @@ class TrajectoriesScreen(Screen):
                     self.curator.tag(text, [key])
                     self.notify(f"tag {text} on {label}", timeout=2)
                     self.post_message(DataChanged())
+
             self.app.push_screen(Prompt(f"Tag for {label}"), done)
 
     def action_bulk_tag(self) -> None:
@@ -306,6 +323,7 @@ class TrajectoriesScreen(Screen):
                 event = self.curator.bulk_tag(text, selection)
                 self.notify(f"tag {text} on {event.n:,} trajectories")
                 self.post_message(DataChanged())
+
         self.app.push_screen(Prompt(f"Tag all {selection.n:,} trajectories of the filter with:"), done)
 
     # -- copy and export --------------------------------------------------------------------------------
@@ -321,8 +339,13 @@ class TrajectoriesScreen(Screen):
         def done(path: str | None) -> None:
             if path:
                 self.app.export_selection(selection, path)
-        self.app.push_screen(Prompt(f"Export the {selection.n:,} trajectories of the filter to (.jsonl or .parquet; "
-                                    "every column):", default), done)
+
+        self.app.push_screen(
+            Prompt(
+                f"Export the {selection.n:,} trajectories of the filter to (.jsonl or .parquet; every column):", default
+            ),
+            done,
+        )
 
     def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
         self.app.open_detail(event.key, walker=self.step, highlight=list(self.source.filter.text))

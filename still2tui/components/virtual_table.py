@@ -6,6 +6,7 @@ cache fetches a block of ``BLOCK`` rows from the source when it is missing. Slow
 search) are counted and fetched in a worker thread while the lines show a placeholder; one that can
 give its first block before its count (``first_rows``) shows that block meanwhile.
 """
+
 from __future__ import annotations
 
 from rich.segment import Segment
@@ -27,8 +28,14 @@ BLOCK = 100
 class VirtualTable(ScrollView, can_focus=True):
     """Rows are tuples ``(key, *values)`` in the order of ``source.columns``."""
 
-    COMPONENT_CLASSES = {"virtual-table--header", "virtual-table--cursor", "virtual-table--sorted",
-                         "virtual-table--good", "virtual-table--bad", "virtual-table--dim"}
+    COMPONENT_CLASSES = {
+        "virtual-table--header",
+        "virtual-table--cursor",
+        "virtual-table--sorted",
+        "virtual-table--good",
+        "virtual-table--bad",
+        "virtual-table--dim",
+    }
     DEFAULT_CSS = """
     VirtualTable { height: 1fr; overflow-x: hidden; }
     VirtualTable > .virtual-table--header { text-style: bold; background: $panel; }
@@ -55,8 +62,14 @@ class VirtualTable(ScrollView, can_focus=True):
             super().__init__()
             self.table, self.index, self.key = table, index, key
 
-    def __init__(self, source: Source, *, id: str | None = None, good_bad: dict[str, tuple[set, set]] | None = None,
-                 empty_text: str = "no rows"):
+    def __init__(
+        self,
+        source: Source,
+        *,
+        id: str | None = None,
+        good_bad: dict[str, tuple[set, set]] | None = None,
+        empty_text: str = "no rows",
+    ):
         super().__init__(id=id)
         self.source = source
         self.empty_text = empty_text  # shown on the first line when there are no rows
@@ -153,6 +166,7 @@ class VirtualTable(ScrollView, can_focus=True):
                 self._pending.discard(block)
                 self.refresh()
                 self.post_message(self.Highlighted(self, self.cursor_row, self.current_key))
+
         self.app.call_from_thread(done)
 
     @property
@@ -221,9 +235,17 @@ class VirtualTable(ScrollView, can_focus=True):
             cursor = base + self.get_component_rich_style("virtual-table--cursor")
             good = self.get_component_rich_style("virtual-table--good")
             bad = self.get_component_rich_style("virtual-table--bad")
-            self._line_styles_cache = (self.has_focus, {"": base, "good": base + good, "bad": base + bad,
-                                                   "cursor": cursor, "cursor good": cursor + good,
-                                                   "cursor bad": cursor + bad})
+            self._line_styles_cache = (
+                self.has_focus,
+                {
+                    "": base,
+                    "good": base + good,
+                    "bad": base + bad,
+                    "cursor": cursor,
+                    "cursor good": cursor + good,
+                    "cursor bad": cursor + bad,
+                },
+            )
         return self._line_styles_cache[1]
 
     def render_line(self, y: int) -> Strip:
@@ -320,8 +342,9 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def action_page(self, step: int) -> None:
         self.move_to(self.cursor_row + step * self.page_rows)
-        self.scroll_to(y=max(0, self.cursor_row - (self.page_rows - 1 if step > 0 else 0)), animate=False,
-                       immediate=True)
+        self.scroll_to(
+            y=max(0, self.cursor_row - (self.page_rows - 1 if step > 0 else 0)), animate=False, immediate=True
+        )
 
     def action_jump(self, where: int) -> None:
         self.move_to(0 if where == 0 else self.total - 1)

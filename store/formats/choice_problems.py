@@ -5,6 +5,7 @@ domains: RiddleSense / CommonsenseQA / ARC on the Hub (``choices: {"label": [...
 the answer becomes the letter (answer_kind 'mc'). GPQA's CSV (options in separate columns) is the ``gpqa``
 layout of problems.py.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,8 +26,11 @@ def _choices_of(row: dict[str, Any]) -> Any:
 
 
 def detect_choice_layout(keys: set[str], first: dict[str, Any]) -> bool:
-    return ("question" in keys and isinstance(_choices_of(first), (list, dict))
-            and bool(keys & {"answerKey", "answer", "label"}))
+    return (
+        "question" in keys
+        and isinstance(_choices_of(first), (list, dict))
+        and bool(keys & {"answerKey", "answer", "label"})
+    )
 
 
 def _options(choices: Any) -> tuple[list[str], list[str]]:
@@ -71,6 +75,11 @@ def map_choice_row(row: dict[str, Any]) -> dict[str, Any]:
         raise ChoiceRowError(f"answer {key!r} is neither a label ({', '.join(labels)}), an index nor a choice")
     if not 0 <= index < len(texts):
         raise ChoiceRowError(f"answer index {index} out of range for {len(texts)} choices")
-    return {"question": question.strip(), "choices": texts, "answer": LETTERS[index],
-            "meta": {"answer_label": labels[index], "choice_labels": labels} if labels != list(LETTERS[: len(texts)])
-            else {}}
+    return {
+        "question": question.strip(),
+        "choices": texts,
+        "answer": LETTERS[index],
+        "meta": {"answer_label": labels[index], "choice_labels": labels}
+        if labels != list(LETTERS[: len(texts)])
+        else {},
+    }

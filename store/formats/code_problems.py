@@ -15,6 +15,7 @@ Layouts (detected from the columns):
                      (Codeforces-style files)
 The question stored is what the model is asked: the statement plus one line saying what to write.
 """
+
 from __future__ import annotations
 
 import ast
@@ -31,12 +32,22 @@ LAYOUTS = ("humaneval", "mbpp", "apps", "livecodebench", "codecontests", "code_i
 _STATEMENT = ("question", "problem", "description", "statement", "prompt", "problem_statement")
 _IO_LISTS = ("tests", "test_cases", "official_tests", "examples", "public_tests_list")
 # Difficulty labels -> 1..5 (ours): APPS, TACO, LiveCodeBench, LeetCode
-_DIFFICULTY = {"introductory": 1, "interview": 2, "competition": 4, "easy": 1, "medium": 2, "medium_hard": 3,
-               "hard": 4, "very_hard": 5}
+_DIFFICULTY = {
+    "introductory": 1,
+    "interview": 2,
+    "competition": 4,
+    "easy": 1,
+    "medium": 2,
+    "medium_hard": 3,
+    "hard": 4,
+    "very_hard": 5,
+}
 
 FUNCTION_INSTRUCTION = "Write the complete Python function in one ```python code block."
-STDIN_INSTRUCTION = ("Write a complete Python program that reads from standard input and writes to standard "
-                     "output, in one ```python code block.")
+STDIN_INSTRUCTION = (
+    "Write a complete Python program that reads from standard input and writes to standard "
+    "output, in one ```python code block."
+)
 
 
 class CodeRowError(ValueError):
@@ -121,10 +132,14 @@ def _io_tests(cases: list[dict[str, Any]]) -> CodeTests:
 def _humaneval(row: dict[str, Any]) -> dict[str, Any]:
     prompt, entry = _text(row["prompt"]), _text(row["entry_point"])
     tests = CodeTests(style="assert", entry_point=entry, prefix=prompt, test=_text(row["test"]))
-    return {"question": f"Complete the following Python function.\n\n```python\n{prompt.rstrip()}\n```\n\n"
-                        f"{FUNCTION_INSTRUCTION}",
-            "tests": tests, "solution": prompt + _text(row.get("canonical_solution")),
-            "source_key": row.get("task_id"), "meta": {"entry_point": entry}}
+    return {
+        "question": f"Complete the following Python function.\n\n```python\n{prompt.rstrip()}\n```\n\n"
+        f"{FUNCTION_INSTRUCTION}",
+        "tests": tests,
+        "solution": prompt + _text(row.get("canonical_solution")),
+        "source_key": row.get("task_id"),
+        "meta": {"entry_point": entry},
+    }
 
 
 def _mbpp(row: dict[str, Any]) -> dict[str, Any]:
@@ -136,12 +151,18 @@ def _mbpp(row: dict[str, Any]) -> dict[str, Any]:
     if not statement:
         raise CodeRowError("MBPP row has no text/prompt")
     entry = _called_function(asserts)
-    question = (f"{statement}\nYour code should pass these tests:\n\n" + "\n".join(asserts[:3])
-                + f"\n\n{FUNCTION_INSTRUCTION}")
+    question = (
+        f"{statement}\nYour code should pass these tests:\n\n" + "\n".join(asserts[:3]) + f"\n\n{FUNCTION_INSTRUCTION}"
+    )
     challenge = [_text(t) for t in (row.get("challenge_test_list") or []) if _text(t).strip()]
     tests = CodeTests(style="assert", entry_point=entry, setup=setup.strip(), asserts=tuple(asserts + challenge))
-    return {"question": question, "tests": tests, "solution": row.get("code"),
-            "source_key": row.get("task_id"), "meta": {"entry_point": entry} if entry else {}}
+    return {
+        "question": question,
+        "tests": tests,
+        "solution": row.get("code"),
+        "source_key": row.get("task_id"),
+        "meta": {"entry_point": entry} if entry else {},
+    }
 
 
 def _apps(row: dict[str, Any]) -> dict[str, Any]:
@@ -155,8 +176,9 @@ def _apps(row: dict[str, Any]) -> dict[str, Any]:
     if fn_name:
         if len(inputs) != len(outputs):
             raise CodeRowError(f"{len(inputs)} test inputs but {len(outputs)} outputs")
-        cases = [{"args": i if isinstance(i, list) else [i], "output": o, "wrapped": True}
-                 for i, o in zip(inputs, outputs)]
+        cases = [
+            {"args": i if isinstance(i, list) else [i], "output": o, "wrapped": True} for i, o in zip(inputs, outputs)
+        ]
         if not cases:
             raise CodeRowError("no test cases")
         kept, dropped = cap_cases(cases)
@@ -166,10 +188,14 @@ def _apps(row: dict[str, Any]) -> dict[str, Any]:
         tests = _io_tests(_io_cases(inputs, outputs))
         question = _with_starter(statement, starter, STDIN_INSTRUCTION)
     solutions = _json(row["solutions"], "solutions") if row.get("solutions") else []
-    return {"question": question, "tests": tests,
-            "solution": solutions[0] if isinstance(solutions, list) and solutions else None,
-            "source_key": row.get("problem_id") or row.get("id") or row.get("name"),
-            "subject": row.get("source") if isinstance(row.get("source"), str) else None, "meta": {}}
+    return {
+        "question": question,
+        "tests": tests,
+        "solution": solutions[0] if isinstance(solutions, list) and solutions else None,
+        "source_key": row.get("problem_id") or row.get("id") or row.get("name"),
+        "subject": row.get("source") if isinstance(row.get("source"), str) else None,
+        "meta": {},
+    }
 
 
 class _StringsOnly(pickle.Unpickler):
@@ -216,9 +242,14 @@ def _lcb(row: dict[str, Any]) -> dict[str, Any]:
     else:
         tests = _io_tests([{"input": _text(c.get("input")), "output": _text(c.get("output"))} for c in cases])
         question = _with_starter(statement, starter, STDIN_INSTRUCTION)
-    return {"question": question, "tests": tests, "solution": None,
-            "source_key": row.get("question_id") or row.get("question_title"),
-            "subject": row.get("platform"), "meta": {"contest_date": _text(row.get("contest_date")) or None}}
+    return {
+        "question": question,
+        "tests": tests,
+        "solution": None,
+        "source_key": row.get("question_id") or row.get("question_title"),
+        "subject": row.get("platform"),
+        "meta": {"contest_date": _text(row.get("contest_date")) or None},
+    }
 
 
 def _codecontests(row: dict[str, Any]) -> dict[str, Any]:
@@ -234,9 +265,13 @@ def _codecontests(row: dict[str, Any]) -> dict[str, Any]:
             if lang == 3:
                 solution = code
                 break
-    return {"question": _with_starter(_text(row["description"]), "", STDIN_INSTRUCTION),
-            "tests": _io_tests(cases), "solution": solution,
-            "source_key": row.get("name"), "meta": {}}
+    return {
+        "question": _with_starter(_text(row["description"]), "", STDIN_INSTRUCTION),
+        "tests": _io_tests(cases),
+        "solution": solution,
+        "source_key": row.get("name"),
+        "meta": {},
+    }
 
 
 def _code_io(row: dict[str, Any]) -> dict[str, Any]:
@@ -251,15 +286,27 @@ def _code_io(row: dict[str, Any]) -> dict[str, Any]:
     if isinstance(raw, dict):
         cases = _io_cases(list(raw.get("input") or []), list(raw.get("output") or []))
     else:
-        cases = [{"input": _io_text(c.get("input")), "output": _io_text(c.get("output"))}
-                 for c in raw if isinstance(c, dict)]
-    return {"question": _with_starter(statement, "", STDIN_INSTRUCTION), "tests": _io_tests(cases),
-            "solution": row.get("solution"), "source_key": row.get("id") or row.get("name"),
-            "subject": None, "meta": {}}
+        cases = [
+            {"input": _io_text(c.get("input")), "output": _io_text(c.get("output"))} for c in raw if isinstance(c, dict)
+        ]
+    return {
+        "question": _with_starter(statement, "", STDIN_INSTRUCTION),
+        "tests": _io_tests(cases),
+        "solution": row.get("solution"),
+        "source_key": row.get("id") or row.get("name"),
+        "subject": None,
+        "meta": {},
+    }
 
 
-_MAPPERS = {"humaneval": _humaneval, "mbpp": _mbpp, "apps": _apps, "livecodebench": _lcb,
-            "codecontests": _codecontests, "code_io": _code_io}
+_MAPPERS = {
+    "humaneval": _humaneval,
+    "mbpp": _mbpp,
+    "apps": _apps,
+    "livecodebench": _lcb,
+    "codecontests": _codecontests,
+    "code_io": _code_io,
+}
 
 
 def map_code_row(row: dict[str, Any], layout: str) -> dict[str, Any]:
@@ -277,6 +324,11 @@ def map_code_row(row: dict[str, Any], layout: str) -> dict[str, Any]:
     if tests.dropped:
         meta["tests_dropped"] = tests.dropped
     solution = out.get("solution")
-    return {**out, "answer": tests.to_json(), "solution": _text(solution) if solution is not None else None,
-            "difficulty": _difficulty(row.get("difficulty")), "meta": meta,
-            "source_key": str(out["source_key"]) if out.get("source_key") is not None else None}
+    return {
+        **out,
+        "answer": tests.to_json(),
+        "solution": _text(solution) if solution is not None else None,
+        "difficulty": _difficulty(row.get("difficulty")),
+        "meta": meta,
+        "source_key": str(out["source_key"]) if out.get("source_key") is not None else None,
+    }

@@ -11,6 +11,7 @@ Three styles, after the benchmarks that use them:
 completion of the body runs too). Big test sets are cut at import to MAX_TEST_BYTES, ``dropped`` counts
 what was left out.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Errors that name the file and line of bad input."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from store.connection import StoreError
 @dataclass
 class RowError(Exception):
     """A bad row at ``path:line``. ``fatal``: the file cannot be read past this point."""
+
     path: str
     line: int
     message: str

@@ -8,6 +8,7 @@ Shapes:
 * pairs: ``prompt``, ``chosen``, ``rejected`` (DPOTrainer conversational), cut after
   ``<|end_of_thought|>`` for thought-only pairs
 """
+
 from __future__ import annotations
 
 import json
@@ -65,8 +66,10 @@ def write_rows(rows: list[dict[str, Any]], out: str | Path, fmt: str) -> None:
         import datasets
 
         if out.exists() and not out.is_dir():
-            raise OutputError(f"{out} exists and is not a folder: a Hugging Face dataset is saved as a folder "
-                              "(use --format jsonl or parquet to write a file)")
+            raise OutputError(
+                f"{out} exists and is not a folder: a Hugging Face dataset is saved as a folder "
+                "(use --format jsonl or parquet to write a file)"
+            )
         datasets.Dataset(table).save_to_disk(str(out))
 
 
@@ -74,9 +77,16 @@ def _where(where: str | None) -> str:
     return f"WHERE {where}" if where else ""
 
 
-def trajectory_rows(store: Store, *, shape: str = "messages", where: str | None = None,
-                    ids: list[str] | None = None, system_prompt: str | None = None,
-                    use_system: bool = True, with_meta: bool = False) -> list[dict[str, Any]]:
+def trajectory_rows(
+    store: Store,
+    *,
+    shape: str = "messages",
+    where: str | None = None,
+    ids: list[str] | None = None,
+    system_prompt: str | None = None,
+    use_system: bool = True,
+    with_meta: bool = False,
+) -> list[dict[str, Any]]:
     if shape not in SHAPES:
         raise ValueError(f"unknown shape {shape!r}; known: {', '.join(SHAPES)}")
     clauses = [c for c in (where, "v.id IN (SELECT unnest($ids))" if ids is not None else None) if c]
@@ -91,13 +101,23 @@ def trajectory_rows(store: Store, *, shape: str = "messages", where: str | None 
     out = []
     for r in records:
         prompt = chat_prompt(r["question"], r["choices"], system_prompt, use_system=use_system)
-        answer = {"role": "assistant",
-                  "content": training_text(r["text"], r["format_style"], r["thought"], r["solution"])}
-        row: dict[str, Any] = ({"messages": prompt + [answer]} if shape == "messages"
-                               else {"prompt": prompt, "completion": [answer]})
+        answer = {
+            "role": "assistant",
+            "content": training_text(r["text"], r["format_style"], r["thought"], r["solution"]),
+        }
+        row: dict[str, Any] = (
+            {"messages": prompt + [answer]} if shape == "messages" else {"prompt": prompt, "completion": [answer]}
+        )
         if with_meta:
-            row.update({"id": r["id"], "problem_id": r["problem_id"], "origin": r["origin"],
-                        "model": r["model"], "verdict": r["verdict"]})
+            row.update(
+                {
+                    "id": r["id"],
+                    "problem_id": r["problem_id"],
+                    "origin": r["origin"],
+                    "model": r["model"],
+                    "verdict": r["verdict"],
+                }
+            )
         out.append(row)
     return out
 
@@ -108,9 +128,15 @@ def export_trajectories(store: Store, out: str | Path, *, fmt: str | None = None
     return len(rows)
 
 
-def pair_rows(store: Store, *, where: str | None = None, part: str | None = None,
-              system_prompt: str | None = None, use_system: bool = True,
-              with_meta: bool = False) -> list[dict[str, Any]]:
+def pair_rows(
+    store: Store,
+    *,
+    where: str | None = None,
+    part: str | None = None,
+    system_prompt: str | None = None,
+    use_system: bool = True,
+    with_meta: bool = False,
+) -> list[dict[str, Any]]:
     with store.read() as conn:
         table = conn.sql(f"""
             SELECT pr.id, pr.problem_id, pr.part, p.question, p.choices,

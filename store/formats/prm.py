@@ -9,6 +9,7 @@ every step labelled True (ours, the Math-Shepherd convention: a right answer doe
 A label whose step count no longer matches the stored text (the text was re-parsed differently) is
 skipped and counted.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -27,17 +28,22 @@ class PrmExport:
     stale: list[str] = field(default_factory=list)  # ids whose label no longer fits the text
 
 
-def prm_rows(store: Store, *, where: str | None = None, with_correct: bool = False,
-             with_meta: bool = False) -> PrmExport:
+def prm_rows(
+    store: Store, *, where: str | None = None, with_correct: bool = False, with_meta: bool = False
+) -> PrmExport:
     chosen = "sl.trajectory_id IS NOT NULL" + (" OR v.verdict = 'correct'" if with_correct else "")
     clauses = [f"({chosen})"] + ([f"({where})"] if where else [])
     with store.read() as conn:
-        records = conn.sql(f"""
+        records = (
+            conn.sql(f"""
             SELECT v.id, v.problem_id, v.question, v.verdict, v.text, p.choices,
                    sl.first_wrong_step, sl.n_steps
             FROM trajectories v LEFT JOIN problem p ON p.id = v.problem_id
             LEFT JOIN step_label sl ON sl.trajectory_id = v.id
-            WHERE {' AND '.join(clauses)} ORDER BY v.problem_id, v.id""").to_arrow_table().to_pylist()
+            WHERE {" AND ".join(clauses)} ORDER BY v.problem_id, v.id""")
+            .to_arrow_table()
+            .to_pylist()
+        )
     out = PrmExport()
     for r in records:
         steps = parse_response(r["text"] or "").steps
@@ -46,17 +52,26 @@ def prm_rows(store: Store, *, where: str | None = None, with_correct: bool = Fal
                 out.stale.append(r["id"])
                 continue
             k = r["first_wrong_step"]
-            completions, labels = steps[:k + 1], [True] * k + [False]
+            completions, labels = steps[: k + 1], [True] * k + [False]
             out.labelled += 1
         elif steps:
             completions, labels = steps, [True] * len(steps)
             out.correct += 1
         else:
             continue
-        row: dict[str, Any] = {"prompt": render_question(r["question"] or "", r["choices"]),
-                               "completions": completions, "labels": labels}
+        row: dict[str, Any] = {
+            "prompt": render_question(r["question"] or "", r["choices"]),
+            "completions": completions,
+            "labels": labels,
+        }
         if with_meta:
-            row.update({"id": r["id"], "problem_id": r["problem_id"], "verdict": r["verdict"],
-                        "first_wrong_step": r["first_wrong_step"]})
+            row.update(
+                {
+                    "id": r["id"],
+                    "problem_id": r["problem_id"],
+                    "verdict": r["verdict"],
+                    "first_wrong_step": r["first_wrong_step"],
+                }
+            )
         out.rows.append(row)
     return out

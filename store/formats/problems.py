@@ -21,6 +21,7 @@ The column layouts are registered ``ProblemLayout`` objects in ``PROBLEM_LAYOUTS
 test, answer kind, domain, an optional per-row ``adjust`` step), like the trajectory layouts and the
 filter rules; the code and choices layouts keep their own modules.
 """
+
 from __future__ import annotations
 
 import random
@@ -145,7 +146,7 @@ def _strip_instruction(row: RowDraft) -> None:
     for pattern in _INSTRUCTION_SUFFIXES:
         stripped = pattern.sub("", row.question)
         if stripped != row.question:
-            row.meta["instruction_stripped"] = row.question[len(stripped):].strip()
+            row.meta["instruction_stripped"] = row.question[len(stripped) :].strip()
             row.question = stripped
             break
 
@@ -169,34 +170,78 @@ def _gpqa_options(row: RowDraft) -> str | None:
 
 
 # Detection order (after the code and choices layouts): the first whose test matches the first row.
-register_layout(ProblemLayout(
-    "gpqa", {"question": ("Question",), "answer": ("Correct Answer",), "solution": ("Explanation",),
-             "subject": ("Subdomain", "High-level domain"), "source_key": ("Record ID",),
-             "difficulty": ("Writer's Difficulty Estimate",)},
-    lambda keys, row: {"Question", "Correct Answer"} <= keys,
-    answer_kind="mc", domain="science", keep_raw_answer=False, adjust=_gpqa_options))
-register_layout(ProblemLayout(
-    "gt", {"question": ("problem",), "answer": ("ground_truth_answer",), "solution": ("ground_truth_solution",)},
-    lambda keys, row: {"problem", "ground_truth_answer"} <= keys))
-register_layout(ProblemLayout(
-    "prompt", {"question": ("prompt",), "answer": ("answer",), "source_key": ("id", "idx")},
-    lambda keys, row: "prompt" in keys and "answer" in keys and not keys & {"problem", "question"},
-    adjust=_strip_instruction))
-register_layout(ProblemLayout(
-    "math", {"question": ("problem", "question"), "answer": ("answer",), "solution": ("solution",),
-             "subject": ("subject", "type"), "difficulty": ("level",), "source_key": ("unique_id", "id", "idx")},
-    lambda keys, row: "problem" in keys and "answer" in keys))
-register_layout(ProblemLayout(
-    "gsm8k", {"question": ("question",), "answer": ("answer",)},
-    lambda keys, row: "question" in keys and bool(_GSM8K_ANSWER.search(str(row.get("answer", "")))),
-    final_line=True, keep_raw_answer=False))
-register_layout(ProblemLayout(
-    FALLBACK_LAYOUT, {"question": ("question", "problem", "prompt", "input"),
-                      "answer": ("answer", "gold", "gt", "final_answer", "target"),
-                      "solution": ("solution", "rationale"), "subject": ("subject",),
-                      "difficulty": ("difficulty", "level"), "source_key": ("id", "idx", "unique_id"),
-                      "domain": ("domain",), "split": ("split",)},
-    lambda keys, row: True))
+register_layout(
+    ProblemLayout(
+        "gpqa",
+        {
+            "question": ("Question",),
+            "answer": ("Correct Answer",),
+            "solution": ("Explanation",),
+            "subject": ("Subdomain", "High-level domain"),
+            "source_key": ("Record ID",),
+            "difficulty": ("Writer's Difficulty Estimate",),
+        },
+        lambda keys, row: {"Question", "Correct Answer"} <= keys,
+        answer_kind="mc",
+        domain="science",
+        keep_raw_answer=False,
+        adjust=_gpqa_options,
+    )
+)
+register_layout(
+    ProblemLayout(
+        "gt",
+        {"question": ("problem",), "answer": ("ground_truth_answer",), "solution": ("ground_truth_solution",)},
+        lambda keys, row: {"problem", "ground_truth_answer"} <= keys,
+    )
+)
+register_layout(
+    ProblemLayout(
+        "prompt",
+        {"question": ("prompt",), "answer": ("answer",), "source_key": ("id", "idx")},
+        lambda keys, row: "prompt" in keys and "answer" in keys and not keys & {"problem", "question"},
+        adjust=_strip_instruction,
+    )
+)
+register_layout(
+    ProblemLayout(
+        "math",
+        {
+            "question": ("problem", "question"),
+            "answer": ("answer",),
+            "solution": ("solution",),
+            "subject": ("subject", "type"),
+            "difficulty": ("level",),
+            "source_key": ("unique_id", "id", "idx"),
+        },
+        lambda keys, row: "problem" in keys and "answer" in keys,
+    )
+)
+register_layout(
+    ProblemLayout(
+        "gsm8k",
+        {"question": ("question",), "answer": ("answer",)},
+        lambda keys, row: "question" in keys and bool(_GSM8K_ANSWER.search(str(row.get("answer", "")))),
+        final_line=True,
+        keep_raw_answer=False,
+    )
+)
+register_layout(
+    ProblemLayout(
+        FALLBACK_LAYOUT,
+        {
+            "question": ("question", "problem", "prompt", "input"),
+            "answer": ("answer", "gold", "gt", "final_answer", "target"),
+            "solution": ("solution", "rationale"),
+            "subject": ("subject",),
+            "difficulty": ("difficulty", "level"),
+            "source_key": ("id", "idx", "unique_id"),
+            "domain": ("domain",),
+            "split": ("split",),
+        },
+        lambda keys, row: True,
+    )
+)
 
 
 def map_problem_rows(
@@ -222,8 +267,15 @@ def map_problem_rows(
     if layout in CODE_LAYOUTS or layout == "choices":
         if field_map:
             raise ValueError(f"--field does not apply to the {layout} layout (its columns are fixed)")
-        records, errors = _map_special_rows(source, layout, source_name=source_name, split=split, domain=domain,
-                                            answer_kind=answer_kind, difficulty=difficulty)
+        records, errors = _map_special_rows(
+            source,
+            layout,
+            source_name=source_name,
+            split=split,
+            domain=domain,
+            answer_kind=answer_kind,
+            difficulty=difficulty,
+        )
         return records, errors, layout
     if layout not in PROBLEM_LAYOUTS:
         raise ValueError(f"unknown layout {layout!r}; known: {', '.join([*PROBLEM_LAYOUTS, 'choices', *CODE_LAYOUTS])}")
@@ -241,14 +293,22 @@ def map_problem_rows(
         question = _pick(data, columns.get("question", ()))
         raw_answer = _pick(data, columns.get("answer", ()))
         if not isinstance(question, str) or not question.strip():
-            errors.append(RowError(source.path, row.line,
-                                   f"no question (looked for {', '.join(columns['question'])}); "
-                                   "use --field question=COLUMN"))
+            errors.append(
+                RowError(
+                    source.path,
+                    row.line,
+                    f"no question (looked for {', '.join(columns['question'])}); use --field question=COLUMN",
+                )
+            )
             continue
         if raw_answer is None:
-            errors.append(RowError(source.path, row.line,
-                                   f"no answer (looked for {', '.join(columns['answer'])}); "
-                                   "use --field answer=COLUMN"))
+            errors.append(
+                RowError(
+                    source.path,
+                    row.line,
+                    f"no answer (looked for {', '.join(columns['answer'])}); use --field answer=COLUMN",
+                )
+            )
             continue
         meta: dict[str, Any] = {"layout": layout}
         solution = _pick(data, columns.get("solution", ()))
@@ -274,28 +334,39 @@ def map_problem_rows(
             meta["raw_answer"] = canonical_answer(raw_answer)
         key = _pick(data, columns.get("source_key", ()))
         question = question.strip()
-        records.append({
-            "id": problem_id(source_name, question),
-            "source": source_name,
-            "source_key": str(key) if key is not None else str(row.line),
-            "domain": str(_pick(data, columns.get("domain", ())) or default_domain),
-            "subject": _pick(data, columns.get("subject", ())),
-            "difficulty": difficulty if difficulty is not None
-            else _difficulty(_pick(data, columns.get("difficulty", ()))),
-            "question": question,
-            "question_hash": question_hash(question),
-            "answer": answer,
-            "answer_kind": kind,
-            "solution": solution,
-            "choices": choices,
-            "split": split or _pick(data, columns.get("split", ())),
-            "meta": {k: v for k, v in meta.items() if v is not None},
-        })
+        records.append(
+            {
+                "id": problem_id(source_name, question),
+                "source": source_name,
+                "source_key": str(key) if key is not None else str(row.line),
+                "domain": str(_pick(data, columns.get("domain", ())) or default_domain),
+                "subject": _pick(data, columns.get("subject", ())),
+                "difficulty": difficulty
+                if difficulty is not None
+                else _difficulty(_pick(data, columns.get("difficulty", ()))),
+                "question": question,
+                "question_hash": question_hash(question),
+                "answer": answer,
+                "answer_kind": kind,
+                "solution": solution,
+                "choices": choices,
+                "split": split or _pick(data, columns.get("split", ())),
+                "meta": {k: v for k, v in meta.items() if v is not None},
+            }
+        )
     return records, errors, layout
 
 
-def _map_special_rows(source: Source, layout: str, *, source_name: str, split: str | None, domain: str | None,
-                      answer_kind: str | None, difficulty: int | None) -> tuple[list[dict], list[RowError]]:
+def _map_special_rows(
+    source: Source,
+    layout: str,
+    *,
+    source_name: str,
+    split: str | None,
+    domain: str | None,
+    answer_kind: str | None,
+    difficulty: int | None,
+) -> tuple[list[dict], list[RowError]]:
     """Records and row errors for the code layouts and the choices layout (their own mapping modules)."""
     code = layout in CODE_LAYOUTS
     if code and answer_kind not in (None, "code"):
@@ -312,21 +383,26 @@ def _map_special_rows(source: Source, layout: str, *, source_name: str, split: s
             continue
         question = mapped["question"]
         key = mapped.get("source_key") if code else _pick(row.data, ("id", "idx", "unique_id"))
-        records.append({
-            "id": problem_id(source_name, question),
-            "source": source_name,
-            "source_key": str(key) if key is not None else str(row.line),
-            "domain": str(row.data.get("domain") or default_domain) if not code else default_domain,
-            "subject": mapped.get("subject") if code else _pick(row.data, ("subject", "category")),
-            "difficulty": difficulty if difficulty is not None
-            else mapped.get("difficulty") if code else _difficulty(_pick(row.data, ("difficulty", "level"))),
-            "question": question,
-            "question_hash": question_hash(question),
-            "answer": mapped["answer"],
-            "answer_kind": kind,
-            "solution": mapped.get("solution"),
-            "choices": mapped.get("choices"),
-            "split": split or _pick(row.data, ("split",)),
-            "meta": {"layout": layout, **mapped.get("meta", {})},
-        })
+        records.append(
+            {
+                "id": problem_id(source_name, question),
+                "source": source_name,
+                "source_key": str(key) if key is not None else str(row.line),
+                "domain": str(row.data.get("domain") or default_domain) if not code else default_domain,
+                "subject": mapped.get("subject") if code else _pick(row.data, ("subject", "category")),
+                "difficulty": difficulty
+                if difficulty is not None
+                else mapped.get("difficulty")
+                if code
+                else _difficulty(_pick(row.data, ("difficulty", "level"))),
+                "question": question,
+                "question_hash": question_hash(question),
+                "answer": mapped["answer"],
+                "answer_kind": kind,
+                "solution": mapped.get("solution"),
+                "choices": mapped.get("choices"),
+                "split": split or _pick(row.data, ("split",)),
+                "meta": {"layout": layout, **mapped.get("meta", {})},
+            }
+        )
     return records, errors

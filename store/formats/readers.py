@@ -15,6 +15,7 @@ JSON values are parsed with Python's json module plus three guards: integers lon
 int-to-text limit (4,300 digits) are kept as their digits (text), NaN/Infinity (not JSON) and lone
 UTF-16 surrogates (not text) are row errors, and nesting too deep for the parser is a row error.
 """
+
 from __future__ import annotations
 
 import csv
@@ -46,6 +47,7 @@ class SourceRow:
 @dataclass
 class Source:
     """A batch of rows (or a whole file) as the layout mappers take it."""
+
     path: str
     format: str
     rows: list[SourceRow]
@@ -102,11 +104,16 @@ def detect_format(path: str) -> str:
     if not os.path.exists(path):
         dangling = " (a dangling or looping symlink)" if os.path.lexists(path) else ""
         raise RowError(path, 0, f"no such file{dangling}")
-    raise RowError(path, 0, "cannot tell the format from the name; use .jsonl, .json, .parquet, .csv, or a "
-                            "datasets folder (save_to_disk) / hub id (org/name), or pass --format")
+    raise RowError(
+        path,
+        0,
+        "cannot tell the format from the name; use .jsonl, .json, .parquet, .csv, or a "
+        "datasets folder (save_to_disk) / hub id (org/name), or pass --format",
+    )
 
 
 # ---- JSON values -------------------------------------------------------------------------------
+
 
 class _BadValue(ValueError):
     pass
@@ -168,6 +175,7 @@ def _decode_problem(e: UnicodeDecodeError) -> str:
 
 # ---- text files --------------------------------------------------------------------------------
 
+
 def _open_binary(path: str):
     if path.lower().endswith(".gz"):
         import gzip
@@ -191,7 +199,7 @@ def _lines(path: str) -> Iterator[tuple[int, bytes] | RowError]:
                         yield RowError(path, 1, "the file is UTF-16 text; save it as UTF-8", fatal=True)
                         return
                     if raw.startswith(UTF8_BOM):
-                        raw = raw[len(UTF8_BOM):]
+                        raw = raw[len(UTF8_BOM) :]
                 yield lineno, raw
     except (gzip.BadGzipFile, zlib.error, EOFError) as e:
         where = "not a gzip file" if lineno == 0 else "the gzip stream is damaged"
@@ -227,8 +235,15 @@ def _read_jsonl(path: str) -> Iterator[SourceRow | RowError]:
 
 
 def _json_type(value: Any) -> str:
-    return {dict: "an object", list: "an array", str: "a string", bool: "true/false", type(None): "null",
-            int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+    return {
+        dict: "an object",
+        list: "an array",
+        str: "a string",
+        bool: "true/false",
+        type(None): "null",
+        int: "a number",
+        float: "a number",
+    }.get(type(value), type(value).__name__)
 
 
 def _read_json(path: str) -> Iterator[SourceRow | RowError]:
@@ -236,14 +251,14 @@ def _read_json(path: str) -> Iterator[SourceRow | RowError]:
     with _open_binary(path) as f:
         head = f.read(4096)
     if head.startswith(UTF8_BOM):
-        head = head[len(UTF8_BOM):]
+        head = head[len(UTF8_BOM) :]
     if not head.lstrip().startswith(b"["):
         yield from _read_jsonl(path)
         return
     with _open_binary(path) as f:
         raw = f.read()
     if raw.startswith(UTF8_BOM):
-        raw = raw[len(UTF8_BOM):]
+        raw = raw[len(UTF8_BOM) :]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -276,8 +291,9 @@ def _array_items(path: str, text: str, may_have_surrogates: bool) -> Iterator[So
         try:
             value, pos = _json_value(text, start, may_have_surrogates)
         except _BadValue as e:
-            yield RowError(path, line_at(start), f"array item {item}: {e}; the rest of the array cannot be read",
-                           fatal=True)
+            yield RowError(
+                path, line_at(start), f"array item {item}: {e}; the rest of the array cannot be read", fatal=True
+            )
             return
         at = line_at(start)
         if isinstance(value, dict):
@@ -290,11 +306,12 @@ def _array_items(path: str, text: str, may_have_surrogates: bool) -> Iterator[So
             pos += 1
             continue
         if pos < len(text) and text[pos] == "]":
-            if text[pos + 1:].strip():
+            if text[pos + 1 :].strip():
                 yield RowError(path, line_at(pos), "extra data after the JSON array", fatal=True)
             return
-        yield RowError(path, line_at(min(pos, len(text))), "invalid JSON: expected ',' or ']' after an array item",
-                       fatal=True)
+        yield RowError(
+            path, line_at(min(pos, len(text))), "invalid JSON: expected ',' or ']' after an array item", fatal=True
+        )
         return
 
 
@@ -330,8 +347,11 @@ def _read_csv(path: str) -> Iterator[SourceRow | RowError]:
             start = reader.line_num + 1
             continue
         end = reader.line_num
-        problems = [f"line {n}: {bad_lines.pop(n)}" if n != start else bad_lines.pop(n)
-                    for n in range(start, end + 1) if n in bad_lines]
+        problems = [
+            f"line {n}: {bad_lines.pop(n)}" if n != start else bad_lines.pop(n)
+            for n in range(start, end + 1)
+            if n in bad_lines
+        ]
         line, start = start, end + 1
         if header is None:
             if problems:
@@ -355,6 +375,7 @@ def _read_csv(path: str) -> Iterator[SourceRow | RowError]:
 
 
 # ---- columnar ----------------------------------------------------------------------------------
+
 
 def _arrow_rows(batches: Iterable, first_line: int) -> Iterator[SourceRow]:
     line = first_line
@@ -421,8 +442,9 @@ def resolve_format(path: str, fmt: str | None) -> str:
     return fmt
 
 
-def iter_source(path: str | os.PathLike, fmt: str | None = None,
-                split: str | None = None) -> Iterator[SourceRow | RowError]:
+def iter_source(
+    path: str | os.PathLike, fmt: str | None = None, split: str | None = None
+) -> Iterator[SourceRow | RowError]:
     """Every row of a file (or dataset) as it is read; bad rows come as RowErrors, never raised."""
     path = str(path)
     return READERS[resolve_format(path, fmt)](path, split)

@@ -20,6 +20,7 @@ Each layout is a registered ``TrajectoryLayout`` (name, detection test, row mapp
 ``TRAJECTORY_LAYOUTS``, like the filter rules in ``pipeline/filters/base.RULES``: a new layout is one
 mapper function and one ``register_layout`` line below.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -29,8 +30,17 @@ from store.formats.errors import RowError
 from store.formats.readers import Source
 from store.formats.values import answer_text, verdict
 
-RESPONSE_KEYS = ("combined_text", "code", "messages", "conversations", "response", "completion",
-                 "output", "generation", "model_output")
+RESPONSE_KEYS = (
+    "combined_text",
+    "code",
+    "messages",
+    "conversations",
+    "response",
+    "completion",
+    "output",
+    "generation",
+    "model_output",
+)
 
 
 @dataclass
@@ -106,8 +116,15 @@ def get_layout(name: str) -> TrajectoryLayout:
         raise ValueError(f"unknown trajectory layout {name!r}; known: {', '.join(TRAJECTORY_LAYOUTS)}") from None
 
 
-_ROLE = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
-         "system": "system", "model": "assistant", "chatgpt": "assistant"}
+_ROLE = {
+    "human": "user",
+    "user": "user",
+    "gpt": "assistant",
+    "assistant": "assistant",
+    "system": "system",
+    "model": "assistant",
+    "chatgpt": "assistant",
+}
 
 
 def _turns(value: Any) -> list[tuple[str, str]] | None:
@@ -179,10 +196,19 @@ def _skyt1(row: Row) -> list[RawTrajectory] | str:
         return "Sky-T1 row has no responses (code is an empty list)"
     preds = data.get("pred") if isinstance(data.get("pred"), list) else []
     scores = data.get("score") if isinstance(data.get("score"), list) else []
-    return [row.record(q, code, sample_index=i, extras={
-        "harness_pred": None if i >= len(preds) or preds[i] is None else str(preds[i]),
-        "harness_correct": None if i >= len(scores) else verdict(scores[i], f"score[{i}]"),
-        "source_idx": data.get("idx")}) for i, code in enumerate(codes)]
+    return [
+        row.record(
+            q,
+            code,
+            sample_index=i,
+            extras={
+                "harness_pred": None if i >= len(preds) or preds[i] is None else str(preds[i]),
+                "harness_correct": None if i >= len(scores) else verdict(scores[i], f"score[{i}]"),
+                "source_idx": data.get("idx"),
+            },
+        )
+        for i, code in enumerate(codes)
+    ]
 
 
 def _conversation(row: Row, turns: list[tuple[str, str]] | None, *turn_lists: Any) -> list[RawTrajectory] | str:
@@ -211,8 +237,10 @@ def _prompt_completion(row: Row) -> list[RawTrajectory] | str:
 def _prompt_response(row: Row) -> list[RawTrajectory] | str:
     q, text = _first(row.data, row.question_keys), _first(row.data, row.response_keys)
     if not isinstance(q, str) or not isinstance(text, str):
-        return (f"row needs a question ({'/'.join(row.question_keys)}) and a response "
-                f"({'/'.join(row.response_keys)}); use --field question=COL --field response=COL")
+        return (
+            f"row needs a question ({'/'.join(row.question_keys)}) and a response "
+            f"({'/'.join(row.response_keys)}); use --field question=COL --field response=COL"
+        )
     return [row.record(q, text, reasoning=_reasoning(row.data))]
 
 
@@ -220,30 +248,46 @@ def _prompt_response(row: Row) -> list[RawTrajectory] | str:
 register_layout(TrajectoryLayout("still2", lambda keys: "combined_text" in keys, _still2, origin="distill"))
 register_layout(TrajectoryLayout("skyt1", lambda keys: {"code", "question"} <= keys, _skyt1, origin="eval"))
 register_layout(TrajectoryLayout("messages", lambda keys: bool(keys & {"messages", "conversations"}), _messages))
-register_layout(TrajectoryLayout("prompt-completion", lambda keys: {"prompt", "completion"} <= keys,
-                                 _prompt_completion))
+register_layout(
+    TrajectoryLayout("prompt-completion", lambda keys: {"prompt", "completion"} <= keys, _prompt_completion)
+)
 register_layout(TrajectoryLayout(FALLBACK_LAYOUT, lambda keys: True, _prompt_response))
 
 
-def map_trajectory_rows(source: Source, *, layout: str | None = None,
-                        field_map: dict[str, str] | None = None) -> tuple[list[RawTrajectory], list[RowError], str]:
+def map_trajectory_rows(
+    source: Source, *, layout: str | None = None, field_map: dict[str, str] | None = None
+) -> tuple[list[RawTrajectory], list[RowError], str]:
     field_map = field_map or {}
     errors = list(source.errors)
     if not source.rows:
         return [], errors, layout or FALLBACK_LAYOUT
     layout = layout or detect_layout(set(source.rows[0].data))
     mapper = get_layout(layout).map_row
-    q_keys = (field_map["question"],) if "question" in field_map else (
-        "question", "prompt", "problem", "instruction", "input")
-    r_keys = (field_map["response"],) if "response" in field_map else (
-        "response", "output", "generation", "answer_text", "model_output", "completion")
+    q_keys = (
+        (field_map["question"],)
+        if "question" in field_map
+        else ("question", "prompt", "problem", "instruction", "input")
+    )
+    r_keys = (
+        (field_map["response"],)
+        if "response" in field_map
+        else ("response", "output", "generation", "answer_text", "model_output", "completion")
+    )
     out: list[RawTrajectory] = []
     for row in source.rows:
         data = row.data
         gold = data.get(field_map["answer"]) if "answer" in field_map else _gold(data)
-        result = mapper(Row(row.line, data, q_keys, r_keys, answer_text(gold, "gold answer"),
-                            data.get("domain") if isinstance(data.get("domain"), str) else None,
-                            data.get("model") if isinstance(data.get("model"), str) else None))
+        result = mapper(
+            Row(
+                row.line,
+                data,
+                q_keys,
+                r_keys,
+                answer_text(gold, "gold answer"),
+                data.get("domain") if isinstance(data.get("domain"), str) else None,
+                data.get("model") if isinstance(data.get("model"), str) else None,
+            )
+        )
         if isinstance(result, str):
             errors.append(RowError(source.path, row.line, result))
         else:

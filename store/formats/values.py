@@ -3,6 +3,7 @@
 The layout mappers (problems.py, trajectories.py) call these; a :class:`BadValue` raised inside a
 mapper is charged by the importer to the row it came from (file:line).
 """
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """Fixtures for integration tests: a tiny random-weight model built once per session."""
+
 from __future__ import annotations
 
 import pytest

@@ -3,6 +3,7 @@
 Run as a script: ``python stress_worker.py writer DB NAME BATCHES ROWS`` or
 ``python stress_worker.py tui DB STOPFILE``. Prints one JSON line with what it did and every error.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,16 @@ def writer(db: str, name: str, batches: int, rows: int) -> dict:
     errors, written = [], 0
     rnd = random.Random(name)
     for b in range(batches):
-        batch = [{"id": f"{name}-{b}-{r}", "problem_id": "p", "text": f"{name} {b} {r} " + "x" * 200,
-                  "origin": "explore", "run_id": name} for r in range(rows)]
+        batch = [
+            {
+                "id": f"{name}-{b}-{r}",
+                "problem_id": "p",
+                "text": f"{name} {b} {r} " + "x" * 200,
+                "origin": "explore",
+                "run_id": name,
+            }
+            for r in range(rows)
+        ]
         try:
             with store.write() as conn:
                 written += add_trajectories(conn, batch)
@@ -50,8 +59,9 @@ def tui(db: str, stopfile: str) -> dict:
                 target = rnd.choice(page)[0]
                 with store.write() as conn:
                     conn.execute("UPDATE trajectory SET status = 'approved' WHERE id = ?", [target])
-                    conn.execute("INSERT INTO note (target_kind, target_id, text) VALUES ('trajectory', ?, 'seen')",
-                                 [target])
+                    conn.execute(
+                        "INSERT INTO note (target_kind, target_id, text) VALUES ('trajectory', ?, 'seen')", [target]
+                    )
                 curations += 1
         except Exception as e:  # noqa: BLE001
             errors.append(repr(e))

@@ -1,5 +1,6 @@
 """`still2 eval`: outputs stored as eval trajectories with verdicts, right accuracy / pass@k / maj@k, resumable;
 plus one run with a real (tiny random) model through the CLI."""
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,13 @@ class ScriptedEngine:
             for _ in range(params.n):
                 k = self.seen.get(q, 0)
                 self.seen[q] = k + 1
-                comps.append(Completion(text=f"so \\boxed{{{self.script[q][k % len(self.script[q])]}}}",
-                                        n_tokens=4, finish_reason="stop"))
+                comps.append(
+                    Completion(
+                        text=f"so \\boxed{{{self.script[q][k % len(self.script[q])]}}}",
+                        n_tokens=4,
+                        finish_reason="stop",
+                    )
+                )
             out.append(PromptResult(prompt_index=i, completions=comps, prompt_tokens=3))
         return out
 
@@ -48,8 +54,12 @@ class ScriptedEngine:
 
 def _results(store, model):
     with store.read() as conn:
-        return {(b, m): (v, n) for b, m, v, n in conn.execute(
-            "SELECT benchmark, metric, value, n FROM eval_result WHERE model = ?", [model]).fetchall()}
+        return {
+            (b, m): (v, n)
+            for b, m, v, n in conn.execute(
+                "SELECT benchmark, metric, value, n FROM eval_result WHERE model = ?", [model]
+            ).fetchall()
+        }
 
 
 def test_greedy_accuracy_trajectories_and_resume(store):
@@ -64,8 +74,10 @@ def test_greedy_accuracy_trajectories_and_resume(store):
     messages = engine.calls[0][0][0]
     assert [m["role"] for m in messages] == ["user"] and "step by step" in messages[0]["content"]
     with store.read() as conn:
-        rows = conn.execute("SELECT origin, model, run_id, verdict, sampling->>'temperature' FROM trajectory "
-                            "WHERE origin = 'eval' ORDER BY problem_id").fetchall()
+        rows = conn.execute(
+            "SELECT origin, model, run_id, verdict, sampling->>'temperature' FROM trajectory "
+            "WHERE origin = 'eval' ORDER BY problem_id"
+        ).fetchall()
         state = conn.execute("SELECT kind, state FROM run WHERE id = ?", [res["run_id"]]).fetchone()
     assert len(rows) == 4 and {r[1] for r in rows} == {"my-model"} and {r[2] for r in rows} == {res["run_id"]}
     assert res["stderr"]["accuracy"] == pytest.approx((0.75 * 0.25 / 3) ** 0.5)  # sd of (1,1,1,0) / sqrt(4)
@@ -100,15 +112,30 @@ def test_unknown_benchmark_is_a_clear_error(store):
 @pytest.mark.slow
 def test_eval_cli_with_a_real_tiny_model(store, db_path, tiny_model):
     seed_store(store, n=3)
-    result = cli.invoke(app, ["eval", "--db", str(db_path), "--model", tiny_model, "--benchmark", "toy",
-                              "--max-new-tokens", "6", "--no-system", "--json"])
+    result = cli.invoke(
+        app,
+        [
+            "eval",
+            "--db",
+            str(db_path),
+            "--model",
+            tiny_model,
+            "--benchmark",
+            "toy",
+            "--max-new-tokens",
+            "6",
+            "--no-system",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     [res] = json.loads(result.stdout)
     assert res["problems"] == 3 and 0.0 <= res["metrics"]["accuracy"] <= 1.0
     with store.read() as conn:
         model_row = conn.execute("SELECT id, method FROM model WHERE id = ?", [res["model"]]).fetchone()
-        n_eval = conn.execute("SELECT count(*) FROM trajectory WHERE origin = 'eval' AND model = ?",
-                              [res["model"]]).fetchone()[0]
+        n_eval = conn.execute(
+            "SELECT count(*) FROM trajectory WHERE origin = 'eval' AND model = ?", [res["model"]]
+        ).fetchone()[0]
         stored = conn.execute("SELECT value FROM eval_result WHERE model = ?", [res["model"]]).fetchone()[0]
     assert model_row == (res["model"], "base") and n_eval == 3
     assert stored == res["metrics"]["accuracy"]
@@ -116,8 +143,9 @@ def test_eval_cli_with_a_real_tiny_model(store, db_path, tiny_model):
 
 def _record(store, model, benchmark):
     with store.read() as conn:
-        cur = conn.execute("SELECT * FROM eval_result WHERE model = ? AND benchmark = ? AND metric = 'accuracy'",
-                           [model, benchmark])
+        cur = conn.execute(
+            "SELECT * FROM eval_result WHERE model = ? AND benchmark = ? AND metric = 'accuracy'", [model, benchmark]
+        )
         return dict(zip([d[0] for d in cur.description], cur.fetchone()))
 
 

@@ -1,4 +1,5 @@
 """Exploration: rounds, early stop on correct, every rollout stored and verified, resume after kill -9."""
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,10 @@ class ScriptedEngine:
                 self.seen[q] = k + 1
                 script = self.answers[q]
                 ans = script[k] if k < len(script) else "0"
-                text = (f"<|begin_of_thought|>\n\ntry {k}\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\n"
-                        f"\\boxed{{{ans}}}\n\n<|end_of_solution|>")
+                text = (
+                    f"<|begin_of_thought|>\n\ntry {k}\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\n"
+                    f"\\boxed{{{ans}}}\n\n<|end_of_solution|>"
+                )
                 comps.append(Completion(text=text, n_tokens=12, finish_reason="stop", seconds=0.01))
             out.append(PromptResult(prompt_index=i, completions=comps, prompt_tokens=5))
         return out
@@ -57,8 +60,9 @@ class ScriptedEngine:
 
 
 def _setup(db: str, n: int = 3) -> None:
-    result = cli.invoke(app, ["problems", "generate", "--kind", "arithmetic", "--difficulty", "1", "-n", str(n),
-                              "--db", db])
+    result = cli.invoke(
+        app, ["problems", "generate", "--kind", "arithmetic", "--difficulty", "1", "-n", str(n), "--db", db]
+    )
     assert result.exit_code == 0, result.output
 
 
@@ -71,16 +75,18 @@ def test_rounds_stop_on_correct_and_store_every_rollout(tmp_path):
     qa = {p.question: p.answer for p in problems}
     questions = list(qa)
     script = {
-        questions[0]: [qa[questions[0]]],                       # right at once
-        questions[1]: ["-1", "-2", "-3", qa[questions[1]]],     # right on the 4th sample
-        questions[2]: ["-1"] * 10,                               # never
+        questions[0]: [qa[questions[0]]],  # right at once
+        questions[1]: ["-1", "-2", "-3", qa[questions[1]]],  # right on the 4th sample
+        questions[2]: ["-1"] * 10,  # never
     }
     engine = ScriptedEngine(script)
     config = ExploreConfig(max_rollouts=6, want_correct=1, per_round=2, batch_problems=3, verifier_workers=1)
     summary = explore(store, engine, "scripted", problems, config, "run-a")
     with store.read() as conn:
-        per = dict(conn.execute("""SELECT problem_id, list(verdict ORDER BY sample_index) FROM trajectory
-                                   GROUP BY problem_id""").fetchall())
+        per = dict(
+            conn.execute("""SELECT problem_id, list(verdict ORDER BY sample_index) FROM trajectory
+                                   GROUP BY problem_id""").fetchall()
+        )
         reasons = conn.execute("SELECT count(*) FROM trajectory WHERE verdict_reason IS NULL").fetchone()[0]
         run = conn.execute("SELECT state, progress FROM run WHERE id = 'run-a'").fetchone()
     by_q = {p.question: per[p.id] for p in problems}
@@ -99,8 +105,20 @@ def test_rounds_stop_on_correct_and_store_every_rollout(tmp_path):
 def test_explore_cli_with_tiny_model_stores_verified_rollouts(tmp_path, tiny_model):
     db = str(tmp_path / "s.duckdb")
     _setup(db, n=2)
-    args = ["explore", "--db", db, "--model", tiny_model, "--max-rollouts", "3", "--per-round", "2",
-            "--max-new-tokens", "8", "--json"]
+    args = [
+        "explore",
+        "--db",
+        db,
+        "--model",
+        tiny_model,
+        "--max-rollouts",
+        "3",
+        "--per-round",
+        "2",
+        "--max-new-tokens",
+        "8",
+        "--json",
+    ]
     result = cli.invoke(app, args)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
@@ -120,10 +138,27 @@ def test_explore_cli_with_tiny_model_stores_verified_rollouts(tmp_path, tiny_mod
 def test_kill_9_then_rerun_resumes_without_loss_or_duplicates(tmp_path, tiny_model):
     db = str(tmp_path / "s.duckdb")
     _setup(db, n=6)
-    cmd = [sys.executable, "-m", "pipeline", "explore", "--db", db, "--model", tiny_model, "--max-rollouts", "4",
-           "--per-round", "2", "--batch-problems", "2", "--max-new-tokens", "24", "--temperature", "1.0"]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "explore",
+        "--db",
+        db,
+        "--model",
+        tiny_model,
+        "--max-rollouts",
+        "4",
+        "--per-round",
+        "2",
+        "--batch-problems",
+        "2",
+        "--max-new-tokens",
+        "24",
+        "--temperature",
+        "1.0",
+    ]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     store = Store(db)
     deadline = time.monotonic() + 180
     seen = 0
@@ -145,7 +180,8 @@ def test_kill_9_then_rerun_resumes_without_loss_or_duplicates(tmp_path, tiny_mod
     summary = json.loads(done.stdout)
     with store.read() as conn:
         total, distinct_slots = conn.execute(
-            "SELECT count(*), count(DISTINCT (problem_id, sample_index)) FROM trajectory").fetchone()
+            "SELECT count(*), count(DISTINCT (problem_id, sample_index)) FROM trajectory"
+        ).fetchone()
         after = dict(conn.execute("SELECT id, text FROM trajectory").fetchall())
         per_problem = {r[0] for r in conn.execute("SELECT count(*) FROM trajectory GROUP BY problem_id").fetchall()}
     assert total == distinct_slots == 24 and per_problem == {4}

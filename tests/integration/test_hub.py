@@ -1,5 +1,6 @@
 """Dataset cards and `dataset push`: the card's facts come from the store; a push to a local Hub-API server
 (tests/hub_stub.py, through HF_ENDPOINT) loads back with `datasets.load_dataset` row for row."""
+
 from __future__ import annotations
 
 import json
@@ -26,30 +27,77 @@ BENCH_Q = "Find the number of ordered pairs $(x, y)$ of integers with $x^2 + y^2
 
 def _fill(store):
     """Train problems (one copies a benchmark), a benchmark, flagged and clean rollouts, D0 and its child D1."""
-    problems = [{"id": f"gen:{i}", "source": "gen", "question": f"What is {i} + {i}?", "question_hash": f"h{i}",
-                 "answer": str(2 * i), "domain": "math" if i % 3 else "science", "difficulty": 1 + i % 4,
-                 "split": "train"} for i in range(12)]
-    problems.append({"id": "copy:1", "source": "scraped", "question": "Problem 3. " + BENCH_Q, "question_hash": "c1",
-                     "answer": "4", "domain": "math", "difficulty": 5, "split": "train"})
-    problems.append({"id": "math500:q", "source": "math500", "question": BENCH_Q, "question_hash": "b1",
-                     "answer": "4", "domain": "math", "difficulty": None, "split": None})
+    problems = [
+        {
+            "id": f"gen:{i}",
+            "source": "gen",
+            "question": f"What is {i} + {i}?",
+            "question_hash": f"h{i}",
+            "answer": str(2 * i),
+            "domain": "math" if i % 3 else "science",
+            "difficulty": 1 + i % 4,
+            "split": "train",
+        }
+        for i in range(12)
+    ]
+    problems.append(
+        {
+            "id": "copy:1",
+            "source": "scraped",
+            "question": "Problem 3. " + BENCH_Q,
+            "question_hash": "c1",
+            "answer": "4",
+            "domain": "math",
+            "difficulty": 5,
+            "split": "train",
+        }
+    )
+    problems.append(
+        {
+            "id": "math500:q",
+            "source": "math500",
+            "question": BENCH_Q,
+            "question_hash": "b1",
+            "answer": "4",
+            "domain": "math",
+            "difficulty": None,
+            "split": None,
+        }
+    )
     rows = []
     for i, p in enumerate(problems[:-1]):
         for k in range(2):
-            text = to_still("Let me think.\n\n" + " ".join(["step"] * (30 + 10 * i)) + f"\n\nSo it is {p['answer']}.",
-                            f"The answer is \\boxed{{{p['answer']}}}.")
+            text = to_still(
+                "Let me think.\n\n" + " ".join(["step"] * (30 + 10 * i)) + f"\n\nSo it is {p['answer']}.",
+                f"The answer is \\boxed{{{p['answer']}}}.",
+            )
             parsed = parse_response(text)
-            rows.append({"id": f"t{i}-{k}", "problem_id": p["id"], "text": text, "thought": parsed.thought,
-                         "solution": parsed.solution, "format_style": parsed.style, "verdict": "correct",
-                         "verifier_version": "test-1", "origin": "distill" if i < 6 else "explore",
-                         "model": "teacher" if i < 6 else "m1", "run_id": "run-d" if i < 6 else "run-e",
-                         "iteration": 0 if i < 6 else 1, "sample_index": k, "n_tokens": 40 + 10 * i})
+            rows.append(
+                {
+                    "id": f"t{i}-{k}",
+                    "problem_id": p["id"],
+                    "text": text,
+                    "thought": parsed.thought,
+                    "solution": parsed.solution,
+                    "format_style": parsed.style,
+                    "verdict": "correct",
+                    "verifier_version": "test-1",
+                    "origin": "distill" if i < 6 else "explore",
+                    "model": "teacher" if i < 6 else "m1",
+                    "run_id": "run-d" if i < 6 else "run-e",
+                    "iteration": 0 if i < 6 else 1,
+                    "sample_index": k,
+                    "n_tokens": 40 + 10 * i,
+                }
+            )
     with store.write() as conn:
         add_problems(conn, problems)
         add_trajectories(conn, rows)
-        conn.execute("INSERT INTO run (id, kind, args, state) VALUES ('run-d', 'distill', '{\"engine\": \"openai\", "
-                     "\"model\": \"teacher\"}', 'done'), ('run-e', 'explore', '{\"engine\": \"transformers\", "
-                     "\"model\": \"m1\"}', 'done')")
+        conn.execute(
+            "INSERT INTO run (id, kind, args, state) VALUES ('run-d', 'distill', '{\"engine\": \"openai\", "
+            "\"model\": \"teacher\"}', 'done'), ('run-e', 'explore', '{\"engine\": \"transformers\", "
+            '"model": "m1"}\', \'done\')'
+        )
     run_filters(store, ["contamination", "duplicate"])
     build_dataset(store, "D0", DatasetRecipe(origins=["distill"], exclude_flags=[]), note="distilled seed")
     build_dataset(store, "D1", DatasetRecipe(parent="D0", origins=["explore"], exclude_flags=[], max_per_problem=1))
@@ -62,8 +110,9 @@ def test_card_states_recipe_lineage_filters_decontamination_and_lengths(store, t
     _, header, body = readme.split("---", 2)
     meta = yaml.safe_load(header)
     assert meta["license"] == "apache-2.0" and meta["size_categories"] == ["n<1K"]
-    assert meta["configs"] == [{"config_name": "default", "data_files": [{"split": "train",
-                                                                          "path": "data/train-*.parquet"}]}]
+    assert meta["configs"] == [
+        {"config_name": "default", "data_files": [{"split": "train", "path": "data/train-*.parquet"}]}
+    ]
     assert {"reasoning", "math", "science"} <= set(meta["tags"])
     table = pq.read_table(tmp_path / "out" / "data" / "train-00000-of-00001.parquet")
     assert table.num_rows == info["rows"] and table.column_names == ["prompt", "completion"]
@@ -91,8 +140,9 @@ def _env(hub, token, home=None):
 
 
 def _still2(args, env):
-    return subprocess.run([sys.executable, "-m", "pipeline", *args], env=env, cwd=REPO, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=300
+    )
 
 
 LOAD = """
@@ -120,8 +170,13 @@ def test_push_round_trips_through_a_local_hub(store, db_path, tmp_path):
         local = export_folder(store, "D1", tmp_path / "local")
         expected = pq.read_table(tmp_path / "local" / "data" / "train-00000-of-00001.parquet").to_pylist()
         for revision in ("D1", "main"):
-            loaded = subprocess.run([sys.executable, "-c", LOAD, "lab/still2-d1", revision], env=env,
-                                    capture_output=True, text=True, timeout=300)
+            loaded = subprocess.run(
+                [sys.executable, "-c", LOAD, "lab/still2-d1", revision],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
             assert loaded.returncode == 0, loaded.stderr
             assert json.loads(loaded.stdout) == expected and len(expected) == local["rows"]
         card = repo.commits[repo.branches["D1"]]["files"]["README.md"].decode()
@@ -132,12 +187,18 @@ def test_push_round_trips_through_a_local_hub(store, db_path, tmp_path):
         assert repo.branches["D1"] == info["commits"]["D1"] and "D0" in repo.branches
         assert repo.branches["main"] == info["commits"]["main"]
         # no token, a wrong token, a private repo read without a token: clear failures
-        assert "no Hub token" in _still2(["dataset", "push", "D1", "lab/x", "--db", str(db_path)], _env(hub, None)).stderr
+        assert (
+            "no Hub token" in _still2(["dataset", "push", "D1", "lab/x", "--db", str(db_path)], _env(hub, None)).stderr
+        )
         bad = _still2(["dataset", "push", "D1", "lab/x", "--db", str(db_path)], _env(hub, "wrong"))
         assert bad.returncode == 1 and "401" in bad.stderr
-        anonymous = subprocess.run([sys.executable, "-c", LOAD, "lab/still2-d1", "D1"],
-                                   env=_env(hub, None, tmp_path / "fresh-home"),
-                                   capture_output=True, text=True, timeout=300)
+        anonymous = subprocess.run(
+            [sys.executable, "-c", LOAD, "lab/still2-d1", "D1"],
+            env=_env(hub, None, tmp_path / "fresh-home"),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert anonymous.returncode != 0
 
 

@@ -1,6 +1,7 @@
 """`still2 iterate --recipe cpu-tiny --rounds 2` with a tiny model, in the report's order (imitate: M_1 = SFT(M_0,
 D_0); M_1 explores; D_1 = D_0 + selected; M_2 = SFT(M_0, D_1); DPO from the loop's M_1); after SIGKILL mid-round
 a rerun skips exactly the finished steps, redoes only the interrupted one, and ends without duplicates."""
+
 from __future__ import annotations
 
 import json
@@ -23,11 +24,40 @@ pytestmark = pytest.mark.slow
 
 
 def _args(db: Path, tiny: str) -> list[str]:
-    return ["iterate", "--db", str(db), "--recipe", "cpu-tiny", "--rounds", "2", "--model", tiny, "--name", "t",
-            "--seed-dataset", "D0", "--generate-train", "3", "--generate-test", "2", "--max-rollouts", "1",
-            "--per-round", "1", "--max-new-tokens", "6", "--eval-max-new-tokens", "6",
-            "--train-opt", "max_steps=1", "--train-opt", "batch_size=2", "--train-opt", "per_device_batch_size=2",
-            "--json"]
+    return [
+        "iterate",
+        "--db",
+        str(db),
+        "--recipe",
+        "cpu-tiny",
+        "--rounds",
+        "2",
+        "--model",
+        tiny,
+        "--name",
+        "t",
+        "--seed-dataset",
+        "D0",
+        "--generate-train",
+        "3",
+        "--generate-test",
+        "2",
+        "--max-rollouts",
+        "1",
+        "--per-round",
+        "1",
+        "--max-new-tokens",
+        "6",
+        "--eval-max-new-tokens",
+        "6",
+        "--train-opt",
+        "max_steps=1",
+        "--train-opt",
+        "batch_size=2",
+        "--train-opt",
+        "per_device_batch_size=2",
+        "--json",
+    ]
 
 
 def _steps(store: Store) -> dict[str, str]:
@@ -50,8 +80,13 @@ def test_iterate_imitates_first_and_resumes_after_sigkill(tmp_path, tiny_model):
     make_dataset(store, "D0", [t["id"] for t in trajs if t["verdict"] == "correct"])
 
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline", *_args(db, tiny_model)], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", *_args(db, tiny_model)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 300
     try:  # killed in the middle of round 1, once M_1 has explored
         while _steps(store).get("r1-explore") != "done":
@@ -76,19 +111,26 @@ def test_iterate_imitates_first_and_resumes_after_sigkill(tmp_path, tiny_model):
     assert set(after.values()) == {"done"}
     order = _order(store)
     # the report's order: imitate (M_1 on D_0) -> explore with M_1 -> D_1 -> M_2 = SFT(M_0, D_1)
-    assert [s for s in order if s in ("r1-train", "r1-explore", "r1-dataset", "r2-train")] == \
-        ["r1-train", "r1-explore", "r1-dataset", "r2-train"]
+    assert [s for s in order if s in ("r1-train", "r1-explore", "r1-dataset", "r2-train")] == [
+        "r1-train",
+        "r1-explore",
+        "r1-dataset",
+        "r2-train",
+    ]
     assert "r2-explore" not in after  # the last round trains and evaluates M_T only
     with store.read() as conn:
         assert conn.execute("SELECT state FROM run WHERE id = 'iterate-t'").fetchone()[0] == "done"
-        models = {r[0]: r[1:] for r in conn.execute("SELECT id, dataset, parent, base FROM model "
-                                                    "WHERE method = 'sft'").fetchall()}
+        models = {
+            r[0]: r[1:]
+            for r in conn.execute("SELECT id, dataset, parent, base FROM model WHERE method = 'sft'").fetchall()
+        }
         m0 = models["t-M1"][2]
         assert models == {"t-M1": ("D0", m0, m0), "t-M2": ("t-D1", m0, m0)}  # both from M_0
         parents = dict(conn.execute("SELECT name, parent FROM dataset WHERE name LIKE 't-%'").fetchall())
         assert parents == {"t-D1": "D0"}
-        explored = conn.execute("SELECT DISTINCT model, iteration FROM trajectory WHERE origin = 'explore' "
-                                "AND run_id IS NOT NULL").fetchall()
+        explored = conn.execute(
+            "SELECT DISTINCT model, iteration FROM trajectory WHERE origin = 'explore' AND run_id IS NOT NULL"
+        ).fetchall()
         assert explored == [("t-M1", 1)]  # M_1 explored, not M_0
         scorers = {r[0] for r in conn.execute("SELECT DISTINCT scorer FROM perplexity").fetchall()}
         assert scorers == {"t-M1"}
@@ -123,8 +165,10 @@ def test_iterate_dpo_starts_from_the_loops_m1(tmp_path, tiny_model, monkeypatch)
             out = []
             for i, messages in enumerate(prompts):
                 a, b = [int(x) for x in messages[-1]["content"].split("?")[0].split() if x.isdigit()][:2]
-                texts = [still_text(f"{THOUGHT_WORD} on it, attempt {k}", str(a + b if k % 2 else a + b + 1))
-                         for k in range(params.n)]
+                texts = [
+                    still_text(f"{THOUGHT_WORD} on it, attempt {k}", str(a + b if k % 2 else a + b + 1))
+                    for k in range(params.n)
+                ]
                 out.append(PromptResult(i, [Completion(t, 20, "stop") for t in texts], 10))
             return out
 
@@ -139,18 +183,38 @@ def test_iterate_dpo_starts_from_the_loops_m1(tmp_path, tiny_model, monkeypatch)
     store.init()
     trajs = seed_store(store, n=4)
     make_dataset(store, "D0", [t["id"] for t in trajs if t["verdict"] == "correct"])
-    cfg = iterate_config(None, rounds=2, name="d", model=tiny_model, method="dpo", dpo_variant="thought",
-                         seed_dataset="D0", pool_source="toy", use_system=False, train_recipe="cpu-tiny",
-                         max_rollouts=6, per_round=6, want_correct=6, max_new_tokens=32,
-                         train_overrides={"max_steps": 1, "batch_size": 2, "per_device_batch_size": 2,
-                                          "max_length": 400})
+    cfg = iterate_config(
+        None,
+        rounds=2,
+        name="d",
+        model=tiny_model,
+        method="dpo",
+        dpo_variant="thought",
+        seed_dataset="D0",
+        pool_source="toy",
+        use_system=False,
+        train_recipe="cpu-tiny",
+        max_rollouts=6,
+        per_round=6,
+        want_correct=6,
+        max_new_tokens=32,
+        train_overrides={"max_steps": 1, "batch_size": 2, "per_device_batch_size": 2, "max_length": 400},
+    )
     history = loop.iterate(store, cfg)
     steps_ran = history["ran_steps"]
-    assert steps_ran.index("r1-train") < steps_ran.index("r1-explore") < steps_ran.index("r1-pairs") \
+    assert (
+        steps_ran.index("r1-train")
+        < steps_ran.index("r1-explore")
+        < steps_ran.index("r1-pairs")
         < steps_ran.index("r2-train")
+    )
     with store.read() as conn:
-        models = {r[0]: r[1:] for r in conn.execute("SELECT id, method, parent, dataset, recipe FROM model "
-                                                    "WHERE method IN ('sft', 'dpo')").fetchall()}
+        models = {
+            r[0]: r[1:]
+            for r in conn.execute(
+                "SELECT id, method, parent, dataset, recipe FROM model WHERE method IN ('sft', 'dpo')"
+            ).fetchall()
+        }
         pairs = conn.execute("SELECT count(*), min(part) FROM pair").fetchone()
     assert models["d-M1"][:3] == ("sft", tiny_model_id(store, tiny_model), "D0")
     assert models["d-M2"][:3] == ("dpo", "d-M1", "d-P1")  # DPO from the loop's own M_1
@@ -178,12 +242,40 @@ def test_iterate_distils_d0_from_a_teacher_first(tmp_path, tiny_model):
     store.init()
     seed_store(store, n=3)
     with StubServer(reply=teacher) as stub:
-        result = CliRunner().invoke(app, [
-            "iterate", "--db", str(tmp_path / "store.duckdb"), "--train-recipe", "cpu-tiny", "--rounds", "1",
-            "--name", "k", "--model", tiny_model, "--teacher", "stub-model", "--teacher-opt", f"base_url={stub.url}",
-            "--pool-source", "toy", "--no-system", "--max-new-tokens", "64", "--distill-rollouts", "2",
-            "--train-opt", "max_steps=1",
-            "--train-opt", "batch_size=2", "--train-opt", "per_device_batch_size=2", "--json"])
+        result = CliRunner().invoke(
+            app,
+            [
+                "iterate",
+                "--db",
+                str(tmp_path / "store.duckdb"),
+                "--train-recipe",
+                "cpu-tiny",
+                "--rounds",
+                "1",
+                "--name",
+                "k",
+                "--model",
+                tiny_model,
+                "--teacher",
+                "stub-model",
+                "--teacher-opt",
+                f"base_url={stub.url}",
+                "--pool-source",
+                "toy",
+                "--no-system",
+                "--max-new-tokens",
+                "64",
+                "--distill-rollouts",
+                "2",
+                "--train-opt",
+                "max_steps=1",
+                "--train-opt",
+                "batch_size=2",
+                "--train-opt",
+                "per_device_batch_size=2",
+                "--json",
+            ],
+        )
     assert result.exit_code == 0, result.output
     history = json.loads(result.stdout)
     assert history["ran_steps"][:4] == ["r0-distill", "r0-distill-filter", "r0-seed", "r1-train"]

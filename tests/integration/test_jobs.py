@@ -1,4 +1,5 @@
 """Detached jobs: start -> done with its rows in the store, cancel, crash detection and resume, CLI schema."""
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,9 @@ def wait_state(db: str, run_id: str, states: tuple[str, ...], timeout: float = 6
 def test_job_runs_detached_and_records_rows_and_log(tmp_path):
     db = str(tmp_path / "s.duckdb")
     Store(db).init()
-    out = cli.invoke(app, ["jobs", "start", "--db", db, "--json", "--", "problems", "generate", "-n", "7",
-                           "--kind", "arithmetic"])
+    out = cli.invoke(
+        app, ["jobs", "start", "--db", db, "--json", "--", "problems", "generate", "-n", "7", "--kind", "arithmetic"]
+    )
     assert out.exit_code == 0, out.output
     info = json.loads(out.stdout)
     job = wait_state(db, info["id"], ("done", "failed"))

@@ -1,4 +1,5 @@
 """Nothing lost, no lock error: a TUI-like sticky reader/writer plus two writer processes on one store."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,9 @@ WORKER = Path(__file__).with_name("stress_worker.py")
 
 
 def _spawn(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(WORKER), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    return subprocess.Popen(
+        [sys.executable, str(WORKER), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def _result(proc: subprocess.Popen) -> dict:

@@ -3,6 +3,7 @@
 TRL removed PRMTrainer in 1.14; `make install` puts TRL 1.13.0 (its last release) beside TRL 1.16 in
 .venv/trl-prm, and the training runs in a subprocess with that TRL first on the path.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,23 +54,55 @@ def tiny(tmp_path_factory):
 
 def test_prm_export_trains_two_steps_with_trls_prm_trainer(store, db_path, tmp_path, tiny):
     assert (PRM_TRL / "trl" / "experimental" / "prm").is_dir(), "run `make install` (TRL 1.13 in .venv/trl-prm)"
-    texts = {f"w{i}": to_still(f"Let x be {i}.\n\nThen x + x = {2 * i + 1}.\n\nSo the answer is {2 * i + 1}.",
-                               f"$\\boxed{{{2 * i + 1}}}$") for i in range(3)}
+    texts = {
+        f"w{i}": to_still(
+            f"Let x be {i}.\n\nThen x + x = {2 * i + 1}.\n\nSo the answer is {2 * i + 1}.", f"$\\boxed{{{2 * i + 1}}}$"
+        )
+        for i in range(3)
+    }
     with store.write() as conn:
-        add_problems(conn, [{"id": f"p{i}", "source": "t", "question": f"What is {i} + {i}?", "question_hash": f"q{i}",
-                             "answer": str(2 * i)} for i in range(3)])
-        add_trajectories(conn, [{"id": tid, "problem_id": f"p{tid[1]}", "text": text, "origin": "explore",
-                                 "verdict": "incorrect", "thought": parse_response(text).thought,
-                                 "solution": parse_response(text).solution, "format_style": "still"}
-                                for tid, text in texts.items()])
+        add_problems(
+            conn,
+            [
+                {
+                    "id": f"p{i}",
+                    "source": "t",
+                    "question": f"What is {i} + {i}?",
+                    "question_hash": f"q{i}",
+                    "answer": str(2 * i),
+                }
+                for i in range(3)
+            ],
+        )
+        add_trajectories(
+            conn,
+            [
+                {
+                    "id": tid,
+                    "problem_id": f"p{tid[1]}",
+                    "text": text,
+                    "origin": "explore",
+                    "verdict": "incorrect",
+                    "thought": parse_response(text).thought,
+                    "solution": parse_response(text).solution,
+                    "format_style": "still",
+                }
+                for tid, text in texts.items()
+            ],
+        )
         for tid in texts:
             curation.set_step_label(conn, tid, 1, 3)
     out = tmp_path / "prm.jsonl"
     result = CliRunner().invoke(app, ["export", str(out), "--what", "prm", "--db", str(db_path)])
     assert result.exit_code == 0, result.output
     env = {**os.environ, "PYTHONPATH": str(PRM_TRL), "TRL_EXPERIMENTAL_SILENCE": "1"}
-    run = subprocess.run([sys.executable, "-c", TRAIN, str(out), tiny, str(tmp_path / "prm-out")], env=env,
-                         capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [sys.executable, "-c", TRAIN, str(out), tiny, str(tmp_path / "prm-out")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     got = json.loads(run.stdout.strip().splitlines()[-1])
     assert got["trl"] == "1.13.0" and got["steps"] == 2 and len(got["losses"]) == 2

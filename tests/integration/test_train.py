@@ -1,5 +1,6 @@
 """`still2 sft` / `still2 dpo` on CPU with a tiny random model: loadable checkpoints registered in the store,
 LoRA merged, DPO from M_1 by default, and thought-only DPO leaving the solution out of the loss."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,18 @@ from tests.integration.train_fixtures import SOLUTION_WORD, THOUGHT_WORD, make_d
 
 cli = CliRunner()
 pytestmark = pytest.mark.slow
-FAST = ["--recipe", "cpu-tiny", "--max-steps", "1", "--batch-size", "2", "--per-device-batch-size", "2",
-        "--max-length", "400"]
+FAST = [
+    "--recipe",
+    "cpu-tiny",
+    "--max-steps",
+    "1",
+    "--batch-size",
+    "2",
+    "--per-device-batch-size",
+    "2",
+    "--max-length",
+    "400",
+]
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +70,11 @@ def test_sft_saves_and_registers_from_base(trained, tiny_model):
     metrics = json.loads(row["metrics"])
     assert metrics["steps"] == 1 and metrics["train_loss"] > 0 and metrics["seconds"] > 0
     recipe = json.loads(row["recipe"])
-    assert recipe["recipe"] == "cpu-tiny" and recipe["precision"] == {"use_cpu": True, "bf16": False,
-                                                                      "gradient_checkpointing": False}
+    assert recipe["recipe"] == "cpu-tiny" and recipe["precision"] == {
+        "use_cpu": True,
+        "bf16": False,
+        "gradient_checkpointing": False,
+    }
     assert Path(row["path"]).parent == db.parent / "models"
     _loads(row["path"])
     with store.read() as conn:
@@ -69,8 +83,27 @@ def test_sft_saves_and_registers_from_base(trained, tiny_model):
 
 def test_sft_lora_merges_and_keeps_adapter(trained, tiny_model):
     db, store, _, _ = trained
-    result = cli.invoke(app, ["sft", "D1", "--db", str(db), "--base", tiny_model, "--name", "m1-lora", *FAST,
-                              "--lora-r", "4", "--lora-alpha", "8", "--lora-target-modules", "q_proj,v_proj", "--json"])
+    result = cli.invoke(
+        app,
+        [
+            "sft",
+            "D1",
+            "--db",
+            str(db),
+            "--base",
+            tiny_model,
+            "--name",
+            "m1-lora",
+            *FAST,
+            "--lora-r",
+            "4",
+            "--lora-alpha",
+            "8",
+            "--lora-target-modules",
+            "q_proj,v_proj",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     row = _model_row(store, "m1-lora")
     assert (Path(row["path"]) / "adapter" / "adapter_config.json").is_file()
@@ -116,8 +149,11 @@ def test_dpo_part_decides_which_tokens_the_dpo_term_sees(trained, tiny_model):
         example = trainer.train_dataset[0]
         batch = trainer.data_collator([trainer.train_dataset[i] for i in range(2)])
         # The DPO log-ratios sum over exactly the tokens with completion_mask 1.
-        decoded[variant] = (tokenizer.decode(example["chosen_ids"]), tokenizer.decode(example["rejected_ids"]),
-                            _scored(tokenizer, batch["input_ids"], batch["completion_mask"]))
+        decoded[variant] = (
+            tokenizer.decode(example["chosen_ids"]),
+            tokenizer.decode(example["rejected_ids"]),
+            _scored(tokenizer, batch["input_ids"], batch["completion_mask"]),
+        )
     chosen, rejected, scored = decoded["thought"]
     for text in (chosen, rejected, *scored):
         assert THOUGHT_WORD in text
@@ -167,8 +203,9 @@ def test_still2_dpo_preset_is_table2s_row(trained):
 
 def test_dpo_thought_with_full_sft_trains_and_records_its_loss(trained):
     db, store, _, _ = trained
-    result = cli.invoke(app, ["dpo", "P1", "--db", str(db), "--name", "m2-ts", "--variant", "thought+sft", *FAST,
-                              "--json"])
+    result = cli.invoke(
+        app, ["dpo", "P1", "--db", str(db), "--name", "m2-ts", "--variant", "thought+sft", *FAST, "--json"]
+    )
     assert result.exit_code == 0, result.output
     recipe = json.loads(_model_row(store, "m2-ts")["recipe"])
     assert recipe["loss_type"] == ["sigmoid"] and recipe["extra_sft_weight"] == 1.0
@@ -177,11 +214,30 @@ def test_dpo_thought_with_full_sft_trains_and_records_its_loss(trained):
 
 def test_overlong_rows_are_never_cut_silently(trained, tiny_model):
     db, store, _, _ = trained
-    refused = cli.invoke(app, ["sft", "D1", "--db", str(db), "--base", tiny_model, "--name", "m-short", *FAST,
-                               "--max-length", "60"])
+    refused = cli.invoke(
+        app, ["sft", "D1", "--db", str(db), "--base", tiny_model, "--name", "m-short", *FAST, "--max-length", "60"]
+    )
     assert refused.exit_code == 1 and "longer than max_length 60" in refused.output
-    cut = cli.invoke(app, ["sft", "D1", "--db", str(db), "--base", tiny_model, "--name", "m-cut", *FAST,
-                           "--max-length", "40", "--no-system", "--overlength", "truncate", "--json"])
+    cut = cli.invoke(
+        app,
+        [
+            "sft",
+            "D1",
+            "--db",
+            str(db),
+            "--base",
+            tiny_model,
+            "--name",
+            "m-cut",
+            *FAST,
+            "--max-length",
+            "40",
+            "--no-system",
+            "--overlength",
+            "truncate",
+            "--json",
+        ],
+    )
     assert cut.exit_code == 0, cut.output
     lengths = json.loads(_model_row(store, "m-cut")["recipe"])["lengths"]
     assert lengths["over"] == lengths["rows"] == 4 and lengths["policy"] == "truncate" and lengths["longest"] > 40

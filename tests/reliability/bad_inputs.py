@@ -1,12 +1,15 @@
 """Builders of the bad input files of the review (issue 19), shared by the tests."""
+
 from __future__ import annotations
 
 import gzip
 import json
 from pathlib import Path
 
-STILL = ("<|begin_of_thought|>\n\nstep one\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\n"
-         "\\boxed{{{answer}}}\n\n<|end_of_solution|>")
+STILL = (
+    "<|begin_of_thought|>\n\nstep one\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\n"
+    "\\boxed{{{answer}}}\n\n<|end_of_solution|>"
+)
 
 
 def problem_line(i: int) -> str:

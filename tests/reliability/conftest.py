@@ -1,4 +1,5 @@
 """Fixtures of the reliability suite: a small real store (AMC 2023 problems and Sky-T1 trajectories)."""
+
 from __future__ import annotations
 
 import shutil
@@ -40,5 +41,7 @@ def counts(path: Path) -> tuple[int, int]:
 
     store = Store(path)
     with store.read() as conn:
-        return (conn.execute("SELECT count(*) FROM problem").fetchone()[0],
-                conn.execute("SELECT count(*) FROM trajectory").fetchone()[0])
+        return (
+            conn.execute("SELECT count(*) FROM problem").fetchone()[0],
+            conn.execute("SELECT count(*) FROM trajectory").fetchone()[0],
+        )

@@ -3,6 +3,7 @@
 
     python -m tests.reliability.import_worker DB FILE ROWS_PER_BATCH SECONDS_PER_BATCH
 """
+
 from __future__ import annotations
 
 import sys

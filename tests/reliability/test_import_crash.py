@@ -1,5 +1,6 @@
 """A killed import (kill -9 at random points, reading or writing) leaves whole batches, no duplicate,
 no import_log row and no spill file; running the import again adds exactly the missing rows."""
+
 from __future__ import annotations
 
 import os
@@ -25,17 +26,26 @@ def snapshot(path) -> tuple[int, int, int, int]:
 
 
 def test_kill_at_random_points_then_reimport(tmp_path):
-    data = write_lines(tmp_path / "t.jsonl", [skyt1_line(f"Problem {i % 40}?", [STILL.format(answer=f"{i}-{k}")
-                                                                             for k in range(PER_ROW)])
-                                              for i in range(ROWS)])
+    data = write_lines(
+        tmp_path / "t.jsonl",
+        [
+            skyt1_line(f"Problem {i % 40}?", [STILL.format(answer=f"{i}-{k}") for k in range(PER_ROW)])
+            for i in range(ROWS)
+        ],
+    )
     rng = random.Random(19)
     env = {**os.environ, "PYTHONPATH": REPO}
     outcomes = []
     for attempt in range(6):
         db = tmp_path / f"s{attempt}.duckdb"
         Store(db).init()
-        child = subprocess.Popen([sys.executable, "-m", "tests.reliability.import_worker", str(db), str(data),
-                                  str(BATCH), "0.15"], stdout=subprocess.PIPE, text=True, env=env, cwd=REPO)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "tests.reliability.import_worker", str(db), str(data), str(BATCH), "0.15"],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=REPO,
+        )
         assert child.stdout.readline().strip() == "writing"
         # Kill points are counted in batches, not seconds (a loaded machine parses and writes slowly):
         # while reading and parsing, or at a random moment around the k-th batch's commit.

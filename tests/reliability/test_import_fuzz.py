@@ -6,6 +6,7 @@ The invariant checked on every generated file: the lines of the imported problem
 the reported errors are exactly the file's non-blank lines (or records, for CSV), with no overlap;
 a fatal error (the file cannot be read on) may end the list, and then nothing after it is counted.
 """
+
 from __future__ import annotations
 
 import csv
@@ -19,18 +20,36 @@ from store import Store
 from store.formats.errors import ImportFailed
 from store.importer import import_problems
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                           HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 json_scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(),
-    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=30),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=30),
 )
-json_values = st.recursive(json_scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                                 st.dictionaries(st.text(max_size=5), inner, max_size=3)),
-                           max_leaves=6)
-RAW_VALUES = st.sampled_from(["NaN", "-Infinity", '"\\ud800"', '"\\udfff x"', "[" * 3000 + "]" * 3000, '"ok\\u00e9"',
-                              '"\\ud83d\\ude00"', "1e999", "-0", "1" * 5000])
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)),
+    max_leaves=6,
+)
+RAW_VALUES = st.sampled_from(
+    [
+        "NaN",
+        "-Infinity",
+        '"\\ud800"',
+        '"\\udfff x"',
+        "[" * 3000 + "]" * 3000,
+        '"ok\\u00e9"',
+        '"\\ud83d\\ude00"',
+        "1e999",
+        "-0",
+        "1" * 5000,
+    ]
+)
 BAD_BYTES = st.sampled_from([b"\xff", b"\xe9", b"\xc3", b"\x80\x80", b"\xed\xa0\x80", b"\x00"])
 
 
@@ -64,7 +83,9 @@ def jsonl_lines(draw):
 
 def imported_lines(store: Store, source: str) -> list[int]:
     with store.read() as conn:
-        return sorted(int(r[0]) for r in conn.execute("SELECT source_key FROM problem WHERE source = ?", [source]).fetchall())
+        return sorted(
+            int(r[0]) for r in conn.execute("SELECT source_key FROM problem WHERE source = ?", [source]).fetchall()
+        )
 
 
 def check_accounting(store, path, expected_lines: set[int], source: str) -> None:
@@ -120,8 +141,9 @@ def csv_records(draw):
         kind = draw(st.sampled_from(["good", "good", "multiline", "long", "bytes", "ragged"]))
         buf = io.StringIO(newline="")
         w = csv.writer(buf, lineterminator="\n")
-        question = f"q{i} " + draw(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\x00"),
-                                           max_size=15))
+        question = f"q{i} " + draw(
+            st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\x00"), max_size=15)
+        )
         if kind == "multiline":
             question += "\nsecond line, with comma\n"
         if kind == "long":

@@ -1,5 +1,6 @@
 """Items 4, 6, 10, 11, 12: bad input files give file:line errors with the real line, `--skip-bad` passes
 every one of them without dropping a good row, and wrong value types are refused."""
+
 from __future__ import annotations
 
 import json
@@ -28,11 +29,13 @@ runner = CliRunner()
 
 def lines_of(store: Store, source: str) -> list[int]:
     with store.read() as conn:
-        return sorted(int(r[0]) for r in conn.execute("SELECT source_key FROM problem WHERE source = ?",
-                                                      [source]).fetchall())
+        return sorted(
+            int(r[0]) for r in conn.execute("SELECT source_key FROM problem WHERE source = ?", [source]).fetchall()
+        )
 
 
 # ---- item 4: per-line decoding, exact line numbers, nothing dropped -------------------------------
+
 
 def test_latin1_byte_on_line_250_of_300(store, tmp_path):
     path = jsonl_with_bad_line(tmp_path / "p.jsonl", 300, 250, latin1_line(250))
@@ -53,17 +56,30 @@ def test_csv_field_over_128_kb_and_the_row_after_it(store, tmp_path):
 
 
 def test_csv_line_numbers_count_multiline_records(store, tmp_path):
-    path = write_lines(tmp_path / "m.csv", ["problem,answer\n", '"two\nlines",1\n', "caf\xe9,2\n".encode("latin-1"),
-                                            '"three\nmore\nlines",3\n', "bad,4,extra\n", "last,5\n"])
+    path = write_lines(
+        tmp_path / "m.csv",
+        [
+            "problem,answer\n",
+            '"two\nlines",1\n',
+            "caf\xe9,2\n".encode("latin-1"),
+            '"three\nmore\nlines",3\n',
+            "bad,4,extra\n",
+            "last,5\n",
+        ],
+    )
     report = import_problems(store, str(path), skip_bad=True)
     assert [(e.line, e.message.split(" (")[0]) for e in report.skipped] == [
-        (4, "not UTF-8 text"), (8, "more fields than the header has")]
+        (4, "not UTF-8 text"),
+        (8, "more fields than the header has"),
+    ]
     assert lines_of(store, "m") == [2, 5, 9]  # each record's first line
 
 
 def test_line_numbers_survive_blank_lines_and_crlf(store, tmp_path):
-    path = write_lines(tmp_path / "c.jsonl", [problem_line(0).replace("\n", "\r\n"), "\n", "   \n",
-                                              b'{"problem": "x\xff"}\n', problem_line(4)])
+    path = write_lines(
+        tmp_path / "c.jsonl",
+        [problem_line(0).replace("\n", "\r\n"), "\n", "   \n", b'{"problem": "x\xff"}\n', problem_line(4)],
+    )
     report = import_problems(store, str(path), skip_bad=True)
     assert [e.line for e in report.skipped] == [4] and lines_of(store, "c") == [1, 5]
 
@@ -92,7 +108,9 @@ def test_bad_json_line_is_named_and_skippable(case, store, tmp_path):
 
 
 def test_integer_of_5000_digits_is_kept_as_its_digits(store, tmp_path):
-    path = jsonl_with_bad_line(tmp_path / "big.jsonl", 3, 2, ('{"problem": "big", "answer": ' + "7" * 5000 + "}\n").encode())
+    path = jsonl_with_bad_line(
+        tmp_path / "big.jsonl", 3, 2, ('{"problem": "big", "answer": ' + "7" * 5000 + "}\n").encode()
+    )
     assert import_problems(store, str(path)).added == 3
     with store.read() as conn:
         assert conn.execute("SELECT answer FROM problem WHERE question = 'big'").fetchone()[0] == "7" * 5000
@@ -144,14 +162,20 @@ def test_utf16_file_is_one_clear_error(store, tmp_path):
 
 def test_json_array_items_carry_their_line(store, tmp_path):
     path = tmp_path / "a.json"
-    path.write_text('[\n  {"problem": "a", "answer": 1},\n  7,\n  {"problem": "b",\n   "answer": true},\n'
-                    '  {"problem": "c", "answer": 3}\n]\n')
+    path.write_text(
+        '[\n  {"problem": "a", "answer": 1},\n  7,\n  {"problem": "b",\n   "answer": true},\n'
+        '  {"problem": "c", "answer": 3}\n]\n'
+    )
     report = import_problems(store, str(path), skip_bad=True)
-    assert [(e.line, e.message.split(":")[0]) for e in report.skipped] == [(3, "array item 2"), (4, "answer is true (a boolean); expected text or a number")]
+    assert [(e.line, e.message.split(":")[0]) for e in report.skipped] == [
+        (3, "array item 2"),
+        (4, "answer is true (a boolean); expected text or a number"),
+    ]
     assert report.added == 2
 
 
 # ---- item 10: a mistyped path is not a Hub id -----------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["data/typo_no_ext", "data/loop"])
 def test_mistyped_relative_path_is_no_such_file(name, tmp_path, monkeypatch):
@@ -176,10 +200,16 @@ def test_hub_id_shape_is_still_a_hub_id(tmp_path, monkeypatch):
 
 # ---- item 11: typed validation -------------------------------------------------------------------
 
-@pytest.mark.parametrize("answer,message", [
-    ('{"a": 1}', "answer is an object"), ("true", "answer is true (a boolean)"),
-    ("[[1], 2]", "nested list"), ("Infinity", "Infinity is not a JSON value"),
-])
+
+@pytest.mark.parametrize(
+    "answer,message",
+    [
+        ('{"a": 1}', "answer is an object"),
+        ("true", "answer is true (a boolean)"),
+        ("[[1], 2]", "nested list"),
+        ("Infinity", "Infinity is not a JSON value"),
+    ],
+)
 def test_problem_answer_types(answer, message, store, tmp_path):
     path = jsonl_with_bad_line(tmp_path / "t.jsonl", 3, 2, ('{"problem": "q", "answer": ' + answer + "}\n").encode())
     with pytest.raises(ImportFailed) as failed:
@@ -188,8 +218,14 @@ def test_problem_answer_types(answer, message, store, tmp_path):
 
 
 def test_problem_answer_float_and_list(store, tmp_path):
-    path = write_lines(tmp_path / "f.jsonl", ['{"problem": "a", "answer": 1e308}\n', '{"problem": "b", "answer": 27.0}\n',
-                                              '{"problem": "c", "answer": [1, 2]}\n'])
+    path = write_lines(
+        tmp_path / "f.jsonl",
+        [
+            '{"problem": "a", "answer": 1e308}\n',
+            '{"problem": "b", "answer": 27.0}\n',
+            '{"problem": "c", "answer": [1, 2]}\n',
+        ],
+    )
     import_problems(store, str(path))
     with store.read() as conn:
         got = dict(conn.execute("SELECT question, answer FROM problem").fetchall())
@@ -197,23 +233,30 @@ def test_problem_answer_float_and_list(store, tmp_path):
 
 
 def test_trajectory_value_types(store, tmp_path):
-    path = write_lines(tmp_path / "t.jsonl", [
-        skyt1_line("Q1", [STILL.format(answer=1)]),
-        skyt1_line("Q2", ["x"], score=["no"]),
-        skyt1_line("", ["x"]),
-        skyt1_line("   ", ["x"]),
-        skyt1_line("Q5", [""]),
-        skyt1_line("Q6", ["y"], gt={"x": 1}),
-        skyt1_line("Q7", []),
-        skyt1_line("Q8", ["z", "  "]),
-    ])
+    path = write_lines(
+        tmp_path / "t.jsonl",
+        [
+            skyt1_line("Q1", [STILL.format(answer=1)]),
+            skyt1_line("Q2", ["x"], score=["no"]),
+            skyt1_line("", ["x"]),
+            skyt1_line("   ", ["x"]),
+            skyt1_line("Q5", [""]),
+            skyt1_line("Q6", ["y"], gt={"x": 1}),
+            skyt1_line("Q7", []),
+            skyt1_line("Q8", ["z", "  "]),
+        ],
+    )
     with pytest.raises(ImportFailed) as failed:
         import_trajectories(store, str(path))
     assert [(e.line, e.message) for e in failed.value.errors] == [
         (2, "score[0] holds 'no'; a harness verdict must be true or false"),
-        (3, "empty question"), (4, "empty question"), (5, "empty response"),
+        (3, "empty question"),
+        (4, "empty question"),
+        (5, "empty response"),
         (6, "gt is an object {'x': 1}; expected text or a number"),
-        (7, "Sky-T1 row has no responses (code is an empty list)"), (8, "empty response (sample 1)")]
+        (7, "Sky-T1 row has no responses (code is an empty list)"),
+        (8, "empty response (sample 1)"),
+    ]
     report = import_trajectories(store, str(path), skip_bad=True)
     assert report.added == 2  # Q1 and Q8's first sample
     with store.read() as conn:
@@ -229,6 +272,7 @@ def test_sky_t1_integer_scores_are_verdicts(store, tmp_path):
 
 
 # ---- item 12: byte-order marks --------------------------------------------------------------------
+
 
 def test_csv_with_bom(store, tmp_path):
     path = write_lines(tmp_path / "excel.csv", [b"\xef\xbb\xbfproblem,answer\r\n", b"one,1\r\n", b"two,2\r\n"])

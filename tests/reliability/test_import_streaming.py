@@ -1,5 +1,6 @@
 """Item 13: an import parses outside the write lock and writes in batches, each its own short
 transaction, so a reader polling the store gets in between batches (the bench measures the waits)."""
+
 from __future__ import annotations
 
 import fcntl
@@ -16,8 +17,10 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def trajectory_file(path, n: int, per_row: int = 2):
-    return write_lines(path, [skyt1_line(f"Problem {i % 50}?", [STILL.format(answer=f"{i}-{k}") for k in range(per_row)])
-                              for i in range(n)])
+    return write_lines(
+        path,
+        [skyt1_line(f"Problem {i % 50}?", [STILL.format(answer=f"{i}-{k}") for k in range(per_row)]) for i in range(n)],
+    )
 
 
 def test_parsing_runs_outside_the_write_lock(store, tmp_path, monkeypatch):
@@ -57,8 +60,13 @@ def test_batches_are_bounded_by_text_size(store, tmp_path, monkeypatch):
 def test_reader_gets_in_between_batches(store, tmp_path):
     path = trajectory_file(tmp_path / "t.jsonl", 200)
     env = {**os.environ, "PYTHONPATH": REPO}
-    child = subprocess.Popen([sys.executable, "-m", "tests.reliability.import_worker", store.path, str(path), "40", "0.3"],
-                             stdout=subprocess.PIPE, text=True, env=env, cwd=REPO)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.reliability.import_worker", store.path, str(path), "40", "0.3"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
     assert child.stdout.readline().strip() == "writing"
     reader = Store(store.path)
     seen, waits = [], []

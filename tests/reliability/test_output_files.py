@@ -1,5 +1,6 @@
 """Item 7: `export` and `grade --out` write through FIFOs, devices and symlinks, refuse what they cannot
 write, leave no temporary file on failure and create files with the umask's mode."""
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """Item 14: a run whose process is gone does not stay `running`: a killed `explore` is `crashed` at the
 next look (stats, jobs, the TUI), and under `jobs` the inner explore run follows its crashed job."""
+
 from __future__ import annotations
 
 import json
@@ -29,12 +30,29 @@ def tiny_model(tmp_path_factory) -> str:
 
 
 def explore_args(db: str, model: str) -> list[str]:
-    return ["explore", "--db", db, "--model", model, "--max-rollouts", "40", "--per-round", "2",
-            "--batch-problems", "1", "--max-new-tokens", "24", "--temperature", "1.0"]
+    return [
+        "explore",
+        "--db",
+        db,
+        "--model",
+        model,
+        "--max-rollouts",
+        "40",
+        "--per-round",
+        "2",
+        "--batch-problems",
+        "1",
+        "--max-new-tokens",
+        "24",
+        "--temperature",
+        "1.0",
+    ]
 
 
 def setup_store(db: str) -> None:
-    result = cli.invoke(app, ["problems", "generate", "--kind", "arithmetic", "--difficulty", "1", "-n", "6", "--db", db])
+    result = cli.invoke(
+        app, ["problems", "generate", "--kind", "arithmetic", "--difficulty", "1", "-n", "6", "--db", db]
+    )
     assert result.exit_code == 0, result.output
 
 
@@ -56,8 +74,13 @@ def runs(db: str) -> dict[str, tuple]:
 def test_killed_explore_is_crashed_at_the_next_look(tmp_path, tiny_model):
     db = str(tmp_path / "s.duckdb")
     setup_store(db)
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline", *explore_args(db, tiny_model)], cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", *explore_args(db, tiny_model)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     run_id = wait_for(lambda: next((k for k, v in runs(db).items() if v[1] == "running"), None), "the explore run")
     assert runs(db)[run_id][2] == proc.pid  # the row names its process
     os.killpg(proc.pid, signal.SIGKILL)
@@ -73,8 +96,10 @@ def test_crashed_job_takes_its_inner_run_along(tmp_path, tiny_model):
     db = str(tmp_path / "s.duckdb")
     setup_store(db)
     info = runner.start(db, explore_args(db, tiny_model))
-    inner = wait_for(lambda: next((k for k, v in runs(db).items() if v[4] == info["id"] and v[1] == "running"), None),
-                     "the job's explore run")
+    inner = wait_for(
+        lambda: next((k for k, v in runs(db).items() if v[4] == info["id"] and v[1] == "running"), None),
+        "the job's explore run",
+    )
     job_pid = runs(db)[info["id"]][2]
     os.killpg(job_pid, signal.SIGKILL)
     wait_for(lambda: not os.path.exists(f"/proc/{runs(db)[inner][2]}"), "the explore process to end", timeout=60)
@@ -88,9 +113,13 @@ def test_pidless_child_of_an_ended_job_is_repaired(tmp_path):
     db = str(tmp_path / "s.duckdb")
     store = Store(db)
     with store.write() as conn:
-        conn.execute("INSERT INTO run (id, kind, state, pid, host) VALUES ('job', 'explore', 'running', 999999999, ?)",
-                     [os.uname().nodename])
+        conn.execute(
+            "INSERT INTO run (id, kind, state, pid, host) VALUES ('job', 'explore', 'running', 999999999, ?)",
+            [os.uname().nodename],
+        )
         conn.execute("INSERT INTO run (id, kind, state, parent) VALUES ('inner', 'explore', 'running', 'job')")
-        conn.execute("INSERT INTO run (id, kind, state, pid, host) VALUES ('far', 'explore', 'running', 1, 'elsewhere')")
+        conn.execute(
+            "INSERT INTO run (id, kind, state, pid, host) VALUES ('far', 'explore', 'running', 1, 'elsewhere')"
+        )
     assert sorted(repair_stale_runs(store)) == ["inner", "job"]
     assert runs(db)["far"][1] == "running"  # another host's process cannot be checked from here

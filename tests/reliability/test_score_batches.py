@@ -1,5 +1,6 @@
 """`still2 score` commits each small chunk as it is scored (a run killed after hours keeps what it scored)
 and shows progress as plain lines when its output is a log, not a terminal."""
+
 from __future__ import annotations
 
 import os
@@ -25,6 +26,7 @@ class Score:
 
 class DyingEngine:
     """Scores like a model would, then dies (a kill, an OOM) on its ``die_at``-th call."""
+
     model_id = "fake"
 
     def __init__(self, die_at: int):
@@ -42,8 +44,13 @@ class DyingEngine:
 def long_store(store):
     with store.write() as conn:
         add_problems(conn, [{"id": "p", "source": "t", "question": "Q?", "question_hash": "p", "answer": "1"}])
-        add_trajectories(conn, [{"id": f"t{i:02d}", "problem_id": "p", "text": f"{i} " + "long thought " * 3_500,
-                                 "origin": "explore"} for i in range(12)])  # ~45k characters each, as in the review
+        add_trajectories(
+            conn,
+            [
+                {"id": f"t{i:02d}", "problem_id": "p", "text": f"{i} " + "long thought " * 3_500, "origin": "explore"}
+                for i in range(12)
+            ],
+        )  # ~45k characters each, as in the review
     return store
 
 
@@ -65,21 +72,26 @@ def test_chunks_are_committed_as_they_are_scored(long_store):
 def test_short_trajectories_still_share_a_chunk(store):
     with store.write() as conn:
         add_problems(conn, [{"id": "p", "source": "t", "question": "Q?", "question_hash": "p", "answer": "1"}])
-        add_trajectories(conn, [{"id": f"t{i}", "problem_id": "p", "text": f"short {i}", "origin": "explore"}
-                                for i in range(100)])
+        add_trajectories(
+            conn, [{"id": f"t{i}", "problem_id": "p", "text": f"short {i}", "origin": "explore"} for i in range(100)]
+        )
     engine = DyingEngine(die_at=0)
     score_trajectories(store, engine, scorer="fake", chunk_size=64)
     assert engine.sizes == [64, 36]
 
 
 def test_progress_lines_in_a_log():
-    code = ("from pipeline.jobs.progress import JobProgress\n"
-            "with JobProgress('scoring', None, log_interval=0.0) as bar:\n"
-            "    bar.set_total(3)\n"
-            "    for _ in range(3): bar.advance(1)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
-                          env={**os.environ, "PYTHONPATH": REPO})
+    code = (
+        "from pipeline.jobs.progress import JobProgress\n"
+        "with JobProgress('scoring', None, log_interval=0.0) as bar:\n"
+        "    bar.set_total(3)\n"
+        "    for _ in range(3): bar.advance(1)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": REPO}
+    )
     lines = [line.split(" [")[0] for line in done.stderr.splitlines()]
     # the closing line is not printed again when the last advance already showed the same state
-    assert lines == ["scoring: 0/3 (0%)", "scoring: 1/3 (33%)", "scoring: 2/3 (67%)", "scoring: 3/3 (100%)"], \
+    assert lines == ["scoring: 0/3 (0%)", "scoring: 1/3 (33%)", "scoring: 2/3 (67%)", "scoring: 3/3 (100%)"], (
         done.stderr
+    )

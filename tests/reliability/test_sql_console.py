@@ -3,6 +3,7 @@
 One test per escape route the review used or that DuckDB offers: each must leave the store and every
 other file untouched, and each must be refused before or inside DuckDB.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -27,9 +28,16 @@ def test_reads_work(real_store):
     result = run_query(Store(real_store), "SELECT count(*) AS n FROM trajectories; SELECT 41 + 1 AS answer")
     assert result.names == ["answer"] and result.rows == [(42,)]
     assert run_query(Store(real_store), "SELECT id FROM problem ORDER BY id", limit=3).more is True
-    for query in ("DESCRIBE trajectory", "SHOW TABLES", "SUMMARIZE SELECT 1 AS a", "EXPLAIN SELECT 1",
-                  "PRAGMA table_info('problem')", "CALL pragma_version()", "FROM problem LIMIT 1",
-                  "WITH x AS (SELECT 1 AS a) SELECT * FROM x"):
+    for query in (
+        "DESCRIBE trajectory",
+        "SHOW TABLES",
+        "SUMMARIZE SELECT 1 AS a",
+        "EXPLAIN SELECT 1",
+        "PRAGMA table_info('problem')",
+        "CALL pragma_version()",
+        "FROM problem LIMIT 1",
+        "WITH x AS (SELECT 1 AS a) SELECT * FROM x",
+    ):
         run_query(Store(real_store), query)
 
 
@@ -41,11 +49,14 @@ def test_copy_onto_the_store_is_refused(real_store):
     assert counts(real_store) == (40, 40)
 
 
-@pytest.mark.parametrize("statement", [
-    "copy (select 1 as x) to '{out}'",
-    "copy problem to '{out}' (format parquet)",
-    "export database '{out}'",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "copy (select 1 as x) to '{out}'",
+        "copy problem to '{out}' (format parquet)",
+        "export database '{out}'",
+    ],
+)
 def test_writing_files_is_refused(real_store, tmp_path, statement):
     out = tmp_path / "written"
     with pytest.raises(SqlRefused):
@@ -71,14 +82,17 @@ def test_multi_statement_trick_runs_nothing(real_store, tmp_path):
     assert counts(real_store) == (40, 40)
 
 
-@pytest.mark.parametrize("query", [
-    "select * from read_csv('/etc/passwd')",
-    "select * from read_text('/etc/hostname')",
-    "select count(*) from read_blob('/etc/*')",
-    "select * from glob('/etc/*')",
-    "select * from read_parquet('{other}')",
-    "select * from sqlite_scan('{other}', 'x')",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "select * from read_csv('/etc/passwd')",
+        "select * from read_text('/etc/hostname')",
+        "select count(*) from read_blob('/etc/*')",
+        "select * from glob('/etc/*')",
+        "select * from read_parquet('{other}')",
+        "select * from sqlite_scan('{other}', 'x')",
+    ],
+)
 def test_reading_other_files_fails_inside_duckdb(real_store, tmp_path, query):
     """These are SELECTs, so the parser check lets them through: the sandbox is what stops them."""
     other = tmp_path / "other.parquet"
@@ -87,13 +101,28 @@ def test_reading_other_files_fails_inside_duckdb(real_store, tmp_path, query):
         run_query(Store(real_store), query.format(other=other))
 
 
-@pytest.mark.parametrize("query", [
-    "set enable_external_access = true", "reset lock_configuration", "pragma threads = 1",
-    "set allow_unsigned_extensions = true", "install httpfs", "load sqlite", "use memory",
-    "create table memory.main.t (a int)", "insert into problem (id) values ('x')", "update problem set answer = 1",
-    "delete from trajectory", "drop table trajectory", "begin", "vacuum", "detach store",
-    "attach ':memory:' as m", "prepare p as select 1",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "set enable_external_access = true",
+        "reset lock_configuration",
+        "pragma threads = 1",
+        "set allow_unsigned_extensions = true",
+        "install httpfs",
+        "load sqlite",
+        "use memory",
+        "create table memory.main.t (a int)",
+        "insert into problem (id) values ('x')",
+        "update problem set answer = 1",
+        "delete from trajectory",
+        "drop table trajectory",
+        "begin",
+        "vacuum",
+        "detach store",
+        "attach ':memory:' as m",
+        "prepare p as select 1",
+    ],
+)
 def test_non_read_statements_are_refused(real_store, query):
     with pytest.raises(SqlRefused):
         read_statements(query)

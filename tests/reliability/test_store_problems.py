@@ -1,5 +1,6 @@
 """Item 9: every store problem ends in one line naming the file, in stats, init, verify, import, sql and the
 TUI, and nothing is written over a file that is not a store. Item 8: read-only stores are readable."""
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,14 @@ from store import Store
 from tests.reliability.conftest import AMC, counts
 
 runner = CliRunner()
-COMMANDS = (["stats"], ["init"], ["verify", "--workers", "1"], ["sql", "select count(*) from trajectory"],
-            ["import", str(AMC)], ["export", "OUT.jsonl"])
+COMMANDS = (
+    ["stats"],
+    ["init"],
+    ["verify", "--workers", "1"],
+    ["sql", "select count(*) from trajectory"],
+    ["import", str(AMC)],
+    ["export", "OUT.jsonl"],
+)
 
 
 def _make(kind: str, real_store, tmp_path):
@@ -41,16 +48,27 @@ def _make(kind: str, real_store, tmp_path):
     else:
         shutil.copy(real_store, path)
         con = duckdb.connect(str(path))
-        con.execute({"future": "UPDATE meta SET value = '99' WHERE key = 'schema_version'",
-                     "bad-meta": "UPDATE meta SET value = 'abc' WHERE key = 'schema_version'",
-                     "no-meta": "DROP TABLE meta"}[kind])
+        con.execute(
+            {
+                "future": "UPDATE meta SET value = '99' WHERE key = 'schema_version'",
+                "bad-meta": "UPDATE meta SET value = 'abc' WHERE key = 'schema_version'",
+                "no-meta": "DROP TABLE meta",
+            }[kind]
+        )
         con.close()
     return path
 
 
-EXPECTED = {"truncated": "damaged", "garbage": "not a still2 store", "jsonl": "not a still2 store",
-            "directory": "is a directory", "sqlite": "not a still2 store", "future": "newer than this still2",
-            "bad-meta": "meta table is damaged", "no-meta": "no still2 meta table"}
+EXPECTED = {
+    "truncated": "damaged",
+    "garbage": "not a still2 store",
+    "jsonl": "not a still2 store",
+    "directory": "is a directory",
+    "sqlite": "not a still2 store",
+    "future": "newer than this still2",
+    "bad-meta": "meta table is damaged",
+    "no-meta": "no still2 meta table",
+}
 
 
 @pytest.mark.parametrize("kind", list(EXPECTED))
@@ -127,19 +145,29 @@ def test_disk_full_during_import_is_one_line_and_keeps_the_store(real_store, tmp
 def test_tui_reports_a_bad_store_in_one_line(real_store, tmp_path):
     for kind in ("future", "garbage"):
         path = _make(kind, real_store, tmp_path)
-        done = subprocess.run([sys.executable, "-m", "still2tui", "--db", str(path)], capture_output=True,
-                              text=True, timeout=120, stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            [sys.executable, "-m", "still2tui", "--db", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
         assert done.returncode != 0
         assert EXPECTED[kind] in done.stderr and "Traceback" not in done.stderr, done.stderr
 
 
 def _as_nobody(args: list[str]) -> subprocess.CompletedProcess:
-    return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m",
-                           "pipeline", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m", "pipeline", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-needs_root = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
-                                reason="needs root and setpriv to act as another user")
+needs_root = pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv to act as another user"
+)
 
 
 @needs_root

@@ -1,4 +1,5 @@
 """The real default model: GGUF -> safetensors conversion into a fresh cache, reload, a short greedy answer."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,8 +10,7 @@ pytestmark = pytest.mark.slow
 def test_default_model_converts_caches_and_answers(tmp_path, monkeypatch):
     pytest.importorskip("torch")
     pytest.importorskip("gguf")
-    from pipeline.engines import SamplingParams, make_engine
-    from pipeline.engines import default_model
+    from pipeline.engines import SamplingParams, default_model, make_engine
     from pipeline.engines.default_model import MARKER, ensure_default_model, is_complete
 
     monkeypatch.setenv("STILL2_CACHE", str(tmp_path))

@@ -1,4 +1,5 @@
 """SmolLM2-135M explores one-operation problems on CPU and at least one rollout is verified correct."""
+
 from __future__ import annotations
 
 import json
@@ -20,12 +21,39 @@ def test_smollm2_explores_and_finds_a_correct_trajectory(tmp_path):
     problems = tmp_path / "easy.jsonl"
     problems.write_text("".join(json.dumps({"problem": q, "answer": a}) + "\n" for q, a in EASY))
     assert cli.invoke(app, ["problems", "add", str(problems), "--db", db]).exit_code == 0
-    result = cli.invoke(app, ["explore", "--db", db, "--max-rollouts", "8", "--per-round", "4",
-                              "--max-new-tokens", "32", "--temperature", "0.7", "--no-system", "--json"])
+    result = cli.invoke(
+        app,
+        [
+            "explore",
+            "--db",
+            db,
+            "--max-rollouts",
+            "8",
+            "--per-round",
+            "4",
+            "--max-new-tokens",
+            "32",
+            "--temperature",
+            "0.7",
+            "--no-system",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["correct_total"] >= 1, summary
-    rows = json.loads(cli.invoke(app, ["sql", """SELECT t.extracted, p.answer, t.verdict_reason
+    rows = json.loads(
+        cli.invoke(
+            app,
+            [
+                "sql",
+                """SELECT t.extracted, p.answer, t.verdict_reason
                                                FROM trajectory t JOIN problem p ON p.id = t.problem_id
-                                               WHERE verdict = 'correct'""", "--db", db, "--json"]).stdout)
+                                               WHERE verdict = 'correct'""",
+                "--db",
+                db,
+                "--json",
+            ],
+        ).stdout
+    )
     assert rows and all(r["verdict_reason"] for r in rows)

@@ -1,4 +1,5 @@
 """Functional tests of every screen with Pilot, on a store imported from the shared data files."""
+
 from __future__ import annotations
 
 import time
@@ -6,8 +7,6 @@ import time
 import pytest
 from textual.widgets import OptionList
 
-from store import Store
-from store.ingest import add_trajectories
 from still2tui.components.detail_body import PROBLEM, DetailBody
 from still2tui.components.detail_screen import DetailScreen
 from still2tui.components.help_screen import HelpScreen
@@ -20,6 +19,8 @@ from still2tui.components.sql_screen import SqlScreen
 from still2tui.components.trajectories_screen import TrajectoriesScreen
 from still2tui.components.virtual_table import VirtualTable
 from still2tui.messages import DataChanged
+from store import Store
+from store.ingest import add_trajectories
 
 pytestmark = pytest.mark.asyncio
 
@@ -115,16 +116,22 @@ async def test_bulk_on_filter_asks_with_the_count_and_undoes_in_one_step(make_ap
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await filter_to(pilot, "verdict:correct -flag:repetition")
-        expected = q(tui_db, """SELECT count(*) FROM trajectory WHERE verdict = 'correct'
-                                AND id NOT IN (SELECT trajectory_id FROM flag WHERE rule = 'repetition')""")[0][0]
+        expected = q(
+            tui_db,
+            """SELECT count(*) FROM trajectory WHERE verdict = 'correct'
+                                AND id NOT IN (SELECT trajectory_id FROM flag WHERE rule = 'repetition')""",
+        )[0][0]
         assert app.screen.query_one(VirtualTable).total == expected
         await pilot.press("A")
         await pilot.pause()
         assert isinstance(app.screen, Confirm)
         assert f"Approve {expected} trajectories" in app.screen.question
         with app.store.write() as conn:  # a job appends matching rows while the question is open
-            add_trajectories(conn, conn.sql("""SELECT 'late' || id AS id, problem_id, text, origin, verdict
-                                                FROM trajectory WHERE verdict = 'correct' LIMIT 3""").to_arrow_table())
+            add_trajectories(
+                conn,
+                conn.sql("""SELECT 'late' || id AS id, problem_id, text, origin, verdict
+                                                FROM trajectory WHERE verdict = 'correct' LIMIT 3""").to_arrow_table(),
+            )
         await pilot.press("y")
         await pilot.pause()
         assert q(tui_db, "SELECT count(*) FROM trajectory WHERE status = 'approved'")[0][0] == expected
@@ -178,7 +185,9 @@ async def test_filter_sort_search_and_errors(make_app, tui_db):
         assert lens == sorted(lens)
         # full-text search, case-insensitive, combined with a field filter
         await filter_to(pilot, 'origin:explore "relative speed"')
-        expected = q(tui_db, "SELECT count(*) FROM trajectory WHERE origin = 'explore' AND text ILIKE '%relative speed%'")
+        expected = q(
+            tui_db, "SELECT count(*) FROM trajectory WHERE origin = 'explore' AND text ILIKE '%relative speed%'"
+        )
         assert table.total == expected[0][0] > 0
         await filter_to(pilot, "bogus:1")
         assert table.total == expected[0][0]  # a bad filter keeps the previous one and says why
@@ -290,6 +299,7 @@ async def test_overview_runs_datasets_table2_plots(make_app, tui_db):
         table2 = screen.table2
         assert screen.backbone == "qwen2.5-32b-instruct"
         from rich.console import Console
+
         console = Console(width=140, record=True)
         console.print(table2)
         text = console.export_text()
@@ -334,8 +344,9 @@ async def test_jobs_form_from_schema_launches_and_rows_arrive(make_app, tui_db):
         assert isinstance(app.screen, JobsScreen)
         job = app.screen.selected
         args = q(tui_db, "SELECT args FROM run WHERE id = ?", [job])[0][0]
-        assert args == ('["explore", "--max-rollouts", "4", "--model", "smollm2", "--source", "amc23", '
-                        '"--source", "aime24"]')
+        assert args == (
+            '["explore", "--max-rollouts", "4", "--model", "smollm2", "--source", "amc23", "--source", "aime24"]'
+        )
         jobs = app.screen
         await until(pilot, lambda: (jobs.rows.get(job) or (None,) * 3)[2] == "done", timeout=60)
         await pilot.press("1")
@@ -359,10 +370,16 @@ async def test_sql_console_reads_and_cannot_write(make_app, tui_db, tmp_path):
         await pilot.press("ctrl+r")
         assert app.screen.query_one("#sql-results").row_count == 2
         escape = tmp_path / "escaped.csv"
-        for sql in ("UPDATE trajectory SET status = 'approved'", "DELETE FROM trajectory",
-                    "DROP TABLE trajectory", "CREATE TABLE x (a INT)", "ATTACH ':memory:' AS m; ",
-                    f"COPY trajectory TO '{escape}'", "SELECT * FROM read_csv('/etc/passwd')",
-                    "INSERT INTO note (target_kind, target_id, text) VALUES ('t', 'x', 'y')"):
+        for sql in (
+            "UPDATE trajectory SET status = 'approved'",
+            "DELETE FROM trajectory",
+            "DROP TABLE trajectory",
+            "CREATE TABLE x (a INT)",
+            "ATTACH ':memory:' AS m; ",
+            f"COPY trajectory TO '{escape}'",
+            "SELECT * FROM read_csv('/etc/passwd')",
+            "INSERT INTO note (target_kind, target_id, text) VALUES ('t', 'x', 'y')",
+        ):
             box.text = sql
             await pilot.press("ctrl+r")
             status = str(app.screen.query_one("#sql-status").render())
@@ -459,10 +476,15 @@ async def test_detail_body_shows_problem_and_solution_and_closes_them(make_app, 
         await pilot.pause()
         await pilot.pause()
         body = app.screen.query_one(DetailBody)
-        question, solution = q(tui_db, """SELECT p.question, t.solution FROM trajectory t JOIN problem p
-                                           ON p.id = t.problem_id WHERE t.id = ?""", [tid])[0]
+        question, solution = q(
+            tui_db,
+            """SELECT p.question, t.solution FROM trajectory t JOIN problem p
+                                           ON p.id = t.problem_id WHERE t.id = ?""",
+            [tid],
+        )[0]
         text = body_text(body)
         assert text[0].strip() == "▼ Problem"
+
         def words(s):  # Markdown reflows the text
             return [w for w in s.split() if w.isalpha() and len(w) > 3]
 
@@ -503,14 +525,15 @@ async def test_detail_screen_is_reused_and_shows_the_new_trajectory(make_app, tu
         assert second in str(detail.query_one("#facts").render())
         problem = q(tui_db, "SELECT problem_id FROM trajectory WHERE id = ?", [second])[0][0]
         assert detail.row["problem_id"] == problem
-        assert {o[0] for o in detail.others} == {r[0] for r in q(tui_db, "SELECT id FROM trajectory WHERE problem_id = ?",
-                                                                  [problem])}
+        assert {o[0] for o in detail.others} == {
+            r[0] for r in q(tui_db, "SELECT id FROM trajectory WHERE problem_id = ?", [problem])
+        }
         body = detail.query_one(DetailBody)
         assert body.cursor == 0 and body.expanded == {0, len(body.steps) - 1}
         assert body.scroll_offset.y == 0
         solution = q(tui_db, "SELECT solution FROM trajectory WHERE id = ?", [second])[0][0]
         words = [w for w in solution.split() if w.isalpha() and len(w) > 3][:5]
-        assert all(w in " ".join(body_text(body)[body.line_of(body.solution_item):]) for w in words)
+        assert all(w in " ".join(body_text(body)[body.line_of(body.solution_item) :]) for w in words)
 
 
 async def test_detail_flags_and_perplexities_from_the_index_equal_the_store(make_app, tui_db):
@@ -599,9 +622,13 @@ async def test_rows_written_while_the_index_loads_in_the_background_show_up(make
     def load_then_a_job_writes(index, store):
         load(index, store)
         with app.bg_store.write() as conn:
-            add_trajectories(conn, conn.sql("""SELECT 'late' || id AS id, problem_id, text, origin
-                                               FROM trajectory LIMIT 3""").to_arrow_table())
+            add_trajectories(
+                conn,
+                conn.sql("""SELECT 'late' || id AS id, problem_id, text, origin
+                                               FROM trajectory LIMIT 3""").to_arrow_table(),
+            )
         app.call_from_thread(app.sync_index)  # the job's DataChanged, while the index is still loading
+
     monkeypatch.setattr(TrajectoryIndex, "load", load_then_a_job_writes)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.index.ready and not app.index_loading)

@@ -1,13 +1,19 @@
 """The detail view's verdict lines for code: program size and tests instead of the raw JSON, the failing test."""
+
 from __future__ import annotations
 
 from still2tui.components.detail_screen import verdict_lines
 
 
 def row(**kw):
-    base = {"verdict": "incorrect", "verdict_reason": "tests: assert 2/7 failed: assert f(1) == 2 (got 3)",
-            "extracted": "def f(x):\n    return x + 2", "gold": '{"style":"assert","test":"..."}',
-            "answer_kind": "code", "tests": "check(f)"}
+    base = {
+        "verdict": "incorrect",
+        "verdict_reason": "tests: assert 2/7 failed: assert f(1) == 2 (got 3)",
+        "extracted": "def f(x):\n    return x + 2",
+        "gold": '{"style":"assert","test":"..."}',
+        "answer_kind": "code",
+        "tests": "check(f)",
+    }
     return {**base, **kw}
 
 
@@ -25,6 +31,7 @@ def test_no_program_is_a_reason_not_a_failing_test():
 
 
 def test_math_rows_unchanged():
-    lines = verdict_lines(row(answer_kind="math", extracted="7", gold="7", verdict="correct",
-                                            verdict_reason="exact: 7 == 7"))
+    lines = verdict_lines(
+        row(answer_kind="math", extracted="7", gold="7", verdict="correct", verdict_reason="exact: 7 == 7")
+    )
     assert lines[:2] == ["verdict [green]correct[/]: extracted [b]7[/b] vs gold [b]7[/b]", "  reason: exact: 7 == 7"]

@@ -1,13 +1,14 @@
 """The disagreements view: ours vs the harness vs the judge; accepting an opinion, undo and redo; the
 answer-source filter of the trajectories screen."""
+
 from __future__ import annotations
 
 import pytest
 
-from store import Store
 from still2tui.components.disagreements_screen import DisagreementsScreen
 from still2tui.components.trajectories_screen import TrajectoriesScreen
 from still2tui.components.virtual_table import VirtualTable
+from store import Store
 from tests.tui.test_app import filter_to, q, until
 
 pytestmark = pytest.mark.asyncio
@@ -16,10 +17,18 @@ pytestmark = pytest.mark.asyncio
 def _opinions(db):
     store = Store(db)
     with store.write() as conn:
-        ids = [r[0] for r in conn.execute("SELECT id FROM trajectory WHERE verdict = 'incorrect' AND harness_correct "
-                                          "IS NOT NULL ORDER BY id LIMIT 3").fetchall()]
-        conn.execute("UPDATE trajectory SET judge_verdict = 'correct', judge_model = 'judge-m', "
-                     "judge_reason = 'states the gold' WHERE id IN (SELECT unnest(?))", [ids])
+        ids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM trajectory WHERE verdict = 'incorrect' AND harness_correct "
+                "IS NOT NULL ORDER BY id LIMIT 3"
+            ).fetchall()
+        ]
+        conn.execute(
+            "UPDATE trajectory SET judge_verdict = 'correct', judge_model = 'judge-m', "
+            "judge_reason = 'states the gold' WHERE id IN (SELECT unnest(?))",
+            [ids],
+        )
         conn.execute("UPDATE trajectory SET answer_source = CASE WHEN verdict = 'correct' THEN 'box' ELSE 'none' END")
     store.close()
     return ids
@@ -49,8 +58,12 @@ async def test_accept_the_judge_then_undo_and_redo(make_app, tui_db):
         table.move_to(next(i for i, row in enumerate(app.screen.source.rows()) if row[0] == first))
         await until(pilot, lambda: table.current_key == first)
         await pilot.press("v")  # back to ours
-        await until(pilot, lambda: q(tui_db, "SELECT verdict, verdict_by FROM trajectory WHERE id = ?", [first])
-                    == [("incorrect", None)])
+        await until(
+            pilot,
+            lambda: (
+                q(tui_db, "SELECT verdict, verdict_by FROM trajectory WHERE id = ?", [first]) == [("incorrect", None)]
+            ),
+        )
 
 
 async def test_filter_by_answer_source(make_app, tui_db):

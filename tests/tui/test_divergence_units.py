@@ -1,4 +1,5 @@
 """The step alignment behind the first-divergence view (still2tui/divergence.py)."""
+
 from __future__ import annotations
 
 from still2tui.compare import partner

@@ -1,14 +1,15 @@
 """still2tui/table_index.py: rows, counts, detail facts and rollouts from memory equal the store, after appends
 and curation."""
+
 from __future__ import annotations
 
 import numpy as np
 
+from still2tui.curator import Curator
+from still2tui.table_index import TrajectoryIndex
 from store import Store
 from store.ingest import add_trajectories, insert_new
 from store.tui_queries import detail_scores, rollouts
-from still2tui.curator import Curator
-from still2tui.table_index import TrajectoryIndex
 
 STORE_ROWS = """
     SELECT t.id, t.problem_id, p.domain, t.model, t.origin, t.iteration, t.sample_index, t.verdict,
@@ -37,8 +38,10 @@ def _check(index: TrajectoryIndex, store: Store) -> None:
         for tid, rid in conn.execute("SELECT id, rowid FROM trajectory").fetchall():
             assert index.detail_scores(rid) == detail_scores(conn, tid), tid
         for (problem,) in conn.execute("SELECT DISTINCT problem_id FROM trajectory").fetchall():
-            assert index.rollouts(problem) == [(tid, verdict, answer if answer is None else answer[:80], length, status)
-                                               for tid, verdict, answer, length, status in rollouts(conn, problem)]
+            assert index.rollouts(problem) == [
+                (tid, verdict, answer if answer is None else answer[:80], length, status)
+                for tid, verdict, answer, length, status in rollouts(conn, problem)
+            ]
         assert index.rollouts("no such problem") == []
 
 
@@ -51,18 +54,33 @@ def test_index_rows_and_facts_equal_the_store_after_appends_and_curation(tui_db)
         new = conn.sql("""SELECT 'n' || id AS id, problem_id, text, origin, model, 'newstatus' AS status
                               FROM trajectory ORDER BY id LIMIT 5""").to_arrow_table()
         add_trajectories(conn, new)
-        insert_new(conn, "perplexity", [{"trajectory_id": t, "scorer": s, "part": "full", "mean_nll": 1.0,
-                                         "ppl": 2.5 + k} for k, t in enumerate(new["id"].to_pylist()[:3])
-                                        for s in ("a-scorer", "b-scorer")])
+        insert_new(
+            conn,
+            "perplexity",
+            [
+                {"trajectory_id": t, "scorer": s, "part": "full", "mean_nll": 1.0, "ppl": 2.5 + k}
+                for k, t in enumerate(new["id"].to_pylist()[:3])
+                for s in ("a-scorer", "b-scorer")
+            ],
+        )
         insert_new(conn, "flag", [{"trajectory_id": new["id"][0].as_py(), "rule": "short", "reason": "too short"}])
-        insert_new(conn, "trajectory_metrics", [{"trajectory_id": t, "rechecks": k, "tokens_after_correct": 10 * k,
-                                                 "version": "t"} for k, t in enumerate(new["id"].to_pylist()[1:4])])
+        insert_new(
+            conn,
+            "trajectory_metrics",
+            [
+                {"trajectory_id": t, "rechecks": k, "tokens_after_correct": 10 * k, "version": "t"}
+                for k, t in enumerate(new["id"].to_pylist()[1:4])
+            ],
+        )
     assert index.sync(store) == "stale"  # new perplexities and metrics: a rebuild
     index.load(store)
     _check(index, store)
     with store.write() as conn:
-        add_trajectories(conn, conn.sql("""SELECT 'm' || id AS id, problem_id, text, origin FROM trajectory
-                                               ORDER BY id LIMIT 4""").to_arrow_table())
+        add_trajectories(
+            conn,
+            conn.sql("""SELECT 'm' || id AS id, problem_id, text, origin FROM trajectory
+                                               ORDER BY id LIMIT 4""").to_arrow_table(),
+        )
     assert index.sync(store) == "appended"
     ids = [r[0] for r in index.rows(np.arange(index.n))]
     Curator(store).status("approved", ids[:3] + ids[-2:])
@@ -86,14 +104,40 @@ def test_filters_from_value_codes_equal_the_sql_predicate(tui_db):
     store = Store(tui_db)
     index = TrajectoryIndex()
     index.load(store)
-    for text in ["verdict:correct", "-verdict:correct", "verdict:correct,incorrect origin:explore", "model:*14B*",
-                 "status:pending", "status!=pending", "domain:math", "-domain:math", "source:*2*", "iter=1",
-                 "-iter=1", "len<300", "len:200..900", "tokens>100", "chars<2000", "ppl>3", "-ppl>3",
-                 "thought_ppl>1", "difficulty>=3", "flag:repetition", "-flag:repetition", "flag:any", "flag:none",
-                 "flag:*rep*,short", "sample=1", "id:*a*", "problem:*amc*", "verdict:correct ppl<5 -flag:any"]:
+    for text in [
+        "verdict:correct",
+        "-verdict:correct",
+        "verdict:correct,incorrect origin:explore",
+        "model:*14B*",
+        "status:pending",
+        "status!=pending",
+        "domain:math",
+        "-domain:math",
+        "source:*2*",
+        "iter=1",
+        "-iter=1",
+        "len<300",
+        "len:200..900",
+        "tokens>100",
+        "chars<2000",
+        "ppl>3",
+        "-ppl>3",
+        "thought_ppl>1",
+        "difficulty>=3",
+        "flag:repetition",
+        "-flag:repetition",
+        "flag:any",
+        "flag:none",
+        "flag:*rep*,short",
+        "sample=1",
+        "id:*a*",
+        "problem:*amc*",
+        "verdict:correct ppl<5 -flag:any",
+    ]:
         compiled = compile_filter(text)
-        want = index.db.execute(f"SELECT pos FROM trajectory t WHERE {compiled.index_where}",
-                                compiled.index_params).fetchnumpy()["pos"]
+        want = index.db.execute(
+            f"SELECT pos FROM trajectory t WHERE {compiled.index_where}", compiled.index_params
+        ).fetchnumpy()["pos"]
         assert index.filter(compiled.index_clauses).tolist() == sorted(want.tolist()), text
     index.close()
     store.close()
@@ -106,13 +150,15 @@ def test_sorted_unique_and_intersection():
     for _ in range(20):
         a, b = rng.integers(0, 50, rng.integers(0, 40)), rng.integers(0, 50, rng.integers(0, 40))
         assert unique_sorted(a).tolist() == sorted(set(a.tolist()))
-        assert intersect_sorted(unique_sorted(a), unique_sorted(b)).tolist() == sorted(set(a.tolist()) & set(b.tolist()))
+        assert intersect_sorted(unique_sorted(a), unique_sorted(b)).tolist() == sorted(
+            set(a.tolist()) & set(b.tolist())
+        )
 
 
 def test_first_page_of_a_search_is_the_prefix_of_the_exact_view(tui_db, monkeypatch):
-    from store import search_index
     from still2tui import search
     from still2tui.sources import TrajectorySource
+    from store import search_index
 
     monkeypatch.setattr(search, "FIRST_PAGE_ABOVE", 0)  # 74 rows: check the first page before the count anyway
     store = Store(tui_db, sticky_reads=True)
@@ -166,8 +212,9 @@ def test_a_count_still_running_for_an_old_filter_cannot_answer_for_the_new_one(t
     want = exact.fetch(0, exact.count())
 
     entered, release, search = threading.Event(), threading.Event(), sources.text_positions
-    monkeypatch.setattr(sources, "text_positions",
-                        lambda *a, **k: (entered.set(), release.wait(20))[1] and search(*a, **k))
+    monkeypatch.setattr(
+        sources, "text_positions", lambda *a, **k: (entered.set(), release.wait(20))[1] and search(*a, **k)
+    )
     source.set_filter('"the answer"')
     phrase = source.query
     counted = []
@@ -202,6 +249,7 @@ def test_a_status_change_during_a_sort_is_not_lost_from_the_cached_order(tui_db,
             Curator(store).status("approved", [last])
             synced.append(index.sync(store))
         return sort(keys, descending)
+
     monkeypatch.setattr(table_index, "order", order_with_a_sync_meanwhile)
     index.order("status", False)
     assert synced == ["statuses"]
@@ -220,23 +268,47 @@ def test_metric_filters_from_value_codes_equal_the_sql_predicate(tui_db):
     store = Store(tui_db)
     with store.write() as conn:
         ids = [r[0] for r in conn.execute("SELECT id FROM trajectory ORDER BY id").fetchall()]
-        insert_new(conn, "trajectory_metrics", [
-            {"trajectory_id": t, "thought_chars": 997 + k, "chars_after_correct": None if k % 5 == 0 else 31 * k,
-             "tokens_after_correct": None if k % 3 == 0 else 7 * k, "rechecks": k % 6, "version": "t"}
-            for k, t in enumerate(ids) if k % 4])
+        insert_new(
+            conn,
+            "trajectory_metrics",
+            [
+                {
+                    "trajectory_id": t,
+                    "thought_chars": 997 + k,
+                    "chars_after_correct": None if k % 5 == 0 else 31 * k,
+                    "tokens_after_correct": None if k % 3 == 0 else 7 * k,
+                    "rechecks": k % 6,
+                    "version": "t",
+                }
+                for k, t in enumerate(ids)
+                if k % 4
+            ],
+        )
     index = TrajectoryIndex()
     index.load(store)
-    for text in ["rechecks>=3", "-rechecks>3", "rechecks=0", "overthink>0.5", "overthink<=0.25", "-overthink>0.5",
-                 "after_tokens:10..50", "after_chars<500", "after_tokens>0 rechecks<2 verdict:correct"]:
+    for text in [
+        "rechecks>=3",
+        "-rechecks>3",
+        "rechecks=0",
+        "overthink>0.5",
+        "overthink<=0.25",
+        "-overthink>0.5",
+        "after_tokens:10..50",
+        "after_chars<500",
+        "after_tokens>0 rechecks<2 verdict:correct",
+    ]:
         compiled = compile_filter(text)
-        want = index.db.execute(f"SELECT pos FROM trajectory t WHERE {compiled.index_where}",
-                                compiled.index_params).fetchnumpy()["pos"]
+        want = index.db.execute(
+            f"SELECT pos FROM trajectory t WHERE {compiled.index_where}", compiled.index_params
+        ).fetchnumpy()["pos"]
         got = index.filter(compiled.index_clauses).tolist()
         assert got == sorted(want.tolist()) and got, text
         assert all(index._clause_mask(sql, params) is not None for sql, params in compiled.index_clauses), text
         with store.read() as conn:  # the store's predicate (the path without the index) gives the same rows
-            stored = {r[0] for r in conn.execute(f"SELECT id FROM trajectory t WHERE {compiled.where}",
-                                                 compiled.params).fetchall()}
+            stored = {
+                r[0]
+                for r in conn.execute(f"SELECT id FROM trajectory t WHERE {compiled.where}", compiled.params).fetchall()
+            }
         assert {row[0] for row in index.rows(np.array(got))} == stored, text
     index.close()
     store.close()

@@ -1,17 +1,18 @@
 """Pilot tests of the views no other curation tool has: first divergence, per-token surprise, overthinking
 columns and filters, step labels (on the store imported from the shared data files)."""
+
 from __future__ import annotations
 
 import time
 
 import pytest
 
-from store import Store
 from still2tui.components.detail_screen import DetailScreen
 from still2tui.components.divergence_screen import AlignedSteps, DivergenceScreen
 from still2tui.components.pairs_screen import PairsScreen
 from still2tui.components.trajectories_screen import TrajectoriesScreen
 from still2tui.components.virtual_table import VirtualTable
+from store import Store
 
 pytestmark = pytest.mark.asyncio
 
@@ -70,7 +71,10 @@ async def test_pair_opens_the_first_divergence_with_the_correct_rollout_left(mak
         assert "\\boxed" in left[row.a] and left[row.a] != right[row.b]
         assert view.cursor == first
         title = str(screen.query_one("#divergence-title").render())
-        assert f"{first} shared steps, then they part ways at left step {row.a + 1}" in title and "1 place they differ" in title
+        assert (
+            f"{first} shared steps, then they part ways at left step {row.a + 1}" in title
+            and "1 place they differ" in title
+        )
         lines = [view.render_line(y).text for y in range(view.size.height)]
         assert any(line.lstrip().startswith(f"▶{row.a + 1:>4}") for line in lines)  # marked, and on screen
         await pilot.press("up")
@@ -83,7 +87,9 @@ async def test_pair_opens_the_first_divergence_with_the_correct_rollout_left(mak
 
 
 async def test_marking_two_rows_compares_them_and_detail_v_picks_the_other_verdict(make_app, tui_db):
-    problem, correct, wrong = q(tui_db, """SELECT problem_id, chosen_id, rejected_id FROM pair ORDER BY id LIMIT 1""")[0]
+    problem, correct, wrong = q(tui_db, """SELECT problem_id, chosen_id, rejected_id FROM pair ORDER BY id LIMIT 1""")[
+        0
+    ]
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await filter_to(pilot, f"problem:{problem}")
@@ -125,15 +131,16 @@ def _fake_token_row(db, trajectory_id: str, hot_step: int) -> list[str]:
     (The real scorer is tested in tests/unit/test_score.py; here only the view is.)"""
     import re
 
+    from still2tui.surprise import locate_steps
     from store import token_nll
     from store.trajectory_format import parse_response
-    from still2tui.surprise import locate_steps
 
     store = Store(db)
     try:
         with store.read() as conn:
             text, style, thought, solution = conn.execute(
-                "SELECT text, format_style, thought, solution FROM trajectory WHERE id = ?", [trajectory_id]).fetchone()
+                "SELECT text, format_style, thought, solution FROM trajectory WHERE id = ?", [trajectory_id]
+            ).fetchone()
         response = token_nll.scored_text(text, style, thought, solution)
         steps = parse_response(text).steps
         lo, hi = locate_steps(response, steps)[hot_step]
@@ -142,14 +149,19 @@ def _fake_token_row(db, trajectory_id: str, hot_step: int) -> list[str]:
         nll = [5.0 if lo <= m.start() < hi else 0.2 for m in tokens]
         blob, chars = token_nll.encode(nll, ends)
         with store.write() as conn:
-            conn.execute("INSERT INTO token_nll (trajectory_id, scorer, part, n_tokens, text_chars, nll, token_chars) "
-                         "VALUES (?, 'smollm2', 'full', ?, ?, ?, ?)", [trajectory_id, len(ends), len(response), blob, chars])
+            conn.execute(
+                "INSERT INTO token_nll (trajectory_id, scorer, part, n_tokens, text_chars, nll, token_chars) "
+                "VALUES (?, 'smollm2', 'full', ?, ?, ?, ?)",
+                [trajectory_id, len(ends), len(response), blob, chars],
+            )
         return steps
     finally:
         store.close()
 
 
-async def test_detail_colours_steps_by_surprise_tokens_on_demand_ranks_and_jumps_to_the_peak(make_app, tui_db, monkeypatch):
+async def test_detail_colours_steps_by_surprise_tokens_on_demand_ranks_and_jumps_to_the_peak(
+    make_app, tui_db, monkeypatch
+):
     from still2tui.components.surprise_view import SurpriseRanking, SurpriseStrip, heat_style
 
     tid = q(tui_db, "SELECT id FROM trajectory WHERE verdict = 'incorrect' ORDER BY n_chars LIMIT 1")[0][0]
@@ -227,10 +239,16 @@ def _fake_metrics(db) -> list[tuple]:
     try:
         with store.write() as conn:
             ids = [r[0] for r in conn.execute("SELECT id FROM trajectory ORDER BY id").fetchall()]
-            rows = [(t, 1000, None if k % 4 == 0 else 1000 - 37 * k, None if k % 4 == 0 else 9 * k, k % 7)
-                    for k, t in enumerate(ids) if k % 2 == 0]
-            conn.executemany("""INSERT INTO trajectory_metrics (trajectory_id, thought_chars, chars_after_correct,
-                                tokens_after_correct, rechecks, version) VALUES (?, ?, ?, ?, ?, 't')""", rows)
+            rows = [
+                (t, 1000, None if k % 4 == 0 else 1000 - 37 * k, None if k % 4 == 0 else 9 * k, k % 7)
+                for k, t in enumerate(ids)
+                if k % 2 == 0
+            ]
+            conn.executemany(
+                """INSERT INTO trajectory_metrics (trajectory_id, thought_chars, chars_after_correct,
+                                tokens_after_correct, rechecks, version) VALUES (?, ?, ?, ?, ?, 't')""",
+                rows,
+            )
             return rows
     finally:
         store.close()
@@ -247,10 +265,12 @@ async def test_overthinking_columns_filter_and_sort_from_the_index(make_app, tui
         await pilot.pause()
         titles = [col.title for _, col, _ in table.visible_columns()]
         assert "after✓" in titles and "rechk" in titles
-        for text, want in (("rechecks>=5", {t for t, *_, r in rows if r >= 5}),
-                           ("after_tokens:100..200", {t for t, _, _, tok, _ in rows if tok is not None and 100 <= tok <= 200}),
-                           ("overthink>0.5", {t for t, c, a, _, _ in rows if a is not None and a / c > 0.5}),
-                           ("after_chars<500 verdict:correct", None)):
+        for text, want in (
+            ("rechecks>=5", {t for t, *_, r in rows if r >= 5}),
+            ("after_tokens:100..200", {t for t, _, _, tok, _ in rows if tok is not None and 100 <= tok <= 200}),
+            ("overthink>0.5", {t for t, c, a, _, _ in rows if a is not None and a / c > 0.5}),
+            ("after_chars<500 verdict:correct", None),
+        ):
             await filter_to(pilot, text)
             assert app.screen.source.uses_index
             shown = {table.row(i)[0] for i in range(table.total)}
@@ -277,11 +297,14 @@ async def test_detail_shows_where_the_correct_answer_first_appears_and_jumps_the
     store = Store(tui_db)
     try:
         with store.write() as conn:
-            conn.execute("""INSERT INTO trajectory_metrics (trajectory_id, thought_chars, first_correct_char,
+            conn.execute(
+                """INSERT INTO trajectory_metrics (trajectory_id, thought_chars, first_correct_char,
                             first_correct_step, first_correct_how, chars_after_correct, tokens_after_correct,
                             rechecks, recheck_counts, version) VALUES
                             (?, 900, 300, 3, 'conclusion', 600, 150, 4, '{"wait": 3, "verify": 1}', 't'),
-                            (?, 900, NULL, NULL, NULL, NULL, NULL, 0, '{}', 't')""", [tid, other])
+                            (?, 900, NULL, NULL, NULL, NULL, NULL, 0, '{}', 't')""",
+                [tid, other],
+            )
     finally:
         store.close()
     app = make_app()
@@ -339,9 +362,21 @@ async def test_two_rollouts_different_from_the_first_step_say_so(make_app, tui_d
     try:
         with store.write() as conn:
             parsed = parse_response(text)
-            add_trajectories(conn, [{"id": "other-start", "problem_id": problem, "text": text, "origin": "explore",
-                                     "verdict": "incorrect", "thought": parsed.thought, "solution": parsed.solution,
-                                     "format_style": "still"}])
+            add_trajectories(
+                conn,
+                [
+                    {
+                        "id": "other-start",
+                        "problem_id": problem,
+                        "text": text,
+                        "origin": "explore",
+                        "verdict": "incorrect",
+                        "thought": parsed.thought,
+                        "solution": parsed.solution,
+                        "format_style": "still",
+                    }
+                ],
+            )
     finally:
         store.close()
     app = make_app()

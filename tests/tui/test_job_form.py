@@ -1,5 +1,6 @@
 """The job form built from the real CLI's schema: choices with no default start blank and stay out of the
 command line, a chosen engine goes in, and a command's positional argument is passed as one."""
+
 from __future__ import annotations
 
 import sys
@@ -27,8 +28,10 @@ class FormApp(App):
 
 
 def _commands(tmp_path) -> dict:
-    return {c.name: c for c in PipelineCli([sys.executable, "-m", "pipeline"], str(tmp_path / "s.duckdb"),
-                                           timeout=120).schema()}
+    return {
+        c.name: c
+        for c in PipelineCli([sys.executable, "-m", "pipeline"], str(tmp_path / "s.duckdb"), timeout=120).schema()
+    }
 
 
 async def test_sft_and_eval_forms_from_the_cli_schema(tmp_path):

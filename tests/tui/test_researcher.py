@@ -1,5 +1,6 @@
 """Issue 16, "the TUI a researcher lives in": one Pilot test (or more) per problem a new user tripped over,
 each failing on the code before the fix, plus the preview pane, live views and per-curator undo."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,12 +14,10 @@ from textual import events
 from textual.binding import Binding
 
 from still2tui.components.detail_body import DetailBody
-from still2tui.components.detail_screen import DetailScreen
 from still2tui.components.job_form import JobForm
 from still2tui.components.jobs_screen import JobsScreen
 from still2tui.components.modals import ColumnChooser, Confirm, CopyMenu, Prompt
 from still2tui.components.preview_pane import PreviewPane
-from still2tui.components.trajectories_screen import TrajectoriesScreen
 from still2tui.components.virtual_table import VirtualTable
 from still2tui.curator import Curator
 from store import Store
@@ -72,8 +71,11 @@ async def test_keys_typed_right_after_slash_go_to_the_filter_box(make_app, tui_d
     keys must not run the table's bindings (the r of flag:repetition rejected a row)."""
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        for key, char in [("slash", "/"), *((c if c.isalnum() else {":": "colon"}[c], c) for c in "flag:repetition"),
-                          ("enter", None)]:
+        for key, char in [
+            ("slash", "/"),
+            *((c if c.isalnum() else {":": "colon"}[c], c) for c in "flag:repetition"),
+            ("enter", None),
+        ]:
             app.post_message(events.Key(key, char))  # as the driver does, all before the first is handled
         await until(pilot, lambda: app.screen.filter_text == "flag:repetition")
         assert q(tui_db, "SELECT count(*) FROM trajectory WHERE status <> 'pending'")[0][0] == 0
@@ -142,14 +144,18 @@ async def test_the_table_shows_question_short_id_whole_flags_and_status(make_app
         await filter_to(pilot, "flag:repetition")
         table = app.screen.query_one(VirtualTable)
         tid = table.current_key
-        question, pid = q(tui_db, """SELECT p.question, p.id FROM trajectory t JOIN problem p ON p.id = t.problem_id
-                                     WHERE t.id = ?""", [tid])[0]
+        question, pid = q(
+            tui_db,
+            """SELECT p.question, p.id FROM trajectory t JOIN problem p ON p.id = t.problem_id
+                                     WHERE t.id = ?""",
+            [tid],
+        )[0]
         await pilot.press("r")
         await pilot.pause()
         text = screen_text(app)
         first_words = " ".join(question.split()[:2])
         assert first_words.replace("$", "") in text.replace("$", "")
-        short = pid[:len(pid.split(":")[0]) + 7]
+        short = pid[: len(pid.split(":")[0]) + 7]
         assert pid not in text and short in text  # source:hash cut to 6
         line = next(ln for ln in text.splitlines() if short in ln)
         assert line.rstrip().endswith("rejected")  # never cut to "rejecte"
@@ -225,13 +231,18 @@ async def test_rows_and_statuses_written_elsewhere_appear_without_f5(make_app, t
     async with app.run_test(size=(120, 40)) as pilot:
         table = app.screen.query_one(VirtualTable)
         first = table.current_key
+
         def another_process() -> None:  # a CLI import, then another TUI's approval
             store = Store(tui_db)
             with store.write() as conn:
-                add_trajectories(conn, conn.sql("""SELECT 'cli' || id AS id, problem_id, text, origin, model
-                                                   FROM trajectory LIMIT 3""").to_arrow_table())
+                add_trajectories(
+                    conn,
+                    conn.sql("""SELECT 'cli' || id AS id, problem_id, text, origin, model
+                                                   FROM trajectory LIMIT 3""").to_arrow_table(),
+                )
             Curator(store, actor="bob").status("approved", [first])
             store.close()
+
         await elsewhere(another_process)
         await until(pilot, lambda: table.total == 77)
         await until(pilot, lambda: table.row(0)[-1] == "approved")
@@ -246,6 +257,7 @@ async def test_appends_elsewhere_extend_the_index_and_raw_status_writes_show(mak
     def counted(index, store):
         loads.append(1)
         load(index, store)
+
     monkeypatch.setattr(TrajectoryIndex, "load", counted)
     app = make_app(live_interval=0.2)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -256,9 +268,13 @@ async def test_appends_elsewhere_extend_the_index_and_raw_status_writes_show(mak
         def import_elsewhere() -> None:
             store = Store(tui_db)
             with store.write() as conn:
-                add_trajectories(conn, conn.sql("""SELECT 'cli' || id AS id, problem_id, text, origin, model
-                                                   FROM trajectory LIMIT 2""").to_arrow_table())
+                add_trajectories(
+                    conn,
+                    conn.sql("""SELECT 'cli' || id AS id, problem_id, text, origin, model
+                                                   FROM trajectory LIMIT 2""").to_arrow_table(),
+                )
             store.close()
+
         await elsewhere(import_elsewhere)
         await until(pilot, lambda: table.total == 76)
         assert len(loads) == 1  # appended to the index in place, not rebuilt
@@ -281,11 +297,16 @@ async def test_a_rebuild_after_other_writes_shows_that_it_is_catching_up(make_ap
         if index.ready:
             release.wait(20)
         load(index, store)
+
     monkeypatch.setattr(TrajectoryIndex, "load", slow_second_load)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.index.ready and not app.index_loading)
-        await elsewhere(write, tui_db, """INSERT INTO perplexity (trajectory_id, scorer, part, mean_nll, ppl)
-                                          SELECT id, 'another-scorer', 'full', 1.0, 2.7 FROM trajectory""")
+        await elsewhere(
+            write,
+            tui_db,
+            """INSERT INTO perplexity (trajectory_id, scorer, part, mean_nll, ppl)
+                                          SELECT id, 'another-scorer', 'full', 1.0, 2.7 FROM trajectory""",
+        )
         counts = app.screen.query_one("#counts")
         await until(pilot, lambda: "catching up" in str(counts.render()))
         release.set()
@@ -304,6 +325,7 @@ async def test_undo_is_per_curator_and_the_log_says_who(make_app, tui_db):
             store = Store(tui_db)
             Curator(store, actor="bob").status("rejected", [other])
             store.close()
+
         await elsewhere(bob_rejects)
         await pilot.pause(0.5)
         await pilot.press("u")
@@ -369,8 +391,10 @@ async def test_find_in_the_trace_and_next_previous_hit(make_app):
         top = int(body.scroll_offset.y)
         assert top <= body.hit_line < top + body.scrollable_content_region.height
         hit_style = body._style("current-hit")
-        assert any(s.style == hit_style or (s.style and s.style.bgcolor == hit_style.bgcolor)
-                   for s in body.content_line(body.hit_line))
+        assert any(
+            s.style == hit_style or (s.style and s.style.bgcolor == hit_style.bgcolor)
+            for s in body.content_line(body.hit_line)
+        )
         await pilot.press("n")
         assert body.cursor == expected[1]
         await pilot.press("N")
@@ -390,17 +414,30 @@ async def test_the_search_hit_that_led_here_is_shown(make_app, tui_db):
         assert top <= body.hit_line < top + body.scrollable_content_region.height
 
 
-LATEX_TEXT = ("<|begin_of_thought|>\n\nThe area is \\( \\pi r^2 \\) and $\\frac{a+b}{2}$.\n\nSo 50% of it.\n\n"
-              "<|end_of_thought|>\n\n<|begin_of_solution|>\n\nThe area is \\( r^2 \\), so \\boxed{4}.\n\n"
-              "<|end_of_solution|>")
+LATEX_TEXT = (
+    "<|begin_of_thought|>\n\nThe area is \\( \\pi r^2 \\) and $\\frac{a+b}{2}$.\n\nSo 50% of it.\n\n"
+    "<|end_of_thought|>\n\n<|begin_of_solution|>\n\nThe area is \\( r^2 \\), so \\boxed{4}.\n\n"
+    "<|end_of_solution|>"
+)
 
 
 async def test_latex_as_unicode_with_a_raw_toggle_and_markdown_keeping_backslashes(make_app, tui_db):
     with Store(tui_db).write() as conn:
         pid = conn.execute("SELECT id FROM problem ORDER BY id LIMIT 1").fetchone()[0]
         parsed = parse_response(LATEX_TEXT)
-        add_trajectories(conn, [{"id": "0latex", "problem_id": pid, "text": LATEX_TEXT, "origin": "explore",
-                                 "thought": parsed.thought, "solution": parsed.solution}])
+        add_trajectories(
+            conn,
+            [
+                {
+                    "id": "0latex",
+                    "problem_id": pid,
+                    "text": LATEX_TEXT,
+                    "origin": "explore",
+                    "thought": parsed.thought,
+                    "solution": parsed.solution,
+                }
+            ],
+        )
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await filter_to(pilot, "id:0latex")
@@ -423,8 +460,17 @@ async def test_jump_to_where_the_loop_starts(make_app, tui_db):
     with Store(tui_db).write() as conn:
         pid = conn.execute("SELECT id FROM problem ORDER BY id LIMIT 1").fetchone()[0]
         add_trajectories(conn, [{"id": "0loop", "problem_id": pid, "text": text, "origin": "explore"}])
-        insert_new(conn, "flag", [{"trajectory_id": "0loop", "rule": "repetition",
-                                   "reason": f'60% of 90 words ...; most repeated line ×5: "{LOOP}"'}])
+        insert_new(
+            conn,
+            "flag",
+            [
+                {
+                    "trajectory_id": "0loop",
+                    "rule": "repetition",
+                    "reason": f'60% of 90 words ...; most repeated line ×5: "{LOOP}"',
+                }
+            ],
+        )
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await filter_to(pilot, "id:0loop")
@@ -552,8 +598,11 @@ async def test_the_job_form_focuses_its_first_field_and_offers_choices(make_app,
 
 
 async def test_cancelling_a_job_asks_first_and_cli_runs_show_properly(make_app, tui_db):
-    write(tui_db, """INSERT INTO run (id, kind, args, state, progress, started) VALUES
-                     ('cli-run', 'explore', '[]', 'running', '{"done": null}', TIMESTAMP '2030-01-01 00:00:00')""")
+    write(
+        tui_db,
+        """INSERT INTO run (id, kind, args, state, progress, started) VALUES
+                     ('cli-run', 'explore', '[]', 'running', '{"done": null}', TIMESTAMP '2030-01-01 00:00:00')""",
+    )
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("5")
@@ -630,8 +679,10 @@ async def test_the_sql_console_cannot_touch_any_file_or_database_but_the_store(m
             await pilot.press("ctrl+r")
             await pilot.pause()
             status = str(app.screen.query_one("#sql-status").render())
-            assert "rows" not in status and ("not a read" in status or "Error" in status or "refused" in status), \
-                (name, status)
+            assert "rows" not in status and ("not a read" in status or "Error" in status or "refused" in status), (
+                name,
+                status,
+            )
             if leaves:
                 assert not (tmp_path / leaves).exists(), name
         box.text = "SELECT count(*) AS n FROM trajectory"  # and the store itself still reads
@@ -730,8 +781,12 @@ async def test_the_preview_follows_the_cursor_and_hides(make_app, tui_db):
         tid = table.current_key
         # drawn for this row (not the text of the row the first "down" stopped on)
         await until(pilot, lambda: pane.shown == tid and pane.drawn == pane._generation and "Question" in pane.plain)
-        question, extracted, gold = q(tui_db, """SELECT p.question, t.extracted, p.answer FROM trajectory t
-                                                 JOIN problem p ON p.id = t.problem_id WHERE t.id = ?""", [tid])[0]
+        question, extracted, gold = q(
+            tui_db,
+            """SELECT p.question, t.extracted, p.answer FROM trajectory t
+                                                 JOIN problem p ON p.id = t.problem_id WHERE t.id = ?""",
+            [tid],
+        )[0]
         assert f"answer {extracted if extracted is not None else '(none)'} vs gold {gold}" in pane.plain
         assert "Thought:" in pane.plain and "  1. " in pane.plain
         assert " ".join(question.split()[:3]).replace("$", "") in pane.plain.replace("$", "")
@@ -763,17 +818,27 @@ def test_every_advertised_action_is_a_binding_with_its_id():
     from still2tui.screens import SCREENS
 
     # the screens from the screen registry; the other scopes are widgets used on several screens, and the app
-    owners = {scope: getattr(importlib.import_module(f"still2tui.components.{entry.module}"), entry.class_name)
-              for scope, entry in SCREENS.items()}
-    owners |= {"app": Still2App, "table": VirtualTable, "steps": DetailBody, "job_form": JobForm,
-               "aligned_steps": AlignedSteps}
+    owners = {
+        scope: getattr(importlib.import_module(f"still2tui.components.{entry.module}"), entry.class_name)
+        for scope, entry in SCREENS.items()
+    }
+    owners |= {
+        "app": Still2App,
+        "table": VirtualTable,
+        "steps": DetailBody,
+        "job_form": JobForm,
+        "aligned_steps": AlignedSteps,
+    }
     assert set(owners) == set(ACTIONS)
     for scope, owner in owners.items():
         ids = {b.id for b in owner.BINDINGS if isinstance(b, Binding)}
         missing = {a.id for a in ACTIONS[scope]} - ids
         assert not missing, (owner.__name__, missing)
-        keys_without_id = [b.key for b in owner.BINDINGS if isinstance(b, Binding) and b.id is None
-                           and b.action in {a.action for a in ACTIONS[scope]}]
+        keys_without_id = [
+            b.key
+            for b in owner.BINDINGS
+            if isinstance(b, Binding) and b.id is None and b.action in {a.action for a in ACTIONS[scope]}
+        ]
         assert not keys_without_id, (owner.__name__, keys_without_id)
 
 

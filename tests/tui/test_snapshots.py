@@ -1,4 +1,5 @@
 """SVG snapshots of the main screens at 80x24 and 160x48 (fixed data and timestamps: deterministic)."""
+
 from __future__ import annotations
 
 import sys

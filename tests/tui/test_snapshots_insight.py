@@ -1,4 +1,5 @@
 """SVG snapshots of the first-divergence view and the surprise heatmap at 80x24 and 160x48 (fixed data)."""
+
 from __future__ import annotations
 
 import sys
@@ -34,7 +35,9 @@ def test_surprise_heatmap_snapshot(snap_compare, tui_db, tmp_path, size):
     store = Store(tui_db)
     try:
         with store.read() as conn:
-            tid = conn.execute("SELECT id FROM trajectory WHERE verdict = 'incorrect' ORDER BY n_chars LIMIT 1").fetchone()[0]
+            tid = conn.execute(
+                "SELECT id FROM trajectory WHERE verdict = 'incorrect' ORDER BY n_chars LIMIT 1"
+            ).fetchone()[0]
     finally:
         store.close()
     _fake_token_row(tui_db, tid, hot_step=4)

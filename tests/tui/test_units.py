@@ -1,4 +1,5 @@
 """Unit tests of the TUI's UI-free modules: filter language, diff, keymap, job argv, history."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,7 +12,7 @@ from still2tui.jobs import Command, Param, to_argv
 
 
 def test_filter_compiles_to_parameters_only():
-    c = compile_filter("verdict:correct ppl>3 len<2000 origin:explore flag:repetition \"free text\" model:*14b*")
+    c = compile_filter('verdict:correct ppl>3 len<2000 origin:explore flag:repetition "free text" model:*14b*')
     assert c.params == ["correct", 3, 2000, "explore", "repetition", "%14b%"]
     assert c.text == ["free text"]
     for value in ("correct", "explore", "repetition", "14b", "free"):
@@ -36,8 +37,8 @@ def test_filter_ranges_negation_and_lists():
 
 def test_word_diff_marks_only_changed_words():
     a, b = word_diff("the answer is 27", "the answer is 30")
-    assert [s.style for s in a.spans] == ["bold red"] and a.plain[a.spans[0].start:a.spans[0].end] == "27"
-    assert b.plain[b.spans[0].start:b.spans[0].end] == "30"
+    assert [s.style for s in a.spans] == ["bold red"] and a.plain[a.spans[0].start : a.spans[0].end] == "27"
+    assert b.plain[b.spans[0].start : b.spans[0].end] == "30"
 
 
 def test_keymap_file(tmp_path):
@@ -52,16 +53,36 @@ def test_keymap_file(tmp_path):
 
 
 def test_job_argv_from_schema_values():
-    cmd = Command("explore", params=[Param("n", "--n", "int", default=20), Param("flag", "--resume", "bool", default=True),
-                                     Param("src", "--source", "str", multiple=True), Param("m", "--model", required=True)])
+    cmd = Command(
+        "explore",
+        params=[
+            Param("n", "--n", "int", default=20),
+            Param("flag", "--resume", "bool", default=True),
+            Param("src", "--source", "str", multiple=True),
+            Param("m", "--model", required=True),
+        ],
+    )
     assert to_argv(cmd, {"n": 20, "flag": False, "src": ["a", "b"], "m": "x"}) == [
-        "explore", "--no-resume", "--source", "a", "--source", "b", "--model", "x"]
+        "explore",
+        "--no-resume",
+        "--source",
+        "a",
+        "--source",
+        "b",
+        "--model",
+        "x",
+    ]
 
 
 def test_two_way_flag_left_to_the_recipe_or_turned_either_way():
     """A recipe-backed --bf16/--fp32 (CLI default None): blank leaves it to the recipe, off sends --fp32."""
-    cmd = Command("sft", params=[Param("bf16", "--bf16", "bool", default=None, off_flag="--fp32"),
-                                 Param("correct", "--correct-only", "bool", default=True, off_flag="--any-verdict")])
+    cmd = Command(
+        "sft",
+        params=[
+            Param("bf16", "--bf16", "bool", default=None, off_flag="--fp32"),
+            Param("correct", "--correct-only", "bool", default=True, off_flag="--any-verdict"),
+        ],
+    )
     assert to_argv(cmd, {"bf16": None, "correct": True}) == ["sft"]
     assert to_argv(cmd, {"bf16": False, "correct": False}) == ["sft", "--fp32", "--any-verdict"]
     assert to_argv(cmd, {"bf16": True}) == ["sft", "--bf16"]
@@ -89,7 +110,7 @@ def test_source_contract_is_written_out_with_defaults():
             return 2
 
         def fetch(self, offset, limit):
-            return [("a", 1), ("b", 2)][offset:offset + limit]
+            return [("a", 1), ("b", 2)][offset : offset + limit]
 
     two = Two()
     assert (two.slow, two.query, two.first_rows(10)) == (False, None, None)

@@ -134,8 +134,9 @@ def _form_command(name: str):
     from still2tui.jobs import Command, Param
 
     (cmd,) = [c for c in cli_schema()["commands"] if c["name"] == name]
-    return Command(name, cmd["help"], [Param(**{k: p[k] for k in Param.__dataclass_fields__ if k in p})
-                                       for p in cmd["params"]])
+    return Command(
+        name, cmd["help"], [Param(**{k: p[k] for k in Param.__dataclass_fields__ if k in p}) for p in cmd["params"]]
+    )
 
 
 def test_a_job_form_round_trips_to_the_config(monkeypatch, tmp_path):
@@ -147,8 +148,17 @@ def test_a_job_form_round_trips_to_the_config(monkeypatch, tmp_path):
     seen = []
     monkeypatch.setattr(explore_cmds, "run_generation", lambda *args, **kw: seen.append(args))
     form = _form_command("distill")
-    argv = to_argv(form, {"engine": "openai", "base_url": "http://h/v1", "mode": "hardest", "use_system": True,
-                          "answer_policy": "strict", "temperature": 0.0})
+    argv = to_argv(
+        form,
+        {
+            "engine": "openai",
+            "base_url": "http://h/v1",
+            "mode": "hardest",
+            "use_system": True,
+            "answer_policy": "strict",
+            "temperature": 0.0,
+        },
+    )
     assert "--no-system" in argv and argv[argv.index("--problems") + 1] == "hardest"
     out = CliRunner().invoke(app, [*argv, "--db", str(tmp_path / "s.duckdb")])
     assert out.exit_code == 0, out.output
@@ -173,10 +183,13 @@ def test_pairs_build_form_round_trips(monkeypatch, tmp_path):
     monkeypatch.setattr(pipeline.pairs, "build_pairs", fake_build)
     db = tmp_path / "s.duckdb"
     assert CliRunner().invoke(app, ["init", "--db", str(db)]).exit_code == 0
-    argv = to_argv(_form_command("pairs build"), {"part": "thought", "skip_flags": "repetition, too_short",
-                                                  "allow": "eval", "max_per_problem": 2})
+    argv = to_argv(
+        _form_command("pairs build"),
+        {"part": "thought", "skip_flags": "repetition, too_short", "allow": "eval", "max_per_problem": 2},
+    )
     assert argv[:2] == ["pairs", "build"]  # a subcommand's words are separate arguments
     out = CliRunner().invoke(app, [*argv, "--db", str(db)])
     assert out.exit_code == 0, out.output
-    assert seen[0] == PairOptions(part="thought", max_per_problem=2, skip_flags=["repetition", "too_short"],
-                                  allow=["eval"])
+    assert seen[0] == PairOptions(
+        part="thought", max_per_problem=2, skip_flags=["repetition", "too_short"], allow=["eval"]
+    )

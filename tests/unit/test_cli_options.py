@@ -3,6 +3,7 @@
 No `from __future__ import annotations` here: the commands below are built inside functions, and their
 annotations use local values, which string annotations could not resolve.
 """
+
 import json
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -32,8 +33,7 @@ class Toy:
     colour: Colour = field(default=Colour.red, metadata=opt("Which colour."))
     lr: float | None = field(default=None, metadata=opt("Learning rate.", "--lr", "--learning-rate"))
     greedy: bool = field(default=False, metadata=opt("Greedy decoding."))
-    tags: list[str] = field(default_factory=list, metadata=opt("Comma-separated tags.", parse=comma_list,
-                                                               cli_type=str))
+    tags: list[str] = field(default_factory=list, metadata=opt("Comma-separated tags.", parse=comma_list, cli_type=str))
     shape: str = field(default="round", metadata=opt("Which shape.", choices=Shape))
     use_x: bool = field(default=True, metadata=opt("Leave x out.", "--no-x", negate=True))
     internal: str = "set by code"
@@ -57,8 +57,25 @@ def _app(**spec_kwargs) -> tuple[typer.Typer, list]:
 
 def test_defaults_flags_and_types():
     app, seen = _app()
-    out = CliRunner().invoke(app, ["run", "--rounds", "5", "--colour", "blue", "--learning-rate", "0.1", "--greedy",
-                                   "--tags", "a, b,,c", "--engine", "openai", "--base-url", "http://h/v1"])
+    out = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--rounds",
+            "5",
+            "--colour",
+            "blue",
+            "--learning-rate",
+            "0.1",
+            "--greedy",
+            "--tags",
+            "a, b,,c",
+            "--engine",
+            "openai",
+            "--base-url",
+            "http://h/v1",
+        ],
+    )
     assert out.exit_code == 0, out.output
     toy, engine, name = seen[0]
     assert toy == Toy(rounds=5, colour=Colour.blue, lr=0.1, greedy=True, tags=["a", "b", "c"])

@@ -1,4 +1,5 @@
 """The still2 CLI's store commands end to end through Typer's runner: init, import, export, sql, stats, problems."""
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,14 @@ def test_db_from_environment(tmp_path, monkeypatch):
 
 def test_import_stats_sql_export(db_path, shared_data, tmp_path):
     db = str(db_path)
-    out = run("import", str(shared_data / "benchmarks" / "amc23.jsonl"),
-              str(shared_data / "trajectories" / "trajectories_skyt1_14b_amc23.jsonl"), "--db", db, "--json")
+    out = run(
+        "import",
+        str(shared_data / "benchmarks" / "amc23.jsonl"),
+        str(shared_data / "trajectories" / "trajectories_skyt1_14b_amc23.jsonl"),
+        "--db",
+        db,
+        "--json",
+    )
     reports = json.loads(out.stdout)
     assert [(r["kind"], r["added"]) for r in reports] == [("problems", 40), ("trajectories", 40)]
 
@@ -43,8 +50,9 @@ def test_import_stats_sql_export(db_path, shared_data, tmp_path):
     assert (stats["problems"], stats["trajectories"]) == (40, 40)
     assert stats["trajectories_by_origin"][0]["origin"] == "eval"
 
-    rows = json.loads(run("sql", "SELECT count(*) AS n FROM trajectories WHERE harness_correct", "--db", db,
-                          "--json").stdout)
+    rows = json.loads(
+        run("sql", "SELECT count(*) AS n FROM trajectories WHERE harness_correct", "--db", db, "--json").stdout
+    )
     assert rows == [{"n": 22}]
 
     refused = run("sql", "DELETE FROM trajectory", "--db", db, ok=False)
@@ -94,9 +102,26 @@ def test_problems_generate_is_deterministic_and_listed(tmp_path):
     for db in (a, b):
         run("problems", "generate", "--kind", "mixed", "--difficulty", "2", "-n", "12", "--seed", "3", "--db", db)
     q = "SELECT id, question, answer FROM problem ORDER BY id"
-    assert json.loads(run("sql", q, "--db", a, "--json").stdout) == json.loads(run("sql", q, "--db", b, "--json").stdout)
-    again = json.loads(run("problems", "generate", "--kind", "mixed", "--difficulty", "2", "-n", "12", "--seed", "3",
-                           "--db", a, "--json").stdout)
+    assert json.loads(run("sql", q, "--db", a, "--json").stdout) == json.loads(
+        run("sql", q, "--db", b, "--json").stdout
+    )
+    again = json.loads(
+        run(
+            "problems",
+            "generate",
+            "--kind",
+            "mixed",
+            "--difficulty",
+            "2",
+            "-n",
+            "12",
+            "--seed",
+            "3",
+            "--db",
+            a,
+            "--json",
+        ).stdout
+    )
     assert (again["generated"], again["added"]) == (12, 0)
     listed = json.loads(run("problems", "list", "--db", a, "--json", "--limit", "100").stdout)
     assert len(listed) == 12 and all(p["rollouts"] == 0 for p in listed)
@@ -120,14 +145,19 @@ def test_an_engine_failure_is_one_line_not_a_traceback(db_path, monkeypatch):
     from pipeline.engines.base import EngineError
     from pipeline.engines.spec import EngineSpec
 
-    assert runner.invoke(app, ["problems", "generate", "--kind", "arithmetic", "-n", "2", "--split", "test",
-                               "--db", str(db_path)]).exit_code == 0
+    assert (
+        runner.invoke(
+            app, ["problems", "generate", "--kind", "arithmetic", "-n", "2", "--split", "test", "--db", str(db_path)]
+        ).exit_code
+        == 0
+    )
 
     def unreachable(self, model):
         raise EngineError("POST http://127.0.0.1:9/v1/chat/completions failed after 6 attempts")
 
     monkeypatch.setattr(EngineSpec, "build", unreachable)
-    result = runner.invoke(app, ["eval", "--db", str(db_path), "--engine", "openai", "--model", "m",
-                                 "-b", "gen-arithmetic-d2-s0:test"])
+    result = runner.invoke(
+        app, ["eval", "--db", str(db_path), "--engine", "openai", "--model", "m", "-b", "gen-arithmetic-d2-s0:test"]
+    )
     assert result.exit_code == 1, result.output
     assert "error: engine: POST http://127.0.0.1:9" in result.output and "Traceback" not in result.output

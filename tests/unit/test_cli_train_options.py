@@ -1,6 +1,7 @@
 """sft, dpo, eval, iterate and judge take their options from their config dataclasses: the help a user reads,
 the jobs schema the TUI's forms are built from and the values the trainer gets all come from the fields
 (recipe < --config file < --set < flags)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -21,9 +22,14 @@ from pipeline.loop.config import IterateConfig, iterate_config
 from pipeline.training.config import DPOTrainConfig, SFTTrainConfig, TrainResult
 
 runner = CliRunner()
-COMMANDS = {"sft": [SFTTrainConfig], "dpo": [DPOTrainConfig], "eval": [EvalConfig, EngineSpec],
-            "iterate": [IterateConfig], "judge": [JudgeConfig, EngineSpec],
-            "report": [ReportOptions]}
+COMMANDS = {
+    "sft": [SFTTrainConfig],
+    "dpo": [DPOTrainConfig],
+    "eval": [EvalConfig, EngineSpec],
+    "iterate": [IterateConfig],
+    "judge": [JudgeConfig, EngineSpec],
+    "report": [ReportOptions],
+}
 
 
 def _params(command: str) -> dict:
@@ -61,8 +67,9 @@ def captured(db_path, monkeypatch):
 
     def fake(store, cfg, **_):
         seen.append(cfg)
-        return TrainResult("m", "/tmp/m", "p", "b", cfg.dataset, "sft", {"steps": 1, "train_loss": 1.0,
-                                                                           "seconds": 0.1}, "r")
+        return TrainResult(
+            "m", "/tmp/m", "p", "b", cfg.dataset, "sft", {"steps": 1, "train_loss": 1.0, "seconds": 0.1}, "r"
+        )
 
     monkeypatch.setattr("pipeline.training.sft.run_sft", fake)
     monkeypatch.setattr("pipeline.training.dpo.run_dpo", fake)
@@ -75,9 +82,31 @@ def test_sft_recipe_then_config_file_then_set_then_flags(captured, tmp_path):
     prompt.write_text("Think.\n")
     cfg_file = tmp_path / "train.toml"
     cfg_file.write_text('epochs = 1.5\nlearning_rate = 1e-4\nmax_steps = 7\nlr_scheduler = "linear"\n')
-    out = runner.invoke(app, ["sft", "D1", "--db", str(db), "--recipe", "cpu-tiny", "--config", str(cfg_file),
-                              "--set", "lr=2e-5", "--set", "max_steps=9", "--max-steps", "3", "--no-system",
-                              "--lora-target-modules", "q_proj, v_proj", "--prompt-file", str(prompt), "--json"])
+    out = runner.invoke(
+        app,
+        [
+            "sft",
+            "D1",
+            "--db",
+            str(db),
+            "--recipe",
+            "cpu-tiny",
+            "--config",
+            str(cfg_file),
+            "--set",
+            "lr=2e-5",
+            "--set",
+            "max_steps=9",
+            "--max-steps",
+            "3",
+            "--no-system",
+            "--lora-target-modules",
+            "q_proj, v_proj",
+            "--prompt-file",
+            str(prompt),
+            "--json",
+        ],
+    )
     assert out.exit_code == 0, out.output
     cfg = seen[0]
     assert isinstance(cfg, SFTTrainConfig) and cfg.dataset == "D1" and cfg.recipe == "cpu-tiny"
@@ -105,8 +134,12 @@ def test_dpo_variant_sets_parts_unless_given(captured):
     db, seen = captured
     assert runner.invoke(app, ["dpo", "P1", "--db", str(db), "--variant", "thought+sft"]).exit_code == 0
     assert (seen[0].part, seen[0].sft_part, seen[0].learning_rate) == ("thought", "full", 5e-7)
-    assert runner.invoke(app, ["dpo", "P1", "--db", str(db), "--variant", "thought+sft", "--set",
-                               "sft_part=none"]).exit_code == 0
+    assert (
+        runner.invoke(
+            app, ["dpo", "P1", "--db", str(db), "--variant", "thought+sft", "--set", "sft_part=none"]
+        ).exit_code
+        == 0
+    )
     assert seen[1].sft_part == "none"
     out = runner.invoke(app, ["dpo", "--db", str(db)])
     assert out.exit_code != 0 and "--where" in out.output
@@ -129,15 +162,38 @@ def test_eval_builds_its_config_and_engine_from_the_fields(db_path, monkeypatch,
     Store(db_path).init()
     seen = []
     monkeypatch.setattr("pipeline.cli.train_cmds.run_eval_cmd", lambda *a: seen.append(a))
-    out = runner.invoke(app, ["eval", "-b", "toy", "--db", str(db_path), "--model", "m", "--engine", "openai",
-                              "--base-url", "http://h/v1", "--protocol", "sampled", "--samples", "toy=3",
-                              "--no-system", "--answer-policy", "strict", "--max-new-tokens", "16"])
+    out = runner.invoke(
+        app,
+        [
+            "eval",
+            "-b",
+            "toy",
+            "--db",
+            str(db_path),
+            "--model",
+            "m",
+            "--engine",
+            "openai",
+            "--base-url",
+            "http://h/v1",
+            "--protocol",
+            "sampled",
+            "--samples",
+            "toy=3",
+            "--no-system",
+            "--answer-policy",
+            "strict",
+            "--max-new-tokens",
+            "16",
+        ],
+    )
     assert out.exit_code == 0, out.output
     _, model, engine, benchmarks, config, _ = seen[0]
     assert (model, benchmarks) == ("m", ["toy"])
     assert engine == EngineSpec(engine="openai", base_url="http://h/v1")
-    assert config == EvalConfig(protocol="sampled", samples={"toy": 3}, use_system=False, answer_policy="strict",
-                                max_new_tokens=16)
+    assert config == EvalConfig(
+        protocol="sampled", samples={"toy": 3}, use_system=False, answer_policy="strict", max_new_tokens=16
+    )
     assert runner.invoke(app, ["eval", "-b", "toy", "--db", str(db_path)]).exit_code == 0
     assert seen[1][4] == EvalConfig() and seen[1][2] == EngineSpec()
     for bad in (["--protocol", "best"], ["--samples", "toy=0"], ["--engine", "gpt"], ["--prompt", "x"]):
@@ -165,19 +221,60 @@ def test_iterate_recipe_file_set_flags_and_options_added_to_the_recipes(db_path,
     monkeypatch.setattr("pipeline.loop.iterate.iterate", fake_iterate)
     cfg_file = tmp_path / "loop.json"
     cfg_file.write_text(json.dumps({"rounds": 3, "want_correct": 2, "max_rollouts": 6}))
-    out = runner.invoke(app, [
-        "iterate", "--db", str(db_path), "--recipe", "cpu-tiny", "--config", str(cfg_file), "--set", "max_rollouts=5",
-        "--max-rollouts", "7", "--engine", "vllm", "--engine-opt", "max_model_len=2048", "--engine-opt",
-        "tensor_parallel_size=2", "--teacher-opt", "base_url=http://h/v1", "--train-opt", "max_steps=20",
-        "--filter-rules", "repetition, too_long", "--no-score", "--system", "-b", "toy", "--dpo-variant", "thought",
-        "--json"])
+    out = runner.invoke(
+        app,
+        [
+            "iterate",
+            "--db",
+            str(db_path),
+            "--recipe",
+            "cpu-tiny",
+            "--config",
+            str(cfg_file),
+            "--set",
+            "max_rollouts=5",
+            "--max-rollouts",
+            "7",
+            "--engine",
+            "vllm",
+            "--engine-opt",
+            "max_model_len=2048",
+            "--engine-opt",
+            "tensor_parallel_size=2",
+            "--teacher-opt",
+            "base_url=http://h/v1",
+            "--train-opt",
+            "max_steps=20",
+            "--filter-rules",
+            "repetition, too_long",
+            "--no-score",
+            "--system",
+            "-b",
+            "toy",
+            "--dpo-variant",
+            "thought",
+            "--json",
+        ],
+    )
     assert out.exit_code == 0, out.output
     cfg = seen[0]
-    expected = iterate_config("cpu-tiny", rounds=3, want_correct=2, max_rollouts=7, engine="vllm",
-                              filter_rules=["repetition", "too_long"], score=False, use_system=True,
-                              benchmarks=["toy"], dpo_variant="thought")
-    assert cfg == expected.merged(engine_args={"tensor_parallel_size": 2, "engine_opt": ["max_model_len=2048"]},
-                                  teacher_args={"base_url": "http://h/v1"}, train_overrides={"max_steps": 20})
+    expected = iterate_config(
+        "cpu-tiny",
+        rounds=3,
+        want_correct=2,
+        max_rollouts=7,
+        engine="vllm",
+        filter_rules=["repetition", "too_long"],
+        score=False,
+        use_system=True,
+        benchmarks=["toy"],
+        dpo_variant="thought",
+    )
+    assert cfg == expected.merged(
+        engine_args={"tensor_parallel_size": 2, "engine_opt": ["max_model_len=2048"]},
+        teacher_args={"base_url": "http://h/v1"},
+        train_overrides={"max_steps": 20},
+    )
     assert cfg.engine_args == {"batch_size": 32, "tensor_parallel_size": 2, "engine_opt": ["max_model_len=2048"]}
     assert type(cfg.engine) is str and cfg.use_system is True  # --system over the recipe's False
     assert runner.invoke(app, ["iterate", "--db", str(db_path), "--json"]).exit_code == 0
@@ -214,9 +311,21 @@ def test_judge_takes_its_batch_from_the_engine_options(db_path, monkeypatch):
             pass
 
     monkeypatch.setattr(EngineSpec, "build", lambda self, model: (seen.append(self), Engine())[1])
-    monkeypatch.setattr("pipeline.judge.judge", lambda store, eng, cfg, on_batch=None: (seen.append(cfg), {
-        "judged": 0, "mode": "undecided", "model": eng.model_id, "correct": 0, "incorrect": 0, "unsure": 0,
-        "disagree_with_verdict": 0})[1])
+    monkeypatch.setattr(
+        "pipeline.judge.judge",
+        lambda store, eng, cfg, on_batch=None: (
+            seen.append(cfg),
+            {
+                "judged": 0,
+                "mode": "undecided",
+                "model": eng.model_id,
+                "correct": 0,
+                "incorrect": 0,
+                "unsure": 0,
+                "disagree_with_verdict": 0,
+            },
+        )[1],
+    )
     out = runner.invoke(app, ["judge", "--db", str(db_path), "--audit", "5", "--overwrite", "--json"])
     assert out.exit_code == 0, out.output
     spec, cfg = seen
@@ -232,10 +341,27 @@ def test_report_options(db_path, monkeypatch):
     seen = []
     monkeypatch.setattr("pipeline.evaluation.report.report_data", lambda store, **kw: seen.append(kw) or {})
     monkeypatch.setattr("pipeline.evaluation.report.other_table", lambda *a: seen.append(a[0]) or "t\n")
-    out = runner.invoke(app, ["report", "--db", str(db_path), "--table", "3", "--format", "md", "-b", "aime24",
-                              "--model", "M1", "--allow-mixed-protocols"])
+    out = runner.invoke(
+        app,
+        [
+            "report",
+            "--db",
+            str(db_path),
+            "--table",
+            "3",
+            "--format",
+            "md",
+            "-b",
+            "aime24",
+            "--model",
+            "M1",
+            "--allow-mixed-protocols",
+        ],
+    )
     assert out.exit_code == 0, out.output
-    assert seen == [{"metric": "accuracy", "backbone": None, "models": ["M1"], "benchmarks": ["aime24"],
-                     "allow_mixed": True}, 3]
+    assert seen == [
+        {"metric": "accuracy", "backbone": None, "models": ["M1"], "benchmarks": ["aime24"], "allow_mixed": True},
+        3,
+    ]
     assert runner.invoke(app, ["report", "--db", str(db_path), "--table", "5"]).exit_code != 0
     assert runner.invoke(app, ["report", "--db", str(db_path), "--format", "html"]).exit_code != 0

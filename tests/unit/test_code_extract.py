@@ -1,4 +1,5 @@
 """Program extraction: the last code block of the solution section, in the problem's language."""
+
 from __future__ import annotations
 
 from pipeline.verifier.code_extract import extract_program, fenced_blocks
@@ -12,8 +13,10 @@ def still(thought: str, solution: str) -> str:
 
 
 def test_last_python_block_of_the_solution_not_the_thought():
-    text = still("Draft:\n```python\ndef f(x):\n    return 0\n```",
-                 "First idea:\n```python\ndef f(x):\n    return 1\n```\nFinal:\n```python\ndef f(x):\n    return 2\n```")
+    text = still(
+        "Draft:\n```python\ndef f(x):\n    return 0\n```",
+        "First idea:\n```python\ndef f(x):\n    return 1\n```\nFinal:\n```python\ndef f(x):\n    return 2\n```",
+    )
     got = extract_program(text)
     assert got.program == "def f(x):\n    return 2"
     assert got.where == "block"

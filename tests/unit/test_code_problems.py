@@ -1,5 +1,6 @@
 """Code and multiple-choice layouts end to end: rows of each benchmark shape import as problems, their
 reference solutions pass in the sandbox, broken ones fail with a reason naming the test."""
+
 from __future__ import annotations
 
 import json
@@ -16,23 +17,32 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def still(code: str, lang: str = "python") -> str:
-    return (f"<|begin_of_thought|>\n\nthink\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\n```{lang}\n{code}\n```"
-            "\n\n<|end_of_solution|>")
+    return (
+        f"<|begin_of_thought|>\n\nthink\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\n```{lang}\n{code}\n```"
+        "\n\n<|end_of_solution|>"
+    )
 
 
 def problems(store, source: str) -> list[dict]:
     with store.read() as conn:
         cols = ["id", "source_key", "answer", "answer_kind", "domain", "solution", "question", "choices", "difficulty"]
-        rows = conn.execute(f"SELECT {', '.join(cols)} FROM problem WHERE source = ? ORDER BY source_key",
-                            [source]).fetchall()
+        rows = conn.execute(
+            f"SELECT {', '.join(cols)} FROM problem WHERE source = ? ORDER BY source_key", [source]
+        ).fetchall()
     return [dict(zip(cols, r)) for r in rows]
 
 
-@pytest.mark.parametrize("name,layout,n,style", [
-    ("mbpp_sample", "mbpp", 4, "assert"), ("apps_sample", "apps", 2, None), ("taco_sample", "apps", 1, "io"),
-    ("livecodebench_sample", "livecodebench", 2, None), ("codecontests_sample", "codecontests", 1, "io"),
-    ("codeforces_sample", "code_io", 1, "io"),
-])
+@pytest.mark.parametrize(
+    "name,layout,n,style",
+    [
+        ("mbpp_sample", "mbpp", 4, "assert"),
+        ("apps_sample", "apps", 2, None),
+        ("taco_sample", "apps", 1, "io"),
+        ("livecodebench_sample", "livecodebench", 2, None),
+        ("codecontests_sample", "codecontests", 1, "io"),
+        ("codeforces_sample", "code_io", 1, "io"),
+    ],
+)
 def test_code_layouts_import_and_reference_solutions_pass(store, name, layout, n, style):
     report = import_problems(store, str(DATA / "code" / f"{name}.jsonl"))
     assert (report.layout, report.added) == (layout, n)
@@ -54,12 +64,19 @@ def test_livecodebench_functional_and_compressed_private_tests(store):
     assert fn.cases[1] == {"args": [[7, 6, 4, 3, 1]], "output": 0}
     stdin = CodeTests.from_json(by_key["abc000_a"]["answer"])
     assert [c["output"] for c in stdin.cases] == ["6\n", "162\n", "1\n"]
-    right = "class Solution:\n    def maxProfit(self, prices):\n        best, lo = 0, prices[0]\n" \
-            "        for p in prices:\n            best, lo = max(best, p - lo), min(lo, p)\n        return best"
+    right = (
+        "class Solution:\n    def maxProfit(self, prices):\n        best, lo = 0, prices[0]\n"
+        "        for p in prices:\n            best, lo = max(best, p - lo), min(lo, p)\n        return best"
+    )
     wrong = "class Solution:\n    def maxProfit(self, prices):\n        return max(prices) - min(prices)"
     digits = "print(sum(int(c) for c in input().strip()))"
-    v = grade_many([(by_key["3000"]["answer"], still(right), "code"), (by_key["3000"]["answer"], still(wrong), "code"),
-                    (by_key["abc000_a"]["answer"], still(digits), "code")])
+    v = grade_many(
+        [
+            (by_key["3000"]["answer"], still(right), "code"),
+            (by_key["3000"]["answer"], still(wrong), "code"),
+            (by_key["abc000_a"]["answer"], still(digits), "code"),
+        ]
+    )
     assert [x.equal for x in v] == [True, False, True]
     assert v[1].reason == "tests: test 1/2 failed: maxProfit([7, 1, 5, 3, 6, 4]) expected 5 got 6"
 
@@ -67,8 +84,9 @@ def test_livecodebench_functional_and_compressed_private_tests(store):
 def test_io_failure_reason_names_input_expected_and_actual(store):
     import_problems(store, str(DATA / "code" / "apps_sample.jsonl"))
     row = next(r for r in problems(store, "apps_sample") if r["source_key"] == "4021")
-    v = grade_many([(row["answer"], still("n = int(input())\nprint(sum(map(int, input().split())) + (n == 5))"),
-                     "code")])[0]
+    v = grade_many(
+        [(row["answer"], still("n = int(input())\nprint(sum(map(int, input().split())) + (n == 5))"), "code")]
+    )[0]
     assert not v.equal
     assert v.reason == 'tests: test 3/3 failed: input "5\\n5 4 3 2 1\\n" expected "15\\n" got "16\\n"'
 
@@ -111,8 +129,12 @@ def test_five_way_riddles_and_four_way_science_as_multiple_choice(store):
     assert "E) hole" in render_question(sand["question"], sand["choices"])
     science = problems(store, "science_mc_sample")
     assert {r["domain"] for r in science} == {"science"} and sorted(r["answer"] for r in science) == ["B", "C"]
-    v = grade_many([(sand["answer"], "The bag gets lighter with a hole in it. The answer is (E).", "mc"),
-                    (sand["answer"], "The answer is D.", "mc")])
+    v = grade_many(
+        [
+            (sand["answer"], "The bag gets lighter with a hole in it. The answer is (E).", "mc"),
+            (sand["answer"], "The answer is D.", "mc"),
+        ]
+    )
     assert [x.equal for x in v] == [True, False]
 
 

@@ -1,5 +1,6 @@
 """`still2 complete`: a thought without a solution (QwQ-style import, or a generated rollout) gets its solution
 written by a completer of the user's choice continuing the thought under the STILL prompt."""
+
 from __future__ import annotations
 
 import json
@@ -14,10 +15,16 @@ from tests.unit.test_engines_openai import StubServer
 
 cli = CliRunner()
 QWQ = [  # QwQ-32B-Preview answers after thinking, with no solution section
-    {"problem": "What is 12 times 12?", "answer": "144",
-     "response": "Let me compute 12 times 12.\n\nTwelve dozens is 144.\n\nSo the answer is 144."},
-    {"problem": "What is 15 plus 27?", "answer": "42",
-     "response": "15 plus 27: 15 + 20 = 35, then + 7 = 42.\n\nThe answer is 42."},
+    {
+        "problem": "What is 12 times 12?",
+        "answer": "144",
+        "response": "Let me compute 12 times 12.\n\nTwelve dozens is 144.\n\nSo the answer is 144.",
+    },
+    {
+        "problem": "What is 15 plus 27?",
+        "answer": "42",
+        "response": "15 plus 27: 15 + 20 = 35, then + 7 = 42.\n\nThe answer is 42.",
+    },
 ]
 
 
@@ -41,14 +48,31 @@ def test_complete_imported_thoughts_with_a_chosen_completer(db_path, tmp_path):
     assert all(row[3] is None for row in before)
 
     with StubServer(reply=_completer) as stub:
-        args = ["complete", "--db", str(db_path), "--engine", "openai", "--model", "stub-model",
-                "--base-url", stub.url, "--where", "v.model = 'QwQ-32B-Preview'", "--json"]
+        args = [
+            "complete",
+            "--db",
+            str(db_path),
+            "--engine",
+            "openai",
+            "--model",
+            "stub-model",
+            "--base-url",
+            stub.url,
+            "--where",
+            "v.model = 'QwQ-32B-Preview'",
+            "--json",
+        ]
         result = cli.invoke(app, args)
         assert result.exit_code == 0, result.output
         again = cli.invoke(app, args)
         requests = list(stub.requests)
-    assert json.loads(result.stdout) == {"selected": 2, "already_done": 0, "completed": 2, "correct": 1,
-                                         "completer": "stub-model"}
+    assert json.loads(result.stdout) == {
+        "selected": 2,
+        "already_done": 0,
+        "completed": 2,
+        "correct": 1,
+        "completer": "stub-model",
+    }
     assert json.loads(again.stdout)["completed"] == 0 and len(requests) == 2  # nothing redone
 
     body = requests[0]
@@ -59,8 +83,10 @@ def test_complete_imported_thoughts_with_a_chosen_completer(db_path, tmp_path):
     assert END_THOUGHT in assistant["content"]
 
     with store.read() as conn:
-        after = conn.execute("SELECT id, text, thought, solution FROM trajectory WHERE id IN (SELECT unnest(?)) "
-                             "ORDER BY id", [[r[0] for r in before]]).fetchall()
+        after = conn.execute(
+            "SELECT id, text, thought, solution FROM trajectory WHERE id IN (SELECT unnest(?)) ORDER BY id",
+            [[r[0] for r in before]],
+        ).fetchall()
         new = conn.execute("""SELECT t.thought, t.solution, t.verdict, t.format_flags, t.model, t.origin,
                                      t.meta->>'completed_from', t.meta->>'completer', s.thought, t.text
                               FROM trajectory t JOIN trajectory s ON s.id = t.meta->>'completed_from'

@@ -1,4 +1,5 @@
 """Decontamination: the n-gram index, the rule over the store, `problems add` warnings, `dataset build` exclusion."""
+
 from __future__ import annotations
 
 import json
@@ -17,12 +18,12 @@ from store.ingest import add_problems, add_trajectories
 
 BENCH = {
     "b1": "Let $a,$ $b,$ and $c$ be positive real numbers such that $a + b + c = 12.$ Find the minimum value "
-          "of \\[\\frac{1}{a} + \\frac{4}{b} + \\frac{9}{c}.\\]",
+    "of \\[\\frac{1}{a} + \\frac{4}{b} + \\frac{9}{c}.\\]",
     "b2": "Suzanne walks four miles every third day. What is the fewest number of miles she can walk in February?",
     "b3": "Compute $\\dbinom{31}{28}$.",
     "b4": "The Fibonacci sequence is the sequence 1, 1, 2, 3, 5, $\\ldots$ where each term is the sum of the "
-          "previous two terms. What is the remainder when the $100^{\\mathrm{th}}$ term of the sequence is "
-          "divided by 4?",
+    "previous two terms. What is the remainder when the $100^{\\mathrm{th}}$ term of the sequence is "
+    "divided by 4?",
 }
 
 
@@ -30,16 +31,36 @@ def add(store, rows, split=None, source="train-src"):
     """Problems (question list) with one trajectory each; returns {question: (problem id, trajectory id)}."""
     out = {}
     with store.write() as conn:
-        add_problems(conn, [{"id": problem_id(source, q), "source": source, "question": q,
-                             "question_hash": question_hash(q), "answer": "1", "split": split,
-                             "source_key": str(i)} for i, q in enumerate(rows)])
+        add_problems(
+            conn,
+            [
+                {
+                    "id": problem_id(source, q),
+                    "source": source,
+                    "question": q,
+                    "question_hash": question_hash(q),
+                    "answer": "1",
+                    "split": split,
+                    "source_key": str(i),
+                }
+                for i, q in enumerate(rows)
+            ],
+        )
         traj = []
         for q in rows:
             pid = problem_id(source, q)
             out[q] = (pid, "t" + pid.split(":")[1])
-            traj.append({"id": out[q][1], "problem_id": pid, "text": "<|begin_of_thought|>\n\nWe compute.\n\n"
-                         "<|end_of_thought|>\n\n<|begin_of_solution|>\n\n\\boxed{1}\n\n<|end_of_solution|>",
-                         "origin": "explore", "model": "m", "verdict": "correct"})
+            traj.append(
+                {
+                    "id": out[q][1],
+                    "problem_id": pid,
+                    "text": "<|begin_of_thought|>\n\nWe compute.\n\n"
+                    "<|end_of_thought|>\n\n<|begin_of_solution|>\n\n\\boxed{1}\n\n<|end_of_solution|>",
+                    "origin": "explore",
+                    "model": "m",
+                    "verdict": "correct",
+                }
+            )
         add_trajectories(conn, traj)
     return out
 
@@ -47,15 +68,31 @@ def add(store, rows, split=None, source="train-src"):
 @pytest.fixture
 def bench_store(store):
     with store.write() as conn:
-        add_problems(conn, [{"id": f"math500:{k}", "source": "math500", "source_key": k, "question": q,
-                             "question_hash": question_hash(q), "answer": "1"} for k, q in BENCH.items()])
+        add_problems(
+            conn,
+            [
+                {
+                    "id": f"math500:{k}",
+                    "source": "math500",
+                    "source_key": k,
+                    "question": q,
+                    "question_hash": question_hash(q),
+                    "answer": "1",
+                }
+                for k, q in BENCH.items()
+            ],
+        )
     return store
 
 
 def flag_rows(store):
     with store.read() as conn:
-        return {r[0]: (r[1], json.loads(r[2]) if r[2] else None) for r in conn.execute(
-            "SELECT trajectory_id, reason, detail FROM flag WHERE rule = 'contamination'").fetchall()}
+        return {
+            r[0]: (r[1], json.loads(r[2]) if r[2] else None)
+            for r in conn.execute(
+                "SELECT trajectory_id, reason, detail FROM flag WHERE rule = 'contamination'"
+            ).fetchall()
+        }
 
 
 def test_normalisation_drops_latex_and_case_and_keeps_offsets():
@@ -75,12 +112,15 @@ def test_vectorised_candidates_agree_with_the_word_by_word_match():
     found = index.candidates(texts, 5)
     for t, text in enumerate(texts):
         ws = words(text)
-        expected = [p for p in range(len(ws) - 4)
-                    if any(ws[p:p + 5] == iw[b:b + 5] for iw in index.item_words for b in range(len(iw) - 4))]
+        expected = [
+            p
+            for p in range(len(ws) - 4)
+            if any(ws[p : p + 5] == iw[b : b + 5] for iw in index.item_words for b in range(len(iw) - 4))
+        ]
         assert sorted(found.get(t, [])) == expected
     m = index.best_match(texts[-1], 5, found[len(texts) - 1])
     assert m.item.problem_id == "p3" and m.score == 1.0
-    assert texts[-1][m.start:m.end] == items[3].question
+    assert texts[-1][m.start : m.end] == items[3].question
 
 
 def test_boilerplate_ngrams_shared_by_many_benchmark_problems_are_dropped():
@@ -114,9 +154,13 @@ def test_rule_flags_with_reason_and_span_and_skips_benchmark_rows(bench_store):
     quoting = "I once saw: " + BENCH["b4"] + " That one is harder."
     made = add(bench_store, [framed, "What is 2 + 2?", "Count the primes below 30."])
     with bench_store.write() as conn:  # a trajectory quoting a benchmark problem, and one of a benchmark problem
-        add_trajectories(conn, [
-            {"id": "quote", "problem_id": made["What is 2 + 2?"][0], "text": quoting, "origin": "explore"},
-            {"id": "evalrow", "problem_id": "math500:b1", "text": BENCH["b1"], "origin": "eval"}])
+        add_trajectories(
+            conn,
+            [
+                {"id": "quote", "problem_id": made["What is 2 + 2?"][0], "text": quoting, "origin": "explore"},
+                {"id": "evalrow", "problem_id": "math500:b1", "text": BENCH["b1"], "origin": "eval"},
+            ],
+        )
     report = run_filters(bench_store, ["contamination"])
     found = flag_rows(bench_store)
     assert set(found) == {made[framed][1], "quote"}
@@ -131,14 +175,22 @@ def test_rule_flags_with_reason_and_span_and_skips_benchmark_rows(bench_store):
     # rowid chunks of one row (a batch rule needs no whole problems) give the same flags
     assert run_filters(bench_store, ["contamination"], chunk_size=1).counts[0].flagged == 2
     assert flag_rows(bench_store) == found
-    assert quoting[detail["span"][0]:detail["span"][1]].startswith("The Fibonacci sequence")
+    assert quoting[detail["span"][0] : detail["span"][1]].startswith("The Fibonacci sequence")
 
 
 def test_test_split_problems_are_benchmarks_and_the_benchmarks_param_narrows(store):
-    made_test = add(store, ["Alice has 17 apples and gives 5 to Bob and 3 to Carol. How many are left?"],
-                    split="test", source="gen-x")
-    copy = add(store, ["Alice has 17 apples and gives 5 to Bob and 3 to Carol. How many are left?!"],
-               split="train", source="gen-y")
+    made_test = add(
+        store,
+        ["Alice has 17 apples and gives 5 to Bob and 3 to Carol. How many are left?"],
+        split="test",
+        source="gen-x",
+    )
+    copy = add(
+        store,
+        ["Alice has 17 apples and gives 5 to Bob and 3 to Carol. How many are left?!"],
+        split="train",
+        source="gen-y",
+    )
     run_filters(store, ["contamination"])
     found = flag_rows(store)
     assert list(found) == [next(iter(copy.values()))[1]]
@@ -172,13 +224,17 @@ def test_dataset_build_excludes_contaminated_counts_per_benchmark_and_allow_lift
 def test_cli_problems_add_warns_and_dataset_show_prints_removed(tmp_path, db_path, shared_data):
     bench = tmp_path / "mine_train.jsonl"
     rows = [json.loads(line) for line in (shared_data / "benchmarks" / "math500.jsonl").open()][:3]
-    bench.write_text("".join(json.dumps({"problem": "Problem: " + r["problem"], "answer": r["answer"]}) + "\n"
-                             for r in rows) + json.dumps({"problem": "What is 2 + 2?", "answer": "4"}) + "\n")
+    bench.write_text(
+        "".join(json.dumps({"problem": "Problem: " + r["problem"], "answer": r["answer"]}) + "\n" for r in rows)
+        + json.dumps({"problem": "What is 2 + 2?", "answer": "4"})
+        + "\n"
+    )
     runner = CliRunner()
     first = runner.invoke(app, ["problems", "add", str(bench), "--db", str(db_path)])
     assert first.exit_code == 0 and "warning" not in first.output
-    second = runner.invoke(app, ["problems", "add", str(shared_data / "benchmarks" / "math500.jsonl"),
-                                 "--db", str(db_path)])
+    second = runner.invoke(
+        app, ["problems", "add", str(shared_data / "benchmarks" / "math500.jsonl"), "--db", str(db_path)]
+    )
     assert second.exit_code == 0, second.output
     assert "3 train problem(s) match benchmark/test problems" in " ".join(second.output.split())
     assert rows[0]["unique_id"] in second.output
@@ -188,8 +244,13 @@ def test_cli_problems_add_warns_and_dataset_show_prints_removed(tmp_path, db_pat
     with store.read() as conn:
         train = conn.execute("SELECT id FROM problem WHERE source = 'mine' ORDER BY id").fetchall()
     with store.write() as conn:
-        add_trajectories(conn, [{"id": f"t{i}", "problem_id": pid, "text": "\\boxed{1}", "origin": "explore",
-                                 "verdict": "correct"} for i, (pid,) in enumerate(train)])
+        add_trajectories(
+            conn,
+            [
+                {"id": f"t{i}", "problem_id": pid, "text": "\\boxed{1}", "origin": "explore", "verdict": "correct"}
+                for i, (pid,) in enumerate(train)
+            ],
+        )
     out = runner.invoke(app, ["filter", "--rules", "contamination", "--db", str(db_path), "--json"])
     assert json.loads(out.stdout)["rules"][0]["flagged"] == 3
     built = runner.invoke(app, ["dataset", "build", "d0", "--db", str(db_path), "--json"])

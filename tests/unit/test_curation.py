@@ -1,4 +1,5 @@
 """Curation actions and their persisted undo/redo log."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,8 +13,19 @@ from store.ingest import add_problems, add_trajectories, insert_new
 def filled(store):
     with store.write() as conn:
         add_problems(conn, [{"id": "p", "source": "s", "question": "q", "question_hash": "h", "answer": "1"}])
-        add_trajectories(conn, [{"id": f"t{i}", "problem_id": "p", "text": str(i), "origin": "explore",
-                                 "verdict": "correct" if i % 2 else "incorrect"} for i in range(10)])
+        add_trajectories(
+            conn,
+            [
+                {
+                    "id": f"t{i}",
+                    "problem_id": "p",
+                    "text": str(i),
+                    "origin": "explore",
+                    "verdict": "correct" if i % 2 else "incorrect",
+                }
+                for i in range(10)
+            ],
+        )
         insert_new(conn, "pair", [{"id": "pr", "problem_id": "p", "chosen_id": "t1", "rejected_id": "t0"}])
     return store
 

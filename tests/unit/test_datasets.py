@@ -1,4 +1,5 @@
 """Dataset versions: recipe selection (flags, lengths, perplexity, mixes, quotas), determinism, lineage, export, CLI."""
+
 from __future__ import annotations
 
 import json
@@ -24,19 +25,46 @@ def synthetic(store):
     for domain, n in DOMAINS.items():
         for k in range(n):
             pid = f"{domain}-{k}"
-            problems.append({"id": pid, "source": "syn", "domain": domain, "difficulty": k % 5,
-                             "question": f"Question {pid}?", "question_hash": pid, "answer": "1"})
+            problems.append(
+                {
+                    "id": pid,
+                    "source": "syn",
+                    "domain": domain,
+                    "difficulty": k % 5,
+                    "question": f"Question {pid}?",
+                    "question_hash": pid,
+                    "answer": "1",
+                }
+            )
             for j in range(4):
                 tid = f"{pid}-t{j}"
                 correct = j < (3 if k % 2 == 0 else 1)
                 thought = f"Thinking about {pid}, attempt {j}. " * (20 + 10 * j)
-                trajectories.append({
-                    "id": tid, "problem_id": pid, "text": to_still(thought, f"So $\\boxed{{{1 if correct else 2}}}$."),
-                    "thought": thought.strip(), "solution": f"So $\\boxed{{{1 if correct else 2}}}$.",
-                    "format_style": "still", "origin": "explore", "model": f"M{j % 2}", "run_id": f"run-{j % 2}",
-                    "iteration": j % 2, "verdict": "correct" if correct else "incorrect"})
-                ppl.append({"trajectory_id": tid, "scorer": "S", "part": "full", "mean_nll": 0.1 * (j + k),
-                            "ppl": 1.0 + j + 0.1 * k, "n_tokens": 100})
+                trajectories.append(
+                    {
+                        "id": tid,
+                        "problem_id": pid,
+                        "text": to_still(thought, f"So $\\boxed{{{1 if correct else 2}}}$."),
+                        "thought": thought.strip(),
+                        "solution": f"So $\\boxed{{{1 if correct else 2}}}$.",
+                        "format_style": "still",
+                        "origin": "explore",
+                        "model": f"M{j % 2}",
+                        "run_id": f"run-{j % 2}",
+                        "iteration": j % 2,
+                        "verdict": "correct" if correct else "incorrect",
+                    }
+                )
+                ppl.append(
+                    {
+                        "trajectory_id": tid,
+                        "scorer": "S",
+                        "part": "full",
+                        "mean_nll": 0.1 * (j + k),
+                        "ppl": 1.0 + j + 0.1 * k,
+                        "n_tokens": 100,
+                    }
+                )
     with store.write() as conn:
         add_problems(conn, problems)
         add_trajectories(conn, trajectories)
@@ -68,8 +96,8 @@ def test_built_twice_from_same_store_and_recipe_is_identical(real):
     with real.read() as conn:
         assert member_ids(conn, "d1") == member_ids(conn, "d2") == a.selection.ids == b.selection.ids
         correct_unflagged = conn.execute(
-            "SELECT count(*) FROM trajectories WHERE verdict = 'correct' AND len(flags) = 0 "
-            "AND thought_chars >= 2000").fetchone()[0]
+            "SELECT count(*) FROM trajectories WHERE verdict = 'correct' AND len(flags) = 0 AND thought_chars >= 2000"
+        ).fetchone()[0]
         stored = json.loads(conn.execute("SELECT recipe FROM dataset WHERE name = 'd1'").fetchone()[0])
     assert a.size == correct_unflagged == 29
     assert stored == recipe.to_dict() and stored["seed"] == 7
@@ -103,9 +131,11 @@ def test_perplexity_top_percent_per_domain(syn):
     with syn.read() as conn:
         rows = conn.execute("""SELECT v.domain, min(px.ppl) FROM dataset_member m JOIN trajectories v ON v.id = m.member_id
                                JOIN perplexity px ON px.trajectory_id = v.id WHERE m.dataset = 'ppl' GROUP BY 1""").fetchall()
-        floor = dict(conn.execute("""SELECT p.domain, max(px.ppl) FROM trajectory t JOIN problem p ON p.id = t.problem_id
+        floor = dict(
+            conn.execute("""SELECT p.domain, max(px.ppl) FROM trajectory t JOIN problem p ON p.id = t.problem_id
                                      JOIN perplexity px ON px.trajectory_id = t.id WHERE t.verdict = 'correct'
-                                     GROUP BY 1""").fetchall())
+                                     GROUP BY 1""").fetchall()
+        )
     assert {d for d, _ in rows} == set(DOMAINS)
     assert all(low >= 2.0 for _, low in rows) and all(floor[d] >= low for d, low in rows)
     with pytest.raises(ValueError, match="needs ppl_scorer"):
@@ -113,18 +143,21 @@ def test_perplexity_top_percent_per_domain(syn):
 
 
 def test_domain_mix_hard_ratio_size_and_seed(syn):
-    mixed = build_dataset(syn, "mix", DatasetRecipe(domain_mix={"math": 0.5, "code": 0.25, "science": 0.25},
-                                                    size=8, seed=1))
+    mixed = build_dataset(
+        syn, "mix", DatasetRecipe(domain_mix={"math": 0.5, "code": 0.25, "science": 0.25}, size=8, seed=1)
+    )
     assert {k: v["taken"] for k, v in mixed.selection.strata.items()} == {"math": 4, "code": 2, "science": 2}
     # hard = pass rate < 0.5: odd problems (1 of 4 correct) -> 5 hard correct, 21 normal correct.
     hard = build_dataset(syn, "hard", DatasetRecipe(hard_ratio=0.5))
     assert {k: v["taken"] for k, v in hard.selection.strata.items()} == {"hard": 5, "normal": 5}
     capped = build_dataset(syn, "cap", DatasetRecipe(max_per_problem=1, correct_only=False))
     assert capped.size == 12
-    other_seed = build_dataset(syn, "mix2", DatasetRecipe(domain_mix={"math": 0.5, "code": 0.25, "science": 0.25},
-                                                          size=8, seed=2))
-    same_seed = build_dataset(syn, "mix3", DatasetRecipe(domain_mix={"math": 0.5, "code": 0.25, "science": 0.25},
-                                                         size=8, seed=1))
+    other_seed = build_dataset(
+        syn, "mix2", DatasetRecipe(domain_mix={"math": 0.5, "code": 0.25, "science": 0.25}, size=8, seed=2)
+    )
+    same_seed = build_dataset(
+        syn, "mix3", DatasetRecipe(domain_mix={"math": 0.5, "code": 0.25, "science": 0.25}, size=8, seed=1)
+    )
     assert same_seed.selection.ids == mixed.selection.ids != other_seed.selection.ids
 
 
@@ -145,7 +178,9 @@ def test_show_table3_layout_difficulty_and_lineage(syn):
     assert s["total"]["count"] == 26 and s["total"]["inherited"] == 19
     assert by_domain["math"]["avg_thought_chars"] > 0 and by_domain["math"]["avg_solution_chars"] > 0
     assert {(r["origin"], r["run_id"], r["model"], r["iteration"]): r["count"] for r in s["lineage"]} == {
-        ("explore", "run-0", "M0", 0): 19, ("explore", "run-1", "M1", 1): 7}
+        ("explore", "run-0", "M0", 0): 19,
+        ("explore", "run-1", "M1", 1): 7,
+    }
     assert sum(r["count"] for r in s["difficulty"] if r["level"] == "hard") == 5
 
 
@@ -184,11 +219,31 @@ def test_cli_dataset_build_list_show_export(syn, db_path, tmp_path):
     with syn.read() as conn:
         assert member_ids(conn, "A") == member_ids(conn, "B")
     assert again.exit_code == 0
-    child = runner.invoke(app, ["dataset", "build", "C", "--db", db, "--parent", "A", "--domains", "science",
-                                "--exclude-flags", "", "--max-per-problem", "1"])
+    child = runner.invoke(
+        app,
+        [
+            "dataset",
+            "build",
+            "C",
+            "--db",
+            db,
+            "--parent",
+            "A",
+            "--domains",
+            "science",
+            "--exclude-flags",
+            "",
+            "--max-per-problem",
+            "1",
+        ],
+    )
     assert child.exit_code == 0, child.output
     listing = json.loads(runner.invoke(app, ["dataset", "list", "--db", db, "--json"]).stdout)
-    assert [(d["name"], d["parent"], d["n_members"]) for d in listing] == [("A", None, 6), ("B", None, 6), ("C", "A", 9)]
+    assert [(d["name"], d["parent"], d["n_members"]) for d in listing] == [
+        ("A", None, 6),
+        ("B", None, 6),
+        ("C", "A", 9),
+    ]
     shown = runner.invoke(app, ["dataset", "show", "C", "--db", db])
     assert shown.exit_code == 0 and "Table 3" in shown.output and "science" in shown.output and "run-0" in shown.output
     exported = runner.invoke(app, ["dataset", "export", "C", str(tmp_path / "c.jsonl"), "--db", db, "--json"])

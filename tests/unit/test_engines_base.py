@@ -1,4 +1,5 @@
 """The engine interface, the helpers that need no model, and the default-model cache logic (faked conversion)."""
+
 from __future__ import annotations
 
 import math
@@ -31,7 +32,12 @@ def test_importing_engines_does_not_import_torch():
 def test_sampling_params_defaults_and_validation():
     params = SamplingParams()
     assert (params.n, params.temperature, params.top_p, params.max_new_tokens, params.seed, params.stop) == (
-        1, 0.7, 1.0, 512, None, []
+        1,
+        0.7,
+        1.0,
+        512,
+        None,
+        [],
     )
     assert SamplingParams(temperature=0).greedy and not params.greedy
     assert SamplingParams(stop=["", "x"]).stop == ["x"]
@@ -189,6 +195,10 @@ def test_engine_registry_builds_a_registered_kind_with_its_spec_options(monkeypa
     assert isinstance(built, _EchoEngine) and built.model == "m" and built.opts == {"concurrency": 3}
     assert EngineSpec(engine="hf").options() == {"batch_size": 32, "trust_remote_code": False}
     assert EngineSpec(engine="openai", concurrency=2, engine_opt=["timeout=30"]).options() == {
-        "base_url": None, "api_key_env": "OPENAI_API_KEY", "concurrency": 2, "timeout": 30}
+        "base_url": None,
+        "api_key_env": "OPENAI_API_KEY",
+        "concurrency": 2,
+        "timeout": 30,
+    }
     with pytest.raises(ValueError, match="unknown engine kind 'nope'"):
         base.make_engine("nope")

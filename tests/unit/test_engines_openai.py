@@ -1,4 +1,5 @@
 """OpenAIEngine against a stub OpenAI-compatible server on 127.0.0.1 (stdlib http.server in a thread)."""
+
 from __future__ import annotations
 
 import json
@@ -86,8 +87,10 @@ class StubServer:
             if self.reply is not None:
                 content, reasoning = self.reply(question, k)
             else:
-                content, reasoning = f"answer {k} (seed {body.get('seed')}) to {question}" + "!" * k, \
-                    f"thinking about {question}"
+                content, reasoning = (
+                    f"answer {k} (seed {body.get('seed')}) to {question}" + "!" * k,
+                    f"thinking about {question}",
+                )
             out = {"role": "assistant", "content": content}
             if reasoning is not None:
                 out[self.reasoning_field] = reasoning

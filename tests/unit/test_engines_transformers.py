@@ -1,4 +1,5 @@
 """TransformersEngine on a tiny random Llama with the SmolLM2 tokenizer (built once per session)."""
+
 from __future__ import annotations
 
 import math
@@ -139,9 +140,7 @@ def test_score_matches_per_sample_computation(engine, tiny_dir):
 def test_score_batching_does_not_change_results(tiny_dir):
     prompts, responses = pairs_for_scoring()
     one = TransformersEngine(str(tiny_dir), score_batch_size=1).score(prompts, responses)
-    many = TransformersEngine(str(tiny_dir), score_batch_size=16, score_batch_tokens=1 << 20).score(
-        prompts, responses
-    )
+    many = TransformersEngine(str(tiny_dir), score_batch_size=16, score_batch_tokens=1 << 20).score(prompts, responses)
     for a, b in zip(one, many):
         assert a.logprobs == pytest.approx(b.logprobs, rel=1e-4)
 
@@ -200,8 +199,10 @@ def test_shared_prefix_caches_equal_the_plain_computation(tiny_dir, monkeypatch)
         return real_extend(self, base, ids)
 
     monkeypatch.setattr(PrefixScorer, "_extend", spy)
-    questions = ["Compute the product of seventeen and twenty-three, then add the sum of their digits.",
-                 "Solve for x: 3x + 5 = 26, and explain each step of the algebra in words."]
+    questions = [
+        "Compute the product of seventeen and twenty-three, then add the sum of their digits.",
+        "Solve for x: 3x + 5 = 26, and explain each step of the algebra in words.",
+    ]
     prompts = [chat_prompt(questions[k % 2]) for k in range(8)]
     responses = [RESPONSES[1] + " try %d" % k for k in range(8)]
     scores = eng.score(prompts, responses)
@@ -247,10 +248,13 @@ def test_one_problem_prompt_is_computed_once_across_its_batches(tiny_dir, monkey
     eng = TransformersEngine(str(tiny_dir), score_batch_size=1)
     extended = []
     real_extend = PrefixScorer._extend
-    monkeypatch.setattr(PrefixScorer, "_extend",
-                        lambda self, base, ids: extended.append(len(ids)) or real_extend(self, base, ids))
-    questions = ["Compute the product of seventeen and twenty-three, then add the sum of their digits.",
-                 "Solve for x: 3x + 5 = 26, and explain each step of the algebra in words."]
+    monkeypatch.setattr(
+        PrefixScorer, "_extend", lambda self, base, ids: extended.append(len(ids)) or real_extend(self, base, ids)
+    )
+    questions = [
+        "Compute the product of seventeen and twenty-three, then add the sum of their digits.",
+        "Solve for x: 3x + 5 = 26, and explain each step of the algebra in words.",
+    ]
     prompts = [chat_prompt(questions[k % 2]) for k in range(6)]
     eng.score(prompts, [f"{RESPONSES[1]} try {k}" for k in range(6)])
     assert len(extended) == 3  # the shared system prompt, then each problem's prompt once (not 3 times)

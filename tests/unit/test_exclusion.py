@@ -1,5 +1,6 @@
 """Nothing leaks: evaluation outputs and rows on test problems stay out of datasets, pairs and exports
 unless named with --allow; the exclusion registry takes new kinds without changes to the commands."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.datasets import DatasetRecipe, build_dataset
-from pipeline.datasets import exclusions
+from pipeline.datasets import DatasetRecipe, build_dataset, exclusions
 from pipeline.pairs import PairOptions, build_pairs
 from store.ingest import add_problems, add_trajectories, insert_new, upsert
 from store.trajectory_format import to_still
@@ -17,31 +17,54 @@ from store.trajectory_format import to_still
 cli = CliRunner()
 
 # problem id -> (source, split)
-PROBLEMS = {"tr1": ("gen", "train"), "tr2": ("gen", "train"), "te1": ("gen", "test"),
-            "m500": ("math500", None), "evald": ("gen", "train")}
+PROBLEMS = {
+    "tr1": ("gen", "train"),
+    "tr2": ("gen", "train"),
+    "te1": ("gen", "test"),
+    "m500": ("math500", None),
+    "evald": ("gen", "train"),
+}
 
 
 def _traj(tid, pid, origin, correct):
     answer = "1" if correct else "2"
-    return {"id": tid, "problem_id": pid, "text": to_still(f"thinking {tid} " * 30, f"$\\boxed{{{answer}}}$"),
-            "thought": f"thinking {tid} " * 30, "solution": f"$\\boxed{{{answer}}}$", "format_style": "still",
-            "origin": origin, "model": "m", "verdict": "correct" if correct else "incorrect"}
+    return {
+        "id": tid,
+        "problem_id": pid,
+        "text": to_still(f"thinking {tid} " * 30, f"$\\boxed{{{answer}}}$"),
+        "thought": f"thinking {tid} " * 30,
+        "solution": f"$\\boxed{{{answer}}}$",
+        "format_style": "still",
+        "origin": origin,
+        "model": "m",
+        "verdict": "correct" if correct else "incorrect",
+    }
 
 
 @pytest.fixture
 def leaky(store):
     """Train problems explored (and one distilled); a test-split problem and a MATH-500 problem explored
     too; an eval output on a train-split problem ('evald', which thereby counts as a test problem)."""
-    problems = [{"id": pid, "source": src, "question": f"Q {pid}?", "question_hash": pid, "answer": "1",
-                 "split": split} for pid, (src, split) in PROBLEMS.items()]
+    problems = [
+        {"id": pid, "source": src, "question": f"Q {pid}?", "question_hash": pid, "answer": "1", "split": split}
+        for pid, (src, split) in PROBLEMS.items()
+    ]
     trajs = []
     for pid in PROBLEMS:
         trajs += [_traj(f"{pid}-ok", pid, "explore", True), _traj(f"{pid}-bad", pid, "explore", False)]
     trajs += [_traj("evald-eval", "evald", "eval", True), _traj("tr2-distill", "tr2", "distill", True)]
     ppl = []
     for t in trajs:
-        ppl.append({"trajectory_id": t["id"], "scorer": "S", "part": "full", "mean_nll": 0.1,
-                    "ppl": 3.0 if t["verdict"] == "correct" else 1.5, "n_tokens": 10})
+        ppl.append(
+            {
+                "trajectory_id": t["id"],
+                "scorer": "S",
+                "part": "full",
+                "mean_nll": 0.1,
+                "ppl": 3.0 if t["verdict"] == "correct" else 1.5,
+                "n_tokens": 10,
+            }
+        )
     with store.write() as conn:
         add_problems(conn, problems)
         add_trajectories(conn, trajs)
@@ -51,9 +74,12 @@ def leaky(store):
 
 def _members(store, name):
     with store.read() as conn:
-        return conn.execute("""SELECT t.id, t.origin, p.split, p.source FROM dataset_member m
+        return conn.execute(
+            """SELECT t.id, t.origin, p.split, p.source FROM dataset_member m
                                JOIN trajectory t ON t.id = m.member_id JOIN problem p ON p.id = t.problem_id
-                               WHERE m.dataset = ? ORDER BY t.id""", [name]).fetchall()
+                               WHERE m.dataset = ? ORDER BY t.id""",
+            [name],
+        ).fetchall()
 
 
 def test_default_build_leaks_no_eval_or_test_row(leaky, db_path):
@@ -100,8 +126,11 @@ def test_pairs_and_exports_leave_them_out(leaky, db_path, tmp_path):
     # a dataset made by hand (no recipe) that holds an eval output and a test row exports without them
     with leaky.write() as conn:
         conn.execute("INSERT INTO dataset (name, kind, n_members) VALUES ('hand', 'sft', 3)")
-        insert_new(conn, "dataset_member", [{"dataset": "hand", "member_id": i, "inherited": False}
-                                            for i in ("tr1-ok", "evald-eval", "te1-ok")])
+        insert_new(
+            conn,
+            "dataset_member",
+            [{"dataset": "hand", "member_id": i, "inherited": False} for i in ("tr1-ok", "evald-eval", "te1-ok")],
+        )
     sft = tmp_path / "sft.jsonl"
     assert cli.invoke(app, ["dataset", "export", "hand", str(sft), "--db", str(db_path)]).exit_code == 0
     assert len(sft.read_text().splitlines()) == 1
@@ -112,8 +141,11 @@ def test_pairs_and_exports_leave_them_out(leaky, db_path, tmp_path):
 
 
 def test_a_new_kind_plugs_in_and_is_lifted_by_name(leaky, monkeypatch, tmp_path, db_path):
-    planted = exclusions.Exclusion("planted", "rows of problem tr2 (a stand-in for a new kind)",
-                                   group_sql="CASE WHEN v.problem_id = 'tr2' THEN 'tr2' END")
+    planted = exclusions.Exclusion(
+        "planted",
+        "rows of problem tr2 (a stand-in for a new kind)",
+        group_sql="CASE WHEN v.problem_id = 'tr2' THEN 'tr2' END",
+    )
     monkeypatch.setitem(exclusions.EXCLUSIONS, "planted", planted)
     kept = build_dataset(leaky, "P", DatasetRecipe())
     assert kept.selection.ids == ["tr1-ok"] and kept.selection.excluded["planted"] == {"tr2": 2}

@@ -1,4 +1,5 @@
 """Filter rules on the real Sky-T1 outputs and on crafted cases: each flag and its reason, re-runs, CLI."""
+
 from __future__ import annotations
 
 import json
@@ -23,13 +24,34 @@ def put(store, texts, *, problem="p1", question="What is 1+1?", verdicts=None, a
     rows = []
     for i, text in enumerate(texts):
         parsed = parse_response(text)
-        rows.append({"id": imported_id(problem, "m", "explore", f"{i}\x00{text}"), "problem_id": problem,
-                     "text": text, "thought": parsed.thought, "solution": parsed.solution,
-                     "format_style": parsed.style, "format_flags": list(parsed.flags), "origin": "explore",
-                     "model": "m", "verdict": (verdicts or ["correct"] * len(texts))[i]})
+        rows.append(
+            {
+                "id": imported_id(problem, "m", "explore", f"{i}\x00{text}"),
+                "problem_id": problem,
+                "text": text,
+                "thought": parsed.thought,
+                "solution": parsed.solution,
+                "format_style": parsed.style,
+                "format_flags": list(parsed.flags),
+                "origin": "explore",
+                "model": "m",
+                "verdict": (verdicts or ["correct"] * len(texts))[i],
+            }
+        )
     with store.write() as conn:
-        add_problems(conn, [{"id": problem, "source": "t", "question": question, "question_hash": problem,
-                             "answer": "2", "answer_kind": answer_kind}])
+        add_problems(
+            conn,
+            [
+                {
+                    "id": problem,
+                    "source": "t",
+                    "question": question,
+                    "question_hash": problem,
+                    "answer": "2",
+                    "answer_kind": answer_kind,
+                }
+            ],
+        )
         add_trajectories(conn, rows)
     return [r["id"] for r in rows]
 
@@ -48,8 +70,10 @@ def prose(n_words=400, seed=0):
     import random
 
     rng = random.Random(seed)
-    vocab = ("we compute the sum of both sides then divide by two and check each case carefully "
-             "since x must be positive integer so next consider remaining values after factoring").split()
+    vocab = (
+        "we compute the sum of both sides then divide by two and check each case carefully "
+        "since x must be positive integer so next consider remaining values after factoring"
+    ).split()
     return " ".join(rng.choice(vocab) + ("." if rng.random() < 0.1 else "") for _ in range(n_words))
 
 
@@ -86,20 +110,33 @@ def test_real_files_flag_loops_truncations_and_missing_answers(real_all):
     real, report, _ = real_all
     counts = {c.rule: c.flagged for c in report.counts}
     assert report.covered == 70
-    assert counts == {"repetition": 27, "gibberish": 0, "language_mix": 0, "too_short": 0, "too_long": 0,
-                      "format": 27, "duplicate": 0, "near_duplicate": 0, "no_answer": 27, "contamination": 0}
+    assert counts == {
+        "repetition": 27,
+        "gibberish": 0,
+        "language_mix": 0,
+        "too_short": 0,
+        "too_long": 0,
+        "format": 27,
+        "duplicate": 0,
+        "near_duplicate": 0,
+        "no_answer": 27,
+        "contamination": 0,
+    }
     with real.read() as conn:
-        truncated = {r[0] for r in conn.execute(
-            "SELECT id FROM trajectory WHERE list_contains(format_flags, 'truncated')").fetchall()}
+        truncated = {
+            r[0]
+            for r in conn.execute("SELECT id FROM trajectory WHERE list_contains(format_flags, 'truncated')").fetchall()
+        }
     found = flags(real)
     # Every truncated Sky-T1 output is a loop that ran into the length limit, and only those.
     for rule in ("repetition", "format", "no_answer"):
         assert {tid for tid, r in found if r == rule} == truncated
-    assert ('×463: "For n=5, k=1: C(4,0) + 1 = 1 + 1 = 2, but it should be 7."'
-            in reason(real, LOOPING, "repetition"))
+    assert '×463: "For n=5, k=1: C(4,0) + 1 = 1 + 1 = 2, but it should be 7."' in reason(real, LOOPING, "repetition")
     assert reason(real, LOOPING, "repetition").startswith("90% of 15,576 words in 20-word sequences repeated ≥3×")
-    assert reason(real, LOOPING, "format") == ("missing_end_thought, missing_begin_solution, missing_end_solution, "
-                                               "missing_solution, truncated (no solution; cut off inside a section)")
+    assert reason(real, LOOPING, "format") == (
+        "missing_end_thought, missing_begin_solution, missing_end_solution, "
+        "missing_solution, truncated (no solution; cut off inside a section)"
+    )
     assert reason(real, LOOPING, "no_answer") == "no solution section to take a final answer from"
 
 
@@ -115,8 +152,9 @@ def test_real_untagged_and_duplicated_outputs(real):
     for tag in ("<|begin_of_thought|>", "<|end_of_thought|>", "<|begin_of_solution|>", "<|end_of_solution|>"):
         text = text.replace(tag, "")
     edited = " ".join(w if i % 100 != 50 else "CHANGED" for i, w in enumerate(text.split(" ")))
-    untagged, copy, near = put(real, [text, text, edited], problem="p-untagged",
-                               question="Find the sum of the real roots.")
+    untagged, copy, near = put(
+        real, [text, text, edited], problem="p-untagged", question="Find the sum of the real roots."
+    )
     run_filters(real, where="problem_id = 'p-untagged'")
     assert reason(real, untagged, "format") == "no_tags, missing_solution (no tags at all; no solution)"
     assert reason(real, untagged, "no_answer") == "no solution section to take a final answer from"
@@ -124,12 +162,19 @@ def test_real_untagged_and_duplicated_outputs(real):
     assert len(duplicates) == 1 and duplicates <= {untagged, copy}
     kept = ({untagged, copy} - duplicates).pop()
     assert reason(real, duplicates.pop(), "duplicate") == (
-        f"exact duplicate of {kept} (same text after whitespace normalisation)")
+        f"exact duplicate of {kept} (same text after whitespace normalisation)"
+    )
     near_flags = {tid: r for (tid, _), r in flags(real, "near_duplicate").items()}
     assert len(near_flags) == 2
     (unflagged,) = {untagged, copy, near} - set(near_flags)
-    jaccards = sorted(re.fullmatch(rf"near duplicate of {unflagged} \(estimated Jaccard (\d\.\d\d) over 5-word "
-                                   r"shingles ≥ 0\.8\)", r).group(1) for r in near_flags.values())
+    jaccards = sorted(
+        re.fullmatch(
+            rf"near duplicate of {unflagged} \(estimated Jaccard (\d\.\d\d) over 5-word "
+            r"shingles ≥ 0\.8\)",
+            r,
+        ).group(1)
+        for r in near_flags.values()
+    )
     assert "0.85" <= jaccards[0] < "0.98" and jaccards[1] == "1.00"
 
 
@@ -148,14 +193,26 @@ def test_rerun_with_changed_threshold_replaces_flags(real):
     assert flags(real, "too_short") == {}
     run_filters(real, ["repetition"])
     run_filters(real, ["repetition"], params={"repetition": {"max_ratio": 0.95, "max_line_ratio": 0.95}})
-    assert {tid for tid, _ in flags(real, "repetition")} == {"0c298ec3a8b053a7", "6f074038429de2a7", "55b9936b0e998b85",
-                                                            "0716b10d68166cde"}
+    assert {tid for tid, _ in flags(real, "repetition")} == {
+        "0c298ec3a8b053a7",
+        "6f074038429de2a7",
+        "55b9936b0e998b85",
+        "0716b10d68166cde",
+    }
 
 
 def test_where_limits_which_flags_are_replaced(real):
     run_filters(real, ["format"])
-    run_filters(real, ["format"], where="id = '9b4856e18f7d3b34'", params={"format": {"ignore": "truncated,"
-        "missing_end_thought,missing_begin_solution,missing_end_solution,missing_solution"}})
+    run_filters(
+        real,
+        ["format"],
+        where="id = '9b4856e18f7d3b34'",
+        params={
+            "format": {
+                "ignore": "truncated,missing_end_thought,missing_begin_solution,missing_end_solution,missing_solution"
+            }
+        },
+    )
     assert len(flags(real, "format")) == 26 and (LOOPING, "format") not in flags(real, "format")
 
 
@@ -197,13 +254,26 @@ def test_gibberish_crafted(store):
 
 
 def test_language_mix_crafted(store):
-    en = put(store, [to_still(prose(300) + " 因此我们得到答案是二。", GOOD_SOLUTION),
-                     to_still(prose(300), GOOD_SOLUTION)], problem="en", question="What is 1+1?")
+    en = put(
+        store,
+        [to_still(prose(300) + " 因此我们得到答案是二。", GOOD_SOLUTION), to_still(prose(300), GOOD_SOLUTION)],
+        problem="en",
+        question="What is 1+1?",
+    )
     zh_prose = "我们先计算两边的和然后除以二再逐一检查每种情况因为变量必须是正整数" * 4
-    zh = put(store, [to_still(zh_prose + " $x^2 + y = 3$ \\frac{a}{b}", "所以答案是 $\\boxed{2}$。"),
-                     to_still(zh_prose + " Let me think in English about this problem carefully now, "
-                              "because the numbers are small and the cases are few.", "$\\boxed{2}$")],
-             problem="zh", question="计算一加一等于多少？")
+    zh = put(
+        store,
+        [
+            to_still(zh_prose + " $x^2 + y = 3$ \\frac{a}{b}", "所以答案是 $\\boxed{2}$。"),
+            to_still(
+                zh_prose + " Let me think in English about this problem carefully now, "
+                "because the numbers are small and the cases are few.",
+                "$\\boxed{2}$",
+            ),
+        ],
+        problem="zh",
+        question="计算一加一等于多少？",
+    )
     run_filters(store, ["language_mix"])
     got = {tid: r for (tid, _), r in flags(store, "language_mix").items()}
     assert set(got) == {en[0], zh[1]}
@@ -213,23 +283,45 @@ def test_language_mix_crafted(store):
 
 
 def test_too_short_thought_and_solution_separately(store):
-    ids = put(store, [to_still("tiny thought", GOOD_SOLUTION), to_still(prose(400), "$\\boxed{2}$"),
-                      to_still(prose(400), GOOD_SOLUTION), "<|begin_of_thought|>\n\n" + prose(400)])
+    ids = put(
+        store,
+        [
+            to_still("tiny thought", GOOD_SOLUTION),
+            to_still(prose(400), "$\\boxed{2}$"),
+            to_still(prose(400), GOOD_SOLUTION),
+            "<|begin_of_thought|>\n\n" + prose(400),
+        ],
+    )
     run_filters(store, ["too_short"])
     got = {tid: r for (tid, _), r in flags(store, "too_short").items()}
     assert got == {ids[0]: "thought 12 chars < 1000", ids[1]: "solution 11 chars < 50"}
-    run_filters(store, ["too_short"], params={"too_short": {"min_thought_chars": 0, "min_solution_chars": 0,
-                                                            "min_thought_tokens": 500, "min_solution_tokens": 5}})
+    run_filters(
+        store,
+        ["too_short"],
+        params={
+            "too_short": {
+                "min_thought_chars": 0,
+                "min_solution_chars": 0,
+                "min_thought_tokens": 500,
+                "min_solution_tokens": 5,
+            }
+        },
+    )
     got = {tid: r for (tid, _), r in flags(store, "too_short").items()}
     assert got[ids[0]] == "thought 2 tokens < 500; solution 3 tokens < 5" or got[ids[0]].startswith("thought 2 tokens")
     assert set(got) == {ids[0], ids[1], ids[2], ids[3]} and "tokens < 500" in got[ids[3]]
 
 
 def test_format_crafted(store):
-    ids = put(store, [to_still(prose(50), GOOD_SOLUTION),
-                      "<think>" + prose(50) + "</think>" + GOOD_SOLUTION,
-                      "<|begin_of_solution|>x<|end_of_solution|><|begin_of_thought|>y<|end_of_thought|>",
-                      "<|begin_of_thought|>\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\n2\n\n<|end_of_solution|>"])
+    ids = put(
+        store,
+        [
+            to_still(prose(50), GOOD_SOLUTION),
+            "<think>" + prose(50) + "</think>" + GOOD_SOLUTION,
+            "<|begin_of_solution|>x<|end_of_solution|><|begin_of_thought|>y<|end_of_thought|>",
+            "<|begin_of_thought|>\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\n2\n\n<|end_of_solution|>",
+        ],
+    )
     run_filters(store, ["format"])
     got = {tid: r for (tid, _), r in flags(store, "format").items()}
     assert set(got) == {ids[2], ids[3]}
@@ -240,20 +332,35 @@ def test_format_crafted(store):
 
 
 def test_no_answer_crafted(store):
-    ids = put(store, [to_still(prose(50), GOOD_SOLUTION), to_still(prose(50), "So the answer is 2."),
-                      to_still(prose(50), "We are done with the computation, which shows the claim."),
-                      "<|begin_of_thought|>\n\n" + prose(50)])
+    ids = put(
+        store,
+        [
+            to_still(prose(50), GOOD_SOLUTION),
+            to_still(prose(50), "So the answer is 2."),
+            to_still(prose(50), "We are done with the computation, which shows the claim."),
+            "<|begin_of_thought|>\n\n" + prose(50),
+        ],
+    )
     run_filters(store, ["no_answer"])
     got = {tid: r for (tid, _), r in flags(store, "no_answer").items()}
-    assert got == {ids[2]: "no \\boxed{} or final-answer statement in the solution",
-                   ids[3]: "no solution section to take a final answer from"}
+    assert got == {
+        ids[2]: "no \\boxed{} or final-answer statement in the solution",
+        ids[3]: "no solution section to take a final answer from",
+    }
 
 
 def test_no_answer_for_code_means_no_program(store):
-    ids = put(store, [to_still(prose(50), "Here it is:\n```python\ndef f(x):\n    return x\n```"),
-                      to_still(prose(50), "The function returns x, so the answer is \\boxed{x}."),
-                      to_still(prose(50), "```cpp\nint f(int x) { return x; }\n```")],
-              problem="c1", question="Write f.", answer_kind="code")
+    ids = put(
+        store,
+        [
+            to_still(prose(50), "Here it is:\n```python\ndef f(x):\n    return x\n```"),
+            to_still(prose(50), "The function returns x, so the answer is \\boxed{x}."),
+            to_still(prose(50), "```cpp\nint f(int x) { return x; }\n```"),
+        ],
+        problem="c1",
+        question="Write f.",
+        answer_kind="code",
+    )
     run_filters(store, ["no_answer"])
     got = {tid: r for (tid, _), r in flags(store, "no_answer").items()}
     assert set(got) == {ids[1], ids[2]}
@@ -286,7 +393,10 @@ def test_near_duplicate_threshold(store):
 # -- parameters and CLI ----------------------------------------------------------------------------
 def test_params_are_typed_and_checked():
     assert parse_params(["repetition.max_ratio=0.5", "format.allow_r1=false", "too_short.min_thought_chars=10"]) == {
-        "repetition": {"max_ratio": 0.5}, "format": {"allow_r1": False}, "too_short": {"min_thought_chars": 10}}
+        "repetition": {"max_ratio": 0.5},
+        "format": {"allow_r1": False},
+        "too_short": {"min_thought_chars": 10},
+    }
     with pytest.raises(ValueError, match="has no parameter 'nope'"):
         parse_params(["repetition.nope=1"])
     with pytest.raises(ValueError, match="unknown rule"):
@@ -296,22 +406,32 @@ def test_params_are_typed_and_checked():
 
 
 def test_every_rule_has_a_docstring_and_defaults():
-    assert list(RULES) == ["repetition", "gibberish", "language_mix", "too_short", "too_long", "format",
-                           "duplicate", "near_duplicate", "no_answer", "contamination"]
+    assert list(RULES) == [
+        "repetition",
+        "gibberish",
+        "language_mix",
+        "too_short",
+        "too_long",
+        "format",
+        "duplicate",
+        "near_duplicate",
+        "no_answer",
+        "contamination",
+    ]
     for rule in RULES.values():
         assert len(rule.doc) > 40, rule.name
 
 
 def test_cli_filter_json_and_table(real, db_path):
     runner = CliRunner()
-    result = runner.invoke(app, ["filter", "--db", str(db_path), "--rules", "repetition,format",
-                                 "--param", "repetition.n=30", "--json"])
+    result = runner.invoke(
+        app, ["filter", "--db", str(db_path), "--rules", "repetition,format", "--param", "repetition.n=30", "--json"]
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert {r["rule"]: r["flagged"] for r in report["rules"]} == {"repetition": 27, "format": 27}
     assert report["rules"][0]["params"]["n"] == 30
-    result = runner.invoke(app, ["filter", "--db", str(db_path), "--rules", "too_short",
-                                 "--where", "origin = 'eval'"])
+    result = runner.invoke(app, ["filter", "--db", str(db_path), "--rules", "too_short", "--where", "origin = 'eval'"])
     assert result.exit_code == 0 and "too_short" in result.output
     bad = runner.invoke(app, ["filter", "--db", str(db_path), "--rules", "nope"])
     assert bad.exit_code == 1 and "unknown rule(s): nope" in bad.output
@@ -324,10 +444,35 @@ def test_too_long_flags_long_and_cut_responses(store):
 
     with store.write() as conn:
         add_problems(conn, [{"id": "p", "source": "s", "question": "Q?", "question_hash": "p", "answer": "1"}])
-        add_trajectories(conn, [
-            {"id": "fits", "problem_id": "p", "text": "a", "origin": "explore", "n_tokens": 100, "finish_reason": "stop"},
-            {"id": "long", "problem_id": "p", "text": "b", "origin": "explore", "n_tokens": 101, "finish_reason": "stop"},
-            {"id": "cut", "problem_id": "p", "text": "c", "origin": "explore", "n_tokens": 50, "finish_reason": "length"}])
+        add_trajectories(
+            conn,
+            [
+                {
+                    "id": "fits",
+                    "problem_id": "p",
+                    "text": "a",
+                    "origin": "explore",
+                    "n_tokens": 100,
+                    "finish_reason": "stop",
+                },
+                {
+                    "id": "long",
+                    "problem_id": "p",
+                    "text": "b",
+                    "origin": "explore",
+                    "n_tokens": 101,
+                    "finish_reason": "stop",
+                },
+                {
+                    "id": "cut",
+                    "problem_id": "p",
+                    "text": "c",
+                    "origin": "explore",
+                    "n_tokens": 50,
+                    "finish_reason": "length",
+                },
+            ],
+        )
     run_filters(store, ["too_long"], params={"too_long": {"max_tokens": 100}})
     assert {tid for tid, _ in flags(store)} == {"long", "cut"}
     assert reason(store, "long", "too_long") == "response 101 tokens > 100"

@@ -111,7 +111,9 @@ def solve_independently(p: GeneratedProblem) -> Fraction | int:  # noqa: C901 - 
             )
         if "Alice and Bob" in q:
             n, apart = nums[0], "must not" in q
-            return sum(1 for perm in itertools.permutations(range(n)) if (abs(perm.index(0) - perm.index(1)) > 1) == apart)
+            return sum(
+                1 for perm in itertools.permutations(range(n)) if (abs(perm.index(0) - perm.index(1)) > 1) == apart
+            )
         if "at least one woman" in q:
             k, women, men = nums
             return sum(1 for c in itertools.combinations("W" * women + "M" * men, k) if "W" in c)

@@ -1,4 +1,5 @@
 """Importers on the real shared files and on crafted bad input: counts, splits, verdicts, errors, idempotence."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,11 @@ from store.formats.errors import ImportFailed
 from store.importer import import_problems, import_trajectories
 
 BENCHMARKS = {
-    "aime24.jsonl": (30, "math"), "aime25.jsonl": (30, "prompt"), "amc23.jsonl": (40, "math"),
-    "gsm8k_test.jsonl": (1319, "gsm8k"), "math500.jsonl": (500, "math"),
+    "aime24.jsonl": (30, "math"),
+    "aime25.jsonl": (30, "prompt"),
+    "amc23.jsonl": (40, "math"),
+    "gsm8k_test.jsonl": (1319, "gsm8k"),
+    "math500.jsonl": (500, "math"),
 }
 
 
@@ -47,7 +51,8 @@ def test_gsm8k_answer_is_the_final_number_and_split_from_name(store, shared_data
     import_problems(store, str(shared_data / "benchmarks" / "gsm8k_test.jsonl"))
     with store.read() as conn:
         answer, split, solution, source = conn.execute(
-            "SELECT answer, split, solution, source FROM problem WHERE question LIKE 'Janet%ducks%'").fetchone()
+            "SELECT answer, split, solution, source FROM problem WHERE question LIKE 'Janet%ducks%'"
+        ).fetchone()
     assert (answer, split, source) == ("18", "test", "gsm8k")
     assert "####" not in solution
 
@@ -64,10 +69,13 @@ def test_math_train_hard_has_three_rows_without_answer(store, shared_data):
     assert (report.added, len(report.skipped)) == (408, 3)
 
 
-@pytest.mark.parametrize("name,rows,correct,with_solution", [
-    ("trajectories_skyt1_32b_aime24.jsonl", 30, 9, 19),
-    ("trajectories_skyt1_14b_amc23.jsonl", 40, 22, 24),
-])
+@pytest.mark.parametrize(
+    "name,rows,correct,with_solution",
+    [
+        ("trajectories_skyt1_32b_aime24.jsonl", 30, 9, 19),
+        ("trajectories_skyt1_14b_amc23.jsonl", 40, 22, 24),
+    ],
+)
 def test_skyt1_trajectories_import(store, shared_data, name, rows, correct, with_solution):
     bench = "aime24.jsonl" if "aime24" in name else "amc23.jsonl"
     import_problems(store, str(shared_data / "benchmarks" / bench))
@@ -77,8 +85,12 @@ def test_skyt1_trajectories_import(store, shared_data, name, rows, correct, with
     with store.read() as conn:
         got = conn.execute("""SELECT count(*), count(*) FILTER (WHERE harness_correct), count(solution),
                                      count(DISTINCT origin) FROM trajectory""").fetchone()
-        by_line = {r[0]: r[1:] for r in conn.execute(
-            "SELECT source_line, text, harness_pred, harness_correct, thought, solution FROM trajectory").fetchall()}
+        by_line = {
+            r[0]: r[1:]
+            for r in conn.execute(
+                "SELECT source_line, text, harness_pred, harness_correct, thought, solution FROM trajectory"
+            ).fetchall()
+        }
     assert got == (rows, correct, with_solution, 1)
     for line, row in enumerate(source, start=1):
         text, pred, ok, thought, solution = by_line[line]
@@ -101,8 +113,9 @@ def test_importing_twice_adds_nothing(store, shared_data):
 
 def test_trajectory_without_stored_problem_creates_one_with_gold(store, tmp_path):
     f = tmp_path / "pr.jsonl"
-    f.write_text(json.dumps({"prompt": "What is 2+2?", "response": "<think>2+2=4</think>The answer is 4.",
-                             "answer": "4"}) + "\n")
+    f.write_text(
+        json.dumps({"prompt": "What is 2+2?", "response": "<think>2+2=4</think>The answer is 4.", "answer": "4"}) + "\n"
+    )
     report = import_trajectories(store, str(f), model="m1")
     assert (report.added, report.problems_added, report.layout) == (1, 1, "prompt-response")
     with store.read() as conn:
@@ -113,8 +126,13 @@ def test_trajectory_without_stored_problem_creates_one_with_gold(store, tmp_path
 def test_messages_and_sharegpt_layouts(store, tmp_path):
     f = tmp_path / "chat.jsonl"
     rows = [
-        {"messages": [{"role": "system", "content": "sys"}, {"role": "user", "content": "Q1"},
-                      {"role": "assistant", "content": "A1"}]},
+        {
+            "messages": [
+                {"role": "system", "content": "sys"},
+                {"role": "user", "content": "Q1"},
+                {"role": "assistant", "content": "A1"},
+            ]
+        },
         {"conversations": [{"from": "human", "value": "Q2"}, {"from": "gpt", "value": "A2"}]},
     ]
     f.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
@@ -132,7 +150,11 @@ def test_still2_release_layout_is_distill(store, tmp_path):
     import_trajectories(store, str(f))
     with store.read() as conn:
         assert conn.execute("SELECT origin, domain, thought, solution FROM trajectories").fetchone() == (
-            "distill", "puzzle", "step", "42")
+            "distill",
+            "puzzle",
+            "step",
+            "42",
+        )
 
 
 def test_bad_json_line_names_file_and_line_and_imports_nothing(store, tmp_path):
@@ -155,8 +177,18 @@ def test_csv_gpqa_options_shuffled_with_recorded_seed(store, tmp_path):
     f = tmp_path / "gpqa_diamond.csv"
     with open(f, "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["Record ID", "Question", "Correct Answer", "Incorrect Answer 1", "Incorrect Answer 2",
-                    "Incorrect Answer 3", "High-level domain", "Subdomain"])
+        w.writerow(
+            [
+                "Record ID",
+                "Question",
+                "Correct Answer",
+                "Incorrect Answer 1",
+                "Incorrect Answer 2",
+                "Incorrect Answer 3",
+                "High-level domain",
+                "Subdomain",
+            ]
+        )
         for i in range(8):
             w.writerow([f"rec{i}", f"Which is right {i}?", "right", "w1", "w2", "w3", "Physics", "Optics"])
     import_problems(store, str(f), seed=7)

@@ -1,4 +1,5 @@
 """Import direction is enforced: still2tui -> store; pipeline -> store; store -> neither; no Textual in pipeline."""
+
 from __future__ import annotations
 
 import ast
@@ -71,8 +72,13 @@ def test_every_module_has_a_docstring():
 
 
 def _loaded_after(code: str) -> set[str]:
-    out = subprocess.run([sys.executable, "-c", code + "\nimport sys; print(' '.join(sorted(sys.modules)))"],
-                         capture_output=True, text=True, cwd=REPO, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys; print(' '.join(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
+    )
     return {m.split(".")[0] for m in out.stdout.split()}
 
 
@@ -83,6 +89,7 @@ def test_cli_and_store_import_no_heavy_libraries():
 
 def test_help_does_not_hang():
     """`still2 --help` answers (its speed is measured in bench/, not here: CI machines are loaded)."""
-    out = subprocess.run([sys.executable, "-m", "pipeline", "--help"], capture_output=True, text=True, cwd=REPO,
-                         timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "pipeline", "--help"], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
     assert out.returncode == 0 and "import" in out.stdout

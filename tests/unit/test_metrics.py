@@ -1,4 +1,5 @@
 """`still2 metrics`: the first correct answer in a thought, what follows it, re-check counts; resumable."""
+
 from __future__ import annotations
 
 import json
@@ -11,12 +12,14 @@ from pipeline.metrics.overthinking import candidates
 from store.ingest import add_problems, add_trajectories
 from store.trajectory_format import parse_response, to_still
 
-THOUGHT = ("Compute 5^10 mod 10 first.\n\n"
-           "So, 5^10 mod 10 = 5.\n\n"  # an intermediate result: the next step goes on, no doubt
-           "Next, 6^10 mod 10 = 6.\n\n"
-           "Therefore, the sum is 5 + 6 = 11.\n\n"
-           "Wait, let me double-check that. 5 + 6 is 11, yes.\n\n"
-           "Alternatively, add the last digits again: 11. Let me verify once more: 11.")
+THOUGHT = (
+    "Compute 5^10 mod 10 first.\n\n"
+    "So, 5^10 mod 10 = 5.\n\n"  # an intermediate result: the next step goes on, no doubt
+    "Next, 6^10 mod 10 = 6.\n\n"
+    "Therefore, the sum is 5 + 6 = 11.\n\n"
+    "Wait, let me double-check that. 5 + 6 is 11, yes.\n\n"
+    "Alternatively, add the last digits again: 11. Let me verify once more: 11."
+)
 
 
 def test_rechecks_count_each_phrase_once_under_one_kind():
@@ -27,7 +30,7 @@ def test_rechecks_count_each_phrase_once_under_one_kind():
 
 def test_first_correct_skips_intermediate_results_and_uses_the_verifiers_equivalence():
     hit = first_correct(THOUGHT, "11")
-    assert hit is not None and hit.how == "conclusion" and THOUGHT[hit.start:].startswith("Therefore, the sum")
+    assert hit is not None and hit.how == "conclusion" and THOUGHT[hit.start :].startswith("Therefore, the sum")
     assert all(c.text != "5" for c in candidates(THOUGHT))  # "So, 5^10 mod 10 = 5." is followed by "Next"
     assert first_correct(THOUGHT, "5") is None
     boxed = "Half of one is \\boxed{0.5}.\n\nWait, is that right? Yes."
@@ -42,14 +45,28 @@ def test_first_correct_skips_intermediate_results_and_uses_the_verifiers_equival
 
 def _store_with(store, golds: dict[str, str], thoughts: dict[str, str]):
     with store.write() as conn:
-        add_problems(conn, [{"id": f"p{k}", "source": "t", "question": f"Q{k}", "question_hash": f"q{k}",
-                             "answer": g} for k, g in golds.items()])
+        add_problems(
+            conn,
+            [
+                {"id": f"p{k}", "source": "t", "question": f"Q{k}", "question_hash": f"q{k}", "answer": g}
+                for k, g in golds.items()
+            ],
+        )
         rows = []
         for k, thought in thoughts.items():
             text = to_still(thought, "$\\boxed{11}$")
             parsed = parse_response(text)
-            rows.append({"id": f"t{k}", "problem_id": f"p{k}", "text": text, "origin": "explore",
-                         "thought": parsed.thought, "solution": parsed.solution, "format_style": "still"})
+            rows.append(
+                {
+                    "id": f"t{k}",
+                    "problem_id": f"p{k}",
+                    "text": text,
+                    "origin": "explore",
+                    "thought": parsed.thought,
+                    "solution": parsed.solution,
+                    "format_style": "still",
+                }
+            )
         add_trajectories(conn, rows)
 
 
@@ -62,9 +79,12 @@ def test_metrics_command_stores_rows_and_resumes(store, db_path):
     report = json.loads(out.stdout)
     assert (report["selected"], report["computed"], report["with_correct"]) == (2, 2, 1)
     with store.read() as conn:
-        rows = {r[0]: r[1:] for r in conn.execute("""
+        rows = {
+            r[0]: r[1:]
+            for r in conn.execute("""
             SELECT trajectory_id, first_correct_char, first_correct_step, chars_after_correct, thought_chars,
-                   rechecks, recheck_counts, tokens_after_correct FROM trajectory_metrics""").fetchall()}
+                   rechecks, recheck_counts, tokens_after_correct FROM trajectory_metrics""").fetchall()
+        }
     fc, step, after, chars, rechecks, counts, tokens = rows["ta"]
     assert THOUGHT[fc:].startswith("Therefore") and step == 3 and chars == len(THOUGHT)
     assert after == len(THOUGHT) - THOUGHT.index("Wait") + 2  # the blank line before "Wait" is after it too

@@ -1,4 +1,5 @@
 """DPO pairs: the perplexity-contrast rule, curation status, flags, determinism, thought-only export, CLI."""
+
 from __future__ import annotations
 
 import json
@@ -15,13 +16,20 @@ runner = CliRunner()
 
 # problem -> [(trajectory suffix, verdict, full ppl, thought ppl, status)]
 LAYOUT = {
-    "P1": [("c1", "correct", 5.0, 1.5, "pending"), ("c2", "correct", 3.0, 1.2, "approved"),
-           ("w1", "incorrect", 2.0, 1.1, "pending"), ("w2", "incorrect", 4.0, 1.9, "pending"),
-           ("w3", "incorrect", 6.0, 1.0, "pending")],
+    "P1": [
+        ("c1", "correct", 5.0, 1.5, "pending"),
+        ("c2", "correct", 3.0, 1.2, "approved"),
+        ("w1", "incorrect", 2.0, 1.1, "pending"),
+        ("w2", "incorrect", 4.0, 1.9, "pending"),
+        ("w3", "incorrect", 6.0, 1.0, "pending"),
+    ],
     "P2": [("c1", "correct", 9.0, 2.0, "pending"), ("c2", "correct", 8.0, 2.0, "pending")],
     "P3": [("c1", "correct", 2.0, 1.0, "pending"), ("w1", "incorrect", 3.0, 2.0, "pending")],
-    "P4": [("c1", "correct", 10.0, 3.0, "rejected"), ("c2", "correct", 4.0, 3.0, "approved"),
-           ("w1", "incorrect", 1.0, 1.0, "pending")],
+    "P4": [
+        ("c1", "correct", 10.0, 3.0, "rejected"),
+        ("c2", "correct", 4.0, 3.0, "approved"),
+        ("w1", "incorrect", 1.0, 1.0, "pending"),
+    ],
 }
 
 
@@ -33,11 +41,21 @@ def pstore(store):
         for suffix, verdict, full, thought, status in rows:
             tid = f"{pid}-{suffix}"
             answer = 1 if verdict == "correct" else 2
-            trajectories.append({"id": tid, "problem_id": pid, "origin": "explore", "verdict": verdict,
-                                 "status": status, "format_style": "still",
-                                 "text": to_still(f"Thinking {tid}.", f"$\\boxed{{{answer}}}$")})
-            ppl += [{"trajectory_id": tid, "scorer": "S", "part": "full", "mean_nll": 0.0, "ppl": full},
-                    {"trajectory_id": tid, "scorer": "S", "part": "thought", "mean_nll": 0.0, "ppl": thought}]
+            trajectories.append(
+                {
+                    "id": tid,
+                    "problem_id": pid,
+                    "origin": "explore",
+                    "verdict": verdict,
+                    "status": status,
+                    "format_style": "still",
+                    "text": to_still(f"Thinking {tid}.", f"$\\boxed{{{answer}}}$"),
+                }
+            )
+            ppl += [
+                {"trajectory_id": tid, "scorer": "S", "part": "full", "mean_nll": 0.0, "ppl": full},
+                {"trajectory_id": tid, "scorer": "S", "part": "thought", "mean_nll": 0.0, "ppl": thought},
+            ]
     with store.write() as conn:
         add_problems(conn, problems)
         add_trajectories(conn, trajectories)
@@ -47,13 +65,16 @@ def pstore(store):
 
 def pairs_of(store):
     with store.read() as conn:
-        return conn.execute("SELECT problem_id, chosen_id, rejected_id, part, rule, meta FROM pair "
-                            "ORDER BY problem_id, chosen_id").fetchall()
+        return conn.execute(
+            "SELECT problem_id, chosen_id, rejected_id, part, rule, meta FROM pair ORDER BY problem_id, chosen_id"
+        ).fetchall()
 
 
 def test_rule_chosen_correct_higher_ppl_rejected_incorrect_lower():
-    rows = [{"id": i, "verdict": v, "ppl": p} for i, v, p in
-            [("a", "correct", 5), ("b", "correct", 3), ("x", "incorrect", 2), ("y", "incorrect", 4)]]
+    rows = [
+        {"id": i, "verdict": v, "ppl": p}
+        for i, v, p in [("a", "correct", 5), ("b", "correct", 3), ("x", "incorrect", 2), ("y", "incorrect", 4)]
+    ]
     assert [(c["id"], r["id"]) for c, r in choose_pairs(rows, 5)] == [("a", "x")]
     rows.append({"id": "c", "verdict": "correct", "ppl": 4.5})
     assert [(c["id"], r["id"]) for c, r in choose_pairs(rows, 5)] == [("a", "x"), ("c", "y")]
@@ -91,8 +112,11 @@ def test_thought_part_uses_thought_perplexity_and_export_cuts(pstore, tmp_path):
     assert report.scorer == "S"
     got = pairs_of(pstore)
     # P1 thought ppl: correct 1.5, 1.2 vs incorrect 1.0, 1.1 -> two pairs; P4: 3.0 > 1.0.
-    assert [(c, r, part) for _, c, r, part, *_ in got] == [("P1-c1", "P1-w3", "thought"), ("P1-c2", "P1-w1", "thought"),
-                                                          ("P4-c2", "P4-w1", "thought")]
+    assert [(c, r, part) for _, c, r, part, *_ in got] == [
+        ("P1-c1", "P1-w3", "thought"),
+        ("P1-c2", "P1-w1", "thought"),
+        ("P4-c2", "P4-w1", "thought"),
+    ]
     n = export_pairs(pstore, tmp_path / "p.jsonl")
     rows = [json.loads(line) for line in open(tmp_path / "p.jsonl")]
     assert n == 3 and set(rows[0]) == {"prompt", "chosen", "rejected"}
@@ -122,11 +146,14 @@ def test_cli_pairs_build_list_export(pstore, db_path, tmp_path):
     assert json.loads(out.stdout)["added"] == 2
     listed = json.loads(runner.invoke(app, ["pairs", "list", "--db", db, "--json"]).stdout)
     assert [(p["chosen_id"], p["chosen_ppl"], p["rejected_id"], p["rejected_ppl"]) for p in listed] == [
-        ("P1-c1", 5.0, "P1-w1", 2.0), ("P4-c2", 4.0, "P4-w1", 1.0)]
+        ("P1-c1", 5.0, "P1-w1", 2.0),
+        ("P4-c2", 4.0, "P4-w1", 1.0),
+    ]
     table = runner.invoke(app, ["pairs", "list", "--db", db])
     assert table.exit_code == 0 and "P1-c1" in table.output
-    exported = runner.invoke(app, ["pairs", "export", str(tmp_path / "p.jsonl"), "--db", db, "--part", "thought",
-                                   "--json"])
+    exported = runner.invoke(
+        app, ["pairs", "export", str(tmp_path / "p.jsonl"), "--db", db, "--part", "thought", "--json"]
+    )
     assert json.loads(exported.stdout)["rows"] == 2
     first = json.loads(open(tmp_path / "p.jsonl").readline())
     assert first["chosen"][0]["content"].endswith("<|end_of_thought|>")

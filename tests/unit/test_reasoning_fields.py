@@ -1,5 +1,6 @@
 """A teacher's split-out reasoning (`reasoning_content` / `reasoning`) is the thought, wherever it enters:
 the OpenAI-compatible engine (distill against a stub server), and import of JSONL / messages / HF records."""
+
 from __future__ import annotations
 
 import json
@@ -54,16 +55,26 @@ def _thought_solution(store):
 
 def test_import_jsonl_reasoning_content_and_reasoning(store, tmp_path):
     path = tmp_path / "r1.jsonl"
-    rows = [{"problem": "What is 2+2?", "answer": "4", "reasoning_content": "Two plus two.\n\nIs four.",
-             "response": "The answer is $\\boxed{4}$."},
-            {"problem": "What is 3+3?", "answer": "6", "reasoning": "Three and three.",
-             "response": "$\\boxed{6}$"}]
+    rows = [
+        {
+            "problem": "What is 2+2?",
+            "answer": "4",
+            "reasoning_content": "Two plus two.\n\nIs four.",
+            "response": "The answer is $\\boxed{4}$.",
+        },
+        {"problem": "What is 3+3?", "answer": "6", "reasoning": "Three and three.", "response": "$\\boxed{6}$"},
+    ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     report = import_trajectories(store, str(path))
     assert report.added == 2
     got = _thought_solution(store)
-    assert got[0] == ("Two plus two.\n\nIs four.", "The answer is $\\boxed{4}$.", "still",
-                      "Two plus two.\n\nIs four.", "The answer is $\\boxed{4}$.")
+    assert got[0] == (
+        "Two plus two.\n\nIs four.",
+        "The answer is $\\boxed{4}$.",
+        "still",
+        "Two plus two.\n\nIs four.",
+        "The answer is $\\boxed{4}$.",
+    )
     assert got[1][:3] == ("Three and three.", "$\\boxed{6}$", "still")
     # idempotent: the same file adds nothing
     assert import_trajectories(store, str(path)).added == 0
@@ -71,9 +82,13 @@ def test_import_jsonl_reasoning_content_and_reasoning(store, tmp_path):
 
 def test_import_messages_with_reasoning_on_the_assistant_turn(store, tmp_path):
     path = tmp_path / "msgs.jsonl"
-    row = {"messages": [{"role": "user", "content": "What is 5-1?"},
-                        {"role": "assistant", "content": "It is $\\boxed{4}$.", "reasoning_content": "Five less one."}],
-           "answer": "4"}
+    row = {
+        "messages": [
+            {"role": "user", "content": "What is 5-1?"},
+            {"role": "assistant", "content": "It is $\\boxed{4}$.", "reasoning_content": "Five less one."},
+        ],
+        "answer": "4",
+    }
     path.write_text(json.dumps(row) + "\n")
     import_trajectories(store, str(path))
     thought, solution, style, *_ = _thought_solution(store)[0]
@@ -83,16 +98,21 @@ def test_import_messages_with_reasoning_on_the_assistant_turn(store, tmp_path):
 def test_import_hf_dataset_with_reasoning_column(store, tmp_path):
     import datasets
 
-    datasets.Dataset.from_list([{"question": "What is 7+1?", "answer": "8", "reasoning_content": "Seven, eight.",
-                                 "output": "$\\boxed{8}$"}]).save_to_disk(str(tmp_path / "hf"))
+    datasets.Dataset.from_list(
+        [{"question": "What is 7+1?", "answer": "8", "reasoning_content": "Seven, eight.", "output": "$\\boxed{8}$"}]
+    ).save_to_disk(str(tmp_path / "hf"))
     import_trajectories(store, str(tmp_path / "hf"))
     assert _thought_solution(store)[0][:3] == ("Seven, eight.", "$\\boxed{8}$", "still")
 
 
 def test_import_think_layout_keeps_its_thought(store, tmp_path):
     path = tmp_path / "think.jsonl"
-    path.write_text(json.dumps({"problem": "What is 1+1?", "answer": "2",
-                                "response": "<think>one and one</think>\n\nSo $\\boxed{2}$."}) + "\n")
+    path.write_text(
+        json.dumps(
+            {"problem": "What is 1+1?", "answer": "2", "response": "<think>one and one</think>\n\nSo $\\boxed{2}$."}
+        )
+        + "\n"
+    )
     import_trajectories(store, str(path))
     thought, solution, style, reasoning, raw = _thought_solution(store)[0]
     assert (thought, solution, style, reasoning, raw) == ("one and one", "So $\\boxed{2}$.", "r1", None, None)
@@ -105,8 +125,10 @@ GOLD = {"What is 6 times 7?": "42", "What is 9 plus 10?": "19"}
 def _teacher(question, k):
     """An R1-API-like teacher: the long thought in reasoning_content, the final answer in content."""
     gold = GOLD[question]
-    return (f"The result is $\\boxed{{{gold}}}$.",
-            f"Let me work out: {question}\n\nRollout {k}: I compute carefully.\n\nSo it is {gold}.")
+    return (
+        f"The result is $\\boxed{{{gold}}}$.",
+        f"Let me work out: {question}\n\nRollout {k}: I compute carefully.\n\nSo it is {gold}.",
+    )
 
 
 @pytest.fixture
@@ -119,12 +141,36 @@ def problems_file(tmp_path):
 def test_distill_keeps_the_teachers_thought_and_exports_it_in_still_tags(db_path, problems_file, tmp_path):
     from store import Store
 
-    assert cli.invoke(app, ["problems", "add", str(problems_file), "--source", "t", "--split", "train",
-                            "--db", str(db_path)]).exit_code == 0
+    assert (
+        cli.invoke(
+            app, ["problems", "add", str(problems_file), "--source", "t", "--split", "train", "--db", str(db_path)]
+        ).exit_code
+        == 0
+    )
     with StubServer(reply=_teacher) as stub:
-        result = cli.invoke(app, ["distill", "--db", str(db_path), "--engine", "openai", "--model", "stub-model",
-                                  "--base-url", stub.url, "--source", "t", "--max-rollouts", "3",
-                                  "--want-correct", "3", "--per-round", "3", "--json"])
+        result = cli.invoke(
+            app,
+            [
+                "distill",
+                "--db",
+                str(db_path),
+                "--engine",
+                "openai",
+                "--model",
+                "stub-model",
+                "--base-url",
+                stub.url,
+                "--source",
+                "t",
+                "--max-rollouts",
+                "3",
+                "--want-correct",
+                "3",
+                "--per-round",
+                "3",
+                "--json",
+            ],
+        )
     assert result.exit_code == 0, result.output
     store = Store(db_path)
     with store.read() as conn:
@@ -142,8 +188,9 @@ def test_distill_keeps_the_teachers_thought_and_exports_it_in_still_tags(db_path
 
     assert cli.invoke(app, ["dataset", "build", "D0", "--origins", "distill", "--db", str(db_path)]).exit_code == 0
     out = tmp_path / "sft.jsonl"
-    result = cli.invoke(app, ["dataset", "export", "D0", str(out), "--shape", "prompt-completion",
-                              "--db", str(db_path)])
+    result = cli.invoke(
+        app, ["dataset", "export", "D0", str(out), "--shape", "prompt-completion", "--db", str(db_path)]
+    )
     assert result.exit_code == 0, result.output
     exported = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(exported) == 6

@@ -1,5 +1,6 @@
 """still2-paper: every value the report gives is set, ours are marked, README shows exactly the generated
 tables, and the lengths agree so nothing generated is cut by the trainer."""
+
 from __future__ import annotations
 
 import re
@@ -43,7 +44,7 @@ def test_the_report_values_are_what_the_configs_get():
     for setting in STILL2_PAPER:  # every setting that names a config field lands in that config
         target = {"sft": sft, "dpo": dpo}.get(setting.scope, loop)
         if setting.field == "filter_rules":  # the report's rules come first, ours after them
-            assert getattr(target, setting.field)[:len(setting.value)] == setting.value
+            assert getattr(target, setting.field)[: len(setting.value)] == setting.value
         elif hasattr(target, setting.field):
             assert getattr(target, setting.field) == setting.value, setting.field
         assert setting.report or setting.why or setting.ours

@@ -1,4 +1,5 @@
 """`still2 report`: Table 2 layout from stored evals (values, relative gain over the backbone, training data)."""
+
 from __future__ import annotations
 
 import csv
@@ -19,21 +20,42 @@ cli = CliRunner()
 def _fill(store):
     with store.write() as conn:
         conn.execute("INSERT INTO model (id, path, method) VALUES ('M0', 'default', 'base')")
-        conn.execute("INSERT INTO model (id, path, base, parent, dataset, method) VALUES "
-                     "('M1', '/m/1', 'M0', 'M0', 'D1', 'sft')")
-        add_trajectories(conn, [{"id": f"t{i}", "problem_id": "p", "text": "x", "verdict": "correct",
-                                 "origin": "distill" if i < 3 else "explore"} for i in range(5)])
+        conn.execute(
+            "INSERT INTO model (id, path, base, parent, dataset, method) VALUES ('M1', '/m/1', 'M0', 'M0', 'D1', 'sft')"
+        )
+        add_trajectories(
+            conn,
+            [
+                {
+                    "id": f"t{i}",
+                    "problem_id": "p",
+                    "text": "x",
+                    "verdict": "correct",
+                    "origin": "distill" if i < 3 else "explore",
+                }
+                for i in range(5)
+            ],
+        )
         conn.execute("INSERT INTO dataset (name, kind, n_members) VALUES ('D1', 'sft', 5)")
-        insert_new(conn, "dataset_member", [{"dataset": "D1", "member_id": f"t{i}", "inherited": False}
-                                            for i in range(5)])
-        rows = [("M0", "math500", "accuracy", 0.40), ("M0", "aime24", "accuracy", 0.10),
-                ("M1", "math500", "accuracy", 0.50), ("M1", "aime24", "accuracy", 0.20),
-                ("M1", "math500", "maj@4", 0.6)]
-        conn.executemany("INSERT INTO eval_result (model, benchmark, metric, value, n, run_id) VALUES (?, ?, ?, ?, 10, 'r')",
-                         [list(r) for r in rows])
+        insert_new(
+            conn, "dataset_member", [{"dataset": "D1", "member_id": f"t{i}", "inherited": False} for i in range(5)]
+        )
+        rows = [
+            ("M0", "math500", "accuracy", 0.40),
+            ("M0", "aime24", "accuracy", 0.10),
+            ("M1", "math500", "accuracy", 0.50),
+            ("M1", "aime24", "accuracy", 0.20),
+            ("M1", "math500", "maj@4", 0.6),
+        ]
+        conn.executemany(
+            "INSERT INTO eval_result (model, benchmark, metric, value, n, run_id) VALUES (?, ?, ?, ?, 10, 'r')",
+            [list(r) for r in rows],
+        )
         # An older M1 result on math500 is superseded by the latest one.
-        conn.execute("INSERT INTO eval_result (model, benchmark, metric, value, n, run_id, created) VALUES "
-                     "('M1', 'math500', 'accuracy', 0.01, 10, 'old', TIMESTAMP '2000-01-01')")
+        conn.execute(
+            "INSERT INTO eval_result (model, benchmark, metric, value, n, run_id, created) VALUES "
+            "('M1', 'math500', 'accuracy', 0.01, 10, 'old', TIMESTAMP '2000-01-01')"
+        )
 
 
 def test_report_rows_gains_and_training_data(store):
@@ -58,8 +80,10 @@ def test_report_rows_gains_and_training_data(store):
 def test_report_never_mixes_answer_policies_in_a_column_unknowingly(store):
     _fill(store)
     with store.write() as conn:
-        conn.execute("INSERT INTO eval_result (model, benchmark, metric, value, n, run_id, answer_policy) VALUES "
-                     "('M1', 'aime24', 'accuracy', 0.3, 10, 'h', 'harness')")
+        conn.execute(
+            "INSERT INTO eval_result (model, benchmark, metric, value, n, run_id, answer_policy) VALUES "
+            "('M1', 'aime24', 'accuracy', 0.3, 10, 'h', 'harness')"
+        )
     with pytest.raises(MixedProtocols) as e:
         report_data(store)
     assert "answer policy harness" in str(e.value) and "answer policy default" in str(e.value)
@@ -84,9 +108,11 @@ def test_report_backbone_metric_and_cli_formats(store, db_path, tmp_path):
 
 def _protocol(store, model, benchmark, protocol, samples, temperature, top_p, stderr, prompt, max_new=32768):
     with store.write() as conn:
-        conn.execute("""UPDATE eval_result SET protocol = ?, samples = ?, temperature = ?, top_p = ?, stderr = ?,
+        conn.execute(
+            """UPDATE eval_result SET protocol = ?, samples = ?, temperature = ?, top_p = ?, stderr = ?,
                         prompt = ?, max_new_tokens = ? WHERE model = ? AND benchmark = ?""",
-                     [protocol, samples, temperature, top_p, stderr, prompt, max_new, model, benchmark])
+            [protocol, samples, temperature, top_p, stderr, prompt, max_new, model, benchmark],
+        )
 
 
 def _same_protocol(store):
@@ -131,15 +157,25 @@ def test_latex_table2_has_the_report_layout_and_escapes(store):
 def test_dpo_rows_count_pairs_under_explore_and_tables_3_and_4(store):
     _fill(store)
     with store.write() as conn:
-        add_trajectories(conn, [{"id": f"d{i}", "problem_id": "p", "text": "x", "verdict": "correct",
-                                 "origin": "distill"} for i in range(1100)])
-        insert_new(conn, "dataset_member", [{"dataset": "D1", "member_id": f"d{i}", "inherited": False}
-                                            for i in range(1100)])
+        add_trajectories(
+            conn,
+            [
+                {"id": f"d{i}", "problem_id": "p", "text": "x", "verdict": "correct", "origin": "distill"}
+                for i in range(1100)
+            ],
+        )
+        insert_new(
+            conn, "dataset_member", [{"dataset": "D1", "member_id": f"d{i}", "inherited": False} for i in range(1100)]
+        )
         for name, part, sft in (("M2", "thought", 0.0), ("M3", "full", 1.0)):
-            conn.execute("INSERT INTO model (id, path, base, parent, method, recipe) VALUES (?, '/m', 'M0', 'M1', 'dpo', ?)",
-                         [name, json.dumps({"from": "M1", "pairs": 300, "part": part, "sft_weight": sft})])
-            conn.executemany("INSERT INTO eval_result (model, benchmark, metric, value, n, run_id) VALUES (?, ?, 'accuracy', ?, 10, 'r')",
-                             [[name, "math500", 0.55], [name, "aime24", 0.3]])
+            conn.execute(
+                "INSERT INTO model (id, path, base, parent, method, recipe) VALUES (?, '/m', 'M0', 'M1', 'dpo', ?)",
+                [name, json.dumps({"from": "M1", "pairs": 300, "part": part, "sft_weight": sft})],
+            )
+            conn.executemany(
+                "INSERT INTO eval_result (model, benchmark, metric, value, n, run_id) VALUES (?, ?, 'accuracy', ?, 10, 'r')",
+                [[name, "math500", 0.55], [name, "aime24", 0.3]],
+            )
     data = report_data(store)
     m2 = next(r for r in data["rows"] if r["model"] == "M2")
     assert m2["training_data"] == {"distilled": 1103, "explored": 2, "pairs": 300}

@@ -1,4 +1,5 @@
 """store/runs.py: the run states registry and the only writers of run rows (queue, begin, set_progress, end)."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,11 @@ from store import runs
 
 def _row(store, run_id):
     with store.read() as conn:
-        cur = conn.execute("SELECT kind, args, state, pid, host, started, ended, progress, error, parent, log_path "
-                           "FROM run WHERE id = ?", [run_id])
+        cur = conn.execute(
+            "SELECT kind, args, state, pid, host, started, ended, progress, error, parent, log_path "
+            "FROM run WHERE id = ?",
+            [run_id],
+        )
         names = [d[0] for d in cur.description]
         row = cur.fetchone()
     return dict(zip(names, row)) if row else None
@@ -36,7 +40,9 @@ def test_queue_begin_progress_end(store):
     runs.set_progress(store, "job-1", {"done": 2, "total": 3})
     runs.end(store, "job-1", "done")
     row = _row(store, "job-1")
-    assert row["state"] == "done" and row["ended"] is not None and json.loads(row["progress"]) == {"done": 2, "total": 3}
+    assert (
+        row["state"] == "done" and row["ended"] is not None and json.loads(row["progress"]) == {"done": 2, "total": 3}
+    )
 
 
 def test_begin_restarts_a_failed_run_and_clears_its_error(store, monkeypatch):

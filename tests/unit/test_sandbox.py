@@ -1,5 +1,6 @@
 """The local sandbox against hostile programs: each must fail with the right kind, within its limits, and
 leave nothing running. Limits are tight here so that a broken limit shows up as a failure, not a crash."""
+
 from __future__ import annotations
 
 import os
@@ -46,8 +47,9 @@ def sandbox_processes() -> list[int]:
 
 
 def test_passing_and_wrong_output(sandbox):
-    ok, wrong = sandbox.run_many([io("print(int(input()) * 2)", "6\n", stdin="3\n"),
-                                  io("print(int(input()) * 3)", "6\n", stdin="3\n")])
+    ok, wrong = sandbox.run_many(
+        [io("print(int(input()) * 2)", "6\n", stdin="3\n"), io("print(int(input()) * 3)", "6\n", stdin="3\n")]
+    )
     assert ok.ok and ok.passed == 1
     assert not wrong.ok and wrong.failure["kind"] == "wrong"
     assert wrong.failure["actual"].strip() == "9" and wrong.failure["expected"].strip() == "6"
@@ -82,8 +84,10 @@ def test_fork_bomb_hits_the_process_limit_and_leaves_nothing(sandbox):
 
 
 def test_daemonized_grandchild_does_not_survive(sandbox):
-    prog = ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(300)\n"
-            "    os._exit(0)\nprint('parent done')")
+    prog = (
+        "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(300)\n"
+        "    os._exit(0)\nprint('parent done')"
+    )
     r = run(sandbox, io(prog, "parent done\n"))
     assert r.ok
     if ISO.drop_uid:
@@ -113,8 +117,10 @@ def test_files_outside_the_work_directory_cannot_be_read(sandbox, tmp_path):
 
 @pytest.mark.skipif(not ISO.landlock_abi, reason="no Landlock here")
 def test_writes_only_in_the_work_directory(sandbox):
-    prog = ("import os\nopen('mine.txt', 'w').write('ok')\ntry:\n    open('/tmp/still2-sandbox-escape', 'w')\n"
-            "    print('escaped')\nexcept PermissionError:\n    print('blocked')")
+    prog = (
+        "import os\nopen('mine.txt', 'w').write('ok')\ntry:\n    open('/tmp/still2-sandbox-escape', 'w')\n"
+        "    print('escaped')\nexcept PermissionError:\n    print('blocked')"
+    )
     r = run(sandbox, io(prog, "blocked\n"))
     assert r.ok, r.failure
     assert not os.path.exists("/tmp/still2-sandbox-escape")
@@ -122,8 +128,10 @@ def test_writes_only_in_the_work_directory(sandbox):
 
 @pytest.mark.skipif("net" not in ISO.namespaces and ISO.landlock_abi < 4, reason="no network isolation here")
 def test_sockets_cannot_reach_the_network(sandbox):
-    prog = ("import socket\ntry:\n    socket.create_connection(('1.1.1.1', 80), timeout=1)\n    print('connected')\n"
-            "except OSError as e:\n    print('blocked')")
+    prog = (
+        "import socket\ntry:\n    socket.create_connection(('1.1.1.1', 80), timeout=1)\n    print('connected')\n"
+        "except OSError as e:\n    print('blocked')"
+    )
     r = run(sandbox, io(prog, "blocked\n"))
     assert r.ok, r.failure
 
@@ -175,14 +183,18 @@ def test_parallel_runs_keep_order(sandbox):
     assert sorted(seen) == list(range(6))
 
 
-
 def test_nothing_of_one_program_reaches_the_next_on_the_same_runner():
     sb = LocalSandbox(workers=1)
     try:
-        first, second = sb.run_many([
-            io("import os\nopen('leak.txt', 'w').write('x')\nos.makedirs('d', exist_ok=True)\nprint(sorted(os.listdir()))",
-               "['d', 'leak.txt']\n"),
-            io("import os\nprint(sorted(os.listdir()))", "[]\n")])
+        first, second = sb.run_many(
+            [
+                io(
+                    "import os\nopen('leak.txt', 'w').write('x')\nos.makedirs('d', exist_ok=True)\nprint(sorted(os.listdir()))",
+                    "['d', 'leak.txt']\n",
+                ),
+                io("import os\nprint(sorted(os.listdir()))", "[]\n"),
+            ]
+        )
         assert first.ok, first.failure
         assert second.ok, second.failure
     finally:
@@ -234,8 +246,10 @@ sb.close()
 """
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/usr/bin/setpriv") or not os.path.exists("/usr/bin/python3"),
-                    reason="needs root (to become another user), setpriv and a system Python")
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not os.path.exists("/usr/bin/setpriv") or not os.path.exists("/usr/bin/python3"),
+    reason="needs root (to become another user), setpriv and a system Python",
+)
 def test_unprivileged_user_path_contains_the_probes_too():
     """The path a researcher without root takes: a user namespace instead of the uid drop. Run as
     nobody with the system Python (ours may live where nobody cannot read), under an outer process cap."""
@@ -250,10 +264,27 @@ def test_unprivileged_user_path_contains_the_probes_too():
         if not p.stat().st_mode & stat.S_IXOTH:
             pytest.skip(f"{p} is not reachable by other users")
         p = p.parent
-    out = subprocess.run(["prlimit", "--nproc=300", "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                          "env", "-i", "PATH=/usr/bin:/bin", "HOME=/tmp", "/usr/bin/python3", "-c",
-                          NONROOT_SCRIPT.format(repo=str(repo))], cwd="/",
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [
+            "prlimit",
+            "--nproc=300",
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "env",
+            "-i",
+            "PATH=/usr/bin:/bin",
+            "HOME=/tmp",
+            "/usr/bin/python3",
+            "-c",
+            NONROOT_SCRIPT.format(repo=str(repo)),
+        ],
+        cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report["describe"]["uid"] == "your uid (65534)"

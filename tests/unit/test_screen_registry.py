@@ -1,5 +1,6 @@
 """still2tui/screens.py: one registry of screens from which the modes, the mode keys, the palette scope and
 the help sections derive."""
+
 from __future__ import annotations
 
 import importlib

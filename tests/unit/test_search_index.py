@@ -1,16 +1,30 @@
 """store/search_index.py: search results equal a brute-force scan of real trajectory text, after appends too."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from store import Store
-from store import search_index
+from store import Store, search_index
 from store.ingest import add_problems, add_trajectories
 
-WORDS = ["relative speed", "relative", "speed", "Speed", "\\frac", "=", "x^2", "the", "boxed", "Wait,",
-         "zebra", "2", "end_of_thought", "so the answer"]
+WORDS = [
+    "relative speed",
+    "relative",
+    "speed",
+    "Speed",
+    "\\frac",
+    "=",
+    "x^2",
+    "the",
+    "boxed",
+    "Wait,",
+    "zebra",
+    "2",
+    "end_of_thought",
+    "so the answer",
+]
 
 
 def _rows(path, start, stop):
@@ -66,8 +80,10 @@ def test_rows_written_around_the_index_are_scanned_then_caught_up(db_path, sourc
         add_trajectories(conn, _rows(source, 0, 10))
         search_index.catch_up(conn)
         # rows inserted later (a job, raw SQL) have no index entry until the next catch-up
-        conn.execute("INSERT INTO trajectory (id, problem_id, text, origin) SELECT 'x' || id, problem_id, text, origin "
-                     "FROM trajectory")
+        conn.execute(
+            "INSERT INTO trajectory (id, problem_id, text, origin) SELECT 'x' || id, problem_id, text, origin "
+            "FROM trajectory"
+        )
     with store.read() as conn:
         assert search_index.pending(conn) == 10
         for word in WORDS:

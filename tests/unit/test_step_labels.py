@@ -1,4 +1,5 @@
 """Step labels (first wrong step) through the undoable event log, and their PRM export shape."""
+
 from __future__ import annotations
 
 import json
@@ -19,12 +20,25 @@ RIGHT = to_still("Two and two.\n\nThat makes 4.", "$\\boxed{4}$")
 @pytest.fixture
 def labelled_store(store):
     with store.write() as conn:
-        add_problems(conn, [{"id": "p", "source": "t", "question": "What is 2 + 2?", "question_hash": "p",
-                             "answer": "4"}])
-        add_trajectories(conn, [{"id": tid, "problem_id": "p", "text": text, "origin": "explore", "verdict": verdict,
-                                 "thought": parse_response(text).thought, "solution": parse_response(text).solution,
-                                 "format_style": "still"}
-                                for tid, text, verdict in (("w", WRONG, "incorrect"), ("c", RIGHT, "correct"))])
+        add_problems(
+            conn, [{"id": "p", "source": "t", "question": "What is 2 + 2?", "question_hash": "p", "answer": "4"}]
+        )
+        add_trajectories(
+            conn,
+            [
+                {
+                    "id": tid,
+                    "problem_id": "p",
+                    "text": text,
+                    "origin": "explore",
+                    "verdict": verdict,
+                    "thought": parse_response(text).thought,
+                    "solution": parse_response(text).solution,
+                    "format_style": "still",
+                }
+                for tid, text, verdict in (("w", WRONG, "incorrect"), ("c", RIGHT, "correct"))
+            ],
+        )
     return store
 
 
@@ -57,8 +71,9 @@ def test_prm_rows_cut_after_the_first_wrong_step(labelled_store, db_path, tmp_pa
     with labelled_store.write() as conn:
         curation.set_step_label(conn, "w", 1, 3)
     got = prm_rows(labelled_store)
-    assert got.rows == [{"prompt": "What is 2 + 2?", "completions": ["Let x be 2.", "Then x + x = 5."],
-                         "labels": [True, False]}]
+    assert got.rows == [
+        {"prompt": "What is 2 + 2?", "completions": ["Let x be 2.", "Then x + x = 5."], "labels": [True, False]}
+    ]
     with_correct = prm_rows(labelled_store, with_correct=True, with_meta=True)
     assert [(r["id"], r["labels"]) for r in with_correct.rows] == [("c", [True, True]), ("w", [True, False])]
     out = tmp_path / "prm.jsonl"

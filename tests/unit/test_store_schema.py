@@ -1,4 +1,5 @@
 """Schema creation, migrations from older files, views, and the in-process connection rules."""
+
 from __future__ import annotations
 
 import duckdb
@@ -16,8 +17,24 @@ def _problem(pid="p1", question="What is 1+1?", answer="2"):
 def test_new_store_has_every_table_and_view(store):
     with store.read() as conn:
         names = {r[0] for r in conn.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    for table in ("problem", "trajectory", "perplexity", "pair", "dataset", "dataset_member", "model", "run",
-                  "eval_result", "note", "tag", "event", "event_item", "flag", "import_log", "meta"):
+    for table in (
+        "problem",
+        "trajectory",
+        "perplexity",
+        "pair",
+        "dataset",
+        "dataset_member",
+        "model",
+        "run",
+        "eval_result",
+        "note",
+        "tag",
+        "event",
+        "event_item",
+        "flag",
+        "import_log",
+        "meta",
+    ):
         assert table in names
     for view in ("trajectories", "problem_stats", "curation_progress", "pairs"):
         assert view in names
@@ -89,7 +106,9 @@ def test_ingest_adds_only_new_rows_and_computes_ids_and_lengths(store):
         rows = [{"problem_id": "p1", "text": "abc", "thought": "a", "solution": "bc", "origin": "import"}] * 2
         assert add_trajectories(conn, rows) == 1
         assert add_trajectories(conn, rows) == 0
-        got = conn.execute("SELECT id, n_chars, thought_chars, solution_chars, status, verdict FROM trajectory").fetchall()
+        got = conn.execute(
+            "SELECT id, n_chars, thought_chars, solution_chars, status, verdict FROM trajectory"
+        ).fetchall()
     assert len(got) == 1
     tid, n, tc, sc, status, verdict = got[0]
     assert len(tid) == 16 and (n, tc, sc) == (3, 1, 2)
@@ -106,10 +125,16 @@ def test_trajectories_view_joins_latest_perplexity_and_flags(store):
     with store.write() as conn:
         add_problems(conn, [_problem()])
         add_trajectories(conn, [{"id": "t1", "problem_id": "p1", "text": "x", "origin": "explore"}])
-        upsert(conn, "perplexity", [{"trajectory_id": "t1", "scorer": "m", "part": "full", "mean_nll": 1.0,
-                                     "ppl": 2.718, "n_tokens": 3}])
-        upsert(conn, "perplexity", [{"trajectory_id": "t1", "scorer": "m", "part": "full", "mean_nll": 0.5,
-                                     "ppl": 1.65, "n_tokens": 3}])
+        upsert(
+            conn,
+            "perplexity",
+            [{"trajectory_id": "t1", "scorer": "m", "part": "full", "mean_nll": 1.0, "ppl": 2.718, "n_tokens": 3}],
+        )
+        upsert(
+            conn,
+            "perplexity",
+            [{"trajectory_id": "t1", "scorer": "m", "part": "full", "mean_nll": 0.5, "ppl": 1.65, "n_tokens": 3}],
+        )
         upsert(conn, "flag", [{"trajectory_id": "t1", "rule": "too_short", "reason": "1 char < 100"}])
         row = conn.execute("SELECT ppl, flags, gold, source FROM trajectories").fetchone()
         assert conn.execute("SELECT count(*) FROM perplexity").fetchone()[0] == 1
@@ -119,12 +144,21 @@ def test_trajectories_view_joins_latest_perplexity_and_flags(store):
 def test_problem_stats_pass_rate(store):
     with store.write() as conn:
         add_problems(conn, [_problem()])
-        add_trajectories(conn, [
-            {"id": f"t{i}", "problem_id": "p1", "text": str(i), "origin": "explore",
-             "verdict": "correct" if i == 0 else "incorrect"} for i in range(4)
-        ] + [{"id": "e", "problem_id": "p1", "text": "e", "origin": "eval", "verdict": "correct"}])
-        rollouts, correct, rate = conn.execute(
-            "SELECT rollouts, correct, pass_rate FROM problem_stats").fetchone()
+        add_trajectories(
+            conn,
+            [
+                {
+                    "id": f"t{i}",
+                    "problem_id": "p1",
+                    "text": str(i),
+                    "origin": "explore",
+                    "verdict": "correct" if i == 0 else "incorrect",
+                }
+                for i in range(4)
+            ]
+            + [{"id": "e", "problem_id": "p1", "text": "e", "origin": "eval", "verdict": "correct"}],
+        )
+        rollouts, correct, rate = conn.execute("SELECT rollouts, correct, pass_rate FROM problem_stats").fetchone()
     assert (rollouts, correct, rate) == (4, 1, 0.25)
 
 

@@ -285,9 +285,7 @@ def test_real_well_formed_texts_differ_from_canonical_layout_only_in_whitespace(
 
 # ---------------------------------------------------------------- properties
 
-_pieces = st.sampled_from(
-    [BT, ET, BS, ES, "<think>", "</think>", "\n\n", " ", "\n", "x", "step", "<|", "|>", "think>"]
-)
+_pieces = st.sampled_from([BT, ET, BS, ES, "<think>", "</think>", "\n\n", " ", "\n", "x", "step", "<|", "|>", "think>"])
 _texts = st.one_of(
     st.text(max_size=200),
     st.lists(st.one_of(_pieces, st.text(max_size=8)), max_size=20).map("".join),
@@ -308,8 +306,10 @@ def test_parse_never_raises_and_returns_substrings(text):
     assert prefix is None or text.startswith(prefix)
 
 
-_section_text = st.text(max_size=60).map(str.strip).filter(
-    lambda s: not any(tag in s for tag in (BT, ET, BS, ES, "<think>", "</think>"))
+_section_text = (
+    st.text(max_size=60)
+    .map(str.strip)
+    .filter(lambda s: not any(tag in s for tag in (BT, ET, BS, ES, "<think>", "</think>")))
 )
 
 

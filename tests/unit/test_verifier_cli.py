@@ -1,4 +1,5 @@
 """`still2 grade` through typer's CliRunner: rows written back with the verdict, errors name file and line."""
+
 from __future__ import annotations
 
 import json
@@ -73,8 +74,12 @@ def test_bad_line_names_file_and_line(tmp_path):
 
 @pytest.mark.parametrize(
     "row, msg",
-    [({"pred": "1"}, "gold"), ({"gold": "1", "pred": "1", "kind": "essay"}, "kind"), (["1", "2"], "object"),
-     ({"gold": None, "pred": "1"}, "gold")],
+    [
+        ({"pred": "1"}, "gold"),
+        ({"gold": "1", "pred": "1", "kind": "essay"}, "kind"),
+        (["1", "2"], "object"),
+        ({"gold": None, "pred": "1"}, "gold"),
+    ],
 )
 def test_invalid_rows(tmp_path, row, msg):
     src = tmp_path / "x.jsonl"
@@ -97,7 +102,7 @@ def test_missing_file(tmp_path):
         ("\ufeff".encode("utf-16-le") + '{"gold": "1"}'.encode("utf-16-le"), 1, "not UTF-8"),
         (('{"gold": 1, "pred": ' + "7" * 5000 + "}\n").encode(), 1, "4,300 digits"),
         (('{"gold":"1","pred":' + "[" * 100_000 + "]" * 100_000 + "}\n").encode(), 1, "nested too deeply"),
-        ((json.dumps({"gold": "1", "pred": "1"}) + "\n") .encode() * 2000 + b'{"gold":"\xff"}\n', 2001, "not UTF-8"),
+        ((json.dumps({"gold": "1", "pred": "1"}) + "\n").encode() * 2000 + b'{"gold":"\xff"}\n', 2001, "not UTF-8"),
         (b'{"gold": "1", "pred": "1", "finish_reason": 3}\n', 1, "finish_reason"),
     ],
 )
@@ -112,9 +117,11 @@ def test_grade_names_file_and_line_instead_of_crashing(tmp_path, content, line, 
 def test_grade_rows_carry_source_policy_and_finish_reason(tmp_path):
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     long = "Let me add the two numbers carefully and check the result once more. " * 6
-    rows = [{"gold": "5", "pred": long + "So the sum is 5."},
-            {"gold": "5", "pred": long + "So the sum is 5.", "finish_reason": "length"},
-            {"gold": "5", "pred": "\\boxed{5}"}]
+    rows = [
+        {"gold": "5", "pred": long + "So the sum is 5."},
+        {"gold": "5", "pred": long + "So the sum is 5.", "finish_reason": "length"},
+        {"gold": "5", "pred": "\\boxed{5}"},
+    ]
     _write(src, rows)
     res = CliRunner().invoke(_app(), ["grade", str(src), "--out", str(out), "--json"])
     assert res.exit_code == 0, res.output

@@ -1,5 +1,6 @@
 """The dev set (tests/data/verifier_devset*.jsonl) as a test: zero false positives on both parts, accuracy
 >= 97% on the dev part, the frozen test part unchanged; agreement with the Sky-T1 harness verdicts."""
+
 from __future__ import annotations
 
 import hashlib
@@ -34,8 +35,11 @@ def test_devset_zero_false_positives_and_accuracy():
     rows = _rows(DEVSET) + _rows(SMOLLM2, "dev")
     assert len(rows) >= 500
     verdicts = _grade(rows)
-    fp = [(r["category"], r["note"], r["gold"][:60], r["pred"][-80:], v.reason)
-          for r, v in zip(rows, verdicts) if v.equal and not r["expected"]]
+    fp = [
+        (r["category"], r["note"], r["gold"][:60], r["pred"][-80:], v.reason)
+        for r, v in zip(rows, verdicts)
+        if v.equal and not r["expected"]
+    ]
     ok = sum(v.equal == r["expected"] for r, v in zip(rows, verdicts))
     assert fp == []
     assert ok / len(rows) >= 0.97, Counter(r["category"] for r, v in zip(rows, verdicts) if v.equal != r["expected"])
@@ -46,8 +50,11 @@ def test_frozen_test_part_is_unchanged_and_has_no_false_positive():
     assert hashlib.sha256(SMOLLM2.read_bytes()).hexdigest() == SMOLLM2_SHA256
     rows = _rows(TESTSET) + _rows(SMOLLM2, "test")
     verdicts = _grade(rows)
-    assert [(r["category"], r["note"], r["gold"][:40], v.extracted) for r, v in zip(rows, verdicts)
-            if v.equal and not r["expected"]] == []
+    assert [
+        (r["category"], r["note"], r["gold"][:40], v.extracted)
+        for r, v in zip(rows, verdicts)
+        if v.equal and not r["expected"]
+    ] == []
 
 
 # Harness verdicts we disagree with, by (file, idx): the harness scored a truncated output with no final
@@ -69,4 +76,6 @@ def test_agreement_with_harness(shared_data, fname, kind):
     # the harness policy reproduces the harness, its last-number reading of cut-off outputs included
     harness = grade_many([(r["gt"], r["code"][0], kind) for r in rows], policy="harness")
     assert [r["idx"] for r, v in zip(rows, harness) if v.equal != r["score"][0]] == []
-    assert "last_number" in {v.answer_source for r, v in zip(rows, harness) if "<|end_of_solution|>" not in r["code"][0]}
+    assert "last_number" in {
+        v.answer_source for r, v in zip(rows, harness) if "<|end_of_solution|>" not in r["code"][0]
+    }

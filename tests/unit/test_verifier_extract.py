@@ -1,4 +1,5 @@
 """Answer extraction: boxes, anchors, solution sections, multiple choice, gold solutions, truncation."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """`still2 judge` through the OpenAI-compatible stub server: selection (undecided / audit), parsing, storage in
 its own columns (our verdict untouched), resumption; accepting an opinion and undoing it."""
+
 from __future__ import annotations
 
 import json
@@ -24,26 +25,69 @@ class JudgeStub(StubServer):
         gold = re.search(r"Reference answer: (.*)", prompt).group(1).strip()
         tail = prompt.split('"""')[1]
         ok = re.search(rf"(?<![\d.]){re.escape(gold)}(?![\d.])", tail) is not None
-        content = (f"VERDICT: {'correct' if ok else 'incorrect'}\nREASON: the response "
-                   f"{'states' if ok else 'never states'} {gold}.")
-        handler.reply(200, {"id": "j", "object": "chat.completion", "usage": {"prompt_tokens": 1, "completion_tokens": 1},
-                            "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                                         "finish_reason": "stop"}]})
+        content = (
+            f"VERDICT: {'correct' if ok else 'incorrect'}\nREASON: the response "
+            f"{'states' if ok else 'never states'} {gold}."
+        )
+        handler.reply(
+            200,
+            {
+                "id": "j",
+                "object": "chat.completion",
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1},
+                "choices": [
+                    {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+                ],
+            },
+        )
 
 
 def _fill(store):
     with store.write() as conn:
-        insert_new(conn, "problem", [{"id": f"p{i}", "source": "t", "question": f"What is {i} + {i}?",
-                                      "question_hash": f"h{i}", "answer": str(2 * i)} for i in range(6)])
+        insert_new(
+            conn,
+            "problem",
+            [
+                {
+                    "id": f"p{i}",
+                    "source": "t",
+                    "question": f"What is {i} + {i}?",
+                    "question_hash": f"h{i}",
+                    "answer": str(2 * i),
+                }
+                for i in range(6)
+            ],
+        )
         rows = []
         for i in range(6):
-            text = (f"Adding them up I end with {2 * i} apples in the basket" if i % 2 == 0
-                    else f"I think it's {2 * i + 1}, more or less")
-            rows.append({"id": f"t{i}", "problem_id": f"p{i}", "text": text, "origin": "import",
-                         "verdict": "incorrect", "verdict_rule": "no_answer", "harness_correct": i % 2 == 0,
-                         "verdict_reason": "no_answer: nothing found"})
-        rows.append({"id": "t9", "problem_id": "p1", "text": "\\boxed{2}", "origin": "import", "verdict": "correct",
-                     "verdict_rule": "exact", "verdict_reason": "exact: 2 == 2"})
+            text = (
+                f"Adding them up I end with {2 * i} apples in the basket"
+                if i % 2 == 0
+                else f"I think it's {2 * i + 1}, more or less"
+            )
+            rows.append(
+                {
+                    "id": f"t{i}",
+                    "problem_id": f"p{i}",
+                    "text": text,
+                    "origin": "import",
+                    "verdict": "incorrect",
+                    "verdict_rule": "no_answer",
+                    "harness_correct": i % 2 == 0,
+                    "verdict_reason": "no_answer: nothing found",
+                }
+            )
+        rows.append(
+            {
+                "id": "t9",
+                "problem_id": "p1",
+                "text": "\\boxed{2}",
+                "origin": "import",
+                "verdict": "correct",
+                "verdict_rule": "exact",
+                "verdict_reason": "exact: 2 == 2",
+            }
+        )
         add_trajectories(conn, rows)
 
 
@@ -53,7 +97,9 @@ def test_parse_judgement():
     assert parse_judgement("The answer is wrong because 3 != 4")[0] == "incorrect"
     assert parse_judgement("Correct. The student wrote 4.")[0] == "correct"
     assert parse_judgement("I am a language model and like apples.") == (
-        "unsure", "I am a language model and like apples.")
+        "unsure",
+        "I am a language model and like apples.",
+    )
     assert parse_judgement("")[0] == "unsure"
 
 
@@ -70,8 +116,18 @@ def test_judge_through_the_openai_stub_stores_its_own_columns(store, db_path):
     _fill(store)
     store.close()
     with JudgeStub() as stub:
-        args = ["judge", "--db", str(db_path), "--engine", "openai", "--base-url", stub.url, "--model", "stub-model",
-                "--json"]
+        args = [
+            "judge",
+            "--db",
+            str(db_path),
+            "--engine",
+            "openai",
+            "--base-url",
+            stub.url,
+            "--model",
+            "stub-model",
+            "--json",
+        ]
         out = cli.invoke(app, args)
         assert out.exit_code == 0, out.output
         result = json.loads(out.stdout)
@@ -94,8 +150,12 @@ def test_judge_through_the_openai_stub_stores_its_own_columns(store, db_path):
     with s.write() as conn:
         event = curation.accept_verdict(conn, "judge", where="judge_verdict IS NOT NULL")
         assert event.n == 6  # every judged row now says who decided it (verdict_by), 3 of them changed verdict
-        assert conn.execute("SELECT count(*) FROM trajectories WHERE verdict = 'correct' AND verdict_by = 'judge'"
-                            ).fetchone()[0] == 3
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM trajectories WHERE verdict = 'correct' AND verdict_by = 'judge'"
+            ).fetchone()[0]
+            == 3
+        )
         curation.undo(conn)
         assert conn.execute("SELECT count(*) FROM trajectory WHERE verdict_by IS NOT NULL").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM trajectory WHERE verdict = 'correct'").fetchone()[0] == 1
@@ -113,8 +173,9 @@ def test_verify_keeps_an_accepted_verdict(store, db_path):
 
     s = Store(db_path)
     with s.read() as conn:
-        row = conn.execute("SELECT verdict, verdict_by, our_verdict, verdict_rule, answer_policy "
-                           "FROM trajectories WHERE id = 't0'").fetchone()
+        row = conn.execute(
+            "SELECT verdict, verdict_by, our_verdict, verdict_rule, answer_policy FROM trajectories WHERE id = 't0'"
+        ).fetchone()
     s.close()
     # t0's text ends mid-sentence ("... in the basket"): cut off, so ours is incorrect; the accepted harness
     # verdict stays and ours is kept beside it

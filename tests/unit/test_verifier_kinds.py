@@ -1,4 +1,5 @@
 """The answer-kind registry: grade_many sends each kind's items to its grader in one batch, keeps order."""
+
 from __future__ import annotations
 
 import sys
@@ -6,8 +7,7 @@ import types
 
 import pytest
 
-from pipeline.verifier import grade_many
-from pipeline.verifier import kinds
+from pipeline.verifier import grade_many, kinds
 from pipeline.verifier.verdict import Verdict
 
 
@@ -33,8 +33,13 @@ def toy_kind():
 
 def test_mixed_kinds_keep_order_and_batch_per_grader(toy_kind):
     seen = []
-    items = [("7", "\\boxed{7}", "math"), ("abc", "cba", "toy"), ("B", "The answer is B", "mc"),
-             ("abc", "abc", "toy"), ("3", "\\boxed{4}", "int")]
+    items = [
+        ("7", "\\boxed{7}", "math"),
+        ("abc", "cba", "toy"),
+        ("B", "The answer is B", "mc"),
+        ("abc", "abc", "toy"),
+        ("3", "\\boxed{4}", "int"),
+    ]
     out = grade_many(items, progress=seen.append)
     assert [v.equal for v in out] == [True, True, True, False, False]
     assert [v.rule for v in out][1::2] == ["toy", "toy"]

@@ -1,4 +1,5 @@
 """Safety: hard timeouts, worker replacement, pathological inputs, and a fuzz test (no hang, no crash)."""
+
 from __future__ import annotations
 
 import time
@@ -61,8 +62,22 @@ def _latexish(tokens, max_size):
 
 
 TOKENS = list("\\{}^_$()[],.=<>+-*/%!0123456789abcxyzABC \n") + [
-    "\\frac", "\\sqrt", "\\boxed{", "\\text{", "\\begin{pmatrix}", "\\end{pmatrix}", "\\infty", "\\pi",
-    "\\cup", "\\le", "\\%", "\\$", "<|begin_of_solution|>", "<|end_of_solution|>", "The answer is ", "Answer: ",
+    "\\frac",
+    "\\sqrt",
+    "\\boxed{",
+    "\\text{",
+    "\\begin{pmatrix}",
+    "\\end{pmatrix}",
+    "\\infty",
+    "\\pi",
+    "\\cup",
+    "\\le",
+    "\\%",
+    "\\$",
+    "<|begin_of_solution|>",
+    "<|end_of_solution|>",
+    "The answer is ",
+    "Answer: ",
 ]
 
 
@@ -75,8 +90,11 @@ def test_extract_never_crashes(s):
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(_latexish(TOKENS, 25), st.one_of(_latexish(TOKENS, 25), st.text(max_size=25))),
-                min_size=1, max_size=6))
+@given(
+    st.lists(
+        st.tuples(_latexish(TOKENS, 25), st.one_of(_latexish(TOKENS, 25), st.text(max_size=25))), min_size=1, max_size=6
+    )
+)
 def test_grade_fuzz_bounded(pairs):
     t0 = time.monotonic()
     out = grade_many([(g, p, "math") for g, p in pairs], timeout=2.0)
@@ -87,8 +105,10 @@ def test_grade_fuzz_bounded(pairs):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.fractions(min_value=-10**6, max_value=10**6, max_denominator=10**4),
-       st.fractions(min_value=-10**6, max_value=10**6, max_denominator=10**4))
+@given(
+    st.fractions(min_value=-(10**6), max_value=10**6, max_denominator=10**4),
+    st.fractions(min_value=-(10**6), max_value=10**6, max_denominator=10**4),
+)
 def test_numeric_fast_path_is_exact(a, b):
     def tex(x):
         return str(x.numerator) if x.denominator == 1 else f"\\frac{{{x.numerator}}}{{{x.denominator}}}"

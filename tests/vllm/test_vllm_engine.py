@@ -3,6 +3,7 @@
 One engine start costs ~2 minutes on CPU, so a single module-scoped engine on the tiny random model serves
 all tests; its scores are checked against the transformers engine on the same weights.
 """
+
 from __future__ import annotations
 
 import pytest

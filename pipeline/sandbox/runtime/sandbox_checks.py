@@ -6,6 +6,7 @@ Styles: `assert` (HumanEval's check(candidate) or MBPP's list of assert lines), 
 with arguments, compared with the expected value: APPS/TACO fn_name, LeetCode/LiveCodeBench functional),
 `io` (one stdin/stdout run; the runner compares the output).
 """
+
 from __future__ import annotations
 
 import ast
@@ -65,8 +66,12 @@ def exception_message(e: BaseException, i: int, seconds: float, memory_mb: int) 
     if isinstance(e, RecursionError):
         detail = "RecursionError: maximum recursion depth exceeded"
     elif isinstance(e, SyntaxError) and e.filename == PROGRAM_FILE:
-        return {"i": i, "ok": False, "kind": "syntax",
-                "detail": f"SyntaxError: {cut(e.msg or '', 120)} (line {e.lineno})"}
+        return {
+            "i": i,
+            "ok": False,
+            "kind": "syntax",
+            "detail": f"SyntaxError: {cut(e.msg or '', 120)} (line {e.lineno})",
+        }
     else:
         detail = f"{type(e).__name__}: {cut(str(e), 160)}" if str(e) else type(e).__name__
     line = _program_line(e.__traceback__)
@@ -83,8 +88,10 @@ def guard_result(value, depth: int = 0):
     """`value` unchanged, unless it (or anything inside, 3 levels deep) is an instance of a class the
     program itself defined (an "always equal" object would pass any `==` test)."""
     if type(value).__module__ in ("solution", "__main__"):
-        raise UntrustedResult(f"the function returned an instance of {type(value).__name__}, a class of its own; "
-                              "its comparisons cannot be trusted")
+        raise UntrustedResult(
+            f"the function returned an instance of {type(value).__name__}, a class of its own; "
+            "its comparisons cannot be trusted"
+        )
     if depth < 3:
         if isinstance(value, dict):
             for k, v in list(value.items())[:1000]:
@@ -98,6 +105,7 @@ def guard_result(value, depth: int = 0):
 
 def guarded(fn):
     """`fn` whose results go through guard_result (HumanEval's candidate, MBPP's function)."""
+
     def call(*args, **kwargs):
         return guard_result(fn(*args, **kwargs))
 
@@ -115,6 +123,7 @@ def load_program(source: str, name: str) -> dict:
 
 
 # --- assert style -------------------------------------------------------------------------------------
+
 
 def _assert_nodes(test_src: str) -> list[ast.Assert]:
     return sorted((n for n in ast.walk(ast.parse(test_src)) if isinstance(n, ast.Assert)), key=lambda n: n.lineno)
@@ -138,8 +147,9 @@ def _explain_assert(tb, test_src: str, nodes: list[ast.Assert]) -> dict:
     if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq) and frame is not None:
         try:
             actual = eval(compile(ast.Expression(test.left), TEST_FILE, "eval"), frame.f_globals, frame.f_locals)
-            expected = eval(compile(ast.Expression(test.comparators[0]), TEST_FILE, "eval"),
-                            frame.f_globals, frame.f_locals)
+            expected = eval(
+                compile(ast.Expression(test.comparators[0]), TEST_FILE, "eval"), frame.f_globals, frame.f_locals
+            )
             out["actual"], out["expected"] = cut(actual), cut(expected)
         except BaseException as e:  # re-running the call failed this time: say so instead of a value
             out["actual"] = f"<{type(e).__name__} when re-evaluated>"
@@ -207,6 +217,7 @@ def run_assert(job: dict, send) -> None:
 
 # --- call style ---------------------------------------------------------------------------------------
 
+
 def _plain(value):
     """Tuples as lists, recursively (expected values come from JSON)."""
     if isinstance(value, (list, tuple)):
@@ -271,12 +282,21 @@ def run_call(job: dict, send) -> None:
         if ok:
             send({"i": i, "ok": True})
         else:
-            send({"i": i, "ok": False, "kind": "wrong", "input": cut(", ".join(json.dumps(a) for a in args)),
-                  "expected": cut(expected), "actual": cut(actual)})
+            send(
+                {
+                    "i": i,
+                    "ok": False,
+                    "kind": "wrong",
+                    "input": cut(", ".join(json.dumps(a) for a in args)),
+                    "expected": cut(expected),
+                    "actual": cut(actual),
+                }
+            )
             return
 
 
 # --- io style (one case per child) --------------------------------------------------------------------
+
 
 def run_io_case(job: dict, i: int, send) -> None:
     limits = job["limits"]

@@ -10,6 +10,7 @@ Layers, each applied when the job asks for it and the OS allows it:
 - Landlock (Linux >= 5.13): reads only below the given paths, writes only below the work directory, no TCP
   connect/bind (ABI >= 4), no signals or abstract unix sockets outside the sandbox (ABI >= 6).
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -33,8 +34,11 @@ _SCOPE_ABSTRACT_UNIX, _SCOPE_SIGNAL = 1, 2
 
 
 class _RulesetAttr(ctypes.Structure):
-    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64),
-                ("scoped", ctypes.c_uint64)]
+    _fields_ = [
+        ("handled_access_fs", ctypes.c_uint64),
+        ("handled_access_net", ctypes.c_uint64),
+        ("scoped", ctypes.c_uint64),
+    ]
 
 
 class _PathBeneath(ctypes.Structure):
@@ -73,8 +77,11 @@ def apply_landlock(read_paths: list[str], write_paths: list[str], abi: int) -> N
         fs |= _FS_TRUNCATE
     if abi >= 5:
         fs |= _FS_IOCTL_DEV
-    attr = _RulesetAttr(fs, (_NET_BIND_TCP | _NET_CONNECT_TCP) if abi >= 4 else 0,
-                        (_SCOPE_ABSTRACT_UNIX | _SCOPE_SIGNAL) if abi >= 6 else 0)
+    attr = _RulesetAttr(
+        fs,
+        (_NET_BIND_TCP | _NET_CONNECT_TCP) if abi >= 4 else 0,
+        (_SCOPE_ABSTRACT_UNIX | _SCOPE_SIGNAL) if abi >= 6 else 0,
+    )
     size = 8 if abi < 4 else 16 if abi < 6 else 24
     ruleset = libc.syscall(_SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
     if ruleset < 0:

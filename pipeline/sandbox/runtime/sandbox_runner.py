@@ -12,6 +12,7 @@ behind: as init of a fresh PID namespace it kills the whole namespace but itself
 process group, and every process of the sandbox uid when it ran under one. The runner is not dumpable, so
 the program cannot read its memory or file descriptors through /proc.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,9 +31,35 @@ import sandbox_confine as confine  # noqa: E402
 sys.path.remove(HERE)
 
 # Imported once here so that forked children start with them (no file access, no import time per test).
-PRELOAD = ("array", "bisect", "collections", "copy", "decimal", "fractions", "functools", "hashlib", "heapq",
-           "itertools", "math", "operator", "random", "re", "statistics", "string", "typing", "dataclasses",
-           "datetime", "io", "cmath", "enum", "numbers", "queue", "textwrap", "unicodedata", "struct")
+PRELOAD = (
+    "array",
+    "bisect",
+    "collections",
+    "copy",
+    "decimal",
+    "fractions",
+    "functools",
+    "hashlib",
+    "heapq",
+    "itertools",
+    "math",
+    "operator",
+    "random",
+    "re",
+    "statistics",
+    "string",
+    "typing",
+    "dataclasses",
+    "datetime",
+    "io",
+    "cmath",
+    "enum",
+    "numbers",
+    "queue",
+    "textwrap",
+    "unicodedata",
+    "struct",
+)
 MESSAGE_BYTES = 1 << 20  # what the runner reads from one child at most
 REPORT_CHARS = 200
 
@@ -176,8 +203,10 @@ def _death(status: int, killed: bool, wall: float, limits: dict) -> dict:
         if sig == signal.SIGXFSZ:
             return {"kind": "output", "detail": f"output limit ({limits['output_mb']} MiB) exceeded"}
         if sig in (signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS):
-            return {"kind": "crash", "detail": f"crashed with {signal.Signals(sig).name} "
-                                               f"(memory limit {limits['memory_mb']} MiB?)"}
+            return {
+                "kind": "crash",
+                "detail": f"crashed with {signal.Signals(sig).name} (memory limit {limits['memory_mb']} MiB?)",
+            }
         return {"kind": "crash", "detail": f"killed by {signal.Signals(sig).name}"}
     code = os.WEXITSTATUS(status)
     if code == 70:
@@ -233,15 +262,24 @@ def _run_io(job: dict, jobdir: str, started: float) -> dict:
     os.makedirs(io_dir, exist_ok=True)
     for i, case in enumerate(cases, start=1):
         if time.monotonic() - started > total:  # the budget is spent before this test starts
-            return _report(len(cases), i - 1, {"test": i, "kind": "timeout",
-                                                "detail": f"total time limit ({total:g} s) reached"}, started)
+            return _report(
+                len(cases),
+                i - 1,
+                {"test": i, "kind": "timeout", "detail": f"total time limit ({total:g} s) reached"},
+                started,
+            )
         stdin_path = os.path.join(io_dir, "stdin")
         stdout_path = os.path.join(io_dir, "stdout")
         with open(stdin_path, "w", encoding="utf-8") as fh:
             fh.write(case.get("input") or "")
-        messages, status, killed = run_child(job, lambda send, i=i: checks.run_io_case(job, i, send), wall=wall,
-                                             stdin_path=stdin_path, stdout_path=stdout_path,
-                                             stderr_path=os.path.join(io_dir, "stderr"))
+        messages, status, killed = run_child(
+            job,
+            lambda send, i=i: checks.run_io_case(job, i, send),
+            wall=wall,
+            stdin_path=stdin_path,
+            stdout_path=stdout_path,
+            stderr_path=os.path.join(io_dir, "stderr"),
+        )
         setup = next((m for m in messages if "setup_error" in m), None)
         if setup:
             return _report(len(cases), i - 1, {"test": i, "kind": "sandbox", "detail": setup["setup_error"]}, started)
@@ -255,8 +293,13 @@ def _run_io(job: dict, jobdir: str, started: float) -> dict:
             failed = {"kind": "wrong"}
         if failed is not None:
             failed = {k: v for k, v in failed.items() if k not in ("i", "ok")}
-            failed.update({"test": i, "input": checks.cut(case.get("input") or "", REPORT_CHARS),
-                           "expected": checks.cut(expected, REPORT_CHARS)})
+            failed.update(
+                {
+                    "test": i,
+                    "input": checks.cut(case.get("input") or "", REPORT_CHARS),
+                    "expected": checks.cut(expected, REPORT_CHARS),
+                }
+            )
             if failed["kind"] == "wrong" or actual:
                 failed["actual"] = checks.cut(actual, REPORT_CHARS)
             return _report(len(cases), i - 1, failed, started)
@@ -266,9 +309,13 @@ def _run_io(job: dict, jobdir: str, started: float) -> dict:
 def _run_streamed(job: dict, harness, n: int, started: float) -> dict:
     limits = job["limits"]
     wall = min(float(limits["total_seconds"]), float(limits["test_seconds"]) * max(1, n) + 1.0)
-    messages, status, killed = run_child(job, lambda send: harness(job, send), wall=wall,
-                                         stdout_path=os.path.join(job["jobdir"], "stdout"),
-                                         stderr_path=os.path.join(job["jobdir"], "stderr"))
+    messages, status, killed = run_child(
+        job,
+        lambda send: harness(job, send),
+        wall=wall,
+        stdout_path=os.path.join(job["jobdir"], "stdout"),
+        stderr_path=os.path.join(job["jobdir"], "stderr"),
+    )
     setup = next((m for m in messages if "setup_error" in m), None)
     if setup:
         return _report(n, 0, {"test": 1, "kind": "sandbox", "detail": setup["setup_error"]}, started)
@@ -283,8 +330,13 @@ def _run_streamed(job: dict, harness, n: int, started: float) -> dict:
 
 
 def _report(n: int, passed: int, failure: dict | None, started: float) -> dict:
-    return {"n": n, "passed": passed, "ok": failure is None and passed == n, "failure": failure,
-            "seconds": round(time.monotonic() - started, 4)}
+    return {
+        "n": n,
+        "passed": passed,
+        "ok": failure is None and passed == n,
+        "failure": failure,
+        "seconds": round(time.monotonic() - started, 4),
+    }
 
 
 def _prepare_workdir(job: dict) -> None:
@@ -345,7 +397,9 @@ def serve(basedir: str) -> int:
         try:
             report = run_job(json.loads(line), jobdir)
         except Exception as e:  # noqa: BLE001 - a job the runner cannot set up is reported, not fatal
-            report = _report(0, 0, {"test": 0, "kind": "sandbox", "detail": f"{type(e).__name__}: {e}"}, time.monotonic())
+            report = _report(
+                0, 0, {"test": 0, "kind": "sandbox", "detail": f"{type(e).__name__}: {e}"}, time.monotonic()
+            )
         finally:
             _cleanup(jobdir)
         sys.stdout.write(json.dumps(report) + "\n")
