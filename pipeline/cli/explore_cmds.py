@@ -68,7 +68,7 @@ def run_generation(
                     solved=info["solved"],
                     rollouts=stats["rollouts"],
                     correct_rate=stats["correct"] / max(stats["rollouts"], 1),
-                    tok_s=stats["tokens"] / max(stats["seconds"], 1e-9),
+                    gen_tok_s=stats["tokens"] / max(stats["seconds"], 1e-9),  # while generating only
                 )
                 last["finished"] = info["finished"]
 
@@ -103,7 +103,8 @@ def run_generation(
             f"[bold]{rid}[/]: {info['problems']} problems ({info['skipped_finished']} already finished), "
             f"solved {info['solved']} ({(info['solved_fraction'] or 0):.0%}), {info['rollouts_new']} new rollouts, "
             f"{info['correct_new']} correct, pass@1 {(info['pass_at_1'] or 0):.3f}, "
-            f"{info['tokens_per_second']:.1f} tok/s, {info['seconds']:.1f}s",
+            f"{info['tokens_per_second']:.1f} tok/s end to end (verification and storage included), "
+            f"{info['seconds']:.1f}s",
             highlight=False,
         )
 
