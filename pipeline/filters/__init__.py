@@ -7,16 +7,18 @@ deleted or modified. Importing this package registers every rule in ``RULES``, i
 
 from __future__ import annotations
 
-from pipeline.filters import (
-    adherence,  # noqa: F401
-    answer,  # noqa: F401
-    contamination,  # noqa: F401
-    dedup,  # noqa: F401
-    gibberish,  # noqa: F401
-    language,  # noqa: F401
-    length,  # noqa: F401
-    repetition,  # noqa: F401  (import order = registry order)
-)
+# isort: off
+# import order = registry order (the order of `still2 filter`'s table and of the rules run by default)
+from pipeline.filters import repetition  # noqa: F401
+from pipeline.filters import gibberish  # noqa: F401
+from pipeline.filters import language  # noqa: F401
+from pipeline.filters import length  # noqa: F401
+from pipeline.filters import adherence  # noqa: F401
+from pipeline.filters import dedup  # noqa: F401
+from pipeline.filters import answer  # noqa: F401
+from pipeline.filters import contamination  # noqa: F401
+
+# isort: on
 from pipeline.filters.base import RULES, Rule, get_rules, parse_params
 from pipeline.filters.runner import FilterReport, run_filters
 

@@ -329,10 +329,12 @@ async def test_undo_is_per_curator_and_the_log_says_who(make_app, tui_db):
         await elsewhere(bob_rejects)
         await pilot.pause(0.5)
         await pilot.press("u")
-        await pilot.pause()
+        # read the notification first: it lives 2 s, and the store reads below may wait for the app's connection
+        await until(pilot, lambda: any("undid" in n.message for n in app._notifications))
+        said = [n.message for n in app._notifications]
+        assert said and "undid approve of 1 trajectory" in said[-1], said
         assert q(tui_db, "SELECT status FROM trajectory WHERE id = ?", [mine]) == [("pending",)]
         assert q(tui_db, "SELECT status FROM trajectory WHERE id = ?", [other]) == [("rejected",)]
-        assert "undid approve of 1 trajectory" in [n.message for n in app._notifications][-1]
         assert q(tui_db, "SELECT actor, state FROM event ORDER BY id") == [("alice", "undone"), ("bob", "done")]
         await pilot.press("4")
         await pilot.pause()
