@@ -36,6 +36,11 @@ class Param:
     off_flag: str | None = None  # a two-way bool's other flag (--fp32 of --bf16/--fp32)
     shown_default: str | None = None  # a recipe-backed option's effective default (its CLI default is None)
 
+    @property
+    def off(self) -> str:
+        """The flag that turns a bool off: its declared other flag, else --no-FLAG."""
+        return self.off_flag or "--no-" + (self.flag or "").removeprefix("--")
+
 
 @dataclass
 class Command:
@@ -53,7 +58,7 @@ def to_argv(command: Command, values: dict[str, Any]) -> list[str]:
             # None: left to the command (a recipe-backed two-way flag); else only a change from the default
             if value is None or (p.default is not None and bool(value) == bool(p.default)):
                 continue
-            argv.append(p.flag if value else (p.off_flag or "--no-" + p.flag.removeprefix("--")))
+            argv.append(p.flag if value else p.off)
             continue
         if value in (None, "") or (value == p.default and not p.required):
             continue

@@ -220,10 +220,6 @@ class TrajectorySource(Source):
             return None
         return self.index.known_values(field)
 
-    def set_sort(self, key: str, descending: bool) -> None:
-        self.sort_key, self.descending = key, descending
-        self.invalidate()
-
     def invalidate(self) -> None:
         self.query = Query(self.filter, self.sort_key, self.descending)
 

@@ -80,9 +80,8 @@ class JobForm(ModalScreen[list[str] | None]):
 
     def _widget(self, p: Param) -> Widget:
         if p.type == "bool" and p.default is None:  # recipe-backed: on, off, or what the recipe says
-            off = p.off_flag or "--no-" + (p.flag or "").removeprefix("--")
             widget: Widget = Select(
-                [(f"on ({p.flag})", "on"), (f"off ({off})", "off")],
+                [(f"on ({p.flag})", "on"), (f"off ({p.off})", "off")],
                 value=Select.NULL,
                 prompt=f"default ({p.shown_default or 'recipe'})",
                 id=f"f-{p.name}",
