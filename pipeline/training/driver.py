@@ -22,7 +22,8 @@ from pipeline.training.config import TrainCommon, TrainResult
 from pipeline.training.hardware import decide_precision, is_main_process
 from pipeline.training.lengths import check_lengths
 from pipeline.training.lineage import ModelRef, load_path, register
-from pipeline.training.runs import end_run, start_run
+from pipeline.training.runs import start_run
+from store import runs
 from store.store import Store
 
 # (start model folder, tokenizer, common TRL kwargs, precision, rows to train on) -> a TRL trainer
@@ -112,7 +113,7 @@ def run_training(
             metrics=metrics,
             run_id=run_id,
         )
-        end_run(store, run_id, "done", progress={"model": model_id, **metrics})
+        runs.end(store, run_id, "done", progress={"model": model_id, **metrics})
         return TrainResult(
             model_id=model_id,
             path=str(out),
@@ -125,5 +126,5 @@ def run_training(
         )
     except BaseException as exc:
         if main and run_id:
-            end_run(store, run_id, "failed", error=f"{type(exc).__name__}: {exc}")
+            runs.end(store, run_id, "failed", error=f"{type(exc).__name__}: {exc}")
         raise
