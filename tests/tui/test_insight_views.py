@@ -3,8 +3,6 @@ columns and filters, step labels (on the store imported from the shared data fil
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from still2tui.components.detail_screen import DetailScreen
@@ -13,25 +11,9 @@ from still2tui.components.pairs_screen import PairsScreen
 from still2tui.components.trajectories_screen import TrajectoriesScreen
 from still2tui.components.virtual_table import VirtualTable
 from store import Store
+from tests.tui.test_app import q, until
 
 pytestmark = pytest.mark.asyncio
-
-
-def q(db, sql, params=None):
-    store = Store(db)
-    try:
-        with store.read() as conn:
-            return conn.execute(sql, params or []).fetchall()
-    finally:
-        store.close()
-
-
-async def until(pilot, condition, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"still false after {timeout} s"
-        await pilot.pause(0.02)
-    await pilot.pause()
 
 
 def detail(app, condition=lambda screen: True) -> bool:
