@@ -6,9 +6,22 @@ Plain SQL over the documented tables and views; no Textual, no torch.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
+
+
+class Predicate(NamedTuple):
+    """A compiled condition on ``trajectory`` (alias ``t``): SQL with ``?`` marks and their values. The
+    TUI's filter language compiles to it (still2tui/filter_lang.py); queries here only splice it in, never
+    read it back. Unpacks as ``sql, params``."""
+
+    sql: str = "TRUE"
+    params: tuple = ()
+
+    def also(self, sql: str, *params) -> "Predicate":
+        """This condition AND another."""
+        return Predicate(f"{self.sql} AND {sql}", (*self.params, *params))
 
 PROBLEMS_SQL = """
     SELECT s.problem_id, s.problem_id, left(replace(p.question, chr(10), ' '), 200), s.source, s.domain,

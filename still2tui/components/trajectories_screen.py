@@ -25,7 +25,8 @@ from still2tui.components.virtual_table import VirtualTable
 from still2tui.filter_lang import FilterError, flag_values
 from still2tui.latex import to_unicode
 from still2tui.messages import DataChanged, IndexReady
-from still2tui.sources import TRAJECTORY_COLUMNS, TrajectorySource, short_problem_id
+from still2tui.sources import short_problem_id
+from still2tui.trajectory_source import TRAJECTORY_COLUMNS, TrajectorySource
 
 VERDICT_COLOURS = ({"correct"}, {"incorrect"})
 STATUS_COLOURS = ({"approved"}, {"rejected"})

@@ -157,7 +157,7 @@ def test_sorted_unique_and_intersection():
 
 def test_first_page_of_a_search_is_the_prefix_of_the_exact_view(tui_db, monkeypatch):
     from still2tui import search
-    from still2tui.sources import TrajectorySource
+    from still2tui.trajectory_source import TrajectorySource
     from store import search_index
 
     monkeypatch.setattr(search, "FIRST_PAGE_ABOVE", 0)  # 74 rows: check the first page before the count anyway
@@ -201,7 +201,7 @@ def test_a_count_still_running_for_an_old_filter_cannot_answer_for_the_new_one(t
     new one must fill only its own caches, not the new filter's view (rows and count of the old filter)."""
     import threading
 
-    from still2tui import sources
+    from still2tui import trajectory_source as sources
 
     store = Store(tui_db)
     index = TrajectoryIndex()

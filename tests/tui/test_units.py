@@ -98,7 +98,8 @@ def test_history_persists(tmp_path):
 
 def test_source_contract_is_written_out_with_defaults():
     """still2tui.sources.Source: count/fetch are required, every other member the table uses has a default."""
-    from still2tui.sources import Column, RowsSource, Source, SqlSource, TrajectorySource
+    from still2tui.sources import Column, RowsSource, Source, SqlSource
+    from still2tui.trajectory_source import TrajectorySource
 
     with pytest.raises(TypeError):
         Source()  # abstract: count and fetch
