@@ -17,6 +17,7 @@ from still2tui.sources import Column, Source, answer_cell, question_cell, short_
 from still2tui.table_index import TrajectoryIndex
 from store import Store
 from store.search_index import intersect_sorted
+from store.tui_queries import Predicate
 
 # The trajectories table's columns. A column's key names its value in the in-memory index
 # (table_index.DISPLAY_COLUMNS / DERIVED_COLUMNS) and in TrajectorySource's store path (STORE_VALUES or
@@ -234,17 +235,17 @@ class TrajectorySource(Source):
         q = self.query
         return self.index.counts(self.view(q)) if self._uses_index(q) else None
 
-    def where(self, q: Query | None = None) -> tuple[str, list]:
+    def where(self, q: Query | None = None) -> Predicate:
+        """The current filter (or ``q``'s) as a condition on the store, search words included."""
         q = q or self.query
-        clause, params = q.filter.where, list(q.filter.params)
+        predicate = Predicate(q.filter.where, tuple(q.filter.params))
         for word in q.filter.text:
-            sql, value = text_clause(word)
-            clause += f" AND {sql}"
-            params.append(value)
-        return clause, params
+            predicate = predicate.also(*text_clause(word))
+        return predicate
 
     def index_sql(self, q: Query) -> tuple[str, list]:
         clause, params = self.where(q)
+        params = list(params)
         expr = self._sort_expr(q)
         if expr is None:  # insertion order, which DuckDB preserves without a sort
             return f"SELECT t.rowid AS r FROM trajectory t WHERE {clause}", params
