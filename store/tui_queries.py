@@ -23,6 +23,7 @@ class Predicate(NamedTuple):
         """This condition AND another."""
         return Predicate(f"{self.sql} AND {sql}", (*self.params, *params))
 
+
 PROBLEMS_SQL = """
     SELECT s.problem_id, s.problem_id, left(replace(p.question, chr(10), ' '), 200), s.source, s.domain,
            s.difficulty, s.rollouts, s.correct, s.pass_rate, s.trajectories, s.correct_any, s.last_iteration
