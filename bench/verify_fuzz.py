@@ -20,41 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-TOKENS = list("\\{}^_$()[],.=<>+-*/%!0123456789abcxyzABC \n") + [
-    "\\frac",
-    "\\sqrt",
-    "\\boxed{",
-    "\\text{",
-    "\\begin{pmatrix}",
-    "\\end{pmatrix}",
-    "\\infty",
-    "\\pi",
-    "\\cup",
-    "\\le",
-    "\\%",
-    "\\$",
-    "<|begin_of_solution|>",
-    "<|end_of_solution|>",
-    "<think>",
-    "</think>",
-    "The answer is ",
-    "Answer: ",
-    "Therefore, the value is ",
-    " is ",
-    " = ",
-    "\\ldots",
-    "...",
-    "€",
-    "\\!",
-    "three",
-    "twenty-four",
-    "so I'd go with B",
-    "\\fbox{",
-    "}",
-    "{",
-    "\\left(",
-    "\\right)",
-]
+from pipeline.verifier.fuzz_tokens import TOKENS  # noqa: E402 - after the path is set
 
 
 def _huge_number(rng: random.Random) -> str:

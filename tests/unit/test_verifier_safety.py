@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from pipeline.verifier import extract_answer, grade, grade_many
 from pipeline.verifier import pool as pool_mod
+from pipeline.verifier.fuzz_tokens import TOKENS
 from pipeline.verifier.verdict import RULES
 
 
@@ -59,26 +60,6 @@ def test_pathological_inputs_are_fast_and_not_equal():
 
 def _latexish(tokens, max_size):
     return st.lists(st.sampled_from(tokens), max_size=max_size).map("".join)
-
-
-TOKENS = list("\\{}^_$()[],.=<>+-*/%!0123456789abcxyzABC \n") + [
-    "\\frac",
-    "\\sqrt",
-    "\\boxed{",
-    "\\text{",
-    "\\begin{pmatrix}",
-    "\\end{pmatrix}",
-    "\\infty",
-    "\\pi",
-    "\\cup",
-    "\\le",
-    "\\%",
-    "\\$",
-    "<|begin_of_solution|>",
-    "<|end_of_solution|>",
-    "The answer is ",
-    "Answer: ",
-]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
