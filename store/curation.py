@@ -2,7 +2,8 @@
 accepted verdicts.
 
 Every action writes one ``event`` row and one ``event_item`` per touched target with the value
-before and after, inside the caller's write transaction. ``undo`` restores the newest ``done``
+before and after, inside the caller's write transaction, then makes its change by applying those items
+forwards, with the same code redo runs (``_record``; one applier per action in ``_APPLY``). ``undo`` restores the newest ``done``
 event's before-values; ``redo`` re-applies the newest ``undone`` one. A new action drops the
 redo stack (its events become ``dropped``), as in any editor. Each event records its ``actor`` (the
 curator); given an actor, undo and redo walk that curator's own actions only, and a new action drops
@@ -27,7 +28,7 @@ class Event:
     target_kind: str
     field: str
     n: int
-    detail: str | None = None  # the new status, the tag, the note text
+    detail: str | None = None  # as in the event row: the new status, the tag, the note text, step/n_steps, the source
 
 
 def _target_sql(ids: list[str] | None, where: str | None) -> tuple[str, dict]:
@@ -42,20 +43,27 @@ def _target_sql(ids: list[str] | None, where: str | None) -> tuple[str, dict]:
     return " AND ".join(clauses), params
 
 
-def _new_event(
-    conn: duckdb.DuckDBPyConnection, action: str, kind: str, field: str, detail: str | None, actor: str | None
-) -> int:
+def _record(
+    conn: duckdb.DuckDBPyConnection,
+    action: str,
+    kind: str,
+    field: str,
+    detail: str | None,
+    actor: str | None,
+    items: str,
+    params: dict,
+) -> Event:
+    """One curation action, the same way for all of them: drop ``actor``'s redo stack, write the ``event`` row,
+    write its ``event_item`` rows from ``items`` (a SELECT of target_id, before, after over ``params``), make
+    the change by applying those items forwards (the code redo runs, ``_APPLY``), and count them into ``n``."""
     conn.execute("UPDATE event SET state = 'dropped' WHERE state = 'undone' AND actor IS NOT DISTINCT FROM ?", [actor])
-    return conn.execute(
+    event_id = conn.execute(
         "INSERT INTO event (id, action, target_kind, field, n, detail, actor) "
         "VALUES (nextval('event_seq'), ?, ?, ?, 0, ?, ?) RETURNING id",
         [action, kind, field, detail, actor],
     ).fetchone()[0]
-
-
-def _finish(
-    conn: duckdb.DuckDBPyConnection, event_id: int, action: str, kind: str, field: str, detail: str | None = None
-) -> Event:
+    conn.execute(f"INSERT INTO event_item SELECT {event_id}, * FROM ({items})", params)
+    _APPLY[action](conn, event_id, kind, detail, "after")
     n = conn.execute("SELECT count(*) FROM event_item WHERE event_id = ?", [event_id]).fetchone()[0]
     conn.execute("UPDATE event SET n = ? WHERE id = ?", [n, event_id])
     return Event(event_id, action, kind, field, n, detail)
@@ -75,18 +83,8 @@ def set_status(
         raise ValueError(f"status must be one of {', '.join(STATUSES)}")
     table = TARGETS[kind]
     clause, params = _target_sql(ids, where)
-    event_id = _new_event(conn, "set_status", kind, "status", status, actor)
-    conn.execute(
-        f"""INSERT INTO event_item SELECT {event_id}, id, status, $status FROM {table}
-                     WHERE {clause} AND status <> $status""",
-        {**params, "status": status},
-    )
-    conn.execute(
-        f"""UPDATE {table} SET status = $status
-                     WHERE id IN (SELECT target_id FROM event_item WHERE event_id = {event_id})""",
-        {"status": status},
-    )
-    return _finish(conn, event_id, "set_status", kind, "status", status)
+    items = f"SELECT id, status, $status FROM {table} WHERE {clause} AND status <> $status"
+    return _record(conn, "set_status", kind, "status", status, actor, items, {**params, "status": status})
 
 
 def swap_pair(conn: duckdb.DuckDBPyConnection, pair_id: str, actor: str | None = None) -> Event:
@@ -94,12 +92,9 @@ def swap_pair(conn: duckdb.DuckDBPyConnection, pair_id: str, actor: str | None =
     row = conn.execute("SELECT chosen_id, rejected_id FROM pair WHERE id = ?", [pair_id]).fetchone()
     if row is None:
         raise ValueError(f"no pair {pair_id}")
-    event_id = _new_event(conn, "swap", "pair", "chosen_id,rejected_id", None, actor)
-    conn.execute(
-        "INSERT INTO event_item VALUES (?, ?, ?, ?)", [event_id, pair_id, f"{row[0]}\t{row[1]}", f"{row[1]}\t{row[0]}"]
-    )
-    conn.execute("UPDATE pair SET chosen_id = ?, rejected_id = ? WHERE id = ?", [row[1], row[0], pair_id])
-    return _finish(conn, event_id, "swap", "pair", "chosen_id,rejected_id")
+    before, after = f"{row[0]}\t{row[1]}", f"{row[1]}\t{row[0]}"
+    items, params = "SELECT $id, $before, $after", {"id": pair_id, "before": before, "after": after}
+    return _record(conn, "swap", "pair", "chosen_id,rejected_id", None, actor, items, params)
 
 
 def add_tag(
@@ -113,19 +108,10 @@ def add_tag(
 ) -> Event:
     table = TARGETS[kind]
     clause, params = _target_sql(ids, where)
-    event_id = _new_event(conn, "tag", kind, "tag", tag, actor)
-    conn.execute(
-        f"""INSERT INTO event_item SELECT {event_id}, id, NULL, $tag FROM {table} t
-                     WHERE {clause} AND NOT EXISTS (SELECT 1 FROM tag g WHERE g.target_kind = $kind
-                                                    AND g.target_id = t.id AND g.tag = $tag)""",
-        {**params, "tag": tag, "kind": kind},
-    )
-    conn.execute(
-        f"""INSERT INTO tag (target_kind, target_id, tag)
-                     SELECT $kind, target_id, $tag FROM event_item WHERE event_id = {event_id}""",
-        {"kind": kind, "tag": tag},
-    )
-    return _finish(conn, event_id, "tag", kind, "tag", tag)
+    items = f"""SELECT id, NULL, $tag FROM {table} t
+                WHERE {clause} AND NOT EXISTS (SELECT 1 FROM tag g WHERE g.target_kind = $kind
+                                               AND g.target_id = t.id AND g.tag = $tag)"""
+    return _record(conn, "tag", kind, "tag", tag, actor, items, {**params, "tag": tag, "kind": kind})
 
 
 def remove_tag(
@@ -139,30 +125,18 @@ def remove_tag(
 ) -> Event:
     table = TARGETS[kind]
     clause, params = _target_sql(ids, where)
-    event_id = _new_event(conn, "untag", kind, "tag", tag, actor)
-    conn.execute(
-        f"""INSERT INTO event_item SELECT {event_id}, g.target_id, $tag, NULL FROM tag g
-                     WHERE g.target_kind = $kind AND g.tag = $tag
-                       AND g.target_id IN (SELECT id FROM {table} WHERE {clause})""",
-        {**params, "tag": tag, "kind": kind},
-    )
-    conn.execute(
-        f"""DELETE FROM tag WHERE target_kind = $kind AND tag = $tag
-                     AND target_id IN (SELECT target_id FROM event_item WHERE event_id = {event_id})""",
-        {"kind": kind, "tag": tag},
-    )
-    return _finish(conn, event_id, "untag", kind, "tag", tag)
+    items = f"""SELECT g.target_id, $tag, NULL FROM tag g
+                WHERE g.target_kind = $kind AND g.tag = $tag
+                  AND g.target_id IN (SELECT id FROM {table} WHERE {clause})"""
+    return _record(conn, "untag", kind, "tag", tag, actor, items, {**params, "tag": tag, "kind": kind})
 
 
 def add_note(
     conn: duckdb.DuckDBPyConnection, target_id: str, text: str, *, kind: str = "trajectory", actor: str | None = None
 ) -> Event:
-    event_id = _new_event(conn, "note", kind, "note", text, actor)
-    note_id = conn.execute(
-        "INSERT INTO note (target_kind, target_id, text) VALUES (?, ?, ?) RETURNING id", [kind, target_id, text]
-    ).fetchone()[0]
-    conn.execute("INSERT INTO event_item VALUES (?, ?, NULL, ?)", [event_id, target_id, str(note_id)])
-    return _finish(conn, event_id, "note", kind, "note", text)
+    # the item's after is the new note's id, drawn here; applying the item writes the note under it
+    items = "SELECT $id, NULL, CAST(nextval('note_seq') AS VARCHAR)"
+    return _record(conn, "note", kind, "note", text, actor, items, {"id": target_id})
 
 
 def set_step_label(
@@ -179,10 +153,8 @@ def set_step_label(
     after = None if step is None else f"{step}/{n_steps}"
     if before == after:  # nothing changes: no event, so undo skips it
         return Event(0, "step_label", "trajectory", "first_wrong_step", 0)
-    event_id = _new_event(conn, "step_label", "trajectory", "first_wrong_step", after, actor)
-    conn.execute("INSERT INTO event_item VALUES (?, ?, ?, ?)", [event_id, trajectory_id, before, after])
-    _put_step_label(conn, trajectory_id, after, actor)
-    return _finish(conn, event_id, "step_label", "trajectory", "first_wrong_step")
+    items, params = "SELECT $id, $before, $after", {"id": trajectory_id, "before": before, "after": after}
+    return _record(conn, "step_label", "trajectory", "first_wrong_step", after, actor, items, params)
 
 
 def _put_step_label(conn: duckdb.DuckDBPyConnection, trajectory_id: str, value: str | None, actor: str | None) -> None:
@@ -227,15 +199,14 @@ def accept_verdict(
         raise ValueError(f"source must be one of {', '.join(VERDICT_SOURCES)}")
     verdict, by, kept, has = _ACCEPTED[source]
     clause, params = _target_sql(ids, where)
-    event_id = _new_event(conn, "accept_verdict", "trajectory", "verdict", source, actor)
     after = f"{verdict} || chr(9) || coalesce({by}, '') || chr(9) || coalesce({kept}, '')"
-    conn.execute(
-        f"""INSERT INTO event_item SELECT {event_id}, id, {_VERDICT_STATE}, {after} FROM trajectory
-                     WHERE {clause} AND {has} AND {_VERDICT_STATE} <> {after}""",
-        params,
-    )
-    _set_verdict_state(conn, event_id, "after")
-    return _finish(conn, event_id, "accept_verdict", "trajectory", "verdict")
+    items = f"""SELECT id, {_VERDICT_STATE}, {after} FROM trajectory
+                WHERE {clause} AND {has} AND {_VERDICT_STATE} <> {after}"""
+    return _record(conn, "accept_verdict", "trajectory", "verdict", source, actor, items, params)
+
+
+# How each action's items change the store, forwards (value "after": the action itself and redo) or
+# backwards (value "before": undo). Each takes (conn, event_id, target kind, event detail, value).
 
 
 def _set_verdict_state(conn: duckdb.DuckDBPyConnection, event_id: int, value: str) -> None:
@@ -248,55 +219,76 @@ def _set_verdict_state(conn: duckdb.DuckDBPyConnection, event_id: int, value: st
     )
 
 
+def _set_status(conn: duckdb.DuckDBPyConnection, event_id: int, kind: str, detail: str | None, value: str) -> None:
+    table = TARGETS[kind]
+    conn.execute(
+        f"""UPDATE {table} SET status = ei.{value} FROM event_item ei
+                     WHERE ei.event_id = ? AND {table}.id = ei.target_id""",
+        [event_id],
+    )
+
+
+def _set_pair_sides(conn: duckdb.DuckDBPyConnection, event_id: int, kind: str, detail: str | None, value: str) -> None:
+    conn.execute(
+        f"""UPDATE pair SET chosen_id = split_part(ei.{value}, chr(9), 1),
+                                     rejected_id = split_part(ei.{value}, chr(9), 2)
+                     FROM event_item ei WHERE ei.event_id = ? AND pair.id = ei.target_id""",
+        [event_id],
+    )
+
+
+def _put_tags(conn: duckdb.DuckDBPyConnection, event_id: int, kind: str, tag: str | None, present: bool) -> None:
+    if present:
+        conn.execute(
+            """INSERT INTO tag (target_kind, target_id, tag)
+                        SELECT ?, target_id, ? FROM event_item WHERE event_id = ?""",
+            [kind, tag, event_id],
+        )
+    else:
+        conn.execute(
+            """DELETE FROM tag WHERE target_kind = ? AND tag = ?
+                        AND target_id IN (SELECT target_id FROM event_item WHERE event_id = ?)""",
+            [kind, tag, event_id],
+        )
+
+
+def _put_note(conn: duckdb.DuckDBPyConnection, event_id: int, kind: str, text: str | None, value: str) -> None:
+    if value == "after":  # the item's after is the note's id
+        conn.execute(
+            """INSERT INTO note (id, target_kind, target_id, text)
+                        SELECT after::BIGINT, ?, target_id, ? FROM event_item WHERE event_id = ?""",
+            [kind, text or "", event_id],
+        )
+    else:
+        conn.execute(
+            """DELETE FROM note WHERE id IN (SELECT after::BIGINT FROM event_item WHERE event_id = ?)""", [event_id]
+        )
+
+
+def _put_step_labels(conn: duckdb.DuckDBPyConnection, event_id: int, kind: str, detail: str | None, value: str) -> None:
+    actor = conn.execute("SELECT actor FROM event WHERE id = ?", [event_id]).fetchone()[0]
+    for target, before, after in conn.execute(
+        "SELECT target_id, before, after FROM event_item WHERE event_id = ?", [event_id]
+    ).fetchall():
+        _put_step_label(conn, target, after if value == "after" else before, actor)
+
+
+_APPLY = {
+    "set_status": _set_status,
+    "accept_verdict": lambda conn, event_id, kind, detail, value: _set_verdict_state(conn, event_id, value),
+    "swap": _set_pair_sides,
+    "tag": lambda conn, event_id, kind, tag, value: _put_tags(conn, event_id, kind, tag, value == "after"),
+    "untag": lambda conn, event_id, kind, tag, value: _put_tags(conn, event_id, kind, tag, value == "before"),
+    "note": _put_note,
+    "step_label": _put_step_labels,
+}
+
+
 def _apply(conn: duckdb.DuckDBPyConnection, event_id: int, backwards: bool) -> Event:
     action, kind, field, detail, n = conn.execute(
         "SELECT action, target_kind, field, detail, n FROM event WHERE id = ?", [event_id]
     ).fetchone()
-    table = TARGETS[kind]
-    value = "before" if backwards else "after"
-    if action == "set_status":
-        conn.execute(
-            f"""UPDATE {table} SET status = ei.{value} FROM event_item ei
-                         WHERE ei.event_id = ? AND {table}.id = ei.target_id""",
-            [event_id],
-        )
-    elif action == "accept_verdict":
-        _set_verdict_state(conn, event_id, value)
-    elif action == "swap":
-        conn.execute(
-            f"""UPDATE pair SET chosen_id = split_part(ei.{value}, chr(9), 1),
-                                         rejected_id = split_part(ei.{value}, chr(9), 2)
-                         FROM event_item ei WHERE ei.event_id = ? AND pair.id = ei.target_id""",
-            [event_id],
-        )
-    elif (action, backwards) in (("tag", True), ("untag", False)):
-        conn.execute(
-            """DELETE FROM tag WHERE target_kind = ? AND tag = ?
-                        AND target_id IN (SELECT target_id FROM event_item WHERE event_id = ?)""",
-            [kind, detail, event_id],
-        )
-    elif action in ("tag", "untag"):
-        conn.execute(
-            """INSERT INTO tag (target_kind, target_id, tag)
-                        SELECT ?, target_id, ? FROM event_item WHERE event_id = ?""",
-            [kind, detail, event_id],
-        )
-    elif action == "note" and backwards:
-        conn.execute(
-            """DELETE FROM note WHERE id IN (SELECT after::BIGINT FROM event_item WHERE event_id = ?)""", [event_id]
-        )
-    elif action == "step_label":
-        actor = conn.execute("SELECT actor FROM event WHERE id = ?", [event_id]).fetchone()[0]
-        for target, before, after in conn.execute(
-            "SELECT target_id, before, after FROM event_item WHERE event_id = ?", [event_id]
-        ).fetchall():
-            _put_step_label(conn, target, before if backwards else after, actor)
-    elif action == "note":
-        conn.execute(
-            """INSERT INTO note (id, target_kind, target_id, text)
-                        SELECT after::BIGINT, ?, target_id, ? FROM event_item WHERE event_id = ?""",
-            [kind, detail or "", event_id],
-        )
+    _APPLY[action](conn, event_id, kind, detail, "before" if backwards else "after")
     conn.execute("UPDATE event SET state = ? WHERE id = ?", ["undone" if backwards else "done", event_id])
     return Event(event_id, action, kind, field, n, detail)
 
