@@ -1,4 +1,4 @@
-"""The filter language of the trajectories screen, compiled to a parameterised SQL predicate.
+"""The filter language of the trajectories screen: the user's text parsed into typed terms.
 
 Grammar (terms are ANDed; user values only ever travel as query parameters):
 
@@ -22,100 +22,68 @@ has a first wrong step marked (or not).
 ``len`` is the length in characters (``chars``; known for every row); ``tokens`` is the token count,
 known only for rows that were generated here or scored. A value that no trajectory has (a misspelled
 ``verdict:corect``) is an error that suggests the closest known values, not a silent empty result.
-The predicate reads ``trajectory`` under the alias ``t`` and needs no join. Each filter is also
-compiled for the TUI's in-memory index (still2tui/table_index.py: ``index_where``), whose narrow
-``trajectory`` table carries domain, source, difficulty, latest perplexities and a ``pos`` key;
-tag filters have no index form (``index_where`` is None) and run on the store.
+``parse_filter`` gives a Filter: its terms (field, operator, values or numeric bounds, negation) and
+its free-text words, never SQL. Each backend compiles the terms itself (filter_fields.py: ``to_store``
+for the store, ``to_index`` for the TUI's in-memory index; search words: search.py).
 """
 
 from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Collection
 
-LATEST_PPL = (
-    "(SELECT trajectory_id, arg_max(ppl, created) AS ppl FROM perplexity WHERE part = '{part}' GROUP BY trajectory_id)"
-)
-
-# field -> SQL expression over trajectory t (value fields) ...
-VALUE_FIELDS = {
-    "verdict": "t.verdict",
-    "status": "t.status",
-    "origin": "t.origin",
-    "model": "t.model",
-    "run": "t.run_id",
-    "id": "t.id",
-    "problem": "t.problem_id",
-    "finish": "t.finish_reason",
-}
-# value fields whose values are a fixed set (others are checked against the values the store holds)
-ENUMS = {"verdict": ("correct", "incorrect", "unverified"), "status": ("pending", "approved", "rejected")}
-# value fields checked against the store's values when a ``known`` lookup is given (ids are not)
-CHECKED = ("verdict", "status", "origin", "model", "domain", "source", "flag", "finish")
-# ... fields that live on the problem, tested through a semi-join ...
-PROBLEM_FIELDS = {"domain": "domain", "source": "source", "gold": "answer"}
-NUMBER_FIELDS = {
-    "iter": "t.iteration",
-    "iteration": "t.iteration",
-    "sample": "t.sample_index",
-    "len": "t.n_chars",
-    "tokens": "t.n_tokens",
-    "chars": "t.n_chars",
-}
-PPL_FIELDS = {"ppl": "full", "thought_ppl": "thought"}
-# ... fields of table trajectory_metrics (still2 metrics): expression there, and the index column
-METRIC_FIELDS = {
-    "rechecks": ("rechecks", "rechecks"),
-    "after_tokens": ("tokens_after_correct", "after_tokens"),
-    "after_chars": ("chars_after_correct", "after_chars"),
-    "overthink": ("round(chars_after_correct::DOUBLE / nullif(thought_chars, 0), 3)", "overthink"),  # 3 decimals:
-    # the index codes each distinct value once (table_index.CODED_COLUMNS)
-}
-# ... and verdict provenance, which the in-memory index does not carry (filtered on the store, as tags).
-STORE_FIELDS = {"answer": "t.answer_source", "judge": "t.judge_verdict", "rule": "t.verdict_rule"}
-FIELDS = sorted(
-    [
-        *VALUE_FIELDS,
-        *PROBLEM_FIELDS,
-        *NUMBER_FIELDS,
-        *PPL_FIELDS,
-        *METRIC_FIELDS,
-        *STORE_FIELDS,
-        "difficulty",
-        "flag",
-        "tag",
-        "label",
-    ]
-)
+from still2tui.filter_fields import FIELDS, LATEST_PPL  # noqa: F401 (LATEST_PPL: the plots' perplexity join)
 
 Known = Callable[[str], "Collection[str] | None"]
 
 _TERM = re.compile(r"^(?P<neg>-)?(?P<field>[a-z_]+)(?P<op>:|>=|<=|!=|>|<|=)(?P<value>.*)$", re.S)
+FIELD_NAMES = sorted(FIELDS)
 
 
 class FilterError(ValueError):
     """A filter the user typed cannot be understood; the message says which term and why."""
 
 
-@dataclass
-class Compiled:
-    where: str = "TRUE"
-    params: list = field(default_factory=list)
-    text: list[str] = field(default_factory=list)
+@dataclass(frozen=True)
+class Term:
+    """One ``field op value`` term. A value field's term has ``values`` (a comma list; ``*`` wildcards); a
+    number field's has ``bounds``, each an (SQL comparison, number) pair, all to hold (``lo..hi`` is two)."""
+
+    field: str
+    op: str
+    values: tuple[str, ...] = ()
+    bounds: tuple[tuple[str, int | float], ...] = ()
+    negated: bool = False
+    text: str = ""  # as typed (without the '-')
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A parsed filter: terms (ANDed), free-text search words, and the text it was parsed from."""
+
+    terms: tuple[Term, ...] = ()
+    words: tuple[str, ...] = ()
     source: str = ""
-    index_where: str | None = "TRUE"  # the same predicate over the in-memory index (None: not expressible)
-    index_params: list = field(default_factory=list)
-    index_clauses: list[tuple[str, list]] = field(default_factory=list)  # index_where's terms with their params
-    flags: list[str] = field(default_factory=list)  # flag rules the filter asks for (flag:x, not negated)
 
     @property
     def has_text(self) -> bool:
-        return bool(self.text)
+        return bool(self.words)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.terms and not self.words
+
+    @property
+    def flags(self) -> list[str]:
+        """The flag rules the filter asks for (flag:x, not negated): the table shows them first."""
+        return [
+            v for t in self.terms if t.field == "flag" and not t.negated for v in t.values if v not in ("any", "none")
+        ]
 
 
-def _number(term: str, value: str) -> float | int:
+def _number(term: str, value: str) -> int | float:
     try:
         return int(value)
     except ValueError:
@@ -125,39 +93,17 @@ def _number(term: str, value: str) -> float | int:
             raise FilterError(f"{term!r}: {value!r} is not a number") from None
 
 
-def _equals(expr: str, values: list[str], params: list) -> str:
-    parts = []
-    for v in values:
-        if "*" in v:
-            parts.append(f"{expr} ILIKE ? ESCAPE '\\'")
-            params.append(v.replace("%", r"\%").replace("_", r"\_").replace("*", "%"))
-        else:
-            parts.append(f"{expr} = ?")
-            params.append(v)
-    return "(" + " OR ".join(parts) + ")"
-
-
-def _numeric(term: str, expr: str, op: str, value: str, params: list) -> str:
-    if op == ":":
-        if ".." in value:
-            lo, hi = value.split("..", 1)
-            parts = []
-            if lo:
-                parts.append(f"{expr} >= ?")
-                params.append(_number(term, lo))
-            if hi:
-                parts.append(f"{expr} <= ?")
-                params.append(_number(term, hi))
-            if not parts:
-                raise FilterError(f"{term!r}: empty range")
-            return "(" + " AND ".join(parts) + ")"
-        op = "="
-    params.append(_number(term, value))
-    return f"{expr} {'<>' if op == '!=' else op} ?"
-
-
-class _NoIndex(Exception):
-    """The term has no form over the in-memory index."""
+def _bounds(term: str, op: str, value: str) -> tuple[tuple[str, int | float], ...]:
+    if op != ":":
+        return ((op, _number(term, value)),)
+    if ".." not in value:
+        return (("=", _number(term, value)),)
+    lo, hi = value.split("..", 1)
+    bounds = ((">=", _number(term, lo)),) if lo else ()
+    bounds += (("<=", _number(term, hi)),) if hi else ()
+    if not bounds:
+        raise FilterError(f"{term!r}: empty range")
+    return bounds
 
 
 def suggest(value: str, choices) -> list[str]:
@@ -170,14 +116,15 @@ def suggest(value: str, choices) -> list[str]:
     return [choice for choice, _score, _i in found]
 
 
-def _check_values(term: str, name: str, values: list[str], known: Known | None) -> None:
+def _check_values(term: str, name: str, values: tuple[str, ...], known: Known | None) -> None:
     """Raise FilterError for a value no trajectory has (wildcards and the flag words any/none pass)."""
-    if name not in CHECKED:
+    spec = FIELDS[name]
+    if not spec.checked:
         return
     held = known(name) if known is not None else None
-    if held is None and name not in ENUMS:
+    if held is None and not spec.enum:
         return
-    choices = sorted({*ENUMS.get(name, ()), *(c for c in held or () if c is not None)})
+    choices = sorted({*spec.enum, *(c for c in held or () if c is not None)})
     lowered = {c.lower() for c in choices}
     for v in values:
         if "*" in v or (name == "flag" and v in ("any", "none")) or v in choices:
@@ -194,76 +141,30 @@ def _check_values(term: str, name: str, values: list[str], known: Known | None) 
         )
 
 
-def _term(term: str, params: list, index: bool = False, known: Known | None = None) -> str:
-    m = _TERM.match(term)
+def parse_term(text: str, negated: bool = False, known: Known | None = None) -> Term:
+    """One term (without its leading '-'), checked against its field; raises FilterError."""
+    m = _TERM.match(text)
     assert m
     name, op, value = m["field"], m["op"], m["value"]
-    if name not in FIELDS:
-        close = suggest(name, FIELDS)
+    spec = FIELDS.get(name)
+    if spec is None:
+        close = suggest(name, FIELD_NAMES)
         raise FilterError(
-            f"{term!r}: unknown field {name!r}"
+            f"{text!r}: unknown field {name!r}"
             + (f" (did you mean {' or '.join(close)}?)" if close else "")
-            + f"; fields: {', '.join(FIELDS)}"
+            + f"; fields: {', '.join(FIELD_NAMES)}"
         )
     if value == "":
-        raise FilterError(f"{term!r}: missing value")
-    values = [v for v in value.split(",") if v]
-    if name == "label":  # a first wrong step marked in the detail view (table step_label); runs on the store
-        if values not in (["any"], ["none"]) or op != ":":
-            raise FilterError(f"{term!r}: label takes any or none")
-        if index:
-            raise _NoIndex(term)
-        return f"t.id {'NOT ' if values == ['none'] else ''}IN (SELECT trajectory_id FROM step_label)"
-    if name in VALUE_FIELDS or name in PROBLEM_FIELDS or name in STORE_FIELDS or name in ("flag", "tag"):
-        if op not in (":", "=", "!="):
-            raise FilterError(f"{term!r}: {name} takes ':' (values), not {op!r}")
-        if not index:
-            _check_values(term, name, values, known)
-        if name in STORE_FIELDS:
-            if index:
-                raise _NoIndex(term)
-            sql = _equals(STORE_FIELDS[name], values, params)
-        elif name in VALUE_FIELDS:
-            sql = _equals(VALUE_FIELDS[name], values, params)
-        elif index and name in ("domain", "source"):
-            sql = f"coalesce({_equals(f't.{name}', values, params)}, false)"  # as the store's semi-join
-        elif index and name == "flag":
-            sql = {"any": "t.pos IN (SELECT pos FROM flag)", "none": "t.pos NOT IN (SELECT pos FROM flag)"}.get(
-                values[0] if len(values) == 1 else "", ""
-            )
-            sql = sql or f"t.pos IN (SELECT pos FROM flag WHERE {_equals('rule', values, params)})"
-        elif index and name == "tag":
-            raise _NoIndex(term)
-        elif name in PROBLEM_FIELDS:
-            sql = f"t.problem_id IN (SELECT id FROM problem WHERE {_equals(PROBLEM_FIELDS[name], values, params)})"
-        elif name == "flag" and values == ["any"]:
-            sql = "t.id IN (SELECT trajectory_id FROM flag)"
-        elif name == "flag" and values == ["none"]:
-            sql = "t.id NOT IN (SELECT trajectory_id FROM flag)"
-        elif name == "flag":
-            sql = f"t.id IN (SELECT trajectory_id FROM flag WHERE {_equals('rule', values, params)})"
-        else:
-            sql = (
-                f"t.id IN (SELECT target_id FROM tag WHERE target_kind = 'trajectory' "
-                f"AND {_equals('tag', values, params)})"
-            )
-        return f"NOT ({sql})" if op == "!=" else sql
-    if name in METRIC_FIELDS:
-        store_expr, index_column = METRIC_FIELDS[name]
-        if index:
-            return f"coalesce({_numeric(term, f't.{index_column}', op, value, params)}, false)"
-        inner = _numeric(term, store_expr, op, value, params)
-        return f"t.id IN (SELECT trajectory_id FROM trajectory_metrics WHERE {inner})"
-    if index and name in PPL_FIELDS:
-        return f"coalesce({_numeric(term, f't.{name}', op, value, params)}, false)"
-    if index and name == "difficulty":
-        return f"coalesce({_numeric(term, 't.difficulty', op, value, params)}, false)"
-    if name in PPL_FIELDS:
-        inner = _numeric(term, "ppl", op, value, params)
-        return f"t.id IN (SELECT trajectory_id FROM {LATEST_PPL.format(part=PPL_FIELDS[name])} WHERE {inner})"
-    if name == "difficulty":
-        return f"t.problem_id IN (SELECT id FROM problem WHERE {_numeric(term, 'difficulty', op, value, params)})"
-    return _numeric(term, NUMBER_FIELDS[name], op, value, params)
+        raise FilterError(f"{text!r}: missing value")
+    if spec.kind == "number":
+        return Term(name, op, bounds=_bounds(text, op, value), negated=negated, text=text)
+    values = tuple(v for v in value.split(",") if v)
+    if spec.choices and (op != ":" or len(values) != 1 or values[0] not in spec.choices):
+        raise FilterError(f"{text!r}: {name} takes {' or '.join(spec.choices)}")
+    if op not in (":", "=", "!="):
+        raise FilterError(f"{text!r}: {name} takes ':' (values), not {op!r}")
+    _check_values(text, name, values, known)
+    return Term(name, op, values=values, negated=negated, text=text)
 
 
 def split_terms(text: str) -> list[tuple[str, bool]]:
@@ -281,56 +182,24 @@ def split_terms(text: str) -> list[tuple[str, bool]]:
     return [(t, t in quoted and t != "") for t, _ in out]
 
 
-def compile_filter(text: str, known: Known | None = None) -> Compiled:
-    """Compile the user's filter; raises FilterError naming every bad term (one per line, fit for the status
+def parse_filter(text: str, known: Known | None = None) -> Filter:
+    """Parse the user's filter; raises FilterError naming every bad term (one per line, fit for the status
     line). ``known(field)``: the values the store holds for a value field (None: do not check it)."""
-    params: list = []
-    clauses: list[str] = []
+    terms: list[Term] = []
     words: list[str] = []
-    index_params: list = []
-    index_clauses: list[tuple[str, list]] | None = []
     errors: list[str] = []
-    flags: list[str] = []
     for token, quoted in split_terms(text.strip()):
-        if not quoted and _TERM.match(token):
-            neg = token.startswith("-")
-            term = token[1:] if neg else token
-            if not neg and term.startswith("flag:"):
-                flags += [v for v in term[5:].split(",") if v and v not in ("any", "none")]
-            try:
-                sql = _term(term, params, known=known)
-            except FilterError as exc:
-                errors.append(str(exc))
-                continue
-            clauses.append(f"NOT ({sql})" if neg else sql)
-            if index_clauses is not None:
-                try:
-                    term_params: list = []
-                    sql = _term(term, term_params, index=True)
-                    index_clauses.append((f"NOT ({sql})" if neg else sql, term_params))
-                    index_params += term_params
-                except _NoIndex:
-                    index_clauses = None
-        else:
+        if quoted or not _TERM.match(token):
             words.append(token)
+            continue
+        negated = token.startswith("-")
+        try:
+            terms.append(parse_term(token[1:] if negated else token, negated, known))
+        except FilterError as exc:
+            errors.append(str(exc))
     if errors:
         raise FilterError("\n".join(errors))
-    index_where = None if index_clauses is None else (" AND ".join(c for c, _ in index_clauses) or "TRUE")
-    return Compiled(
-        " AND ".join(clauses) if clauses else "TRUE",
-        params,
-        words,
-        text.strip(),
-        index_where,
-        index_params,
-        index_clauses or [],
-        flags,
-    )
-
-
-def flag_values(compiled: Compiled) -> list[str]:
-    """The flag rules a compiled filter asks for (the table shows them first in the flags column)."""
-    return list(compiled.flags)
+    return Filter(tuple(terms), tuple(words), text.strip())
 
 
 # What the help screen shows (the module docstring above is for developers).

@@ -25,6 +25,7 @@ class Column:
     flex: bool = False  # takes the width left over
     fmt: Callable[[Any], str] | None = field(default=None, compare=False)  # the cell's text (default cell_text)
     help: str = ""  # what the column shows (the column chooser lists it)
+    join: str = ""  # the named join its ``sort`` expression reads, for sources that sort in SQL
 
 
 def short_problem_id(value) -> str:

@@ -3,9 +3,9 @@
 One narrow row per trajectory (store/tui_queries.py ``index_rows``: ids, problem facts, verdict,
 status, length, latest perplexities, flags; never the text) lives in an in-process in-memory DuckDB
 database, keyed by a dense position ``pos`` (rowid order). A filter is one query over it
-(filter_lang's ``index_clauses``; a term on one low-cardinality column is decided per distinct
-value and mapped to the rows through value codes, a flag term on the flag table); a sort is a cached whole-table order per column (sort_orders.py)
-filtered with a boolean mask; a page is a slice of the ordered positions plus a ``take`` from Arrow columns
+(filter_fields.IndexClause terms; a term on one low-cardinality column is decided per distinct value
+and mapped to the rows through value codes, a flag term on the flag table); a sort is a cached
+whole-table order per column (sort_orders.py) filtered with a boolean mask; a page is a slice of the ordered positions plus a ``take`` from Arrow columns
 of the displayed values (DuckDB has no random access: fetching 100 scattered positions scanned the
 table).
 The detail view's flags (with reasons), perplexities (every scorer and part) and the rollouts of its
@@ -18,13 +18,14 @@ flags, a job starting or ending) rebuilds the index. All methods are thread-safe
 
 from __future__ import annotations
 
-import re
 import threading
+from typing import Sequence
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
+from still2tui.filter_fields import FLAGS, IndexClause
 from still2tui.sort_orders import order, sort_key
 from store import Store
 from store import tui_queries as q
@@ -55,25 +56,7 @@ DISPLAY_COLUMNS = (
 # the question per problem; tags and notes per position, refreshed when a tag or note event is seen).
 DERIVED_COLUMNS = ("status", "question", "tags")
 # The columns the index can sort by (each sorts by the index column of the same name).
-SORT_COLUMNS = (
-    "problem_id",
-    "domain",
-    "model",
-    "origin",
-    "iteration",
-    "sample_index",
-    "verdict",
-    "extracted",
-    "gold",
-    "n_tokens",
-    "n_chars",
-    "ppl",
-    "flags",
-    "finish_reason",
-    "status",
-    "after_tokens",
-    "rechecks",
-)
+SORT_COLUMNS = (*(c for c in DISPLAY_COLUMNS if c != "id"), "status")
 FEW_VALUES = {"domain", "model", "origin", "verdict", "flags", "finish_reason"}  # dictionary-encoded in memory
 # Filter terms on one of these columns are evaluated once per distinct value (if it has at most
 # DISTINCT_MAX of them) and mapped to the rows through each row's value code: no scan of 1M strings.
@@ -106,7 +89,6 @@ KNOWN_VALUES = {
     "finish": "finish_reason",
 }
 DISTINCT_MAX = 50_000
-_COLUMN_REF = re.compile(r"\bt\.(\w+)")
 
 
 class TrajectoryIndex:
@@ -334,30 +316,30 @@ class TrajectoryIndex:
             got = self.db.execute("SELECT pos FROM trajectory WHERE id IN (SELECT unnest(?))", [ids]).fetchnumpy()
         return np.asarray(got["pos"], dtype=np.int64)
 
-    def filter(self, clauses: list[tuple[str, list]]) -> np.ndarray:
-        """Sorted positions of the rows matching every one of filter_lang's ``index_clauses``."""
+    def filter(self, clauses: Sequence[IndexClause]) -> np.ndarray:
+        """Sorted positions of the rows matching every clause (filter_fields.to_index)."""
         with self._lock:
             mask, rest = None, []
-            for sql, params in clauses:
-                got = self._clause_mask(sql, params)
+            for clause in clauses:
+                got = self._clause_mask(clause)
                 if got is None:
-                    rest.append((sql, params))
+                    rest.append(clause)
                 else:
                     mask = got if mask is None else mask & got
             if rest:
-                where = " AND ".join(sql for sql, _ in rest)
+                where = " AND ".join(c.sql for c in rest)
                 pos = self.db.execute(
-                    f"SELECT pos FROM trajectory t WHERE {where}", [p for _, params in rest for p in params]
+                    f"SELECT pos FROM trajectory t WHERE {where}", [p for c in rest for p in c.params]
                 ).fetchnumpy()["pos"]
                 got = np.zeros(self.n, bool)
                 got[np.asarray(pos, dtype=np.int64)] = True
                 mask = got if mask is None else mask & got
         return np.arange(self.n, dtype=np.int64) if mask is None else np.flatnonzero(mask)
 
-    def _clause_mask(self, sql: str, params: list) -> np.ndarray | None:
+    def _clause_mask(self, clause: IndexClause) -> np.ndarray | None:
         """Rows matching one clause, without scanning the table (None: it needs the table scan)."""
-        columns = set(_COLUMN_REF.findall(sql))
-        if columns == {"pos"}:  # a flag term: depends only on the row's flags
+        sql, params, column = clause.sql, list(clause.params), clause.reads
+        if column == FLAGS:  # depends only on the row's flags
             if self._flagged is None:
                 self._flagged = unique_sorted(self.db.execute("SELECT pos FROM flag").fetchnumpy()["pos"])
             self.db.register("flagged", pa.table({"pos": np.append(self._flagged, -1)}))
@@ -369,9 +351,8 @@ class TrajectoryIndex:
             mask[self._flagged] = False
             mask[np.asarray(hits[hits >= 0], dtype=np.int64)] = True
             return mask
-        if len(columns) != 1:
+        if column is None:
             return None
-        column = columns.pop()
         if column == "status":
             values, codes = self._display.status_values, self._display.status
         else:

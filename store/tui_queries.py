@@ -6,6 +6,7 @@ Plain SQL over the documented tables and views; no Textual, no torch.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import duckdb
@@ -22,6 +23,136 @@ class Predicate(NamedTuple):
     def also(self, sql: str, *params) -> "Predicate":
         """This condition AND another."""
         return Predicate(f"{self.sql} AND {sql}", (*self.params, *params))
+
+
+# -- the trajectories table read from the store (before the TUI's in-memory index is loaded) -----------------
+LATEST_PPL = (
+    "(SELECT trajectory_id, arg_max(ppl, created) AS ppl FROM perplexity WHERE part = '{part}' GROUP BY trajectory_id)"
+)
+# The joins a sort of the trajectories table may read, by name (the table's Column.join).
+TRAJECTORY_JOINS = {
+    "problem": "LEFT JOIN problem p ON p.id = t.problem_id",
+    "ppl": f"LEFT JOIN {LATEST_PPL.format(part='full')} pp ON pp.trajectory_id = t.id",
+    "flags": (
+        "LEFT JOIN (SELECT trajectory_id, string_agg(rule, ',' ORDER BY rule) AS flags FROM flag "
+        "GROUP BY trajectory_id) fl ON fl.trajectory_id = t.id"
+    ),
+    "metrics": "LEFT JOIN trajectory_metrics tm ON tm.trajectory_id = t.id",
+}
+# trajectory columns read as they are by trajectory_rows (the others come from the problem, perplexity,
+# flag, metrics, tag and note tables)
+TRAJECTORY_VALUES = (
+    "id",
+    "problem_id",
+    "model",
+    "origin",
+    "iteration",
+    "sample_index",
+    "verdict",
+    "extracted",
+    "n_tokens",
+    "n_chars",
+    "finish_reason",
+    "status",
+)
+
+
+@dataclass(frozen=True)
+class TrajectoryOrder:
+    """A sort of the trajectories table: an expression over ``t`` or a TRAJECTORY_JOINS alias, and the join."""
+
+    expr: str
+    join: str = ""
+    descending: bool = False
+
+
+def trajectory_count(conn: duckdb.DuckDBPyConnection) -> int:
+    return conn.execute("SELECT count(*) FROM trajectory").fetchone()[0]
+
+
+def rowids_page(conn: duckdb.DuckDBPyConnection, limit: int, offset: int) -> list[int]:
+    """Rowids ``offset .. offset+limit`` in insertion order."""
+    sql = "SELECT rowid FROM trajectory ORDER BY rowid LIMIT ? OFFSET ?"
+    return [r[0] for r in conn.execute(sql, [limit, offset]).fetchall()]
+
+
+def matching_rowids(conn: duckdb.DuckDBPyConnection, where: Predicate, order: TrajectoryOrder | None = None):
+    """The rowids (a numpy array) of the trajectories matching ``where``, in ``order`` (None: insertion
+    order, which DuckDB preserves without a sort); ties and NULLs in a stable place."""
+    sql = f"SELECT t.rowid AS r FROM trajectory t WHERE {where.sql}"
+    if order is not None:
+        direction = "DESC NULLS FIRST" if order.descending else "ASC NULLS LAST"
+        sql = (
+            f"SELECT t.rowid AS r FROM trajectory t {TRAJECTORY_JOINS.get(order.join, '')} WHERE {where.sql} "
+            f"ORDER BY {order.expr} {direction}, t.rowid"
+        )
+    return conn.execute(sql, list(where.params)).fetchnumpy()["r"]
+
+
+def trajectory_rows(conn: duckdb.DuckDBPyConnection, rowids: list[int]) -> dict[int, dict[str, Any]]:
+    """The trajectories table's values of the given rows, by rowid, each a dict by column name: the
+    TRAJECTORY_VALUES, domain, gold, question (one line, cut), ppl (latest, full), flags, after_tokens,
+    rechecks and tags (tags, then ✎n for n notes)."""
+    if not rowids:
+        return {}
+    marks = ",".join("?" * len(rowids))
+    cur = conn.execute(
+        f"SELECT t.rowid AS rid, {', '.join('t.' + n for n in TRAJECTORY_VALUES)} FROM trajectory t "
+        f"WHERE t.rowid IN ({marks})",
+        rowids,
+    )
+    names = [d[0] for d in cur.description]
+    rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    ids = [r["id"] for r in rows]
+    pids = sorted({r["problem_id"] for r in rows})
+    id_marks = ",".join("?" * len(ids))
+    problems = {
+        pid: (domain, gold, question)
+        for pid, domain, gold, question in conn.execute(
+            f"""SELECT id, domain, answer, left(regexp_replace(question, '\\s+', ' ', 'g'), 240) FROM problem
+            WHERE id IN ({",".join("?" * len(pids))})""",
+            pids,
+        ).fetchall()
+    }
+    ppl = dict(
+        conn.execute(
+            f"""SELECT trajectory_id, arg_max(ppl, created) FROM perplexity
+            WHERE part = 'full' AND trajectory_id IN ({id_marks}) GROUP BY 1""",
+            ids,
+        ).fetchall()
+    )
+    flags = dict(
+        conn.execute(
+            f"""SELECT trajectory_id, string_agg(rule, ',' ORDER BY rule) FROM flag
+            WHERE trajectory_id IN ({id_marks}) GROUP BY 1""",
+            ids,
+        ).fetchall()
+    )
+    metrics = {
+        r[0]: r[1:]
+        for r in conn.execute(
+            f"""SELECT trajectory_id, tokens_after_correct, rechecks FROM trajectory_metrics
+            WHERE trajectory_id IN ({id_marks})""",
+            ids,
+        ).fetchall()
+    }
+    tags = dict(
+        conn.execute(
+            f"""SELECT t.id, concat_ws(' ', (SELECT string_agg(tag, ',' ORDER BY tag) FROM tag
+                                         WHERE target_kind = 'trajectory' AND target_id = t.id),
+                                (SELECT '✎' || count(*) FROM note WHERE target_kind = 'trajectory'
+                                 AND target_id = t.id HAVING count(*) > 0))
+            FROM trajectory t WHERE t.id IN ({id_marks})""",
+            ids,
+        ).fetchall()
+    )
+    out = {}
+    for r in rows:
+        r["domain"], r["gold"], r["question"] = problems.get(r["problem_id"]) or (None, None, None)
+        r["ppl"], r["flags"], r["tags"] = ppl.get(r["id"]), flags.get(r["id"]), tags.get(r["id"]) or None
+        r["after_tokens"], r["rechecks"] = metrics.get(r["id"], (None, None))
+        out[r.pop("rid")] = r
+    return out
 
 
 PROBLEMS_SQL = """

@@ -22,7 +22,7 @@ from still2tui.components.key_footer import KeyFooter
 from still2tui.components.modals import ColumnChooser, Confirm, CopyMenu, Prompt
 from still2tui.components.preview_pane import PreviewPane
 from still2tui.components.virtual_table import VirtualTable
-from still2tui.filter_lang import FilterError, flag_values
+from still2tui.filter_lang import FilterError
 from still2tui.latex import to_unicode
 from still2tui.messages import DataChanged, IndexReady
 from still2tui.sources import short_problem_id
@@ -192,8 +192,8 @@ class TrajectoriesScreen(Screen):
             self.bar.show_error(str(exc))
             return False
         self.filter_text = text
-        self.preferred_flags = flag_values(self.source.filter)
-        self.preview.highlight = list(self.source.filter.text)
+        self.preferred_flags = self.source.filter.flags
+        self.preview.highlight = list(self.source.filter.words)
         self.bar.set_text(text)
         self.reload(keep_cursor=False)
         return True
@@ -349,7 +349,7 @@ class TrajectoriesScreen(Screen):
         )
 
     def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
-        self.app.open_detail(event.key, walker=self.step, highlight=list(self.source.filter.text))
+        self.app.open_detail(event.key, walker=self.step, highlight=list(self.source.filter.words))
 
     def action_mark(self) -> None:
         from still2tui.compare import toggle_mark

@@ -99,7 +99,8 @@ def test_index_rows_and_facts_equal_the_store_after_appends_and_curation(tui_db)
 
 
 def test_filters_from_value_codes_equal_the_sql_predicate(tui_db):
-    from still2tui.filter_lang import compile_filter
+    from still2tui.filter_fields import to_index
+    from still2tui.filter_lang import parse_filter
 
     store = Store(tui_db)
     index = TrajectoryIndex()
@@ -134,11 +135,12 @@ def test_filters_from_value_codes_equal_the_sql_predicate(tui_db):
         "problem:*amc*",
         "verdict:correct ppl<5 -flag:any",
     ]:
-        compiled = compile_filter(text)
+        clauses = to_index(parse_filter(text))
         want = index.db.execute(
-            f"SELECT pos FROM trajectory t WHERE {compiled.index_where}", compiled.index_params
+            f"SELECT pos FROM trajectory t WHERE {' AND '.join(c.sql for c in clauses)}",
+            [p for c in clauses for p in c.params],
         ).fetchnumpy()["pos"]
-        assert index.filter(compiled.index_clauses).tolist() == sorted(want.tolist()), text
+        assert index.filter(clauses).tolist() == sorted(want.tolist()), text
     index.close()
     store.close()
 
@@ -182,7 +184,7 @@ def test_first_page_of_a_search_is_the_prefix_of_the_exact_view(tui_db, monkeypa
                     source.set_sort(sort_key, descending)
                     got = source.first_rows(limit)
                     if got is None:  # nothing to read (indexed words), or no match in the first chunks read
-                        nothing_to_read = indexed and all(source.query.found[w].exact for w in source.filter.text)
+                        nothing_to_read = indexed and all(source.query.found[w].exact for w in source.filter.words)
                         assert nothing_to_read or limit < index.n or not want, (text, sort_key, limit)
                         continue
                     assert got == want[:limit], (text, sort_key, limit)
@@ -261,7 +263,8 @@ def test_a_status_change_during_a_sort_is_not_lost_from_the_cached_order(tui_db,
 
 def test_metric_filters_from_value_codes_equal_the_sql_predicate(tui_db):
     """still2 metrics columns (some NULL, overthink a ratio rounded to 3 decimals) are coded like ppl."""
-    from still2tui.filter_lang import compile_filter
+    from still2tui.filter_fields import to_index, to_store
+    from still2tui.filter_lang import parse_filter
     from still2tui.table_index import CODED_COLUMNS
 
     assert {"rechecks", "after_tokens", "after_chars", "overthink"} <= set(CODED_COLUMNS)
@@ -297,18 +300,57 @@ def test_metric_filters_from_value_codes_equal_the_sql_predicate(tui_db):
         "after_chars<500",
         "after_tokens>0 rechecks<2 verdict:correct",
     ]:
-        compiled = compile_filter(text)
+        flt = parse_filter(text)
+        clauses = to_index(flt)
         want = index.db.execute(
-            f"SELECT pos FROM trajectory t WHERE {compiled.index_where}", compiled.index_params
+            f"SELECT pos FROM trajectory t WHERE {' AND '.join(c.sql for c in clauses)}",
+            [p for c in clauses for p in c.params],
         ).fetchnumpy()["pos"]
-        got = index.filter(compiled.index_clauses).tolist()
+        got = index.filter(clauses).tolist()
         assert got == sorted(want.tolist()) and got, text
-        assert all(index._clause_mask(sql, params) is not None for sql, params in compiled.index_clauses), text
+        assert all(index._clause_mask(clause) is not None for clause in clauses), text
         with store.read() as conn:  # the store's predicate (the path without the index) gives the same rows
             stored = {
                 r[0]
-                for r in conn.execute(f"SELECT id FROM trajectory t WHERE {compiled.where}", compiled.params).fetchall()
+                for r in conn.execute(
+                    f"SELECT id FROM trajectory t WHERE {to_store(flt).sql}", to_store(flt).params
+                ).fetchall()
             }
         assert {row[0] for row in index.rows(np.array(got))} == stored, text
+    index.close()
+    store.close()
+
+
+def test_each_query_is_answered_by_the_strategy_planned_for_it(tui_db):
+    """One class per strategy, chosen when the filter or sort changes: the plain store path for the
+    unfiltered unsorted table, the store for filters the index cannot express (or before it is loaded), the
+    index otherwise. A query keeps its strategy when the index loads under it; the next plan uses the index.
+    Every strategy gives the same rows."""
+    from still2tui.trajectory_source import IndexQuery, PlainQuery, StoreQuery, TrajectorySource
+
+    store = Store(tui_db)
+    index = TrajectoryIndex()
+    source = TrajectorySource(store, index=index)
+    assert type(source.query) is PlainQuery and not source.slow
+    plain = source.fetch(0, 500)
+    source.set_filter("verdict:correct")
+    before_load = source.query
+    assert type(before_load) is StoreQuery and not source.uses_index
+    from_store = source.fetch(0, 500)
+    index.load(store)
+    assert source.query is before_load and source.fetch(0, 500) == from_store  # kept until the next plan
+    source.invalidate()
+    assert type(source.query) is IndexQuery and source.uses_index
+    assert source.fetch(0, 500) == from_store and source.count() == len(from_store) > 0
+    source.set_filter("")
+    assert type(source.query) is IndexQuery and source.fetch(0, 500) == plain
+    source.set_filter("tag:keep")  # tags are not in the index
+    assert type(source.query) is StoreQuery and not source.slow
+    source.set_filter("verdict:correct")
+    source.set_sort("ppl", True)
+    by_index = source.fetch(0, 500)
+    source.set_filter("verdict:correct label:none")  # no index form: the store sorts through its ppl join
+    assert type(source.query) is StoreQuery and source.slow
+    assert [r[0] for r in source.fetch(0, 500)] == [r[0] for r in by_index]
     index.close()
     store.close()

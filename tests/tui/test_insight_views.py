@@ -314,11 +314,11 @@ async def test_detail_shows_where_the_correct_answer_first_appears_and_jumps_the
 
 
 async def test_label_filter_finds_the_labelled_rollouts(make_app, tui_db):
-    from still2tui.filter_lang import FilterError, compile_filter
+    from still2tui.filter_lang import FilterError, parse_filter
 
     tid = q(tui_db, "SELECT id FROM trajectory WHERE verdict = 'incorrect' ORDER BY id LIMIT 1")[0][0]
     with pytest.raises(FilterError):
-        compile_filter("label:yes")
+        parse_filter("label:yes")
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         app.open_detail(tid)

@@ -2,37 +2,67 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from still2tui.actions import ACTIONS, load_keymap
 from still2tui.diffing import word_diff
-from still2tui.filter_lang import FilterError, compile_filter
+from still2tui.filter_fields import FLAGS, slow_on_store, to_index, to_store
+from still2tui.filter_lang import FilterError, parse_filter
 from still2tui.history import History
 from still2tui.jobs import Command, Param, to_argv
 
 
-def test_filter_compiles_to_parameters_only():
-    c = compile_filter('verdict:correct ppl>3 len<2000 origin:explore flag:repetition "free text" model:*14b*')
-    assert c.params == ["correct", 3, 2000, "explore", "repetition", "%14b%"]
-    assert c.text == ["free text"]
+def test_filter_parses_to_typed_terms_and_compiles_to_parameters_only():
+    flt = parse_filter('verdict:correct ppl>3 len<2000 origin:explore flag:repetition "free text" model:*14b*')
+    assert [(t.field, t.op, t.values, t.bounds) for t in flt.terms] == [
+        ("verdict", ":", ("correct",), ()),
+        ("ppl", ">", (), ((">", 3),)),
+        ("len", "<", (), (("<", 2000),)),
+        ("origin", ":", ("explore",), ()),
+        ("flag", ":", ("repetition",), ()),
+        ("model", ":", ("*14b*",), ()),
+    ]
+    assert flt.words == ("free text",) and flt.flags == ["repetition"]
+    where = to_store(flt)
+    assert where.params == ("correct", 3, 2000, "explore", "repetition", "%14b%")
     for value in ("correct", "explore", "repetition", "14b", "free"):
-        assert value not in c.where
+        assert value not in where.sql
+    clauses = to_index(flt)
+    assert [c.reads for c in clauses] == ["verdict", "ppl", "n_chars", "origin", FLAGS, "model"]
+    assert [c.params for c in clauses] == [("correct",), (3,), (2000,), ("explore",), ("repetition",), ("%14b%",)]
 
 
 def test_filter_injection_stays_a_value():
-    c = compile_filter("""model:"x'; DROP TABLE trajectory; --" """)
-    assert "DROP" not in c.where and c.params == ["x'; DROP TABLE trajectory; --"]
+    where = to_store(parse_filter("""model:"x'; DROP TABLE trajectory; --" """))
+    assert "DROP" not in where.sql and where.params == ("x'; DROP TABLE trajectory; --",)
 
 
-@pytest.mark.parametrize("bad", ["bogus:1", "ppl>high", "verdict>3", "len:..", 'a "b'])
+@pytest.mark.parametrize("bad", ["bogus:1", "ppl>high", "verdict>3", "len:..", 'a "b', "label:yes", "label>1"])
 def test_filter_errors_name_the_term(bad):
-    with pytest.raises(FilterError):
-        compile_filter(bad)
+    with pytest.raises(FilterError, match=re.escape(repr(bad.split()[0])) if ":" in bad or ">" in bad else "quote"):
+        parse_filter(bad)
 
 
 def test_filter_ranges_negation_and_lists():
-    c = compile_filter("-status:approved,rejected len:100..500 iter=2")
-    assert c.where.startswith("NOT (") and c.params == ["approved", "rejected", 100, 500, 2]
+    flt = parse_filter("-status:approved,rejected len:100..500 iter=2 tokens!=7")
+    status, length, iteration, tokens = flt.terms
+    assert status.negated and status.values == ("approved", "rejected")
+    assert length.bounds == ((">=", 100), ("<=", 500)) and iteration.bounds == (("=", 2),)
+    where = to_store(flt)
+    assert where.sql.startswith("NOT (") and "t.n_tokens <> ?" in where.sql
+    assert where.params == ("approved", "rejected", 100, 500, 2, 7)
+
+
+def test_terms_without_an_index_form_send_the_filter_to_the_store():
+    """Tags, step labels and verdict provenance are not in the in-memory index: the whole filter runs on
+    the store; a perplexity or metric term makes the store path slow (it reads a derived table)."""
+    for text in ("tag:keep", "verdict:correct label:any", "answer:statement", "-judge:incorrect"):
+        assert to_index(parse_filter(text)) is None, text
+    assert not slow_on_store(parse_filter("verdict:correct len>3"))
+    assert slow_on_store(parse_filter("ppl>3")) and slow_on_store(parse_filter("rechecks>1"))
+    assert to_index(parse_filter("gold:7"))[0].reads is None  # read from the index's problem table: a scan
 
 
 def test_word_diff_marks_only_changed_words():
