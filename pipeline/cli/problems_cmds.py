@@ -142,7 +142,6 @@ def register(app: typer.Typer) -> None:
         """Generate problems with exact answers (deterministic per seed) and add them to the store."""
         from pipeline.problems import generators
         from store import Store
-        from store.ids import problem_id, question_hash
         from store.ingest import add_problems
 
         try:
@@ -150,24 +149,7 @@ def register(app: typer.Typer) -> None:
         except ValueError as e:
             raise fail(str(e)) from None
         name = source or f"gen-{kind}-d{difficulty}-s{seed}"
-        rows = [
-            {
-                "id": problem_id(name, g.question),
-                "source": name,
-                "source_key": str(g.index),
-                "domain": "math",
-                "subject": g.kind,
-                "difficulty": g.difficulty,
-                "question": g.question,
-                "question_hash": question_hash(g.question),
-                "answer": g.answer,
-                "answer_kind": g.answer_kind,
-                "split": split,
-                "tags": ["generated", g.kind],
-                "meta": {"generator": g.kind, "seed": g.seed, "index": g.index, **g.meta},
-            }
-            for g in items
-        ]
+        rows = [g.problem_row(name, split) for g in items]
         with Store(db).write() as conn:
             added = add_problems(conn, rows)
         if as_json:

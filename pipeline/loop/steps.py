@@ -26,7 +26,6 @@ def generated_source(cfg: IterateConfig, split: str) -> str:
 def generate_problems(store: Store, cfg: IterateConfig) -> dict[str, Any]:
     """A train pool (seed 1) and a disjoint test set (seed 2, questions of the pool removed)."""
     from pipeline.problems import generators
-    from store.ids import problem_id, question_hash
     from store.ingest import add_problems
 
     out: dict[str, Any] = {}
@@ -43,24 +42,7 @@ def generate_problems(store: Store, cfg: IterateConfig) -> dict[str, Any]:
             pool_questions = {g.question for g in items}
         else:
             items = [g for g in items if g.question not in pool_questions][:n]
-        rows = [
-            {
-                "id": problem_id(source, g.question),
-                "source": source,
-                "source_key": str(g.index),
-                "domain": "math",
-                "subject": g.kind,
-                "difficulty": g.difficulty,
-                "question": g.question,
-                "question_hash": question_hash(g.question),
-                "answer": g.answer,
-                "answer_kind": g.answer_kind,
-                "split": split,
-                "tags": ["generated", g.kind],
-                "meta": {"generator": g.kind, "seed": g.seed, "index": g.index, **g.meta},
-            }
-            for g in items
-        ]
+        rows = [g.problem_row(source, split) for g in items]
         with store.write() as conn:
             add_problems(conn, rows)
         out[split] = {"source": source, "problems": len(rows)}

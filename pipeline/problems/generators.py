@@ -33,6 +33,8 @@ from sympy.ntheory.modular import crt
 from sympy.parsing.sympy_parser import parse_expr
 from sympy.utilities.iterables import multiset_permutations
 
+from store.ids import problem_id, question_hash
+
 MIXED = "mixed"
 _SYMPY_NAMESPACE: dict = {}
 exec("from sympy import *", _SYMPY_NAMESPACE)  # parse_expr would redo this import on every call
@@ -53,6 +55,24 @@ class GeneratedProblem:
     index: int
     answer_kind: str  # "int" | "math"
     meta: dict = field(default_factory=dict, hash=False)
+
+    def problem_row(self, source: str, split: str) -> dict:
+        """This problem as a store ``problem`` row (for store.ingest.add_problems) of ``source`` and ``split``."""
+        return {
+            "id": problem_id(source, self.question),
+            "source": source,
+            "source_key": str(self.index),
+            "domain": "math",
+            "subject": self.kind,
+            "difficulty": self.difficulty,
+            "question": self.question,
+            "question_hash": question_hash(self.question),
+            "answer": self.answer,
+            "answer_kind": self.answer_kind,
+            "split": split,
+            "tags": ["generated", self.kind],
+            "meta": {"generator": self.kind, "seed": self.seed, "index": self.index, **self.meta},
+        }
 
 
 @dataclass(frozen=True)
