@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -69,45 +70,9 @@ def run_import(db: Path, files: list[Path], kind: str, as_json: bool, **options)
     for f in files:
         try:
             file_kind = kind if kind != "auto" else detect_kind(str(f), options.get("fmt"), options.get("split"))
-            if file_kind == "problems":
-                opts = {
-                    k: v
-                    for k, v in options.items()
-                    if k
-                    in (
-                        "source",
-                        "fmt",
-                        "layout",
-                        "field_map",
-                        "split",
-                        "domain",
-                        "answer_kind",
-                        "difficulty",
-                        "seed",
-                        "skip_bad",
-                    )
-                }
-                report = import_problems(store, str(f), **opts)
-            else:
-                opts = {
-                    k: v
-                    for k, v in options.items()
-                    if k
-                    in (
-                        "source",
-                        "fmt",
-                        "layout",
-                        "field_map",
-                        "split",
-                        "model",
-                        "origin",
-                        "run_id",
-                        "iteration",
-                        "problem_source",
-                        "skip_bad",
-                    )
-                }
-                report = import_trajectories(store, str(f), **opts)
+            importer = import_problems if file_kind == "problems" else import_trajectories
+            accepted = inspect.signature(importer).parameters  # each importer takes its own options
+            report = importer(store, str(f), **{k: v for k, v in options.items() if k in accepted})
         except (StoreError, RowError, ValueError) as e:
             raise fail(str(e)) from None
         reports.append(report)
