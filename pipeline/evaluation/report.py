@@ -403,6 +403,20 @@ def to_latex(data: dict[str, Any], show_se: bool = True) -> str:
     )
 
 
+# A cell's protocol fields, the CSV's last columns (named as in the cell).
+_CSV_PROTOCOL = (
+    "protocol",
+    "samples",
+    "temperature",
+    "top_p",
+    "max_new_tokens",
+    "prompt",
+    "engine_version",
+    "dtype",
+    "seed",
+)
+
+
 def to_csv(data: dict[str, Any]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf)
@@ -421,15 +435,7 @@ def to_csv(data: dict[str, Any]) -> str:
             "delta_points",
             "relative_gain",
             "n",
-            "protocol",
-            "samples",
-            "temperature",
-            "top_p",
-            "max_new_tokens",
-            "prompt",
-            "engine_version",
-            "dtype",
-            "seed",
+            *_CSV_PROTOCOL,
         ]
     )
     for r in data["rows"]:
@@ -450,20 +456,7 @@ def to_csv(data: dict[str, Any]) -> str:
                     cell.get("delta_points", ""),
                     cell.get("relative_gain", ""),
                     cell["n"],
-                    *[
-                        cell.get(k, "")
-                        for k in (
-                            "protocol",
-                            "samples",
-                            "temperature",
-                            "top_p",
-                            "max_new_tokens",
-                            "prompt",
-                            "engine_version",
-                            "dtype",
-                            "seed",
-                        )
-                    ],
+                    *[cell.get(k, "") for k in _CSV_PROTOCOL],
                 ]
             )
     return buf.getvalue()
