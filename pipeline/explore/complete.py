@@ -101,7 +101,7 @@ def complete_solutions(
     *,
     on_batch: Callable[[int], None] | None = None,
 ) -> CompleteSummary:
-    from pipeline.verifier import VERIFIER_VERSION, grade_many
+    from pipeline.verifier import grade_many, verdict_columns
 
     with store.read() as conn:
         done = {
@@ -147,13 +147,7 @@ def complete_solutions(
                     "solution": parsed.solution,
                     "format_style": parsed.style,
                     "format_flags": [*parsed.flags, COMPLETED_FLAG],
-                    "extracted": verdict.extracted,
-                    "verdict": "correct" if verdict.equal else "incorrect",
-                    "verdict_reason": verdict.reason,
-                    "answer_source": verdict.answer_source,
-                    "answer_policy": config.answer_policy,
-                    "verdict_rule": verdict.rule,
-                    "verifier_version": VERIFIER_VERSION,
+                    **verdict_columns(verdict, config.answer_policy),
                     "n_tokens": completion.n_tokens,
                     "origin": source["origin"],
                     "model": source["model"],

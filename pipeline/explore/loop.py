@@ -88,7 +88,7 @@ def explore(
     run_args: dict | None = None,
 ) -> ExploreSummary:
     """Run (or resume) exploration over `problems`; every rollout is verified and stored."""
-    from pipeline.verifier import VERIFIER_VERSION, grade_many
+    from pipeline.verifier import grade_many, verdict_columns
     from pipeline.verifier.kinds import instruction_for
 
     # the row names this process (pid, host): a killed explore's row is recognised as stale (store/runs.py)
@@ -171,13 +171,7 @@ def explore(
                         "solution": parsed.solution,
                         "format_style": parsed.style,
                         "format_flags": list(parsed.flags),
-                        "extracted": verdict.extracted,
-                        "verdict": "correct" if verdict.equal else "incorrect",
-                        "verdict_reason": verdict.reason,
-                        "answer_source": verdict.answer_source,
-                        "answer_policy": config.answer_policy,
-                        "verdict_rule": verdict.rule,
-                        "verifier_version": VERIFIER_VERSION,
+                        **verdict_columns(verdict, config.answer_policy),
                         "n_tokens": completion.n_tokens,
                         "origin": config.origin,
                         "model": engine.model_id,

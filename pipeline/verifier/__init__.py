@@ -17,9 +17,24 @@ from .verdict import Verdict
 # Bump when a change can flip a verdict: stored verdicts with an older version get re-verified.
 VERIFIER_VERSION = "2.0.1"
 
+
+def verdict_columns(verdict: Verdict, policy: str) -> dict[str, str | None]:
+    """The trajectory columns a verdict fills when a new rollout is stored (explore, distill, complete)."""
+    return {
+        "extracted": verdict.extracted,
+        "verdict": "correct" if verdict.equal else "incorrect",
+        "verdict_reason": verdict.reason,
+        "answer_source": verdict.answer_source,
+        "answer_policy": policy,
+        "verdict_rule": verdict.rule,
+        "verifier_version": VERIFIER_VERSION,
+    }
+
+
 __all__ = [
     "VERIFIER_VERSION",
     "Verdict",
+    "verdict_columns",
     "Extraction",
     "extract",
     "extract_answer",
