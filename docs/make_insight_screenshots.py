@@ -31,7 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-async def heatmap(db: str, trajectory_id: str, out: Path, size: tuple[int, int]) -> None:
+async def screenshot(
+    db: str, trajectory_id: str, keys: tuple[str, ...], out: Path, size: tuple[int, int], settle: float | None = None
+) -> None:
+    """Open the trajectory's detail, let its workers finish, press ``keys``, wait ``settle`` s and save."""
     from still2tui.app import Still2App
 
     app = Still2App(db, keymap={}, history_path=Path(tempfile.mkdtemp()) / "h")
@@ -40,23 +43,13 @@ async def heatmap(db: str, trajectory_id: str, out: Path, size: tuple[int, int])
         await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause(0.5)
-        await pilot.press("exclamation_mark", "exclamation_mark", "h")  # the peak, then the spike; tokens coloured
-        await pilot.pause()
+        await pilot.press(*keys)
+        await pilot.pause(settle)
         app.save_screenshot(str(out))
 
 
-async def divergence(db: str, trajectory_id: str, out: Path, size: tuple[int, int]) -> None:
-    from still2tui.app import Still2App
-
-    app = Still2App(db, keymap={}, history_path=Path(tempfile.mkdtemp()) / "h")
-    async with app.run_test(size=size) as pilot:
-        app.open_detail(trajectory_id)
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause(0.5)
-        await pilot.press("v")  # compared with the first rollout of its problem with the other verdict
-        await pilot.pause(0.5)
-        app.save_screenshot(str(out))
+HEATMAP_KEYS = ("exclamation_mark", "exclamation_mark", "h")  # the peak, then the spike; tokens coloured
+DIVERGENCE_KEYS = ("v",)  # compared with the first rollout of its problem with the other verdict
 
 
 def main() -> None:
@@ -69,10 +62,12 @@ def main() -> None:
     out = ROOT / "docs" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
     if args.heat_db and args.heat_id:
-        asyncio.run(heatmap(args.heat_db, args.heat_id, out / "surprise-heatmap.svg", (160, 48)))
+        asyncio.run(screenshot(args.heat_db, args.heat_id, HEATMAP_KEYS, out / "surprise-heatmap.svg", (160, 48)))
         print("wrote", out / "surprise-heatmap.svg")
     if args.pair_db and args.pair_id:
-        asyncio.run(divergence(args.pair_db, args.pair_id, out / "first-divergence.svg", (120, 36)))
+        asyncio.run(
+            screenshot(args.pair_db, args.pair_id, DIVERGENCE_KEYS, out / "first-divergence.svg", (120, 36), 0.5)
+        )
         print("wrote", out / "first-divergence.svg")
 
 
