@@ -54,40 +54,24 @@ def main() -> None:
 
     from store import Store
 
-    still2(
-        "problems",
-        "generate",
-        "--kind",
-        "arithmetic",
-        "--difficulty",
-        "1",
-        "-n",
-        str(args.train),
-        "--seed",
-        "1",
-        "--split",
-        "train",
-        "--source",
-        "si-pool",
-        db=db,
-    )
-    still2(
-        "problems",
-        "generate",
-        "--kind",
-        "arithmetic",
-        "--difficulty",
-        "1",
-        "-n",
-        str(args.test),
-        "--seed",
-        "2",
-        "--split",
-        "test",
-        "--source",
-        "si-test",
-        db=db,
-    )
+    for n, seed, split, source in ((args.train, 1, "train", "si-pool"), (args.test, 2, "test", "si-test")):
+        still2(
+            "problems",
+            "generate",
+            "--kind",
+            "arithmetic",
+            "--difficulty",
+            "1",
+            "-n",
+            str(n),
+            "--seed",
+            str(seed),
+            "--split",
+            split,
+            "--source",
+            source,
+            db=db,
+        )
     store = Store(db)
     make_dataset(store, "D0", seed_teacher(store, "si-pool", args.teacher))
     store.close()
@@ -105,36 +89,27 @@ def main() -> None:
         "--max-length",
         "384",
     ]  # D_0 rows with the STILL prompt: 316 tokens
-    still2(
-        "eval",
-        "--model",
-        "default",
-        "-b",
-        "si-test:test",
-        "--protocol",
-        "greedy",
-        "--max-new-tokens",
-        str(args.max_new_tokens),
-        "--batch-problems",
-        "40",
-        db=db,
-    )
-    still2(
-        "eval",
-        "--model",
-        "default",
-        "-b",
-        "si-test:test",
-        "--protocol",
-        "sampled",
-        "--n",
-        str(args.k),
-        "--max-new-tokens",
-        str(args.max_new_tokens),
-        "--batch-problems",
-        "40",
-        db=db,
-    )
+
+    def evaluate(model: str) -> None:
+        for protocol in ("greedy", "sampled"):
+            extra = ["--n", str(args.k)] if protocol == "sampled" else []
+            still2(
+                "eval",
+                "--model",
+                model,
+                "-b",
+                "si-test:test",
+                "--protocol",
+                protocol,
+                *extra,
+                "--max-new-tokens",
+                str(args.max_new_tokens),
+                "--batch-problems",
+                "40",
+                db=db,
+            )
+
+    evaluate("default")
     still2("sft", "D0", "--name", "M-imit", *train, db=db)
     models = ["M-imit"]
     if not args.skip_explore:
@@ -177,23 +152,7 @@ def main() -> None:
         still2("sft", "D1", "--name", "M2", *train, db=db)
         models.append("M2")
     for m in models:
-        for protocol in ("greedy", "sampled"):
-            extra = ["--n", str(args.k)] if protocol == "sampled" else []
-            still2(
-                "eval",
-                "--model",
-                m,
-                "-b",
-                "si-test:test",
-                "--protocol",
-                protocol,
-                *extra,
-                "--max-new-tokens",
-                str(args.max_new_tokens),
-                "--batch-problems",
-                "40",
-                db=db,
-            )
+        evaluate(m)
     # The report: one table per protocol (choosing the run by protocol), then the refusal when mixed.
     store = Store(db)
     with store.read() as conn:
