@@ -55,6 +55,11 @@ class Field:
     choices: tuple[str, ...] = ()
     slow_on_store = False
 
+    @property
+    def shown_in(self) -> str:
+        """The key of the trajectories table column that shows this field ("": none does)."""
+        return ""
+
     def store(self, term: Term, params: list) -> str:
         raise NotImplementedError
 
@@ -100,6 +105,10 @@ class TrajectoryColumn(Field):
     checked: bool = False
     enum: tuple[str, ...] = ()
 
+    @property
+    def shown_in(self) -> str:
+        return self.column
+
     def store(self, term, params):
         return condition(term, f"t.{self.column}", params)
 
@@ -117,6 +126,11 @@ class ProblemColumn(Field):
     index_column: str | None = None
     kind: str = "value"
     checked: bool = False
+    table_column: str = ""  # the trajectories table column showing it (default: its index column)
+
+    @property
+    def shown_in(self) -> str:
+        return self.table_column or self.index_column or ""
 
     def store(self, term, params):
         return f"t.problem_id IN (SELECT id FROM problem WHERE {condition(term, self.column, params)})"
@@ -138,6 +152,10 @@ class LatestPerplexity(Field):
     kind: str = "number"
     slow_on_store: bool = True
 
+    @property
+    def shown_in(self) -> str:
+        return self.index_column
+
     def store(self, term, params):
         inner = condition(term, "ppl", params)
         return f"t.id IN (SELECT trajectory_id FROM {LATEST_PPL.format(part=self.part)} WHERE {inner})"
@@ -157,6 +175,10 @@ class Metric(Field):
     index_column: str
     kind: str = "number"
     slow_on_store: bool = True
+
+    @property
+    def shown_in(self) -> str:
+        return self.index_column
 
     def store(self, term, params):
         return f"t.id IN (SELECT trajectory_id FROM trajectory_metrics WHERE {condition(term, self.expr, params)})"
@@ -181,6 +203,7 @@ class FlagField(Field):
     """Has a filter flag of one of the rules (``any`` / ``none``: has some flag / has none)."""
 
     checked = True
+    shown_in = "flags"
 
     def store(self, term, params):
         if term.values == ("any",):
@@ -199,6 +222,8 @@ class FlagField(Field):
 
 class TagField(Field):
     """Has one of the tags (tags are not in the index)."""
+
+    shown_in = "tags"
 
     def store(self, term, params):
         return (
@@ -227,7 +252,7 @@ FIELDS: dict[str, Field] = {
     "finish": TrajectoryColumn("finish_reason", checked=True),
     "domain": ProblemColumn("domain", "domain", checked=True),
     "source": ProblemColumn("source", "source", checked=True),
-    "gold": ProblemColumn("answer"),
+    "gold": ProblemColumn("answer", table_column="gold"),
     "answer": StoreOnlyColumn("answer_source"),
     "judge": StoreOnlyColumn("judge_verdict"),
     "rule": StoreOnlyColumn("verdict_rule"),
@@ -276,6 +301,11 @@ def to_index(flt: Filter) -> tuple[IndexClause, ...] | None:
             return None
         out.append(IndexClause(_negate(term, clause.sql), (*clause.params, *params), clause.reads))
     return tuple(out)
+
+
+def shown_columns(flt: Filter) -> frozenset[str]:
+    """The trajectories table columns that show what the filter's terms test."""
+    return frozenset(FIELDS[term.field].shown_in for term in flt.terms) - {""}
 
 
 def slow_on_store(flt: Filter) -> bool:

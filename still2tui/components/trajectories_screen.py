@@ -22,6 +22,7 @@ from still2tui.components.key_footer import KeyFooter
 from still2tui.components.modals import ColumnChooser, Confirm, CopyMenu, Prompt
 from still2tui.components.preview_pane import PreviewPane
 from still2tui.components.virtual_table import VirtualTable
+from still2tui.filter_fields import shown_columns
 from still2tui.filter_lang import FilterError
 from still2tui.latex import to_unicode
 from still2tui.messages import DataChanged, IndexReady
@@ -193,6 +194,7 @@ class TrajectoriesScreen(Screen):
             return False
         self.filter_text = text
         self.preferred_flags = self.source.filter.flags
+        self.table.wanted = shown_columns(self.source.filter)
         self.preview.highlight = list(self.source.filter.words)
         self.bar.set_text(text)
         self.reload(keep_cursor=False)

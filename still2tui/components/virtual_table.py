@@ -81,7 +81,10 @@ class VirtualTable(ScrollView, can_focus=True):
         # column key -> (values shown in the "good" colour, values shown in the "bad" colour)
         self.good_bad = good_bad or {}
         self.hidden: set[str] = set()  # column keys the user chose not to see (the column chooser)
-        self._columns_cache: tuple | None = None  # (width, columns, hidden) -> visible_columns()
+        # column keys kept ahead of the others when the width is short (the ones the filter tests); the
+        # sorted column is always among them
+        self.wanted: frozenset[str] = frozenset()
+        self._columns_cache: tuple | None = None  # (width, columns, hidden, wanted, sort) -> visible_columns()
         self._line_styles_cache: tuple | None = None  # (focused, styles) -> _line_styles()
 
     # -- data -------------------------------------------------------------------------------------------
@@ -188,7 +191,7 @@ class VirtualTable(ScrollView, can_focus=True):
     # -- layout -----------------------------------------------------------------------------------------
     def visible_columns(self) -> list[tuple[int, Column, int]]:
         """(index in source.columns, column, width) that fit the widget's width, by priority."""
-        key = (self.row_width, self.source.columns, frozenset(self.hidden))
+        key = (self.row_width, self.source.columns, frozenset(self.hidden), self.wanted, self.source.sort_key)
         if self._columns_cache is None or self._columns_cache[0] != key:
             self._columns_cache = (key, self._fit_columns())
         return self._columns_cache[1]
@@ -201,9 +204,10 @@ class VirtualTable(ScrollView, can_focus=True):
     def _fit_columns(self) -> list[tuple[int, Column, int]]:
         width = max(self.row_width, 10)
         cols = [(i, c) for i, c in enumerate(self.source.columns) if c.key not in self.hidden]
+        wanted = self.wanted | {self.source.sort_key}
         chosen: list[tuple[int, Column]] = []
         used = 0
-        for i, col in sorted(cols, key=lambda ic: (ic[1].priority, ic[0])):
+        for i, col in sorted(cols, key=lambda ic: (ic[1].key not in wanted, ic[1].priority, ic[0])):
             need = col.width + (1 if chosen else 0)
             if used + need <= width:
                 chosen.append((i, col))

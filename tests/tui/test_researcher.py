@@ -111,6 +111,25 @@ async def test_a_misspelled_value_is_an_error_with_suggestions_not_zero_rows(mak
         assert app.screen.filter_text.startswith("model:")
 
 
+async def test_a_narrow_table_keeps_the_columns_the_filter_tests(make_app):
+    """At 80 columns low-priority columns are dropped; a filter on one (origin, iteration) brings it back
+    (the filter's typed terms say which columns they test), and clearing the filter drops it again."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one(VirtualTable)
+
+        def shown() -> set[str]:
+            return {c.key for _, c, _ in table.visible_columns()}
+
+        before = shown()
+        assert {"origin", "iteration"}.isdisjoint(before) and "verdict" in before
+        await filter_to(pilot, "origin:explore -iter=7")
+        assert app.screen.filter_text == "origin:explore -iter=7"
+        assert {"origin", "iteration", "verdict"} <= shown()
+        await filter_to(pilot, "")
+        assert shown() == before
+
+
 # -- 2. the cursor row stays visible ---------------------------------------------------------------------------
 def cursor_visible(table: VirtualTable) -> bool:
     top = int(table.scroll_offset.y)
