@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from store import Store
+from store.tui_queries import Predicate
 
 
 @dataclass(frozen=True)
@@ -111,26 +112,47 @@ class RowsSource(Source):
 class SqlSource(Source):
     """A small read query (problems, pairs, runs...) held in memory and sorted in Python.
 
-    ``sql`` selects the row key first and then one value per column; ``{where}`` in it is replaced by
-    ``where_sql`` (parameters in ``params``).
+    ``sql`` (one of store.tui_queries' listings) names every value it selects: one column named after each
+    Column's key, and the row key named ``key`` (the same column when the key is also shown). Rows are
+    read by those names, so the query's column order does not matter; a Column the query does not name,
+    or a name selected twice, is an error at the first read. ``{where}`` in it is replaced by ``where``
+    (a store.tui_queries.Predicate over the query's own aliases).
     """
 
     store: Store
     sql: str
     columns: list[Column]
-    params: list[Any] = field(default_factory=list)
+    key: str = "id"
     sort_key: str = ""
     descending: bool = False
-    where_sql: str = "TRUE"
+    where: Predicate = Predicate()
     _rows: list[tuple] | None = None
 
     def invalidate(self) -> None:
         self._rows = None
 
+    def _read(self) -> list[tuple]:
+        """``(key, *one value per column)`` of every row the query gives, picked by column name."""
+        with self.store.read() as conn:
+            cur = conn.execute(self.sql.format(where=self.where.sql), list(self.where.params))
+            names = [d[0] for d in cur.description]
+            rows = cur.fetchall()
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"the listing query selects {', '.join(twice)} more than once")
+        wanted = [self.key, *(c.key for c in self.columns)]
+        missing = [k for k in wanted if k not in names]
+        if missing:
+            raise ValueError(
+                f"the listing query has no column named {', '.join(missing)} (it selects {', '.join(names)}): "
+                "alias each value to its Column.key"
+            )
+        at = [names.index(k) for k in wanted]
+        return [tuple(r[i] for i in at) for r in rows]
+
     def rows(self) -> list[tuple]:
         if self._rows is None:
-            with self.store.read() as conn:
-                rows = conn.execute(self.sql.format(where=self.where_sql), self.params).fetchall()
+            rows = self._read()
             keys = [c.key for c in self.columns]
             if self.sort_key in keys:
                 i = keys.index(self.sort_key) + 1

@@ -155,8 +155,12 @@ def trajectory_rows(conn: duckdb.DuckDBPyConnection, rowids: list[int]) -> dict[
     return out
 
 
+# -- the small listings (still2tui.sources.SqlSource) -----------------------------------------------------------
+# Each names every value it selects: one column per Column.key of the screen's table, plus the row key (the
+# name the screen passes as SqlSource.key). The screen reads rows by those names. ``{where}`` takes a Predicate
+# over the query's tables (its aliases), e.g. ``problems_matching``.
 PROBLEMS_SQL = """
-    SELECT s.problem_id, s.problem_id, left(replace(p.question, chr(10), ' '), 200), s.source, s.domain,
+    SELECT s.problem_id, left(replace(p.question, chr(10), ' '), 200) AS question, s.source, s.domain,
            s.difficulty, s.rollouts, s.correct, s.pass_rate, s.trajectories, s.correct_any, s.last_iteration
     FROM problem_stats s JOIN problem p ON p.id = s.problem_id WHERE {where}"""
 
@@ -166,40 +170,47 @@ PAIRS_SQL = """
     FROM pairs WHERE {where}"""
 
 RUNS_SQL = """
-    SELECT r.id, r.id, r.kind, r.state,
+    SELECT r.id, r.kind, r.state,
            CASE WHEN r.progress->>'$.done' IS NOT NULL
-                THEN (r.progress->>'$.done') || '/' || coalesce(r.progress->>'$.total', '?') END,
-           count(t.id), count(t.id) FILTER (WHERE t.verdict = 'correct'),
-           count(t.id) FILTER (WHERE t.status = 'approved'), count(t.id) FILTER (WHERE t.status = 'rejected'),
+                THEN (r.progress->>'$.done') || '/' || coalesce(r.progress->>'$.total', '?') END AS progress,
+           count(t.id) AS trajectories, count(t.id) FILTER (WHERE t.verdict = 'correct') AS correct,
+           count(t.id) FILTER (WHERE t.status = 'approved') AS approved,
+           count(t.id) FILTER (WHERE t.status = 'rejected') AS rejected,
            r.started, r.ended, r.error
     FROM run r LEFT JOIN trajectory t ON t.run_id = r.id WHERE {where} GROUP BY ALL"""
 
 PROGRESS_SQL = """
-    SELECT run || '/' || origin, run, origin, trajectories, approved, rejected, pending
+    SELECT run || '/' || origin AS run_origin, run, origin, trajectories, approved, rejected, pending
     FROM curation_progress WHERE {where}"""
 
 DATASETS_SQL = """
-    SELECT d.name, d.name, d.kind, d.parent, count(m.member_id),
-           count(m.member_id) FILTER (WHERE m.inherited),
+    SELECT d.name, d.kind, d.parent, count(m.member_id) AS members,
+           count(m.member_id) FILTER (WHERE m.inherited) AS inherited,
            (SELECT string_agg(domain || ' ' || n, ', ' ORDER BY n DESC) FROM (
                 SELECT p.domain, count(*) AS n FROM dataset_member m2
                 JOIN trajectory t ON t.id = m2.member_id JOIN problem p ON p.id = t.problem_id
-                WHERE m2.dataset = d.name GROUP BY 1)),
-           round(avg(t.n_chars)), min(t.n_chars),
-           max(t.n_chars),
-           count(t.id) FILTER (WHERE t.status = 'approved'), d.created
+                WHERE m2.dataset = d.name GROUP BY 1)) AS mix,
+           round(avg(t.n_chars)) AS avg_len, min(t.n_chars) AS min_len, max(t.n_chars) AS max_len,
+           count(t.id) FILTER (WHERE t.status = 'approved') AS approved, d.created
     FROM dataset d LEFT JOIN dataset_member m ON m.dataset = d.name
     LEFT JOIN trajectory t ON t.id = m.member_id WHERE {where} GROUP BY ALL"""
 
 EVENTS_SQL = """
-    SELECT id, ts, coalesce(actor, '–'), CASE WHEN action = 'set_status' THEN 'status → ' || detail
-                                               WHEN action IN ('tag', 'untag') THEN action || ' ' || detail
-                                               ELSE action END,
-           target_kind, n, state, CASE WHEN action = 'note' THEN detail END
+    SELECT id, ts, coalesce(actor, '–') AS actor,
+           CASE WHEN action = 'set_status' THEN 'status → ' || detail
+                WHEN action IN ('tag', 'untag') THEN action || ' ' || detail
+                ELSE action END AS what,
+           target_kind, n, state, CASE WHEN action = 'note' THEN detail END AS note
     FROM event WHERE {where}"""
 
 MODELS_SQL = """
-    SELECT id, id, method, base, parent, dataset, path, run_id, created FROM model WHERE {where}"""
+    SELECT id, method, base, parent, dataset, path, run_id, created FROM model WHERE {where}"""
+
+
+def problems_matching(words: list[str]) -> Predicate:
+    """PROBLEMS_SQL's rows whose id, source, domain or question holds every word (case-insensitively)."""
+    one = "(s.problem_id ILIKE ? OR s.source ILIKE ? OR s.domain ILIKE ? OR p.question ILIKE ?)"
+    return Predicate(" AND ".join([one] * len(words)) or "TRUE", tuple(f"%{w}%" for w in words for _ in range(4)))
 
 
 def _one(conn: duckdb.DuckDBPyConnection, sql: str, params: list) -> dict[str, Any] | None:
@@ -539,12 +550,15 @@ DISAGREEMENT_OPINIONS = """
     FROM trajectory t LEFT JOIN problem p ON p.id = t.problem_id
     WHERE t.verdict <> 'unverified'"""
 DISAGREEMENTS_SQL = f"""
-    SELECT id, problem_id, ours, coalesce(harness, '-'), coalesce(judge, '-'), verdict, coalesce(verdict_by, 'ours'),
-           answer_source, left(replace(extracted, chr(10), ' '), 60), left(replace(gold, chr(10), ' '), 60)
+    SELECT o.id, o.problem_id, o.ours, coalesce(o.harness, '-') AS harness, coalesce(o.judge, '-') AS judge, o.verdict,
+           coalesce(o.verdict_by, 'ours') AS "by", o.answer_source AS source,
+           left(replace(o.extracted, chr(10), ' '), 60) AS answer, left(replace(o.gold, chr(10), ' '), 60) AS gold
     FROM ({DISAGREEMENT_OPINIONS}) o
-    WHERE ((harness IS NOT NULL AND harness IS DISTINCT FROM ours)
-           OR (judge IN ('correct', 'incorrect') AND judge IS DISTINCT FROM ours) OR verdict_by IS NOT NULL)
+    WHERE ((o.harness IS NOT NULL AND o.harness IS DISTINCT FROM o.ours)
+           OR (o.judge IN ('correct', 'incorrect') AND o.judge IS DISTINCT FROM o.ours) OR o.verdict_by IS NOT NULL)
       AND {{where}}"""
+# DISAGREEMENTS_SQL's rows nobody accepted an opinion of yet (the view's default).
+DISAGREEMENTS_OPEN = Predicate("o.verdict_by IS NULL")
 
 
 def disagreement(conn: duckdb.DuckDBPyConnection, trajectory_id: str, tail_chars: int = 1500) -> dict[str, Any] | None:

@@ -15,7 +15,7 @@ from still2tui.components.key_footer import KeyFooter
 from still2tui.components.virtual_table import VirtualTable
 from still2tui.messages import DataChanged
 from still2tui.sources import Column, SqlSource
-from store.tui_queries import DISAGREEMENTS_SQL, disagreement
+from store.tui_queries import DISAGREEMENTS_OPEN, DISAGREEMENTS_SQL, Predicate, disagreement
 
 COLUMNS = [
     Column("problem_id", "problem", 16, "problem_id", 1, flex=True),
@@ -29,7 +29,6 @@ COLUMNS = [
     Column("gold", "gold", 8, "gold", 4),
 ]
 GOOD_BAD = {k: ({"correct"}, {"incorrect"}) for k in ("ours", "harness", "judge", "verdict")}
-OPEN_ONLY = "verdict_by IS NULL"
 WHO = {"ours": "our verifier", "harness": "the harness", "judge": "the judge"}
 
 
@@ -38,7 +37,9 @@ class DisagreementsScreen(Screen):
 
     def __init__(self):
         super().__init__()
-        self.source = SqlSource(self.app.store, DISAGREEMENTS_SQL, COLUMNS, sort_key="problem_id", where_sql=OPEN_ONLY)
+        self.source = SqlSource(
+            self.app.store, DISAGREEMENTS_SQL, COLUMNS, sort_key="problem_id", where=DISAGREEMENTS_OPEN
+        )
         self.curator = self.app.curator  # the curator's name on every action (per-curator undo)
         self.shown: str | None = None
 
@@ -60,7 +61,7 @@ class DisagreementsScreen(Screen):
 
     def reload(self) -> None:
         self.table.reload()
-        which = "open (not accepted yet)" if self.source.where_sql == OPEN_ONLY else "all, accepted ones included"
+        which = "open (not accepted yet)" if self.source.where == DISAGREEMENTS_OPEN else "all, accepted ones included"
         self.query_one("#disagreements-counts", Static).update(
             f"{self.source.count():,} disagreements · {which} · d toggles · v ours, H harness, J judge, u undo"
         )
@@ -119,7 +120,7 @@ class DisagreementsScreen(Screen):
         self.post_message(DataChanged())
 
     def action_toggle_open(self) -> None:
-        self.source.where_sql = "TRUE" if self.source.where_sql == OPEN_ONLY else OPEN_ONLY
+        self.source.where = Predicate() if self.source.where == DISAGREEMENTS_OPEN else DISAGREEMENTS_OPEN
         self.reload()
 
     def action_sort(self) -> None:

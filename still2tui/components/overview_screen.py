@@ -82,8 +82,8 @@ class OverviewScreen(Screen):
         store = self.app.store
         self.sources = {
             "runs": SqlSource(store, RUNS_SQL, RUN_COLUMNS, sort_key="started", descending=True),
-            "progress": SqlSource(store, PROGRESS_SQL, PROGRESS_COLUMNS, sort_key="run"),
-            "datasets": SqlSource(store, DATASETS_SQL, DATASET_COLUMNS, sort_key="created"),
+            "progress": SqlSource(store, PROGRESS_SQL, PROGRESS_COLUMNS, key="run_origin", sort_key="run"),
+            "datasets": SqlSource(store, DATASETS_SQL, DATASET_COLUMNS, key="name", sort_key="created"),
             "models": SqlSource(store, MODELS_SQL, MODEL_COLUMNS, sort_key="created"),
             "events": SqlSource(store, EVENTS_SQL, EVENT_COLUMNS, sort_key="ts", descending=True),
         }

@@ -13,7 +13,7 @@ from still2tui.components.key_footer import KeyFooter
 from still2tui.components.virtual_table import VirtualTable
 from still2tui.messages import DataChanged, ShowTrajectories
 from still2tui.sources import Column, SqlSource, question_cell, short_problem_id
-from store.tui_queries import PROBLEMS_SQL
+from store.tui_queries import PROBLEMS_SQL, problems_matching
 
 COLUMNS = [
     Column(
@@ -45,7 +45,7 @@ class ProblemsScreen(Screen):
 
     def __init__(self):
         super().__init__()
-        self.source = SqlSource(self.app.store, PROBLEMS_SQL, COLUMNS, sort_key="problem_id")
+        self.source = SqlSource(self.app.store, PROBLEMS_SQL, COLUMNS, key="problem_id", sort_key="problem_id")
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -73,14 +73,7 @@ class ProblemsScreen(Screen):
 
     @on(Input.Submitted, "#filter")
     def filter_submitted(self, event: Input.Submitted) -> None:
-        words = event.value.split()
-        self.source.where_sql = (
-            " AND ".join(
-                ["(s.problem_id ILIKE ? OR s.source ILIKE ? OR s.domain ILIKE ? OR p.question ILIKE ?)"] * len(words)
-            )
-            or "TRUE"
-        )
-        self.source.params = [f"%{w}%" for w in words for _ in range(4)]
+        self.source.where = problems_matching(event.value.split())
         self.reload()
         self.query_one(VirtualTable).focus()
 

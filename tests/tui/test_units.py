@@ -148,3 +148,93 @@ def test_source_contract_is_written_out_with_defaults():
     two.set_sort("x", True)
     assert (two.sort_key, two.descending) == ("x", True)
     assert all(issubclass(cls, Source) for cls in (RowsSource, SqlSource, TrajectorySource))
+
+
+def _plain_store(tmp_path):
+    from store import Store
+
+    store = Store(tmp_path / "s.duckdb")
+    store.init()
+    return store
+
+
+def test_sql_source_reads_rows_by_column_name(tmp_path):
+    """The query's column order does not matter: rows are (key, *values in Column order), picked by name."""
+    from still2tui.sources import Column, SqlSource
+    from store.tui_queries import Predicate
+
+    sql = """SELECT * FROM (VALUES (3, 'b', 'k2'), (1, 'a', 'k1')) v(n, word, id) WHERE {where}"""
+    cols = [Column("word", "word", 5, "word", 1), Column("n", "n", 3, "n", 1, numeric=True)]
+    source = SqlSource(_plain_store(tmp_path), sql, cols, sort_key="n")
+    assert source.fetch(0, 10) == [("k1", "a", 1), ("k2", "b", 3)]
+    source.where = Predicate("v.n > ?", (2,))
+    source.invalidate()
+    assert source.fetch(0, 10) == [("k2", "b", 3)]
+    named = SqlSource(_plain_store(tmp_path), sql, cols, key="word")  # the key may be a shown column
+    assert sorted(named.fetch(0, 10)) == [("a", "a", 1), ("b", "b", 3)]
+
+
+def test_sql_source_names_a_column_the_query_does_not_give(tmp_path):
+    from still2tui.sources import Column, SqlSource
+
+    cols = [Column("word", "word", 5, "word", 1), Column("pass_rate", "pass", 5, "pass_rate", 1)]
+    source = SqlSource(_plain_store(tmp_path), "SELECT 'k' AS id, 'a' AS word, 0.5 AS rate WHERE {where}", cols)
+    with pytest.raises(ValueError, match="no column named pass_rate") as err:
+        source.count()
+    assert "id, word, rate" in str(err.value)  # and says what the query does select
+    keyless = SqlSource(_plain_store(tmp_path), "SELECT 'a' AS word, 0.5 AS pass_rate WHERE {where}", cols)
+    with pytest.raises(ValueError, match="no column named id"):
+        keyless.count()
+    twice = SqlSource(_plain_store(tmp_path), "SELECT 'k' AS id, 'a' AS word, 1 AS word, 2 AS pass_rate", cols)
+    with pytest.raises(ValueError, match="selects word more than once"):
+        twice.count()
+
+
+def test_listing_queries_name_every_column_once(tui_db):
+    """Every listing a screen shows gives each of its Column keys by name, none twice; the problems' rows
+    line up with problem_stats by name."""
+    from still2tui.components import disagreements_screen, overview_screen, pairs_screen, problems_screen
+    from still2tui.sources import SqlSource
+    from store import Store
+    from store import tui_queries as q
+
+    store = Store(tui_db)
+    listings = [
+        (q.PROBLEMS_SQL, problems_screen.COLUMNS, "problem_id"),
+        (q.PAIRS_SQL, pairs_screen.COLUMNS, "id"),
+        (q.RUNS_SQL, overview_screen.RUN_COLUMNS, "id"),
+        (q.PROGRESS_SQL, overview_screen.PROGRESS_COLUMNS, "run_origin"),
+        (q.DATASETS_SQL, overview_screen.DATASET_COLUMNS, "name"),
+        (q.MODELS_SQL, overview_screen.MODEL_COLUMNS, "id"),
+        (q.EVENTS_SQL, overview_screen.EVENT_COLUMNS, "id"),
+        (q.DISAGREEMENTS_SQL, disagreements_screen.COLUMNS, "id"),
+    ]
+    for sql, cols, key in listings:
+        SqlSource(store, sql, cols, key=key).count()  # raises on a missing or doubled name
+    source = SqlSource(store, q.PROBLEMS_SQL, problems_screen.COLUMNS, key="problem_id", sort_key="problem_id")
+    keys = ["key", *(c.key for c in problems_screen.COLUMNS)]
+    rows = [dict(zip(keys, r)) for r in source.fetch(0, 1000)]
+    with store.read() as conn:
+        cur = conn.execute("SELECT s.*, p.question FROM problem_stats s JOIN problem p ON p.id = s.problem_id")
+        names = [d[0] for d in cur.description]
+        stats = {r[0]: dict(zip(names, r)) for r in cur.fetchall()}
+    assert rows and len(rows) == len(stats)
+    for row in rows:
+        want = stats[row["key"]]
+        assert row["problem_id"] == row["key"]
+        assert row["question"] == want["question"].replace("\n", " ")[:200]
+        for k in (
+            "source",
+            "domain",
+            "difficulty",
+            "rollouts",
+            "correct",
+            "pass_rate",
+            "trajectories",
+            "last_iteration",
+        ):
+            assert row[k] == want[k], k
+    source.where = q.problems_matching(["AMC"])
+    source.invalidate()
+    assert 0 < source.count() < len(rows) and all("amc" in " ".join(map(str, r)).lower() for r in source.rows())
+    store.close()
