@@ -29,6 +29,7 @@ from still2tui.settings import UiState, curator_name
 from still2tui.table_index import TrajectoryIndex
 from store import Store, StoreError
 from store.runs import repair_stale_runs
+from store.tui_queries import trajectory_count
 
 SYNC_INDEX_ROWS = 100_000  # stores up to this size build the index before the first paint
 INDEX_START_DELAY = 0.05  # seconds between the first frame and the start of a background index load
@@ -126,7 +127,7 @@ class Still2App(App):
         if self._index_loading or (self.index.ready and not rebuild):
             return
         with self.store.read() as conn:
-            rows = conn.execute("SELECT count(*) FROM trajectory").fetchone()[0]
+            rows = trajectory_count(conn)
         if rows <= SYNC_INDEX_ROWS:
             self.index.load(self.store)
             return

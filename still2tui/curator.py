@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from store import Store, curation
+from store.tui_queries import Predicate, selected_ids, selection_table, trajectory_counts
 
 
 @dataclass(frozen=True)
@@ -18,8 +19,7 @@ class Selection:
     leaves alone the rows added since (rowid above ``upto``); rows that existed then are taken as they are
     at the confirmation (a rescore or a status change in between counts)."""
 
-    where: str
-    params: list
+    where: Predicate
     n: int
     upto: int
     statuses: dict[str, int] | None = None  # how many of them have each status (at the count)
@@ -47,49 +47,24 @@ class Curator:
         with self._write() as conn:
             return curation.set_status(conn, status, ids=ids, kind=kind, actor=self.actor)
 
-    def select(self, where: str, params: list) -> Selection:
+    def select(self, where: Predicate) -> Selection:
         """The trajectories matching a filter now, for a bulk action the user confirms later."""
         with self.store.read() as conn:
-            n, upto, approved, rejected = conn.execute(
-                f"""SELECT count(*), (SELECT coalesce(max(rowid), -1) FROM trajectory),
-                           count(*) FILTER (WHERE t.status = 'approved'), count(*) FILTER (WHERE t.status = 'rejected')
-                    FROM trajectory t WHERE {where}""",
-                params,
-            ).fetchone()
+            c = trajectory_counts(conn, where)
         return Selection(
-            where,
-            list(params),
-            n,
-            upto,
-            {"approved": approved, "rejected": rejected, "pending": n - approved - rejected},
+            where, c.matching, c.upto, {"approved": c.approved, "rejected": c.rejected, "pending": c.pending}
         )
 
     def ids(self, selection: Selection) -> list[str]:
         """The ids of a selection's trajectories (an export)."""
         with self.store.read() as conn:
-            return [
-                r[0]
-                for r in conn.execute(
-                    f"""SELECT t.id FROM trajectory t WHERE ({selection.where})
-                                                   AND t.rowid <= ? ORDER BY t.rowid""",
-                    [*selection.params, selection.upto],
-                ).fetchall()
-            ]
+            return selected_ids(conn, selection.where, selection.upto)
 
     def _bulk(self, selection: Selection, apply) -> curation.Event:
         # The user's filter is parameterised; curation takes a plain where-clause, so the matching ids are
         # materialised first (same transaction) and the clause only names that temp table.
-        with self._write() as conn:
-            conn.execute("DROP TABLE IF EXISTS tui_bulk")
-            conn.execute(
-                f"""CREATE TEMP TABLE tui_bulk AS SELECT t.id FROM trajectory t
-                             WHERE ({selection.where}) AND t.rowid <= ?""",
-                [*selection.params, selection.upto],
-            )
-            try:
-                return apply(conn, "id IN (SELECT id FROM tui_bulk)")
-            finally:
-                conn.execute("DROP TABLE tui_bulk")
+        with self._write() as conn, selection_table(conn, selection.where, selection.upto) as where:
+            return apply(conn, where)
 
     def bulk_status(self, status: str, selection: Selection) -> curation.Event:
         return self._bulk(selection, lambda conn, w: curation.set_status(conn, status, where=w, actor=self.actor))

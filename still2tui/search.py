@@ -22,6 +22,7 @@ from store import Store
 from store.search_index import (
     Candidates,
     candidates,
+    doc_ids,
     intersect_sorted,
     matching_rowids,
     predicate,
@@ -51,16 +52,7 @@ def text_positions(store: Store, index, word: str, found: Candidates | None = No
         doc_pos = index.positions_of_docs(hits.docs)
         # Docs indexed after the in-memory index was loaded (the search index catches up in the background).
         late = hits.docs[doc_pos < 0]
-        late_ids = (
-            [
-                r[0]
-                for r in conn.execute(
-                    "SELECT trajectory_id FROM search_doc WHERE doc IN (SELECT unnest(?))", [late.tolist()]
-                ).fetchall()
-            ]
-            if len(late)
-            else []
-        )
+        late_ids = doc_ids(conn, late)
     pos = np.concatenate([doc_pos, index.positions_of_ids(hits.unindexed_ids + late_ids)])
     return unique_sorted(pos[pos >= 0])
 

@@ -260,10 +260,15 @@ def search_ids(conn: duckdb.DuckDBPyConnection, word: str, found: Candidates | N
                 "SELECT id FROM trajectory WHERE rowid IN (SELECT unnest(?))", [hits.rowids.tolist()]
             ).fetchall()
         }
-    ids = {
+    return set(doc_ids(conn, hits.docs)) | set(hits.unindexed_ids)
+
+
+def doc_ids(conn: duckdb.DuckDBPyConnection, docs) -> list[str]:
+    """The trajectory ids of search documents (numbers in ``search_doc``)."""
+    docs = docs.tolist() if hasattr(docs, "tolist") else list(docs)
+    if not docs:
+        return []
+    return [
         r[0]
-        for r in conn.execute(
-            "SELECT trajectory_id FROM search_doc WHERE doc IN (SELECT unnest(?))", [hits.docs.tolist()]
-        ).fetchall()
-    }
-    return ids | set(hits.unindexed_ids)
+        for r in conn.execute("SELECT trajectory_id FROM search_doc WHERE doc IN (SELECT unnest(?))", [docs]).fetchall()
+    ]

@@ -1,20 +1,24 @@
-"""Read queries the TUI needs beyond store.queries: one trajectory in full, rollouts, listings, Table 2.
+"""Every query the TUI's screens need beyond store.queries: one trajectory in full, rollouts, the listings,
+counts of a filter, plot data, Table 2, the in-memory index's rows; a screen holds no SQL of its own.
 
-Plain SQL over the documented tables and views; no Textual, no torch.
+Plain SQL over the documented tables and views; no Textual, no torch. Results are read by column name (dicts,
+NamedTuples, or the listings' named columns); conditions come in as a Predicate.
 """
 
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Iterator, NamedTuple
 
 import duckdb
 
 
 class Predicate(NamedTuple):
-    """A compiled condition on ``trajectory`` (alias ``t``): SQL with ``?`` marks and their values. The
-    TUI's filter language compiles to it (still2tui/filter_lang.py); queries here only splice it in, never
+    """A compiled condition: SQL with ``?`` marks and their values. On ``trajectory`` (alias ``t``) for the
+    trajectory queries, which the TUI's filter language compiles to (still2tui/filter_lang.py); on a
+    listing's own aliases for a listing (``problems_matching``). Queries here only splice it in, never
     read it back. Unpacks as ``sql, params``."""
 
     sql: str = "TRUE"
@@ -213,6 +217,13 @@ def problems_matching(words: list[str]) -> Predicate:
     return Predicate(" AND ".join([one] * len(words)) or "TRUE", tuple(f"%{w}%" for w in words for _ in range(4)))
 
 
+def _named(conn: duckdb.DuckDBPyConnection, cls, sql: str, params: list | None = None) -> list:
+    """Rows as ``cls`` (a NamedTuple), each field taken from the column of its name."""
+    cur = conn.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    return [cls(**dict(zip(names, row))) for row in cur.fetchall()]
+
+
 def _one(conn: duckdb.DuckDBPyConnection, sql: str, params: list) -> dict[str, Any] | None:
     cur = conn.execute(sql, params)
     rows = cur.fetchall()  # not fetchone: an unfinished result blocks the connection's next relation query
@@ -335,30 +346,148 @@ def eval_trajectories(conn: duckdb.DuckDBPyConnection) -> list[tuple]:
         GROUP BY ALL ORDER BY 1, 2""").fetchall()
 
 
-def accuracy_by_iteration(conn: duckdb.DuckDBPyConnection, where: str, params: list) -> list[tuple]:
+def accuracy_by_iteration(conn: duckdb.DuckDBPyConnection, where: Predicate) -> list[tuple]:
+    """(iteration, accuracy, rows) of the trajectories matching ``where``, per iteration (None first)."""
     return conn.execute(
         f"""
         SELECT iteration, avg(CASE WHEN verdict = 'correct' THEN 1.0 ELSE 0.0 END), count(*)
-        FROM trajectory t WHERE {where} GROUP BY 1 ORDER BY 1 NULLS FIRST""",
-        params,
+        FROM trajectory t WHERE {where.sql} GROUP BY 1 ORDER BY 1 NULLS FIRST""",
+        list(where.params),
     ).fetchall()
 
 
+class Measure(NamedTuple):
+    """A number per trajectory the plots bin: an SQL expression over ``trajectory t`` (and ``joins``)."""
+
+    expr: str
+    joins: str = ""
+
+
+MEASURES = {
+    "chars": Measure("t.n_chars"),
+    "tokens": Measure("t.n_tokens"),
+    "ppl": Measure("pp.ppl", f"JOIN {LATEST_PPL.format(part='full')} pp ON pp.trajectory_id = t.id"),
+}
+
+
 def histogram(
-    conn: duckdb.DuckDBPyConnection, expr: str, where: str, params: list, bins: int = 30, joins: str = ""
+    conn: duckdb.DuckDBPyConnection, measure: str, where: Predicate, bins: int = 30
 ) -> list[tuple[float, int]]:
-    """(bin start, count) of a numeric SQL expression over the filtered trajectories (computed in SQL)."""
-    lo, hi = conn.execute(f"SELECT min({expr}), max({expr}) FROM trajectory t {joins} WHERE {where}", params).fetchone()
+    """(bin start, count) of a MEASURES number over the trajectories matching ``where`` (computed in SQL)."""
+    expr, joins = MEASURES[measure]
+    params = list(where.params)
+    lo, hi = conn.execute(
+        f"SELECT min({expr}), max({expr}) FROM trajectory t {joins} WHERE {where.sql}", params
+    ).fetchone()
     if lo is None:
         return []
     width = (hi - lo) / bins or 1
     rows = conn.execute(
         f"""
         SELECT least(floor(({expr} - ?) / ?), ?) AS b, count(*) FROM trajectory t {joins}
-        WHERE {where} AND {expr} IS NOT NULL GROUP BY 1 ORDER BY 1""",
+        WHERE {where.sql} AND {expr} IS NOT NULL GROUP BY 1 ORDER BY 1""",
         [lo, width, bins - 1, *params],
     ).fetchall()
     return [(lo + b * width, n) for b, n in rows]
+
+
+class TrajectoryCounts(NamedTuple):
+    """How many trajectories match a Predicate, and what they are (``trajectory_counts``)."""
+
+    total: int  # every trajectory in the store
+    matching: int  # those matching
+    correct: int  # ... with a correct verdict
+    approved: int
+    rejected: int
+    with_tokens: int  # ... with a token count
+    upto: int  # the store's largest trajectory rowid (-1: none): rows added later are not counted here
+
+    @property
+    def pending(self) -> int:
+        return self.matching - self.approved - self.rejected
+
+
+def trajectory_counts(conn: duckdb.DuckDBPyConnection, where: Predicate) -> TrajectoryCounts:
+    """The counts the trajectories' status bar, the plots and a bulk action's confirmation show."""
+    row = _one(
+        conn,
+        f"""SELECT (SELECT count(*) FROM trajectory) AS total, count(*) AS matching,
+                   count(*) FILTER (WHERE t.verdict = 'correct') AS correct,
+                   count(*) FILTER (WHERE t.status = 'approved') AS approved,
+                   count(*) FILTER (WHERE t.status = 'rejected') AS rejected,
+                   count(t.n_tokens) AS with_tokens,
+                   (SELECT coalesce(max(rowid), -1) FROM trajectory) AS upto
+            FROM trajectory t WHERE {where.sql}""",
+        list(where.params),
+    )
+    return TrajectoryCounts(**row)
+
+
+def selected_ids(conn: duckdb.DuckDBPyConnection, where: Predicate, upto: int) -> list[str]:
+    """Ids of the trajectories matching ``where`` with rowid up to ``upto`` (a selection), in rowid order."""
+    return [
+        r[0]
+        for r in conn.execute(
+            f"SELECT t.id FROM trajectory t WHERE ({where.sql}) AND t.rowid <= ? ORDER BY t.rowid",
+            [*where.params, upto],
+        ).fetchall()
+    ]
+
+
+@contextmanager
+def selection_table(conn: duckdb.DuckDBPyConnection, where: Predicate, upto: int) -> Iterator[str]:
+    """The ids of a selection (as ``selected_ids``) in a temp table, for the length of the block; yields a
+    plain condition naming it (store.curation takes a where-clause without parameters). Run it inside the
+    write transaction that uses it, so the ids are the ones it changes."""
+    conn.execute("DROP TABLE IF EXISTS tui_bulk")
+    conn.execute(
+        f"CREATE TEMP TABLE tui_bulk AS SELECT t.id FROM trajectory t WHERE ({where.sql}) AND t.rowid <= ?",
+        [*where.params, upto],
+    )
+    try:
+        yield "id IN (SELECT id FROM tui_bulk)"
+    finally:
+        conn.execute("DROP TABLE tui_bulk")
+
+
+class JobRun(NamedTuple):
+    """A ``run`` row as the jobs screen lists it."""
+
+    id: str
+    kind: str
+    state: str
+    progress: Any  # JSON text ({done, total, ...}) or None
+    started: Any
+    ended: Any
+    error: str | None
+    log_path: str | None
+
+
+def job_runs(conn: duckdb.DuckDBPyConnection) -> list[JobRun]:
+    """Every run, newest first (not yet started ones on top)."""
+    return _named(
+        conn,
+        JobRun,
+        """SELECT id, kind, state, progress, started, ended, error, log_path FROM run
+           ORDER BY started DESC NULLS FIRST, id""",
+    )
+
+
+def base_models(conn: duckdb.DuckDBPyConnection) -> set[str]:
+    """Ids of the models no other model was trained from (the backbones)."""
+    return {r[0] for r in conn.execute("SELECT id FROM model WHERE parent IS NULL").fetchall()}
+
+
+def pair_status_counts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """{status: pairs} (statuses no pair has are left out)."""
+    return dict(conn.execute("SELECT status, count(*) FROM pair GROUP BY 1").fetchall())
+
+
+def first_problem_with_mixed_verdicts(conn: duckdb.DuckDBPyConnection) -> str | None:
+    """The first problem (by id) whose trajectories have more than one verdict: one a pair can be built for."""
+    rows = conn.execute("""SELECT problem_id FROM trajectory GROUP BY 1
+                           HAVING count(DISTINCT verdict) > 1 ORDER BY 1 LIMIT 1""").fetchall()
+    return rows[0][0] if rows else None
 
 
 # Code problems keep their tests (JSON) as the answer and the program as the extracted answer: short labels.

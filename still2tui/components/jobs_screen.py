@@ -15,6 +15,7 @@ from still2tui.components.modals import Confirm
 from still2tui.formatting import cell_text
 from still2tui.jobs import CliError, tail
 from still2tui.messages import DataChanged
+from store.tui_queries import job_runs
 
 
 class CommandPicker(OptionList):
@@ -47,19 +48,25 @@ class JobsScreen(Screen):
     def refresh_jobs(self) -> None:
         table = self.query_one(DataTable)
         with self.app.store.read() as conn:
-            rows = conn.execute("""SELECT id, kind, state, progress, started, ended, error, log_path FROM run
-                                   ORDER BY started DESC NULLS FIRST, id""").fetchall()
-        self.rows = {r[0]: r for r in rows}
+            rows = job_runs(conn)
+        self.rows = {r.id: r for r in rows}
         current = self.selected
         table.clear()
         for r in rows:
             table.add_row(
-                r[0], r[1], r[2], _progress(r[3]), cell_text(r[4]), cell_text(r[5]), cell_text(r[6], 40), key=r[0]
+                r.id,
+                r.kind,
+                r.state,
+                _progress(r.progress),
+                cell_text(r.started),
+                cell_text(r.ended),
+                cell_text(r.error, 40),
+                key=r.id,
             )
         if current in self.rows:
             table.move_cursor(row=list(self.rows).index(current))
         elif rows:
-            self.selected = rows[0][0]
+            self.selected = rows[0].id
         self.show_log()
 
     def action_refresh_jobs(self) -> None:
@@ -76,11 +83,11 @@ class JobsScreen(Screen):
         log.clear()
         row = self.rows.get(self.selected) if self.selected else None
         if row:
-            log.write_lines(tail(row[7]) or [log_placeholder(row[7], row[2])])
+            log.write_lines(tail(row.log_path) or [log_placeholder(row.log_path, row.state)])
 
     def follow(self) -> None:
         row = self.rows.get(self.selected) if self.selected else None
-        if row and row[2] in ("queued", "running"):
+        if row and row.state in ("queued", "running"):
             self.app.store.refresh()
             self.refresh_jobs()
 
@@ -129,8 +136,8 @@ class JobsScreen(Screen):
         row = self.rows.get(job) if job else None
         if row is None:
             return
-        if row[2] not in ("queued", "running"):
-            self.notify(f"{job} is {row[2]}: nothing to cancel", timeout=3)
+        if row.state not in ("queued", "running"):
+            self.notify(f"{job} is {row.state}: nothing to cancel", timeout=3)
             return
 
         def cancel(yes: bool | None) -> None:
@@ -144,7 +151,7 @@ class JobsScreen(Screen):
             self.action_refresh_jobs()
 
         self.app.push_screen(
-            Confirm(f"Cancel the {row[1]} job {job} ({row[2]}; it resumes later with still2 jobs resume {job})?"),
+            Confirm(f"Cancel the {row.kind} job {job} ({row.state}; it resumes later with still2 jobs resume {job})?"),
             cancel,
         )
 

@@ -16,7 +16,17 @@ from still2tui.components.plots_screen import PlotView, plot_makers
 from still2tui.components.virtual_table import VirtualTable
 from still2tui.messages import DataChanged
 from still2tui.sources import Column, SqlSource
-from store.tui_queries import DATASETS_SQL, EVENTS_SQL, MODELS_SQL, PROGRESS_SQL, RUNS_SQL, eval_trajectories, table2
+from store.tui_queries import (
+    DATASETS_SQL,
+    EVENTS_SQL,
+    MODELS_SQL,
+    PROGRESS_SQL,
+    RUNS_SQL,
+    Predicate,
+    base_models,
+    eval_trajectories,
+    table2,
+)
 
 C = Column
 RUN_COLUMNS = [
@@ -122,7 +132,7 @@ class OverviewScreen(Screen):
             models, benchmarks, values = table2(conn, self.backbone)
         if self.backbone is None and models:
             with self.app.store.read() as conn:
-                bases = {r[0] for r in conn.execute("SELECT id FROM model WHERE parent IS NULL").fetchall()}
+                bases = base_models(conn)
             self.backbone = next((m for m in models if m in bases), models[0])
             models = sorted(models, key=lambda m: (m != self.backbone, m))
         table = Table(title=f"Accuracy (%) and gain over {self.backbone or '–'}", expand=True)
@@ -176,7 +186,7 @@ class OverviewScreen(Screen):
             box = self.query_one("#overview-plots", VerticalScroll)
             box.remove_children()
             with self.app.store.read() as conn:
-                makers = plot_makers(conn, "TRUE", [])
+                makers = plot_makers(conn, Predicate())
             box.mount_all([PlotView(make) for make in makers])
         else:
             for table in event.pane.query(VirtualTable).results(VirtualTable):

@@ -16,7 +16,13 @@ from still2tui.diffing import similarity, word_diff
 from still2tui.formatting import cell_text
 from still2tui.messages import DataChanged
 from still2tui.sources import Column, SqlSource
-from store.tui_queries import PAIRS_SQL, pair_readiness, pair_sides
+from store.tui_queries import (
+    PAIRS_SQL,
+    first_problem_with_mixed_verdicts,
+    pair_readiness,
+    pair_sides,
+    pair_status_counts,
+)
 
 COLUMNS = [
     Column("problem_id", "problem", 16, "problem_id", 1, flex=True),
@@ -77,7 +83,7 @@ class PairsScreen(Screen):
     def reload(self) -> None:
         self.table.reload()
         with self.app.store.read() as conn:
-            counts = dict(conn.execute("SELECT status, count(*) FROM pair GROUP BY 1").fetchall())
+            counts = pair_status_counts(conn)
         self.query_one("#pairs-counts", Static).update(
             f"{sum(counts.values()):,} pairs · "
             + " · ".join(f"{counts.get(s, 0):,} {s}" for s in ("approved", "rejected", "pending"))
@@ -210,9 +216,7 @@ class PairsScreen(Screen):
         problem = row[1] if row else None
         if problem is None:
             with self.app.store.read() as conn:
-                found = conn.execute("""SELECT problem_id FROM trajectory GROUP BY 1
-                                        HAVING count(DISTINCT verdict) > 1 ORDER BY 1 LIMIT 1""").fetchone()
-            problem = found[0] if found else None
+                problem = first_problem_with_mixed_verdicts(conn)
         if problem is None:
             self.notify("no problem with both correct and incorrect rollouts", severity="warning")
             return

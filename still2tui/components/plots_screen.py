@@ -16,21 +16,17 @@ from textual.widgets import Header, Static
 from still2tui import plots
 from still2tui.actions import bindings
 from still2tui.components.key_footer import KeyFooter
-from still2tui.filter_lang import LATEST_PPL
-from store.tui_queries import accuracy_by_iteration, histogram
-
-PPL_JOIN = f"JOIN {LATEST_PPL.format(part='full')} pp ON pp.trajectory_id = t.id"
+from store.tui_queries import Predicate, accuracy_by_iteration, histogram, trajectory_counts
 
 
-def plot_makers(conn, where: str, params: list) -> list[Callable[[int], Text]]:
+def plot_makers(conn, where: Predicate) -> list[Callable[[int], Text]]:
     """One function per plot, width -> the plot as Text (the data is read now, once)."""
-    chars = histogram(conn, "t.n_chars", where, params)
-    tokens = histogram(conn, "t.n_tokens", where, params)
-    with_tokens, rows = conn.execute(
-        f"SELECT count(t.n_tokens), count(*) FROM trajectory t WHERE {where}", params
-    ).fetchone()
-    ppl = histogram(conn, "pp.ppl", where, params, joins=PPL_JOIN)
-    accuracy = accuracy_by_iteration(conn, where, params)
+    chars = histogram(conn, "chars", where)
+    tokens = histogram(conn, "tokens", where)
+    counts = trajectory_counts(conn, where)
+    with_tokens, rows = counts.with_tokens, counts.matching
+    ppl = histogram(conn, "ppl", where)
+    accuracy = accuracy_by_iteration(conn, where)
     makers = [lambda w: plots.histogram(chars, "length (characters)", width=w)]
     if with_tokens:
         title = f"length (tokens; {with_tokens:,} of {rows:,} rows have a token count)"
@@ -67,9 +63,9 @@ class PlotView(Widget):
 class PlotsScreen(Screen):
     BINDINGS = bindings("plots")
 
-    def __init__(self, where: tuple[str, list], label: str = ""):
+    def __init__(self, where: Predicate, label: str = ""):
         super().__init__()
-        self.where, self.params = where
+        self.where = where
         self.label = label
 
     def compose(self) -> ComposeResult:
@@ -80,5 +76,5 @@ class PlotsScreen(Screen):
 
     def on_mount(self) -> None:
         with self.app.store.read() as conn:
-            makers = plot_makers(conn, self.where, self.params)
+            makers = plot_makers(conn, self.where)
         self.query_one("#plots").mount_all([PlotView(make) for make in makers])

@@ -28,6 +28,7 @@ from still2tui.latex import to_unicode
 from still2tui.messages import DataChanged, IndexReady
 from still2tui.sources import short_problem_id
 from still2tui.trajectory_source import TRAJECTORY_COLUMNS, TrajectorySource
+from store.tui_queries import trajectory_counts
 
 VERDICT_COLOURS = ({"correct"}, {"incorrect"})
 STATUS_COLOURS = ({"approved"}, {"rejected"})
@@ -155,15 +156,10 @@ class TrajectoriesScreen(Screen):
         bar.set_counts(live + " · ".join(parts) + sort)
 
     def store_counts(self) -> tuple[int, int, int, int]:
-        where, params = self.source.where()
+        """(all trajectories, correct, approved, rejected) of the matches, from the store (as TrajectorySource.counts)."""
         with self.app.store.read() as conn:
-            return conn.execute(
-                f"""
-                SELECT (SELECT count(*) FROM trajectory), count(*) FILTER (WHERE verdict = 'correct'),
-                       count(*) FILTER (WHERE status = 'approved'), count(*) FILTER (WHERE status = 'rejected')
-                FROM trajectory t WHERE {where}""",
-                params,
-            ).fetchone()
+            c = trajectory_counts(conn, self.source.where())
+        return c.total, c.correct, c.approved, c.rejected
 
     def on_virtual_table_highlighted(self, event: VirtualTable.Highlighted) -> None:
         if event.table is not self.table:
@@ -277,7 +273,7 @@ class TrajectoriesScreen(Screen):
             self.table.action_move(1)
 
     def action_bulk(self, status: str) -> None:
-        selection = self.curator.select(*self.source.where())
+        selection = self.curator.select(self.source.where())
         verb = {"approved": "Approve", "rejected": "Reject", "pending": "Reset to pending"}[status]
         label = self.filter_text or "(no filter: every trajectory)"
         already = (selection.statuses or {}).get(status, 0)
@@ -319,7 +315,7 @@ class TrajectoriesScreen(Screen):
             self.app.push_screen(Prompt(f"Tag for {label}"), done)
 
     def action_bulk_tag(self) -> None:
-        selection = self.curator.select(*self.source.where())
+        selection = self.curator.select(self.source.where())
 
         def done(text: str | None) -> None:
             if text:
@@ -337,7 +333,7 @@ class TrajectoriesScreen(Screen):
 
     def action_export(self) -> None:
         default = f"still2-export-{datetime.now():%Y%m%d-%H%M%S}.jsonl"
-        selection = self.curator.select(*self.source.where())
+        selection = self.curator.select(self.source.where())
 
         def done(path: str | None) -> None:
             if path:

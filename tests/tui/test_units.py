@@ -238,3 +238,58 @@ def test_listing_queries_name_every_column_once(tui_db):
     source.invalidate()
     assert 0 < source.count() < len(rows) and all("amc" in " ".join(map(str, r)).lower() for r in source.rows())
     store.close()
+
+
+def test_screen_queries_answer_by_name(tui_db):
+    """The counts, selections, runs and plot data the screens read come back named, over a Predicate."""
+    from store import Store
+    from store import tui_queries as q
+
+    store = Store(tui_db)
+    with store.read() as conn:
+        everything = q.trajectory_counts(conn, q.Predicate())
+        explore = q.Predicate("t.origin = ?", ("explore",))
+        some = q.trajectory_counts(conn, explore)
+        facts = conn.execute("""SELECT count(*), count(*) FILTER (WHERE origin = 'explore'),
+                                       count(*) FILTER (WHERE origin = 'explore' AND verdict = 'correct'),
+                                       count(n_tokens) FILTER (WHERE origin = 'explore'), max(rowid)
+                                FROM trajectory""").fetchall()[0]
+        assert everything.total == everything.matching == q.trajectory_count(conn) == facts[0]
+        assert (some.total, some.matching, some.correct, some.with_tokens, some.upto) == facts
+        assert some.pending == some.matching - some.approved - some.rejected == some.matching  # nothing curated
+        ids = q.selected_ids(conn, explore, some.upto)
+        assert len(ids) == some.matching and q.selected_ids(conn, explore, -1) == []
+        # An OR at the top of a predicate stays one condition next to the rowid bound.
+        either = q.Predicate("t.origin = ? OR t.origin = ?", ("explore", "distill"))
+        assert len(q.selected_ids(conn, either, -1)) == 0
+        chars = q.histogram(conn, "chars", explore)
+        assert sum(n for _, n in chars) == some.matching and len(chars) <= 30
+        assert q.histogram(conn, "ppl", explore.also("FALSE")) == []
+        runs = q.job_runs(conn)
+        assert runs and {r.id for r in runs} == {"run-explore-1", "run-distill-1"} and all(r.state for r in runs)
+        assert q.pair_status_counts(conn) and q.first_problem_with_mixed_verdicts(conn)
+    with store.write() as conn:
+        with q.selection_table(conn, explore, some.upto) as where:
+            assert conn.execute(f"SELECT count(*) FROM trajectory WHERE {where}").fetchall()[0][0] == some.matching
+        assert not conn.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'tui_bulk'").fetchall()[0][0]
+    store.close()
+
+
+def test_curator_selection_carries_a_predicate(tui_db):
+    """A bulk action over a Predicate changes the rows matching it when asked, not rows added since."""
+    from still2tui.curator import Curator
+    from store import Store
+    from store.tui_queries import Predicate
+
+    store = Store(tui_db)
+    curator = Curator(store, actor="tester")
+    with store.read() as conn:
+        first = conn.execute("SELECT id FROM trajectory ORDER BY rowid LIMIT 3").fetchall()
+    where = Predicate("t.id IN (SELECT unnest(?))", ([r[0] for r in first],))
+    selection = curator.select(where.also("t.verdict IS NOT NULL"))
+    assert selection.where.params[0] == [r[0] for r in first] and selection.n == 3
+    assert selection.statuses == {"approved": 0, "rejected": 0, "pending": 3}
+    assert curator.ids(selection) == [r[0] for r in first]
+    event = curator.bulk_status("approved", selection)
+    assert event.n == 3 and curator.select(where).statuses["approved"] == 3
+    store.close()
