@@ -336,14 +336,30 @@ def table2(conn: duckdb.DuckDBPyConnection, backbone: str | None) -> tuple[list[
     return models, benchmarks, {(m, b): v for m, b, v in rows}
 
 
-def eval_trajectories(conn: duckdb.DuckDBPyConnection) -> list[tuple]:
-    """(model, benchmark source, graded, correct, unverified) of the eval trajectories in the store (imported
-    or written by ``still2 eval``): what the Evals tab counts when no eval_result rows exist yet."""
-    return conn.execute("""
-        SELECT coalesce(t.model, '(unknown model)'), coalesce(p.source, '?'), count(*) FILTER (WHERE t.verdict <> 'unverified'),
-               count(*) FILTER (WHERE t.verdict = 'correct'), count(*) FILTER (WHERE t.verdict = 'unverified')
+class EvalCount(NamedTuple):
+    """The eval trajectories of one model on one benchmark, as our verifier graded them."""
+
+    model: str
+    benchmark: str  # the problems' source
+    graded: int
+    correct: int
+    unverified: int
+
+
+def eval_trajectories(conn: duckdb.DuckDBPyConnection) -> list[EvalCount]:
+    """The eval trajectories in the store (imported or written by ``still2 eval``) per model and benchmark:
+    what the Evals tab counts when no eval_result rows exist yet."""
+    return _named(
+        conn,
+        EvalCount,
+        """
+        SELECT coalesce(t.model, '(unknown model)') AS model, coalesce(p.source, '?') AS benchmark,
+               count(*) FILTER (WHERE t.verdict <> 'unverified') AS graded,
+               count(*) FILTER (WHERE t.verdict = 'correct') AS correct,
+               count(*) FILTER (WHERE t.verdict = 'unverified') AS unverified
         FROM trajectory t LEFT JOIN problem p ON p.id = t.problem_id WHERE t.origin = 'eval'
-        GROUP BY ALL ORDER BY 1, 2""").fetchall()
+        GROUP BY ALL ORDER BY 1, 2""",
+    )
 
 
 def accuracy_by_iteration(conn: duckdb.DuckDBPyConnection, where: Predicate) -> list[tuple]:
@@ -659,11 +675,16 @@ def rollout_texts(conn: duckdb.DuckDBPyConnection, ids: list[str]) -> list[dict[
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def step_label(conn: duckdb.DuckDBPyConnection, trajectory_id: str) -> tuple[int, int] | None:
-    """(first wrong step, step count when labelled) of a trajectory, or None."""
-    rows = conn.execute(
-        "SELECT first_wrong_step, n_steps FROM step_label WHERE trajectory_id = ?", [trajectory_id]
-    ).fetchall()
+class StepLabel(NamedTuple):
+    first_wrong_step: int
+    n_steps: int  # the step count when labelled (a label of another split of the text does not apply)
+
+
+def step_label(conn: duckdb.DuckDBPyConnection, trajectory_id: str) -> StepLabel | None:
+    """The first wrong step of a trajectory as a curator labelled it, or None."""
+    rows = _named(
+        conn, StepLabel, "SELECT first_wrong_step, n_steps FROM step_label WHERE trajectory_id = ?", [trajectory_id]
+    )
     return rows[0] if rows else None
 
 

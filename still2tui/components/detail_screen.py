@@ -500,7 +500,7 @@ class DetailScreen(Screen):
 
         with self.app.store.read() as conn:
             label = step_label(conn, self.trajectory_id)
-        first = label[0] if label and label[1] == len(self.body.steps) else None
+        first = label.first_wrong_step if label and label.n_steps == len(self.body.steps) else None
         if first != self.body.first_wrong:
             self.body.first_wrong = first
             self.body.refresh()

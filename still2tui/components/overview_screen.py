@@ -166,9 +166,14 @@ class OverviewScreen(Screen):
             )
             for name in ("model", "benchmark", "graded", "correct", "accuracy", "unverified"):
                 counts.add_column(name, justify="left" if name in ("model", "benchmark") else "right")
-            for model, source, n, correct, unverified in graded:
+            for e in graded:
                 counts.add_row(
-                    model, source, f"{n:,}", f"{correct:,}", f"{100 * correct / n:.1f}" if n else "–", f"{unverified:,}"
+                    e.model,
+                    e.benchmark,
+                    f"{e.graded:,}",
+                    f"{e.correct:,}",
+                    f"{100 * e.correct / e.graded:.1f}" if e.graded else "–",
+                    f"{e.unverified:,}",
                 )
             parts.append(counts)
         self.query_one("#table2", Static).update(Group(*parts))
