@@ -20,7 +20,7 @@ from .numbers import numbers_equal, show, to_number
 from .policy import BOX, NONE, AnswerPolicy, get_policy
 from .pool import get_pool
 from .statements import number_words_value, prose_words
-from .structures import interval_union, matrix_cells
+from .structures import interval_union, matrix_cells, split_top
 from .verdict import Verdict
 
 CACHE_SIZE = 100_000
@@ -87,17 +87,7 @@ def _elements(s: str, kind: str) -> list[str]:
         s = s[2:-2]
     elif kind == "tuple":
         s = s[1:-1]
-    out, depth, start = [], 0, 0
-    for i, c in enumerate(s):
-        if c in "([{":
-            depth += 1
-        elif c in ")]}":
-            depth -= 1
-        elif c == "," and depth == 0:
-            out.append(s[start:i])
-            start = i + 1
-    out.append(s[start:])
-    return [e.strip() for e in out]
+    return [e.strip() for e in split_top(s, ",")]
 
 
 def _fast_structures(gc: str, pc: str, gs: str, ps: str):

@@ -7,6 +7,7 @@ import re
 from functools import lru_cache
 
 from .latex import match_brace, strip_command_wrapper, unwrap_commands
+from .structures import split_top
 
 _WRAP_TEXT = (
     "\\textbf",
@@ -193,18 +194,9 @@ def canon(s: str) -> str:
 
 def shape(s: str) -> str:
     """Top-level form of a canonical answer: "set" {..}, "tuple" (..)/[..] with a comma, "list", or "other"."""
-    depth = 0
-    top_comma = False
-    for _i, c in enumerate(s):
-        if c in "([{":
-            depth += 1
-        elif c in ")]}":
-            depth -= 1
-        elif c == "," and depth == 0:
-            top_comma = True
     if s.startswith("\\{") and s.endswith("\\}"):
         return "set"
-    if top_comma:
+    if len(split_top(s, ",")) > 1:  # a comma outside brackets
         return "list"
     if s[:1] in "([" and s[-1:] in ")]" and "," in s:
         return "tuple"

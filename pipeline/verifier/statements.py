@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from .structures import split_top
+
 TAIL_CHARS = 1500  # only the end of the final section is read for its closing statement
 MAX_SENTENCES = 4  # how many sentences back from the end a closing statement may be
 MAX_UNIT_WORDS = 3  # "24 square units", "2000 calories", "7 cm"
@@ -149,17 +151,10 @@ def _rhs_number(content: str) -> str:
 
     if "=" not in content or any(op in content for op in ("\\le", "\\ge", "\\ne", "<", ">", "\\approx")):
         return content
-    depth, cut = 0, -1
-    for i, c in enumerate(content):
-        if c in "{([":
-            depth += 1
-        elif c in "})]":
-            depth -= 1
-        elif c == "=" and depth == 0:
-            cut = i
-    if cut < 0:
+    sides = split_top(content, "=")
+    if len(sides) == 1:  # every = inside brackets
         return content
-    rhs = content[cut + 1 :].strip()
+    rhs = sides[-1].strip()
     if len(rhs) <= 60 and to_number(canon(rhs)) is not None:
         return rhs
     return content

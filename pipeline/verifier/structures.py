@@ -27,20 +27,19 @@ def matrix_cells(s: str) -> list[list[str]] | None:
     return cells
 
 
-def _split_top(s: str, sep: str) -> list[str]:
-    out, depth, start, i = [], 0, 0, 0
-    while i < len(s):
-        c = s[i]
+def split_top(s: str, sep: str) -> list[str]:
+    """`s` cut at every `sep` outside brackets (any of ([{ ... }]) ), pieces unstripped: `(1,2),3` -> [`(1,2)`, `3`]."""
+    out, depth, start, first = [], 0, 0, sep[0]
+    for i, c in enumerate(s):
+        if i < start:  # inside the separator just cut at
+            continue
         if c in "([{":
             depth += 1
         elif c in ")]}":
             depth -= 1
-        elif depth == 0 and s.startswith(sep, i):
+        elif c == first and depth == 0 and s.startswith(sep, i):
             out.append(s[start:i])
-            i += len(sep)
-            start = i
-            continue
-        i += 1
+            start = i + len(sep)
     out.append(s[start:])
     return out
 
@@ -51,7 +50,7 @@ Interval = tuple[object, bool, object, bool]  # (lo, lo_closed, hi, hi_closed) a
 def _interval(s: str, scalar: Callable[[str], object], neg_inf, pos_inf) -> Interval | None:
     s = s.strip()
     if len(s) >= 5 and s[0] in "([" and s[-1] in ")]":
-        parts = _split_top(s[1:-1], ",")
+        parts = split_top(s[1:-1], ",")
         if len(parts) == 2:
             lo, hi = scalar(parts[0]), scalar(parts[1])
             if lo is not None and hi is not None:
@@ -94,7 +93,7 @@ def interval_union(s: str, scalar, neg_inf, pos_inf) -> list[Interval] | None:
     if "\\cup" not in s and not _REL.search(s) and not (s[:1] in "([" and s[-1:] in ")]"):
         return None
     out = []
-    for part in _split_top(s, "\\cup"):
+    for part in split_top(s, "\\cup"):
         iv = _interval(part, scalar, neg_inf, pos_inf)
         if iv is None:
             return None
