@@ -2,9 +2,11 @@
 
 It reads the rows the verifier could not decide (no answer found, unparseable, timeout, error) or a
 seeded random audit sample of decided rows, asks the model whether the response's final answer equals
-the gold answer, and stores its verdict (correct | incorrect | unsure), the model and a one-line reason
-in `judge_verdict`, `judge_model`, `judge_reason`. It never touches `verdict`: a curator accepts the
-judge's opinion explicitly (TUI disagreements view, store/curation.accept_verdict), undoably.
+the gold answer, and stores its verdict (correct | incorrect | unsure) and a one-line reason as one
+`judge_opinion` row per (trajectory, judge model): judging with another model adds its opinion beside the
+earlier ones. The trajectory's `judge_verdict`, `judge_model`, `judge_reason` show the latest opinion (what
+the TUI filters on and a curator accepts). It never touches `verdict`: a curator accepts the judge's
+opinion explicitly (TUI disagreements view, store/curation.accept_verdict), undoably.
 """
 
 from __future__ import annotations
@@ -57,7 +59,10 @@ class JudgeConfig:
     # prompts per generate call (one write per batch: an interrupted run resumes); the CLI takes the
     # engine's --batch-size
     batch: int = 8
-    overwrite: bool = field(default=False, metadata=opt("Judge again rows this model judged.", "--overwrite"))
+    overwrite: bool = field(
+        default=False,
+        metadata=opt("Judge again rows this model judged (replaces only this model's opinions).", "--overwrite"),
+    )
 
 
 _VERDICT = re.compile(r"verdict\s*[:：]?\s*[*\"'`]*\s*(incorrect|correct|wrong|right|yes|no)\b", re.IGNORECASE)
@@ -101,8 +106,10 @@ def _selection_sql(cfg: JudgeConfig) -> tuple[str, dict]:
         clauses.append(f"t.id IN (SELECT id FROM trajectories WHERE {cfg.where})")
     if cfg.overwrite:
         del params["model"]
-    else:
-        clauses.append("t.judge_model IS DISTINCT FROM $model")
+    else:  # rows this model has an opinion on are done; other models' opinions do not count
+        clauses.append(
+            "NOT EXISTS (SELECT 1 FROM judge_opinion o WHERE o.trajectory_id = t.id AND o.judge_model = $model)"
+        )
     order = "t.id"
     if cfg.audit is not None:
         order = "hash(t.id || $seed), t.id"
@@ -131,42 +138,73 @@ def judge_prompt(question: str, gold: str, text: str, tail_chars: int = 1500) ->
     return [{"role": "user", "content": PROMPT.format(question=question.strip(), gold=gold.strip(), tail=tail)}]
 
 
+def earlier_opinions(store: Store, ids: list[str], model_id: str) -> dict:
+    """What is already stored on the rows `ids` before `model_id` judges them: how many rows hold another
+    model's opinion (kept beside the new one), those models with their row counts (most first), and how
+    many of `model_id`'s own opinions get replaced (only with --overwrite: the selection skips them)."""
+    with store.read() as conn:
+        where = "trajectory_id IN (SELECT unnest(?))"
+        by_model = conn.execute(
+            f"""SELECT judge_model, count(*) FROM judge_opinion WHERE {where}
+                GROUP BY judge_model ORDER BY count(*) DESC, judge_model""",
+            [ids],
+        ).fetchall()
+        other_rows = conn.execute(
+            f"SELECT count(DISTINCT trajectory_id) FROM judge_opinion WHERE {where} AND judge_model <> ?",
+            [ids, model_id],
+        ).fetchone()[0]
+    others = {m: n for m, n in by_model if m != model_id}
+    return {
+        "rows_with_other_judges": other_rows,
+        "other_judges": others,
+        "replaced_own": dict(by_model).get(model_id, 0),
+    }
+
+
 def judge(store: Store, engine, cfg: JudgeConfig, *, on_batch: Callable[[int, dict], None] | None = None) -> dict:
-    """Judge the selected rows with `engine`; returns counts per judge verdict and agreement with ours."""
+    """Judge the selected rows with `engine`; returns counts per judge verdict, agreement with ours, and the
+    opinions other models already hold on these rows (kept beside this one) and this model's it replaced."""
     import pyarrow as pa
 
     from pipeline.engines.base import SamplingParams
+    from store.ingest import upsert
 
     model_id = engine.model_id
+    mode = "audit" if cfg.audit is not None else "undecided"
     rows = select_rows(store, cfg, model_id)
+    ids = [r[0] for r in rows]
+    earlier = earlier_opinions(store, ids, model_id)
     counts = {"correct": 0, "incorrect": 0, "unsure": 0}
     params = SamplingParams(n=1, temperature=0.0, max_new_tokens=cfg.max_new_tokens, seed=cfg.seed)
     for start in range(0, len(rows), cfg.batch):
         chunk = rows[start : start + cfg.batch]
         results = engine.generate([judge_prompt(q, g, t, cfg.tail_chars) for _, q, g, t in chunk], params)
         parsed = [parse_judgement(r.completions[0].text if r.completions else "") for r in results]
-        update = pa.table(
+        opinions = pa.table(
             {
-                "id": [r[0] for r in chunk],
-                "judge_verdict": [p[0] for p in parsed],
-                "judge_reason": [p[1] for p in parsed],
+                "trajectory_id": [r[0] for r in chunk],
+                "judge_model": [model_id] * len(chunk),
+                "verdict": [p[0] for p in parsed],
+                "reason": [p[1] for p in parsed],
+                "mode": [mode] * len(chunk),
             }
         )
         with store.write() as conn:
-            conn.register("judged", update)
+            upsert(conn, "judge_opinion", opinions)  # replaces only this model's opinion on a row
+            # the trajectory's judge columns show the latest opinion
             conn.execute(
-                """UPDATE trajectory SET judge_verdict = j.judge_verdict, judge_reason = j.judge_reason,
-                                   judge_model = $model
-                            FROM judged j WHERE trajectory.id = j.id""",
-                {"model": model_id},
+                """UPDATE trajectory
+                   SET judge_verdict = o.verdict, judge_reason = o.reason, judge_model = o.judge_model
+                   FROM judge_opinion o
+                   WHERE o.trajectory_id = trajectory.id AND o.judge_model = ?
+                     AND o.trajectory_id IN (SELECT unnest(?))""",
+                [model_id, [r[0] for r in chunk]],
             )
-            conn.unregister("judged")
         for v, _ in parsed:
             counts[v] += 1
         if on_batch:
             on_batch(len(chunk), counts)
     with store.read() as conn:
-        ids = [r[0] for r in rows]
         agree = conn.execute(
             """SELECT count(*) FILTER (WHERE judge_verdict = verdict),
                                        count(*) FILTER (WHERE judge_verdict IN ('correct', 'incorrect')
@@ -180,5 +218,6 @@ def judge(store: Store, engine, cfg: JudgeConfig, *, on_batch: Callable[[int, di
         **counts,
         "agree_with_verdict": agree[0],
         "disagree_with_verdict": agree[1],
-        "mode": "audit" if cfg.audit is not None else "undecided",
+        "mode": mode,
+        **earlier,
     }

@@ -28,6 +28,7 @@ _KEYS = {
     "import_log": ("path", "sha256", "kind"),
     "token_nll": ("trajectory_id", "scorer", "part"),
     "trajectory_metrics": ("trajectory_id",),
+    "judge_opinion": ("trajectory_id", "judge_model"),
 }
 
 

@@ -315,6 +315,27 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "ALTER TABLE eval_result ADD COLUMN answer_policy VARCHAR",
         ],
     ),
+    (
+        9,
+        "every LLM judge's opinion: one row per (trajectory, judge model), backfilled from the judge columns",
+        [
+            # `still2 judge` writes one opinion per (row, model); a run with another model adds its own and
+            # trajectory.judge_* show the latest. `mode`: undecided | audit (NULL: backfilled from v8).
+            """CREATE TABLE judge_opinion (
+                trajectory_id VARCHAR NOT NULL,
+                judge_model VARCHAR NOT NULL,
+                verdict VARCHAR NOT NULL,
+                reason VARCHAR,
+                mode VARCHAR,
+                created TIMESTAMP NOT NULL DEFAULT current_timestamp,
+                PRIMARY KEY (trajectory_id, judge_model)
+            )""",
+            # v8 kept one opinion per row (the last run's); its time was not recorded, so it gets the upgrade's
+            """INSERT INTO judge_opinion (trajectory_id, judge_model, verdict, reason)
+               SELECT id, coalesce(judge_model, 'unknown'), judge_verdict, judge_reason
+               FROM trajectory WHERE judge_verdict IS NOT NULL""",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

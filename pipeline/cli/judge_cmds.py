@@ -25,8 +25,9 @@ def register(app: typer.Typer) -> None:
         db: DbOption = default_db(),
         as_json: JsonOption = False,
     ) -> None:
-        """Ask an LLM whether responses match their gold answer; stores judge_verdict/judge_model/judge_reason
-        beside our verdict, never replacing it (accept one in the TUI's disagreements view, key 7)."""
+        """Ask an LLM whether responses match their gold answer; stores one opinion per (row, model) in
+        judge_opinion, the latest also in judge_verdict/judge_model/judge_reason, beside our verdict, never
+        replacing it (accept one in the TUI's disagreements view, key 7)."""
         from pipeline.cli.common import err_console, fail, print_json
         from pipeline.jobs.progress import JobProgress
         from pipeline.judge import judge, select_rows
@@ -51,9 +52,22 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(result)
         else:
-            err_console().print(
-                f"judged {result['judged']} {result['mode']} rows with {result['model']}: {result['correct']} correct, "
-                f"{result['incorrect']} incorrect, {result['unsure']} unsure; {result['disagree_with_verdict']} "
-                f"disagree with the stored verdict (see the TUI's disagreements view)",
-                highlight=False,
-            )
+            err_console().print(summary(result), highlight=False)
+
+
+def summary(result: dict) -> str:
+    """The end-of-run lines: counts, disagreement with ours, and the opinions kept or replaced on these rows."""
+    lines = [
+        f"judged {result['judged']} {result['mode']} rows with {result['model']}: {result['correct']} correct, "
+        f"{result['incorrect']} incorrect, {result['unsure']} unsure; {result['disagree_with_verdict']} "
+        f"disagree with the stored verdict (see the TUI's disagreements view)"
+    ]
+    if result["rows_with_other_judges"]:
+        models = ", ".join(f"{m} on {n}" for m, n in result["other_judges"].items())
+        lines.append(
+            f"{result['rows_with_other_judges']} of these rows already had another model's opinion ({models}): "
+            f"kept in table judge_opinion; judge_verdict now shows {result['model']}'s"
+        )
+    if result["replaced_own"]:
+        lines.append(f"replaced {result['model']}'s earlier opinion on {result['replaced_own']} rows (--overwrite)")
+    return "\n".join(lines)

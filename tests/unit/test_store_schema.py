@@ -33,6 +33,7 @@ def test_new_store_has_every_table_and_view(store):
         "event_item",
         "flag",
         "import_log",
+        "judge_opinion",
         "meta",
     ):
         assert table in names
@@ -57,6 +58,47 @@ def test_file_from_older_version_upgrades_and_keeps_rows(db_path):
     with new.read() as conn:
         assert conn.execute("SELECT count(*) FROM trajectories").fetchone()[0] == 1
         assert conn.execute("SELECT count(*) FROM perplexity").fetchone()[0] == 0
+
+
+def test_upgrade_keeps_the_judge_opinion_of_a_v8_store(db_path):
+    """v8 held one judge opinion per row in trajectory.judge_*; v9's judge_opinion starts with those rows, so a
+    later judge run with another model adds its opinion beside them and the same model does not ask again."""
+    from pipeline.judge import JudgeConfig, select_rows
+
+    old = Store(db_path, upto=8)
+    old.init()
+    with old.write() as conn:
+        add_problems(conn, [_problem()])
+        judged = {"judge_verdict": "correct", "judge_model": "judge-a", "judge_reason": "states 2."}
+        rows = [
+            {
+                "id": f"t{i}",
+                "problem_id": "p1",
+                "text": "x",
+                "origin": "import",
+                "verdict": "incorrect",
+                "verdict_rule": "no_answer",
+                **(judged if i == 0 else {}),
+            }
+            for i in range(2)
+        ]
+        add_trajectories(conn, rows)
+        tables = {r[0] for r in conn.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert "judge_opinion" not in tables
+    old.close()
+
+    new = Store(db_path)
+    assert new.schema_version() == SCHEMA_VERSION
+    with new.read() as conn:
+        opinions = conn.execute(
+            "SELECT trajectory_id, judge_model, verdict, reason, mode, created IS NOT NULL FROM judge_opinion"
+        ).fetchall()
+        latest = conn.execute("SELECT judge_verdict, judge_model FROM trajectory WHERE id = 't0'").fetchone()
+    assert opinions == [("t0", "judge-a", "correct", "states 2.", None, True)]
+    assert latest == ("correct", "judge-a")  # the columns keep showing it
+    assert [r[0] for r in select_rows(new, JudgeConfig(), "judge-a")] == ["t1"]
+    assert [r[0] for r in select_rows(new, JudgeConfig(), "judge-b")] == ["t0", "t1"]
+    new.close()
 
 
 def test_newer_file_is_refused(db_path):

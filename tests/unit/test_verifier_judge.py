@@ -1,5 +1,6 @@
 """`still2 judge` through the OpenAI-compatible stub server: selection (undecided / audit), parsing, storage in
-its own columns (our verdict untouched), resumption; accepting an opinion and undoing it."""
+its own columns (our verdict untouched), resumption, every judge model's opinion kept (judge_opinion);
+accepting an opinion and undoing it."""
 
 from __future__ import annotations
 
@@ -18,13 +19,15 @@ cli = CliRunner()
 
 
 class JudgeStub(StubServer):
-    """Replies like a judge: correct when the response's tail contains the reference answer as a word."""
+    """Replies like a judge: correct when the response's tail contains the reference answer as a word. The
+    model named "contrary" says the opposite (a second judge that disagrees with the first)."""
 
     def answer(self, handler, body, status):
         prompt = body["messages"][-1]["content"]
         gold = re.search(r"Reference answer: (.*)", prompt).group(1).strip()
         tail = prompt.split('"""')[1]
         ok = re.search(rf"(?<![\d.]){re.escape(gold)}(?![\d.])", tail) is not None
+        ok = ok != (body["model"] == "contrary")
         content = (
             f"VERDICT: {'correct' if ok else 'incorrect'}\nREASON: the response "
             f"{'states' if ok else 'never states'} {gold}."
@@ -160,6 +163,67 @@ def test_judge_through_the_openai_stub_stores_its_own_columns(store, db_path):
         assert conn.execute("SELECT count(*) FROM trajectory WHERE verdict_by IS NOT NULL").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM trajectory WHERE verdict = 'correct'").fetchone()[0] == 1
     s.close()
+
+
+def _judge_args(db_path, url, model, *extra):
+    return ["judge", "--db", str(db_path), "--engine", "openai", "--base-url", url, "--model", model, *extra]
+
+
+def _opinions(db_path):
+    """{(trajectory id, judge model): (verdict, created)} and {trajectory id: (judge_verdict, judge_model)}."""
+    from store import Store
+
+    s = Store(db_path)
+    with s.read() as conn:
+        opinions = conn.execute("SELECT trajectory_id, judge_model, verdict, created FROM judge_opinion").fetchall()
+        latest = conn.execute("SELECT id, judge_verdict, judge_model FROM trajectory WHERE id <> 't9'").fetchall()
+    s.close()
+    return {(t, m): (v, c) for t, m, v, c in opinions}, {t: (v, m) for t, v, m in latest}
+
+
+def test_a_second_judge_model_keeps_the_first_ones_opinions(store, db_path):
+    _fill(store)
+    store.close()
+    expected = {f"t{i}": "correct" if i % 2 == 0 else "incorrect" for i in range(6)}
+    flipped = {t: "incorrect" if v == "correct" else "correct" for t, v in expected.items()}
+    with JudgeStub() as stub:
+        first = json.loads(cli.invoke(app, [*_judge_args(db_path, stub.url, "stub-model"), "--json"]).stdout)
+        assert first["judged"] == 6 and first["rows_with_other_judges"] == 0 and first["other_judges"] == {}
+
+        out = cli.invoke(app, _judge_args(db_path, stub.url, "contrary"))  # the text summary
+        assert out.exit_code == 0, out.output
+        assert "judged 6 undecided rows with contrary" in out.output
+        assert "6 of these rows already had another model's opinion (stub-model on 6)" in out.output
+        opinions, latest = _opinions(db_path)
+        assert len(opinions) == 12  # both judges' opinions, none replaced
+        assert {t: opinions[(t, "stub-model")][0] for t in expected} == expected
+        assert {t: opinions[(t, "contrary")][0] for t in expected} == flipped
+        assert latest == {t: (v, "contrary") for t, v in flipped.items()}  # the latest opinion shows
+
+        # each model resumes on its own opinions: the first model's rows are done although "contrary" judged last
+        again = json.loads(cli.invoke(app, [*_judge_args(db_path, stub.url, "stub-model"), "--json"]).stdout)
+        assert again["judged"] == 0 and len(stub.requests) == 12
+
+        # --overwrite replaces only that model's opinion: t1 now states its answer, stub-model is asked again
+        from store import Store
+
+        s = Store(db_path)
+        with s.write() as conn:
+            conn.execute("UPDATE trajectory SET text = 'so the total is 2' WHERE id = 't1'")
+        s.close()
+        args = [*_judge_args(db_path, stub.url, "stub-model"), "--overwrite", "--where", "id = 't1'", "--json"]
+        third = json.loads(cli.invoke(app, args).stdout)
+        assert third["judged"] == 1 and third["replaced_own"] == 1
+        assert third["rows_with_other_judges"] == 1 and third["other_judges"] == {"contrary": 1}
+    after, latest = _opinions(db_path)
+    assert len(after) == 12
+    assert (
+        after[("t1", "stub-model")][0] == "correct"
+        and after[("t1", "stub-model")][1] > opinions[("t1", "stub-model")][1]
+    )
+    assert after[("t1", "contrary")] == opinions[("t1", "contrary")]  # the other model's opinion untouched
+    assert {k: v for k, v in after.items() if k[0] != "t1"} == {k: v for k, v in opinions.items() if k[0] != "t1"}
+    assert latest["t1"] == ("correct", "stub-model") and latest["t3"] == ("correct", "contrary")
 
 
 def test_verify_keeps_an_accepted_verdict(store, db_path):
