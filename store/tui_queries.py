@@ -711,11 +711,25 @@ DISAGREEMENTS_SQL = f"""
 DISAGREEMENTS_OPEN = Predicate("o.verdict_by IS NULL")
 
 
+class JudgeOpinion(NamedTuple):
+    judge_model: str
+    verdict: str
+    reason: str | None
+
+
 def disagreement(conn: duckdb.DuckDBPyConnection, trajectory_id: str, tail_chars: int = 1500) -> dict[str, Any] | None:
-    """The opinions on one trajectory, its question and the end of its text (what the view shows)."""
+    """The opinions on one trajectory, its question and the end of its text (what the view shows);
+    ``other_judges``: the opinions of the judge models other than the latest one, newest first."""
     row = _one(conn, f"SELECT * FROM ({DISAGREEMENT_OPINIONS}) o WHERE id = ?", [trajectory_id])
     if row is None:
         return None
+    row["other_judges"] = _named(
+        conn,
+        JudgeOpinion,
+        """SELECT judge_model, verdict, reason FROM judge_opinion
+           WHERE trajectory_id = ? AND judge_model IS DISTINCT FROM ? ORDER BY created DESC, judge_model""",
+        [trajectory_id, row["judge_model"]],
+    )
     row.update(
         _one(
             conn,

@@ -102,6 +102,10 @@ class DisagreementsScreen(Screen):
             f"[b]harness[/b] {v(r['harness'])}: predicted {escape(str(r['harness_pred'] or '-'))}",
             f"[b]judge[/b] {v(r['judge'])} ({escape(str(r['judge_model'] or 'not judged'))}): "
             f"{escape(str(r['judge_reason'] or '-'))}",
+            *(
+                f"[b]judge[/b] {v(o.verdict)} ({escape(o.judge_model)}, earlier): {escape(o.reason or '-')}"
+                for o in r["other_judges"]
+            ),
             f"[b]end of the response[/b] ({r.get('n_chars') or 0:,} chars, finish reason "
             f"{escape(str(r.get('finish_reason') or '-'))}):",
             escape(r.get("tail") or ""),

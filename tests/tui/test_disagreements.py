@@ -78,3 +78,35 @@ async def test_filter_by_answer_source(make_app, tui_db):
         assert expected > 0
         await filter_to(pilot, "judge:correct")
         await until(pilot, lambda: table.total == 3)
+
+
+async def test_the_panel_shows_every_judge_models_opinion(make_app, tui_db):
+    ids = _opinions(tui_db)
+    store = Store(tui_db)
+    with store.write() as conn:  # an earlier judge model's opinion on the first row, kept in judge_opinion
+        conn.execute(
+            """INSERT INTO judge_opinion (trajectory_id, judge_model, verdict, reason)
+               SELECT id, judge_model, judge_verdict, judge_reason FROM trajectory WHERE id IN (SELECT unnest(?))""",
+            [ids],
+        )
+        conn.execute(
+            "INSERT INTO judge_opinion (trajectory_id, judge_model, verdict, reason) "
+            "VALUES (?, 'judge-old', 'incorrect', 'never says the gold')",
+            [ids[0]],
+        )
+    store.close()
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("7")
+        await until(pilot, lambda: isinstance(app.screen, DisagreementsScreen))
+        table = app.screen.query_one(VirtualTable)
+        await until(pilot, lambda: table.total == 3)
+        table.move_to(next(i for i, row in enumerate(app.screen.source.rows()) if row[0] == ids[0]))
+        panel = app.screen.query_one("#disagreement")
+        await until(pilot, lambda: "judge-old" in str(panel.render()))
+        text = str(panel.render())
+        assert "states the gold" in text and "(judge-old, earlier): never says the gold" in text
+        assert text.count("(judge-m") == 1  # the latest opinion once, not again as an earlier one
+        table.move_to(next(i for i, row in enumerate(app.screen.source.rows()) if row[0] == ids[1]))
+        await until(pilot, lambda: app.screen.shown == ids[1])
+        assert ", earlier):" not in str(panel.render())  # one judge only
