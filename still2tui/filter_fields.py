@@ -143,50 +143,49 @@ class ProblemColumn(Field):
         )
 
 
-@dataclass(frozen=True)
-class LatestPerplexity(Field):
-    """The latest perplexity of one part of the response (the index holds it as ``index_column``)."""
+def coalesced(term: Term, column: str, params: list) -> IndexClause:
+    """The term on an index column that is NULL where the store's semi-join finds nothing: NULL reads as
+    false, so a negated term matches those rows on both backends."""
+    return IndexClause(f"coalesce({condition(term, f't.{column}', params)}, false)", (), column)
 
-    part: str
-    index_column: str
-    kind: str = "number"
-    slow_on_store: bool = True
+
+class DerivedNumber(Field):
+    """A number the store derives from another table and the index holds as ``index_column``."""
+
+    kind = "number"
+    slow_on_store = True
+    index_column = ""
 
     @property
     def shown_in(self) -> str:
         return self.index_column
+
+    def index(self, term, params):
+        return coalesced(term, self.index_column, params)
+
+
+@dataclass(frozen=True)
+class LatestPerplexity(DerivedNumber):
+    """The latest perplexity of one part of the response."""
+
+    part: str
+    index_column: str
 
     def store(self, term, params):
         inner = condition(term, "ppl", params)
         return f"t.id IN (SELECT trajectory_id FROM {LATEST_PPL.format(part=self.part)} WHERE {inner})"
 
-    def index(self, term, params):
-        return IndexClause(
-            f"coalesce({condition(term, f't.{self.index_column}', params)}, false)", (), self.index_column
-        )
-
 
 @dataclass(frozen=True)
-class Metric(Field):
-    """A column of ``trajectory_metrics`` (still2 metrics): its expression there and its index column. A
-    trajectory without metrics matches no comparison."""
+class Metric(DerivedNumber):
+    """A column of ``trajectory_metrics`` (still2 metrics), by its expression there. A trajectory without
+    metrics matches no comparison."""
 
     expr: str
     index_column: str
-    kind: str = "number"
-    slow_on_store: bool = True
-
-    @property
-    def shown_in(self) -> str:
-        return self.index_column
 
     def store(self, term, params):
         return f"t.id IN (SELECT trajectory_id FROM trajectory_metrics WHERE {condition(term, self.expr, params)})"
-
-    def index(self, term, params):
-        return IndexClause(
-            f"coalesce({condition(term, f't.{self.index_column}', params)}, false)", (), self.index_column
-        )
 
 
 @dataclass(frozen=True)
