@@ -96,6 +96,9 @@ def parse_judgement(reply: str) -> tuple[str, str]:
 
 
 def _selection_sql(cfg: JudgeConfig) -> tuple[str, dict]:
+    """The rows to judge. An audit is a fixed seeded sample of ``audit`` decided rows; of it, the rows this
+    model has not judged yet (all with --overwrite), so an interrupted audit resumes the same sample
+    instead of drawing new rows. ``--limit`` caps the rows judged in this run."""
     params: dict = {"model": None}
     clauses = ["p.answer IS NOT NULL", "t.verdict <> 'unverified'"]
     if cfg.audit is None:
@@ -104,21 +107,24 @@ def _selection_sql(cfg: JudgeConfig) -> tuple[str, dict]:
         clauses.append(f"(t.verdict_rule IN ({rules}) OR (t.verdict_rule IS NULL AND ({prefixes})))")
     if cfg.where:
         clauses.append(f"t.id IN (SELECT id FROM trajectories WHERE {cfg.where})")
+    order = "t.id"
+    if cfg.audit is not None:
+        order = "hash(t.id || $seed), t.id"
+        params["seed"] = str(cfg.seed)
+        clauses = [
+            f"""t.id IN (SELECT t.id FROM trajectory t JOIN problem p ON p.id = t.problem_id
+                        WHERE {" AND ".join(clauses)} ORDER BY {order} LIMIT {int(cfg.audit)})"""
+        ]
     if cfg.overwrite:
         del params["model"]
     else:  # rows this model has an opinion on are done; other models' opinions do not count
         clauses.append(
             "NOT EXISTS (SELECT 1 FROM judge_opinion o WHERE o.trajectory_id = t.id AND o.judge_model = $model)"
         )
-    order = "t.id"
-    if cfg.audit is not None:
-        order = "hash(t.id || $seed), t.id"
-        params["seed"] = str(cfg.seed)
-    n = cfg.audit if cfg.audit is not None else cfg.limit
-    if cfg.audit is not None and cfg.limit is not None:
-        n = min(cfg.audit, cfg.limit)
     sql = f"""SELECT t.id, p.question, p.answer, t.text FROM trajectory t JOIN problem p ON p.id = t.problem_id
-              WHERE {" AND ".join(clauses)} ORDER BY {order}""" + (f" LIMIT {int(n)}" if n is not None else "")
+              WHERE {" AND ".join(clauses)} ORDER BY {order}""" + (
+        f" LIMIT {int(cfg.limit)}" if cfg.limit is not None else ""
+    )
     return sql, params
 
 

@@ -115,6 +115,25 @@ def test_selection_undecided_and_audit(store):
     assert {r[0] for r in select_rows(store, JudgeConfig(audit=7), "m")} == undecided | {"t9"}
 
 
+def test_an_interrupted_audit_resumes_the_same_sample(store):
+    """An audit is a fixed seeded sample: rows judged by an interrupted run (here --limit 2) are not
+    replaced by newly drawn ones; the rerun judges the rest of the same sample, and then nothing."""
+    _fill(store)
+    sample = [r[0] for r in select_rows(store, JudgeConfig(audit=4, seed=3), "m")]
+    first = [r[0] for r in select_rows(store, JudgeConfig(audit=4, seed=3, limit=2), "m")]
+    assert first == sample[:2]
+    with store.write() as conn:
+        insert_new(
+            conn,
+            "judge_opinion",
+            [{"trajectory_id": t, "judge_model": "m", "verdict": "correct", "reason": "r"} for t in first],
+        )
+    rest = [r[0] for r in select_rows(store, JudgeConfig(audit=4, seed=3), "m")]
+    assert rest == sample[2:]  # the same sample, not two new rows
+    assert [r[0] for r in select_rows(store, JudgeConfig(audit=4, seed=3), "other")] == sample
+    assert [r[0] for r in select_rows(store, JudgeConfig(audit=4, seed=3, overwrite=True), "m")] == sample
+
+
 def test_judge_through_the_openai_stub_stores_its_own_columns(store, db_path):
     _fill(store)
     store.close()
