@@ -10,10 +10,10 @@ IndexClauses naming the column they read, and TrajectorySource plans one query c
 modules are loaded from ``git show`` into a temp dir as old_filter_lang / old_sources / old_table_index /
 old_trajectory_source, their imports pointed at each other, beside the current ones.
 
-On the 1M-row store bench/tui.py builds (opened read-only through store.Store; never written), each
-version's in-memory index is loaded once; then, for 28 representative filters (value, wildcard, numeric,
-range, negated, flag any/none, metric, ppl, multi-term, columns the index scans), old and new legs
-alternate (the order flips every repeat) and time:
+On the 1M-row store bench/tui.py builds (opened read-only through store.Store at the file's own schema
+version, so it is never migrated or written), each version's in-memory index is loaded once; then, for 28
+representative filters (value, wildcard, numeric, range, negated, flag any/none, metric, ppl, multi-term,
+columns the index scans), old and new legs alternate (the order flips every repeat) and time:
 
 (a) parse+compile: old ``compile_filter``; new ``parse_filter`` + ``to_index`` + ``to_store`` (the same two
     forms the old call produced), with a fixed ``known`` lookup so values are checked; ``--inner`` calls per
@@ -46,6 +46,7 @@ import numpy as np  # noqa: E402
 
 from still2tui import filter_fields, filter_lang, table_index, trajectory_source  # noqa: E402
 from store import Store  # noqa: E402
+from store.schema import current_version  # noqa: E402
 
 FILTERS = [
     ("value", "verdict:correct"),
@@ -127,7 +128,9 @@ def main() -> int:
     print("before:", uptime())
     tmp = tempfile.TemporaryDirectory()
     old = load_old(args.old, Path(tmp.name))
-    store = Store(args.db)  # reads only: the index loads through store.read()
+    with Store(args.db).connector.connect(write=False) as conn:  # read-only: the store's schema version
+        version = current_version(conn)
+    store = Store(args.db, upto=version)  # never migrates an older store (reads only: the index loads)
 
     indexes = {"old": old["table_index"].TrajectoryIndex(), "new": table_index.TrajectoryIndex()}
     for label, index in indexes.items():
