@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from store.curation import STATUSES
+
+# What a toast says after a status change ("approved", "reset to pending"), one per store.curation.STATUSES.
+STATUS_VERBS = {s: "reset to pending" if s == "pending" else s for s in STATUSES}
+# Rich styles of a curation status and of a verdict; other values (pending, unknown) take the caller's default.
+STATUS_STYLES = {"approved": "green", "rejected": "red"}
+VERDICT_STYLES = {"correct": "green", "incorrect": "red"}
+
 
 def cell_text(value, width: int = 24) -> str:
     if value is None:

@@ -35,7 +35,7 @@ from still2tui.components.key_footer import KeyFooter
 from still2tui.components.modals import CopyMenu, Prompt
 from still2tui.components.surprise_view import StepHeat, SurpriseStrip
 from still2tui.components.virtual_table import VirtualTable
-from still2tui.formatting import answer_text, length_text, scorer_name
+from still2tui.formatting import STATUS_STYLES, STATUS_VERBS, VERDICT_STYLES, answer_text, length_text, scorer_name
 from still2tui.latex import to_unicode
 from still2tui.loops import loop_start
 from still2tui.messages import DataChanged
@@ -51,7 +51,6 @@ ROLLOUT_COLUMNS = [
     Column("status", "status", 8, "", 1),
 ]
 GOOD_BAD = {"verdict": ({"correct"}, {"incorrect"}), "status": ({"approved"}, {"rejected"})}
-VERBS = {"approved": "approved", "rejected": "rejected", "pending": "reset to pending"}
 
 Walker = Callable[[str, int], "str | None"]
 
@@ -91,7 +90,7 @@ def _identity(r: dict) -> list[str]:
 
 def verdict_lines(r: dict) -> list[str]:
     """The verdict, what was compared (a program and its tests for code), the reason and its provenance."""
-    style = {"correct": "green", "incorrect": "red"}.get(r["verdict"], "yellow")
+    style = VERDICT_STYLES.get(r["verdict"], "yellow")
     reason = escape(str(r["verdict_reason"] or "–"))
     if r.get("answer_kind") != "code":
         lines = [
@@ -112,7 +111,7 @@ def verdict_lines(r: dict) -> list[str]:
 
 
 def _status(r: dict) -> list[str]:
-    style = {"approved": "green", "rejected": "red"}.get(r["status"], "b")
+    style = STATUS_STYLES.get(r["status"], "b")
     return [f"status [{style}]{r['status']}[/]" + (f" · tags {escape(', '.join(r['tags']))}" if r["tags"] else "")]
 
 
@@ -276,7 +275,7 @@ class DetailScreen(Screen):
     # -- curation: act, then go on --------------------------------------------------------------------------
     def action_status(self, status: str) -> None:
         event = self.curator.status(status, [self.trajectory_id])
-        self.notify(f"{VERBS[status]}" + ("" if event.n else " (unchanged)"), timeout=2)
+        self.notify(f"{STATUS_VERBS[status]}" + ("" if event.n else " (unchanged)"), timeout=2)
         self.post_message(DataChanged())
         if not self._walk(1, quiet=True):
             self.on_data_changed(DataChanged())

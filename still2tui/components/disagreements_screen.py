@@ -13,6 +13,7 @@ from textual.widgets import Header, Static
 from still2tui.actions import bindings
 from still2tui.components.key_footer import KeyFooter
 from still2tui.components.virtual_table import VirtualTable
+from still2tui.formatting import VERDICT_STYLES
 from still2tui.messages import DataChanged
 from still2tui.sources import Column, SqlSource
 from store.tui_queries import DISAGREEMENTS_OPEN, DISAGREEMENTS_SQL, Predicate, disagreement
@@ -88,7 +89,7 @@ class DisagreementsScreen(Screen):
             return
 
         def v(x):
-            style = {"correct": "green", "incorrect": "red"}.get(x or "", "yellow")
+            style = VERDICT_STYLES.get(x or "", "yellow")
             return f"[{style}]{escape(str(x or '-'))}[/]"
 
         lines = [

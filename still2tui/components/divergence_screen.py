@@ -27,7 +27,7 @@ from still2tui.actions import bindings
 from still2tui.components.key_footer import KeyFooter
 from still2tui.diffing import word_diff
 from still2tui.divergence import Alignment, align
-from still2tui.formatting import cell_text, scorer_name
+from still2tui.formatting import VERDICT_STYLES, cell_text, scorer_name
 from store.trajectory_format import parse_response
 from store.tui_queries import rollout_texts
 
@@ -273,7 +273,7 @@ class DivergenceScreen(Screen):
 
     def _title(self, a: dict, b: dict, left: list[str], right: list[str]) -> Text:
         def side(r: dict, steps: list[str]) -> Text:
-            colour = {"correct": "green", "incorrect": "red"}.get(r["verdict"], "yellow")
+            colour = VERDICT_STYLES.get(r["verdict"], "yellow")
             return Text.assemble(
                 (r["id"], "bold"),
                 " ",

@@ -15,7 +15,7 @@ from textual import work
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from still2tui.formatting import answer_text, cell_text, length_text, scorer_name
+from still2tui.formatting import STATUS_STYLES, VERDICT_STYLES, answer_text, cell_text, length_text, scorer_name
 from still2tui.latex import to_unicode
 from store.trajectory_format import parse_response
 
@@ -84,8 +84,8 @@ def _cut_lines(text: str, width: int, lines: int) -> str:
 
 
 def render_preview(row: dict, width: int, highlight: list[str] | None = None) -> Group:
-    verdict_style = {"correct": "green", "incorrect": "red"}.get(row.get("verdict"), "yellow")
-    status_style = {"approved": "green", "rejected": "red"}.get(row.get("status"), "")
+    verdict_style = VERDICT_STYLES.get(row.get("verdict"), "yellow")
+    status_style = STATUS_STYLES.get(row.get("status"), "")
     head = Text()
     head.append(f"{row['verdict']}", style=f"bold {verdict_style}")
     head.append(" · ")

@@ -24,6 +24,7 @@ from still2tui.components.preview_pane import PreviewPane
 from still2tui.components.virtual_table import VirtualTable
 from still2tui.filter_fields import shown_columns
 from still2tui.filter_lang import FilterError
+from still2tui.formatting import STATUS_VERBS
 from still2tui.latex import to_unicode
 from still2tui.messages import DataChanged, IndexReady
 from still2tui.sources import short_problem_id
@@ -33,7 +34,6 @@ from store.tui_queries import trajectory_counts
 VERDICT_COLOURS = ({"correct"}, {"incorrect"})
 STATUS_COLOURS = ({"approved"}, {"rejected"})
 PREVIEW_MIN_WIDTH = 120  # columns from which the preview pane is shown by default
-VERBS = {"approved": "approved", "rejected": "rejected", "pending": "reset to pending"}
 
 
 FLAGS_WIDTH = next(c.width for c in TRAJECTORY_COLUMNS if c.key == "flags")
@@ -268,7 +268,7 @@ class TrajectoriesScreen(Screen):
         if key:
             label = self.row_label()
             event = self.curator.status(status, [key])
-            self.notify(f"{VERBS[status]}: {label}" + ("" if event.n else " (unchanged)"), timeout=2)
+            self.notify(f"{STATUS_VERBS[status]}: {label}" + ("" if event.n else " (unchanged)"), timeout=2)
             self.post_message(DataChanged())
             self.table.action_move(1)
 
