@@ -38,6 +38,13 @@ class FilterBar(Vertical):
     def input(self) -> Input:
         return self.query_one(Input)
 
+    def focus_input(self) -> None:
+        """What / does: focus the box, or type a / when the box has the focus already."""
+        if self.input.has_focus:  # a priority binding (actions.py): in the box, / is a character
+            self.input.insert_text_at_cursor("/")
+            return
+        self.screen.set_focus(self.input)  # now, not after a refresh: the keys typed right after / go to the box
+
     @property
     def text(self) -> str:
         return self.input.value

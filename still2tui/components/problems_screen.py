@@ -65,11 +65,7 @@ class ProblemsScreen(Screen):
         )
 
     def action_focus_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        if box.has_focus:  # a priority binding (actions.py): in the box, / is a character
-            box.insert_text_at_cursor("/")
-            return
-        self.set_focus(box)  # now, not after a refresh: the keys typed right after / go to the box
+        self.query_one(FilterBar).focus_input()
 
     @on(Input.Submitted, "#filter")
     def filter_submitted(self, event: Input.Submitted) -> None:

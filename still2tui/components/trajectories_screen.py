@@ -175,11 +175,7 @@ class TrajectoriesScreen(Screen):
 
     # -- filter -----------------------------------------------------------------------------------------
     def action_focus_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        if box.has_focus:  # a priority binding (actions.py): in the box, / is a character
-            box.insert_text_at_cursor("/")
-            return
-        self.set_focus(box)  # now, not after a refresh: the keys typed right after / go to the box
+        self.bar.focus_input()
 
     def apply_filter(self, text: str) -> bool:
         """Show the trajectories matching ``text``; False (and the reason in the bar) if it does not compile."""
