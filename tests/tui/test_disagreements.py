@@ -34,14 +34,20 @@ def _opinions(db):
     return ids
 
 
+async def _open_disagreements(pilot, app) -> VirtualTable:
+    """Key 7, then the disagreements table once it lists the three trajectories `_opinions` set up."""
+    await pilot.press("7")
+    await until(pilot, lambda: isinstance(app.screen, DisagreementsScreen))
+    table = app.screen.query_one(VirtualTable)
+    await until(pilot, lambda: table.total == 3)
+    return table
+
+
 async def test_accept_the_judge_then_undo_and_redo(make_app, tui_db):
     ids = _opinions(tui_db)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("7")
-        await until(pilot, lambda: isinstance(app.screen, DisagreementsScreen))
-        table = app.screen.query_one(VirtualTable)
-        await until(pilot, lambda: table.total == 3)
+        table = await _open_disagreements(pilot, app)
         first = table.current_key
         assert first in ids
         assert "states the gold" in str(app.screen.query_one("#disagreement").render())
@@ -97,10 +103,7 @@ async def test_the_panel_shows_every_judge_models_opinion(make_app, tui_db):
     store.close()
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("7")
-        await until(pilot, lambda: isinstance(app.screen, DisagreementsScreen))
-        table = app.screen.query_one(VirtualTable)
-        await until(pilot, lambda: table.total == 3)
+        table = await _open_disagreements(pilot, app)
         table.move_to(next(i for i, row in enumerate(app.screen.source.rows()) if row[0] == ids[0]))
         panel = app.screen.query_one("#disagreement")
         await until(pilot, lambda: "judge-old" in str(panel.render()))
