@@ -11,6 +11,9 @@ STATUS_VERBS = {s: "reset to pending" if s == "pending" else s for s in STATUSES
 # Rich styles of a curation status and of a verdict; other values (pending, unknown) take the caller's default.
 STATUS_STYLES = {"approved": "green", "rejected": "red"}
 VERDICT_STYLES = {"correct": "green", "incorrect": "red"}
+# The same split for a VirtualTable's good_bad: (values in the good colour, values in the bad colour).
+STATUS_GOOD_BAD = ({"approved"}, {"rejected"})
+VERDICT_GOOD_BAD = ({"correct"}, {"incorrect"})
 
 
 def cell_text(value, width: int = 24) -> str:

@@ -35,7 +35,16 @@ from still2tui.components.key_footer import KeyFooter
 from still2tui.components.modals import CopyMenu, Prompt
 from still2tui.components.surprise_view import StepHeat, SurpriseStrip
 from still2tui.components.virtual_table import VirtualTable
-from still2tui.formatting import STATUS_STYLES, STATUS_VERBS, VERDICT_STYLES, answer_text, length_text, scorer_name
+from still2tui.formatting import (
+    STATUS_GOOD_BAD,
+    STATUS_STYLES,
+    STATUS_VERBS,
+    VERDICT_GOOD_BAD,
+    VERDICT_STYLES,
+    answer_text,
+    length_text,
+    scorer_name,
+)
 from still2tui.latex import to_unicode
 from still2tui.loops import loop_start
 from still2tui.messages import DataChanged
@@ -50,7 +59,7 @@ ROLLOUT_COLUMNS = [
     Column("chars", "chars", 7, "", 2, numeric=True),
     Column("status", "status", 8, "", 1),
 ]
-GOOD_BAD = {"verdict": ({"correct"}, {"incorrect"}), "status": ({"approved"}, {"rejected"})}
+GOOD_BAD = {"verdict": VERDICT_GOOD_BAD, "status": STATUS_GOOD_BAD}
 
 Walker = Callable[[str, int], "str | None"]
 

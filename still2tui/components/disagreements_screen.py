@@ -13,7 +13,7 @@ from textual.widgets import Header, Static
 from still2tui.actions import bindings
 from still2tui.components.key_footer import KeyFooter
 from still2tui.components.virtual_table import VirtualTable
-from still2tui.formatting import VERDICT_STYLES
+from still2tui.formatting import VERDICT_GOOD_BAD, VERDICT_STYLES
 from still2tui.messages import DataChanged
 from still2tui.sources import Column, SqlSource
 from store.tui_queries import DISAGREEMENTS_OPEN, DISAGREEMENTS_SQL, Predicate, disagreement
@@ -29,7 +29,7 @@ COLUMNS = [
     Column("answer", "answer", 10, "answer", 4),
     Column("gold", "gold", 8, "gold", 4),
 ]
-GOOD_BAD = {k: ({"correct"}, {"incorrect"}) for k in ("ours", "harness", "judge", "verdict")}
+GOOD_BAD = {k: VERDICT_GOOD_BAD for k in ("ours", "harness", "judge", "verdict")}
 WHO = {"ours": "our verifier", "harness": "the harness", "judge": "the judge"}
 
 

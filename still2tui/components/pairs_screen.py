@@ -13,7 +13,7 @@ from still2tui.components.key_footer import KeyFooter
 from still2tui.components.modals import Confirm, Prompt
 from still2tui.components.virtual_table import VirtualTable
 from still2tui.diffing import similarity, word_diff
-from still2tui.formatting import cell_text
+from still2tui.formatting import STATUS_GOOD_BAD, VERDICT_GOOD_BAD, cell_text
 from still2tui.messages import DataChanged
 from still2tui.sources import Column, SqlSource
 from store.tui_queries import (
@@ -56,9 +56,9 @@ class PairsScreen(Screen):
             self.source,
             id="pairs-table",
             good_bad={
-                "status": ({"approved"}, {"rejected"}),
-                "chosen_verdict": ({"correct"}, {"incorrect"}),
-                "rejected_verdict": ({"correct"}, {"incorrect"}),
+                "status": STATUS_GOOD_BAD,
+                "chosen_verdict": VERDICT_GOOD_BAD,
+                "rejected_verdict": VERDICT_GOOD_BAD,
             },
         )
         yield Static(id="pair-title")

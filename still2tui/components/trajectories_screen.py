@@ -24,15 +24,13 @@ from still2tui.components.preview_pane import PreviewPane
 from still2tui.components.virtual_table import VirtualTable
 from still2tui.filter_fields import shown_columns
 from still2tui.filter_lang import FilterError
-from still2tui.formatting import STATUS_VERBS
+from still2tui.formatting import STATUS_GOOD_BAD, STATUS_VERBS, VERDICT_GOOD_BAD
 from still2tui.latex import to_unicode
 from still2tui.messages import DataChanged, IndexReady
 from still2tui.sources import short_problem_id
 from still2tui.trajectory_source import TRAJECTORY_COLUMNS, TrajectorySource
 from store.tui_queries import trajectory_counts
 
-VERDICT_COLOURS = ({"correct"}, {"incorrect"})
-STATUS_COLOURS = ({"approved"}, {"rejected"})
 PREVIEW_MIN_WIDTH = 120  # columns from which the preview pane is shown by default
 
 
@@ -79,7 +77,7 @@ class TrajectoriesScreen(Screen):
             yield VirtualTable(
                 self.source,
                 id="table",
-                good_bad={"verdict": VERDICT_COLOURS, "status": STATUS_COLOURS},
+                good_bad={"verdict": VERDICT_GOOD_BAD, "status": STATUS_GOOD_BAD},
                 empty_text="no trajectory matches the filter",
             )
             yield PreviewPane(id="preview")
