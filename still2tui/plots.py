@@ -24,11 +24,21 @@ def tick(value: float) -> str:
 
 
 def histogram(bins: list[tuple[float, int]], title: str, width: int = 70, height: int = 14) -> Text:
+    """Bars at positions 0..n-1 with every k-th bin start as a tick, k chosen so the labels fit. (Bars over
+    string labels let plotext pick the ticks itself, differently in each process: it goes through a set.)"""
     if not bins:
         return Text(f"{title}: no values")
     labels = [tick(start) for start, _ in bins]
     counts = [n for _, n in bins]
-    return _render(width, height, title, lambda: plt.bar(labels, counts, color="blue", width=0.8))
+    xs = list(range(len(bins)))
+    fit = max(1, (max(width, 30) - 10) // (max(map(len, labels)) + 2))
+    step = -(-len(bins) // fit)
+
+    def draw() -> None:
+        plt.bar(xs, counts, color="blue", width=0.8)
+        plt.xticks(xs[::step], labels[::step])
+
+    return _render(width, height, title, draw)
 
 
 def accuracy(rows: list[tuple], title: str = "accuracy per iteration", width: int = 70, height: int = 12) -> Text:

@@ -389,7 +389,8 @@ MEASURES = {
 def histogram(
     conn: duckdb.DuckDBPyConnection, measure: str, where: Predicate, bins: int = 30
 ) -> list[tuple[float, int]]:
-    """(bin start, count) of a MEASURES number over the trajectories matching ``where`` (computed in SQL)."""
+    """(bin start, count) of every bin of a MEASURES number over the trajectories matching ``where``, empty
+    bins included (computed in SQL); one bin when every value is the same."""
     expr, joins = MEASURES[measure]
     params = list(where.params)
     lo, hi = conn.execute(
@@ -397,6 +398,7 @@ def histogram(
     ).fetchone()
     if lo is None:
         return []
+    bins = bins if hi > lo else 1
     width = (hi - lo) / bins or 1
     rows = conn.execute(
         f"""
@@ -404,7 +406,8 @@ def histogram(
         WHERE {where.sql} AND {expr} IS NOT NULL GROUP BY 1 ORDER BY 1""",
         [lo, width, bins - 1, *params],
     ).fetchall()
-    return [(lo + b * width, n) for b, n in rows]
+    counts = {int(b): n for b, n in rows}
+    return [(lo + b * width, counts.get(b, 0)) for b in range(bins)]
 
 
 class TrajectoryCounts(NamedTuple):

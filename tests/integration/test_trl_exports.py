@@ -56,6 +56,8 @@ def curated(store, shared_data):
 
 
 def _config(cls, tmp_path, **extra):
+    from pipeline.training.common import checkpointing_arg
+
     return cls(
         output_dir=str(tmp_path / "out"),
         use_cpu=True,
@@ -63,10 +65,10 @@ def _config(cls, tmp_path, **extra):
         max_steps=2,
         per_device_train_batch_size=2,
         bf16=False,
-        gradient_checkpointing=False,
         save_strategy="no",
         logging_steps=1,
         max_length=1024,
+        **{checkpointing_arg(): False},
         **extra,
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -263,7 +264,9 @@ def test_screen_queries_answer_by_name(tui_db):
         either = q.Predicate("t.origin = ? OR t.origin = ?", ("explore", "distill"))
         assert len(q.selected_ids(conn, either, -1)) == 0
         chars = q.histogram(conn, "chars", explore)
-        assert sum(n for _, n in chars) == some.matching and len(chars) <= 30
+        assert sum(n for _, n in chars) == some.matching and len(chars) == 30  # empty bins too: an even axis
+        steps = {round(b[0] - a[0], 6) for a, b in zip(chars, chars[1:])}
+        assert len(steps) == 1 and any(n == 0 for _, n in chars)
         assert q.histogram(conn, "ppl", explore.also("FALSE")) == []
         runs = q.job_runs(conn)
         assert runs and {r.id for r in runs} == {"run-explore-1", "run-distill-1"} and all(r.state for r in runs)
@@ -293,3 +296,23 @@ def test_curator_selection_carries_a_predicate(tui_db):
     event = curator.bulk_status("approved", selection)
     assert event.n == 3 and curator.select(where).statuses["approved"] == 3
     store.close()
+
+
+def test_histogram_ticks_are_the_same_in_every_process_and_evenly_spaced():
+    """plotext picked the ticks of bars over string labels through a set, differently per hash seed."""
+    import subprocess
+    import sys
+
+    code = (
+        "from still2tui.plots import histogram\n"
+        "print(histogram([(i * 137.5, (i * 7) % 11 + 1) for i in range(30)], 'chars', width=70).plain)"
+    )
+    shown = {
+        subprocess.run(
+            [sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(shown) == 1
+    labels = shown.pop().splitlines()[-2].split()
+    assert labels == ["0", "550", "1,100", "1,650", "2,200", "2,750", "3,300", "3,850"]  # every 4th bin start
