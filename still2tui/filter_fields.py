@@ -53,6 +53,7 @@ class Field:
     checked = False
     enum: tuple[str, ...] = ()
     choices: tuple[str, ...] = ()
+    words: tuple[str, ...] = ()  # values with a meaning of their own (flag:any), never checked against the store
     slow_on_store = False
 
     @property
@@ -202,6 +203,7 @@ class FlagField(Field):
     """Has a filter flag of one of the rules (``any`` / ``none``: has some flag / has none)."""
 
     checked = True
+    words = ("any", "none")
     shown_in = "flags"
 
     def store(self, term, params):

@@ -34,7 +34,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Callable, Collection
 
-from still2tui.filter_fields import FIELDS, LATEST_PPL  # noqa: F401 (LATEST_PPL: the plots' perplexity join)
+from still2tui.filter_fields import FIELDS
 
 Known = Callable[[str], "Collection[str] | None"]
 
@@ -79,7 +79,11 @@ class Filter:
     def flags(self) -> list[str]:
         """The flag rules the filter asks for (flag:x, not negated): the table shows them first."""
         return [
-            v for t in self.terms if t.field == "flag" and not t.negated for v in t.values if v not in ("any", "none")
+            v
+            for t in self.terms
+            if t.field == "flag" and not t.negated
+            for v in t.values
+            if v not in FIELDS["flag"].words
         ]
 
 
@@ -127,7 +131,7 @@ def _check_values(term: str, name: str, values: tuple[str, ...], known: Known | 
     choices = sorted({*spec.enum, *(c for c in held or () if c is not None)})
     lowered = {c.lower() for c in choices}
     for v in values:
-        if "*" in v or (name == "flag" and v in ("any", "none")) or v in choices:
+        if "*" in v or v in spec.words or v in choices:
             continue
         close = suggest(v, choices)
         hint = f"did you mean {' or '.join(close)}?" if close else ""

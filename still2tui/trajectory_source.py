@@ -26,9 +26,9 @@ from store.search_index import intersect_sorted
 from store.tui_queries import Predicate
 
 # The trajectories table's columns. A column's key names its value in the in-memory index
-# (table_index.DISPLAY_COLUMNS / DERIVED_COLUMNS) and on the store path (STORE_VALUES or the lookups in
-# store.tui_queries.trajectory_rows); its ``join`` names the store.tui_queries.TRAJECTORY_JOINS entry its sort expression reads. Adding a column is
-# one entry here and one there.
+# (table_index.DISPLAY_COLUMNS / DERIVED_COLUMNS) and on the store path (store.tui_queries.trajectory_rows);
+# its ``join`` names the store.tui_queries.TRAJECTORY_JOINS entry its sort expression reads. Adding a
+# column is one entry here and one there.
 TRAJECTORY_COLUMNS = [
     Column(
         "problem_id",
@@ -74,8 +74,6 @@ TRAJECTORY_COLUMNS = [
     Column("tags", "tags/notes", 10, "", 5, help="tags, then ✎n for n notes"),
     Column("status", "status", 8, "t.status", 1),
 ]
-# A sort through one of these joins (store.tui_queries.TRAJECTORY_JOINS) reads a derived table: ``slow``.
-SLOW_JOINS = {"ppl", "flags", "metrics"}
 
 
 @dataclass
@@ -211,7 +209,7 @@ class StoreQuery(TrajectoryQuery):
         return (
             self.filter.has_text
             or slow_on_store(self.filter)
-            or (self.sort is not None and self.sort.join in SLOW_JOINS)
+            or (self.sort is not None and self.sort.join in q.DERIVED_JOINS)
         )
 
     def all_rowids(self) -> np.ndarray:

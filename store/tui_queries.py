@@ -43,6 +43,7 @@ TRAJECTORY_JOINS = {
     ),
     "metrics": "LEFT JOIN trajectory_metrics tm ON tm.trajectory_id = t.id",
 }
+DERIVED_JOINS = {"ppl", "flags", "metrics"}  # the joins that aggregate or read a side table per row: slow
 # trajectory columns read as they are by trajectory_rows (the others come from the problem, perplexity,
 # flag, metrics, tag and note tables)
 TRAJECTORY_VALUES = (
