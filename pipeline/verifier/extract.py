@@ -221,11 +221,11 @@ def extract(
         raise ValueError(f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})")
     pol = get_policy(policy)
     text = sanitize(text)
+    cut = cut_off_reason(text, finish_reason)
+    if cut and not pol.credit_cut_off:  # an empty output that hit the length limit is cut off too
+        return Extraction(None, cut_off=cut)
     if not text.strip():
         return Extraction(None)
-    cut = cut_off_reason(text, finish_reason)
-    if cut and not pol.credit_cut_off:
-        return Extraction(None, cut_off=cut)
     if kind == "mc":
         return _extract_choice(text, pol, cut)
     secs = [sec[-READ_WINDOW:] for sec in sections(text)]
